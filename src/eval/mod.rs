@@ -1,0 +1,1 @@
+//! Evaluation (stub: replaced by the evaluator).

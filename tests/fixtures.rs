@@ -1,0 +1,2 @@
+//! Fixture corpus harness (stub).
+fn main() {}
