@@ -102,7 +102,7 @@ fn render_one(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> Stri
         notes.push(format!("help: {help}"));
     }
     let cs_diagnostic = cs::Diagnostic::new(severity).with_labels(labels).with_notes(notes);
-    let config = Config { before_label_lines: 1, after_label_lines: 1, ..Config::default() };
+    let config = Config::default();
     let files = MapFiles(sources);
     let result = if color {
         let mut writer = Ansi::new(&mut buffer);
