@@ -9,6 +9,7 @@
 pub mod api;
 pub mod diagnostic;
 pub mod eval;
+pub mod loader;
 pub mod source;
 pub mod syntax;
 pub mod types;

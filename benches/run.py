@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Runs the benchmark workloads through the release CLI and prints a Markdown table.
+
+usage: run.py [--quick] [--binary target/release/ligature]
+
+For each workload: source size, best-of-N wall time end to end (eval to JSON, output to
+/dev/null), throughput in MB/s of source, peak resident memory of the process, and the
+per-phase times that `ligature eval --stats` reports (parse, check, eval, render).
+The machine is noisy: each run is repeated and the best time is kept; peak memory is the
+maximum seen.
+"""
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+OUT = os.path.join(ROOT, "target", "bench")
+
+
+def generate(workload, n):
+    os.makedirs(OUT, exist_ok=True)
+    path = os.path.join(OUT, f"{workload}-{n}.lig")
+    if not os.path.exists(path):
+        with open(path, "w") as f:
+            subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), workload, str(n)], stdout=f, check=True)
+    return path
+
+
+def run_once(binary, args):
+    """Runs one command; returns (seconds, peak RSS in MB, stderr text, exit code)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([binary] + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = proc.stderr.read().decode("utf-8", "replace")
+    proc.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss / 1024.0, err, code
+
+
+def stats_of(stderr):
+    for line in stderr.splitlines():
+        if line.startswith("stats: "):
+            try:
+                return json.loads(line[len("stats: "):])
+            except json.JSONDecodeError:
+                return None
+    return None
+
+
+def bench(binary, workload, n, repeat, extra=()):
+    path = generate(workload, n)
+    size_mb = os.path.getsize(path) / 1e6
+    best, peak, phases = None, 0.0, None
+    for _ in range(repeat):
+        elapsed, rss, err, code = run_once(binary, ["eval", path, "--stats", *extra])
+        if code != 0:
+            sys.exit(f"{workload} {n} failed (exit {code}):\n{err[:2000]}")
+        peak = max(peak, rss)
+        if best is None or elapsed < best:
+            best, phases = elapsed, stats_of(err)
+    return {"workload": workload, "n": n, "mb": size_mb, "seconds": best, "rss": peak, "phases": phases, "extra": " ".join(extra)}
+
+
+def fmt_phases(phases, size_mb):
+    if not phases:
+        return ""
+    parts = []
+    for name, ms in phases.get("phases", []):
+        rate = f" ({size_mb / (ms / 1000.0):.0f} MB/s)" if ms > 0 and name in ("parse", "check", "eval") else ""
+        parts.append(f"{name} {ms:.0f} ms{rate}")
+    return ", ".join(parts)
+
+
+def main():
+    quick = "--quick" in sys.argv
+    binary = os.path.join(ROOT, "target", "release", "ligature")
+    if "--binary" in sys.argv:
+        binary = sys.argv[sys.argv.index("--binary") + 1]
+    repeat = 2 if quick else 5
+    scale = 10 if quick else 1
+    rows = [
+        bench(binary, "services", 100_000 // scale, repeat),
+        bench(binary, "services", 10_000 // scale, repeat),
+        bench(binary, "compute", 10_000 // scale, repeat),
+        bench(binary, "chain", 10_000 // scale, repeat),
+    ]
+    print(f"machine: {os.cpu_count()} cores; best of {repeat} runs; peak RSS is the maximum seen\n")
+    print("| workload | bindings | source | end to end | throughput | peak memory | phases |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for row in rows:
+        print(
+            f"| {row['workload']} {row['extra']} | {row['n']:,} | {row['mb']:.2f} MB | {row['seconds'] * 1000:.0f} ms "
+            f"| {row['mb'] / row['seconds']:.1f} MB/s | {row['rss']:.0f} MB | {fmt_phases(row['phases'], row['mb'])} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

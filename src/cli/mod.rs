@@ -1,0 +1,272 @@
+//! Argument parsing, reading input, choosing colours and formats, exit codes.
+//!
+//! No language logic lives here: everything goes through `ligature::api`. The exit code is
+//! 0 on success, 1 for a language error (any error diagnostic), 2 for a usage error.
+//! stdout carries only the result; diagnostics go to stderr.
+
+mod os_fs;
+
+use std::io::{IsTerminal, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ligature::api::{self, EvalRequest, Format, Limits, Options, Session};
+
+use os_fs::OsFs;
+
+/// Stack size of the thread that runs the pipeline: deep (but within limits) programs
+/// recurse in the parser, checker and evaluator; the reservation is virtual memory.
+const PIPELINE_STACK: usize = 1 << 30;
+
+#[derive(Parser, Debug)]
+#[command(name = "ligature", version, about = "The Ligature configuration language")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check and evaluate a file, print its document.
+    Eval(EvalArgs),
+    /// Check files; with --types, print every top-level binding's type.
+    Typecheck(TypecheckArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    Json,
+    Yaml,
+    Toml,
+    Text,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum ErrorFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+struct EvalArgs {
+    /// The file to evaluate, or `-` for standard input.
+    #[arg(default_value = "-")]
+    file: String,
+    /// Output format of the document.
+    #[arg(long, value_enum, default_value = "json")]
+    format: FormatArg,
+    /// Print this top-level binding instead of the document.
+    #[arg(long)]
+    field: Option<String>,
+    /// Evaluation step budget.
+    #[arg(long, value_name = "N")]
+    max_steps: Option<u64>,
+    /// Maximum depth of nested function applications.
+    #[arg(long, value_name = "N")]
+    max_depth: Option<u32>,
+    /// Wall-clock limit, e.g. `500ms`, `30s`, `2m`.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// Maximum size of the rendered output in bytes.
+    #[arg(long, value_name = "BYTES")]
+    max_output_bytes: Option<u64>,
+    /// How to print diagnostics on stderr.
+    #[arg(long, value_enum, default_value = "text")]
+    error_format: ErrorFormat,
+    /// Print per-phase times and counters on stderr (one line, `stats: {json}`).
+    #[arg(long)]
+    stats: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct TypecheckArgs {
+    /// Files to check.
+    #[arg(required = true)]
+    files: Vec<String>,
+    /// Print each top-level binding with its type scheme.
+    #[arg(long)]
+    types: bool,
+    /// How to print diagnostics on stderr.
+    #[arg(long, value_enum, default_value = "text")]
+    error_format: ErrorFormat,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|ch: char| !ch.is_ascii_digit() && ch != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("invalid duration `{text}`"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("invalid duration unit `{unit}` (use ms, s, m or h)")),
+    };
+    if !seconds.is_finite() || seconds < 0.0 || seconds > 1e9 {
+        return Err(format!("invalid duration `{text}`"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Runs the command line and returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { 2 } else { 0 };
+            let _ = err.print();
+            return code;
+        }
+    };
+    // The pipeline runs on a thread with a large stack (see PIPELINE_STACK).
+    let worker = std::thread::Builder::new()
+        .name("ligature".into())
+        .stack_size(PIPELINE_STACK)
+        .spawn(move || run(cli));
+    match worker.map(|handle| handle.join()) {
+        Ok(Ok(code)) => code,
+        Ok(Err(_)) => {
+            eprintln!("error: internal error (the pipeline thread panicked); please report this");
+            1
+        }
+        Err(err) => {
+            eprintln!("error: cannot start the pipeline thread: {err}");
+            1
+        }
+    }
+}
+
+fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Eval(args) => eval(args),
+        Command::Typecheck(args) => typecheck(args),
+    }
+}
+
+/// A monotonic clock in milliseconds for the library's phase timings.
+fn host_clock() -> api::Clock {
+    let start = std::time::Instant::now();
+    api::Clock(Arc::new(move || start.elapsed().as_secs_f64() * 1000.0))
+}
+
+fn color_stderr() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn print_diagnostics(
+    diagnostics: &[ligature::diagnostic::Diagnostic],
+    sources: &ligature::source::SourceMap,
+    format: ErrorFormat,
+) {
+    if diagnostics.is_empty() {
+        return;
+    }
+    let mut stderr = std::io::stderr().lock();
+    match format {
+        ErrorFormat::Text => {
+            let _ = stderr.write_all(api::render_diagnostics(diagnostics, sources, color_stderr()).as_bytes());
+        }
+        ErrorFormat::Json => {
+            let dtos = api::diagnostics_to_dtos(diagnostics, sources);
+            let text = serde_json::to_string_pretty(&dtos).unwrap_or_else(|_| "[]".into());
+            let _ = writeln!(stderr, "{text}");
+        }
+    }
+}
+
+fn eval(args: EvalArgs) -> i32 {
+    let mut fs = OsFs::default();
+    let entry = if args.file == "-" {
+        let mut bytes = Vec::new();
+        if let Err(err) = std::io::stdin().read_to_end(&mut bytes) {
+            eprintln!("error: cannot read standard input: {err}");
+            return 2;
+        }
+        fs.stdin = Some(bytes);
+        "<stdin>".to_string()
+    } else {
+        args.file.clone()
+    };
+    let defaults = Limits::default();
+    let limits = Limits {
+        max_steps: args.max_steps.unwrap_or(defaults.max_steps),
+        max_depth: args.max_depth.unwrap_or(defaults.max_depth),
+        max_output_bytes: args.max_output_bytes,
+    };
+    let clock = args.stats.then(host_clock);
+    let session = Session::new(Options { limits, clock }, Arc::new(fs));
+    let cancel = Arc::new(AtomicBool::new(false));
+    if let Some(timeout) = args.timeout {
+        // The library reads no clock: the host's timer sets the cancellation flag.
+        let flag = cancel.clone();
+        let _ = std::thread::Builder::new().name("ligature-timer".into()).spawn(move || {
+            std::thread::sleep(timeout);
+            flag.store(true, Ordering::SeqCst);
+        });
+    }
+    let format = match args.format {
+        FormatArg::Json => Format::Json,
+        FormatArg::Yaml => Format::Yaml,
+        FormatArg::Toml => Format::Toml,
+        FormatArg::Text => Format::Text,
+    };
+    let request = EvalRequest { entry, field: args.field, format, cancel: Some(cancel) };
+    let output = session.evaluate(&request);
+    print_diagnostics(&output.diagnostics, &output.sources, args.error_format);
+    if args.stats {
+        let text = serde_json::to_string(&output.stats).unwrap_or_default();
+        eprintln!("stats: {text}");
+    }
+    match (&output.text, output.ok()) {
+        (Some(text), true) => {
+            let mut stdout = std::io::stdout().lock();
+            if stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).is_err() {
+                return 1;
+            }
+            0
+        }
+        _ => 1,
+    }
+}
+
+fn typecheck(args: TypecheckArgs) -> i32 {
+    let session = Session::new(Options::default(), Arc::new(OsFs::default()));
+    let mut failed = false;
+    let mut stdout = std::io::stdout().lock();
+    for file in &args.files {
+        let output = session.typecheck(file);
+        print_diagnostics(&output.diagnostics, &output.sources, args.error_format);
+        if !output.ok() {
+            failed = true;
+            continue;
+        }
+        if args.types {
+            if args.files.len() > 1 {
+                let _ = writeln!(stdout, "-- {file}");
+            }
+            for binding in &output.types {
+                let _ = writeln!(stdout, "{} : {}", binding.name, binding.ty);
+            }
+        }
+    }
+    i32::from(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("100ms"), Ok(Duration::from_millis(100)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("abc").is_err());
+        assert!(parse_duration("5parsecs").is_err());
+    }
+}

@@ -1,0 +1,125 @@
+//! Reading source files through a host-supplied file system.
+//!
+//! The library never touches the operating system: every file is read through the
+//! [`FileSystem`] trait. The core ships [`MemoryFs`] (used by tests, the wasm bindings and
+//! any embedding host that supplies files up front); the CLI supplies an OS implementation.
+//! Paths are `/`-separated strings; normalisation removes `.` and `..` segments so that the
+//! same file always has the same key.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Why a file could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FsError {
+    NotFound,
+    Other(String),
+}
+
+impl std::fmt::Display for FsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FsError::NotFound => f.write_str("no such file"),
+            FsError::Other(message) => f.write_str(message),
+        }
+    }
+}
+
+/// The host's file system, as seen by the loader. Implementations must be usable from
+/// several threads at once.
+pub trait FileSystem: Send + Sync {
+    /// The bytes of the file at `path` (a normalised `/`-separated path).
+    fn read(&self, path: &str) -> Result<Vec<u8>, FsError>;
+
+    /// Whether a file exists at `path` (used to try candidate paths).
+    fn exists(&self, path: &str) -> bool {
+        self.read(path).is_ok()
+    }
+}
+
+/// An in-memory file system: a map from normalised paths to contents.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryFs {
+    files: BTreeMap<String, Arc<[u8]>>,
+}
+
+impl MemoryFs {
+    pub fn new() -> MemoryFs {
+        MemoryFs::default()
+    }
+
+    /// Adds or replaces a file.
+    pub fn insert(&mut self, path: &str, contents: impl Into<Vec<u8>>) {
+        self.files.insert(normalize(path), Arc::from(contents.into()));
+    }
+
+    pub fn remove(&mut self, path: &str) -> bool {
+        self.files.remove(&normalize(path)).is_some()
+    }
+
+    pub fn with_file(mut self, path: &str, contents: impl Into<Vec<u8>>) -> MemoryFs {
+        self.insert(path, contents);
+        self
+    }
+}
+
+impl FileSystem for MemoryFs {
+    fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+        self.files.get(&normalize(path)).map(|it| it.to_vec()).ok_or(FsError::NotFound)
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        self.files.contains_key(&normalize(path))
+    }
+}
+
+/// Removes `.` segments, empty segments and resolves `..` against earlier segments. A
+/// leading `/` is kept; `..` that would climb above the start is kept as `..` (callers
+/// check confinement separately).
+pub fn normalize(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => match parts.last() {
+                Some(last) if *last != ".." => {
+                    parts.pop();
+                }
+                _ if absolute => {}
+                _ => parts.push(".."),
+            },
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else if joined.is_empty() {
+        ".".to_string()
+    } else {
+        joined
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_paths() {
+        assert_eq!(normalize("./a/b/../c.lig"), "a/c.lig");
+        assert_eq!(normalize("/x/./y//z"), "/x/y/z");
+        assert_eq!(normalize("../a"), "../a");
+        assert_eq!(normalize("a/../../b"), "../b");
+        assert_eq!(normalize("/../a"), "/a");
+        assert_eq!(normalize("./"), ".");
+    }
+
+    #[test]
+    fn memory_fs_reads_normalized() {
+        let fs = MemoryFs::new().with_file("./dir/../main.lig", "1");
+        assert_eq!(fs.read("main.lig"), Ok(b"1".to_vec()));
+        assert_eq!(fs.read("other.lig"), Err(FsError::NotFound));
+    }
+}
