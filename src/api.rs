@@ -125,6 +125,10 @@ pub struct EvalRequest {
     pub format: Format,
     /// Set by the host (timer or user) to stop evaluation with R3008.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Wall-clock limit in milliseconds, measured with [`Options::clock`] (ignored without a
+    /// clock). For hosts that cannot run a timer beside evaluation (single-threaded wasm);
+    /// evaluation polls the clock and stops with R3008.
+    pub timeout_ms: Option<f64>,
 }
 
 /// The result of an evaluation: the rendered document on success, diagnostics always

@@ -102,7 +102,7 @@ fn eval_outcome(path: &Path, source: String) -> datatest_stable::Result<(bool, S
     let name = file_name(path);
     on_big_stack(move || {
         let session = session_for(&name, &source, args.limits);
-        let request = EvalRequest { entry: name, field: args.field, format: args.format, cancel: None };
+        let request = EvalRequest { entry: name, field: args.field, format: args.format, cancel: None, timeout_ms: None };
         let output = session.evaluate(&request);
         let rendered = api::render_diagnostics(&output.diagnostics, &output.sources, false);
         match output.text {

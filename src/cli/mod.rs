@@ -213,7 +213,7 @@ fn eval(args: EvalArgs) -> i32 {
         FormatArg::Toml => Format::Toml,
         FormatArg::Text => Format::Text,
     };
-    let request = EvalRequest { entry, field: args.field, format, cancel: Some(cancel) };
+    let request = EvalRequest { entry, field: args.field, format, cancel: Some(cancel), timeout_ms: None };
     let output = session.evaluate(&request);
     print_diagnostics(&output.diagnostics, &output.sources, args.error_format);
     if args.stats {
