@@ -319,20 +319,31 @@ impl<'a> Parser<'a> {
     }
 
     fn expect_lident(&mut self, what: &str) -> Option<Ident> {
-        if self.peek() == T::LIdent {
-            let token = self.bump();
-            return Some(self.name_of(token));
-        }
-        self.unexpected(what);
-        None
+        self.expect_name(T::LIdent, what)
     }
 
     fn expect_uident(&mut self, what: &str) -> Option<Ident> {
-        if self.peek() == T::UIdent {
+        self.expect_name(T::UIdent, what)
+    }
+
+    /// A name of the given case. A keyword or a name of the other case is reported but
+    /// consumed and returned, so that the rest of the item still parses.
+    fn expect_name(&mut self, kind: T, what: &str) -> Option<Ident> {
+        let found = self.peek();
+        if found == kind {
             let token = self.bump();
             return Some(self.name_of(token));
         }
-        self.unexpected(what);
+        if found.is_keyword() {
+            let keyword = found.text().unwrap_or("");
+            self.unexpected_with_help(what, &format!("`{keyword}` is a reserved word"));
+        } else {
+            self.unexpected(what);
+        }
+        if found.is_keyword() || matches!(found, T::LIdent | T::UIdent) {
+            let token = self.bump();
+            return Some(self.name_of(token));
+        }
         None
     }
 
@@ -743,14 +754,7 @@ impl<'a> Parser<'a> {
             self.error_expr()
         };
         if rec && !matches!(value.kind, ExprKind::Lambda { .. } | ExprKind::Error) {
-            let diagnostic = Diagnostic::new(
-                Code::E1011,
-                "the right-hand side of `let rec` must be a lambda",
-                self.file,
-                value.span,
-            )
-            .with_help("write `let rec f = \\x -> ...`, or drop `rec`");
-            self.report_soft(diagnostic);
+            self.report_rec_not_lambda(value.span);
         }
         LetHead {
             start,
@@ -759,6 +763,17 @@ impl<'a> Parser<'a> {
             ann,
             value,
         }
+    }
+
+    fn report_rec_not_lambda(&mut self, span: Span) {
+        let diagnostic = Diagnostic::new(
+            Code::E1011,
+            "the right-hand side of `let rec` must be a lambda",
+            self.file,
+            span,
+        )
+        .with_help("write `let rec f = \\x -> ...`, or drop `rec`");
+        self.report_soft(diagnostic);
     }
 
     fn parse_type_decl(&mut self) -> ast::DeclKind {
@@ -1372,14 +1387,13 @@ impl<'a> Parser<'a> {
 
     // ------------------------------------------------------------ expressions
 
+    // The functions on the recursive path of expressions (`parse_expr` down to the bracket
+    // and block forms) keep only a few locals: anything else (literals, diagnostics, node
+    // assembly) lives in separate helpers, so that a nesting level costs little stack even
+    // in unoptimised builds, where every local of a function has its own stack slot.
+
     pub(crate) fn parse_expr(&mut self) -> Expr {
-        if !self.enter(1) {
-            self.leave(1);
-            return self.error_expr();
-        }
-        let expr = self.parse_operand(LEVEL_OR);
-        self.leave(1);
-        expr
+        self.parse_operand(LEVEL_OR)
     }
 
     /// Precedence climbing over the binary operators binding at least as tight as `min`.
@@ -1395,20 +1409,7 @@ impl<'a> Parser<'a> {
             if level == LEVEL_EQ || level == LEVEL_CMP {
                 if let Some((prev_level, prev_span)) = last_non_assoc {
                     if prev_level == level {
-                        let what = if level == LEVEL_EQ {
-                            "equality"
-                        } else {
-                            "comparison"
-                        };
-                        let diagnostic = Diagnostic::new(
-                            Code::E1007,
-                            format!("{what} operators cannot be chained"),
-                            self.file,
-                            op_span,
-                        )
-                        .with_label(self.file, prev_span, "previous operator")
-                        .with_help("use `&&` to combine comparisons, or add parentheses");
-                        self.report_soft(diagnostic);
+                        self.report_chained(level, op_span, prev_span);
                     }
                 }
                 last_non_assoc = Some((level, op_span));
@@ -1418,27 +1419,58 @@ impl<'a> Parser<'a> {
                 break;
             }
             let rhs = self.parse_operand(level + 1);
-            let span = lhs.span.to(rhs.span);
-            lhs = self.mk(
-                ExprKind::Binary {
-                    op,
-                    op_span,
-                    lhs: Box::new(lhs),
-                    rhs: Box::new(rhs),
-                },
-                span,
-            );
+            lhs = self.mk_binary(op, op_span, lhs, rhs);
         }
         self.leave(n_links);
         lhs
     }
 
+    fn report_chained(&mut self, level: u8, op_span: Span, prev_span: Span) {
+        let what = if level == LEVEL_EQ {
+            "equality"
+        } else {
+            "comparison"
+        };
+        let diagnostic = Diagnostic::new(
+            Code::E1007,
+            format!("{what} operators cannot be chained"),
+            self.file,
+            op_span,
+        )
+        .with_label(self.file, prev_span, "previous operator")
+        .with_help("use `&&` to combine comparisons, or add parentheses");
+        self.report_soft(diagnostic);
+    }
+
+    fn mk_binary(&mut self, op: ast::BinOp, op_span: Span, lhs: Expr, rhs: Expr) -> Expr {
+        let span = lhs.span.to(rhs.span);
+        self.mk(
+            ExprKind::Binary {
+                op,
+                op_span,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+            },
+            span,
+        )
+    }
+
     fn parse_unary(&mut self) -> Expr {
-        if !matches!(self.peek(), T::Minus | T::Bang) {
-            return self.parse_app();
+        if matches!(self.peek(), T::Minus | T::Bang) {
+            self.parse_prefix_chain()
+        } else {
+            self.parse_app()
         }
+    }
+
+    /// A chain of prefix operators, parsed with a loop.
+    fn parse_prefix_chain(&mut self) -> Expr {
         let mut ops = Vec::new();
         while matches!(self.peek(), T::Minus | T::Bang) {
+            if !self.enter(1) {
+                ops.push((ast::UnOp::Neg, self.start()));
+                break;
+            }
             let token = self.bump();
             let op = if token.kind == T::Minus {
                 ast::UnOp::Neg
@@ -1446,9 +1478,6 @@ impl<'a> Parser<'a> {
                 ast::UnOp::Not
             };
             ops.push((op, token.span.start));
-            if !self.enter(1) {
-                break;
-            }
         }
         let n_links = ops.len() as u32;
         let mut expr = self.parse_app();
@@ -1489,30 +1518,43 @@ impl<'a> Parser<'a> {
         }
         let head = self.parse_postfix();
         let mut args = Vec::new();
-        loop {
-            let kind = self.peek();
-            if self.starts_arg(kind) {
-                if kind == T::LParen {
-                    match self.parse_paren(true) {
-                        Paren::One(expr) => {
-                            let expr = self.parse_fields(expr);
-                            args.push(expr);
-                        }
-                        Paren::Args(list) => args.extend(list),
-                    }
-                } else {
-                    args.push(self.parse_postfix());
-                }
-            } else if starts_block(kind) {
-                args.push(self.parse_block());
-                break;
-            } else {
-                break;
-            }
-        }
+        while self.parse_arg(&mut args) {}
         if args.is_empty() {
-            return head;
+            head
+        } else {
+            self.mk_app(head, args)
         }
+    }
+
+    /// Parses one argument (or an argument list, or a final block) into `args`; false when
+    /// the application ends here.
+    fn parse_arg(&mut self, args: &mut Vec<Expr>) -> bool {
+        let kind = self.peek();
+        if kind == T::LParen {
+            match self.parse_paren(true) {
+                Paren::One(expr) => {
+                    let expr = self.parse_fields(expr);
+                    args.push(expr);
+                }
+                Paren::Args(list) => args.extend(list),
+            }
+            true
+        } else if self.starts_arg(kind) {
+            args.push(self.parse_postfix());
+            true
+        } else if starts_block(kind) {
+            // A `let` followed by `;` before any `in` is most likely the next declaration
+            // after a missing `;`: the application ends here.
+            if kind != T::Let || self.let_has_in() {
+                args.push(self.parse_block());
+            }
+            false
+        } else {
+            false
+        }
+    }
+
+    fn mk_app(&mut self, head: Expr, args: Vec<Expr>) -> Expr {
         let end = args.last().map_or(head.span.end, |it| it.span.end);
         let span = Span::new(head.span.start, end.max(head.span.end));
         self.mk(
@@ -1522,6 +1564,26 @@ impl<'a> Parser<'a> {
             },
             span,
         )
+    }
+
+    /// At a `let` in argument position: whether an `in` comes before any `;` at this
+    /// bracket level, i.e. whether this can be a `let ... in` rather than a declaration.
+    fn let_has_in(&self) -> bool {
+        let mut level: u32 = 0;
+        for token in self.tokens.get(self.pos + 1..).unwrap_or_default() {
+            match token.kind {
+                T::In if level == 0 => return true,
+                T::Semi if level == 0 => return false,
+                T::Eof => return false,
+                T::LParen | T::LBrace | T::LBracket => level += 1,
+                T::RParen | T::RBrace | T::RBracket => match level.checked_sub(1) {
+                    Some(it) => level = it,
+                    None => return true,
+                },
+                _ => {}
+            }
+        }
+        false
     }
 
     fn parse_block(&mut self) -> Expr {
@@ -1535,7 +1597,11 @@ impl<'a> Parser<'a> {
 
     fn parse_postfix(&mut self) -> Expr {
         let atom = self.parse_atom();
-        self.parse_fields(atom)
+        if self.peek() == T::Dot {
+            self.parse_fields(atom)
+        } else {
+            atom
+        }
     }
 
     /// `{ "." FIELD }` after an atom.
@@ -1564,6 +1630,19 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_atom(&mut self) -> Expr {
+        match self.peek() {
+            T::LParen => match self.parse_paren(false) {
+                Paren::One(expr) => expr,
+                Paren::Args(_) => self.error_expr(),
+            },
+            T::LBracket => self.parse_list(),
+            T::LBrace => self.parse_record(),
+            _ => self.parse_simple_atom(),
+        }
+    }
+
+    /// A literal or a name (or the error for a token that starts no expression).
+    fn parse_simple_atom(&mut self) -> Expr {
         let token = self.token();
         let kind = match token.kind {
             T::Int => ExprKind::Int(self.slice(token.span).parse().unwrap_or(0)),
@@ -1577,14 +1656,6 @@ impl<'a> Parser<'a> {
                 self.in_error = true;
                 ExprKind::Error
             }
-            T::LParen => {
-                return match self.parse_paren(false) {
-                    Paren::One(expr) => expr,
-                    Paren::Args(_) => self.error_expr(),
-                };
-            }
-            T::LBracket => return self.parse_list(),
-            T::LBrace => return self.parse_record(),
             _ => {
                 let expected = "an expression";
                 if token.kind.is_keyword() && matches!(self.nth(1), T::Eq | T::Colon) {
@@ -1606,55 +1677,80 @@ impl<'a> Parser<'a> {
     /// A group starting with `(`: unit, a parenthesised expression, an annotation, or (only
     /// as an argument) an argument list.
     fn parse_paren(&mut self, in_arg: bool) -> Paren {
-        let start = self.start();
-        let open = self.bump().span;
-        if self.eat(T::RParen) {
-            let span = self.finish_span(start);
-            return Paren::One(self.mk(ExprKind::Unit, span));
+        if self.nth(1) == T::RParen {
+            return Paren::One(self.parse_unit());
         }
+        if !self.enter(1) {
+            self.leave(1);
+            return Paren::One(self.error_expr());
+        }
+        let open = self.bump().span;
         let saved = std::mem::replace(&mut self.no_brace_arg, false);
         let first = self.parse_expr();
-        let res = if self.eat(T::Colon) {
+        let res = match self.peek() {
+            T::RParen => {
+                self.bump();
+                Paren::One(first)
+            }
+            _ => self.finish_paren(in_arg, open, first),
+        };
+        self.no_brace_arg = saved;
+        self.leave(1);
+        res
+    }
+
+    fn parse_unit(&mut self) -> Expr {
+        let start = self.bump().span.start;
+        self.bump();
+        let span = self.finish_span(start);
+        self.mk(ExprKind::Unit, span)
+    }
+
+    /// The rest of a parenthesised group after its first expression: an annotation, an
+    /// argument list, or a missing `)`.
+    fn finish_paren(&mut self, in_arg: bool, open: Span, first: Expr) -> Paren {
+        if self.eat(T::Colon) {
             let ty = self.parse_type();
             self.expect_closing(T::RParen, open);
-            let span = self.finish_span(start);
-            Paren::One(self.mk(
+            let span = self.finish_span(open.start);
+            return Paren::One(self.mk(
                 ExprKind::Ann {
                     expr: Box::new(first),
                     ty,
                 },
                 span,
-            ))
-        } else if self.peek() == T::Comma {
-            let comma = self.span();
-            let mut args = vec![first];
-            while self.eat(T::Comma) {
-                if self.peek() == T::RParen {
-                    break;
-                }
-                args.push(self.parse_expr());
-            }
+            ));
+        }
+        if self.peek() != T::Comma {
             self.expect_closing(T::RParen, open);
-            if in_arg {
-                Paren::Args(args)
-            } else {
-                self.report(
-                    Diagnostic::new(Code::E1001, "expected `)`, found `,`", self.file, comma)
-                        .with_help("Ligature has no tuples: use a record, or `f(a, b)` to pass several arguments"),
-                );
-                let span = self.finish_span(start);
-                Paren::One(self.mk(ExprKind::Error, span))
+            return Paren::One(first);
+        }
+        let comma = self.span();
+        let mut args = vec![first];
+        while self.eat(T::Comma) {
+            if self.peek() == T::RParen {
+                break;
             }
-        } else {
-            self.expect_closing(T::RParen, open);
-            Paren::One(first)
-        };
-        self.no_brace_arg = saved;
-        res
+            args.push(self.parse_expr());
+        }
+        self.expect_closing(T::RParen, open);
+        if in_arg {
+            return Paren::Args(args);
+        }
+        self.report(
+            Diagnostic::new(Code::E1001, "expected `)`, found `,`", self.file, comma).with_help(
+                "Ligature has no tuples: use a record, or `f(a, b)` to pass several arguments",
+            ),
+        );
+        let span = self.finish_span(open.start);
+        Paren::One(self.mk(ExprKind::Error, span))
     }
 
     fn parse_list(&mut self) -> Expr {
-        let start = self.start();
+        if !self.enter(1) {
+            self.leave(1);
+            return self.error_expr();
+        }
         let open = self.bump().span;
         let saved = std::mem::replace(&mut self.no_brace_arg, false);
         let mut items = Vec::new();
@@ -1666,12 +1762,16 @@ impl<'a> Parser<'a> {
         }
         self.expect_closing(T::RBracket, open);
         self.no_brace_arg = saved;
-        let span = self.finish_span(start);
+        self.leave(1);
+        let span = self.finish_span(open.start);
         self.mk(ExprKind::List(items), span)
     }
 
     fn parse_record(&mut self) -> Expr {
-        let start = self.start();
+        if !self.enter(1) {
+            self.leave(1);
+            return self.error_expr();
+        }
         let open = self.bump().span;
         let saved = std::mem::replace(&mut self.no_brace_arg, false);
         let mut base = None;
@@ -1682,25 +1782,41 @@ impl<'a> Parser<'a> {
             more = self.eat(T::Comma);
         }
         while more && !matches!(self.peek(), T::RBrace | T::Eof) {
-            let Some(name) = self.expect_field() else {
+            let Some(field) = self.parse_field_init() else {
                 break;
             };
-            let value = if self.eat(T::Eq) {
-                self.parse_expr()
-            } else {
-                let help = if self.peek() == T::Colon {
-                    "record fields are written `name = value`; `name: Type` is for record types"
-                } else {
-                    "record fields are written `name = value`"
-                };
-                self.unexpected_with_help("`=` after the field name", help);
-                self.error_expr()
-            };
-            fields.push(ast::FieldInit { name, value });
+            fields.push(field);
             more = self.eat(T::Comma);
         }
         self.expect_closing(T::RBrace, open);
         self.no_brace_arg = saved;
+        self.leave(1);
+        self.mk_record(open.start, base, fields)
+    }
+
+    /// `FIELD = expr`.
+    fn parse_field_init(&mut self) -> Option<ast::FieldInit> {
+        let name = self.expect_field()?;
+        let value = if self.eat(T::Eq) {
+            self.parse_expr()
+        } else {
+            let help = if self.peek() == T::Colon {
+                "record fields are written `name = value`; `name: Type` is for record types"
+            } else {
+                "record fields are written `name = value`"
+            };
+            self.unexpected_with_help("`=` after the field name", help);
+            self.error_expr()
+        };
+        Some(ast::FieldInit { name, value })
+    }
+
+    fn mk_record(
+        &mut self,
+        start: u32,
+        base: Option<Box<Expr>>,
+        fields: Vec<ast::FieldInit>,
+    ) -> Expr {
         let names: Vec<Ident> = fields.iter().map(|it| it.name.clone()).collect();
         self.check_duplicates(&names, "field");
         let span = self.finish_span(start);
@@ -1708,8 +1824,26 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_lambda(&mut self) -> Expr {
-        let start = self.start();
-        self.bump();
+        if !self.enter(1) {
+            self.leave(1);
+            return self.error_expr();
+        }
+        let start = self.bump().span.start;
+        let params = self.parse_params();
+        let body = self.parse_expr();
+        self.leave(1);
+        let span = self.finish_span(start);
+        self.mk(
+            ExprKind::Lambda {
+                params,
+                body: Box::new(body),
+            },
+            span,
+        )
+    }
+
+    /// The parameters of a lambda and its `->`.
+    fn parse_params(&mut self) -> Vec<ast::Param> {
         let mut params = Vec::new();
         loop {
             let token = self.token();
@@ -1785,15 +1919,7 @@ impl<'a> Parser<'a> {
         }
         let names: Vec<Ident> = params.iter().filter_map(|it| it.name.clone()).collect();
         self.check_duplicates(&names, "parameter");
-        let body = self.parse_expr();
-        let span = self.finish_span(start);
-        self.mk(
-            ExprKind::Lambda {
-                params,
-                body: Box::new(body),
-            },
-            span,
-        )
+        params
     }
 
     /// A chain `let ... in let ... in body`, parsed with a loop. `first` is a head already
@@ -1813,12 +1939,10 @@ impl<'a> Parser<'a> {
             };
             heads.push(head);
             if !self.eat(T::In) {
-                let help = if self.peek() == T::Semi && self.depth == n_links {
-                    "a declaration `let x = e;` must come before the file's final expression"
-                } else {
-                    "a local binding is written `let x = e in body`"
-                };
-                self.unexpected_with_help("`in` after the bound expression", help);
+                self.unexpected_with_help(
+                    "`in` after the bound expression",
+                    "a local binding is written `let x = e in body`",
+                );
                 break self.error_expr();
             }
             if self.peek() != T::Let {
@@ -1826,6 +1950,10 @@ impl<'a> Parser<'a> {
             }
         };
         self.leave(n_links);
+        self.fold_lets(heads, body)
+    }
+
+    fn fold_lets(&mut self, mut heads: Vec<LetHead>, body: Expr) -> Expr {
         let mut expr = body;
         while let Some(LetHead {
             start,
@@ -1857,19 +1985,8 @@ impl<'a> Parser<'a> {
             if !self.enter(1) {
                 break self.error_expr();
             }
-            let start = self.start();
-            self.bump();
-            let cond = self.parse_expr();
-            let then_branch = if self.eat(T::Then) {
-                self.parse_expr()
-            } else {
-                self.unexpected_with_help(
-                    "`then` after the condition",
-                    "write `if c then a else b`",
-                );
-                self.error_expr()
-            };
-            arms.push((start, cond, then_branch));
+            let arm = self.parse_if_arm();
+            arms.push(arm);
             if !self.eat(T::Else) {
                 self.unexpected_with_help("`else`", "an `if` expression needs an `else` branch");
                 break self.error_expr();
@@ -1879,6 +1996,23 @@ impl<'a> Parser<'a> {
             }
         };
         self.leave(n_links);
+        self.fold_ifs(arms, else_branch)
+    }
+
+    /// `if c then a`, at `if`.
+    fn parse_if_arm(&mut self) -> (u32, Expr, Expr) {
+        let start = self.bump().span.start;
+        let cond = self.parse_expr();
+        let then_branch = if self.eat(T::Then) {
+            self.parse_expr()
+        } else {
+            self.unexpected_with_help("`then` after the condition", "write `if c then a else b`");
+            self.error_expr()
+        };
+        (start, cond, then_branch)
+    }
+
+    fn fold_ifs(&mut self, mut arms: Vec<(u32, Expr, Expr)>, else_branch: Expr) -> Expr {
         let mut expr = else_branch;
         while let Some((start, cond, then_branch)) = arms.pop() {
             let span = Span::new(start, expr.span.end.max(start));
@@ -1893,8 +2027,11 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_match(&mut self) -> Expr {
-        let start = self.start();
-        self.bump();
+        if !self.enter(1) {
+            self.leave(1);
+            return self.error_expr();
+        }
+        let start = self.bump().span.start;
         let saved = std::mem::replace(&mut self.no_brace_arg, true);
         let scrutinee = self.parse_expr();
         self.no_brace_arg = false;
@@ -1912,6 +2049,7 @@ impl<'a> Parser<'a> {
             self.unexpected("`{` after the scrutinee of `match`");
         }
         self.no_brace_arg = saved;
+        self.leave(1);
         let span = self.finish_span(start);
         self.mk(
             ExprKind::Match {
@@ -1948,11 +2086,12 @@ impl<'a> Parser<'a> {
     /// A whole pattern: its variables must be distinct.
     fn parse_pattern_top(&mut self) -> Pattern {
         let mut vars = Vec::new();
-        let pat = self.parse_pattern(&mut vars);
+        let pat = self.parse_pattern_inner(&mut vars);
         self.check_duplicates(&vars, "pattern variable");
         pat
     }
 
+    /// A nested pattern: one level deeper.
     fn parse_pattern(&mut self, vars: &mut Vec<Ident>) -> Pattern {
         if !self.enter(1) {
             self.leave(1);
@@ -1961,28 +2100,31 @@ impl<'a> Parser<'a> {
                 span: self.missing_span(),
             };
         }
-        let pat = if self.at_qname() {
-            let start = self.start();
-            let name = self.parse_qname("a constructor");
-            let payload = if starts_apat(self.peek()) {
-                Some(Box::new(self.parse_apat(vars)))
-            } else {
-                None
-            };
-            let kind = PatternKind::Ctor {
-                module: name.module,
-                name: name.name,
-                payload,
-            };
-            Pattern {
-                kind,
-                span: self.finish_span(start),
-            }
-        } else {
-            self.parse_apat(vars)
-        };
+        let pat = self.parse_pattern_inner(vars);
         self.leave(1);
         pat
+    }
+
+    fn parse_pattern_inner(&mut self, vars: &mut Vec<Ident>) -> Pattern {
+        if !self.at_qname() {
+            return self.parse_apat(vars);
+        }
+        let start = self.start();
+        let name = self.parse_qname("a constructor");
+        let payload = if starts_apat(self.peek()) {
+            Some(Box::new(self.parse_apat(vars)))
+        } else {
+            None
+        };
+        let kind = PatternKind::Ctor {
+            module: name.module,
+            name: name.name,
+            payload,
+        };
+        Pattern {
+            kind,
+            span: self.finish_span(start),
+        }
     }
 
     fn parse_apat(&mut self, vars: &mut Vec<Ident>) -> Pattern {

@@ -45,7 +45,15 @@ fn check_expr(src: &str, expect: &str) {
         .body
         .as_ref()
         .expect("test input has a trailing expression");
-    assert_eq!(dump::dump_expr(body), expect.trim(), "for {src:?}");
+    assert_eq!(flat(&dump::dump_expr(body)), expect.trim(), "for {src:?}");
+}
+
+/// The dump on one line.
+fn flat(text: &str) -> String {
+    text.split('\n')
+        .map(str::trim_start)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Compares the diagnostics of `src` (`CODE start..end: message`, one per line).
@@ -307,5 +315,666 @@ impl Walker {
             }
             _ => {}
         }
+    }
+}
+
+// ---------------------------------------------------------------- precedence (section 2.6)
+
+#[test]
+fn field_access_binds_tighter_than_application() {
+    check_expr("f r.port", "(app f (. r port))");
+    check_expr("f a.b.c x", "(app f (. (. a b) c) x)");
+    check_expr("(mk 4).port", "(. (app mk 4) port)");
+    check_expr("{ a = 1 }.a", "(. (record (a 1)) a)");
+    check_expr("r.type.if", "(. (. r type) if)");
+    check_expr("m.Some 1", "(app (. m Some) 1)");
+}
+
+#[test]
+fn application_is_left_assoc_and_flat() {
+    check_expr("f a b", "(app f a b)");
+    check_expr("f(a, b, c)", "(app f a b c)");
+    check_expr("f(a)(b)", "(app f a b)");
+    check_expr("f()", "(app f ())");
+    check_expr("f(a, b,)", "(app f a b)");
+    check_expr("f (a, b) c", "(app f a b c)");
+    check_expr("(f a) b", "(app (app f a) b)");
+    check_expr("Some [1, 2]", "(app Some (list 1 2))");
+    check_expr("f (a).x", "(app f (. a x))");
+    check_expr(
+        "f { a = 1 } \"s\" 2.5 true",
+        "(app f (record (a 1)) \"s\" 2.5 true)",
+    );
+}
+
+#[test]
+fn prefix_operators_bind_looser_than_application() {
+    check_expr("-f 2", "(neg (app f 2))");
+    check_expr("!f x", "(not (app f x))");
+    check_expr("-a * b", "(* (neg a) b)");
+    check_expr("- -2", "(neg (neg 2))");
+    check_expr("!!b", "(not (not b))");
+    check_expr("-r.x", "(neg (. r x))");
+}
+
+#[test]
+fn minus_after_an_operand_is_subtraction() {
+    check_expr("f -1", "(- f 1)");
+    check_expr("n-1", "(- n 1)");
+    check_expr("f (-1)", "(app f (neg 1))");
+    check_expr("5 --2", "5");
+    check_expr("5 - -2", "(- 5 (neg 2))");
+}
+
+#[test]
+fn arithmetic_levels() {
+    check_expr("a + b * c", "(+ a (* b c))");
+    check_expr("a * b + c", "(+ (* a b) c)");
+    check_expr("a - b - c", "(- (- a b) c)");
+    check_expr("a / b % c * d", "(* (% (/ a b) c) d)");
+    check_expr("a ++ b + c", "(+ (++ a b) c)");
+    check_expr("\"a\" ++ \"b\" ++ \"c\"", "(++ (++ \"a\" \"b\") \"c\")");
+}
+
+#[test]
+fn comparison_equality_and_logic_levels() {
+    check_expr("a + 1 < b * 2", "(< (+ a 1) (* b 2))");
+    check_expr("a < b == c >= d", "(== (< a b) (>= c d))");
+    check_expr("a == b && c != d", "(&& (== a b) (!= c d))");
+    check_expr("a || b && c", "(|| a (&& b c))");
+    check_expr("a && b || c && d", "(|| (&& a b) (&& c d))");
+    check_expr("a || b || c", "(|| (|| a b) c)");
+    check_expr("a <= b", "(<= a b)");
+    check_expr("a > b", "(> a b)");
+    check_expr("!a && b", "(&& (not a) b)");
+    check_expr("(a < b) < c", "(< (< a b) c)");
+}
+
+#[test]
+fn blocks_extend_as_far_right_as_possible() {
+    check_expr("1 + if c then 2 else 3 + 4", "(+ 1 (if c 2 (+ 3 4)))");
+    check_expr("\\x -> x + 1", "(lambda (params x) (+ x 1))");
+    check_expr("let x = 1 in x + 1", "(let x 1 (+ x 1))");
+    check_expr("a || \\x -> x || y", "(|| a (lambda (params x) (|| x y)))");
+    check_expr("match x { _ => 1 } ", "(match x (case _ 1))");
+    check_expr(
+        "twice \\s -> s ++ \"!\"",
+        "(app twice (lambda (params s) (++ s \"!\")))",
+    );
+    check_expr("f a let x = 1 in x", "(app f a (let x 1 x))");
+    check_expr("f if a then b else c", "(app f (if a b c))");
+    check_expr("f match x { _ => 1 }", "(app f (match x (case _ 1)))");
+    check_expr("-\\x -> x", "(neg (lambda (params x) x))");
+}
+
+#[test]
+fn literals() {
+    check_expr(
+        "[007, 2.5e-3, 1e6, 0.25, \"caf\\u{e9}\\t\", true, false, ()]",
+        r#"(list 7 0.0025 1000000.0 0.25 "café\t" true false ())"#,
+    );
+    check_expr("( )", "()");
+    check_expr("9223372036854775807", "9223372036854775807");
+    check_expr("\"a\nb\"", r#""a\nb""#);
+    check_expr(r#""\"\\\n\t\r\0\u{1F600}""#, r#""\"\\\n\t\r\0😀""#);
+    check_expr("\"// not -- a /* comment\"", r#""// not -- a /* comment""#);
+}
+
+#[test]
+fn comments_and_bom() {
+    check_expr("\u{feff}1 // c\n+ /* block\n */ 2 -- end", "(+ 1 2)");
+    let parsed = parse_str("\u{feff}x");
+    assert_eq!(parsed.module.body.map(|it| it.span), Some(Span::new(3, 4)));
+}
+
+#[test]
+fn identifiers_that_contain_keywords() {
+    check_expr(
+        "[index, input, recipe, trueish, within, types, _port, _1, regexp]",
+        "(list index input recipe trueish within types _port _1 regexp)",
+    );
+}
+
+// ---------------------------------------------------------------- expressions
+
+#[test]
+fn lambdas() {
+    check_expr("\\x y -> x", "(lambda (params x y) x)");
+    check_expr("\\_ -> 1", "(lambda (params _) 1)");
+    check_expr(
+        "\\(n : Integer) (b : List 'a) _ -> n",
+        "(lambda (params (: n Integer) (: b (List 'a)) _) n)",
+    );
+    check_expr("\\n : Integer -> n", "(lambda (params (: n Integer)) n)");
+    check_expr(
+        "\\xs : List 'a -> xs",
+        "(lambda (params (: xs (List 'a))) xs)",
+    );
+    check_expr(
+        "\\x -> \\y -> x",
+        "(lambda (params x) (lambda (params y) x))",
+    );
+    check_expr(
+        "(\\a b -> a * 10 + b) 4 2",
+        "(app (lambda (params a b) (+ (* a 10) b)) 4 2)",
+    );
+}
+
+#[test]
+fn let_in_and_if() {
+    check_expr(
+        "let rec f = \\n -> f n in f 1",
+        "(let rec f (lambda (params n) (app f n)) (app f 1))",
+    );
+    check_expr("let x : Integer = 1 in x", "(let x (: Integer) 1 x)");
+    check_expr("let a = 1 in let b = a in b", "(let a 1 (let b a b))");
+    check_expr("let a = let b = 1 in b in a", "(let a (let b 1 b) a)");
+    check_expr(
+        "let rec f = (\\x -> x) in f",
+        "(let rec f (lambda (params x) x) f)",
+    );
+    check_expr("if a then b else if c then d else e", "(if a b (if c d e))");
+    check_expr("if if a then b else c then d else e", "(if (if a b c) d e)");
+}
+
+#[test]
+fn records_lists_annotations() {
+    check_expr("{}", "(record)");
+    check_expr("{ a = 1, b = 2, }", "(record (a 1) (b 2))");
+    check_expr(
+        "{ type = \"web\", if = 1, DB_URL = \"x\" }",
+        r#"(record (type "web") (if 1) (DB_URL "x"))"#,
+    );
+    check_expr("{ ...base }", "(record (... base))");
+    check_expr("{ ...base, }", "(record (... base))");
+    check_expr(
+        "{ ...{ host = \"h\" }, port = 8080, tls = true }",
+        r#"(record (... (record (host "h"))) (port 8080) (tls true))"#,
+    );
+    check_expr("[]", "(list)");
+    check_expr("[1, 2,]", "(list 1 2)");
+    check_expr("[[1], []]", "(list (list 1) (list))");
+    check_expr("(x : Integer)", "(: x Integer)");
+    check_expr(
+        "(x : Integer where x > 0)",
+        "(: x (refined Integer (where (> x 0))))",
+    );
+    check_expr("f (x : T) y", "(app f (: x T) y)");
+}
+
+#[test]
+fn match_expressions() {
+    check_expr(
+        "match x { 1 => a, _ => b, }",
+        "(match x (case 1 a) (case _ b))",
+    );
+    check_expr("match f x { _ => 1 }", "(match (app f x) (case _ 1))");
+    check_expr(
+        "match { a = 1 } { { a } => a }",
+        "(match (record (a 1)) (case (record-pat (a a)) a))",
+    );
+    check_expr(
+        "match (f { a = 1 }) { _ => 1 }",
+        "(match (app f (record (a 1))) (case _ 1))",
+    );
+    check_expr(
+        "match [f { a = 1 }] { _ => 1 }",
+        "(match (list (app f (record (a 1)))) (case _ 1))",
+    );
+    check_expr(
+        "match x { _ => f { a = 1 } }",
+        "(match x (case _ (app f (record (a 1)))))",
+    );
+    check_expr(
+        "match x { a when a > 1 && b => \\y -> y, _ => 0 }",
+        "(match x (case a (when (&& (> a 1) b)) (lambda (params y) y)) (case _ 0))",
+    );
+    check_expr(
+        "match match x { _ => y } { _ => z }",
+        "(match (match x (case _ y)) (case _ z))",
+    );
+}
+
+#[test]
+fn patterns() {
+    check_expr(
+        "match x { _ => 0, v => 0, 42 => 0, -1 => 0, -2.5 => 0, 0.5 => 0, \"s\" => 0, true => 0, () => 0 }",
+        r#"(match x (case _ 0) (case v 0) (case 42 0) (case -1 0) (case -2.5 0) (case 0.5 0) (case "s" 0) (case true 0) (case () 0))"#,
+    );
+    check_expr("match x { None => 0, Some (Ok v) => v, Some(v) => v, m.C => 0, m.C p => p }",
+        "(match x (case None 0) (case (Some (Ok v)) v) (case (Some v) v) (case m.C 0) (case (m.C p) p))");
+    check_expr(
+        "match x { Some None => 0, Some m.C => 1 }",
+        "(match x (case (Some None) 0) (case (Some m.C) 1))",
+    );
+    check_expr("match x { { f = p, g, .. } => 0, { .. } => 1, {} => 2, { type = t } => t }",
+        "(match x (case (record-pat (f p) (g g) ..) 0) (case (record-pat ..) 1) (case (record-pat) 2) (case (record-pat (type t)) t))");
+    check_expr("match x { [] => 0, [a] => a, [a, [b, c],] => b, (v) => v }",
+        "(match x (case (list-pat) 0) (case (list-pat a) a) (case (list-pat a (list-pat b c)) b) (case v v))");
+    check_expr("match x { - 3 => 0 }", "(match x (case -3 0))");
+}
+
+#[test]
+fn pattern_spans() {
+    let parsed = parse_str("match x { -1 => 0, Some (Ok v) => v }");
+    let Some(ast::Expr {
+        kind: ExprKind::Match { cases, .. },
+        ..
+    }) = &parsed.module.body
+    else {
+        panic!("not a match");
+    };
+    assert_eq!(cases[0].pat.span, Span::new(10, 12));
+    assert_eq!(cases[1].pat.span, Span::new(19, 30));
+    assert_eq!(cases[0].span, Span::new(10, 17));
+}
+
+// ---------------------------------------------------------------- types
+
+fn check_type(src: &str, expect: &str) {
+    let text = format!("let x : {src} = 1;");
+    let parsed = parse_str(&text);
+    assert!(
+        parsed.diagnostics.is_empty(),
+        "unexpected errors for {src:?}:\n{}",
+        errors(&parsed)
+    );
+    check_invariants(&text, &parsed.module);
+    let Some(ast::Decl {
+        kind: ast::DeclKind::Let(decl),
+        ..
+    }) = parsed.module.decls.first()
+    else {
+        panic!("no declaration");
+    };
+    let ty = decl.ann.as_ref().expect("annotation");
+    assert_eq!(dump::dump_type(ty), expect, "for {src:?}");
+}
+
+#[test]
+fn types() {
+    check_type("Integer", "Integer");
+    check_type("'a", "'a");
+    check_type("a", "'a");
+    check_type("List 'a", "(List 'a)");
+    check_type("Map k (List v)", "(Map 'k (List 'v))");
+    check_type("m.T 'a", "(m.T 'a)");
+    check_type("m.T", "m.T");
+    check_type("[String]", "([] String)");
+    check_type("'a -> 'b -> 'c", "(-> 'a (-> 'b 'c))");
+    check_type(
+        "('a -> 'b) -> List 'a -> List 'b",
+        "(-> (-> 'a 'b) (-> (List 'a) (List 'b)))",
+    );
+    check_type("{}", "(record-type)");
+    check_type(
+        "{ a: Integer, type: String, }",
+        "(record-type (a Integer) (type String))",
+    );
+    check_type("{ a: Integer | 'r }", "(record-type (a Integer) (| 'r))");
+    check_type("{ | r }", "(record-type (| 'r))");
+    check_type(
+        "Render 'a => 'a -> String",
+        "(=> (context (Render 'a)) (-> 'a String))",
+    );
+    check_type(
+        "(Eq 'a, m.Show 'b) => 'a",
+        "(=> (context (Eq 'a) (m.Show 'b)) 'a)",
+    );
+    check_type("(Eq 'a) => 'a", "(=> (context (Eq 'a)) 'a)");
+    check_type("(Integer)", "Integer");
+    check_type("(Integer) -> Integer", "(-> Integer Integer)");
+    check_type(
+        "List (Integer where x > 0)",
+        "(List (refined Integer (where (> x 0))))",
+    );
+    check_type(
+        "Integer with >= 0 with <= 100",
+        "(refined Integer (>= 0) (<= 100))",
+    );
+    check_type(
+        "Integer with >= 1 + 2 where x % 2 == 0",
+        "(refined Integer (>= (+ 1 2)) (where (== (% x 2) 0)))",
+    );
+    check_type(
+        "String with pattern(\"[a-z]+\") with regexp(\"\\\\d\")",
+        r#"(refined String (pattern "[a-z]+") (regexp "\\d"))"#,
+    );
+    check_type(
+        "String with startsWith(\"https://\") with v.check(1, 2,) with f()",
+        r#"(refined String (call startsWith "https://") (call v.check 1 2) (call f))"#,
+    );
+    check_type(
+        "{ from: Integer, to: Integer } where x.from < x.to",
+        "(refined (record-type (from Integer) (to Integer)) (where (< (. x from) (. x to))))",
+    );
+    check_type(
+        "{ port: Integer where x > 0, host: String }",
+        "(record-type (port (refined Integer (where (> x 0)))) (host String))",
+    );
+}
+
+// ---------------------------------------------------------------- declarations
+
+#[test]
+fn type_declarations() {
+    check(
+        "type Env = Dev | Staging | Prod;",
+        "(type Env @0..32 (union Dev Staging Prod))",
+    );
+    check("type T = | A;", "(type T @0..13 (union A))");
+    check(
+        "type S = | String String;",
+        "(type S @0..25 (union (String String)))",
+    );
+    check(
+        "type T 'a b = A 'a | B (List b) | C { x: 'a };",
+        "(type T 'a 'b @0..46 (union (A 'a) (B (List 'b)) (C (record-type (x 'a)))))",
+    );
+    check(
+        "type Id = Id Integer;",
+        "(type Id @0..21 (lone (Id Integer) (Id Integer)))",
+    );
+    check(
+        "type Count = Integer;",
+        "(type Count @0..21 (lone Integer Integer))",
+    );
+    check(
+        "type L = List (Option 'a);",
+        "(type L @0..26 (lone (List (Option 'a)) (List (Option 'a))))",
+    );
+    check(
+        "type M = Map String Integer;",
+        "(type M @0..28 (alias (Map String Integer)))",
+    );
+    check("type Q = m.T;", "(type Q @0..13 (alias m.T))");
+    check(
+        "type F = Integer -> Integer;",
+        "(type F @0..28 (alias (-> Integer Integer)))",
+    );
+    check(
+        "type P = Integer where x > 0;",
+        "(type P @0..29 (alias (refined Integer (where (> x 0)))))",
+    );
+    check(
+        "type R = { a: Integer };",
+        "(type R @0..24 (alias (record-type (a Integer))))",
+    );
+    check("type V = 'a;", "(type V @0..12 (alias 'a))");
+}
+
+#[test]
+fn lone_variant_keeps_dense_ids_after_backtracking() {
+    let parsed = parse_str("type P = Integer with >= 0 where x > 0; 1 + 2");
+    assert!(parsed.diagnostics.is_empty(), "{}", errors(&parsed));
+    check_invariants(
+        "type P = Integer with >= 0 where x > 0; 1 + 2",
+        &parsed.module,
+    );
+    assert_eq!(parsed.module.n_exprs, 7);
+}
+
+#[test]
+fn classes_and_instances() {
+    check(
+        "typeclass Labelled 'a where superclass Render 'a, Show 'a; label : 'a -> String; label = \\v -> render v;",
+        "(typeclass Labelled 'a @0..104\n  (superclass (Render 'a))\n  (superclass (Show 'a))\n  (sig label (-> 'a String))\n  (default label (lambda (params v) (app render v))))",
+    );
+    check(
+        "typeclass C 'a 'b where\nlet x = 1;",
+        "(typeclass C 'a 'b @0..23)\n(let x @24..34 1)",
+    );
+    check(
+        "instance Render Integer where render = \\n -> toString n;",
+        "(instance Render Integer @0..56 (method render (lambda (params n) (app toString n))))",
+    );
+    check(
+        "instance (Eq 'a, Show 'a) => m.Show (Pair 'a) where\n1",
+        "(instance (context (Eq 'a) (Show 'a)) m.Show (Pair 'a) @0..51)\n(body @52..53 1)",
+    );
+    check("instance Render 'a => Render (List 'a) where r = 1; s = 2;\nx",
+        "(instance (context (Render 'a)) Render (List 'a) @0..58 (method r 1) (method s 2))\n(body @59..60 x)");
+}
+
+#[test]
+fn lets_exports_imports() {
+    check("let x = 1;\nlet rec f : Integer -> Integer = \\n -> f n;",
+        "(let x @0..10 1)\n(let rec f @11..54 (: (-> Integer Integer)) (lambda (params n) (app f n)))");
+    check("export let x = 1; export type T = A | B; export typeclass C 'a where c : 'a;",
+        "(export let x @0..17 1)\n(export type T @18..40 (union A B))\n(export typeclass C 'a @41..76 (sig c 'a))");
+    check("export a, B as c, d,;", "(export-list a (B as c) d @0..21)");
+    check("export { a, b as c };", "(export-list a (b as c) @0..21)");
+    check("module M;\nimport std;\nimport std.core as c;\nimport \"./a\" { x, y as z, };\nimport { A } from \"../b.lig\";",
+        "(module M)\n(import std @10..21)\n(import std.core (as c) @22..43)\n(import \"./a\" (items x (y as z)) @44..72)\n(import \"../b.lig\" (items A) @73..102)");
+}
+
+#[test]
+fn top_level_let_followed_by_in_is_the_trailing_expression() {
+    check(
+        "let a = 1;\nlet b = 2 in a + b",
+        "(let a @0..10 1)\n(body @11..29 (let b 2 (+ a b)))",
+    );
+    check(
+        "let b = 2 in let c = 3 in b;",
+        "(body @0..27 (let b 2 (let c 3 b)))",
+    );
+    check("let x = 1;\nx;", "(let x @0..10 1)\n(body @11..12 x)");
+    check("", "");
+    check("// only a comment", "");
+}
+
+#[test]
+fn explore_errors() {
+    for src in [
+        "\"abc",
+        "1 /* x",
+        "99999999999999999999",
+        "12px",
+        "1_000",
+        "1e",
+        "1.2.3",
+        "1e400",
+        "1.5e+",
+        "0x10",
+        "a $ b",
+        "é",
+        "'1",
+        "' a",
+        "\"\\d\"",
+        "\"\\u{D800}\"",
+        "\"\\u{110000}\"",
+        "\"\\u{}\"",
+        "\"\\u{1234567}\"",
+        "\"\\u12\"",
+        "\"\\u{12\"",
+        "a < b < c",
+        "a == b != c",
+        "a < b == c < d",
+        "{ a = 1, a = 2 }",
+        "\\x x -> x",
+        "match v { [a, Some { b = a }] => 1 }",
+        "let x : { a: Integer, a: String } = 1;",
+        "match v { { a = 1, a = 2 } => 1 }",
+        "let rec count = 42;",
+        "let rec f = (\\x -> x : T) in f",
+        "let x = 1;\nimport std;",
+        "(1, 2)",
+        "f (1, 2).x",
+        "let x = 1\nlet y = 2;",
+        "let x = if a then b;\nlet y = 2;",
+        "let type = 1;",
+        "{ a: 1 }",
+        "let x = (1 + ;\nlet y = [1, 2 let z = 3;\nlet w = 1 2 ) 4;",
+        "\\a b : T -> a",
+        "f x; g y",
+        "let x = 1 in x; let y = 2;",
+        "type T = A | ;",
+        "instance Eq 'a => Eq 'b => Eq (L 'a) where",
+        "match x { }",
+        "let x = ;",
+        "export let x = 1 in x",
+        ")",
+        "let x = 1;;",
+        "match x { (a, b) => 1 }",
+        "let x : (A, B) = 1;",
+        "type T = Integer with foo;",
+    ] {
+        let parsed = parse_str(src);
+        check_invariants(src, &parsed.module);
+        println!("{src:?}\n  {}", errors(&parsed).replace('\n', "\n  "));
+    }
+}
+
+// ---------------------------------------------------------------- nesting (section 12.4)
+
+/// Runs `f` on a thread with a 64 MB stack, like a frugal embedding would.
+fn on_stack<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(f)
+        .expect("spawn test thread")
+        .join()
+        .expect("test thread panicked")
+}
+
+fn deep_cases(n: usize) -> Vec<(&'static str, String)> {
+    let rep = |s: &str, k: usize| s.repeat(k);
+    vec![
+        ("parens", format!("{}1{}", rep("(", n), rep(")", n))),
+        ("lists", format!("{}1{}", rep("[", n), rep("]", n))),
+        ("records", format!("{}1{}", rep("{ a = ", n), rep(" }", n))),
+        ("let chain", format!("{}x", rep("let x = 1 in ", n))),
+        (
+            "let values",
+            format!("{}1{}", rep("let x = ", n), rep(" in x", n)),
+        ),
+        ("else if chain", format!("{}0", rep("if c then 1 else ", n))),
+        (
+            "if conditions",
+            format!("{}c{}", rep("if ", n), rep(" then 1 else 2", n)),
+        ),
+        ("lambdas", format!("{}x", rep("\\x -> ", n))),
+        (
+            "matches",
+            format!("{}x{}", rep("match x { _ => ", n), rep(" }", n)),
+        ),
+        ("negations", format!("{}x", rep("- ", n))),
+        ("nots", format!("{}x", rep("!", n))),
+        ("sums", format!("1{}", rep(" + 1", n - 1))),
+        (
+            "right sums",
+            format!("{}1{}", rep("1 + (", n / 2), rep(")", n / 2)),
+        ),
+        ("fields", format!("r{}", rep(".f", n - 1))),
+        ("args", format!("{}x{}", rep("f (", n), rep(")", n))),
+        (
+            "list patterns",
+            format!("match x {{ {}a{} => 1 }}", rep("[", n - 1), rep("]", n - 1)),
+        ),
+        (
+            "ctor patterns",
+            format!(
+                "match x {{ {}a{} => 1 }}",
+                rep("C (", n - 1),
+                rep(")", n - 1)
+            ),
+        ),
+        (
+            "list types",
+            format!("let x : {}A{} = 1;", rep("[", n - 2), rep("]", n - 2)),
+        ),
+        (
+            "arrow types",
+            format!("let x : A{} = 1;", rep(" -> A", n - 2)),
+        ),
+        (
+            "record types",
+            format!("let x : {}A{} = 1;", rep("{ a: ", n - 2), rep(" }", n - 2)),
+        ),
+    ]
+}
+
+#[test]
+fn ten_thousand_levels_are_accepted_in_every_construct() {
+    on_stack(|| {
+        for (name, src) in deep_cases(MAX_NESTING as usize) {
+            let parsed = parse_str(&src);
+            assert!(parsed.diagnostics.is_empty(), "{name}: {}", errors(&parsed));
+        }
+    });
+}
+
+#[test]
+fn deeper_nesting_is_e1009_once() {
+    on_stack(|| {
+        for (name, src) in deep_cases(MAX_NESTING as usize + 10) {
+            let parsed = parse_str(&src);
+            let codes: Vec<_> = parsed.diagnostics.iter().map(|it| it.code).collect();
+            assert_eq!(codes, vec![Code::E1009], "{name}: {}", errors(&parsed));
+        }
+        for (name, src) in [
+            ("100k let chain", "let x = 1 in ".repeat(100_000) + "x"),
+            (
+                "100k parens",
+                "(".repeat(100_000) + "1" + &")".repeat(100_000),
+            ),
+            ("100k unclosed", "[".repeat(100_000)),
+            ("100k else if", "if c then 1 else ".repeat(100_000) + "0"),
+        ] {
+            let parsed = parse_str(&src);
+            let codes: Vec<_> = parsed.diagnostics.iter().map(|it| it.code).collect();
+            assert_eq!(codes, vec![Code::E1009], "{name}: {}", errors(&parsed));
+        }
+    });
+}
+
+#[test]
+fn nesting_error_points_at_the_first_token_too_deep() {
+    let src = "(".repeat(MAX_NESTING as usize + 1) + "1" + &")".repeat(MAX_NESTING as usize + 1);
+    let parsed = on_stack(move || {
+        let parsed = parse_str(&src);
+        errors(&parsed)
+    });
+    let at = MAX_NESTING; // the 10,001st `(` starts at byte 10,000
+    assert_eq!(
+        parsed,
+        format!(
+            "E1009 {at}..{}: nesting too deep: more than 10000 levels",
+            at + 1
+        )
+    );
+}
+
+#[test]
+fn huge_string_literal() {
+    let src = format!("\"{}\"", "x".repeat(10 << 20));
+    let parsed = parse_str(&src);
+    assert!(parsed.diagnostics.is_empty());
+    let Some(ast::Expr {
+        kind: ExprKind::Str(value),
+        ..
+    }) = &parsed.module.body
+    else {
+        panic!("not a string");
+    };
+    assert_eq!(value.len(), 10 << 20);
+}
+
+#[test]
+fn explore_depth() {
+    let n: usize = std::env::var("DEPTH")
+        .ok()
+        .and_then(|it| it.parse().ok())
+        .unwrap_or(2000);
+    let only = std::env::var("ONLY").unwrap_or_default();
+    for (name, src) in deep_cases(n) {
+        if !only.is_empty() && name != only {
+            continue;
+        }
+        let parsed = on_stack(move || {
+            let p = parse_str(&src);
+            errors(&p)
+        });
+        println!("{name}: ok {}", parsed.len());
     }
 }
