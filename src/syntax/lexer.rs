@@ -579,7 +579,7 @@ impl Lexer<'_> {
                 self.diagnostics.push(
                     Diagnostic::new(
                         Code::E1008,
-                        format!("invalid escape sequence `{}`", found.escape_debug()),
+                        format!("invalid escape sequence `\\{}`", found.get(1..).unwrap_or("").escape_debug()),
                         self.file,
                         Span::new(start as u32, self.pos as u32),
                     )

@@ -444,18 +444,21 @@ impl<'a> Parser<'a> {
         let mut module = ast::Module::default();
         if self.peek() == T::Module {
             self.in_error = false;
+            let item_pos = self.pos;
             module.header = self.parse_header();
-            self.sync();
+            self.sync(item_pos);
         }
         while self.peek() == T::Import {
             self.in_error = false;
+            let item_pos = self.pos;
             let import = self.parse_import();
             module.imports.push(import);
-            self.sync();
+            self.sync(item_pos);
         }
         loop {
             self.in_error = false;
             let start = self.start();
+            let item_pos = self.pos;
             match self.peek() {
                 T::Eof => break,
                 T::Import => {
@@ -494,7 +497,11 @@ impl<'a> Parser<'a> {
                     self.set_body(&mut module, body);
                 }
             }
-            self.sync();
+            self.sync(item_pos);
+            if self.pos == item_pos {
+                // Nothing consumed (a token that starts no item): skip it.
+                self.bump();
+            }
         }
         module.n_exprs = self.next_id;
         module
@@ -518,7 +525,8 @@ impl<'a> Parser<'a> {
 
     /// After an item with an error: skips to the next `;` at nesting level 0 (consumed) or the
     /// next token that starts a declaration.
-    fn sync(&mut self) {
+    /// `item_pos` is where the item started: a `;` it consumed already ended it.
+    fn sync(&mut self, item_pos: usize) {
         if !self.in_error {
             return;
         }
@@ -527,7 +535,7 @@ impl<'a> Parser<'a> {
             .checked_sub(1)
             .and_then(|idx| self.tokens.get(idx))
             .map(|it| it.kind);
-        if prev == Some(T::Semi) && self.pos > 0 {
+        if prev == Some(T::Semi) && self.pos > item_pos {
             return;
         }
         let mut level: u32 = 0;
@@ -624,8 +632,14 @@ impl<'a> Parser<'a> {
     fn parse_items(&mut self, end: T) -> Vec<ast::RenameItem> {
         let mut items = Vec::new();
         loop {
-            if !matches!(self.peek(), T::LIdent | T::UIdent) {
-                self.unexpected("a name");
+            let kind = self.peek();
+            if !matches!(kind, T::LIdent | T::UIdent) {
+                if kind.is_keyword() {
+                    // Consumed, so that it does not start the next item.
+                    self.expect_name(T::LIdent, "a name");
+                } else {
+                    self.unexpected("a name");
+                }
                 break;
             }
             let token = self.bump();
@@ -996,6 +1010,7 @@ impl<'a> Parser<'a> {
     fn parse_constraint(&mut self) -> ast::Constraint {
         let start = self.start();
         let class = self.parse_qname("a class name");
+        let start = start.min(class.span.start);
         let mut args = Vec::new();
         while starts_atype(self.peek()) {
             args.push(self.parse_atype());
@@ -1152,7 +1167,10 @@ impl<'a> Parser<'a> {
                 }
                 ty
             }
-            T::Where | T::With => self.parse_refined(start, first),
+            T::Where | T::With => {
+                let start = start.min(first.span.start);
+                self.parse_refined(start, first)
+            }
             _ => first,
         }
     }
@@ -1407,12 +1425,15 @@ impl<'a> Parser<'a> {
             }
             let op_span = self.bump().span;
             if level == LEVEL_EQ || level == LEVEL_CMP {
-                if let Some((prev_level, prev_span)) = last_non_assoc {
-                    if prev_level == level {
+                match last_non_assoc {
+                    // One report per chain: `a < b < c < d` is one mistake.
+                    Some((prev_level, prev_span)) if prev_level == level => {
                         self.report_chained(level, op_span, prev_span);
+                        last_non_assoc = Some((0, op_span));
                     }
+                    Some((0, _)) => {}
+                    _ => last_non_assoc = Some((level, op_span)),
                 }
-                last_non_assoc = Some((level, op_span));
             }
             n_links += 1;
             if !self.enter(1) {
@@ -2063,6 +2084,8 @@ impl<'a> Parser<'a> {
     fn parse_case(&mut self) -> ast::Case {
         let start = self.start();
         let pat = self.parse_pattern_top();
+        // A missing pattern sits just before `start`.
+        let start = start.min(pat.span.start);
         let guard = if self.eat(T::When) {
             Some(self.parse_expr())
         } else {

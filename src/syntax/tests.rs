@@ -7,8 +7,9 @@ fn parse_str(src: &str) -> Parsed {
 }
 
 fn errors(parsed: &Parsed) -> String {
-    parsed
-        .diagnostics
+    let mut diagnostics = parsed.diagnostics.clone();
+    crate::diagnostic::sort_and_dedup(&mut diagnostics, |it| it.0);
+    diagnostics
         .iter()
         .map(|it| {
             let span = it.primary().unwrap_or_default().span;
@@ -763,66 +764,283 @@ fn top_level_let_followed_by_in_is_the_trailing_expression() {
     check("// only a comment", "");
 }
 
-#[test]
-fn explore_errors() {
-    for src in [
-        "\"abc",
-        "1 /* x",
-        "99999999999999999999",
-        "12px",
-        "1_000",
-        "1e",
-        "1.2.3",
-        "1e400",
-        "1.5e+",
-        "0x10",
-        "a $ b",
-        "é",
-        "'1",
-        "' a",
-        "\"\\d\"",
-        "\"\\u{D800}\"",
-        "\"\\u{110000}\"",
-        "\"\\u{}\"",
-        "\"\\u{1234567}\"",
-        "\"\\u12\"",
-        "\"\\u{12\"",
-        "a < b < c",
-        "a == b != c",
-        "a < b == c < d",
-        "{ a = 1, a = 2 }",
-        "\\x x -> x",
-        "match v { [a, Some { b = a }] => 1 }",
-        "let x : { a: Integer, a: String } = 1;",
-        "match v { { a = 1, a = 2 } => 1 }",
-        "let rec count = 42;",
-        "let rec f = (\\x -> x : T) in f",
-        "let x = 1;\nimport std;",
-        "(1, 2)",
-        "f (1, 2).x",
-        "let x = 1\nlet y = 2;",
-        "let x = if a then b;\nlet y = 2;",
-        "let type = 1;",
-        "{ a: 1 }",
-        "let x = (1 + ;\nlet y = [1, 2 let z = 3;\nlet w = 1 2 ) 4;",
-        "\\a b : T -> a",
-        "f x; g y",
-        "let x = 1 in x; let y = 2;",
-        "type T = A | ;",
-        "instance Eq 'a => Eq 'b => Eq (L 'a) where",
-        "match x { }",
-        "let x = ;",
-        "export let x = 1 in x",
-        ")",
-        "let x = 1;;",
-        "match x { (a, b) => 1 }",
-        "let x : (A, B) = 1;",
-        "type T = Integer with foo;",
-    ] {
-        let parsed = parse_str(src);
-        check_invariants(src, &parsed.module);
-        println!("{src:?}\n  {}", errors(&parsed).replace('\n', "\n  "));
+// ---------------------------------------------------------------- errors (section 13)
+
+/// Each source with its expected diagnostics, `CODE start..end: message`.
+fn check_errs(cases: &[(&str, &str)]) {
+    for (src, expect) in cases {
+        check_err(src, expect);
     }
+}
+
+#[test]
+fn lexical_errors() {
+    check_errs(&[
+        ("\"abc", "E1002 0..1: unterminated string literal: missing the closing `\"`"),
+        ("\"a\\", "E1002 0..1: unterminated string literal: missing the closing `\"`"),
+        ("1 /* x", "E1003 2..4: unterminated block comment: `/*` without `*/`"),
+        ("1 /* x */ /* y", "E1003 10..12: unterminated block comment: `/*` without `*/`"),
+        ("99999999999999999999", "E1004 0..20: integer literal is too large: the largest Integer is 9223372036854775807"),
+        ("9223372036854775808", "E1004 0..19: integer literal is too large: the largest Integer is 9223372036854775807"),
+        ("12px", "E1005 0..4: malformed number `12px`"),
+        ("1_000", "E1005 0..5: malformed number `1_000`"),
+        ("1e", "E1005 0..2: malformed number `1e`"),
+        ("1.2.3", "E1005 0..5: malformed number `1.2.3`"),
+        ("1e400", "E1005 0..5: float literal is too large: it rounds to infinity"),
+        ("0x10", "E1005 0..4: malformed number `0x10`"),
+        ("a $ b", "E1006 2..3: invalid character `$`"),
+        ("a & b", "E1006 2..3: invalid character `&`"),
+        ("caf\u{e9}", "E1006 3..5: invalid character `\u{e9}`"),
+        ("x \u{e9}\u{e8} y", "E1006 2..6: invalid characters `\u{e9}\u{e8}`"),
+        ("'1", "E1006 0..1: expected a type variable name after `'`"),
+        ("\"\\d\"", "E1008 1..3: invalid escape sequence `\\d`"),
+        ("\"\\.\" ++ \"\\q\"", "E1008 1..3: invalid escape sequence `\\.`\nE1008 9..11: invalid escape sequence `\\q`"),
+        ("\"\\u{D800}\"", "E1008 1..9: invalid unicode escape `\\u{D800}`: expected `\\u{H}` with 1 to 6 hex digits naming a Unicode scalar value"),
+        ("\"\\u{110000}\"", "E1008 1..11: invalid unicode escape `\\u{110000}`: expected `\\u{H}` with 1 to 6 hex digits naming a Unicode scalar value"),
+        ("\"\\u{}\"", "E1008 1..5: invalid unicode escape `\\u{}`: expected `\\u{H}` with 1 to 6 hex digits naming a Unicode scalar value"),
+        ("\"\\u{0000001}\"", "E1008 1..12: invalid unicode escape `\\u{0000001}`: expected `\\u{H}` with 1 to 6 hex digits naming a Unicode scalar value"),
+        ("\"\\u12\"", "E1008 1..3: invalid unicode escape `\\u`: expected `\\u{H}` with 1 to 6 hex digits naming a Unicode scalar value"),
+        ("\"\\u{12\"", "E1008 1..6: invalid unicode escape `\\u{12`: expected `\\u{H}` with 1 to 6 hex digits naming a Unicode scalar value"),
+    ]);
+    check_expr("\"\\u{10FFFF}\\u{0}\"", r#""\u{10ffff}\0""#);
+}
+
+#[test]
+fn lexical_errors_do_not_cascade_into_parse_errors() {
+    // The invalid tokens stand in for an expression; the parser stays quiet.
+    check_err(
+        "let x = 12px + 1;\nlet y = \"\\d\";",
+        "E1005 8..12: malformed number `12px`\nE1008 27..29: invalid escape sequence `\\d`",
+    );
+    check_err("let x = [1, 2e];", "E1005 12..14: malformed number `2e`");
+    check_err("match x { 1x => 1 }", "E1005 10..12: malformed number `1x`");
+    check_err(
+        "let x : List 'a = 'b;",
+        "E1001 18..20: expected an expression, found type variable `'b`",
+    );
+}
+
+#[test]
+fn chained_comparisons() {
+    check_errs(&[
+        ("a < b < c", "E1007 6..7: comparison operators cannot be chained"),
+        ("a <= b > c >= d", "E1007 7..8: comparison operators cannot be chained"),
+        ("a == b != c", "E1007 7..9: equality operators cannot be chained"),
+        ("a == b == c && x < y < z", "E1007 7..9: equality operators cannot be chained\nE1007 21..22: comparison operators cannot be chained"),
+        ("a < b == c < d", ""),
+        ("(a < b) < c", ""),
+        ("a < (b < c)", ""),
+    ]);
+}
+
+#[test]
+fn duplicate_names() {
+    check_errs(&[
+        ("{ a = 1, a = 2 }", "E1010 9..10: field `a` appears twice"),
+        (
+            "{ ...r, a = 1, b = 1, a = 2 }",
+            "E1010 22..23: field `a` appears twice",
+        ),
+        ("\\x x -> x", "E1010 3..4: parameter `x` appears twice"),
+        (
+            "\\x (y : T) _ _ (x : U) -> x",
+            "E1010 16..17: parameter `x` appears twice",
+        ),
+        (
+            "match v { [a, Some { b = a }] => 1 }",
+            "E1010 25..26: pattern variable `a` appears twice",
+        ),
+        (
+            "match v { { a, b = a } => 1 }",
+            "E1010 19..20: pattern variable `a` appears twice",
+        ),
+        ("match v { [a, b] => 1, [a, c] => 2 }", ""),
+        (
+            "let x : { a: Integer, a: String } = 1;",
+            "E1010 22..23: field `a` appears twice",
+        ),
+        (
+            "match v { { a = 1, a = 2 } => 1 }",
+            "E1010 19..20: field `a` appears twice",
+        ),
+        ("match v { _ => 1, _ => 2 }", ""),
+    ]);
+    let many = (0..40)
+        .map(|it| format!("f{it} = 1"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    check_err(
+        &format!("{{ {many}, f7 = 2 }}"),
+        "E1010 352..354: field `f7` appears twice",
+    );
+}
+
+#[test]
+fn rec_must_be_a_lambda() {
+    check_errs(&[
+        (
+            "let rec count = 42;",
+            "E1011 16..18: the right-hand side of `let rec` must be a lambda",
+        ),
+        (
+            "let rec f = (\\x -> x : T) in f",
+            "E1011 12..25: the right-hand side of `let rec` must be a lambda",
+        ),
+        (
+            "let rec f = g \\x -> x in f",
+            "E1011 12..21: the right-hand side of `let rec` must be a lambda",
+        ),
+        ("let rec f = ((\\x -> x));", ""),
+        ("let rec f : Integer -> Integer = \\x -> x;", ""),
+    ]);
+}
+
+#[test]
+fn unexpected_tokens() {
+    check_errs(&[
+        ("let x = 1;\nimport std;", "E1001 11..17: unexpected `import` after a declaration"),
+        ("(1, 2)", "E1001 2..3: expected `)`, found `,`"),
+        ("let x = -(1, 2);", "E1001 11..12: expected `)`, found `,`"),
+        ("(1, 2) x", "E1001 2..3: expected `)`, found `,`"),
+        ("let x = 1\nlet y = 2;", "E1001 10..13: expected `;` after the declaration, found keyword `let`"),
+        ("let x = f a\nlet y = 2;", "E1001 12..15: expected `;` after the declaration, found keyword `let`"),
+        ("let x = if a then b;", "E1001 19..20: expected `else`, found `;`"),
+        ("let x = if a b else c;", "E1001 15..19: expected `then` after the condition, found keyword `else`"),
+        ("let type = 1;", "E1001 4..8: expected a name to bind, found keyword `type`"),
+        ("let X = 1;", "E1001 4..5: expected a name to bind, found `X`"),
+        ("type t = A;", "E1001 5..6: expected a type name, found `t`"),
+        ("{ a: 1 }", "E1001 3..4: expected `=` after the field name, found `:`"),
+        ("\\a b : T -> a", "E1001 5..6: expected `->`, found `:`"),
+        ("\\ -> 1", "E1001 2..4: expected a parameter after `\\`, found `->`"),
+        ("f x; g y", "E1001 5..6: expected end of file after the final expression, found `g`"),
+        ("let x = 1 in x; let y = 2;", "E1001 16..19: expected end of file after the final expression, found keyword `let`"),
+        ("type T = A | ;", "E1001 13..14: expected a constructor name, found `;`"),
+        ("instance Eq 'a => Eq 'b => Eq (L 'a) where", "E1001 24..26: expected `where`, found `=>`"),
+        ("match x { }", "E1001 10..11: expected a pattern, found `}`"),
+        ("match x", "E1001 7..7: expected `{` after the scrutinee of `match`, found end of file"),
+        ("match x { a -> 1 }", "E1001 12..14: expected `=>`, found `->`"),
+        ("let x = ;", "E1001 8..9: expected an expression, found `;`"),
+        ("export let x = 1 in x", "E1001 17..19: expected `;` after the exported declaration, found keyword `in`"),
+        (")", "E1001 0..1: expected an expression, found `)`"),
+        ("let x = 1;;", "E1001 10..11: expected a declaration or an expression, found `;`"),
+        ("match x { (a, b) => 1 }", "E1001 12..13: expected `)`, found `,`"),
+        ("let x : (A, B) = 1;", "E1001 10..11: expected `)`, found `,`"),
+        ("type T = Integer with foo;", "E1001 25..26: expected `(` after the constraint function, found `;`"),
+        ("type T = Integer with 5;", "E1001 22..23: expected a constraint after `with` (`>= e`, `<= e`, `regexp(\"...\")`, `pattern(\"...\")` or `f(...)`), found number `5`"),
+        ("let x : 'a -> = 1;", "E1001 14..15: expected a type, found `=`"),
+        ("let x : { a | 1 } = 1;", "E1001 12..13: expected `:`, found `|`"),
+        ("let x : A -> B => C = 1;", "E1001 15..17: expected `=`, found `=>`"),
+        ("let x : (A -> B) => C = 1;", "E1001 9..15: expected a class constraint such as `Render 'a` before `=>`"),
+        ("[1, 2", "E1001 5..5: expected `]`, found end of file"),
+        ("f (a b", "E1001 6..6: expected `)`, found end of file"),
+        ("{ a = 1 ", "E1001 8..8: expected `}`, found end of file"),
+        ("r.1", "E1001 2..3: expected a field name, found number `1`"),
+        ("import std.core", "E1001 15..15: expected `;` after the import, found end of file"),
+        ("import { a } \"x\";", "E1001 13..16: expected `from` after the import list, found a string literal"),
+        ("import std as M;", "E1001 14..15: expected a module alias (a lower-case name), found `M`"),
+        ("module m;", "E1001 7..8: expected a module name, found `m`"),
+        ("let x = 1;\nmodule M;", "E1001 11..17: expected a declaration, found keyword `module`"),
+        ("export instance;", "E1001 7..15: expected a name, found keyword `instance`"),
+        ("typeclass C where", "E1001 12..17: expected a type variable (a class has at least one parameter), found keyword `where`"),
+        ("typeclass C 'a\nlet x = 1;", "E1001 15..18: expected `where`, found keyword `let`"),
+        ("match x { - a => 1 }", "E1001 12..13: expected a number after `-` in a pattern, found `a`"),
+        ("match x { { A } => 1 }", "E1001 14..15: expected `=`, found `}`"),
+        ("let x = { if };", "E1001 13..14: expected `=` after the field name, found `}`"),
+    ]);
+}
+
+#[test]
+fn messages_have_help_where_obvious() {
+    let help = |src: &str| {
+        let parsed = parse_str(src);
+        parsed
+            .diagnostics
+            .first()
+            .and_then(|it| it.help.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        help("let x = 1\nlet y = 2;"),
+        "add `;` to end the declaration"
+    );
+    assert_eq!(
+        help("if a then b"),
+        "an `if` expression needs an `else` branch"
+    );
+    assert_eq!(
+        help("(1, 2)"),
+        "Ligature has no tuples: use a record, or `f(a, b)` to pass several arguments"
+    );
+    assert_eq!(
+        help("let x = 1;\nimport std;"),
+        "move the imports to the top of the file"
+    );
+    assert_eq!(help("let if = 1;"), "`if` is a reserved word");
+    let parsed = parse_str("[1, 2");
+    let labels: Vec<_> = parsed.diagnostics[0]
+        .labels
+        .iter()
+        .map(|it| (it.span.span, it.message.clone()))
+        .collect();
+    assert_eq!(
+        labels[1],
+        (Span::new(0, 1), "unclosed delimiter".to_owned())
+    );
+}
+
+// ---------------------------------------------------------------- recovery
+
+#[test]
+fn recovery_reports_one_error_per_declaration() {
+    check_err(
+        "let x = (1 + ;\nlet y = [1, 2 let z = 3;\nlet w = 1 2 ) 4;\nlet ok = 1;",
+        "E1001 13..14: expected an expression, found `;`\nE1001 29..32: expected `]`, found keyword `let`\nE1001 52..53: expected `;` after the declaration, found `)`",
+    );
+    let parsed = parse_str("let a = ;\nlet b = 1;\ntype T = ;\ntype U = A;\nlet c = 2");
+    assert_eq!(errors(&parsed), "E1001 8..9: expected an expression, found `;`\nE1001 30..31: expected a type, found `;`\nE1001 53..53: expected `;` after the declaration, found end of file");
+    let names: Vec<String> = parsed
+        .module
+        .decls
+        .iter()
+        .map(|it| match &it.kind {
+            ast::DeclKind::Let(it) => it.name.name.to_string(),
+            ast::DeclKind::Type(it) => it.name.name.to_string(),
+            _ => String::new(),
+        })
+        .collect();
+    assert_eq!(names, ["a", "b", "T", "U", "c"]);
+}
+
+#[test]
+fn recovery_keeps_lexical_and_soft_errors() {
+    check_err(
+        "let a = { x = 1, x = 2 };\nlet b = \"\\d\" < 1 < 2;\nlet c = if;\nlet rec d = 1;",
+        "E1010 17..18: field `x` appears twice\nE1008 35..37: invalid escape sequence `\\d`\nE1007 43..44: comparison operators cannot be chained\nE1001 58..59: expected an expression, found `;`\nE1011 72..73: the right-hand side of `let rec` must be a lambda",
+    );
+}
+
+#[test]
+fn recovery_in_class_bodies_and_imports() {
+    check_err(
+        "import std.core as;\nimport std;\ntypeclass C 'a where\n  f : 'a -> ;\n  g : 'a;\nlet x = 1;",
+        "E1001 18..19: expected a module alias (a lower-case name), found `;`\nE1001 65..66: expected a type, found `;`",
+    );
+}
+
+#[test]
+fn error_placeholders_are_in_the_tree() {
+    let parsed = parse_str("let x = 1 + ;\n");
+    assert_eq!(
+        dump::dump(&parsed.module).trim(),
+        "(let x @0..13 (+ 1 <error>))"
+    );
+    let parsed = parse_str("let x : -> = 1;\n");
+    assert_eq!(
+        dump::dump(&parsed.module).trim(),
+        "(let x @0..15 (: (-> <error> <error>)) 1)"
+    );
+    let parsed = parse_str("match x { [ => 1 }");
+    assert!(dump::dump(&parsed.module).contains("<error>"));
 }
 
 // ---------------------------------------------------------------- nesting (section 12.4)
@@ -960,21 +1178,225 @@ fn huge_string_literal() {
     assert_eq!(value.len(), 10 << 20);
 }
 
+// ---------------------------------------------------------------- robustness
+
+/// A program touching most of the grammar, used for prefixes and mutations.
+const SAMPLE: &str = r#"module Sample;
+import std.core;
+import std.validation as v;
+import { a, b as c } from "./net";
+type Env = Dev | Staging | Prod;
+type Port = Integer where x >= 1 && x <= 65535;
+type Check 'a = Pass | Fail { reason: String, value: 'a };
+type Id = Id Integer;
+type S = String with pattern("[a-z]+") with startsWith("x") with >= 1;
+type R = { a: Integer, b: [String] | 'r };
+typeclass Render 'a where
+    superclass Show 'a;
+    render : 'a -> String;
+    render = \v -> "<" ++ show v ++ ">";
+instance (Render 'a, Eq 'a) => Render (List 'a) where
+    render = \xs -> fold (\acc x -> acc ++ render x) "" xs;
+export let base = 8000;
+let rec pow2 = \n -> if n == 0 then 1 else 2 * pow2 (n - 1);
+let r = { type = "web", port = base + 80, tags = ["a", "b\n\u{e9}"] };
+let s = { ...r, port = -1 };
+let m = match Some 4 { Some n when n > 5 => "big", Some (Ok { a, .. }) => a, m.C [x, -2.5] => x, _ => "none" };
+let f = \(x : Integer) _ -> (x : Integer) + f(1, 2) r.port;
+/* block */ -- line
+export a, b as c;
+let x = 1 in let y = x in !y || -x < 3 && f() >= 2.5e3
+"#;
+
+/// Parses `src` and checks the tree invariants; any panic fails the test.
+fn robust(src: &str) {
+    let owned = src.to_owned();
+    let res = std::panic::catch_unwind(move || {
+        let parsed = parse_str(&owned);
+        check_invariants(&owned, &parsed.module);
+    });
+    assert!(res.is_ok(), "failed on {src:?}");
+    let parsed = parse_str(src);
+    for diagnostic in &parsed.diagnostics {
+        let span = diagnostic.primary().unwrap_or_default().span;
+        assert!(
+            span.start <= span.end && span.end as usize <= src.len(),
+            "{src:?}: {diagnostic:?}"
+        );
+    }
+}
+
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
 #[test]
-fn explore_depth() {
-    let n: usize = std::env::var("DEPTH")
-        .ok()
-        .and_then(|it| it.parse().ok())
-        .unwrap_or(2000);
-    let only = std::env::var("ONLY").unwrap_or_default();
-    for (name, src) in deep_cases(n) {
-        if !only.is_empty() && name != only {
-            continue;
+fn sample_parses_cleanly() {
+    let parsed = parse_str(SAMPLE);
+    assert!(parsed.diagnostics.is_empty(), "{}", errors(&parsed));
+    check_invariants(SAMPLE, &parsed.module);
+}
+
+#[test]
+fn every_prefix_of_a_valid_program_parses_without_panic() {
+    for end in 0..=SAMPLE.len() {
+        if let Some(prefix) = SAMPLE.get(..end) {
+            robust(prefix);
         }
-        let parsed = on_stack(move || {
-            let p = parse_str(&src);
-            errors(&p)
-        });
-        println!("{name}: ok {}", parsed.len());
+    }
+}
+
+#[test]
+fn token_soups_parse_without_panic() {
+    const VOCAB: &[&str] = &[
+        "let",
+        "rec",
+        "in",
+        "if",
+        "then",
+        "else",
+        "match",
+        "when",
+        "type",
+        "typeclass",
+        "instance",
+        "where",
+        "with",
+        "superclass",
+        "export",
+        "import",
+        "from",
+        "as",
+        "module",
+        "true",
+        "false",
+        "x",
+        "f",
+        "C",
+        "m",
+        "_",
+        "'a",
+        "0",
+        "12",
+        "2.5",
+        "1e3",
+        "\"s\"",
+        "\"\\u{41}\"",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        ";",
+        ":",
+        ".",
+        "..",
+        "...",
+        "=",
+        "==",
+        "!=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "++",
+        "&&",
+        "||",
+        "!",
+        "->",
+        "=>",
+        "|",
+        "\\",
+        "regexp",
+        "pattern",
+        "\n",
+        "// c\n",
+        "/* c */",
+        "12px",
+        "\"\\d\"",
+        "$",
+        "'",
+        "\u{e9}",
+    ];
+    let mut rng = Lcg(0x5eed);
+    for _ in 0..4000 {
+        let len = rng.below(40);
+        let mut src = String::new();
+        for _ in 0..len {
+            src.push_str(VOCAB[rng.below(VOCAB.len())]);
+            src.push(' ');
+        }
+        robust(&src);
+    }
+}
+
+#[test]
+fn mutated_programs_parse_without_panic() {
+    let mut rng = Lcg(42);
+    let bytes = SAMPLE.as_bytes();
+    for _ in 0..1500 {
+        let mut text = bytes.to_vec();
+        for _ in 0..1 + rng.below(4) {
+            let at = rng.below(text.len());
+            match rng.below(3) {
+                0 => {
+                    text.remove(at);
+                }
+                1 => {
+                    let byte = bytes[rng.below(bytes.len())];
+                    text.insert(at, byte);
+                }
+                _ => {
+                    let from = rng.below(text.len());
+                    let byte = text[from];
+                    text[at] = byte;
+                }
+            }
+        }
+        if let Ok(src) = std::str::from_utf8(&text) {
+            robust(src);
+        }
+    }
+}
+
+#[test]
+fn unbalanced_brackets_parse_without_panic() {
+    for src in [
+        "(((",
+        ")))",
+        "[[[",
+        "]]]",
+        "{{{",
+        "}}}",
+        "(]",
+        "[)",
+        "{)",
+        "match x { (",
+        "let x = (;",
+        "\\(",
+        "type T = (;",
+    ] {
+        robust(src);
+        let deep = src.repeat(3000);
+        on_stack(move || robust(&deep));
     }
 }
