@@ -13,6 +13,7 @@
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
+use crate::syntax::ast::Name;
 
 /// The kind of a token. Keywords and punctuation have one kind each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -231,7 +232,7 @@ pub fn lex(file: FileId, text: &str) -> Lexed {
         bytes: text.as_bytes(),
         text,
         pos: 0,
-        tokens: Vec::with_capacity(text.len() / 4 + 1),
+        tokens: Vec::with_capacity(text.len() / 3 + 1),
         diagnostics: Vec::new(),
     };
     if text.starts_with('\u{feff}') {
@@ -617,11 +618,11 @@ fn scan_unicode_escape(bytes: &[u8]) -> (usize, bool) {
 
 /// Decodes the body of a string literal token (quotes included). Invalid escapes, already
 /// reported by the lexer, are kept as written.
-pub fn unescape(literal: &str) -> String {
+pub fn unescape(literal: &str) -> Name {
     let body = literal.strip_prefix('"').unwrap_or(literal);
     let body = body.strip_suffix('"').unwrap_or(body);
     if !body.contains('\\') {
-        return body.to_owned();
+        return Name::new(body);
     }
     let mut out = String::with_capacity(body.len());
     let mut rest = body;
@@ -663,5 +664,5 @@ pub fn unescape(literal: &str) -> String {
         rest = esc.get(len..).unwrap_or("");
     }
     out.push_str(rest);
-    out
+    Name::from(out)
 }
