@@ -84,7 +84,7 @@ pub enum TokenKind {
     RBrace,
     LBracket,
     RBracket,
-    /// A malformed number or an unterminated string, already reported by the lexer.
+    /// A malformed number, an unterminated string or a lone `'`, already reported.
     Error,
     Eof,
 }
@@ -310,6 +310,7 @@ impl Lexer<'_> {
                             start,
                             start + 1,
                         );
+                        self.push(TokenKind::Error, start);
                     }
                 }
                 _ if is_ident_start(byte) => {

@@ -1024,10 +1024,32 @@ impl<'a> Parser<'a> {
         if !self.expect(T::Where) {
             return ast::DeclKind::Instance(instance);
         }
-        while self.peek() == T::LIdent && self.nth(1) == T::Eq {
-            instance.methods.push(self.parse_method_def());
+        loop {
+            match (self.peek(), self.nth(1)) {
+                (T::LIdent, T::Eq) => instance.methods.push(self.parse_method_def()),
+                (T::LIdent, T::Colon) => self.parse_instance_signature(),
+                _ => break,
+            }
         }
         ast::DeclKind::Instance(instance)
+    }
+
+    /// `name : T;` in an instance (rule 4 makes it an item): reported and skipped.
+    fn parse_instance_signature(&mut self) {
+        self.bump();
+        let span = self.span();
+        self.report(
+            Diagnostic::new(
+                Code::E1001,
+                "expected `=` after the method name, found `:`",
+                self.file,
+                span,
+            )
+            .with_help("an instance defines methods as `name = value;`: signatures belong in the typeclass"),
+        );
+        self.bump();
+        self.parse_type();
+        self.eat(T::Semi);
     }
 
     /// `qname atype { atype }`.

@@ -1400,3 +1400,36 @@ fn unbalanced_brackets_parse_without_panic() {
         on_stack(move || robust(&deep));
     }
 }
+
+// ---------------------------------------------------------------- fixtures
+
+/// Every `ok` fixture parses without diagnostics and with sound spans; every `err` fixture
+/// reports at least one. (The fixture harness compares the full outputs.)
+#[test]
+fn syntax_fixtures_have_the_expected_outcome() {
+    on_stack(|| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/syntax");
+        for (dir, want_ok) in [("ok", true), ("err", false)] {
+            let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+                .map(|it| it.filter_map(|it| it.ok().map(|it| it.path())).collect())
+                .unwrap_or_default();
+            paths.sort();
+            assert!(!paths.is_empty(), "no fixtures in {dir}");
+            for path in paths
+                .iter()
+                .filter(|it| it.extension().is_some_and(|ext| ext == "lig"))
+            {
+                let src = std::fs::read_to_string(path).unwrap_or_default();
+                let parsed = parse_str(&src);
+                check_invariants(&src, &parsed.module);
+                assert_eq!(
+                    parsed.diagnostics.is_empty(),
+                    want_ok,
+                    "{}:\n{}",
+                    path.display(),
+                    errors(&parsed)
+                );
+            }
+        }
+    });
+}
