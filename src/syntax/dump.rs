@@ -1,8 +1,9 @@
 //! A compact, deterministic S-expression dump of a syntax tree, for fixture tests.
 //!
 //! The tree is first turned into [`Sexp`] nodes that know their flat width; a node is printed
-//! on one line when it fits in [`WIDTH`] columns, else its leading atoms stay on the first line
-//! and each remaining child goes on its own line, indented by two spaces. Only top-level items
+//! on one line when it fits in [`WIDTH`] columns, else its head (its leading atoms, or for a
+//! top-level item everything up to its span) stays on the first line and each remaining child
+//! goes on its own line, indented by two spaces. Only top-level items
 //! show their spans (`@start..end`).
 
 use std::fmt::Write as _;
@@ -107,9 +108,18 @@ fn render(sexp: &Sexp, indent: usize, out: &mut String) {
                     render(item, indent, out);
                 }
             } else {
+                // The head stays on the first line: a top-level item up to its span, any
+                // other node its leading atoms.
+                let head_len = items
+                    .iter()
+                    .position(|it| matches!(it, Sexp::Atom(text) if text.starts_with('@')))
+                    .map(|idx| idx + 1);
                 let mut leading = true;
                 for (idx, item) in items.iter().enumerate() {
-                    leading = leading && matches!(item, Sexp::Atom(_));
+                    leading = match head_len {
+                        Some(len) => idx < len,
+                        None => leading && matches!(item, Sexp::Atom(_)),
+                    };
                     if idx > 0 {
                         if leading {
                             out.push(' ');
