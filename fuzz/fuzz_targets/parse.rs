@@ -10,7 +10,9 @@ use libfuzzer_sys::fuzz_target;
 use ligature::source::FileId;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let text = text.to_owned();
     // Deeply nested input is legal up to the nesting limit: give the parser the large stack
     // the pipeline runs it on.
