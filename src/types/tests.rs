@@ -1,1 +1,349 @@
+//! Unit tests of the checker on hand-built syntax trees.
 
+use std::cell::Cell;
+
+use super::check_module;
+use crate::source::{FileId, Span};
+use crate::syntax::ast::*;
+
+/// Builds AST nodes with fresh expression ids.
+#[derive(Default)]
+struct B {
+    next: Cell<u32>,
+}
+
+fn sp() -> Span {
+    Span::default()
+}
+
+fn id(name: &str) -> Ident {
+    Ident { name: Name::new(name), span: sp() }
+}
+
+impl B {
+    fn e(&self, kind: ExprKind) -> Expr {
+        let n = self.next.get();
+        self.next.set(n + 1);
+        Expr { kind, span: Span::new(n, n + 1), id: ExprId(n) }
+    }
+    fn int(&self, n: i64) -> Expr {
+        self.e(ExprKind::Int(n))
+    }
+    fn float(&self, n: f64) -> Expr {
+        self.e(ExprKind::Float(n))
+    }
+    fn str(&self, s: &str) -> Expr {
+        self.e(ExprKind::Str(Name::new(s)))
+    }
+    fn bool(&self, b: bool) -> Expr {
+        self.e(ExprKind::Bool(b))
+    }
+    fn var(&self, n: &str) -> Expr {
+        self.e(ExprKind::Var(Name::new(n)))
+    }
+    fn ctor(&self, n: &str) -> Expr {
+        self.e(ExprKind::Ctor(Name::new(n)))
+    }
+    fn lam(&self, params: &[&str], body: Expr) -> Expr {
+        let params = params
+            .iter()
+            .map(|p| Param { name: if *p == "_" { None } else { Some(id(p)) }, ann: None, span: sp() })
+            .collect();
+        self.e(ExprKind::Lambda { params, body: Box::new(body) })
+    }
+    fn lam_ann(&self, p: &str, ty: Type, body: Expr) -> Expr {
+        self.e(ExprKind::Lambda { params: vec![Param { name: Some(id(p)), ann: Some(ty), span: sp() }], body: Box::new(body) })
+    }
+    fn app(&self, f: Expr, args: Vec<Expr>) -> Expr {
+        self.e(ExprKind::App { func: Box::new(f), args })
+    }
+    fn bin(&self, op: BinOp, l: Expr, r: Expr) -> Expr {
+        self.e(ExprKind::Binary { op, op_span: sp(), lhs: Box::new(l), rhs: Box::new(r) })
+    }
+    fn field(&self, e: Expr, f: &str) -> Expr {
+        self.e(ExprKind::Field { expr: Box::new(e), field: id(f) })
+    }
+    fn rec(&self, fields: Vec<(&str, Expr)>) -> Expr {
+        let fields = fields.into_iter().map(|(n, v)| FieldInit { name: id(n), value: v }).collect();
+        self.e(ExprKind::Record { base: None, fields })
+    }
+    fn spread(&self, base: Expr, fields: Vec<(&str, Expr)>) -> Expr {
+        let fields = fields.into_iter().map(|(n, v)| FieldInit { name: id(n), value: v }).collect();
+        self.e(ExprKind::Record { base: Some(Box::new(base)), fields })
+    }
+    fn list(&self, items: Vec<Expr>) -> Expr {
+        self.e(ExprKind::List(items))
+    }
+    fn iff(&self, c: Expr, t: Expr, e: Expr) -> Expr {
+        self.e(ExprKind::If { cond: Box::new(c), then_branch: Box::new(t), else_branch: Box::new(e) })
+    }
+    fn ann(&self, e: Expr, ty: Type) -> Expr {
+        self.e(ExprKind::Ann { expr: Box::new(e), ty })
+    }
+    fn let_in(&self, name: &str, value: Expr, body: Expr) -> Expr {
+        self.e(ExprKind::Let { rec: false, name: id(name), ann: None, value: Box::new(value), body: Box::new(body) })
+    }
+    fn mat(&self, s: Expr, cases: Vec<(Pattern, Expr)>) -> Expr {
+        let cases = cases.into_iter().map(|(pat, body)| Case { pat, guard: None, body, span: sp() }).collect();
+        self.e(ExprKind::Match { scrutinee: Box::new(s), cases })
+    }
+}
+
+fn p(kind: PatternKind) -> Pattern {
+    Pattern { kind, span: sp() }
+}
+fn pvar(n: &str) -> Pattern {
+    p(PatternKind::Var(id(n)))
+}
+fn pwild() -> Pattern {
+    p(PatternKind::Wildcard)
+}
+fn pctor(n: &str, payload: Option<Pattern>) -> Pattern {
+    p(PatternKind::Ctor { module: None, name: id(n), payload: payload.map(Box::new) })
+}
+
+fn t(kind: TypeKind) -> Type {
+    Type { kind, span: sp() }
+}
+fn tcon(n: &str, args: Vec<Type>) -> Type {
+    t(TypeKind::Con(QName { module: None, name: id(n), span: sp() }, args))
+}
+fn tvar(n: &str) -> Type {
+    t(TypeKind::Var(id(n)))
+}
+fn tfun(a: Type, r: Type) -> Type {
+    t(TypeKind::Fun(Box::new(a), Box::new(r)))
+}
+
+fn decl(kind: DeclKind) -> Decl {
+    Decl { kind, exported: false, span: sp() }
+}
+fn let_(name: &str, value: Expr) -> Decl {
+    decl(DeclKind::Let(LetDecl { rec: false, name: id(name), ann: None, value }))
+}
+fn let_ann(name: &str, ann: Type, value: Expr) -> Decl {
+    decl(DeclKind::Let(LetDecl { rec: false, name: id(name), ann: Some(ann), value }))
+}
+fn let_rec(name: &str, value: Expr) -> Decl {
+    decl(DeclKind::Let(LetDecl { rec: true, name: id(name), ann: None, value }))
+}
+fn union(name: &str, params: &[&str], variants: Vec<(&str, Option<Type>)>) -> Decl {
+    let variants = variants.into_iter().map(|(n, payload)| Variant { name: id(n), payload, span: sp() }).collect();
+    decl(DeclKind::Type(TypeDecl { name: id(name), params: params.iter().map(|p| id(p)).collect(), rhs: TypeRhs::Union(variants) }))
+}
+fn alias(name: &str, params: &[&str], ty: Type) -> Decl {
+    decl(DeclKind::Type(TypeDecl { name: id(name), params: params.iter().map(|p| id(p)).collect(), rhs: TypeRhs::Alias(ty) }))
+}
+
+/// Checks a module and prints every binding's scheme, then every diagnostic.
+fn run(b: &B, decls: Vec<Decl>, body: Option<Expr>) -> String {
+    let module = Module { header: None, imports: Vec::new(), decls, body, n_exprs: b.next.get() };
+    let checked = check_module(FileId(0), &module);
+    let mut out = String::new();
+    for binding in &checked.bindings {
+        out.push_str(&format!("{} : {}\n", binding.name, binding.scheme));
+    }
+    if let Some(body) = &checked.body_type {
+        out.push_str(&format!("body : {body}\n"));
+    }
+    for d in &checked.diagnostics {
+        out.push_str(&format!("{}: {}\n", d.code, d.message));
+    }
+    out
+}
+
+fn check(b: &B, decls: Vec<Decl>, expect: &str) {
+    let got = run(b, decls, None);
+    assert_eq!(got.trim(), expect.trim(), "\n--- got ---\n{got}");
+}
+
+#[test]
+fn section_6_9_examples() {
+    let b = B::default();
+    let twice = b.lam(&["f", "x"], b.app(b.var("f"), vec![b.app(b.var("f"), vec![b.var("x")])]));
+    let name = b.lam(&["r"], b.field(b.var("r"), "name"));
+    let sq = b.lam(&["x"], b.bin(BinOp::Mul, b.var("x"), b.var("x")));
+    let half = b.lam_ann("x", tcon("Float", vec![]), b.bin(BinOp::Div, b.var("x"), b.float(2.0)));
+    let pairs = b.app(
+        b.var("map"),
+        vec![
+            b.lam(
+                &["n"],
+                b.rec(vec![
+                    ("n", b.var("n")),
+                    ("even", b.bin(BinOp::Eq, b.bin(BinOp::Rem, b.var("n"), b.int(2)), b.int(0))),
+                ]),
+            ),
+            b.list(vec![b.int(1), b.int(2)]),
+        ],
+    );
+    let selfapp = b.lam(&["x"], b.app(b.var("x"), vec![b.var("x")]));
+    check(
+        &b,
+        vec![let_("twice", twice), let_("name", name), let_("sq", sq), let_("half", half), let_("pairs", pairs), let_("self", selfapp)],
+        "twice : ('a -> 'a) -> 'a -> 'a
+name : { name: 'a | 'b } -> 'a
+sq : Numeric 'a => 'a -> 'a
+half : Float -> Float
+pairs : List { n: Integer, even: Bool }
+self : 'a -> 'b
+T2002: infinite type: expected `'a`, found `'a -> 'b`",
+    );
+}
+
+#[test]
+fn mismatches_accumulate() {
+    let b = B::default();
+    let a = b.bin(BinOp::Add, b.int(1), b.float(2.5));
+    let c = b.bin(BinOp::Add, b.str("a"), b.str("b"));
+    let d = b.app(b.lam(&["x"], b.var("x")), vec![b.int(1), b.int(2)]);
+    let e = b.bin(BinOp::Add, b.var("later"), b.int(1));
+    let rigid = b.lam(&["v"], b.bin(BinOp::Add, b.var("v"), b.int(1)));
+    check(
+        &b,
+        vec![
+            let_("a", a),
+            let_("c", c),
+            let_("d", d),
+            let_("e", e),
+            let_("later", b.int(1)),
+            let_ann("f", tfun(tvar("a"), tvar("a")), rigid),
+        ],
+        "a : Integer
+c : String
+d : ?
+e : ?
+later : Integer
+f : 'a -> 'a
+T2001: expected `Integer`, found `Float`
+T2008: no instance of `Numeric` for `String`
+T2001: expected a function, found `Integer`
+T2003: unknown value `later`
+T2001: expected `'a -> 'a`, found `Integer -> Integer`",
+    );
+}
+
+#[test]
+fn records_and_spread() {
+    let b = B::default();
+    let base = b.rec(vec![("host", b.str("h")), ("port", b.int(80))]);
+    let s = b.spread(base, vec![("port", b.str("8080")), ("tls", b.bool(true))]);
+    let bad = b.lam(&["r"], b.spread(b.var("r"), vec![("a", b.int(1))]));
+    let missing = b.field(b.rec(vec![("a", b.int(1))]), "b");
+    let mk = b.lam(
+        &["spec"],
+        b.rec(vec![
+            ("name", b.field(b.var("spec"), "name")),
+            ("port", b.field(b.var("spec"), "port")),
+            ("replicas", b.bin(BinOp::Mul, b.field(b.var("spec"), "base"), b.int(3))),
+            ("memoryMb", b.field(b.var("spec"), "memoryMb")),
+            ("cpu", b.bin(BinOp::Mul, b.float(0.25), b.app(b.var("toFloat"), vec![b.field(b.var("spec"), "base")]))),
+            (
+                "healthCheck",
+                b.bin(BinOp::Concat, b.str("https://"), b.bin(BinOp::Concat, b.field(b.var("spec"), "name"), b.str("x"))),
+            ),
+        ]),
+    );
+    check(
+        &b,
+        vec![let_("s", s), let_("bad", bad), let_("missing", missing), let_("mkService", mk)],
+        "s : { host: String, port: String, tls: Bool }
+bad : 'a -> ?
+missing : ?
+mkService : { name: String, port: 'a, base: Integer, memoryMb: 'b | 'c } -> { name: String, port: 'a, replicas: Integer, memoryMb: 'b, cpu: Float, healthCheck: String }
+T2014: the base of a record spread must be a known closed record, found `'a`
+T2001: expected a record with field `b`, found `{ a: Integer }`",
+    );
+}
+
+#[test]
+fn unions_and_matches() {
+    let b = B::default();
+    let env = union("Env", &[], vec![("Dev", None), ("Staging", None), ("Prod", None)]);
+    let check_t = union(
+        "Check",
+        &["a"],
+        vec![("Pass", None), ("Fail", Some(t(TypeKind::Record { fields: vec![FieldType { name: id("value"), ty: tvar("a") }], rest: None })))],
+    );
+    let f = b.lam(&["e"], b.mat(b.var("e"), vec![(pctor("Dev", None), b.int(1)), (pctor("Prod", None), b.int(3))]));
+    let g = b.lam(&["o"], b.mat(b.var("o"), vec![(pctor("Some", Some(pvar("v"))), b.var("v")), (pwild(), b.int(0))]));
+    let h = b.lam(&["o"], b.mat(b.var("o"), vec![(pctor("Some", None), b.int(1)), (pctor("None", Some(pvar("x"))), b.int(0))]));
+    let fail = b.app(b.ctor("Fail"), vec![b.rec(vec![("value", b.int(3))])]);
+    let nested = b.lam(
+        &["o"],
+        b.mat(
+            b.var("o"),
+            vec![
+                (pctor("Some", Some(pctor("Ok", Some(pvar("v"))))), b.var("v")),
+                (pctor("Some", Some(pctor("Err", Some(pwild())))), b.int(0)),
+                (pctor("None", None), b.int(1)),
+            ],
+        ),
+    );
+    let port = alias("Port", &[], tcon("Int", vec![]));
+    check(
+        &b,
+        vec![
+            env,
+            check_t,
+            let_("f", f),
+            let_("g", g),
+            let_("h", h),
+            let_("fail", fail),
+            let_("nested", nested),
+            port,
+            let_ann("p", tcon("Port", vec![]), b.int(8080)),
+        ],
+        "f : Env -> Integer
+g : Option Integer -> Integer
+h : Option 'a -> Integer
+fail : Check Integer
+nested : Option (Result Integer 'a) -> Integer
+p : Integer
+T2013: non-exhaustive match: `Staging` is not covered
+T2011: the constructor `Some` needs a payload pattern
+T2011: the constructor `None` has no payload",
+    );
+}
+
+#[test]
+fn let_polymorphism_and_rec() {
+    let b = B::default();
+    let poly = b.let_in(
+        "id",
+        b.lam(&["x"], b.var("x")),
+        b.rec(vec![("a", b.app(b.var("id"), vec![b.int(1)])), ("b", b.app(b.var("id"), vec![b.str("s")]))]),
+    );
+    let pow2 = b.lam(
+        &["n"],
+        b.iff(
+            b.bin(BinOp::Eq, b.var("n"), b.int(0)),
+            b.int(1),
+            b.bin(BinOp::Mul, b.int(2), b.app(b.var("pow2"), vec![b.bin(BinOp::Sub, b.var("n"), b.int(1))])),
+        ),
+    );
+    let bad = b.lam(&["n"], b.app(b.var("bad"), vec![b.var("n")]));
+    let feq = b.bin(BinOp::Eq, b.lam(&["x"], b.var("x")), b.lam(&["y"], b.var("y")));
+    let geq = b.lam(&["a", "c"], b.bin(BinOp::Eq, b.var("a"), b.var("c")));
+    check(
+        &b,
+        vec![let_("poly", poly), let_rec("pow2", pow2), let_("bad", bad), let_("feq", feq), let_("geq", geq)],
+        "poly : { a: Integer, b: String }
+pow2 : Integer -> Integer
+bad : 'a -> ?
+feq : Bool
+geq : 'a -> 'a -> Bool
+T2003: unknown value `bad`
+T2010: cannot compare values of type `'a -> 'a`: it contains a function",
+    );
+}
+
+#[test]
+fn annotations_are_fresh_in_expressions() {
+    let b = B::default();
+    let e = b.lam_ann("v", tvar("a"), b.bin(BinOp::Add, b.var("v"), b.int(1)));
+    let z = b.bin(BinOp::Add, b.ann(b.int(1), tcon("Integer", vec![])), b.int(2));
+    let body = b.app(b.var("length"), vec![b.list(vec![])]);
+    let got = run(&b, vec![let_("e", e), let_("z", z)], Some(body));
+    assert_eq!(got.trim(), "e : Integer -> Integer\nz : Integer\nbody : Integer");
+}
