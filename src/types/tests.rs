@@ -347,3 +347,141 @@ fn annotations_are_fresh_in_expressions() {
     let got = run(&b, vec![let_("e", e), let_("z", z)], Some(body));
     assert_eq!(got.trim(), "e : Integer -> Integer\nz : Integer\nbody : Integer");
 }
+
+fn qn(n: &str) -> QName {
+    QName { module: None, name: id(n), span: sp() }
+}
+fn constraint(class: &str, args: Vec<Type>) -> Constraint {
+    Constraint { class: qn(class), args, span: sp() }
+}
+fn class(name: &str, supers: Vec<Constraint>, methods: Vec<(&str, Type)>, defaults: Vec<(&str, Expr)>) -> Decl {
+    decl(DeclKind::Class(ClassDecl {
+        name: id(name),
+        params: vec![id("a")],
+        superclasses: supers,
+        methods: methods.into_iter().map(|(n, ty)| MethodSig { name: id(n), ty, span: sp() }).collect(),
+        defaults: defaults.into_iter().map(|(n, value)| MethodDef { name: id(n), value, span: sp() }).collect(),
+    }))
+}
+fn instance(context: Vec<Constraint>, class: &str, args: Vec<Type>, methods: Vec<(&str, Expr)>) -> Decl {
+    decl(DeclKind::Instance(InstanceDecl {
+        context,
+        class: qn(class),
+        args,
+        methods: methods.into_iter().map(|(n, value)| MethodDef { name: id(n), value, span: sp() }).collect(),
+        head_span: sp(),
+    }))
+}
+
+#[test]
+fn classes_and_dictionaries() {
+    use super::elab::{DictExpr, InstanceRef};
+    let b = B::default();
+    let s = || tcon("String", vec![]);
+    let render_cls = class("Render", vec![], vec![("render", tfun(tvar("a"), s()))], vec![]);
+    let label_default = b.lam(
+        &["v"],
+        b.bin(BinOp::Concat, b.str("<"), b.app(b.var("render"), vec![b.var("v")])),
+    );
+    let labelled = class(
+        "Labelled",
+        vec![constraint("Render", vec![tvar("a")])],
+        vec![("label", tfun(tvar("a"), s()))],
+        vec![("label", label_default)],
+    );
+    let r_int = instance(vec![], "Render", vec![tcon("Integer", vec![])], vec![("render", b.lam(&["n"], b.app(b.var("toString"), vec![b.var("n")])))]);
+    let list_render_use = b.var("render");
+    let list_render_id = list_render_use.id;
+    let r_list = instance(
+        vec![constraint("Render", vec![tvar("a")])],
+        "Render",
+        vec![tcon("List", vec![tvar("a")])],
+        vec![(
+            "render",
+            b.lam(
+                &["xs"],
+                b.app(
+                    b.var("fold"),
+                    vec![b.lam(&["acc", "x"], b.bin(BinOp::Concat, b.var("acc"), b.app(list_render_use, vec![b.var("x")]))), b.str(""), b.var("xs")],
+                ),
+            ),
+        )],
+    );
+    let use_a = b.var("render");
+    let use_a_id = use_a.id;
+    let a = b.app(use_a, vec![b.list(vec![b.int(1), b.int(2)])]);
+    let use_f = b.var("render");
+    let use_f_id = use_f.id;
+    let f_rhs = b.lam(&["x"], b.app(use_f, vec![b.var("x")]));
+    let f_rhs_id = f_rhs.id;
+    let g = b.lam(&["x"], b.bin(BinOp::Concat, b.app(b.var("label"), vec![b.var("x")]), b.app(b.var("render"), vec![b.var("x")])));
+    let h = b.app(b.var("render"), vec![b.float(1.5)]);
+    let zero_cls = class("Zero", vec![], vec![("zero", tvar("a"))], vec![]);
+    let zero_int = instance(vec![], "Zero", vec![tcon("Integer", vec![])], vec![("zero", b.int(0))]);
+    let zero_use = b.var("zero");
+    let zero_use_id = zero_use.id;
+    let zz = b.bin(BinOp::Add, b.ann(zero_use, tcon("Integer", vec![])), b.int(1));
+    let amb = b.app(b.var("toString"), vec![b.var("zero")]);
+    let bad_inst = instance(vec![], "Numeric", vec![s()], vec![]);
+    let overlap = instance(vec![], "Zero", vec![tcon("Int", vec![])], vec![("zero", b.int(1))]);
+    let missing = instance(vec![], "Zero", vec![s()], vec![]);
+    let no_super = instance(vec![], "Labelled", vec![tcon("Bool", vec![])], vec![]);
+    let bad_head = instance(vec![], "Render", vec![tvar("a")], vec![("render", b.lam(&["x"], b.str("")))]);
+    let decls = vec![
+        render_cls,
+        labelled,
+        r_int,
+        r_list,
+        let_("a", a),
+        let_("f", f_rhs),
+        let_("g", g),
+        let_("h", h),
+        zero_cls,
+        zero_int,
+        let_("zz", zz),
+        let_("amb", amb),
+        bad_inst,
+        overlap,
+        missing,
+        no_super,
+        bad_head,
+    ];
+    let module = Module { header: None, imports: Vec::new(), decls, body: None, n_exprs: b.next.get() };
+    let checked = check_module(FileId(0), &module);
+    let mut out = String::new();
+    for binding in &checked.bindings {
+        out.push_str(&format!("{} : {} {}\n", binding.name, binding.scheme, binding.in_document));
+    }
+    for d in &checked.diagnostics {
+        out.push_str(&format!("{}: {}\n", d.code, d.message));
+    }
+    assert_eq!(
+        out.trim(),
+        "a : String true
+f : Render 'a => 'a -> String false
+g : (Labelled 'a, Render 'a) => 'a -> String false
+h : String true
+zz : Integer true
+amb : String true
+T2008: no instance of `Render` for `Float`
+T2012: ambiguous type: the constraint `Zero 'a` cannot be determined
+T2007: the built-in class `Numeric` is closed: it cannot get new instances
+T2009: overlapping instances of `Zero` for `Integer`
+T2007: the instance lacks the method `zero`
+T2008: no instance of `Render` for `Bool`
+T2007: invalid instance head `'a`: expected a type constructor applied to distinct type variables"
+    );
+    let e = &checked.elaboration;
+    let int_inst = DictExpr::Instance { instance: InstanceRef { module: FileId(0), decl: 2 }, args: vec![] };
+    assert_eq!(
+        e.dicts_at(use_a_id),
+        &[DictExpr::Instance { instance: InstanceRef { module: FileId(0), decl: 3 }, args: vec![int_inst] }]
+    );
+    assert_eq!(e.dicts_at(use_f_id), &[DictExpr::Param { binder: f_rhs_id, index: 0 }]);
+    assert_eq!(e.n_params(f_rhs_id), 1);
+    assert_eq!(e.dicts_at(list_render_id), &[DictExpr::Context { index: 0 }]);
+    assert_eq!(
+        e.dicts_at(zero_use_id),
+        &[DictExpr::Instance { instance: InstanceRef { module: FileId(0), decl: 9 }, args: vec![] }]
+    );
+}
