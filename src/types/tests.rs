@@ -485,3 +485,28 @@ T2007: invalid instance head `'a`: expected a type constructor applied to distin
         &[DictExpr::Instance { instance: InstanceRef { module: FileId(0), decl: 9 }, args: vec![] }]
     );
 }
+
+#[test]
+fn many_bindings_are_linear() {
+    let b = B::default();
+    let mut decls = Vec::new();
+    let n = 100_000;
+    for i in 0..n {
+        let value = if i == 0 {
+            b.rec(vec![("n", b.int(1)), ("s", b.str("x"))])
+        } else {
+            let prev = format!("x{}", i - 1);
+            b.rec(vec![("n", b.bin(BinOp::Add, b.field(b.var(&prev), "n"), b.int(1))), ("s", b.field(b.var(&prev), "s"))])
+        };
+        decls.push(let_(&format!("x{i}"), value));
+    }
+    let module = Module { header: None, imports: Vec::new(), decls, body: None, n_exprs: b.next.get() };
+    let start = std::time::Instant::now();
+    let checked = check_module(FileId(0), &module);
+    let elapsed = start.elapsed();
+    assert!(checked.diagnostics.is_empty());
+    assert_eq!(checked.bindings.len(), n);
+    if !cfg!(debug_assertions) {
+        assert!(elapsed.as_millis() < 250, "took {elapsed:?}");
+    }
+}

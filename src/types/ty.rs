@@ -156,24 +156,58 @@ impl Arena {
         if a == b {
             return Ok(());
         }
-        match (self.node(a).clone(), self.node(b).clone()) {
-            (Node::Error, _) | (_, Node::Error) => Ok(()),
-            (Node::Var { rigid: None, .. }, _) => self.bind(a, b),
-            (_, Node::Var { rigid: None, .. }) => self.bind(b, a),
-            (Node::Con { name: na, args: aa }, Node::Con { name: nb, args: ab }) => {
-                if na != nb || aa.len() != ab.len() {
-                    return Err(UnifyError::Mismatch);
-                }
-                for (x, y) in aa.iter().zip(ab.iter()) {
-                    self.unify(*x, *y)?;
+        #[derive(Clone, Copy, PartialEq)]
+        enum K {
+            Flex,
+            Rigid,
+            Con,
+            Fun,
+            Record,
+            Error,
+        }
+        let kind = |n: &Node| match n {
+            Node::Var { rigid: None, .. } => K::Flex,
+            Node::Var { .. } => K::Rigid,
+            Node::Con { .. } => K::Con,
+            Node::Fun(..) => K::Fun,
+            Node::Record { .. } => K::Record,
+            Node::Error => K::Error,
+        };
+        let (ka, kb) = (kind(self.node(a)), kind(self.node(b)));
+        match (ka, kb) {
+            (K::Error, _) | (_, K::Error) => Ok(()),
+            (K::Flex, _) => self.bind(a, b),
+            (_, K::Flex) => self.bind(b, a),
+            (K::Con, K::Con) => {
+                let n = match (self.node(a), self.node(b)) {
+                    (Node::Con { name: na, args: aa }, Node::Con { name: nb, args: ab }) => {
+                        if na != nb || aa.len() != ab.len() {
+                            return Err(UnifyError::Mismatch);
+                        }
+                        aa.len()
+                    }
+                    _ => return Err(UnifyError::Mismatch),
+                };
+                for i in 0..n {
+                    let pair = match (self.node(a), self.node(b)) {
+                        (Node::Con { args: aa, .. }, Node::Con { args: ab, .. }) => aa.get(i).zip(ab.get(i)).map(|(x, y)| (*x, *y)),
+                        _ => None,
+                    };
+                    if let Some((x, y)) = pair {
+                        self.unify(x, y)?;
+                    }
                 }
                 Ok(())
             }
-            (Node::Fun(a1, r1), Node::Fun(a2, r2)) => {
+            (K::Fun, K::Fun) => {
+                let (a1, r1, a2, r2) = match (self.node(a), self.node(b)) {
+                    (Node::Fun(a1, r1), Node::Fun(a2, r2)) => (*a1, *r1, *a2, *r2),
+                    _ => return Err(UnifyError::Mismatch),
+                };
                 self.unify(a1, a2)?;
                 self.unify(r1, r2)
             }
-            (Node::Record { .. }, Node::Record { .. }) => self.unify_records(a, b),
+            (K::Record, K::Record) => self.unify_records(a, b),
             _ => Err(UnifyError::Mismatch),
         }
     }
