@@ -20,23 +20,38 @@ pub fn prescan(module: &ast::Module) -> Later {
         let i = i as u32;
         match &decl.kind {
             DeclKind::Let(l) => {
-                later.values.entry(l.name.name.clone()).or_insert((i, l.name.span));
+                later
+                    .values
+                    .entry(l.name.name.clone())
+                    .or_insert((i, l.name.span));
             }
             DeclKind::Type(t) => {
-                later.types.entry(t.name.name.clone()).or_insert((i, t.name.span));
+                later
+                    .types
+                    .entry(t.name.name.clone())
+                    .or_insert((i, t.name.span));
                 let variants: Vec<&ast::Variant> = match &t.rhs {
                     ast::TypeRhs::Union(vs) => vs.iter().collect(),
                     ast::TypeRhs::Lone { variant, .. } => vec![variant],
                     ast::TypeRhs::Alias(_) => Vec::new(),
                 };
                 for v in variants {
-                    later.ctors.entry(v.name.name.clone()).or_insert((i, v.name.span));
+                    later
+                        .ctors
+                        .entry(v.name.name.clone())
+                        .or_insert((i, v.name.span));
                 }
             }
             DeclKind::Class(c) => {
-                later.classes.entry(c.name.name.clone()).or_insert((i, c.name.span));
+                later
+                    .classes
+                    .entry(c.name.name.clone())
+                    .or_insert((i, c.name.span));
                 for m in &c.methods {
-                    later.values.entry(m.name.name.clone()).or_insert((i, m.name.span));
+                    later
+                        .values
+                        .entry(m.name.name.clone())
+                        .or_insert((i, m.name.span));
                 }
             }
             DeclKind::Instance(_) | DeclKind::Export(_) => {}
@@ -87,12 +102,25 @@ impl ModuleChecker {
                 DeclKind::Export(items) => self.check_export(items),
             }
         }
-        let body_type = module.body.as_ref().map(|body| self.check_body(module.decls.len() as u32, body));
-        Checked { diagnostics: self.diags, elaboration: self.elab, bindings: self.bindings, body_type }
+        let body_type = module
+            .body
+            .as_ref()
+            .map(|body| self.check_body(module.decls.len() as u32, body));
+        Checked {
+            diagnostics: self.diags,
+            elaboration: self.elab,
+            bindings: self.bindings,
+            body_type,
+        }
     }
 
     fn duplicate(&mut self, kind: &str, ident: &Ident, previous: Option<Span>) {
-        let mut d = Diagnostic::new(Code::T2006, format!("the {kind} `{}` is defined twice", ident.name), self.file, ident.span);
+        let mut d = Diagnostic::new(
+            Code::T2006,
+            format!("the {kind} `{}` is defined twice", ident.name),
+            self.file,
+            ident.span,
+        );
         if let Some(prev) = previous {
             d = d.with_label(self.file, prev, "first defined here");
         }
@@ -115,25 +143,46 @@ impl ModuleChecker {
         inf.finish(&mut self.elab);
         self.diags.append(&mut inf.diags);
         let in_document = !matches!(scheme.ty, SType::Fun(..)) && scheme.constraints.is_empty();
-        self.bindings.push(BindingInfo { name: l.name.name.clone(), decl: i, scheme: print_scheme(&scheme), in_document });
+        self.bindings.push(BindingInfo {
+            name: l.name.name.clone(),
+            decl: i,
+            scheme: print_scheme(&scheme),
+            in_document,
+        });
         if fresh {
-            self.env.values.insert(l.name.name.clone(), ValueInfo { scheme: Arc::new(scheme), origin: Origin::Decl(i) });
+            self.env.values.insert(
+                l.name.name.clone(),
+                ValueInfo {
+                    scheme: Arc::new(scheme),
+                    origin: Origin::Decl(i),
+                },
+            );
         }
     }
 
     fn check_body(&mut self, i: u32, body: &ast::Expr) -> String {
         let mut inf = Infer::new(&self.env, &self.later, self.file, i);
-        let name = Ident { name: Name::new(""), span: body.span };
+        let name = Ident {
+            name: Name::new(""),
+            span: body.span,
+        };
         let scheme = inf.infer_binding(false, &name, None, body);
         if !scheme.constraints.is_empty() {
             let shown = print_scheme(&scheme);
-            inf.error(Code::T2012, format!("the trailing expression has unresolved constraints: `{shown}`"), body.span)
-                .help = Some("add a type annotation".into());
+            inf.error(
+                Code::T2012,
+                format!("the trailing expression has unresolved constraints: `{shown}`"),
+                body.span,
+            )
+            .help = Some("add a type annotation".into());
             inf.params.remove(&body.id);
         }
         inf.finish(&mut self.elab);
         self.diags.append(&mut inf.diags);
-        print_scheme(&Scheme { constraints: Vec::new(), ..scheme })
+        print_scheme(&Scheme {
+            constraints: Vec::new(),
+            ..scheme
+        })
     }
 
     fn check_export(&mut self, items: &[ast::RenameItem]) {
@@ -146,10 +195,20 @@ impl ModuleChecker {
                     || self.env.types.contains_key(name)
                     || self.env.classes.contains_key(name);
                 if !known {
-                    self.diags.push(Diagnostic::new(Code::T2004, format!("unknown type or class `{name}`"), self.file, item.name.span));
+                    self.diags.push(Diagnostic::new(
+                        Code::T2004,
+                        format!("unknown type or class `{name}`"),
+                        self.file,
+                        item.name.span,
+                    ));
                 }
             } else if !self.later.values.contains_key(name) && !self.env.values.contains_key(name) {
-                self.diags.push(Diagnostic::new(Code::T2003, format!("unknown value `{name}`"), self.file, item.name.span));
+                self.diags.push(Diagnostic::new(
+                    Code::T2003,
+                    format!("unknown value `{name}`"),
+                    self.file,
+                    item.name.span,
+                ));
             }
         }
     }
@@ -160,7 +219,12 @@ impl ModuleChecker {
         let name = &t.name;
         let mut ok = true;
         if Env::is_prelude_type(&name.name) {
-            self.diags.push(Diagnostic::new(Code::T2006, format!("the prelude type `{}` cannot be redefined", name.name), self.file, name.span));
+            self.diags.push(Diagnostic::new(
+                Code::T2006,
+                format!("the prelude type `{}` cannot be redefined", name.name),
+                self.file,
+                name.span,
+            ));
             ok = false;
         } else if let Some(prev) = self.seen_types.get(&name.name).copied() {
             self.duplicate("type", name, Some(prev));
@@ -184,7 +248,11 @@ impl ModuleChecker {
         };
         let mut inf = Infer::new(&self.env, &self.later, self.file, i);
         inf.level = 1;
-        inf.self_type = Some(SelfType { name: name.name.clone(), arity, is_alias: matches!(shape, Shape::Alias(_)) });
+        inf.self_type = Some(SelfType {
+            name: name.name.clone(),
+            arity,
+            is_alias: matches!(shape, Shape::Alias(_)),
+        });
         let mut scope = VarScope::new(VarMode::Fixed);
         let mut params: Vec<TyId> = Vec::new();
         for p in &t.params {
@@ -198,7 +266,11 @@ impl ModuleChecker {
                 let body = inf.convert_type(ty, &mut scope);
                 let mut gens = params.clone();
                 let body = inf.arena.export(body, 0, &mut gens);
-                TypeDef::Alias { arity, body, canonical: None }
+                TypeDef::Alias {
+                    arity,
+                    body,
+                    canonical: None,
+                }
             }
             Shape::Union(variants) => {
                 let mut names = Vec::new();
@@ -211,23 +283,41 @@ impl ModuleChecker {
                     if Env::is_prelude_ctor(&v.name.name) {
                         inf.diags.push(Diagnostic::new(
                             Code::T2006,
-                            format!("the prelude constructor `{}` cannot be redefined", v.name.name),
+                            format!(
+                                "the prelude constructor `{}` cannot be redefined",
+                                v.name.name
+                            ),
                             self.file,
                             v.name.span,
                         ));
                         continue;
                     }
                     if let Some(prev) = self.seen_ctors.get(&v.name.name).copied() {
-                        let d = Diagnostic::new(Code::T2006, format!("the constructor `{}` is defined twice", v.name.name), self.file, v.name.span)
-                            .with_label(self.file, prev, "first defined here");
+                        let d = Diagnostic::new(
+                            Code::T2006,
+                            format!("the constructor `{}` is defined twice", v.name.name),
+                            self.file,
+                            v.name.span,
+                        )
+                        .with_label(self.file, prev, "first defined here");
                         inf.diags.push(d);
                         continue;
                     }
                     self.seen_ctors.insert(v.name.name.clone(), v.name.span);
                     names.push(v.name.name.clone());
-                    new_ctors.push((v.name.name.clone(), CtorInfo { ty: name.name.clone(), n_params: arity, payload }));
+                    new_ctors.push((
+                        v.name.name.clone(),
+                        CtorInfo {
+                            ty: name.name.clone(),
+                            n_params: arity,
+                            payload,
+                        },
+                    ));
                 }
-                TypeDef::Union { arity, ctors: names }
+                TypeDef::Union {
+                    arity,
+                    ctors: names,
+                }
             }
         };
         inf.level = 0;
@@ -250,7 +340,12 @@ impl ModuleChecker {
         let name = &c.name;
         let mut ok = true;
         if Env::is_builtin_class(&name.name) {
-            self.diags.push(Diagnostic::new(Code::T2006, format!("the prelude class `{}` cannot be redefined", name.name), self.file, name.span));
+            self.diags.push(Diagnostic::new(
+                Code::T2006,
+                format!("the prelude class `{}` cannot be redefined", name.name),
+                self.file,
+                name.span,
+            ));
             ok = false;
         } else if let Some(prev) = self.seen_classes.get(&name.name).copied() {
             self.duplicate("class", name, Some(prev));
@@ -266,33 +361,69 @@ impl ModuleChecker {
             scope.vars.push((p.name.clone(), v));
             params.push(v);
         }
-        let mut fixed = VarScope { mode: VarMode::Fixed, vars: scope.vars.clone() };
+        let mut fixed = VarScope {
+            mode: VarMode::Fixed,
+            vars: scope.vars.clone(),
+        };
         let supers_raw = inf.convert_context(&c.superclasses, &mut fixed);
         let supers: Vec<Pred> = supers_raw
             .iter()
             .map(|(class, args, _)| {
                 let mut gens = params.clone();
-                Pred { class: class.clone(), args: args.iter().map(|a| inf.arena.export(*a, 0, &mut gens)).collect() }
+                Pred {
+                    class: class.clone(),
+                    args: args
+                        .iter()
+                        .map(|a| inf.arena.export(*a, 0, &mut gens))
+                        .collect(),
+                }
             })
             .collect();
-        let self_pred = Pred { class: name.name.clone(), args: (0..n_params).map(SType::Gen).collect() };
+        let self_pred = Pred {
+            class: name.name.clone(),
+            args: (0..n_params).map(SType::Gen).collect(),
+        };
         let mut methods = Vec::new();
         for sig in &c.methods {
-            let mut mscope = VarScope { mode: VarMode::Rigid, vars: scope.vars.clone() };
+            let mut mscope = VarScope {
+                mode: VarMode::Rigid,
+                vars: scope.vars.clone(),
+            };
             let (ty, context) = inf.convert_type_top(&sig.ty, &mut mscope);
             let mut gens = params.clone();
             let sty = inf.arena.export(ty, 0, &mut gens);
             let mentions = (0..n_params).any(|p| mentions_gen(&sty, p));
             if !mentions {
-                inf.error(Code::T2007, format!("the method `{}` does not mention the class variable", sig.name.name), sig.span);
+                inf.error(
+                    Code::T2007,
+                    format!(
+                        "the method `{}` does not mention the class variable",
+                        sig.name.name
+                    ),
+                    sig.span,
+                );
             }
             let mut constraints = vec![self_pred.clone()];
             for (class, args, _) in &context {
-                constraints.push(Pred { class: class.clone(), args: args.iter().map(|a| inf.arena.export(*a, 0, &mut gens)).collect() });
+                constraints.push(Pred {
+                    class: class.clone(),
+                    args: args
+                        .iter()
+                        .map(|a| inf.arena.export(*a, 0, &mut gens))
+                        .collect(),
+                });
             }
-            let scheme = Scheme { n_gen: gens.len() as u32, constraints, ty: sty };
+            let scheme = Scheme {
+                n_gen: gens.len() as u32,
+                constraints,
+                ty: sty,
+            };
             let has_default = c.defaults.iter().any(|d| d.name.name == sig.name.name);
-            methods.push(MethodInfo { name: sig.name.name.clone(), scheme: Arc::new(scheme), has_default });
+            methods.push(MethodInfo {
+                name: sig.name.name.clone(),
+                scheme: Arc::new(scheme),
+                has_default,
+            });
         }
         inf.level = 0;
         inf.finish(&mut self.elab);
@@ -306,11 +437,23 @@ impl ModuleChecker {
             if self.check_value_name(&sig.name) {
                 self.env.values.insert(
                     m.name.clone(),
-                    ValueInfo { scheme: m.scheme.clone(), origin: Origin::Method { class: name.name.clone(), decl: i } },
+                    ValueInfo {
+                        scheme: m.scheme.clone(),
+                        origin: Origin::Method {
+                            class: name.name.clone(),
+                            decl: i,
+                        },
+                    },
                 );
             }
         }
-        let info = ClassInfo { name: name.name.clone(), n_params, supers, methods: methods.clone(), builtin: false };
+        let info = ClassInfo {
+            name: name.name.clone(),
+            n_params,
+            supers,
+            methods: methods.clone(),
+            builtin: false,
+        };
         self.seen_classes.insert(name.name.clone(), name.span);
         self.env.classes.insert(name.name.clone(), Arc::new(info));
         // Defaults, checked with the class itself as the given dictionary.
@@ -318,7 +461,10 @@ impl ModuleChecker {
             let Some(m) = methods.iter().find(|m| m.name == def.name.name) else {
                 self.diags.push(Diagnostic::new(
                     Code::T2007,
-                    format!("`{}` is not a method of the class `{}`", def.name.name, name.name),
+                    format!(
+                        "`{}` is not a method of the class `{}`",
+                        def.name.name, name.name
+                    ),
                     self.file,
                     def.name.span,
                 ));
@@ -328,7 +474,11 @@ impl ModuleChecker {
             inf.level = 1;
             let gens: Vec<TyId> = (0..m.scheme.n_gen)
                 .map(|g| {
-                    let n = c.params.get(g as usize).map(|p| p.name.clone()).unwrap_or_else(|| Name::new(format!("t{g}")));
+                    let n = c
+                        .params
+                        .get(g as usize)
+                        .map(|p| p.name.clone())
+                        .unwrap_or_else(|| Name::new(format!("t{g}")));
                     inf.arena.rigid(1, n)
                 })
                 .collect();
@@ -337,7 +487,12 @@ impl ModuleChecker {
             push_extra_givens(&mut inf, &m.scheme, &gens, def.value.id);
             let expected = inf.arena.instantiate(&m.scheme.ty, &gens);
             let found = inf.infer_expr(&def.value);
-            inf.expect(expected, found, def.value.span, Some((def.name.span, "the method's signature is expected")));
+            inf.expect(
+                expected,
+                found,
+                def.value.span,
+                Some((def.name.span, "the method's signature is expected")),
+            );
             inf.level = 0;
             inf.finish(&mut self.elab);
             self.diags.append(&mut inf.diags);
@@ -347,13 +502,27 @@ impl ModuleChecker {
     fn check_instance(&mut self, i: u32, inst: &ast::InstanceDecl) {
         let class_name = &inst.class.name.name;
         if inst.class.module.is_some() {
-            self.diags.push(Diagnostic::new(Code::T2004, format!("unknown class `{class_name}`"), self.file, inst.class.span));
+            self.diags.push(Diagnostic::new(
+                Code::T2004,
+                format!("unknown class `{class_name}`"),
+                self.file,
+                inst.class.span,
+            ));
             return;
         }
         let Some(class) = self.env.classes.get(class_name).cloned() else {
-            let mut d = Diagnostic::new(Code::T2004, format!("unknown class `{class_name}`"), self.file, inst.class.span);
+            let mut d = Diagnostic::new(
+                Code::T2004,
+                format!("unknown class `{class_name}`"),
+                self.file,
+                inst.class.span,
+            );
             if let Some((_, span)) = self.later.classes.get(class_name) {
-                d = d.with_label(self.file, *span, format!("`{class_name}` is declared later, here"));
+                d = d.with_label(
+                    self.file,
+                    *span,
+                    format!("`{class_name}` is declared later, here"),
+                );
             }
             self.diags.push(d);
             return;
@@ -370,12 +539,20 @@ impl ModuleChecker {
         let mut inf = Infer::new(&self.env, &self.later, self.file, i);
         inf.level = 1;
         let mut scope = VarScope::new(VarMode::Rigid);
-        let head: Vec<TyId> = inst.args.iter().map(|a| inf.convert_type(a, &mut scope)).collect();
+        let head: Vec<TyId> = inst
+            .args
+            .iter()
+            .map(|a| inf.convert_type(a, &mut scope))
+            .collect();
         let mut valid = true;
         if head.len() != class.n_params as usize {
             inf.error(
                 Code::T2005,
-                format!("class `{class_name}` takes {} argument(s), but {} were given", class.n_params, head.len()),
+                format!(
+                    "class `{class_name}` takes {} argument(s), but {} were given",
+                    class.n_params,
+                    head.len()
+                ),
                 inst.head_span,
             );
             valid = false;
@@ -411,35 +588,66 @@ impl ModuleChecker {
                 type_var_names(a, &mut names);
                 for n in names {
                     if !scope.vars.iter().any(|(v, _)| v.name_eq(&n.name)) {
-                        inf.error(Code::T2007, format!("the context variable `'{}` does not occur in the instance head", n.name), n.span);
+                        inf.error(
+                            Code::T2007,
+                            format!(
+                                "the context variable `'{}` does not occur in the instance head",
+                                n.name
+                            ),
+                            n.span,
+                        );
                         valid = false;
                     }
                 }
             }
         }
-        let mut ctx_scope = VarScope { mode: VarMode::Fixed, vars: scope.vars.clone() };
+        let mut ctx_scope = VarScope {
+            mode: VarMode::Fresh,
+            vars: scope.vars.clone(),
+        };
         let context = inf.convert_context(&inst.context, &mut ctx_scope);
         let head_vars: Vec<TyId> = scope.vars.iter().map(|(_, t)| *t).collect();
         let mut gens = head_vars.clone();
-        let head_s: Vec<SType> = head.iter().map(|h| inf.arena.export(*h, 0, &mut gens)).collect();
+        let head_s: Vec<SType> = head
+            .iter()
+            .map(|h| inf.arena.export(*h, 0, &mut gens))
+            .collect();
         let context_s: Vec<Pred> = context
             .iter()
-            .map(|(c, args, _)| Pred { class: c.clone(), args: args.iter().map(|a| inf.arena.export(*a, 0, &mut gens)).collect() })
+            .map(|(c, args, _)| Pred {
+                class: c.clone(),
+                args: args
+                    .iter()
+                    .map(|a| inf.arena.export(*a, 0, &mut gens))
+                    .collect(),
+            })
             .collect();
         let info = Arc::new(InstanceInfo {
             class: class_name.clone(),
-            iref: InstanceRef { module: self.file, decl: i },
+            iref: InstanceRef {
+                module: self.file,
+                decl: i,
+            },
             n_vars: gens.len() as u32,
             head: head_s,
             context: context_s,
         });
         if valid {
             let key = info.head_key();
-            let overlap = self.env.instances.get(class_name).into_iter().flatten().any(|other| other.head_key() == key);
+            let overlap = self
+                .env
+                .instances
+                .get(class_name)
+                .into_iter()
+                .flatten()
+                .any(|other| other.head_key() == key);
             if overlap {
                 inf.error(
                     Code::T2009,
-                    format!("overlapping instances of `{class_name}` for `{}`", key.join(" ")),
+                    format!(
+                        "overlapping instances of `{class_name}` for `{}`",
+                        key.join(" ")
+                    ),
                     inst.head_span,
                 );
                 valid = false;
@@ -461,8 +669,18 @@ impl ModuleChecker {
         if valid {
             let mut supers = Vec::new();
             for sup in &class.supers {
-                let args: Vec<TyId> = sup.args.iter().map(|a| inf.arena.instantiate(a, &head)).collect();
-                match inf.solve_now(sup.class.clone(), args, inst.head_span) {
+                let args: Vec<TyId> = sup
+                    .args
+                    .iter()
+                    .map(|a| inf.arena.instantiate(a, &head))
+                    .collect();
+                let before = inf.diags.len();
+                let solved = inf.solve_now(sup.class.clone(), args, inst.head_span);
+                for d in inf.diags.iter_mut().skip(before) {
+                    d.notes
+                        .push(format!("`{}` is a superclass of `{class_name}`", sup.class));
+                }
+                match solved {
                     Some(d) => supers.push(d),
                     None => supers.push(DictExpr::Context { index: u32::MAX }),
                 }
@@ -472,7 +690,14 @@ impl ModuleChecker {
         // Methods.
         for def in &inst.methods {
             let Some(m) = class.methods.iter().find(|m| m.name == def.name.name) else {
-                inf.error(Code::T2007, format!("`{}` is not a method of the class `{class_name}`", def.name.name), def.name.span);
+                inf.error(
+                    Code::T2007,
+                    format!(
+                        "`{}` is not a method of the class `{class_name}`",
+                        def.name.name
+                    ),
+                    def.name.span,
+                );
                 continue;
             };
             let mut gens: Vec<TyId> = head.clone();
@@ -483,12 +708,21 @@ impl ModuleChecker {
             push_extra_givens(&mut inf, &m.scheme, &gens, def.value.id);
             let expected = inf.arena.instantiate(&m.scheme.ty, &gens);
             let found = inf.infer_expr(&def.value);
-            inf.expect(expected, found, def.value.span, Some((def.name.span, "the method's signature is expected")));
+            inf.expect(
+                expected,
+                found,
+                def.value.span,
+                Some((def.name.span, "the method's signature is expected")),
+            );
             inf.truncate_givens(mark);
         }
         for m in &class.methods {
             if !m.has_default && !inst.methods.iter().any(|d| d.name.name == m.name) {
-                inf.error(Code::T2007, format!("the instance lacks the method `{}`", m.name), inst.head_span);
+                inf.error(
+                    Code::T2007,
+                    format!("the instance lacks the method `{}`", m.name),
+                    inst.head_span,
+                );
             }
         }
         inf.level = 0;
@@ -497,7 +731,11 @@ impl ModuleChecker {
         drop(inf);
         self.diags.append(&mut diags);
         if valid {
-            self.env.instances.entry(class_name.clone()).or_default().push(info);
+            self.env
+                .instances
+                .entry(class_name.clone())
+                .or_default()
+                .push(info);
         }
     }
 }
@@ -517,10 +755,17 @@ impl NameEq for Name {
 fn push_extra_givens(inf: &mut Infer, scheme: &Scheme, gens: &[TyId], binder: ast::ExprId) {
     let mut n_user = 0u32;
     for pred in scheme.constraints.iter().skip(1) {
-        let args: Vec<TyId> = pred.args.iter().map(|a| inf.arena.instantiate(a, gens)).collect();
+        let args: Vec<TyId> = pred
+            .args
+            .iter()
+            .map(|a| inf.arena.instantiate(a, gens))
+            .collect();
         let dict = if inf.is_user_class(&pred.class) {
             n_user += 1;
-            Some(DictExpr::Param { binder, index: n_user - 1 })
+            Some(DictExpr::Param {
+                binder,
+                index: n_user - 1,
+            })
         } else {
             None
         };
@@ -537,7 +782,8 @@ fn mentions_gen(ty: &SType, g: u32) -> bool {
         SType::Con(_, args) => args.iter().any(|a| mentions_gen(a, g)),
         SType::Fun(a, r) => mentions_gen(a, g) || mentions_gen(r, g),
         SType::Record(fields, tail) => {
-            fields.iter().any(|(_, t)| mentions_gen(t, g)) || tail.as_ref().is_some_and(|t| mentions_gen(t, g))
+            fields.iter().any(|(_, t)| mentions_gen(t, g))
+                || tail.as_ref().is_some_and(|t| mentions_gen(t, g))
         }
         _ => false,
     }

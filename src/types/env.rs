@@ -18,7 +18,10 @@ pub enum Origin {
     /// A top-level `let` of this module, by declaration index.
     Decl(u32),
     /// A class method (declared by the class at this declaration index, `u32::MAX` for the prelude).
-    Method { class: Name, decl: u32 },
+    Method {
+        class: Name,
+        decl: u32,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -39,16 +42,27 @@ pub struct CtorInfo {
 #[derive(Clone, Debug)]
 pub enum TypeDef {
     /// `Integer`, `List`, ... (and the prelude unions, which are also `Union`).
-    Builtin { arity: u32 },
-    Union { arity: u32, ctors: Vec<Name> },
+    Builtin {
+        arity: u32,
+    },
+    Union {
+        arity: u32,
+        ctors: Vec<Name>,
+    },
     /// A transparent alias; `body` is over `Gen(0..arity)` with refinements erased.
-    Alias { arity: u32, body: SType, canonical: Option<Name> },
+    Alias {
+        arity: u32,
+        body: SType,
+        canonical: Option<Name>,
+    },
 }
 
 impl TypeDef {
     pub fn arity(&self) -> u32 {
         match self {
-            TypeDef::Builtin { arity } | TypeDef::Union { arity, .. } | TypeDef::Alias { arity, .. } => *arity,
+            TypeDef::Builtin { arity }
+            | TypeDef::Union { arity, .. }
+            | TypeDef::Alias { arity, .. } => *arity,
         }
     }
 }
@@ -144,34 +158,65 @@ impl Env {
     pub fn prelude() -> Env {
         let mut env = Env::default();
         for name in ["Integer", "Float", "String", "Bool", "Unit"] {
-            env.types.insert(Name::new(name), Arc::new(TypeDef::Builtin { arity: 0 }));
+            env.types
+                .insert(Name::new(name), Arc::new(TypeDef::Builtin { arity: 0 }));
         }
-        env.types.insert(Name::new("List"), Arc::new(TypeDef::Builtin { arity: 1 }));
+        env.types
+            .insert(Name::new("List"), Arc::new(TypeDef::Builtin { arity: 1 }));
         env.types.insert(
             Name::new("Int"),
-            Arc::new(TypeDef::Alias { arity: 0, body: t("Integer"), canonical: None }),
+            Arc::new(TypeDef::Alias {
+                arity: 0,
+                body: t("Integer"),
+                canonical: None,
+            }),
         );
         env.types.insert(
             Name::new("Boolean"),
-            Arc::new(TypeDef::Alias { arity: 0, body: t("Bool"), canonical: None }),
+            Arc::new(TypeDef::Alias {
+                arity: 0,
+                body: t("Bool"),
+                canonical: None,
+            }),
         );
         env.types.insert(
             Name::new("Option"),
-            Arc::new(TypeDef::Union { arity: 1, ctors: vec![Name::new("Some"), Name::new("None")] }),
+            Arc::new(TypeDef::Union {
+                arity: 1,
+                ctors: vec![Name::new("Some"), Name::new("None")],
+            }),
         );
         env.types.insert(
             Name::new("Result"),
-            Arc::new(TypeDef::Union { arity: 2, ctors: vec![Name::new("Ok"), Name::new("Err")] }),
+            Arc::new(TypeDef::Union {
+                arity: 2,
+                ctors: vec![Name::new("Ok"), Name::new("Err")],
+            }),
         );
-        let ctor = |ty: &str, n: u32, payload: Option<SType>| Arc::new(CtorInfo { ty: Name::new(ty), n_params: n, payload });
-        env.ctors.insert(Name::new("Some"), ctor("Option", 1, Some(g(0))));
+        let ctor = |ty: &str, n: u32, payload: Option<SType>| {
+            Arc::new(CtorInfo {
+                ty: Name::new(ty),
+                n_params: n,
+                payload,
+            })
+        };
+        env.ctors
+            .insert(Name::new("Some"), ctor("Option", 1, Some(g(0))));
         env.ctors.insert(Name::new("None"), ctor("Option", 1, None));
-        env.ctors.insert(Name::new("Ok"), ctor("Result", 2, Some(g(0))));
-        env.ctors.insert(Name::new("Err"), ctor("Result", 2, Some(g(1))));
+        env.ctors
+            .insert(Name::new("Ok"), ctor("Result", 2, Some(g(0))));
+        env.ctors
+            .insert(Name::new("Err"), ctor("Result", 2, Some(g(1))));
         for class in BUILTIN_CLASSES {
             env.classes.insert(
                 Name::new(class),
-                Arc::new(ClassInfo { name: Name::new(class), n_params: 1, supers: Vec::new(), methods: Vec::new(), builtin: true }),
+                Arc::new(ClassInfo {
+                    name: Name::new(class),
+                    n_params: 1,
+                    supers: Vec::new(),
+                    methods: Vec::new(),
+                    builtin: true,
+                }),
             );
         }
         let s = || t("String");
@@ -179,7 +224,15 @@ impl Env {
         let i = || t("Integer");
         let fns: Vec<(&str, u32, Vec<Pred>, SType)> = vec![
             ("toString", 1, vec![], fun(g(0), s())),
-            ("length", 1, vec![Pred { class: Name::new("Sized"), args: vec![g(0)] }], fun(g(0), i())),
+            (
+                "length",
+                1,
+                vec![Pred {
+                    class: Name::new("Sized"),
+                    args: vec![g(0)],
+                }],
+                fun(g(0), i()),
+            ),
             ("contains", 0, vec![], fun2(s(), s(), b())),
             ("startsWith", 0, vec![], fun2(s(), s(), b())),
             ("endsWith", 0, vec![], fun2(s(), s(), b())),
@@ -189,29 +242,78 @@ impl Env {
             ("toFloat", 0, vec![], fun(i(), t("Float"))),
             ("error", 1, vec![], fun(s(), g(0))),
             ("range", 0, vec![], fun2(i(), i(), list(i()))),
-            ("map", 2, vec![], fun2(fun(g(0), g(1)), list(g(0)), list(g(1)))),
-            ("filter", 1, vec![], fun2(fun(g(0), b()), list(g(0)), list(g(0)))),
-            ("fold", 2, vec![], fun3(fun2(g(0), g(1), g(0)), g(0), list(g(1)), g(0))),
+            (
+                "map",
+                2,
+                vec![],
+                fun2(fun(g(0), g(1)), list(g(0)), list(g(1))),
+            ),
+            (
+                "filter",
+                1,
+                vec![],
+                fun2(fun(g(0), b()), list(g(0)), list(g(0))),
+            ),
+            (
+                "fold",
+                2,
+                vec![],
+                fun3(fun2(g(0), g(1), g(0)), g(0), list(g(1)), g(0)),
+            ),
             ("all", 1, vec![], fun2(fun(g(0), b()), list(g(0)), b())),
             ("any", 1, vec![], fun2(fun(g(0), b()), list(g(0)), b())),
             ("reverse", 1, vec![], fun(list(g(0)), list(g(0)))),
-            ("append", 1, vec![], fun2(list(g(0)), list(g(0)), list(g(0)))),
+            (
+                "append",
+                1,
+                vec![],
+                fun2(list(g(0)), list(g(0)), list(g(0))),
+            ),
             ("cons", 1, vec![], fun2(g(0), list(g(0)), list(g(0)))),
-            ("head", 1, vec![], fun(list(g(0)), con("Option", vec![g(0)]))),
-            ("tail", 1, vec![], fun(list(g(0)), con("Option", vec![list(g(0))]))),
+            (
+                "head",
+                1,
+                vec![],
+                fun(list(g(0)), con("Option", vec![g(0)])),
+            ),
+            (
+                "tail",
+                1,
+                vec![],
+                fun(list(g(0)), con("Option", vec![list(g(0))])),
+            ),
             ("isEmpty", 1, vec![], fun(list(g(0)), b())),
         ];
         for (name, n_gen, constraints, ty) in fns {
             env.values.insert(
                 Name::new(name),
-                ValueInfo { scheme: Arc::new(Scheme { n_gen, constraints, ty }), origin: Origin::Prelude },
+                ValueInfo {
+                    scheme: Arc::new(Scheme {
+                        n_gen,
+                        constraints,
+                        ty,
+                    }),
+                    origin: Origin::Prelude,
+                },
             );
         }
         env
     }
 
     pub fn is_prelude_type(name: &str) -> bool {
-        matches!(name, "Integer" | "Int" | "Float" | "String" | "Bool" | "Boolean" | "Unit" | "List" | "Option" | "Result")
+        matches!(
+            name,
+            "Integer"
+                | "Int"
+                | "Float"
+                | "String"
+                | "Bool"
+                | "Boolean"
+                | "Unit"
+                | "List"
+                | "Option"
+                | "Result"
+        )
     }
 
     pub fn is_prelude_ctor(name: &str) -> bool {

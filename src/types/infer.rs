@@ -35,7 +35,10 @@ enum Local {
     Mono(TyId),
     Poly(Arc<Scheme>),
     /// A `let rec` binding inside its own right-hand side.
-    Rec { ty: TyId, binder: ExprId },
+    Rec {
+        ty: TyId,
+        binder: ExprId,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -78,7 +81,10 @@ pub struct VarScope {
 
 impl VarScope {
     pub fn new(mode: VarMode) -> VarScope {
-        VarScope { mode, vars: Vec::new() }
+        VarScope {
+            mode,
+            vars: Vec::new(),
+        }
     }
 }
 
@@ -135,7 +141,8 @@ impl<'a> Infer<'a> {
     // ------------------------------------------------------------ diagnostics
 
     pub fn error(&mut self, code: Code, message: impl Into<String>, span: Span) -> &mut Diagnostic {
-        self.diags.push(Diagnostic::new(code, message, self.file, span));
+        self.diags
+            .push(Diagnostic::new(code, message, self.file, span));
         let last = self.diags.len() - 1;
         &mut self.diags[last]
     }
@@ -157,20 +164,32 @@ impl<'a> Infer<'a> {
     }
 
     /// Unifies `expected` with `found`, reporting T2001/T2002 at `span` on failure.
-    pub fn expect(&mut self, expected: TyId, found: TyId, span: Span, origin: Option<(Span, &str)>) -> bool {
+    pub fn expect(
+        &mut self,
+        expected: TyId,
+        found: TyId,
+        span: Span,
+        origin: Option<(Span, &str)>,
+    ) -> bool {
         match self.arena.unify(expected, found) {
             Ok(()) => true,
             Err(err) => {
                 let (e, f) = self.show_pair(expected, found);
                 let file = self.file;
                 let diag = match err {
-                    UnifyError::Occurs => {
-                        self.error(Code::T2002, format!("infinite type: expected `{e}`, found `{f}`"), span)
+                    UnifyError::Occurs => self.error(
+                        Code::T2002,
+                        format!("infinite type: expected `{e}`, found `{f}`"),
+                        span,
+                    ),
+                    UnifyError::Mismatch => {
+                        self.error(Code::T2001, format!("expected `{e}`, found `{f}`"), span)
                     }
-                    UnifyError::Mismatch => self.error(Code::T2001, format!("expected `{e}`, found `{f}`"), span),
                     UnifyError::MissingField(name) => {
-                        let d = self.error(Code::T2001, format!("expected `{e}`, found `{f}`"), span);
-                        d.notes.push(format!("the field `{name}` is missing on one side"));
+                        let d =
+                            self.error(Code::T2001, format!("expected `{e}`, found `{f}`"), span);
+                        d.notes
+                            .push(format!("the field `{name}` is missing on one side"));
                         d
                     }
                 };
@@ -182,7 +201,13 @@ impl<'a> Infer<'a> {
         }
     }
 
-    fn later_note(diag: &mut Diagnostic, file: FileId, later: Option<&(u32, Span)>, decl_index: u32, what: &str) {
+    fn later_note(
+        diag: &mut Diagnostic,
+        file: FileId,
+        later: Option<&(u32, Span)>,
+        decl_index: u32,
+        what: &str,
+    ) {
         if let Some((index, span)) = later {
             if *index >= decl_index {
                 diag.labels.push(crate::diagnostic::Label {
@@ -230,18 +255,28 @@ impl<'a> Infer<'a> {
     }
 
     pub fn is_user_class(&self, class: &str) -> bool {
-        self.env.classes.get(class).map(|c| !c.builtin).unwrap_or(false)
+        self.env
+            .classes
+            .get(class)
+            .map(|c| !c.builtin)
+            .unwrap_or(false)
     }
 
     // ------------------------------------------------------------ schemes
 
     /// Instantiates a scheme at a use site, recording its class constraints.
     pub fn instantiate(&mut self, scheme: &Scheme, span: Span, id: ExprId) -> TyId {
-        let gens: Vec<TyId> = (0..scheme.n_gen).map(|_| self.arena.fresh(self.level)).collect();
+        let gens: Vec<TyId> = (0..scheme.n_gen)
+            .map(|_| self.arena.fresh(self.level))
+            .collect();
         let ty = self.arena.instantiate(&scheme.ty, &gens);
         let mut user = Vec::new();
         for pred in &scheme.constraints {
-            let args = pred.args.iter().map(|a| self.arena.instantiate(a, &gens)).collect();
+            let args = pred
+                .args
+                .iter()
+                .map(|a| self.arena.instantiate(a, &gens))
+                .collect();
             let pid = self.new_pred(pred.class.clone(), args, span);
             if self.is_user_class(&pred.class) {
                 user.push(pid);
@@ -254,14 +289,25 @@ impl<'a> Infer<'a> {
     }
 
     pub fn new_pred(&mut self, class: Name, args: Vec<TyId>, span: Span) -> usize {
-        self.preds.push(PredState { class, args, span, sol: Sol::Pending });
+        self.preds.push(PredState {
+            class,
+            args,
+            span,
+            sol: Sol::Pending,
+        });
         let pid = self.preds.len() - 1;
         self.pending.push(pid);
         pid
     }
 
     /// Checks a binding (top level or `let ... in`) and returns its scheme.
-    pub fn infer_binding(&mut self, rec: bool, name: &Ident, ann: Option<&ast::Type>, value: &Expr) -> Scheme {
+    pub fn infer_binding(
+        &mut self,
+        rec: bool,
+        name: &Ident,
+        ann: Option<&ast::Type>,
+        value: &Expr,
+    ) -> Scheme {
         let mark = self.pending.len();
         let outer = self.level;
         self.level += 1;
@@ -274,11 +320,18 @@ impl<'a> Infer<'a> {
             for (class, args, _) in &context {
                 let dict = if self.is_user_class(class) {
                     n_user += 1;
-                    Some(DictExpr::Param { binder: value.id, index: n_user - 1 })
+                    Some(DictExpr::Param {
+                        binder: value.id,
+                        index: n_user - 1,
+                    })
                 } else {
                     None
                 };
-                self.givens.push(Given { class: class.clone(), args: args.clone(), dict });
+                self.givens.push(Given {
+                    class: class.clone(),
+                    args: args.clone(),
+                    dict,
+                });
             }
             ann_info = Some((ty, context, ann.span, n_user));
         }
@@ -287,7 +340,13 @@ impl<'a> Infer<'a> {
                 Some((t, ..)) => *t,
                 None => self.arena.fresh(self.level),
             };
-            self.push_local(&name.name, Local::Rec { ty: t, binder: value.id });
+            self.push_local(
+                &name.name,
+                Local::Rec {
+                    ty: t,
+                    binder: value.id,
+                },
+            );
             Some(t)
         } else {
             None
@@ -301,7 +360,12 @@ impl<'a> Infer<'a> {
         }
         if let Some((t, _, span, _)) = &ann_info {
             let (t, span) = (*t, *span);
-            self.expect(t, found, value.span, Some((span, "expected because of this annotation")));
+            self.expect(
+                t,
+                found,
+                value.span,
+                Some((span, "expected because of this annotation")),
+            );
         }
         self.level = outer;
         let gen_preds = self.solve(mark, outer);
@@ -316,13 +380,20 @@ impl<'a> Infer<'a> {
                 .iter()
                 .map(|(class, args, _)| Pred {
                     class: class.clone(),
-                    args: args.iter().map(|a| self.arena.export(*a, outer, &mut gens)).collect(),
+                    args: args
+                        .iter()
+                        .map(|a| self.arena.export(*a, outer, &mut gens))
+                        .collect(),
                 })
                 .collect();
             if n_user > 0 {
                 self.params.insert(value.id, n_user);
             }
-            Scheme { n_gen: gens.len() as u32, constraints, ty: sty }
+            Scheme {
+                n_gen: gens.len() as u32,
+                constraints,
+                ty: sty,
+            }
         } else {
             let mut gens = Vec::new();
             let sty = self.arena.export(found, outer, &mut gens);
@@ -332,8 +403,15 @@ impl<'a> Infer<'a> {
             for pid in gen_preds {
                 let class = self.preds[pid].class.clone();
                 let args: Vec<TyId> = self.preds[pid].args.clone();
-                let args: Vec<SType> = args.iter().map(|a| self.arena.export(*a, outer, &mut gens)).collect();
-                let ambiguous = args.iter().any(|a| max_gen(a).map(|g| g as usize >= n_type_vars).unwrap_or(false));
+                let args: Vec<SType> = args
+                    .iter()
+                    .map(|a| self.arena.export(*a, outer, &mut gens))
+                    .collect();
+                let ambiguous = args.iter().any(|a| {
+                    max_gen(a)
+                        .map(|g| g as usize >= n_type_vars)
+                        .unwrap_or(false)
+                });
                 if ambiguous {
                     self.report_ambiguous(pid);
                     continue;
@@ -353,7 +431,10 @@ impl<'a> Infer<'a> {
             for (pred, pids, _) in groups {
                 let sol = if self.is_user_class(&pred.class) {
                     n_user += 1;
-                    Sol::Dict(DictExpr::Param { binder: value.id, index: n_user - 1 })
+                    Sol::Dict(DictExpr::Param {
+                        binder: value.id,
+                        index: n_user - 1,
+                    })
                 } else {
                     Sol::NoDict
                 };
@@ -365,11 +446,19 @@ impl<'a> Infer<'a> {
             if n_user > 0 {
                 self.params.insert(value.id, n_user);
             }
-            Scheme { n_gen: gens.len() as u32, constraints, ty: sty }
+            Scheme {
+                n_gen: gens.len() as u32,
+                constraints,
+                ty: sty,
+            }
         };
         let n_user = self.params.get(&value.id).copied().unwrap_or(0);
-        let rec_uses: Vec<ExprId> =
-            self.rec_uses.iter().filter(|(_, b)| *b == value.id).map(|(id, _)| *id).collect();
+        let rec_uses: Vec<ExprId> = self
+            .rec_uses
+            .iter()
+            .filter(|(_, b)| *b == value.id)
+            .map(|(id, _)| *id)
+            .collect();
         if n_user > 0 {
             for id in rec_uses {
                 let dicts: Vec<usize> = (0..n_user)
@@ -378,7 +467,10 @@ impl<'a> Infer<'a> {
                             class: Name::new(""),
                             args: Vec::new(),
                             span: Span::default(),
-                            sol: Sol::Dict(DictExpr::Param { binder: value.id, index }),
+                            sol: Sol::Dict(DictExpr::Param {
+                                binder: value.id,
+                                index,
+                            }),
                         });
                         self.preds.len() - 1
                     })
@@ -400,7 +492,10 @@ impl<'a> Infer<'a> {
         let shown: Vec<String> = args.iter().map(|a| self.show(*a)).collect();
         self.error(
             Code::T2012,
-            format!("ambiguous type: the constraint `{class} {}` cannot be determined", shown.join(" ")),
+            format!(
+                "ambiguous type: the constraint `{class} {}` cannot be determined",
+                shown.join(" ")
+            ),
             span,
         )
         .help = Some("add a type annotation".into());
@@ -420,14 +515,24 @@ impl<'a> Infer<'a> {
                 continue;
             }
             let class = self.preds[pid].class.clone();
-            let args: Vec<TyId> = self.preds[pid].args.iter().map(|a| self.arena.find(*a)).collect();
+            let args: Vec<TyId> = self.preds[pid]
+                .args
+                .iter()
+                .map(|a| self.arena.find(*a))
+                .collect();
             let span = self.preds[pid].span;
             let builtin = !self.is_user_class(&class);
-            if args.iter().any(|a| matches!(self.arena.node(*a), Node::Error)) {
+            if args
+                .iter()
+                .any(|a| matches!(self.arena.node(*a), Node::Error))
+            {
                 self.preds[pid].sol = Sol::Error;
                 continue;
             }
-            let var = args.iter().copied().find(|a| matches!(self.arena.node(*a), Node::Var { .. }));
+            let var = args
+                .iter()
+                .copied()
+                .find(|a| matches!(self.arena.node(*a), Node::Var { .. }));
             if let Some(var) = var {
                 if let Some(dict) = self.find_given(&class, &args, 0) {
                     self.preds[pid].sol = match dict {
@@ -469,7 +574,9 @@ impl<'a> Infer<'a> {
                 Some(inst) => {
                     let mut gens = vec![None; inst.n_vars as usize];
                     for (h, a) in inst.head.iter().zip(args.iter()) {
-                        if let (SType::Con(_, hvars), Node::Con { args: aargs, .. }) = (h, self.arena.node(*a).clone()) {
+                        if let (SType::Con(_, hvars), Node::Con { args: aargs, .. }) =
+                            (h, self.arena.node(*a).clone())
+                        {
                             for (hv, av) in hvars.iter().zip(aargs.iter()) {
                                 if let SType::Gen(g) = hv {
                                     if let Some(slot) = gens.get_mut(*g as usize) {
@@ -479,12 +586,23 @@ impl<'a> Infer<'a> {
                             }
                         }
                     }
-                    let gens: Vec<TyId> =
-                        gens.into_iter().map(|g| g.unwrap_or_else(|| self.arena.error())).collect();
+                    let gens: Vec<TyId> = gens
+                        .into_iter()
+                        .map(|g| g.unwrap_or_else(|| self.arena.error()))
+                        .collect();
                     let mut subs = Vec::new();
                     for pred in &inst.context {
-                        let args = pred.args.iter().map(|a| self.arena.instantiate(a, &gens)).collect();
-                        self.preds.push(PredState { class: pred.class.clone(), args, span, sol: Sol::Pending });
+                        let args = pred
+                            .args
+                            .iter()
+                            .map(|a| self.arena.instantiate(a, &gens))
+                            .collect();
+                        self.preds.push(PredState {
+                            class: pred.class.clone(),
+                            args,
+                            span,
+                            sol: Sol::Pending,
+                        });
                         let sub = self.preds.len() - 1;
                         if self.is_user_class(&pred.class) {
                             subs.push(sub);
@@ -550,10 +668,23 @@ impl<'a> Infer<'a> {
         }
         let info = self.env.classes.get(gclass.as_str())?.clone();
         for (index, sup) in info.supers.iter().enumerate() {
-            let sargs: Vec<TyId> = sup.args.iter().map(|a| self.arena.instantiate(a, gargs)).collect();
-            let sdict = gdict.clone().map(|d| DictExpr::Super { dict: Box::new(d), index: index as u32 });
-            let sdict = if self.is_user_class(&sup.class) { sdict } else { None };
-            if let Some(found) = self.search_given(class, args, &sup.class, &sargs, sdict, depth + 1) {
+            let sargs: Vec<TyId> = sup
+                .args
+                .iter()
+                .map(|a| self.arena.instantiate(a, gargs))
+                .collect();
+            let sdict = gdict.clone().map(|d| DictExpr::Super {
+                dict: Box::new(d),
+                index: index as u32,
+            });
+            let sdict = if self.is_user_class(&sup.class) {
+                sdict
+            } else {
+                None
+            };
+            if let Some(found) =
+                self.search_given(class, args, &sup.class, &sargs, sdict, depth + 1)
+            {
                 return Some(found);
             }
         }
@@ -563,7 +694,11 @@ impl<'a> Infer<'a> {
     fn no_instance(&mut self, pid: usize, class: &str, args: &[TyId], span: Span) {
         self.preds[pid].sol = Sol::Error;
         let shown: Vec<String> = args.iter().map(|a| self.show(*a)).collect();
-        self.error(Code::T2008, format!("no instance of `{class}` for `{}`", shown.join(" ")), span);
+        self.error(
+            Code::T2008,
+            format!("no instance of `{class}` for `{}`", shown.join(" ")),
+            span,
+        );
     }
 
     /// Solves what remains, checks equality uses and returns the dictionary table.
@@ -578,7 +713,11 @@ impl<'a> Infer<'a> {
         for (ty, span) in std::mem::take(&mut self.eq_checks) {
             if self.arena.contains_function(ty) {
                 let shown = self.show(ty);
-                self.error(Code::T2010, format!("cannot compare values of type `{shown}`: it contains a function"), span);
+                self.error(
+                    Code::T2010,
+                    format!("cannot compare values of type `{shown}`: it contains a function"),
+                    span,
+                );
             }
         }
         for (id, pids) in std::mem::take(&mut self.uses) {
@@ -667,7 +806,8 @@ impl<'a> Infer<'a> {
                 None => {
                     let later = self.later.classes.get(name);
                     let (file, index) = (self.file, self.decl_index);
-                    let d = self.error(Code::T2004, format!("unknown class `{name}`"), c.class.span);
+                    let d =
+                        self.error(Code::T2004, format!("unknown class `{name}`"), c.class.span);
                     Self::later_note(d, file, later, index, name);
                 }
                 Some(info) => {
@@ -675,7 +815,10 @@ impl<'a> Infer<'a> {
                         let n = info.n_params;
                         self.error(
                             Code::T2005,
-                            format!("class `{name}` takes {n} argument(s), but {} were given", args.len()),
+                            format!(
+                                "class `{name}` takes {n} argument(s), but {} were given",
+                                args.len()
+                            ),
                             c.span,
                         );
                     } else {
@@ -701,7 +844,10 @@ impl<'a> Infer<'a> {
                 self.arena.con("List", vec![e])
             }
             ast::TypeKind::Record { fields, rest } => {
-                let fields = fields.iter().map(|f| (f.name.name.clone(), self.convert_type(&f.ty, scope))).collect();
+                let fields = fields
+                    .iter()
+                    .map(|f| (f.name.name.clone(), self.convert_type(&f.ty, scope)))
+                    .collect();
                 let tail = rest.as_ref().map(|r| self.type_var(r, scope));
                 self.arena.push(Node::Record { fields, tail })
             }
@@ -726,7 +872,11 @@ impl<'a> Infer<'a> {
             VarMode::Fresh => self.arena.fresh(self.level),
             VarMode::Rigid => self.arena.rigid(self.level, ident.name.clone()),
             VarMode::Fixed => {
-                self.error(Code::T2004, format!("unknown type variable `'{}`", ident.name), ident.span);
+                self.error(
+                    Code::T2004,
+                    format!("unknown type variable `'{}`", ident.name),
+                    ident.span,
+                );
                 return self.arena.error();
             }
         };
@@ -737,13 +887,21 @@ impl<'a> Infer<'a> {
     fn type_con(&mut self, qname: &ast::QName, args: Vec<TyId>, span: Span) -> TyId {
         let name = &qname.name.name;
         if qname.module.is_some() {
-            self.error(Code::T2004, format!("unknown type `{name}`: qualified names need an import"), qname.span);
+            self.error(
+                Code::T2004,
+                format!("unknown type `{name}`: qualified names need an import"),
+                qname.span,
+            );
             return self.arena.error();
         }
         if let Some(st) = &self.self_type {
             if st.name == *name {
                 if st.is_alias {
-                    self.error(Code::T2015, format!("the alias `{name}` refers to itself"), qname.span);
+                    self.error(
+                        Code::T2015,
+                        format!("the alias `{name}` refers to itself"),
+                        qname.span,
+                    );
                     return self.arena.error();
                 }
                 let arity = st.arity;
@@ -751,7 +909,10 @@ impl<'a> Infer<'a> {
                     self.arity_error(name, arity, args.len(), span);
                     return self.arena.error();
                 }
-                return self.arena.push(Node::Con { name: name.clone(), args });
+                return self.arena.push(Node::Con {
+                    name: name.clone(),
+                    args,
+                });
             }
         }
         let Some(def) = self.env.types.get(name.as_str()).cloned() else {
@@ -766,13 +927,20 @@ impl<'a> Infer<'a> {
             return self.arena.error();
         }
         match &*def {
-            TypeDef::Builtin { .. } | TypeDef::Union { .. } => self.arena.push(Node::Con { name: name.clone(), args }),
+            TypeDef::Builtin { .. } | TypeDef::Union { .. } => self.arena.push(Node::Con {
+                name: name.clone(),
+                args,
+            }),
             TypeDef::Alias { body, .. } => self.arena.instantiate(body, &args),
         }
     }
 
     fn arity_error(&mut self, name: &str, arity: u32, given: usize, span: Span) {
-        self.error(Code::T2005, format!("type `{name}` takes {arity} argument(s), but {given} were given"), span);
+        self.error(
+            Code::T2005,
+            format!("type `{name}` takes {arity} argument(s), but {given} were given"),
+            span,
+        );
     }
 
     fn check_refinement(&mut self, base: TyId, items: &[ast::ConstraintItem], pred: Option<&Expr>) {
@@ -790,34 +958,61 @@ impl<'a> Infer<'a> {
                     if !is_error && base_name.as_deref() != Some("String") {
                         let shown = self.show(base);
                         let what = if anchored { "pattern" } else { "regexp" };
-                        self.error(Code::C5002, format!("`{what}` needs a `String` base, found `{shown}`"), item.span);
+                        self.error(
+                            Code::C5002,
+                            format!("`{what}` needs a `String` base, found `{shown}`"),
+                            item.span,
+                        );
                     }
-                    let re = if anchored { format!("^(?:{})$", lit.value) } else { lit.value.to_string() };
+                    let re = if anchored {
+                        format!("^(?:{})$", lit.value)
+                    } else {
+                        lit.value.to_string()
+                    };
                     if let Err(err) = regex::Regex::new(&re) {
                         let msg = err.to_string();
-                        let last = msg.lines().last().unwrap_or("").trim().to_string();
-                        self.error(Code::C5001, format!("invalid regular expression: {last}"), lit.span);
+                        let last = msg.lines().last().unwrap_or("").trim();
+                        let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
+                        self.error(
+                            Code::C5001,
+                            format!("invalid regular expression: {last}"),
+                            lit.span,
+                        );
                     }
                 }
                 ast::ConstraintItemKind::Ge(e) | ast::ConstraintItemKind::Le(e) => {
                     let t = self.infer_expr(e);
                     if self.arena.unify(base, t).is_err() {
                         let (b, f) = self.show_pair(base, t);
-                        self.error(Code::C5002, format!("the bound must have the base type `{b}`, found `{f}`"), e.span);
+                        self.error(
+                            Code::C5002,
+                            format!("the bound must have the base type `{b}`, found `{f}`"),
+                            e.span,
+                        );
                     }
                     let ordered = is_error
                         || is_var
                         || matches!(base_name.as_deref(), Some("Integer" | "Float" | "String"));
                     if !ordered {
                         let shown = self.show(base);
-                        self.error(Code::C5002, format!("bounds need an ordered base type, found `{shown}`"), item.span);
+                        self.error(
+                            Code::C5002,
+                            format!("bounds need an ordered base type, found `{shown}`"),
+                            item.span,
+                        );
                     }
                 }
                 ast::ConstraintItemKind::Call { module, func, args } => {
                     let f = match (module, self.lookup_value_scheme(&func.name)) {
-                        (None, Some(scheme)) => self.instantiate(&scheme, func.span, ExprId(u32::MAX)),
+                        (None, Some(scheme)) => {
+                            self.instantiate(&scheme, func.span, ExprId(u32::MAX))
+                        }
                         _ => {
-                            self.error(Code::T2003, format!("unknown value `{}`", func.name), func.span);
+                            self.error(
+                                Code::T2003,
+                                format!("unknown value `{}`", func.name),
+                                func.span,
+                            );
                             self.arena.error()
                         }
                     };
@@ -831,7 +1026,10 @@ impl<'a> Infer<'a> {
                         let (e, found) = self.show_pair(expected, f);
                         self.error(
                             Code::C5002,
-                            format!("the constraint `{}` must have type `{e}`, found `{found}`", func.name),
+                            format!(
+                                "the constraint `{}` must have type `{e}`, found `{found}`",
+                                func.name
+                            ),
                             item.span,
                         );
                     }
@@ -845,7 +1043,11 @@ impl<'a> Infer<'a> {
             let b = self.arena.con("Bool", Vec::new());
             if self.arena.unify(b, t).is_err() {
                 let shown = self.show(t);
-                self.error(Code::C5002, format!("a refinement predicate must be `Bool`, found `{shown}`"), p.span);
+                self.error(
+                    Code::C5002,
+                    format!("a refinement predicate must be `Bool`, found `{shown}`"),
+                    p.span,
+                );
             }
         }
     }
@@ -854,7 +1056,9 @@ impl<'a> Infer<'a> {
         if let Some(Some(local)) = self.locals.get(name).map(|s| s.last()) {
             return match local {
                 Local::Poly(s) => Some(s.clone()),
-                Local::Mono(t) | Local::Rec { ty: t, .. } => Some(Arc::new(Scheme::mono(SType::Free(*t)))),
+                Local::Mono(t) | Local::Rec { ty: t, .. } => {
+                    Some(Arc::new(Scheme::mono(SType::Free(*t))))
+                }
             };
         }
         self.env.values.get(name).map(|v| v.scheme.clone())
@@ -922,7 +1126,11 @@ impl<'a> Infer<'a> {
                         Node::Error => fr,
                         _ => {
                             let shown = self.show(fr);
-                            let d = self.error(Code::T2001, format!("expected a function, found `{shown}`"), f_span);
+                            let d = self.error(
+                                Code::T2001,
+                                format!("expected a function, found `{shown}`"),
+                                f_span,
+                            );
                             if let Some(label) = d.labels.first_mut() {
                                 label.message = format!("`{shown}` is not a function");
                             }
@@ -933,20 +1141,35 @@ impl<'a> Infer<'a> {
                 }
                 f
             }
-            ExprKind::Let { rec, name, ann, value, body } => {
+            ExprKind::Let {
+                rec,
+                name,
+                ann,
+                value,
+                body,
+            } => {
                 let scheme = self.infer_binding(*rec, name, ann.as_ref(), value);
                 self.push_local(&name.name, Local::Poly(Arc::new(scheme)));
                 let t = self.infer_expr(body);
                 self.pop_local(&name.name);
                 t
             }
-            ExprKind::If { cond, then_branch, else_branch } => {
+            ExprKind::If {
+                cond,
+                then_branch,
+                else_branch,
+            } => {
                 let c = self.infer_expr(cond);
                 let b = self.prim("Bool");
                 self.expect(b, c, cond.span, None);
                 let t = self.infer_expr(then_branch);
                 let e = self.infer_expr(else_branch);
-                self.expect(t, e, else_branch.span, Some((then_branch.span, "expected because of this branch")));
+                self.expect(
+                    t,
+                    e,
+                    else_branch.span,
+                    Some((then_branch.span, "expected because of this branch")),
+                );
                 t
             }
             ExprKind::Match { scrutinee, cases } => {
@@ -971,7 +1194,12 @@ impl<'a> Infer<'a> {
                             first = Some(case.body.span);
                         }
                         Some(fs) => {
-                            self.expect(result, bt, case.body.span, Some((fs, "expected because of the first case")));
+                            self.expect(
+                                result,
+                                bt,
+                                case.body.span,
+                                Some((fs, "expected because of the first case")),
+                            );
                         }
                     }
                     for (name, _) in bound.iter().rev() {
@@ -981,7 +1209,12 @@ impl<'a> Infer<'a> {
                 self.check_exhaustive(s, cases, expr.span);
                 result
             }
-            ExprKind::Binary { op, op_span, lhs, rhs } => {
+            ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => {
                 let l = self.infer_expr(lhs);
                 let r = self.infer_expr(rhs);
                 match op {
@@ -992,15 +1225,27 @@ impl<'a> Infer<'a> {
                         b
                     }
                     BinOp::Eq | BinOp::Ne => {
-                        self.expect(l, r, rhs.span, Some((lhs.span, "expected because of this operand")));
+                        self.expect(
+                            l,
+                            r,
+                            rhs.span,
+                            Some((lhs.span, "expected because of this operand")),
+                        );
                         self.eq_checks.push((l, *op_span));
                         self.prim("Bool")
                     }
                     _ => {
-                        self.expect(l, r, rhs.span, Some((lhs.span, "expected because of this operand")));
+                        self.expect(
+                            l,
+                            r,
+                            rhs.span,
+                            Some((lhs.span, "expected because of this operand")),
+                        );
                         let (class, result) = match op {
                             BinOp::Concat => ("Appendable", l),
-                            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => ("Ordered", self.prim("Bool")),
+                            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                                ("Ordered", self.prim("Bool"))
+                            }
                             _ => ("Numeric", l),
                         };
                         self.new_pred(Name::new(class), vec![l], expr.span);
@@ -1026,12 +1271,18 @@ impl<'a> Infer<'a> {
                 let t = self.infer_expr(inner);
                 let a = self.arena.fresh(self.level);
                 let r = self.arena.fresh(self.level);
-                let want = self.arena.push(Node::Record { fields: vec![(field.name.clone(), a)], tail: Some(r) });
+                let want = self.arena.push(Node::Record {
+                    fields: vec![(field.name.clone(), a)],
+                    tail: Some(r),
+                });
                 if self.arena.unify(want, t).is_err() {
                     let shown = self.show(t);
                     self.error(
                         Code::T2001,
-                        format!("expected a record with field `{}`, found `{shown}`", field.name),
+                        format!(
+                            "expected a record with field `{}`, found `{shown}`",
+                            field.name
+                        ),
                         field.span,
                     );
                     return self.arena.error();
@@ -1039,14 +1290,21 @@ impl<'a> Infer<'a> {
                 a
             }
             ExprKind::Record { base: None, fields } => {
-                let fields = fields.iter().map(|f| (f.name.name.clone(), self.infer_expr(&f.value))).collect();
+                let fields = fields
+                    .iter()
+                    .map(|f| (f.name.name.clone(), self.infer_expr(&f.value)))
+                    .collect();
                 self.arena.push(Node::Record { fields, tail: None })
             }
-            ExprKind::Record { base: Some(base), fields } => {
+            ExprKind::Record {
+                base: Some(base),
+                fields,
+            } => {
                 let b = self.infer_expr(base);
                 let (mut known, tail) = self.arena.flatten_record(b);
                 let br = self.arena.find(b);
-                let ok = matches!(tail, Ok(None)) && matches!(self.arena.node(br), Node::Record { .. });
+                let ok =
+                    matches!(tail, Ok(None)) && matches!(self.arena.node(br), Node::Record { .. });
                 let is_error = matches!(self.arena.node(br), Node::Error) || tail.is_err();
                 if !ok && !is_error {
                     let shown = self.show(b);
@@ -1061,7 +1319,10 @@ impl<'a> Infer<'a> {
                     }
                 }
                 if ok {
-                    self.arena.push(Node::Record { fields: known, tail: None })
+                    self.arena.push(Node::Record {
+                        fields: known,
+                        tail: None,
+                    })
                 } else {
                     self.arena.error()
                 }
@@ -1081,7 +1342,12 @@ impl<'a> Infer<'a> {
                 let mut scope = VarScope::new(VarMode::Fresh);
                 let a = self.convert_type(ty, &mut scope);
                 let t = self.infer_expr(inner);
-                self.expect(a, t, inner.span, Some((ty.span, "expected because of this annotation")));
+                self.expect(
+                    a,
+                    t,
+                    inner.span,
+                    Some((ty.span, "expected because of this annotation")),
+                );
                 a
             }
         }
@@ -1108,7 +1374,9 @@ impl<'a> Infer<'a> {
         Self::later_note(d, file, later, index, name);
         if let Some((i, _)) = later {
             if *i == index {
-                d.help = Some(format!("`{name}` is not in scope in its own definition; use `let rec`"));
+                d.help = Some(format!(
+                    "`{name}` is not in scope in its own definition; use `let rec`"
+                ));
             }
         }
         self.arena.error()
@@ -1122,8 +1390,13 @@ impl<'a> Infer<'a> {
             Self::later_note(d, file, later, index, name);
             return self.arena.error();
         };
-        let gens: Vec<TyId> = (0..info.n_params).map(|_| self.arena.fresh(self.level)).collect();
-        let result = self.arena.push(Node::Con { name: info.ty.clone(), args: gens.clone() });
+        let gens: Vec<TyId> = (0..info.n_params)
+            .map(|_| self.arena.fresh(self.level))
+            .collect();
+        let result = self.arena.push(Node::Con {
+            name: info.ty.clone(),
+            args: gens.clone(),
+        });
         match &info.payload {
             Some(p) => {
                 let p = self.arena.instantiate(p, &gens);
@@ -1149,15 +1422,27 @@ impl<'a> Infer<'a> {
                 };
                 self.expect(expected, t, pat.span, None);
             }
-            PatternKind::Ctor { module, name, payload } => {
+            PatternKind::Ctor {
+                module,
+                name,
+                payload,
+            } => {
                 if module.is_some() {
-                    self.error(Code::T2003, format!("unknown constructor `{}`", name.name), pat.span);
+                    self.error(
+                        Code::T2003,
+                        format!("unknown constructor `{}`", name.name),
+                        pat.span,
+                    );
                     return;
                 }
                 let Some(info) = self.env.ctors.get(&name.name).cloned() else {
                     let later = self.later.ctors.get(&name.name);
                     let (file, index) = (self.file, self.decl_index);
-                    let d = self.error(Code::T2003, format!("unknown constructor `{}`", name.name), name.span);
+                    let d = self.error(
+                        Code::T2003,
+                        format!("unknown constructor `{}`", name.name),
+                        name.span,
+                    );
                     Self::later_note(d, file, later, index, &name.name);
                     if let Some(p) = payload {
                         let e = self.arena.error();
@@ -1165,8 +1450,13 @@ impl<'a> Infer<'a> {
                     }
                     return;
                 };
-                let gens: Vec<TyId> = (0..info.n_params).map(|_| self.arena.fresh(self.level)).collect();
-                let t = self.arena.push(Node::Con { name: info.ty.clone(), args: gens.clone() });
+                let gens: Vec<TyId> = (0..info.n_params)
+                    .map(|_| self.arena.fresh(self.level))
+                    .collect();
+                let t = self.arena.push(Node::Con {
+                    name: info.ty.clone(),
+                    args: gens.clone(),
+                });
                 self.expect(expected, t, pat.span, None);
                 match (&info.payload, payload) {
                     (Some(p), Some(sub)) => {
@@ -1182,7 +1472,11 @@ impl<'a> Infer<'a> {
                         );
                     }
                     (None, Some(sub)) => {
-                        self.error(Code::T2011, format!("the constructor `{}` has no payload", name.name), pat.span);
+                        self.error(
+                            Code::T2011,
+                            format!("the constructor `{}` has no payload", name.name),
+                            pat.span,
+                        );
                         let e = self.arena.error();
                         self.infer_pattern(sub, e, bound);
                     }
@@ -1195,7 +1489,11 @@ impl<'a> Infer<'a> {
                     fs.push((f.name.name.clone(), t));
                     self.infer_pattern(&f.pat, t, bound);
                 }
-                let tail = if *open { Some(self.arena.fresh(self.level)) } else { None };
+                let tail = if *open {
+                    Some(self.arena.fresh(self.level))
+                } else {
+                    None
+                };
                 let t = self.arena.push(Node::Record { fields: fs, tail });
                 self.expect(expected, t, pat.span, None);
             }
@@ -1213,11 +1511,19 @@ impl<'a> Infer<'a> {
     // ------------------------------------------------------------ exhaustiveness
 
     fn check_exhaustive(&mut self, scrutinee: TyId, cases: &[ast::Case], span: Span) {
-        let pats: Vec<&ast::Pattern> = cases.iter().filter(|c| c.guard.is_none()).map(|c| &c.pat).collect();
+        let pats: Vec<&ast::Pattern> = cases
+            .iter()
+            .filter(|c| c.guard.is_none())
+            .map(|c| &c.pat)
+            .collect();
         let s = self.arena.find(scrutinee);
         let is_candidate = match self.arena.node(s) {
             Node::Con { name, .. } => {
-                name == "Bool" || matches!(self.env.types.get(name.as_str()).map(|d| &**d), Some(TypeDef::Union { .. }))
+                name == "Bool"
+                    || matches!(
+                        self.env.types.get(name.as_str()).map(|d| &**d),
+                        Some(TypeDef::Union { .. })
+                    )
             }
             _ => false,
         };
@@ -1225,7 +1531,11 @@ impl<'a> Infer<'a> {
             return;
         }
         if let Some(missing) = self.missing(&pats, scrutinee, 0) {
-            self.error(Code::T2013, format!("non-exhaustive match: `{missing}` is not covered"), span);
+            self.error(
+                Code::T2013,
+                format!("non-exhaustive match: `{missing}` is not covered"),
+                span,
+            );
         }
     }
 
@@ -1241,7 +1551,9 @@ impl<'a> Infer<'a> {
         };
         if name == "Bool" {
             for b in [true, false] {
-                let hit = pats.iter().any(|p| matches!(&p.kind, PatternKind::Lit(ast::Literal::Bool(v)) if *v == b));
+                let hit = pats
+                    .iter()
+                    .any(|p| matches!(&p.kind, PatternKind::Lit(ast::Literal::Bool(v)) if *v == b));
                 if !hit {
                     return Some(b.to_string());
                 }
@@ -1251,7 +1563,11 @@ impl<'a> Infer<'a> {
         let ctors = match self.env.types.get(name.as_str()).map(|d| &**d) {
             Some(TypeDef::Union { ctors, .. }) => ctors.clone(),
             _ => {
-                return if pats.is_empty() { Some("_".into()) } else { None };
+                return if pats.is_empty() {
+                    Some("_".into())
+                } else {
+                    None
+                };
             }
         };
         for ctor in ctors {
@@ -1263,7 +1579,11 @@ impl<'a> Infer<'a> {
             let info = self.env.ctors.get(&ctor).cloned();
             let Some(info) = info else { continue };
             if subs.is_empty() {
-                return Some(if info.payload.is_some() { format!("{ctor} _") } else { ctor.to_string() });
+                return Some(if info.payload.is_some() {
+                    format!("{ctor} _")
+                } else {
+                    ctor.to_string()
+                });
             }
             if let Some(payload) = &info.payload {
                 let payload_pats: Vec<&ast::Pattern> = subs
@@ -1299,9 +1619,11 @@ fn max_gen(ty: &SType) -> Option<u32> {
         SType::Gen(i) => Some(*i),
         SType::Con(_, args) => args.iter().filter_map(max_gen).max(),
         SType::Fun(a, r) => max_gen(a).max(max_gen(r)),
-        SType::Record(fields, tail) => {
-            fields.iter().filter_map(|(_, t)| max_gen(t)).chain(tail.iter().filter_map(|t| max_gen(t))).max()
-        }
+        SType::Record(fields, tail) => fields
+            .iter()
+            .filter_map(|(_, t)| max_gen(t))
+            .chain(tail.iter().filter_map(|t| max_gen(t)))
+            .max(),
         _ => None,
     }
 }
@@ -1311,10 +1633,11 @@ fn min_gen(ty: &SType) -> Option<u32> {
         SType::Gen(i) => Some(*i),
         SType::Con(_, args) => args.iter().filter_map(min_gen).min(),
         SType::Fun(a, r) => [min_gen(a), min_gen(r)].into_iter().flatten().min(),
-        SType::Record(fields, tail) => {
-            fields.iter().filter_map(|(_, t)| min_gen(t)).chain(tail.iter().filter_map(|t| min_gen(t))).min()
-        }
+        SType::Record(fields, tail) => fields
+            .iter()
+            .filter_map(|(_, t)| min_gen(t))
+            .chain(tail.iter().filter_map(|t| min_gen(t)))
+            .min(),
         _ => None,
     }
 }
-

@@ -21,6 +21,8 @@ pub mod infer;
 pub mod ty;
 
 #[cfg(test)]
+mod testparse;
+#[cfg(test)]
 mod tests;
 
 use crate::diagnostic::Diagnostic;

@@ -17,14 +17,21 @@ fn sp() -> Span {
 }
 
 fn id(name: &str) -> Ident {
-    Ident { name: Name::new(name), span: sp() }
+    Ident {
+        name: Name::new(name),
+        span: sp(),
+    }
 }
 
 impl B {
     fn e(&self, kind: ExprKind) -> Expr {
         let n = self.next.get();
         self.next.set(n + 1);
-        Expr { kind, span: Span::new(n, n + 1), id: ExprId(n) }
+        Expr {
+            kind,
+            span: Span::new(n, n + 1),
+            id: ExprId(n),
+        }
     }
     fn int(&self, n: i64) -> Expr {
         self.e(ExprKind::Int(n))
@@ -47,45 +54,109 @@ impl B {
     fn lam(&self, params: &[&str], body: Expr) -> Expr {
         let params = params
             .iter()
-            .map(|p| Param { name: if *p == "_" { None } else { Some(id(p)) }, ann: None, span: sp() })
+            .map(|p| Param {
+                name: if *p == "_" { None } else { Some(id(p)) },
+                ann: None,
+                span: sp(),
+            })
             .collect();
-        self.e(ExprKind::Lambda { params, body: Box::new(body) })
+        self.e(ExprKind::Lambda {
+            params,
+            body: Box::new(body),
+        })
     }
     fn lam_ann(&self, p: &str, ty: Type, body: Expr) -> Expr {
-        self.e(ExprKind::Lambda { params: vec![Param { name: Some(id(p)), ann: Some(ty), span: sp() }], body: Box::new(body) })
+        self.e(ExprKind::Lambda {
+            params: vec![Param {
+                name: Some(id(p)),
+                ann: Some(ty),
+                span: sp(),
+            }],
+            body: Box::new(body),
+        })
     }
     fn app(&self, f: Expr, args: Vec<Expr>) -> Expr {
-        self.e(ExprKind::App { func: Box::new(f), args })
+        self.e(ExprKind::App {
+            func: Box::new(f),
+            args,
+        })
     }
     fn bin(&self, op: BinOp, l: Expr, r: Expr) -> Expr {
-        self.e(ExprKind::Binary { op, op_span: sp(), lhs: Box::new(l), rhs: Box::new(r) })
+        self.e(ExprKind::Binary {
+            op,
+            op_span: sp(),
+            lhs: Box::new(l),
+            rhs: Box::new(r),
+        })
     }
     fn field(&self, e: Expr, f: &str) -> Expr {
-        self.e(ExprKind::Field { expr: Box::new(e), field: id(f) })
+        self.e(ExprKind::Field {
+            expr: Box::new(e),
+            field: id(f),
+        })
     }
     fn rec(&self, fields: Vec<(&str, Expr)>) -> Expr {
-        let fields = fields.into_iter().map(|(n, v)| FieldInit { name: id(n), value: v }).collect();
+        let fields = fields
+            .into_iter()
+            .map(|(n, v)| FieldInit {
+                name: id(n),
+                value: v,
+            })
+            .collect();
         self.e(ExprKind::Record { base: None, fields })
     }
     fn spread(&self, base: Expr, fields: Vec<(&str, Expr)>) -> Expr {
-        let fields = fields.into_iter().map(|(n, v)| FieldInit { name: id(n), value: v }).collect();
-        self.e(ExprKind::Record { base: Some(Box::new(base)), fields })
+        let fields = fields
+            .into_iter()
+            .map(|(n, v)| FieldInit {
+                name: id(n),
+                value: v,
+            })
+            .collect();
+        self.e(ExprKind::Record {
+            base: Some(Box::new(base)),
+            fields,
+        })
     }
     fn list(&self, items: Vec<Expr>) -> Expr {
         self.e(ExprKind::List(items))
     }
     fn iff(&self, c: Expr, t: Expr, e: Expr) -> Expr {
-        self.e(ExprKind::If { cond: Box::new(c), then_branch: Box::new(t), else_branch: Box::new(e) })
+        self.e(ExprKind::If {
+            cond: Box::new(c),
+            then_branch: Box::new(t),
+            else_branch: Box::new(e),
+        })
     }
     fn ann(&self, e: Expr, ty: Type) -> Expr {
-        self.e(ExprKind::Ann { expr: Box::new(e), ty })
+        self.e(ExprKind::Ann {
+            expr: Box::new(e),
+            ty,
+        })
     }
     fn let_in(&self, name: &str, value: Expr, body: Expr) -> Expr {
-        self.e(ExprKind::Let { rec: false, name: id(name), ann: None, value: Box::new(value), body: Box::new(body) })
+        self.e(ExprKind::Let {
+            rec: false,
+            name: id(name),
+            ann: None,
+            value: Box::new(value),
+            body: Box::new(body),
+        })
     }
     fn mat(&self, s: Expr, cases: Vec<(Pattern, Expr)>) -> Expr {
-        let cases = cases.into_iter().map(|(pat, body)| Case { pat, guard: None, body, span: sp() }).collect();
-        self.e(ExprKind::Match { scrutinee: Box::new(s), cases })
+        let cases = cases
+            .into_iter()
+            .map(|(pat, body)| Case {
+                pat,
+                guard: None,
+                body,
+                span: sp(),
+            })
+            .collect();
+        self.e(ExprKind::Match {
+            scrutinee: Box::new(s),
+            cases,
+        })
     }
 }
 
@@ -99,14 +170,25 @@ fn pwild() -> Pattern {
     p(PatternKind::Wildcard)
 }
 fn pctor(n: &str, payload: Option<Pattern>) -> Pattern {
-    p(PatternKind::Ctor { module: None, name: id(n), payload: payload.map(Box::new) })
+    p(PatternKind::Ctor {
+        module: None,
+        name: id(n),
+        payload: payload.map(Box::new),
+    })
 }
 
 fn t(kind: TypeKind) -> Type {
     Type { kind, span: sp() }
 }
 fn tcon(n: &str, args: Vec<Type>) -> Type {
-    t(TypeKind::Con(QName { module: None, name: id(n), span: sp() }, args))
+    t(TypeKind::Con(
+        QName {
+            module: None,
+            name: id(n),
+            span: sp(),
+        },
+        args,
+    ))
 }
 fn tvar(n: &str) -> Type {
     t(TypeKind::Var(id(n)))
@@ -116,28 +198,68 @@ fn tfun(a: Type, r: Type) -> Type {
 }
 
 fn decl(kind: DeclKind) -> Decl {
-    Decl { kind, exported: false, span: sp() }
+    Decl {
+        kind,
+        exported: false,
+        span: sp(),
+    }
 }
 fn let_(name: &str, value: Expr) -> Decl {
-    decl(DeclKind::Let(LetDecl { rec: false, name: id(name), ann: None, value }))
+    decl(DeclKind::Let(LetDecl {
+        rec: false,
+        name: id(name),
+        ann: None,
+        value,
+    }))
 }
 fn let_ann(name: &str, ann: Type, value: Expr) -> Decl {
-    decl(DeclKind::Let(LetDecl { rec: false, name: id(name), ann: Some(ann), value }))
+    decl(DeclKind::Let(LetDecl {
+        rec: false,
+        name: id(name),
+        ann: Some(ann),
+        value,
+    }))
 }
 fn let_rec(name: &str, value: Expr) -> Decl {
-    decl(DeclKind::Let(LetDecl { rec: true, name: id(name), ann: None, value }))
+    decl(DeclKind::Let(LetDecl {
+        rec: true,
+        name: id(name),
+        ann: None,
+        value,
+    }))
 }
 fn union(name: &str, params: &[&str], variants: Vec<(&str, Option<Type>)>) -> Decl {
-    let variants = variants.into_iter().map(|(n, payload)| Variant { name: id(n), payload, span: sp() }).collect();
-    decl(DeclKind::Type(TypeDecl { name: id(name), params: params.iter().map(|p| id(p)).collect(), rhs: TypeRhs::Union(variants) }))
+    let variants = variants
+        .into_iter()
+        .map(|(n, payload)| Variant {
+            name: id(n),
+            payload,
+            span: sp(),
+        })
+        .collect();
+    decl(DeclKind::Type(TypeDecl {
+        name: id(name),
+        params: params.iter().map(|p| id(p)).collect(),
+        rhs: TypeRhs::Union(variants),
+    }))
 }
 fn alias(name: &str, params: &[&str], ty: Type) -> Decl {
-    decl(DeclKind::Type(TypeDecl { name: id(name), params: params.iter().map(|p| id(p)).collect(), rhs: TypeRhs::Alias(ty) }))
+    decl(DeclKind::Type(TypeDecl {
+        name: id(name),
+        params: params.iter().map(|p| id(p)).collect(),
+        rhs: TypeRhs::Alias(ty),
+    }))
 }
 
 /// Checks a module and prints every binding's scheme, then every diagnostic.
 fn run(b: &B, decls: Vec<Decl>, body: Option<Expr>) -> String {
-    let module = Module { header: None, imports: Vec::new(), decls, body, n_exprs: b.next.get() };
+    let module = Module {
+        header: None,
+        imports: Vec::new(),
+        decls,
+        body,
+        n_exprs: b.next.get(),
+    };
     let checked = check_module(FileId(0), &module);
     let mut out = String::new();
     for binding in &checked.bindings {
@@ -152,7 +274,7 @@ fn run(b: &B, decls: Vec<Decl>, body: Option<Expr>) -> String {
     out
 }
 
-fn check(b: &B, decls: Vec<Decl>, expect: &str) {
+fn check_ast(b: &B, decls: Vec<Decl>, expect: &str) {
     let got = run(b, decls, None);
     assert_eq!(got.trim(), expect.trim(), "\n--- got ---\n{got}");
 }
@@ -160,10 +282,17 @@ fn check(b: &B, decls: Vec<Decl>, expect: &str) {
 #[test]
 fn section_6_9_examples() {
     let b = B::default();
-    let twice = b.lam(&["f", "x"], b.app(b.var("f"), vec![b.app(b.var("f"), vec![b.var("x")])]));
+    let twice = b.lam(
+        &["f", "x"],
+        b.app(b.var("f"), vec![b.app(b.var("f"), vec![b.var("x")])]),
+    );
     let name = b.lam(&["r"], b.field(b.var("r"), "name"));
     let sq = b.lam(&["x"], b.bin(BinOp::Mul, b.var("x"), b.var("x")));
-    let half = b.lam_ann("x", tcon("Float", vec![]), b.bin(BinOp::Div, b.var("x"), b.float(2.0)));
+    let half = b.lam_ann(
+        "x",
+        tcon("Float", vec![]),
+        b.bin(BinOp::Div, b.var("x"), b.float(2.0)),
+    );
     let pairs = b.app(
         b.var("map"),
         vec![
@@ -171,16 +300,26 @@ fn section_6_9_examples() {
                 &["n"],
                 b.rec(vec![
                     ("n", b.var("n")),
-                    ("even", b.bin(BinOp::Eq, b.bin(BinOp::Rem, b.var("n"), b.int(2)), b.int(0))),
+                    (
+                        "even",
+                        b.bin(BinOp::Eq, b.bin(BinOp::Rem, b.var("n"), b.int(2)), b.int(0)),
+                    ),
                 ]),
             ),
             b.list(vec![b.int(1), b.int(2)]),
         ],
     );
     let selfapp = b.lam(&["x"], b.app(b.var("x"), vec![b.var("x")]));
-    check(
+    check_ast(
         &b,
-        vec![let_("twice", twice), let_("name", name), let_("sq", sq), let_("half", half), let_("pairs", pairs), let_("self", selfapp)],
+        vec![
+            let_("twice", twice),
+            let_("name", name),
+            let_("sq", sq),
+            let_("half", half),
+            let_("pairs", pairs),
+            let_("self", selfapp),
+        ],
         "twice : ('a -> 'a) -> 'a -> 'a
 name : { name: 'a | 'b } -> 'a
 sq : Numeric 'a => 'a -> 'a
@@ -199,7 +338,7 @@ fn mismatches_accumulate() {
     let d = b.app(b.lam(&["x"], b.var("x")), vec![b.int(1), b.int(2)]);
     let e = b.bin(BinOp::Add, b.var("later"), b.int(1));
     let rigid = b.lam(&["v"], b.bin(BinOp::Add, b.var("v"), b.int(1)));
-    check(
+    check_ast(
         &b,
         vec![
             let_("a", a),
@@ -235,16 +374,30 @@ fn records_and_spread() {
         b.rec(vec![
             ("name", b.field(b.var("spec"), "name")),
             ("port", b.field(b.var("spec"), "port")),
-            ("replicas", b.bin(BinOp::Mul, b.field(b.var("spec"), "base"), b.int(3))),
+            (
+                "replicas",
+                b.bin(BinOp::Mul, b.field(b.var("spec"), "base"), b.int(3)),
+            ),
             ("memoryMb", b.field(b.var("spec"), "memoryMb")),
-            ("cpu", b.bin(BinOp::Mul, b.float(0.25), b.app(b.var("toFloat"), vec![b.field(b.var("spec"), "base")]))),
+            (
+                "cpu",
+                b.bin(
+                    BinOp::Mul,
+                    b.float(0.25),
+                    b.app(b.var("toFloat"), vec![b.field(b.var("spec"), "base")]),
+                ),
+            ),
             (
                 "healthCheck",
-                b.bin(BinOp::Concat, b.str("https://"), b.bin(BinOp::Concat, b.field(b.var("spec"), "name"), b.str("x"))),
+                b.bin(
+                    BinOp::Concat,
+                    b.str("https://"),
+                    b.bin(BinOp::Concat, b.field(b.var("spec"), "name"), b.str("x")),
+                ),
             ),
         ]),
     );
-    check(
+    check_ast(
         &b,
         vec![let_("s", s), let_("bad", bad), let_("missing", missing), let_("mkService", mk)],
         "s : { host: String, port: String, tls: Bool }
@@ -259,29 +412,75 @@ T2001: expected a record with field `b`, found `{ a: Integer }`",
 #[test]
 fn unions_and_matches() {
     let b = B::default();
-    let env = union("Env", &[], vec![("Dev", None), ("Staging", None), ("Prod", None)]);
+    let env = union(
+        "Env",
+        &[],
+        vec![("Dev", None), ("Staging", None), ("Prod", None)],
+    );
     let check_t = union(
         "Check",
         &["a"],
-        vec![("Pass", None), ("Fail", Some(t(TypeKind::Record { fields: vec![FieldType { name: id("value"), ty: tvar("a") }], rest: None })))],
+        vec![
+            ("Pass", None),
+            (
+                "Fail",
+                Some(t(TypeKind::Record {
+                    fields: vec![FieldType {
+                        name: id("value"),
+                        ty: tvar("a"),
+                    }],
+                    rest: None,
+                })),
+            ),
+        ],
     );
-    let f = b.lam(&["e"], b.mat(b.var("e"), vec![(pctor("Dev", None), b.int(1)), (pctor("Prod", None), b.int(3))]));
-    let g = b.lam(&["o"], b.mat(b.var("o"), vec![(pctor("Some", Some(pvar("v"))), b.var("v")), (pwild(), b.int(0))]));
-    let h = b.lam(&["o"], b.mat(b.var("o"), vec![(pctor("Some", None), b.int(1)), (pctor("None", Some(pvar("x"))), b.int(0))]));
+    let f = b.lam(
+        &["e"],
+        b.mat(
+            b.var("e"),
+            vec![
+                (pctor("Dev", None), b.int(1)),
+                (pctor("Prod", None), b.int(3)),
+            ],
+        ),
+    );
+    let g = b.lam(
+        &["o"],
+        b.mat(
+            b.var("o"),
+            vec![
+                (pctor("Some", Some(pvar("v"))), b.var("v")),
+                (pwild(), b.int(0)),
+            ],
+        ),
+    );
+    let h = b.lam(
+        &["o"],
+        b.mat(
+            b.var("o"),
+            vec![
+                (pctor("Some", None), b.int(1)),
+                (pctor("None", Some(pvar("x"))), b.int(0)),
+            ],
+        ),
+    );
     let fail = b.app(b.ctor("Fail"), vec![b.rec(vec![("value", b.int(3))])]);
     let nested = b.lam(
         &["o"],
         b.mat(
             b.var("o"),
             vec![
-                (pctor("Some", Some(pctor("Ok", Some(pvar("v"))))), b.var("v")),
+                (
+                    pctor("Some", Some(pctor("Ok", Some(pvar("v"))))),
+                    b.var("v"),
+                ),
                 (pctor("Some", Some(pctor("Err", Some(pwild())))), b.int(0)),
                 (pctor("None", None), b.int(1)),
             ],
         ),
     );
     let port = alias("Port", &[], tcon("Int", vec![]));
-    check(
+    check_ast(
         &b,
         vec![
             env,
@@ -312,22 +511,39 @@ fn let_polymorphism_and_rec() {
     let poly = b.let_in(
         "id",
         b.lam(&["x"], b.var("x")),
-        b.rec(vec![("a", b.app(b.var("id"), vec![b.int(1)])), ("b", b.app(b.var("id"), vec![b.str("s")]))]),
+        b.rec(vec![
+            ("a", b.app(b.var("id"), vec![b.int(1)])),
+            ("b", b.app(b.var("id"), vec![b.str("s")])),
+        ]),
     );
     let pow2 = b.lam(
         &["n"],
         b.iff(
             b.bin(BinOp::Eq, b.var("n"), b.int(0)),
             b.int(1),
-            b.bin(BinOp::Mul, b.int(2), b.app(b.var("pow2"), vec![b.bin(BinOp::Sub, b.var("n"), b.int(1))])),
+            b.bin(
+                BinOp::Mul,
+                b.int(2),
+                b.app(b.var("pow2"), vec![b.bin(BinOp::Sub, b.var("n"), b.int(1))]),
+            ),
         ),
     );
     let bad = b.lam(&["n"], b.app(b.var("bad"), vec![b.var("n")]));
-    let feq = b.bin(BinOp::Eq, b.lam(&["x"], b.var("x")), b.lam(&["y"], b.var("y")));
+    let feq = b.bin(
+        BinOp::Eq,
+        b.lam(&["x"], b.var("x")),
+        b.lam(&["y"], b.var("y")),
+    );
     let geq = b.lam(&["a", "c"], b.bin(BinOp::Eq, b.var("a"), b.var("c")));
-    check(
+    check_ast(
         &b,
-        vec![let_("poly", poly), let_rec("pow2", pow2), let_("bad", bad), let_("feq", feq), let_("geq", geq)],
+        vec![
+            let_("poly", poly),
+            let_rec("pow2", pow2),
+            let_("bad", bad),
+            let_("feq", feq),
+            let_("geq", geq),
+        ],
         "poly : { a: Integer, b: String }
 pow2 : Integer -> Integer
 bad : 'a -> ?
@@ -342,33 +558,79 @@ T2010: cannot compare values of type `'a -> 'a`: it contains a function",
 fn annotations_are_fresh_in_expressions() {
     let b = B::default();
     let e = b.lam_ann("v", tvar("a"), b.bin(BinOp::Add, b.var("v"), b.int(1)));
-    let z = b.bin(BinOp::Add, b.ann(b.int(1), tcon("Integer", vec![])), b.int(2));
+    let z = b.bin(
+        BinOp::Add,
+        b.ann(b.int(1), tcon("Integer", vec![])),
+        b.int(2),
+    );
     let body = b.app(b.var("length"), vec![b.list(vec![])]);
     let got = run(&b, vec![let_("e", e), let_("z", z)], Some(body));
-    assert_eq!(got.trim(), "e : Integer -> Integer\nz : Integer\nbody : Integer");
+    assert_eq!(
+        got.trim(),
+        "e : Integer -> Integer\nz : Integer\nbody : Integer"
+    );
 }
 
 fn qn(n: &str) -> QName {
-    QName { module: None, name: id(n), span: sp() }
+    QName {
+        module: None,
+        name: id(n),
+        span: sp(),
+    }
 }
 fn constraint(class: &str, args: Vec<Type>) -> Constraint {
-    Constraint { class: qn(class), args, span: sp() }
+    Constraint {
+        class: qn(class),
+        args,
+        span: sp(),
+    }
 }
-fn class(name: &str, supers: Vec<Constraint>, methods: Vec<(&str, Type)>, defaults: Vec<(&str, Expr)>) -> Decl {
+fn class(
+    name: &str,
+    supers: Vec<Constraint>,
+    methods: Vec<(&str, Type)>,
+    defaults: Vec<(&str, Expr)>,
+) -> Decl {
     decl(DeclKind::Class(ClassDecl {
         name: id(name),
         params: vec![id("a")],
         superclasses: supers,
-        methods: methods.into_iter().map(|(n, ty)| MethodSig { name: id(n), ty, span: sp() }).collect(),
-        defaults: defaults.into_iter().map(|(n, value)| MethodDef { name: id(n), value, span: sp() }).collect(),
+        methods: methods
+            .into_iter()
+            .map(|(n, ty)| MethodSig {
+                name: id(n),
+                ty,
+                span: sp(),
+            })
+            .collect(),
+        defaults: defaults
+            .into_iter()
+            .map(|(n, value)| MethodDef {
+                name: id(n),
+                value,
+                span: sp(),
+            })
+            .collect(),
     }))
 }
-fn instance(context: Vec<Constraint>, class: &str, args: Vec<Type>, methods: Vec<(&str, Expr)>) -> Decl {
+fn instance(
+    context: Vec<Constraint>,
+    class: &str,
+    args: Vec<Type>,
+    methods: Vec<(&str, Expr)>,
+) -> Decl {
     decl(DeclKind::Instance(InstanceDecl {
         context,
         class: qn(class),
         args,
-        methods: methods.into_iter().map(|(n, value)| MethodDef { name: id(n), value, span: sp() }).collect(),
+        methods: methods
+            .into_iter()
+            .map(|(n, value)| MethodDef {
+                name: id(n),
+                value,
+                span: sp(),
+            })
+            .collect(),
         head_span: sp(),
     }))
 }
@@ -378,10 +640,19 @@ fn classes_and_dictionaries() {
     use super::elab::{DictExpr, InstanceRef};
     let b = B::default();
     let s = || tcon("String", vec![]);
-    let render_cls = class("Render", vec![], vec![("render", tfun(tvar("a"), s()))], vec![]);
+    let render_cls = class(
+        "Render",
+        vec![],
+        vec![("render", tfun(tvar("a"), s()))],
+        vec![],
+    );
     let label_default = b.lam(
         &["v"],
-        b.bin(BinOp::Concat, b.str("<"), b.app(b.var("render"), vec![b.var("v")])),
+        b.bin(
+            BinOp::Concat,
+            b.str("<"),
+            b.app(b.var("render"), vec![b.var("v")]),
+        ),
     );
     let labelled = class(
         "Labelled",
@@ -389,7 +660,15 @@ fn classes_and_dictionaries() {
         vec![("label", tfun(tvar("a"), s()))],
         vec![("label", label_default)],
     );
-    let r_int = instance(vec![], "Render", vec![tcon("Integer", vec![])], vec![("render", b.lam(&["n"], b.app(b.var("toString"), vec![b.var("n")])))]);
+    let r_int = instance(
+        vec![],
+        "Render",
+        vec![tcon("Integer", vec![])],
+        vec![(
+            "render",
+            b.lam(&["n"], b.app(b.var("toString"), vec![b.var("n")])),
+        )],
+    );
     let list_render_use = b.var("render");
     let list_render_id = list_render_use.id;
     let r_list = instance(
@@ -402,7 +681,18 @@ fn classes_and_dictionaries() {
                 &["xs"],
                 b.app(
                     b.var("fold"),
-                    vec![b.lam(&["acc", "x"], b.bin(BinOp::Concat, b.var("acc"), b.app(list_render_use, vec![b.var("x")]))), b.str(""), b.var("xs")],
+                    vec![
+                        b.lam(
+                            &["acc", "x"],
+                            b.bin(
+                                BinOp::Concat,
+                                b.var("acc"),
+                                b.app(list_render_use, vec![b.var("x")]),
+                            ),
+                        ),
+                        b.str(""),
+                        b.var("xs"),
+                    ],
                 ),
             ),
         )],
@@ -414,19 +704,45 @@ fn classes_and_dictionaries() {
     let use_f_id = use_f.id;
     let f_rhs = b.lam(&["x"], b.app(use_f, vec![b.var("x")]));
     let f_rhs_id = f_rhs.id;
-    let g = b.lam(&["x"], b.bin(BinOp::Concat, b.app(b.var("label"), vec![b.var("x")]), b.app(b.var("render"), vec![b.var("x")])));
+    let g = b.lam(
+        &["x"],
+        b.bin(
+            BinOp::Concat,
+            b.app(b.var("label"), vec![b.var("x")]),
+            b.app(b.var("render"), vec![b.var("x")]),
+        ),
+    );
     let h = b.app(b.var("render"), vec![b.float(1.5)]);
     let zero_cls = class("Zero", vec![], vec![("zero", tvar("a"))], vec![]);
-    let zero_int = instance(vec![], "Zero", vec![tcon("Integer", vec![])], vec![("zero", b.int(0))]);
+    let zero_int = instance(
+        vec![],
+        "Zero",
+        vec![tcon("Integer", vec![])],
+        vec![("zero", b.int(0))],
+    );
     let zero_use = b.var("zero");
     let zero_use_id = zero_use.id;
-    let zz = b.bin(BinOp::Add, b.ann(zero_use, tcon("Integer", vec![])), b.int(1));
+    let zz = b.bin(
+        BinOp::Add,
+        b.ann(zero_use, tcon("Integer", vec![])),
+        b.int(1),
+    );
     let amb = b.app(b.var("toString"), vec![b.var("zero")]);
     let bad_inst = instance(vec![], "Numeric", vec![s()], vec![]);
-    let overlap = instance(vec![], "Zero", vec![tcon("Int", vec![])], vec![("zero", b.int(1))]);
+    let overlap = instance(
+        vec![],
+        "Zero",
+        vec![tcon("Int", vec![])],
+        vec![("zero", b.int(1))],
+    );
     let missing = instance(vec![], "Zero", vec![s()], vec![]);
     let no_super = instance(vec![], "Labelled", vec![tcon("Bool", vec![])], vec![]);
-    let bad_head = instance(vec![], "Render", vec![tvar("a")], vec![("render", b.lam(&["x"], b.str("")))]);
+    let bad_head = instance(
+        vec![],
+        "Render",
+        vec![tvar("a")],
+        vec![("render", b.lam(&["x"], b.str("")))],
+    );
     let decls = vec![
         render_cls,
         labelled,
@@ -446,11 +762,20 @@ fn classes_and_dictionaries() {
         no_super,
         bad_head,
     ];
-    let module = Module { header: None, imports: Vec::new(), decls, body: None, n_exprs: b.next.get() };
+    let module = Module {
+        header: None,
+        imports: Vec::new(),
+        decls,
+        body: None,
+        n_exprs: b.next.get(),
+    };
     let checked = check_module(FileId(0), &module);
     let mut out = String::new();
     for binding in &checked.bindings {
-        out.push_str(&format!("{} : {} {}\n", binding.name, binding.scheme, binding.in_document));
+        out.push_str(&format!(
+            "{} : {} {}\n",
+            binding.name, binding.scheme, binding.in_document
+        ));
     }
     for d in &checked.diagnostics {
         out.push_str(&format!("{}: {}\n", d.code, d.message));
@@ -472,17 +797,44 @@ T2008: no instance of `Render` for `Bool`
 T2007: invalid instance head `'a`: expected a type constructor applied to distinct type variables"
     );
     let e = &checked.elaboration;
-    let int_inst = DictExpr::Instance { instance: InstanceRef { module: FileId(0), decl: 2 }, args: vec![] };
+    let int_inst = DictExpr::Instance {
+        instance: InstanceRef {
+            module: FileId(0),
+            decl: 2,
+        },
+        args: vec![],
+    };
     assert_eq!(
         e.dicts_at(use_a_id),
-        &[DictExpr::Instance { instance: InstanceRef { module: FileId(0), decl: 3 }, args: vec![int_inst] }]
+        &[DictExpr::Instance {
+            instance: InstanceRef {
+                module: FileId(0),
+                decl: 3
+            },
+            args: vec![int_inst]
+        }]
     );
-    assert_eq!(e.dicts_at(use_f_id), &[DictExpr::Param { binder: f_rhs_id, index: 0 }]);
+    assert_eq!(
+        e.dicts_at(use_f_id),
+        &[DictExpr::Param {
+            binder: f_rhs_id,
+            index: 0
+        }]
+    );
     assert_eq!(e.n_params(f_rhs_id), 1);
-    assert_eq!(e.dicts_at(list_render_id), &[DictExpr::Context { index: 0 }]);
+    assert_eq!(
+        e.dicts_at(list_render_id),
+        &[DictExpr::Context { index: 0 }]
+    );
     assert_eq!(
         e.dicts_at(zero_use_id),
-        &[DictExpr::Instance { instance: InstanceRef { module: FileId(0), decl: 9 }, args: vec![] }]
+        &[DictExpr::Instance {
+            instance: InstanceRef {
+                module: FileId(0),
+                decl: 9
+            },
+            args: vec![]
+        }]
     );
 }
 
@@ -496,11 +848,20 @@ fn many_bindings_are_linear() {
             b.rec(vec![("n", b.int(1)), ("s", b.str("x"))])
         } else {
             let prev = format!("x{}", i - 1);
-            b.rec(vec![("n", b.bin(BinOp::Add, b.field(b.var(&prev), "n"), b.int(1))), ("s", b.field(b.var(&prev), "s"))])
+            b.rec(vec![
+                ("n", b.bin(BinOp::Add, b.field(b.var(&prev), "n"), b.int(1))),
+                ("s", b.field(b.var(&prev), "s")),
+            ])
         };
         decls.push(let_(&format!("x{i}"), value));
     }
-    let module = Module { header: None, imports: Vec::new(), decls, body: None, n_exprs: b.next.get() };
+    let module = Module {
+        header: None,
+        imports: Vec::new(),
+        decls,
+        body: None,
+        n_exprs: b.next.get(),
+    };
     let start = std::time::Instant::now();
     let checked = check_module(FileId(0), &module);
     let elapsed = start.elapsed();
@@ -509,4 +870,111 @@ fn many_bindings_are_linear() {
     if !cfg!(debug_assertions) {
         assert!(elapsed.as_millis() < 250, "took {elapsed:?}");
     }
+}
+
+// ---------------------------------------------------------------- from source
+
+/// Parses `src` with the test parser, checks it, and prints every binding's scheme, the
+/// trailing expression's type and every diagnostic (code and message).
+fn check_src(src: &str) -> String {
+    let module = super::testparse::parse(src).expect("the test parser accepts this program");
+    let checked = check_module(FileId(0), &module);
+    let mut out = String::new();
+    for binding in &checked.bindings {
+        out.push_str(&format!("{} : {}\n", binding.name, binding.scheme));
+    }
+    if let Some(body) = &checked.body_type {
+        out.push_str(&format!("body : {body}\n"));
+    }
+    for d in &checked.diagnostics {
+        out.push_str(&format!("{}: {}\n", d.code, d.message));
+    }
+    out
+}
+
+fn check(src: &str, expect: &str) {
+    let got = check_src(src);
+    assert_eq!(got.trim(), expect.trim(), "\n--- got ---\n{got}");
+}
+
+fn fixture_dir(sub: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(sub)
+}
+
+#[test]
+fn ok_fixtures_match_their_expected_schemes() {
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for entry in std::fs::read_dir(fixture_dir("types/ok")).expect("fixture dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "lig") {
+            n += 1;
+            let src = std::fs::read_to_string(&path).expect("read");
+            let got = check_src(&src);
+            let expected = std::fs::read_to_string(path.with_extension("out")).unwrap_or_default();
+            if got != expected {
+                failures.push(format!(
+                    "{}:\n--- expected\n{expected}--- got\n{got}",
+                    path.display()
+                ));
+            }
+        }
+    }
+    assert!(n > 0);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn error_fixtures_trigger_exactly_their_code() {
+    let mut failures = Vec::new();
+    for entry in std::fs::read_dir(fixture_dir("errors")).expect("fixture dir") {
+        let path = entry.expect("entry").path();
+        let Some(code) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        if !(code.starts_with('T') || code.starts_with('C')) {
+            continue;
+        }
+        let src = std::fs::read_to_string(&path).expect("read");
+        let module = super::testparse::parse(&src).expect("parses");
+        let checked = check_module(FileId(0), &module);
+        let codes: Vec<&str> = checked
+            .diagnostics
+            .iter()
+            .map(|d| d.code.as_str())
+            .collect();
+        if codes != [code] {
+            failures.push(format!(
+                "{code}: {:?}",
+                checked
+                    .diagnostics
+                    .iter()
+                    .map(|d| format!("{} {}", d.code, d.message))
+                    .collect::<Vec<_>>()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+#[ignore = "prints the checker's output for every fixture"]
+fn dump_fixtures() {
+    let mut all = String::new();
+    for sub in ["types/ok", "types/err", "errors"] {
+        let mut paths: Vec<_> = std::fs::read_dir(fixture_dir(sub))
+            .expect("dir")
+            .map(|e| e.expect("e").path())
+            .collect();
+        paths.sort();
+        for path in paths {
+            if path.extension().is_some_and(|e| e == "lig") {
+                let src = std::fs::read_to_string(&path).expect("read");
+                all.push_str(&format!("== {}\n{}", path.display(), check_src(&src)));
+            }
+        }
+    }
+    std::fs::write("/tmp/types-dump.txt", all).expect("write");
 }

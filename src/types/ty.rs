@@ -18,12 +18,22 @@ pub struct TyId(pub u32);
 #[derive(Clone, Debug)]
 pub enum Node {
     /// An unknown; `rigid` for the variables of a `let x : T` annotation or an instance head.
-    Var { level: u32, link: Option<TyId>, rigid: Option<Name> },
+    Var {
+        level: u32,
+        link: Option<TyId>,
+        rigid: Option<Name>,
+    },
     /// A named type applied to arguments: `Integer`, `List 'a`, `Option 'a`.
-    Con { name: Name, args: Vec<TyId> },
+    Con {
+        name: Name,
+        args: Vec<TyId>,
+    },
     Fun(TyId, TyId),
     /// A record; `tail` is `None` for a closed record, else the rest of the row.
-    Record { fields: Vec<(Name, TyId)>, tail: Option<TyId> },
+    Record {
+        fields: Vec<(Name, TyId)>,
+        tail: Option<TyId>,
+    },
     /// The type of something already reported: unifies with everything.
     Error,
 }
@@ -59,7 +69,11 @@ pub struct Scheme {
 
 impl Scheme {
     pub fn mono(ty: SType) -> Scheme {
-        Scheme { n_gen: 0, constraints: Vec::new(), ty }
+        Scheme {
+            n_gen: 0,
+            constraints: Vec::new(),
+            ty,
+        }
     }
 }
 
@@ -84,15 +98,26 @@ impl Arena {
     }
 
     pub fn fresh(&mut self, level: u32) -> TyId {
-        self.push(Node::Var { level, link: None, rigid: None })
+        self.push(Node::Var {
+            level,
+            link: None,
+            rigid: None,
+        })
     }
 
     pub fn rigid(&mut self, level: u32, name: Name) -> TyId {
-        self.push(Node::Var { level, link: None, rigid: Some(name) })
+        self.push(Node::Var {
+            level,
+            link: None,
+            rigid: Some(name),
+        })
     }
 
     pub fn con(&mut self, name: &str, args: Vec<TyId>) -> TyId {
-        self.push(Node::Con { name: Name::new(name), args })
+        self.push(Node::Con {
+            name: Name::new(name),
+            args,
+        })
     }
 
     pub fn error(&mut self) -> TyId {
@@ -111,11 +136,17 @@ impl Arena {
     /// The representative of `id`, with path compression.
     pub fn find(&mut self, id: TyId) -> TyId {
         let mut root = id;
-        while let Node::Var { link: Some(next), .. } = self.node(root) {
+        while let Node::Var {
+            link: Some(next), ..
+        } = self.node(root)
+        {
             root = *next;
         }
         let mut cur = id;
-        while let Node::Var { link: Some(next), .. } = self.node(cur) {
+        while let Node::Var {
+            link: Some(next), ..
+        } = self.node(cur)
+        {
             let next = *next;
             if let Node::Var { link, .. } = self.node_mut(cur) {
                 *link = Some(root);
@@ -190,7 +221,9 @@ impl Arena {
                 };
                 for i in 0..n {
                     let pair = match (self.node(a), self.node(b)) {
-                        (Node::Con { args: aa, .. }, Node::Con { args: ab, .. }) => aa.get(i).zip(ab.get(i)).map(|(x, y)| (*x, *y)),
+                        (Node::Con { args: aa, .. }, Node::Con { args: ab, .. }) => {
+                            aa.get(i).zip(ab.get(i)).map(|(x, y)| (*x, *y))
+                        }
                         _ => None,
                     };
                     if let Some((x, y)) = pair {
@@ -222,8 +255,11 @@ impl Arena {
                 None => only_a.push((name.clone(), *ty)),
             }
         }
-        let only_b: Vec<(Name, TyId)> =
-            fb.iter().filter(|(n, _)| !fa.iter().any(|(m, _)| m == n)).cloned().collect();
+        let only_b: Vec<(Name, TyId)> = fb
+            .iter()
+            .filter(|(n, _)| !fa.iter().any(|(m, _)| m == n))
+            .cloned()
+            .collect();
         let (ta, tb) = match (ta, tb) {
             (Err(()), _) | (_, Err(())) => return Ok(()),
             (Ok(x), Ok(y)) => (x, y),
@@ -239,14 +275,20 @@ impl Arena {
                 if let Some((name, _)) = only_a.first() {
                     return Err(UnifyError::MissingField(name.clone()));
                 }
-                let rest = self.push(Node::Record { fields: only_b, tail: None });
+                let rest = self.push(Node::Record {
+                    fields: only_b,
+                    tail: None,
+                });
                 self.bind_any(ra, rest)
             }
             (None, Some(rb)) => {
                 if let Some((name, _)) = only_b.first() {
                     return Err(UnifyError::MissingField(name.clone()));
                 }
-                let rest = self.push(Node::Record { fields: only_a, tail: None });
+                let rest = self.push(Node::Record {
+                    fields: only_a,
+                    tail: None,
+                });
                 self.bind_any(rb, rest)
             }
             (Some(ra), Some(rb)) => {
@@ -261,9 +303,15 @@ impl Arena {
                 }
                 let level = self.level_of(ra).min(self.level_of(rb));
                 let r = self.fresh(level);
-                let rest_b = self.push(Node::Record { fields: only_b, tail: Some(r) });
+                let rest_b = self.push(Node::Record {
+                    fields: only_b,
+                    tail: Some(r),
+                });
                 self.bind_any(ra, rest_b)?;
-                let rest_a = self.push(Node::Record { fields: only_a, tail: Some(r) });
+                let rest_a = self.push(Node::Record {
+                    fields: only_a,
+                    tail: Some(r),
+                });
                 self.bind_any(rb, rest_a)
             }
         }
@@ -336,7 +384,10 @@ impl Arena {
             SType::Rigid(_) | SType::Error => self.error(),
             SType::Con(name, args) => {
                 let args = args.iter().map(|a| self.instantiate(a, gens)).collect();
-                self.push(Node::Con { name: name.clone(), args })
+                self.push(Node::Con {
+                    name: name.clone(),
+                    args,
+                })
             }
             SType::Fun(a, r) => {
                 let a = self.instantiate(a, gens);
@@ -344,7 +395,10 @@ impl Arena {
                 self.push(Node::Fun(a, r))
             }
             SType::Record(fields, tail) => {
-                let fields = fields.iter().map(|(n, t)| (n.clone(), self.instantiate(t, gens))).collect();
+                let fields = fields
+                    .iter()
+                    .map(|(n, t)| (n.clone(), self.instantiate(t, gens)))
+                    .collect();
                 let tail = tail.as_ref().map(|t| self.instantiate(t, gens));
                 self.push(Node::Record { fields, tail })
             }
@@ -369,9 +423,10 @@ impl Arena {
                     SType::Free(id)
                 }
             }
-            Node::Con { name, args } => {
-                SType::Con(name, args.iter().map(|a| self.export(*a, level, gens)).collect())
-            }
+            Node::Con { name, args } => SType::Con(
+                name,
+                args.iter().map(|a| self.export(*a, level, gens)).collect(),
+            ),
             Node::Fun(a, r) => {
                 let a = self.export(a, level, gens);
                 let r = self.export(r, level, gens);
@@ -379,7 +434,10 @@ impl Arena {
             }
             Node::Record { .. } => {
                 let (fields, tail) = self.flatten_record(id);
-                let fields = fields.into_iter().map(|(n, t)| (n, self.export(t, level, gens))).collect();
+                let fields = fields
+                    .into_iter()
+                    .map(|(n, t)| (n, self.export(t, level, gens)))
+                    .collect();
                 let tail = match tail {
                     Ok(None) => None,
                     Ok(Some(v)) => Some(Box::new(self.export(v, level, gens))),
@@ -396,7 +454,9 @@ impl Arena {
     pub fn to_display(&mut self, id: TyId, gens: &mut Vec<TyId>) -> SType {
         let id = self.find(id);
         match self.node(id).clone() {
-            Node::Var { rigid: Some(name), .. } => SType::Rigid(name),
+            Node::Var {
+                rigid: Some(name), ..
+            } => SType::Rigid(name),
             Node::Var { .. } => {
                 if let Some(i) = gens.iter().position(|g| *g == id) {
                     return SType::Gen(i as u32);
@@ -404,7 +464,10 @@ impl Arena {
                 gens.push(id);
                 SType::Gen((gens.len() - 1) as u32)
             }
-            Node::Con { name, args } => SType::Con(name, args.iter().map(|a| self.to_display(*a, gens)).collect()),
+            Node::Con { name, args } => SType::Con(
+                name,
+                args.iter().map(|a| self.to_display(*a, gens)).collect(),
+            ),
             Node::Fun(a, r) => {
                 let a = self.to_display(a, gens);
                 let r = self.to_display(r, gens);
@@ -412,7 +475,10 @@ impl Arena {
             }
             Node::Record { .. } => {
                 let (fields, tail) = self.flatten_record(id);
-                let fields = fields.into_iter().map(|(n, t)| (n, self.to_display(t, gens))).collect();
+                let fields = fields
+                    .into_iter()
+                    .map(|(n, t)| (n, self.to_display(t, gens)))
+                    .collect();
                 let tail = match tail {
                     Ok(None) => None,
                     Ok(Some(v)) => Some(Box::new(self.to_display(v, gens))),
@@ -573,7 +639,11 @@ pub fn print_scheme(scheme: &Scheme) -> String {
     namer.visit(&scheme.ty);
     let mut out = String::new();
     if !scheme.constraints.is_empty() {
-        let parts: Vec<String> = scheme.constraints.iter().map(|p| print_pred(p, &mut namer)).collect();
+        let parts: Vec<String> = scheme
+            .constraints
+            .iter()
+            .map(|p| print_pred(p, &mut namer))
+            .collect();
         if parts.len() == 1 {
             out.push_str(&parts[0]);
         } else {
