@@ -282,7 +282,7 @@ impl<'a> Infer<'a> {
                 user.push(pid);
             }
         }
-        if !user.is_empty() {
+        if !user.is_empty() && id.0 != u32::MAX {
             self.uses.push((id, user));
         }
         ty
@@ -724,9 +724,7 @@ impl<'a> Infer<'a> {
             let dicts = pids.iter().map(|p| self.dict_of(*p, 0)).collect();
             elab.uses.insert(id, dicts);
         }
-        for (id, n) in std::mem::take(&mut self.params) {
-            elab.params.insert(id, n);
-        }
+        elab.params.extend(std::mem::take(&mut self.params));
     }
 
     pub fn dict_of(&self, pid: usize, depth: u32) -> DictExpr {

@@ -978,3 +978,126 @@ fn dump_fixtures() {
     }
     std::fs::write("/tmp/types-dump.txt", all).expect("write");
 }
+
+#[test]
+fn section_4_examples() {
+    check(
+        "let base = 8000;
+let apiPort = base + 80;
+let rec pow2 = \\n -> if n == 0 then 1 else 2 * pow2 (n - 1);
+let limit = pow2 10;
+let bad = \\n -> if n == 0 then 0 else bad (n - 1);",
+        "base : Integer
+apiPort : Integer
+pow2 : Integer -> Integer
+limit : Integer
+bad : Integer -> Integer
+T2003: unknown value `bad`",
+    );
+    check(
+        "typeclass Render 'a where
+    render : 'a -> String;
+instance Render Integer where
+    render = \\n -> toString n;
+instance Render 'a => Render (List 'a) where
+    render = \\xs -> \"[\" ++ fold (\\acc x -> if acc == \"\" then render x else acc ++ \";\" ++ render x) \"\" xs ++ \"]\";
+instance Render 'a => Render (Option 'a) where
+    render = \\o -> match o { Some v => \"Some \" ++ render v, None => \"None\" };
+let a = render [1, 2, 3];
+let b = render (Some 2);
+let c = render (head []);
+render (Some [1])",
+        "a : String
+b : String
+c : String
+body : String
+T2012: ambiguous type: the constraint `Render 'a` cannot be determined",
+    );
+}
+
+#[test]
+fn section_5_11_examples() {
+    check(
+        "let a = (\\a b -> a * 10 + b) 4 2;
+let b = let rec fib = \\n -> if n < 2 then n else fib (n - 1) + fib (n - 2) in fib 10;
+let c = if 2 > 3 then \"a\" else if 2 == 2 then \"b\" else \"c\";
+let d = [1, 2] ++ [3];
+let e = map (\\n -> n * n) (range 1 4);
+let f = match [3, 4] { [] => 0, [a] => a, [a, b] => a * b, _ => -1 };
+let g = match Some 4 { Some n when n > 5 => \"big\", Some n => \"small \" ++ toString n, None => \"none\" };
+let h = match { kind = \"db\", size = 3 } { { kind = \"db\", size = n } when n > 2 => \"big db\", { kind, .. } => kind };
+let i = match 7 { 1 => \"one\", 2 => \"two\" };
+let j = (\\x -> x) 1 2;
+let k = { name = \"api\", replicas = 2 }.replicas;
+let offset = 10 in let shift = \\v -> v + offset in let offset = 1000 in shift 5",
+        "a : Integer
+b : Integer
+c : String
+d : List Integer
+e : List Integer
+f : Integer
+g : String
+h : String
+i : String
+j : ?
+k : Integer
+body : Integer
+T2001: expected a function, found `Integer`",
+    );
+}
+
+#[test]
+fn trailing_expression_and_classes_in_let_in() {
+    check(
+        "typeclass Describe 'a where
+    describe : 'a -> String;
+instance Describe Integer where
+    describe = \\n -> toString n;
+let twice = \\x -> let d = \\y -> describe y ++ describe y in d x;
+let n = twice 3;
+\\x -> x * x",
+        "twice : Describe 'a => 'a -> String
+n : String
+body : 'a -> 'a
+T2012: the trailing expression has unresolved constraints: `Numeric 'a => 'a -> 'a`",
+    );
+}
+
+#[test]
+fn duplicates_and_prelude_redefinitions() {
+    check(
+        "type Option 'a = Some 'a | Nope;
+type Env = Dev | Prod;
+type Env = Test;
+type Other = Dev;
+typeclass Numeric 'a where
+    plus : 'a -> 'a;
+typeclass Show 'a where
+    show : 'a -> String;
+let show = 1;
+let map = 2;",
+        "show : Integer
+map : Integer
+T2006: the prelude type `Option` cannot be redefined
+T2006: the prelude constructor `Some` cannot be redefined
+T2006: the type `Env` is defined twice
+T2006: the constructor `Dev` is defined twice
+T2006: the prelude class `Numeric` cannot be redefined
+T2006: the value `show` is defined twice",
+    );
+}
+
+#[test]
+fn equality_on_functions_is_reported_only_when_known() {
+    check(
+        "let eq = \\a b -> a == b;
+let ok = eq 1 2;
+let bad = eq (\\x -> x) (\\y -> y);
+let alsoBad = [\\x -> x + 1] == [];",
+        "eq : 'a -> 'a -> Bool
+ok : Bool
+bad : Bool
+alsoBad : Bool
+T2010: cannot compare values of type `List (Integer -> Integer)`: it contains a function",
+    );
+}

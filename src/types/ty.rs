@@ -85,6 +85,9 @@ pub enum UnifyError {
     MissingField(Name),
 }
 
+/// A record's fields and the end of its row (see [`Arena::flatten_record`]).
+pub type FlatRecord = (Vec<(Name, TyId)>, Result<Option<TyId>, ()>);
+
 #[derive(Default)]
 pub struct Arena {
     nodes: Vec<Node>,
@@ -163,7 +166,7 @@ impl Arena {
 
     /// The fields of a record, following its row, and the row's end: `Ok(None)` closed,
     /// `Ok(Some(var))` open, `Err(())` an error node.
-    pub fn flatten_record(&mut self, id: TyId) -> (Vec<(Name, TyId)>, Result<Option<TyId>, ()>) {
+    pub fn flatten_record(&mut self, id: TyId) -> FlatRecord {
         let mut fields = Vec::new();
         let mut cur = self.find(id);
         loop {
