@@ -1101,3 +1101,40 @@ alsoBad : Bool
 T2010: cannot compare values of type `List (Integer -> Integer)`: it contains a function",
     );
 }
+
+#[test]
+fn deep_nesting_does_not_overflow_a_big_stack() {
+    let mut src = String::new();
+    for i in 0..10_000 {
+        src.push_str(&format!("let a{i} = {i} in "));
+    }
+    src.push_str("a9999");
+    let nested = format!("let xs = {}1{};", "[".repeat(10_000), "]".repeat(10_000));
+    let parsed = std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(move || {
+            (
+                super::testparse::parse(&src),
+                super::testparse::parse(&nested),
+            )
+        })
+        .expect("spawn")
+        .join()
+        .expect("parse");
+    let (Some(a), Some(b)) = parsed else {
+        panic!("parse")
+    };
+    let out = std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(move || {
+            let x = check_module(FileId(0), &a);
+            let y = check_module(FileId(0), &b);
+            std::mem::forget(a);
+            std::mem::forget(b);
+            (x.body_type, y.bindings.len())
+        })
+        .expect("spawn")
+        .join()
+        .expect("no overflow");
+    assert_eq!(out, (Some("Integer".to_string()), 1));
+}
