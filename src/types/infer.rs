@@ -1078,277 +1078,356 @@ impl<'a> Infer<'a> {
             ExprKind::Error => self.arena.error(),
             ExprKind::Var(name) => self.infer_var(name, expr),
             ExprKind::Ctor(name) => self.infer_ctor(name, expr.span),
-            ExprKind::Lambda { params, body } => {
-                let mut tys = Vec::new();
-                for p in params {
-                    let t = match &p.ann {
-                        Some(ann) => {
-                            let mut scope = VarScope::new(VarMode::Fresh);
-                            self.convert_type(ann, &mut scope)
-                        }
-                        None => self.arena.fresh(self.level),
-                    };
-                    if let Some(name) = &p.name {
-                        self.push_mono(&name.name, t);
-                    }
-                    tys.push(t);
-                }
-                let mut t = self.infer_expr(body);
-                for p in params.iter().rev() {
-                    if let Some(name) = &p.name {
-                        self.pop_mono(&name.name);
-                    }
-                }
-                for a in tys.into_iter().rev() {
-                    t = self.arena.push(Node::Fun(a, t));
-                }
-                t
-            }
-            ExprKind::App { func, args } => {
-                let mut f = self.infer_expr(func);
-                let mut f_span = func.span;
-                for arg in args {
-                    let a = self.infer_expr(arg);
-                    let fr = self.arena.find(f);
-                    f = match self.arena.node(fr).clone() {
-                        Node::Fun(p, r) => {
-                            self.expect(p, a, arg.span, None);
-                            r
-                        }
-                        Node::Var { rigid: None, .. } => {
-                            let r = self.arena.fresh(self.level);
-                            let ft = self.arena.push(Node::Fun(a, r));
-                            self.expect(fr, ft, f_span, None);
-                            r
-                        }
-                        Node::Error => fr,
-                        _ => {
-                            let shown = self.show(fr);
-                            let d = self.error(
-                                Code::T2001,
-                                format!("expected a function, found `{shown}`"),
-                                f_span,
-                            );
-                            if let Some(label) = d.labels.first_mut() {
-                                label.message = format!("`{shown}` is not a function");
-                            }
-                            self.arena.error()
-                        }
-                    };
-                    f_span = f_span.to(arg.span);
-                }
-                f
-            }
-            ExprKind::Let {
-                rec,
-                name,
-                ann,
-                value,
-                body,
-            } => {
-                let scheme = self.infer_binding(*rec, name, ann.as_ref(), value);
-                self.push_local(&name.name, Local::Poly(Arc::new(scheme)));
-                let t = self.infer_expr(body);
-                self.pop_local(&name.name);
-                t
-            }
-            ExprKind::If {
-                cond,
-                then_branch,
-                else_branch,
-            } => {
-                let c = self.infer_expr(cond);
+            ExprKind::Lambda { .. } => self.infer_lambda(expr),
+            ExprKind::App { .. } => self.infer_app(expr),
+            ExprKind::Let { .. } => self.infer_let(expr),
+            ExprKind::If { .. } => self.infer_if(expr),
+            ExprKind::Match { .. } => self.infer_match(expr),
+            ExprKind::Binary { .. } => self.infer_binary(expr),
+            ExprKind::Unary { .. } => self.infer_unary(expr),
+            ExprKind::Field { .. } => self.infer_field(expr),
+            ExprKind::Record { base: None, .. } => self.infer_record_literal(expr),
+            ExprKind::Record { base: Some(_), .. } => self.infer_spread(expr),
+            ExprKind::List(_) => self.infer_list(expr),
+            ExprKind::Ann { .. } => self.infer_ann(expr),
+        }
+    }
+
+    #[inline(never)]
+    fn infer_let(&mut self, expr: &Expr) -> TyId {
+        let ExprKind::Let {
+            rec,
+            name,
+            ann,
+            value,
+            body,
+        } = &expr.kind
+        else {
+            return self.arena.error();
+        };
+        let scheme = self.infer_binding(*rec, name, ann.as_ref(), value);
+        self.push_local(&name.name, Local::Poly(Arc::new(scheme)));
+        let t = self.infer_expr(body);
+        self.pop_local(&name.name);
+        t
+    }
+
+    #[inline(never)]
+    fn infer_if(&mut self, expr: &Expr) -> TyId {
+        let ExprKind::If {
+            cond,
+            then_branch,
+            else_branch,
+        } = &expr.kind
+        else {
+            return self.arena.error();
+        };
+        let c = self.infer_expr(cond);
+        let b = self.prim("Bool");
+        self.expect(b, c, cond.span, None);
+        let t = self.infer_expr(then_branch);
+        let e = self.infer_expr(else_branch);
+        self.expect(
+            t,
+            e,
+            else_branch.span,
+            Some((then_branch.span, "expected because of this branch")),
+        );
+        t
+    }
+
+    #[inline(never)]
+    fn infer_binary(&mut self, expr: &Expr) -> TyId {
+        let ExprKind::Binary {
+            op,
+            op_span,
+            lhs,
+            rhs,
+        } = &expr.kind
+        else {
+            return self.arena.error();
+        };
+        let l = self.infer_expr(lhs);
+        let r = self.infer_expr(rhs);
+        match op {
+            BinOp::And | BinOp::Or => {
                 let b = self.prim("Bool");
-                self.expect(b, c, cond.span, None);
-                let t = self.infer_expr(then_branch);
-                let e = self.infer_expr(else_branch);
-                self.expect(
-                    t,
-                    e,
-                    else_branch.span,
-                    Some((then_branch.span, "expected because of this branch")),
-                );
-                t
+                self.expect(b, l, lhs.span, None);
+                self.expect(b, r, rhs.span, None);
+                b
             }
-            ExprKind::Match { scrutinee, cases } => {
-                let s = self.infer_expr(scrutinee);
-                let result = self.arena.fresh(self.level);
-                let mut first: Option<Span> = None;
-                for case in cases {
-                    let mut bound = Vec::new();
-                    self.infer_pattern(&case.pat, s, &mut bound);
-                    for (name, t) in &bound {
-                        self.push_mono(name, *t);
-                    }
-                    if let Some(g) = &case.guard {
-                        let gt = self.infer_expr(g);
-                        let b = self.prim("Bool");
-                        self.expect(b, gt, g.span, None);
-                    }
-                    let bt = self.infer_expr(&case.body);
-                    match first {
-                        None => {
-                            self.expect(result, bt, case.body.span, None);
-                            first = Some(case.body.span);
-                        }
-                        Some(fs) => {
-                            self.expect(
-                                result,
-                                bt,
-                                case.body.span,
-                                Some((fs, "expected because of the first case")),
-                            );
-                        }
-                    }
-                    for (name, _) in bound.iter().rev() {
-                        self.pop_mono(name);
-                    }
-                }
-                self.check_exhaustive(s, cases, expr.span);
+            BinOp::Eq | BinOp::Ne => {
+                self.expect(
+                    l,
+                    r,
+                    rhs.span,
+                    Some((lhs.span, "expected because of this operand")),
+                );
+                self.eq_checks.push((l, *op_span));
+                self.prim("Bool")
+            }
+            _ => {
+                self.expect(
+                    l,
+                    r,
+                    rhs.span,
+                    Some((lhs.span, "expected because of this operand")),
+                );
+                let (class, result) = match op {
+                    BinOp::Concat => ("Appendable", l),
+                    BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => ("Ordered", self.prim("Bool")),
+                    _ => ("Numeric", l),
+                };
+                self.new_pred(Name::new(class), vec![l], expr.span);
                 result
             }
-            ExprKind::Binary {
-                op,
-                op_span,
-                lhs,
-                rhs,
-            } => {
-                let l = self.infer_expr(lhs);
-                let r = self.infer_expr(rhs);
-                match op {
-                    BinOp::And | BinOp::Or => {
-                        let b = self.prim("Bool");
-                        self.expect(b, l, lhs.span, None);
-                        self.expect(b, r, rhs.span, None);
-                        b
-                    }
-                    BinOp::Eq | BinOp::Ne => {
-                        self.expect(
-                            l,
-                            r,
-                            rhs.span,
-                            Some((lhs.span, "expected because of this operand")),
-                        );
-                        self.eq_checks.push((l, *op_span));
-                        self.prim("Bool")
-                    }
-                    _ => {
-                        self.expect(
-                            l,
-                            r,
-                            rhs.span,
-                            Some((lhs.span, "expected because of this operand")),
-                        );
-                        let (class, result) = match op {
-                            BinOp::Concat => ("Appendable", l),
-                            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                                ("Ordered", self.prim("Bool"))
-                            }
-                            _ => ("Numeric", l),
-                        };
-                        self.new_pred(Name::new(class), vec![l], expr.span);
-                        result
-                    }
-                }
-            }
-            ExprKind::Unary { op, operand } => {
-                let t = self.infer_expr(operand);
-                match op {
-                    UnOp::Not => {
-                        let b = self.prim("Bool");
-                        self.expect(b, t, operand.span, None);
-                        b
-                    }
-                    UnOp::Neg => {
-                        self.new_pred(Name::new("Numeric"), vec![t], expr.span);
-                        t
-                    }
-                }
-            }
-            ExprKind::Field { expr: inner, field } => {
-                let t = self.infer_expr(inner);
-                let a = self.arena.fresh(self.level);
-                let r = self.arena.fresh(self.level);
-                let want = self.arena.push(Node::Record {
-                    fields: vec![(field.name.clone(), a)],
-                    tail: Some(r),
-                });
-                if self.arena.unify(want, t).is_err() {
-                    let shown = self.show(t);
-                    self.error(
-                        Code::T2001,
-                        format!(
-                            "expected a record with field `{}`, found `{shown}`",
-                            field.name
-                        ),
-                        field.span,
-                    );
-                    return self.arena.error();
-                }
-                a
-            }
-            ExprKind::Record { base: None, fields } => {
-                let fields = fields
-                    .iter()
-                    .map(|f| (f.name.name.clone(), self.infer_expr(&f.value)))
-                    .collect();
-                self.arena.push(Node::Record { fields, tail: None })
-            }
-            ExprKind::Record {
-                base: Some(base),
-                fields,
-            } => {
-                let b = self.infer_expr(base);
-                let (mut known, tail) = self.arena.flatten_record(b);
-                let br = self.arena.find(b);
-                let ok =
-                    matches!(tail, Ok(None)) && matches!(self.arena.node(br), Node::Record { .. });
-                let is_error = matches!(self.arena.node(br), Node::Error) || tail.is_err();
-                if !ok && !is_error {
-                    let shown = self.show(b);
-                    self.error(Code::T2014, format!("the base of a record spread must be a known closed record, found `{shown}`"), base.span)
-                        .help = Some("annotate the base with its record type".into());
-                }
-                for f in fields {
-                    let t = self.infer_expr(&f.value);
-                    match known.iter_mut().find(|(n, _)| *n == f.name.name) {
-                        Some(slot) => slot.1 = t,
-                        None => known.push((f.name.name.clone(), t)),
-                    }
-                }
-                if ok {
-                    self.arena.push(Node::Record {
-                        fields: known,
-                        tail: None,
-                    })
-                } else {
-                    self.arena.error()
-                }
-            }
-            ExprKind::List(items) => {
-                let elem = self.arena.fresh(self.level);
-                let mut first: Option<Span> = None;
-                for item in items {
-                    let t = self.infer_expr(item);
-                    let origin = first.map(|s| (s, "expected because of the first element"));
-                    self.expect(elem, t, item.span, origin);
-                    first.get_or_insert(item.span);
-                }
-                self.arena.con("List", vec![elem])
-            }
-            ExprKind::Ann { expr: inner, ty } => {
-                let mut scope = VarScope::new(VarMode::Fresh);
-                let a = self.convert_type(ty, &mut scope);
-                let t = self.infer_expr(inner);
-                self.expect(
-                    a,
-                    t,
-                    inner.span,
-                    Some((ty.span, "expected because of this annotation")),
-                );
-                a
+        }
+    }
+
+    #[inline(never)]
+    fn infer_spread(&mut self, expr: &Expr) -> TyId {
+        let ExprKind::Record {
+            base: Some(base),
+            fields,
+        } = &expr.kind
+        else {
+            return self.arena.error();
+        };
+        let b = self.infer_expr(base);
+        let (mut known, tail) = self.arena.flatten_record(b);
+        let br = self.arena.find(b);
+        let ok = matches!(tail, Ok(None)) && matches!(self.arena.node(br), Node::Record { .. });
+        let is_error = matches!(self.arena.node(br), Node::Error) || tail.is_err();
+        if !ok && !is_error {
+            let shown = self.show(b);
+            self.error(
+                Code::T2014,
+                format!(
+                    "the base of a record spread must be a known closed record, found `{shown}`"
+                ),
+                base.span,
+            )
+            .help = Some("annotate the base with its record type".into());
+        }
+        for f in fields {
+            let t = self.infer_expr(&f.value);
+            match known.iter_mut().find(|(n, _)| *n == f.name.name) {
+                Some(slot) => slot.1 = t,
+                None => known.push((f.name.name.clone(), t)),
             }
         }
+        if ok {
+            self.arena.push(Node::Record {
+                fields: known,
+                tail: None,
+            })
+        } else {
+            self.arena.error()
+        }
+    }
+
+    #[inline(never)]
+    fn infer_lambda(&mut self, expr: &Expr) -> TyId {
+        let ExprKind::Lambda { params, body } = &expr.kind else {
+            return self.arena.error();
+        };
+        let mut tys = Vec::new();
+        for p in params {
+            let t = match &p.ann {
+                Some(ann) => {
+                    let mut scope = VarScope::new(VarMode::Fresh);
+                    self.convert_type(ann, &mut scope)
+                }
+                None => self.arena.fresh(self.level),
+            };
+            if let Some(name) = &p.name {
+                self.push_mono(&name.name, t);
+            }
+            tys.push(t);
+        }
+        let mut t = self.infer_expr(body);
+        for p in params.iter().rev() {
+            if let Some(name) = &p.name {
+                self.pop_mono(&name.name);
+            }
+        }
+        for a in tys.into_iter().rev() {
+            t = self.arena.push(Node::Fun(a, t));
+        }
+        t
+    }
+
+    #[inline(never)]
+    fn infer_app(&mut self, expr: &Expr) -> TyId {
+        let ExprKind::App { func, args } = &expr.kind else {
+            return self.arena.error();
+        };
+        let mut f = self.infer_expr(func);
+        let mut f_span = func.span;
+        for arg in args {
+            let a = self.infer_expr(arg);
+            let fr = self.arena.find(f);
+            f = match self.arena.node(fr).clone() {
+                Node::Fun(p, r) => {
+                    self.expect(p, a, arg.span, None);
+                    r
+                }
+                Node::Var { rigid: None, .. } => {
+                    let r = self.arena.fresh(self.level);
+                    let ft = self.arena.push(Node::Fun(a, r));
+                    self.expect(fr, ft, f_span, None);
+                    r
+                }
+                Node::Error => fr,
+                _ => {
+                    let shown = self.show(fr);
+                    let d = self.error(
+                        Code::T2001,
+                        format!("expected a function, found `{shown}`"),
+                        f_span,
+                    );
+                    if let Some(label) = d.labels.first_mut() {
+                        label.message = format!("`{shown}` is not a function");
+                    }
+                    self.arena.error()
+                }
+            };
+            f_span = f_span.to(arg.span);
+        }
+        f
+    }
+
+    #[inline(never)]
+    fn infer_match(&mut self, expr: &Expr) -> TyId {
+        let ExprKind::Match { scrutinee, cases } = &expr.kind else {
+            return self.arena.error();
+        };
+        let s = self.infer_expr(scrutinee);
+        let result = self.arena.fresh(self.level);
+        let mut first: Option<Span> = None;
+        for case in cases {
+            let mut bound = Vec::new();
+            self.infer_pattern(&case.pat, s, &mut bound);
+            for (name, t) in &bound {
+                self.push_mono(name, *t);
+            }
+            if let Some(g) = &case.guard {
+                let gt = self.infer_expr(g);
+                let b = self.prim("Bool");
+                self.expect(b, gt, g.span, None);
+            }
+            let bt = self.infer_expr(&case.body);
+            match first {
+                None => {
+                    self.expect(result, bt, case.body.span, None);
+                    first = Some(case.body.span);
+                }
+                Some(fs) => {
+                    self.expect(
+                        result,
+                        bt,
+                        case.body.span,
+                        Some((fs, "expected because of the first case")),
+                    );
+                }
+            }
+            for (name, _) in bound.iter().rev() {
+                self.pop_mono(name);
+            }
+        }
+        self.check_exhaustive(s, cases, expr.span);
+        result
+    }
+
+    #[inline(never)]
+    fn infer_unary(&mut self, expr: &Expr) -> TyId {
+        let ExprKind::Unary { op, operand } = &expr.kind else {
+            return self.arena.error();
+        };
+        let t = self.infer_expr(operand);
+        match op {
+            UnOp::Not => {
+                let b = self.prim("Bool");
+                self.expect(b, t, operand.span, None);
+                b
+            }
+            UnOp::Neg => {
+                self.new_pred(Name::new("Numeric"), vec![t], expr.span);
+                t
+            }
+        }
+    }
+
+    #[inline(never)]
+    fn infer_field(&mut self, expr: &Expr) -> TyId {
+        let ExprKind::Field { expr: inner, field } = &expr.kind else {
+            return self.arena.error();
+        };
+        let t = self.infer_expr(inner);
+        let a = self.arena.fresh(self.level);
+        let r = self.arena.fresh(self.level);
+        let want = self.arena.push(Node::Record {
+            fields: vec![(field.name.clone(), a)],
+            tail: Some(r),
+        });
+        if self.arena.unify(want, t).is_err() {
+            let shown = self.show(t);
+            self.error(
+                Code::T2001,
+                format!(
+                    "expected a record with field `{}`, found `{shown}`",
+                    field.name
+                ),
+                field.span,
+            );
+            return self.arena.error();
+        }
+        a
+    }
+
+    #[inline(never)]
+    fn infer_record_literal(&mut self, expr: &Expr) -> TyId {
+        let ExprKind::Record { base: None, fields } = &expr.kind else {
+            return self.arena.error();
+        };
+        let fields = fields
+            .iter()
+            .map(|f| (f.name.name.clone(), self.infer_expr(&f.value)))
+            .collect();
+        self.arena.push(Node::Record { fields, tail: None })
+    }
+
+    #[inline(never)]
+    fn infer_list(&mut self, expr: &Expr) -> TyId {
+        let ExprKind::List(items) = &expr.kind else {
+            return self.arena.error();
+        };
+        let elem = self.arena.fresh(self.level);
+        let mut first: Option<Span> = None;
+        for item in items {
+            let t = self.infer_expr(item);
+            let origin = first.map(|s| (s, "expected because of the first element"));
+            self.expect(elem, t, item.span, origin);
+            first.get_or_insert(item.span);
+        }
+        self.arena.con("List", vec![elem])
+    }
+
+    #[inline(never)]
+    fn infer_ann(&mut self, expr: &Expr) -> TyId {
+        let ExprKind::Ann { expr: inner, ty } = &expr.kind else {
+            return self.arena.error();
+        };
+        let mut scope = VarScope::new(VarMode::Fresh);
+        let a = self.convert_type(ty, &mut scope);
+        let t = self.infer_expr(inner);
+        self.expect(
+            a,
+            t,
+            inner.span,
+            Some((ty.span, "expected because of this annotation")),
+        );
+        a
     }
 
     fn infer_var(&mut self, name: &Name, expr: &Expr) -> TyId {

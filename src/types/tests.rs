@@ -1125,7 +1125,7 @@ fn deep_nesting_does_not_overflow_a_big_stack() {
         panic!("parse")
     };
     let out = std::thread::Builder::new()
-        .stack_size(64 << 20)
+        .stack_size(32 << 20)
         .spawn(move || {
             let x = check_module(FileId(0), &a);
             let y = check_module(FileId(0), &b);
