@@ -73,6 +73,8 @@ pub struct ModuleChecker {
     seen_types: HashMap<Name, Span>,
     seen_classes: HashMap<Name, Span>,
     seen_ctors: HashMap<Name, Span>,
+    /// Monomorphic schemes already seen, shared between bindings with the same type.
+    mono_schemes: HashMap<SType, (Arc<Scheme>, String)>,
 }
 
 impl ModuleChecker {
@@ -88,6 +90,7 @@ impl ModuleChecker {
             seen_types: HashMap::new(),
             seen_classes: HashMap::new(),
             seen_ctors: HashMap::new(),
+            mono_schemes: HashMap::new(),
         }
     }
 
@@ -143,17 +146,33 @@ impl ModuleChecker {
         inf.finish(&mut self.elab);
         self.diags.append(&mut inf.diags);
         let in_document = !matches!(scheme.ty, SType::Fun(..)) && scheme.constraints.is_empty();
+        let (scheme, printed) = if scheme.n_gen == 0 && scheme.constraints.is_empty() {
+            match self.mono_schemes.get(&scheme.ty) {
+                Some((shared, printed)) => (shared.clone(), printed.clone()),
+                None => {
+                    let printed = print_scheme(&scheme);
+                    let ty = scheme.ty.clone();
+                    let shared = Arc::new(scheme);
+                    self.mono_schemes
+                        .insert(ty, (shared.clone(), printed.clone()));
+                    (shared, printed)
+                }
+            }
+        } else {
+            let printed = print_scheme(&scheme);
+            (Arc::new(scheme), printed)
+        };
         self.bindings.push(BindingInfo {
             name: l.name.name.clone(),
             decl: i,
-            scheme: print_scheme(&scheme),
+            scheme: printed,
             in_document,
         });
         if fresh {
             self.env.values.insert(
                 l.name.name.clone(),
                 ValueInfo {
-                    scheme: Arc::new(scheme),
+                    scheme,
                     origin: Origin::Decl(i),
                 },
             );

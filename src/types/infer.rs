@@ -113,6 +113,8 @@ pub struct Infer<'a> {
     eq_checks: Vec<(TyId, Span)>,
     pub extra_instances: Vec<Arc<InstanceInfo>>,
     pub self_type: Option<SelfType>,
+    /// Instantiations of monomorphic schemes, by scheme address: they can be shared.
+    mono_cache: HashMap<usize, TyId>,
 }
 
 impl<'a> Infer<'a> {
@@ -135,6 +137,7 @@ impl<'a> Infer<'a> {
             eq_checks: Vec::new(),
             extra_instances: Vec::new(),
             self_type: None,
+            mono_cache: HashMap::new(),
         }
     }
 
@@ -263,6 +266,20 @@ impl<'a> Infer<'a> {
     }
 
     // ------------------------------------------------------------ schemes
+
+    /// Instantiates a shared scheme; monomorphic ones are built once per declaration.
+    fn instantiate_shared(&mut self, scheme: &Arc<Scheme>, span: Span, id: ExprId) -> TyId {
+        if scheme.n_gen == 0 && scheme.constraints.is_empty() {
+            let key = Arc::as_ptr(scheme) as usize;
+            if let Some(t) = self.mono_cache.get(&key) {
+                return *t;
+            }
+            let t = self.arena.instantiate(&scheme.ty, &[]);
+            self.mono_cache.insert(key, t);
+            return t;
+        }
+        self.instantiate(scheme, span, id)
+    }
 
     /// Instantiates a scheme at a use site, recording its class constraints.
     pub fn instantiate(&mut self, scheme: &Scheme, span: Span, id: ExprId) -> TyId {
@@ -1438,12 +1455,12 @@ impl<'a> Infer<'a> {
                     self.rec_uses.push((expr.id, binder));
                     ty
                 }
-                Local::Poly(scheme) => self.instantiate(&scheme, expr.span, expr.id),
+                Local::Poly(scheme) => self.instantiate_shared(&scheme, expr.span, expr.id),
             };
         }
         if let Some(info) = self.env.values.get(name) {
             let scheme = info.scheme.clone();
-            return self.instantiate(&scheme, expr.span, expr.id);
+            return self.instantiate_shared(&scheme, expr.span, expr.id);
         }
         let later = self.later.values.get(name);
         let (file, index) = (self.file, self.decl_index);

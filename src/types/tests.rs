@@ -1138,3 +1138,58 @@ fn deep_nesting_does_not_overflow_a_big_stack() {
         .expect("no overflow");
     assert_eq!(out, (Some("Integer".to_string()), 1));
 }
+
+/// The `services` and `chain` workloads of `benches/gen.py` at 100,000 bindings.
+fn bench_source(workload: &str, n: usize) -> String {
+    let mut out = String::new();
+    if workload == "services" {
+        out.push_str(
+            "let mk = \\i w -> {
+    name = \"svc-\" ++ toString i,
+    port = 8000 + i % 1000,
+    replicas = if i % 3 == 0 then 3 else 1,
+    weight = w,
+    resources = { cpu = i % 4 + 1, memoryMb = (i % 8 + 1) * 256 },
+    tags = [\"tier-\" ++ toString (i % 5), w]
+};
+",
+        );
+        for i in 0..n {
+            out.push_str(&format!("let s{i} = mk {i} \"w{i}\";\n"));
+        }
+        out.push_str("{ services = [");
+        out.push_str(
+            &(0..n)
+                .map(|i| format!("s{i}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        out.push_str("] }\n");
+    } else {
+        out.push_str("let c0 = { n = 0, label = \"c0\" };\n");
+        for i in 1..n {
+            out.push_str(&format!(
+                "let c{i} = {{ n = c{}.n + {}, label = \"c{i}\" }};\n",
+                i - 1,
+                i % 7
+            ));
+        }
+        out.push_str(&format!("{{ last = c{} }}\n", n - 1));
+    }
+    out
+}
+
+#[test]
+fn benchmark_workloads_check_quickly() {
+    for workload in ["services", "chain"] {
+        let src = bench_source(workload, 100_000);
+        let module = super::testparse::parse(&src).expect("parses");
+        let start = std::time::Instant::now();
+        let checked = check_module(FileId(0), &module);
+        let elapsed = start.elapsed();
+        assert!(checked.diagnostics.is_empty());
+        if !cfg!(debug_assertions) {
+            assert!(elapsed.as_millis() < 250, "{workload} took {elapsed:?}");
+        }
+    }
+}

@@ -39,7 +39,7 @@ pub enum Node {
 }
 
 /// An arena-free type of a scheme.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SType {
     Gen(u32),
     /// A monomorphic variable of the enclosing inference (only in local `let ... in` schemes).
