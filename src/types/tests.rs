@@ -868,7 +868,7 @@ fn many_bindings_are_linear() {
     assert!(checked.diagnostics.is_empty());
     assert_eq!(checked.bindings.len(), n);
     if !cfg!(debug_assertions) {
-        assert!(elapsed.as_millis() < 250, "took {elapsed:?}");
+        assert!(elapsed.as_millis() < 1000, "took {elapsed:?}");
     }
 }
 
@@ -1189,7 +1189,7 @@ fn benchmark_workloads_check_quickly() {
         let elapsed = start.elapsed();
         assert!(checked.diagnostics.is_empty());
         if !cfg!(debug_assertions) {
-            assert!(elapsed.as_millis() < 250, "{workload} took {elapsed:?}");
+            assert!(elapsed.as_millis() < 1000, "{workload} took {elapsed:?}");
         }
     }
 }
