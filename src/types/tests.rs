@@ -1193,3 +1193,183 @@ fn benchmark_workloads_check_quickly() {
         }
     }
 }
+
+/// Every `Var` expression of a module (in declarations, instance methods, defaults and
+/// the body), as (id, name).
+fn var_names(module: &Module) -> Vec<(ExprId, String)> {
+    fn walk(e: &Expr, out: &mut Vec<(ExprId, String)>) {
+        match &e.kind {
+            ExprKind::Var(n) => out.push((e.id, n.to_string())),
+            ExprKind::Lambda { body, .. } => walk(body, out),
+            ExprKind::App { func, args } => {
+                walk(func, out);
+                args.iter().for_each(|a| walk(a, out));
+            }
+            ExprKind::Let { value, body, .. } => {
+                walk(value, out);
+                walk(body, out);
+            }
+            ExprKind::If { cond, then_branch, else_branch } => {
+                walk(cond, out);
+                walk(then_branch, out);
+                walk(else_branch, out);
+            }
+            ExprKind::Match { scrutinee, cases } => {
+                walk(scrutinee, out);
+                for c in cases {
+                    if let Some(g) = &c.guard {
+                        walk(g, out);
+                    }
+                    walk(&c.body, out);
+                }
+            }
+            ExprKind::Binary { lhs, rhs, .. } => {
+                walk(lhs, out);
+                walk(rhs, out);
+            }
+            ExprKind::Unary { operand, .. } => walk(operand, out),
+            ExprKind::Field { expr, .. } => walk(expr, out),
+            ExprKind::Record { base, fields } => {
+                if let Some(b) = base {
+                    walk(b, out);
+                }
+                fields.iter().for_each(|f| walk(&f.value, out));
+            }
+            ExprKind::List(items) => items.iter().for_each(|i| walk(i, out)),
+            ExprKind::Ann { expr, .. } => walk(expr, out),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for d in &module.decls {
+        match &d.kind {
+            DeclKind::Let(l) => walk(&l.value, &mut out),
+            DeclKind::Class(c) => c.defaults.iter().for_each(|m| walk(&m.value, &mut out)),
+            DeclKind::Instance(i) => i.methods.iter().for_each(|m| walk(&m.value, &mut out)),
+            _ => {}
+        }
+    }
+    if let Some(b) = &module.body {
+        walk(b, &mut out);
+    }
+    out
+}
+
+/// Prints the dictionaries passed at every use, in source order, with binders named by
+/// the binding whose right-hand side they are (`@name`).
+fn elaborate(src: &str) -> String {
+    use super::elab::DictExpr;
+    let module = super::testparse::parse(src).expect("parses");
+    let checked = check_module(FileId(0), &module);
+    let mut binders = std::collections::HashMap::new();
+    for d in &module.decls {
+        match &d.kind {
+            DeclKind::Let(l) => {
+                binders.insert(l.value.id, l.name.name.to_string());
+            }
+            DeclKind::Class(c) => c.defaults.iter().for_each(|m| {
+                binders.insert(m.value.id, format!("default {}", m.name.name));
+            }),
+            DeclKind::Instance(i) => i.methods.iter().for_each(|m| {
+                binders.insert(m.value.id, format!("method {}", m.name.name));
+            }),
+            _ => {}
+        }
+    }
+    fn show(d: &DictExpr, binders: &std::collections::HashMap<ExprId, String>) -> String {
+        match d {
+            DictExpr::Instance { instance, args } => {
+                let args: Vec<String> = args.iter().map(|a| show(a, binders)).collect();
+                format!("inst{}({})", instance.decl, args.join(", "))
+            }
+            DictExpr::Param { binder, index } => {
+                format!("param{index}@{}", binders.get(binder).cloned().unwrap_or_else(|| format!("{binder:?}")))
+            }
+            DictExpr::Context { index } => format!("ctx{index}"),
+            DictExpr::SelfDict => "self".into(),
+            DictExpr::Super { dict, index } => format!("super{index}({})", show(dict, binders)),
+        }
+    }
+    let mut out = String::new();
+    for d in &checked.diagnostics {
+        out.push_str(&format!("{}: {}\n", d.code, d.message));
+    }
+    for (id, name) in var_names(&module) {
+        let dicts = checked.elaboration.dicts_at(id);
+        if !dicts.is_empty() {
+            let shown: Vec<String> = dicts.iter().map(|d| show(d, &binders)).collect();
+            out.push_str(&format!("{name}: {}\n", shown.join(", ")));
+        }
+    }
+    let mut params: Vec<String> = checked
+        .elaboration
+        .params
+        .iter()
+        .map(|(id, n)| format!("params {} = {n}", binders.get(id).cloned().unwrap_or_else(|| format!("{id:?}"))))
+        .collect();
+    params.sort();
+    for p in params {
+        out.push_str(&p);
+        out.push('\n');
+    }
+    let mut supers: Vec<_> = checked.elaboration.instance_supers.iter().collect();
+    supers.sort_by_key(|(k, _)| **k);
+    for (decl, dicts) in supers {
+        let shown: Vec<String> = dicts.iter().map(|d| show(d, &binders)).collect();
+        out.push_str(&format!("supers inst{decl} = [{}]\n", shown.join(", ")));
+    }
+    out
+}
+
+#[test]
+fn elaboration_follows_the_contract() {
+    let got = elaborate(
+        "typeclass Render 'a where
+    render : 'a -> String;
+typeclass Labelled 'a where
+    superclass Render 'a;
+    label : 'a -> String;
+    label = \\v -> \"<\" ++ render v ++ \">\";
+instance Render Integer where
+    render = \\n -> toString n;
+instance Render 'a => Render (List 'a) where
+    render = \\xs -> fold (\\acc x -> acc ++ render x) \"\" xs;
+instance Render 'a => Labelled (List 'a) where
+instance Labelled Integer where
+let show = \\x -> render x;
+let shown = show [[1]];
+let both = \\x -> label x ++ show [x];
+let local = \\y -> let f = \\z -> render z ++ render y in f 1 ++ f y;
+let rec loop = \\n x -> if n == 0 then render x else loop (n - 1) x;
+let fromLabel : Labelled 'a => 'a -> String = \\x -> render x;
+let final = both 3 ++ fromLabel [2];",
+    );
+    assert_eq!(
+        got.trim(),
+        "render: super0(self)
+render: ctx0
+render: param0@show
+show: inst3(inst3(inst2()))
+label: param0@both
+show: inst3(param1@both)
+render: param0@ExprId(54)
+render: param0@local
+f: inst2()
+f: param0@local
+render: param0@loop
+loop: param0@loop
+render: super0(param0@fromLabel)
+both: inst5(), inst2()
+fromLabel: inst4(inst2())
+params ExprId(54) = 1
+params both = 2
+params fromLabel = 1
+params local = 1
+params loop = 1
+params show = 1
+supers inst2 = []
+supers inst3 = []
+supers inst4 = [inst3(ctx0)]
+supers inst5 = [inst2()]"
+    );
+}
