@@ -78,10 +78,11 @@ pub struct ModuleChecker {
 }
 
 impl ModuleChecker {
-    pub fn new(file: FileId, module: &ast::Module) -> ModuleChecker {
+    /// A checker starting from `env`: the prelude plus whatever the module imports.
+    pub fn new(file: FileId, module: &ast::Module, env: Env) -> ModuleChecker {
         ModuleChecker {
             file,
-            env: Env::prelude(),
+            env,
             later: prescan(module),
             elab: Elaboration::default(),
             diags: Vec::new(),
@@ -94,7 +95,13 @@ impl ModuleChecker {
         }
     }
 
-    pub fn check(mut self, module: &ast::Module) -> Checked {
+    pub fn check(self, module: &ast::Module) -> Checked {
+        self.check_with_env(module).0
+    }
+
+    /// Checks every declaration; also returns the final environment (the module's own
+    /// declarations on top of the starting one), from which an interface can be taken.
+    pub fn check_with_env(mut self, module: &ast::Module) -> (Checked, Env) {
         for (i, decl) in module.decls.iter().enumerate() {
             let i = i as u32;
             match &decl.kind {
@@ -109,12 +116,13 @@ impl ModuleChecker {
             .body
             .as_ref()
             .map(|body| self.check_body(module.decls.len() as u32, body));
-        Checked {
+        let checked = Checked {
             diagnostics: self.diags,
             elaboration: self.elab,
             bindings: self.bindings,
             body_type,
-        }
+        };
+        (checked, self.env)
     }
 
     fn duplicate(&mut self, kind: &str, ident: &Ident, previous: Option<Span>) {

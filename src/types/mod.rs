@@ -55,7 +55,15 @@ pub struct BindingInfo {
     pub in_document: bool,
 }
 
-/// Type-checks one module.
+/// Type-checks one module that sees only the prelude.
 pub fn check_module(file: FileId, module: &ast::Module) -> Checked {
-    decl::ModuleChecker::new(file, module).check(module)
+    decl::ModuleChecker::new(file, module, env::Env::prelude()).check(module)
+}
+
+/// Type-checks one module against `env` (the prelude plus the names, types, classes and
+/// instances its imports bring in) and returns the environment after its declarations,
+/// from which importers' views are built. Name resolution only ever consults an
+/// [`env::Env`], so imports plug in here.
+pub fn check_module_in(file: FileId, module: &ast::Module, env: env::Env) -> (Checked, env::Env) {
+    decl::ModuleChecker::new(file, module, env).check_with_env(module)
 }

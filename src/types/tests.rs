@@ -1209,7 +1209,11 @@ fn var_names(module: &Module) -> Vec<(ExprId, String)> {
                 walk(value, out);
                 walk(body, out);
             }
-            ExprKind::If { cond, then_branch, else_branch } => {
+            ExprKind::If {
+                cond,
+                then_branch,
+                else_branch,
+            } => {
                 walk(cond, out);
                 walk(then_branch, out);
                 walk(else_branch, out);
@@ -1283,7 +1287,13 @@ fn elaborate(src: &str) -> String {
                 format!("inst{}({})", instance.decl, args.join(", "))
             }
             DictExpr::Param { binder, index } => {
-                format!("param{index}@{}", binders.get(binder).cloned().unwrap_or_else(|| format!("{binder:?}")))
+                format!(
+                    "param{index}@{}",
+                    binders
+                        .get(binder)
+                        .cloned()
+                        .unwrap_or_else(|| format!("{binder:?}"))
+                )
             }
             DictExpr::Context { index } => format!("ctx{index}"),
             DictExpr::SelfDict => "self".into(),
@@ -1305,7 +1315,15 @@ fn elaborate(src: &str) -> String {
         .elaboration
         .params
         .iter()
-        .map(|(id, n)| format!("params {} = {n}", binders.get(id).cloned().unwrap_or_else(|| format!("{id:?}"))))
+        .map(|(id, n)| {
+            format!(
+                "params {} = {n}",
+                binders
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("{id:?}"))
+            )
+        })
         .collect();
     params.sort();
     for p in params {
