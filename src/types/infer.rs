@@ -114,7 +114,7 @@ pub struct Infer<'a> {
     pub extra_instances: Vec<Arc<InstanceInfo>>,
     pub self_type: Option<SelfType>,
     /// Instantiations of monomorphic schemes, by scheme address: they can be shared.
-    mono_cache: HashMap<usize, TyId>,
+    mono_cache: HashMap<usize, (Arc<Scheme>, TyId)>,
 }
 
 impl<'a> Infer<'a> {
@@ -270,12 +270,13 @@ impl<'a> Infer<'a> {
     /// Instantiates a shared scheme; monomorphic ones are built once per declaration.
     fn instantiate_shared(&mut self, scheme: &Arc<Scheme>, span: Span, id: ExprId) -> TyId {
         if scheme.n_gen == 0 && scheme.constraints.is_empty() {
+            // The cache holds the scheme alive, so its address cannot be reused.
             let key = Arc::as_ptr(scheme) as usize;
-            if let Some(t) = self.mono_cache.get(&key) {
+            if let Some((_, t)) = self.mono_cache.get(&key) {
                 return *t;
             }
             let t = self.arena.instantiate(&scheme.ty, &[]);
-            self.mono_cache.insert(key, t);
+            self.mono_cache.insert(key, (scheme.clone(), t));
             return t;
         }
         self.instantiate(scheme, span, id)
