@@ -1391,3 +1391,82 @@ supers inst4 = [inst3(ctx0)]
 supers inst5 = [inst2()]"
     );
 }
+
+#[test]
+fn builtins_operators_and_spec_examples() {
+    check(
+        "let a = length \"tab\\there\";
+let b = toFloat 1 + 2.5;
+let c = { x = 1, y = 2 } == { y = 2, x = 1 };
+let d = fold (\\acc n -> acc * 10 + n) 0 [4, 0, 2];
+let e = filter (\\s -> endsWith s \".lig\") [\"a.lig\", \"b.md\"];
+let f = all (\\p -> p > 1023) [8080, 443];
+let g = tail [1];
+let h = cons 0 (reverse (range 1 4));
+let i = parseInt \"-42\";
+let j = \"n=\" ++ toString 5;
+let k = -9 / 4;
+let l = !true || 1 / 0 == 1;
+let m = [1] < [2];
+let n = true < false;
+let o = \"n=\" ++ 5;
+let p = length 3;
+let q = map Some [1, 2];
+let r = error \"boom\";
+let s = \\(v : 'a) -> v + 1;",
+        "a : Integer
+b : Float
+c : Bool
+d : Integer
+e : List String
+f : Bool
+g : Option (List Integer)
+h : List Integer
+i : Option Integer
+j : String
+k : Integer
+l : Bool
+m : Bool
+n : Bool
+o : String
+p : Integer
+q : List (Option Integer)
+r : 'a
+s : Integer -> Integer
+T2008: no instance of `Ordered` for `List Integer`
+T2008: no instance of `Ordered` for `Bool`
+T2001: expected `String`, found `Integer`
+T2008: no instance of `Sized` for `Integer`",
+    );
+}
+
+#[test]
+fn document_membership() {
+    let module = super::testparse::parse(
+        "typeclass Render 'a where
+    render : 'a -> String;
+let name = \"edge\";
+let double = \\n -> n * 2;
+let replicas = double 3;
+let sq = \\x -> x * x;
+let show = render;
+let pair = { f = \\x -> x, n = 1 };",
+    )
+    .expect("parses");
+    let checked = check_module(FileId(0), &module);
+    let flags: Vec<(String, bool)> =
+        checked.bindings.iter().map(|b| (b.name.to_string(), b.in_document)).collect();
+    let expect: Vec<(String, bool)> = [
+        ("name", true),
+        ("double", false),
+        ("replicas", true),
+        ("sq", false),
+        ("show", false),
+        ("pair", true),
+    ]
+    .iter()
+    .map(|(n, b)| (n.to_string(), *b))
+    .collect();
+    assert_eq!(flags, expect);
+    assert!(checked.diagnostics.is_empty());
+}
