@@ -741,6 +741,10 @@ impl ModuleChecker {
                 def.value.span,
                 Some((def.name.span, "the method's signature is expected")),
             );
+            let level = inf.level;
+            inf.level = 0;
+            inf.settle();
+            inf.level = level;
             inf.truncate_givens(mark);
         }
         for m in &class.methods {

@@ -719,12 +719,18 @@ impl<'a> Infer<'a> {
         );
     }
 
-    /// Solves what remains, checks equality uses and returns the dictionary table.
-    pub fn finish(&mut self, elab: &mut Elaboration) {
+    /// Solves every pending predicate with the current givens; those left on unknown types
+    /// are ambiguous.
+    pub fn settle(&mut self) {
         let rest = self.solve(0, 0);
         for pid in rest {
             self.report_ambiguous(pid);
         }
+    }
+
+    /// Solves what remains, checks equality uses and returns the dictionary table.
+    pub fn finish(&mut self, elab: &mut Elaboration) {
+        self.settle();
         for pid in std::mem::take(&mut self.pending) {
             self.report_ambiguous(pid);
         }

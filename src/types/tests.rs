@@ -1454,8 +1454,11 @@ let pair = { f = \\x -> x, n = 1 };",
     )
     .expect("parses");
     let checked = check_module(FileId(0), &module);
-    let flags: Vec<(String, bool)> =
-        checked.bindings.iter().map(|b| (b.name.to_string(), b.in_document)).collect();
+    let flags: Vec<(String, bool)> = checked
+        .bindings
+        .iter()
+        .map(|b| (b.name.to_string(), b.in_document))
+        .collect();
     let expect: Vec<(String, bool)> = [
         ("name", true),
         ("double", false),
@@ -1469,4 +1472,33 @@ let pair = { f = \\x -> x, n = 1 };",
     .collect();
     assert_eq!(flags, expect);
     assert!(checked.diagnostics.is_empty());
+}
+
+#[test]
+fn multi_parameter_classes_and_constrained_methods() {
+    check(
+        "typeclass Convert 'a 'b where
+    convert : 'a -> 'b;
+instance Convert Integer String where
+    convert = \\n -> toString n;
+typeclass Render 'a where
+    render : 'a -> String;
+typeclass Container 'f where
+    describeWith : Render 'x => 'f -> 'x -> String;
+instance Render Integer where
+    render = \\n -> toString n;
+instance Container Bool where
+    describeWith = \\b x -> render x;
+type L 'a = List 'a;
+instance Render 'a => Render (L 'a) where
+    render = \\xs -> \"list\";
+let s : String = convert 1;
+let d = describeWith true 3;
+let r = render [1];
+let bad = convert 1;",
+        "s : String
+d : String
+r : String
+bad : Convert Integer 'a => 'a",
+    );
 }
