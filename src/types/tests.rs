@@ -1502,3 +1502,25 @@ r : String
 bad : Convert Integer 'a => 'a",
     );
 }
+
+#[test]
+fn annotations_with_contexts_and_rigid_variables() {
+    check(
+        "let f : Numeric 'a => 'a -> 'a = \\x -> x + x;
+let g : 'a -> 'a = \\x -> x + x;
+let id : 'a -> 'a = \\v -> v;
+let k : a -> b -> a = \\x y -> x;
+let wrong : a -> b -> a = \\x y -> y;
+let local = let h : 'a -> List 'a = \\x -> [x] in { a = h 1, b = h \"s\" };
+let n = f 2.5;",
+        "f : Numeric 'a => 'a -> 'a
+g : 'a -> 'a
+id : 'a -> 'a
+k : 'a -> 'b -> 'a
+wrong : 'a -> 'b -> 'a
+local : { a: List Integer, b: List String }
+n : Float
+T2008: no instance of `Numeric` for `'a`
+T2001: expected `'a -> 'b -> 'a`, found `'a -> 'b -> 'b`",
+    );
+}
