@@ -153,7 +153,9 @@ impl<'a> Infer<'a> {
     pub fn show(&mut self, ty: TyId) -> String {
         let mut gens = Vec::new();
         let st = self.arena.to_display(ty, &mut gens);
-        print_type(&st, &mut Namer::default())
+        let mut namer = Namer::default();
+        namer.reserve_rigid(&st);
+        print_type(&st, &mut namer)
     }
 
     fn show_pair(&mut self, a: TyId, b: TyId) -> (String, String) {
@@ -161,6 +163,8 @@ impl<'a> Infer<'a> {
         let sa = self.arena.to_display(a, &mut gens);
         let sb = self.arena.to_display(b, &mut gens);
         let mut namer = Namer::default();
+        namer.reserve_rigid(&sa);
+        namer.reserve_rigid(&sb);
         namer.visit(&sa);
         namer.visit(&sb);
         (print_type(&sa, &mut namer), print_type(&sb, &mut namer))

@@ -1524,3 +1524,12 @@ T2008: no instance of `Numeric` for `'a`
 T2001: expected `'a -> 'b -> 'a`, found `'a -> 'b -> 'b`",
     );
 }
+
+#[test]
+fn rigid_variables_do_not_escape() {
+    check(
+        "let f = \\y -> let g : 'a -> 'a = \\x -> y in g;",
+        "f : 'a -> 'b -> 'b
+T2001: expected `'a -> 'a`, found `'a -> 'b`",
+    );
+}

@@ -353,8 +353,12 @@ impl Arena {
                 return Err(UnifyError::Occurs);
             }
             match self.node_mut(t) {
-                Node::Var { level: l, .. } => {
+                Node::Var { level: l, rigid, .. } => {
                     if *l > level {
+                        if rigid.is_some() {
+                            // A rigid variable would escape its annotation.
+                            return Err(UnifyError::Mismatch);
+                        }
                         *l = level;
                     }
                 }
@@ -519,16 +523,48 @@ impl Arena {
 
 // ---------------------------------------------------------------- printing
 
-/// Names `Gen` variables `'a`, `'b`, ... in order of first appearance.
+/// Names `Gen` variables `'a`, `'b`, ... in order of first appearance, skipping the names
+/// of rigid variables shown in the same message.
 #[derive(Default)]
 pub struct Namer {
     names: HashMap<u32, String>,
+    reserved: Vec<String>,
+    next: usize,
 }
 
 impl Namer {
     fn name(&mut self, gen: u32) -> String {
-        let n = self.names.len();
-        self.names.entry(gen).or_insert_with(|| var_name(n)).clone()
+        if let Some(n) = self.names.get(&gen) {
+            return n.clone();
+        }
+        let name = loop {
+            let candidate = var_name(self.next);
+            self.next += 1;
+            if !self.reserved.contains(&candidate) {
+                break candidate;
+            }
+        };
+        self.names.insert(gen, name.clone());
+        name
+    }
+
+    /// Keeps the names of the rigid variables of `ty` for themselves.
+    pub fn reserve_rigid(&mut self, ty: &SType) {
+        match ty {
+            SType::Rigid(n) => self.reserved.push(format!("'{n}")),
+            SType::Con(_, args) => args.iter().for_each(|a| self.reserve_rigid(a)),
+            SType::Fun(a, r) => {
+                self.reserve_rigid(a);
+                self.reserve_rigid(r);
+            }
+            SType::Record(fields, tail) => {
+                fields.iter().for_each(|(_, t)| self.reserve_rigid(t));
+                if let Some(t) = tail {
+                    self.reserve_rigid(t);
+                }
+            }
+            SType::Gen(_) | SType::Free(_) | SType::Error => {}
+        }
     }
 
     /// Assigns names to the variables of `ty` in order of appearance, without printing.
