@@ -614,7 +614,7 @@ impl ModuleChecker {
                 let mut names = Vec::new();
                 type_var_names(a, &mut names);
                 for n in names {
-                    if !scope.vars.iter().any(|(v, _)| v.name_eq(&n.name)) {
+                    if !scope.vars.iter().any(|(v, _)| *v == n.name) {
                         inf.error(
                             Code::T2007,
                             format!(
@@ -768,16 +768,6 @@ impl ModuleChecker {
                 .or_default()
                 .push(info);
         }
-    }
-}
-
-trait NameEq {
-    fn name_eq(&self, other: &Name) -> bool;
-}
-
-impl NameEq for Name {
-    fn name_eq(&self, other: &Name) -> bool {
-        self == other
     }
 }
 

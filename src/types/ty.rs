@@ -353,7 +353,9 @@ impl Arena {
                 return Err(UnifyError::Occurs);
             }
             match self.node_mut(t) {
-                Node::Var { level: l, rigid, .. } => {
+                Node::Var {
+                    level: l, rigid, ..
+                } => {
                     if *l > level {
                         if rigid.is_some() {
                             // A rigid variable would escape its annotation.
