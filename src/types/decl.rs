@@ -419,7 +419,7 @@ impl ModuleChecker {
             let (ty, context) = inf.convert_type_top(&sig.ty, &mut mscope);
             let mut gens = params.clone();
             let sty = inf.arena.export(ty, 0, &mut gens);
-            let mentions = (0..n_params).any(|p| mentions_gen(&sty, p));
+            let mentions = contains_error(&sty) || (0..n_params).any(|p| mentions_gen(&sty, p));
             if !mentions {
                 inf.error(
                     Code::T2007,
@@ -794,6 +794,19 @@ fn push_extra_givens(inf: &mut Infer, scheme: &Scheme, gens: &[TyId], binder: as
     }
     if n_user > 0 {
         inf.params.insert(binder, n_user);
+    }
+}
+
+fn contains_error(ty: &SType) -> bool {
+    match ty {
+        SType::Error => true,
+        SType::Con(_, args) => args.iter().any(contains_error),
+        SType::Fun(a, r) => contains_error(a) || contains_error(r),
+        SType::Record(fields, tail) => {
+            fields.iter().any(|(_, t)| contains_error(t))
+                || tail.as_deref().is_some_and(contains_error)
+        }
+        _ => false,
     }
 }
 

@@ -1585,3 +1585,73 @@ fn rigid_variables_do_not_escape() {
 T2001: expected `'a -> 'a`, found `'a -> 'b`",
     );
 }
+
+#[test]
+fn recovery_placeholders_never_cascade_or_panic() {
+    let b = B::default();
+    let err = || b.e(ExprKind::Error);
+    let terr = || t(TypeKind::Error);
+    let perr = || p(PatternKind::Error);
+    let decls = vec![
+        let_("a", b.app(err(), vec![b.int(1), err()])),
+        let_("c", b.field(err(), "x")),
+        let_("d", b.spread(err(), vec![("a", b.int(1))])),
+        let_(
+            "e",
+            b.mat(
+                err(),
+                vec![(perr(), b.int(1)), (pctor("Some", Some(perr())), err())],
+            ),
+        ),
+        let_ann("f", terr(), b.int(1)),
+        let_("g", b.bin(BinOp::Add, err(), b.float(1.0))),
+        let_("h", b.ann(err(), tcon("List", vec![terr()]))),
+        let_(
+            "i",
+            b.lam_ann("x", terr(), b.bin(BinOp::Eq, b.var("x"), err())),
+        ),
+        alias("T", &[], terr()),
+        union("U", &[], vec![("V", Some(terr()))]),
+        let_("j", b.app(b.ctor("V"), vec![err()])),
+        decl(DeclKind::Class(ClassDecl {
+            name: id("K"),
+            params: vec![id("a")],
+            superclasses: vec![],
+            methods: vec![MethodSig {
+                name: id("m"),
+                ty: terr(),
+                span: sp(),
+            }],
+            defaults: vec![],
+        })),
+        decl(DeclKind::Instance(InstanceDecl {
+            context: vec![],
+            class: QName {
+                module: None,
+                name: id("K"),
+                span: sp(),
+            },
+            args: vec![terr()],
+            methods: vec![MethodDef {
+                name: id("m"),
+                value: err(),
+                span: sp(),
+            }],
+            head_span: sp(),
+        })),
+    ];
+    let out = run(&b, decls, Some(err()));
+    assert_eq!(
+        out.trim(),
+        "a : ?
+c : 'a
+d : ?
+e : Integer
+f : ?
+g : ?
+h : List ?
+i : ? -> Bool
+j : U
+body : ?"
+    );
+}
