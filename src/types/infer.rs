@@ -448,22 +448,60 @@ impl<'a> Infer<'a> {
                 }
             }
             groups.sort_by_key(|(_, _, order)| *order);
+            // A constraint implied by another one through superclasses is not abstracted
+            // over: its dictionary is reached from the other one's.
+            let entailed: Vec<Option<(usize, Vec<u32>)>> = (0..groups.len())
+                .map(|gi| {
+                    (0..groups.len()).filter(|hi| *hi != gi).find_map(|hi| {
+                        let path = self.super_path(&groups[hi].0, &groups[gi].0, 0)?;
+                        // Keep the first of two mutually implied constraints.
+                        let back = self.super_path(&groups[gi].0, &groups[hi].0, 0);
+                        (back.is_none() || hi < gi).then_some((hi, path))
+                    })
+                })
+                .collect();
             let mut n_user = 0u32;
             let mut constraints = Vec::new();
-            for (pred, pids, _) in groups {
-                let sol = if self.is_user_class(&pred.class) {
+            let mut own: Vec<Option<DictExpr>> = Vec::new();
+            for (gi, (pred, _, _)) in groups.iter().enumerate() {
+                if entailed[gi].is_some() {
+                    own.push(None);
+                    continue;
+                }
+                if self.is_user_class(&pred.class) {
                     n_user += 1;
-                    Sol::Dict(DictExpr::Param {
+                    own.push(Some(DictExpr::Param {
                         binder: value.id,
                         index: n_user - 1,
-                    })
+                    }));
                 } else {
-                    Sol::NoDict
+                    own.push(None);
+                }
+                constraints.push(pred.clone());
+            }
+            for (gi, (pred, pids, _)) in groups.iter().enumerate() {
+                let sol = match &entailed[gi] {
+                    None => match &own[gi] {
+                        Some(d) => Sol::Dict(d.clone()),
+                        None => Sol::NoDict,
+                    },
+                    Some((hi, path)) => match (&own[*hi], self.is_user_class(&pred.class)) {
+                        (Some(base), true) => {
+                            let mut d = base.clone();
+                            for index in path {
+                                d = DictExpr::Super {
+                                    dict: Box::new(d),
+                                    index: *index,
+                                };
+                            }
+                            Sol::Dict(d)
+                        }
+                        _ => Sol::NoDict,
+                    },
                 };
                 for pid in pids {
-                    self.preds[pid].sol = sol.clone();
+                    self.preds[*pid].sol = sol.clone();
                 }
-                constraints.push(pred);
             }
             if n_user > 0 {
                 self.params.insert(value.id, n_user);
@@ -501,6 +539,30 @@ impl<'a> Infer<'a> {
             }
         }
         scheme
+    }
+
+    /// The superclass indices leading from `from` to `to` (same arguments), if `to` is a
+    /// (transitive) superclass constraint of `from`.
+    fn super_path(&self, from: &Pred, to: &Pred, depth: u32) -> Option<Vec<u32>> {
+        if depth > 8 {
+            return None;
+        }
+        let info = self.env.classes.get(from.class.as_str())?;
+        for (index, sup) in info.supers.iter().enumerate() {
+            let args: Vec<SType> = sup.args.iter().map(|a| subst_gen(a, &from.args)).collect();
+            let sup = Pred {
+                class: sup.class.clone(),
+                args,
+            };
+            if sup == *to {
+                return Some(vec![index as u32]);
+            }
+            if let Some(mut rest) = self.super_path(&sup, to, depth + 1) {
+                rest.insert(0, index as u32);
+                return Some(rest);
+            }
+        }
+        None
     }
 
     fn report_ambiguous(&mut self, pid: usize) {
@@ -1716,6 +1778,23 @@ fn irrefutable(pat: &ast::Pattern) -> bool {
         PatternKind::Wildcard | PatternKind::Var(_) | PatternKind::Error => true,
         PatternKind::Record { fields, .. } => fields.iter().all(|f| irrefutable(&f.pat)),
         _ => false,
+    }
+}
+
+/// Replaces `Gen(i)` by `args[i]`.
+fn subst_gen(ty: &SType, args: &[SType]) -> SType {
+    match ty {
+        SType::Gen(i) => args.get(*i as usize).cloned().unwrap_or(SType::Error),
+        SType::Con(n, xs) => SType::Con(n.clone(), xs.iter().map(|x| subst_gen(x, args)).collect()),
+        SType::Fun(a, r) => SType::Fun(Box::new(subst_gen(a, args)), Box::new(subst_gen(r, args))),
+        SType::Record(fields, tail) => SType::Record(
+            fields
+                .iter()
+                .map(|(n, t)| (n.clone(), subst_gen(t, args)))
+                .collect(),
+            tail.as_ref().map(|t| Box::new(subst_gen(t, args))),
+        ),
+        other => other.clone(),
     }
 }
 

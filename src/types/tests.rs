@@ -784,7 +784,7 @@ fn classes_and_dictionaries() {
         out.trim(),
         "a : String true
 f : Render 'a => 'a -> String false
-g : (Labelled 'a, Render 'a) => 'a -> String false
+g : Labelled 'a => 'a -> String false
 h : String true
 zz : Integer true
 amb : String true
@@ -1421,7 +1421,7 @@ render: ctx0
 render: param0@show
 show: inst3(inst3(inst2()))
 label: param0@both
-show: inst3(param1@both)
+show: inst3(super0(param0@both))
 render: param0@ExprId(54)
 render: param0@local
 f: inst2()
@@ -1429,10 +1429,10 @@ f: param0@local
 render: param0@loop
 loop: param0@loop
 render: super0(param0@fromLabel)
-both: inst5(), inst2()
+both: inst5()
 fromLabel: inst4(inst2())
 params ExprId(54) = 1
-params both = 2
+params both = 1
 params fromLabel = 1
 params local = 1
 params loop = 1
