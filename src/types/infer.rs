@@ -1359,7 +1359,12 @@ impl<'a> Infer<'a> {
             let fr = self.arena.find(f);
             f = match self.arena.node(fr).clone() {
                 Node::Fun(p, r) => {
-                    self.expect(p, a, arg.span, None);
+                    self.expect(
+                        p,
+                        a,
+                        arg.span,
+                        Some((f_span, "expected because of this function's type")),
+                    );
                     r
                 }
                 Node::Var { rigid: None, .. } => {
