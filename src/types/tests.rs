@@ -1655,3 +1655,34 @@ j : U
 body : ?"
     );
 }
+
+#[test]
+fn diagnostics_carry_spans_and_secondary_labels() {
+    let src = "let a = b + 1;\nlet b = 2;\nlet c : Integer = \"s\";\nlet d = if true then 1 else \"x\";\nlet p : Port = 1;\ntype Port = Integer;";
+    let module = super::testparse::parse(src).expect("parses");
+    let checked = check_module(FileId(0), &module);
+    let shown: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let labels: Vec<String> = d
+                .labels
+                .iter()
+                .map(|l| {
+                    let text = &src[l.span.span.start as usize..l.span.span.end as usize];
+                    format!("{}{}:{}", if l.primary { "*" } else { "" }, text, l.message)
+                })
+                .collect();
+            format!("{} {}", d.code, labels.join(" | "))
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "T2003 *b: | b:`b` is declared later, here",
+            "T2001 *\"s\": | Integer:expected because of this annotation",
+            "T2001 *\"x\": | 1:expected because of this branch",
+            "T2004 *Port: | Port:`Port` is declared later, here",
+        ]
+    );
+}
