@@ -1686,3 +1686,20 @@ fn diagnostics_carry_spans_and_secondary_labels() {
         ]
     );
 }
+
+#[test]
+fn recursive_bindings() {
+    check(
+        "let rec f : Integer -> Integer = \\n -> if n == 0 then 0 else f (n - 1);
+let rec count : List 'a -> Integer = \\xs -> match xs { [] => 0, [_] => 1, _ => 2 };
+let rec sum = \\xs acc -> match xs { [] => acc, _ => sum [] (acc + 1) };
+let fib = let rec go = \\n -> if n < 2 then n else go (n - 1) + go (n - 2) in go;
+let rec bad = \\n -> bad;",
+        "f : Integer -> Integer
+count : List 'a -> Integer
+sum : List 'a -> Integer -> Integer
+fib : Integer -> Integer
+bad : 'a -> 'b
+T2002: infinite type: expected `'a`, found `'b -> 'a`",
+    );
+}
