@@ -628,6 +628,13 @@ impl<'a> Infer<'a> {
                 match self.arena.node(var).clone() {
                     Node::Var { rigid: Some(_), .. } => {
                         self.no_instance(pid, &class, &args, span);
+                        let shown: Vec<String> = args.iter().map(|a| self.show(*a)).collect();
+                        if let Some(d) = self.diags.last_mut() {
+                            d.help = Some(format!(
+                                "add `{class} {}` to the context of the annotation",
+                                shown.join(" ")
+                            ));
+                        }
                     }
                     Node::Var { level: l, .. } if l > level => generalised.push(pid),
                     _ => deferred.push(pid),
