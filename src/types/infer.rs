@@ -1046,6 +1046,9 @@ impl<'a> Infer<'a> {
         };
         let is_error = matches!(self.arena.node(base_r), Node::Error);
         let is_var = matches!(self.arena.node(base_r), Node::Var { .. });
+        // `x` is the value being checked, in item arguments and in the predicate.
+        let x = Name::new("x");
+        self.push_mono(&x, base);
         for item in items {
             match &item.kind {
                 ast::ConstraintItemKind::Regexp(lit) | ast::ConstraintItemKind::Pattern(lit) => {
@@ -1132,9 +1135,7 @@ impl<'a> Infer<'a> {
             }
         }
         if let Some(p) = pred {
-            self.push_mono(&Name::new("x"), base);
             let t = self.infer_expr(p);
-            self.pop_mono(&Name::new("x"));
             let b = self.arena.con("Bool", Vec::new());
             if self.arena.unify(b, t).is_err() {
                 let shown = self.show(t);
@@ -1145,6 +1146,7 @@ impl<'a> Infer<'a> {
                 );
             }
         }
+        self.pop_mono(&x);
     }
 
     fn lookup_value_scheme(&self, name: &Name) -> Option<Arc<Scheme>> {
