@@ -216,7 +216,7 @@ impl<'a> Infer<'a> {
         what: &str,
     ) {
         if let Some((index, span)) = later {
-            if *index >= decl_index {
+            if *index > decl_index {
                 diag.labels.push(crate::diagnostic::Label {
                     span: span.in_file(file),
                     message: format!("`{what}` is declared later, here"),
