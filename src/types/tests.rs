@@ -1703,3 +1703,33 @@ bad : 'a -> 'b
 T2002: infinite type: expected `'a`, found `'b -> 'a`",
     );
 }
+
+#[test]
+fn an_import_environment_plugs_in() {
+    // Check a "library" module, then a module that sees its environment.
+    let lib = super::testparse::parse(
+        "typeclass Render 'a where
+    render : 'a -> String;
+instance Render Integer where
+    render = \\n -> toString n;
+let withDefault = \\d o -> match o { Some v => v, None => d };",
+    )
+    .expect("parses");
+    let (lib_checked, env) = super::check_module_in(FileId(7), &lib, super::env::Env::prelude());
+    assert!(lib_checked.diagnostics.is_empty());
+    let user = super::testparse::parse("let x = render (withDefault 1 (Some 2));").expect("parses");
+    let (checked, _) = super::check_module_in(FileId(8), &user, env);
+    assert!(checked.diagnostics.is_empty());
+    assert_eq!(checked.bindings[0].scheme, "String");
+    let dicts: Vec<_> = checked.elaboration.uses.values().cloned().collect();
+    assert_eq!(
+        dicts,
+        vec![vec![super::elab::DictExpr::Instance {
+            instance: super::elab::InstanceRef {
+                module: FileId(7),
+                decl: 1
+            },
+            args: vec![]
+        }]]
+    );
+}
