@@ -1,0 +1,843 @@
+//! Checking declarations one at a time, in source order, against the environment of the
+//! declarations before them (LANGUAGE.md section 4.1).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::elab::{DictExpr, Elaboration, InstanceRef};
+use super::env::{ClassInfo, CtorInfo, Env, InstanceInfo, MethodInfo, Origin, TypeDef, ValueInfo};
+use super::infer::{Infer, Later, SelfType, VarMode, VarScope};
+use super::ty::{print_scheme, Node, Pred, SType, Scheme, TyId};
+use super::{BindingInfo, Checked};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::{FileId, Span};
+use crate::syntax::ast::{self, DeclKind, Ident, Name};
+
+/// Names of all top-level declarations, for "declared later" notes and export lists.
+pub fn prescan(module: &ast::Module) -> Later {
+    let mut later = Later::default();
+    for (i, decl) in module.decls.iter().enumerate() {
+        let i = i as u32;
+        match &decl.kind {
+            DeclKind::Let(l) => {
+                later
+                    .values
+                    .entry(l.name.name.clone())
+                    .or_insert((i, l.name.span));
+            }
+            DeclKind::Type(t) => {
+                later
+                    .types
+                    .entry(t.name.name.clone())
+                    .or_insert((i, t.name.span));
+                let variants: Vec<&ast::Variant> = match &t.rhs {
+                    ast::TypeRhs::Union(vs) => vs.iter().collect(),
+                    ast::TypeRhs::Lone { variant, .. } => vec![variant],
+                    ast::TypeRhs::Alias(_) => Vec::new(),
+                };
+                for v in variants {
+                    later
+                        .ctors
+                        .entry(v.name.name.clone())
+                        .or_insert((i, v.name.span));
+                }
+            }
+            DeclKind::Class(c) => {
+                later
+                    .classes
+                    .entry(c.name.name.clone())
+                    .or_insert((i, c.name.span));
+                for m in &c.methods {
+                    later
+                        .values
+                        .entry(m.name.name.clone())
+                        .or_insert((i, m.name.span));
+                }
+            }
+            DeclKind::Instance(_) | DeclKind::Export(_) => {}
+        }
+    }
+    later
+}
+
+/// The module driver's state: the growing environment and the outputs.
+pub struct ModuleChecker {
+    pub file: FileId,
+    pub env: Env,
+    pub later: Later,
+    pub elab: Elaboration,
+    pub diags: Vec<Diagnostic>,
+    pub bindings: Vec<BindingInfo>,
+    /// Top-level value names declared in this module (lets and methods), with their spans.
+    seen_values: HashMap<Name, Span>,
+    seen_types: HashMap<Name, Span>,
+    seen_classes: HashMap<Name, Span>,
+    seen_ctors: HashMap<Name, Span>,
+    /// Monomorphic schemes already seen, shared between bindings with the same type.
+    mono_schemes: HashMap<SType, (Arc<Scheme>, String)>,
+}
+
+impl ModuleChecker {
+    /// A checker starting from `env`: the prelude plus whatever the module imports.
+    pub fn new(file: FileId, module: &ast::Module, env: Env) -> ModuleChecker {
+        ModuleChecker {
+            file,
+            env,
+            later: prescan(module),
+            elab: Elaboration::default(),
+            diags: Vec::new(),
+            bindings: Vec::new(),
+            seen_values: HashMap::new(),
+            seen_types: HashMap::new(),
+            seen_classes: HashMap::new(),
+            seen_ctors: HashMap::new(),
+            mono_schemes: HashMap::new(),
+        }
+    }
+
+    pub fn check(self, module: &ast::Module) -> Checked {
+        self.check_with_env(module).0
+    }
+
+    /// Checks every declaration; also returns the final environment (the module's own
+    /// declarations on top of the starting one), from which an interface can be taken.
+    pub fn check_with_env(mut self, module: &ast::Module) -> (Checked, Env) {
+        for (i, decl) in module.decls.iter().enumerate() {
+            let i = i as u32;
+            match &decl.kind {
+                DeclKind::Let(l) => self.check_let(i, l),
+                DeclKind::Type(t) => self.check_type_decl(i, t),
+                DeclKind::Class(c) => self.check_class(i, c),
+                DeclKind::Instance(inst) => self.check_instance(i, inst),
+                DeclKind::Export(items) => self.check_export(items),
+            }
+        }
+        let body_type = module
+            .body
+            .as_ref()
+            .map(|body| self.check_body(module.decls.len() as u32, body));
+        let checked = Checked {
+            diagnostics: self.diags,
+            elaboration: self.elab,
+            bindings: self.bindings,
+            body_type,
+        };
+        (checked, self.env)
+    }
+
+    fn duplicate(&mut self, kind: &str, ident: &Ident, previous: Option<Span>) {
+        let mut d = Diagnostic::new(
+            Code::T2006,
+            format!("the {kind} `{}` is defined twice", ident.name),
+            self.file,
+            ident.span,
+        );
+        if let Some(prev) = previous {
+            d = d.with_label(self.file, prev, "first defined here");
+        }
+        self.diags.push(d);
+    }
+
+    fn check_value_name(&mut self, ident: &Ident) -> bool {
+        if let Some(prev) = self.seen_values.get(&ident.name).copied() {
+            self.duplicate("value", ident, Some(prev));
+            return false;
+        }
+        self.seen_values.insert(ident.name.clone(), ident.span);
+        true
+    }
+
+    fn check_let(&mut self, i: u32, l: &ast::LetDecl) {
+        let fresh = self.check_value_name(&l.name);
+        let mut inf = Infer::new(&self.env, &self.later, self.file, i);
+        let scheme = inf.infer_binding(l.rec, &l.name, l.ann.as_ref(), &l.value);
+        inf.finish(&mut self.elab);
+        self.diags.append(&mut inf.diags);
+        let in_document = !matches!(scheme.ty, SType::Fun(..)) && scheme.constraints.is_empty();
+        let (scheme, printed) = if scheme.n_gen == 0 && scheme.constraints.is_empty() {
+            match self.mono_schemes.get(&scheme.ty) {
+                Some((shared, printed)) => (shared.clone(), printed.clone()),
+                None => {
+                    let printed = print_scheme(&scheme);
+                    let ty = scheme.ty.clone();
+                    let shared = Arc::new(scheme);
+                    self.mono_schemes
+                        .insert(ty, (shared.clone(), printed.clone()));
+                    (shared, printed)
+                }
+            }
+        } else {
+            let printed = print_scheme(&scheme);
+            (Arc::new(scheme), printed)
+        };
+        self.bindings.push(BindingInfo {
+            name: l.name.name.clone(),
+            decl: i,
+            scheme: printed,
+            in_document,
+        });
+        if fresh {
+            self.env.values.insert(
+                l.name.name.clone(),
+                ValueInfo {
+                    scheme,
+                    origin: Origin::Decl(i),
+                },
+            );
+        }
+    }
+
+    fn check_body(&mut self, i: u32, body: &ast::Expr) -> String {
+        let mut inf = Infer::new(&self.env, &self.later, self.file, i);
+        let name = Ident {
+            name: Name::new(""),
+            span: body.span,
+        };
+        let scheme = inf.infer_binding(false, &name, None, body);
+        if !scheme.constraints.is_empty() {
+            let shown = print_scheme(&scheme);
+            inf.error(
+                Code::T2012,
+                format!("the trailing expression has unresolved constraints: `{shown}`"),
+                body.span,
+            )
+            .help = Some("add a type annotation".into());
+            inf.params.remove(&body.id);
+        }
+        inf.finish(&mut self.elab);
+        self.diags.append(&mut inf.diags);
+        print_scheme(&Scheme {
+            constraints: Vec::new(),
+            ..scheme
+        })
+    }
+
+    fn check_export(&mut self, items: &[ast::RenameItem]) {
+        for item in items {
+            let name = &item.name.name;
+            let upper = name.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+            if upper {
+                let known = self.later.types.contains_key(name)
+                    || self.later.classes.contains_key(name)
+                    || self.env.types.contains_key(name)
+                    || self.env.classes.contains_key(name);
+                if !known {
+                    self.diags.push(Diagnostic::new(
+                        Code::T2004,
+                        format!("unknown type or class `{name}`"),
+                        self.file,
+                        item.name.span,
+                    ));
+                }
+            } else if !self.later.values.contains_key(name) && !self.env.values.contains_key(name) {
+                self.diags.push(Diagnostic::new(
+                    Code::T2003,
+                    format!("unknown value `{name}`"),
+                    self.file,
+                    item.name.span,
+                ));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ types
+
+    fn check_type_decl(&mut self, i: u32, t: &ast::TypeDecl) {
+        let name = &t.name;
+        let mut ok = true;
+        if Env::is_prelude_type(&name.name) {
+            self.diags.push(Diagnostic::new(
+                Code::T2006,
+                format!("the prelude type `{}` cannot be redefined", name.name),
+                self.file,
+                name.span,
+            ));
+            ok = false;
+        } else if let Some(prev) = self.seen_types.get(&name.name).copied() {
+            self.duplicate("type", name, Some(prev));
+            ok = false;
+        }
+        let arity = t.params.len() as u32;
+        enum Shape<'t> {
+            Alias(&'t ast::Type),
+            Union(Vec<&'t ast::Variant>),
+        }
+        let shape = match &t.rhs {
+            ast::TypeRhs::Alias(ty) => Shape::Alias(ty),
+            ast::TypeRhs::Union(vs) => Shape::Union(vs.iter().collect()),
+            ast::TypeRhs::Lone { variant, as_type } => {
+                if self.env.types.contains_key(&variant.name.name) {
+                    Shape::Alias(as_type)
+                } else {
+                    Shape::Union(vec![variant])
+                }
+            }
+        };
+        let mut inf = Infer::new(&self.env, &self.later, self.file, i);
+        inf.level = 1;
+        inf.self_type = Some(SelfType {
+            name: name.name.clone(),
+            arity,
+            is_alias: matches!(shape, Shape::Alias(_)),
+        });
+        let mut scope = VarScope::new(VarMode::Fixed);
+        let mut params: Vec<TyId> = Vec::new();
+        for p in &t.params {
+            let v = inf.arena.fresh(1);
+            scope.vars.push((p.name.clone(), v));
+            params.push(v);
+        }
+        let mut new_ctors = Vec::new();
+        let def = match shape {
+            Shape::Alias(ty) => {
+                let body = inf.convert_type(ty, &mut scope);
+                let mut gens = params.clone();
+                let body = inf.arena.export(body, 0, &mut gens);
+                TypeDef::Alias {
+                    arity,
+                    body,
+                    canonical: None,
+                }
+            }
+            Shape::Union(variants) => {
+                let mut names = Vec::new();
+                for v in variants {
+                    let payload = v.payload.as_ref().map(|p| {
+                        let ty = inf.convert_type(p, &mut scope);
+                        let mut gens = params.clone();
+                        inf.arena.export(ty, 0, &mut gens)
+                    });
+                    if Env::is_prelude_ctor(&v.name.name) {
+                        inf.diags.push(Diagnostic::new(
+                            Code::T2006,
+                            format!(
+                                "the prelude constructor `{}` cannot be redefined",
+                                v.name.name
+                            ),
+                            self.file,
+                            v.name.span,
+                        ));
+                        continue;
+                    }
+                    if let Some(prev) = self.seen_ctors.get(&v.name.name).copied() {
+                        let d = Diagnostic::new(
+                            Code::T2006,
+                            format!("the constructor `{}` is defined twice", v.name.name),
+                            self.file,
+                            v.name.span,
+                        )
+                        .with_label(self.file, prev, "first defined here");
+                        inf.diags.push(d);
+                        continue;
+                    }
+                    self.seen_ctors.insert(v.name.name.clone(), v.name.span);
+                    names.push(v.name.name.clone());
+                    new_ctors.push((
+                        v.name.name.clone(),
+                        CtorInfo {
+                            ty: name.name.clone(),
+                            n_params: arity,
+                            payload,
+                        },
+                    ));
+                }
+                TypeDef::Union {
+                    arity,
+                    ctors: names,
+                }
+            }
+        };
+        inf.level = 0;
+        inf.finish(&mut self.elab);
+        let mut diags = std::mem::take(&mut inf.diags);
+        drop(inf);
+        self.diags.append(&mut diags);
+        if ok {
+            self.seen_types.insert(name.name.clone(), name.span);
+            self.env.types.insert(name.name.clone(), Arc::new(def));
+            for (c, info) in new_ctors {
+                self.env.ctors.insert(c, Arc::new(info));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ classes
+
+    fn check_class(&mut self, i: u32, c: &ast::ClassDecl) {
+        let name = &c.name;
+        let mut ok = true;
+        if Env::is_builtin_class(&name.name) {
+            self.diags.push(Diagnostic::new(
+                Code::T2006,
+                format!("the prelude class `{}` cannot be redefined", name.name),
+                self.file,
+                name.span,
+            ));
+            ok = false;
+        } else if let Some(prev) = self.seen_classes.get(&name.name).copied() {
+            self.duplicate("class", name, Some(prev));
+            ok = false;
+        }
+        let n_params = c.params.len() as u32;
+        let mut inf = Infer::new(&self.env, &self.later, self.file, i);
+        inf.level = 1;
+        let mut scope = VarScope::new(VarMode::Rigid);
+        let mut params = Vec::new();
+        for p in &c.params {
+            let v = inf.arena.rigid(1, p.name.clone());
+            scope.vars.push((p.name.clone(), v));
+            params.push(v);
+        }
+        let mut fixed = VarScope {
+            mode: VarMode::Fixed,
+            vars: scope.vars.clone(),
+        };
+        let supers_raw = inf.convert_context(&c.superclasses, &mut fixed);
+        let supers: Vec<Pred> = supers_raw
+            .iter()
+            .map(|(class, args, _)| {
+                let mut gens = params.clone();
+                Pred {
+                    class: class.clone(),
+                    args: args
+                        .iter()
+                        .map(|a| inf.arena.export(*a, 0, &mut gens))
+                        .collect(),
+                }
+            })
+            .collect();
+        let self_pred = Pred {
+            class: name.name.clone(),
+            args: (0..n_params).map(SType::Gen).collect(),
+        };
+        let mut methods = Vec::new();
+        for sig in &c.methods {
+            let mut mscope = VarScope {
+                mode: VarMode::Rigid,
+                vars: scope.vars.clone(),
+            };
+            let (ty, context) = inf.convert_type_top(&sig.ty, &mut mscope);
+            let mut gens = params.clone();
+            let sty = inf.arena.export(ty, 0, &mut gens);
+            let mentions = contains_error(&sty) || (0..n_params).any(|p| mentions_gen(&sty, p));
+            if !mentions {
+                inf.error(
+                    Code::T2007,
+                    format!(
+                        "the method `{}` does not mention the class variable",
+                        sig.name.name
+                    ),
+                    sig.span,
+                );
+            }
+            let mut constraints = vec![self_pred.clone()];
+            for (class, args, _) in &context {
+                constraints.push(Pred {
+                    class: class.clone(),
+                    args: args
+                        .iter()
+                        .map(|a| inf.arena.export(*a, 0, &mut gens))
+                        .collect(),
+                });
+            }
+            let scheme = Scheme {
+                n_gen: gens.len() as u32,
+                constraints,
+                ty: sty,
+            };
+            let has_default = c.defaults.iter().any(|d| d.name.name == sig.name.name);
+            methods.push(MethodInfo {
+                name: sig.name.name.clone(),
+                scheme: Arc::new(scheme),
+                has_default,
+            });
+        }
+        inf.level = 0;
+        inf.finish(&mut self.elab);
+        let mut diags = std::mem::take(&mut inf.diags);
+        drop(inf);
+        self.diags.append(&mut diags);
+        if !ok {
+            return;
+        }
+        for (m, sig) in methods.iter().zip(c.methods.iter()) {
+            if self.check_value_name(&sig.name) {
+                self.env.values.insert(
+                    m.name.clone(),
+                    ValueInfo {
+                        scheme: m.scheme.clone(),
+                        origin: Origin::Method {
+                            class: name.name.clone(),
+                            decl: i,
+                        },
+                    },
+                );
+            }
+        }
+        let info = ClassInfo {
+            name: name.name.clone(),
+            n_params,
+            supers,
+            methods: methods.clone(),
+            builtin: false,
+        };
+        self.seen_classes.insert(name.name.clone(), name.span);
+        self.env.classes.insert(name.name.clone(), Arc::new(info));
+        // Defaults, checked with the class itself as the given dictionary.
+        for def in &c.defaults {
+            let Some(m) = methods.iter().find(|m| m.name == def.name.name) else {
+                self.diags.push(Diagnostic::new(
+                    Code::T2007,
+                    format!(
+                        "`{}` is not a method of the class `{}`",
+                        def.name.name, name.name
+                    ),
+                    self.file,
+                    def.name.span,
+                ));
+                continue;
+            };
+            let mut inf = Infer::new(&self.env, &self.later, self.file, i);
+            inf.level = 1;
+            let gens: Vec<TyId> = (0..m.scheme.n_gen)
+                .map(|g| {
+                    let n = c
+                        .params
+                        .get(g as usize)
+                        .map(|p| p.name.clone())
+                        .unwrap_or_else(|| Name::new(format!("t{g}")));
+                    inf.arena.rigid(1, n)
+                })
+                .collect();
+            let param_tys: Vec<TyId> = gens.iter().take(n_params as usize).copied().collect();
+            inf.push_given(name.name.clone(), param_tys, Some(DictExpr::SelfDict));
+            push_extra_givens(&mut inf, &m.scheme, &gens, def.value.id);
+            let expected = inf.arena.instantiate(&m.scheme.ty, &gens);
+            let found = inf.infer_expr(&def.value);
+            inf.expect(
+                expected,
+                found,
+                def.value.span,
+                Some((def.name.span, "the method's signature is expected")),
+            );
+            inf.level = 0;
+            inf.finish(&mut self.elab);
+            self.diags.append(&mut inf.diags);
+        }
+    }
+
+    fn check_instance(&mut self, i: u32, inst: &ast::InstanceDecl) {
+        let class_name = &inst.class.name.name;
+        if inst.class.module.is_some() {
+            self.diags.push(Diagnostic::new(
+                Code::T2004,
+                format!("unknown class `{class_name}`"),
+                self.file,
+                inst.class.span,
+            ));
+            return;
+        }
+        let Some(class) = self.env.classes.get(class_name).cloned() else {
+            let mut d = Diagnostic::new(
+                Code::T2004,
+                format!("unknown class `{class_name}`"),
+                self.file,
+                inst.class.span,
+            );
+            if let Some((_, span)) = self.later.classes.get(class_name) {
+                d = d.with_label(
+                    self.file,
+                    *span,
+                    format!("`{class_name}` is declared later, here"),
+                );
+            }
+            self.diags.push(d);
+            return;
+        };
+        if class.builtin {
+            self.diags.push(Diagnostic::new(
+                Code::T2007,
+                format!("the built-in class `{class_name}` is closed: it cannot get new instances"),
+                self.file,
+                inst.head_span,
+            ));
+            return;
+        }
+        let mut inf = Infer::new(&self.env, &self.later, self.file, i);
+        inf.level = 1;
+        let mut scope = VarScope::new(VarMode::Rigid);
+        let head: Vec<TyId> = inst
+            .args
+            .iter()
+            .map(|a| inf.convert_type(a, &mut scope))
+            .collect();
+        let mut valid = true;
+        if head.len() != class.n_params as usize {
+            inf.error(
+                Code::T2005,
+                format!(
+                    "class `{class_name}` takes {} argument(s), but {} were given",
+                    class.n_params,
+                    head.len()
+                ),
+                inst.head_span,
+            );
+            valid = false;
+        }
+        let mut seen_vars: Vec<TyId> = Vec::new();
+        for (h, a) in head.iter().zip(inst.args.iter()) {
+            let hr = inf.arena.find(*h);
+            let good = match inf.arena.node(hr).clone() {
+                Node::Con { args, .. } => args.iter().all(|x| {
+                    let x = inf.arena.find(*x);
+                    let is_var = matches!(inf.arena.node(x), Node::Var { .. });
+                    let distinct = !seen_vars.contains(&x);
+                    seen_vars.push(x);
+                    is_var && distinct
+                }),
+                Node::Error => true,
+                _ => false,
+            };
+            if !good {
+                let shown = inf.show(*h);
+                inf.error(
+                    Code::T2007,
+                    format!("invalid instance head `{shown}`: expected a type constructor applied to distinct type variables"),
+                    a.span,
+                );
+                valid = false;
+            }
+        }
+        // Context variables must occur in the head.
+        for c in &inst.context {
+            for a in &c.args {
+                let mut names = Vec::new();
+                type_var_names(a, &mut names);
+                for n in names {
+                    if !scope.vars.iter().any(|(v, _)| *v == n.name) {
+                        inf.error(
+                            Code::T2007,
+                            format!(
+                                "the context variable `'{}` does not occur in the instance head",
+                                n.name
+                            ),
+                            n.span,
+                        );
+                        valid = false;
+                    }
+                }
+            }
+        }
+        let mut ctx_scope = VarScope {
+            mode: VarMode::Fresh,
+            vars: scope.vars.clone(),
+        };
+        let context = inf.convert_context(&inst.context, &mut ctx_scope);
+        let head_vars: Vec<TyId> = scope.vars.iter().map(|(_, t)| *t).collect();
+        let mut gens = head_vars.clone();
+        let head_s: Vec<SType> = head
+            .iter()
+            .map(|h| inf.arena.export(*h, 0, &mut gens))
+            .collect();
+        let context_s: Vec<Pred> = context
+            .iter()
+            .map(|(c, args, _)| Pred {
+                class: c.clone(),
+                args: args
+                    .iter()
+                    .map(|a| inf.arena.export(*a, 0, &mut gens))
+                    .collect(),
+            })
+            .collect();
+        let info = Arc::new(InstanceInfo {
+            class: class_name.clone(),
+            iref: InstanceRef {
+                module: self.file,
+                decl: i,
+            },
+            n_vars: gens.len() as u32,
+            head: head_s,
+            context: context_s,
+        });
+        if valid {
+            let key = info.head_key();
+            let overlap = self
+                .env
+                .instances
+                .get(class_name)
+                .into_iter()
+                .flatten()
+                .any(|other| other.head_key() == key);
+            if overlap {
+                inf.error(
+                    Code::T2009,
+                    format!(
+                        "overlapping instances of `{class_name}` for `{}`",
+                        key.join(" ")
+                    ),
+                    inst.head_span,
+                );
+                valid = false;
+            } else {
+                inf.extra_instances.push(info.clone());
+            }
+        }
+        // The context, as givens for the methods and the superclasses.
+        let mut n_user = 0u32;
+        for (c, args, _) in &context {
+            let dict = if inf.is_user_class(c) {
+                n_user += 1;
+                Some(DictExpr::Context { index: n_user - 1 })
+            } else {
+                None
+            };
+            inf.push_given(c.clone(), args.clone(), dict);
+        }
+        if valid {
+            let mut supers = Vec::new();
+            for sup in &class.supers {
+                let args: Vec<TyId> = sup
+                    .args
+                    .iter()
+                    .map(|a| inf.arena.instantiate(a, &head))
+                    .collect();
+                let before = inf.diags.len();
+                let solved = inf.solve_now(sup.class.clone(), args, inst.head_span);
+                for d in inf.diags.iter_mut().skip(before) {
+                    d.notes
+                        .push(format!("`{}` is a superclass of `{class_name}`", sup.class));
+                }
+                match solved {
+                    Some(d) => supers.push(d),
+                    None => supers.push(DictExpr::Context { index: u32::MAX }),
+                }
+            }
+            self.elab.instance_supers.insert(i, supers);
+        }
+        // Methods.
+        for def in &inst.methods {
+            let Some(m) = class.methods.iter().find(|m| m.name == def.name.name) else {
+                inf.error(
+                    Code::T2007,
+                    format!(
+                        "`{}` is not a method of the class `{class_name}`",
+                        def.name.name
+                    ),
+                    def.name.span,
+                );
+                continue;
+            };
+            let mut gens: Vec<TyId> = head.clone();
+            for g in head.len() as u32..m.scheme.n_gen {
+                gens.push(inf.arena.rigid(1, Name::new(format!("t{g}"))));
+            }
+            let mark = inf.n_givens();
+            push_extra_givens(&mut inf, &m.scheme, &gens, def.value.id);
+            let expected = inf.arena.instantiate(&m.scheme.ty, &gens);
+            let found = inf.infer_expr(&def.value);
+            inf.expect(
+                expected,
+                found,
+                def.value.span,
+                Some((def.name.span, "the method's signature is expected")),
+            );
+            let level = inf.level;
+            inf.level = 0;
+            inf.settle();
+            inf.level = level;
+            inf.truncate_givens(mark);
+        }
+        for m in &class.methods {
+            if !m.has_default && !inst.methods.iter().any(|d| d.name.name == m.name) {
+                inf.error(
+                    Code::T2007,
+                    format!("the instance lacks the method `{}`", m.name),
+                    inst.head_span,
+                );
+            }
+        }
+        inf.level = 0;
+        inf.finish(&mut self.elab);
+        let mut diags = std::mem::take(&mut inf.diags);
+        drop(inf);
+        self.diags.append(&mut diags);
+        if valid {
+            self.env
+                .instances
+                .entry(class_name.clone())
+                .or_default()
+                .push(info);
+        }
+    }
+}
+
+/// The givens for a method's own constraints (after the class constraint): dictionary
+/// parameters of the definition.
+fn push_extra_givens(inf: &mut Infer, scheme: &Scheme, gens: &[TyId], binder: ast::ExprId) {
+    let mut n_user = 0u32;
+    for pred in scheme.constraints.iter().skip(1) {
+        let args: Vec<TyId> = pred
+            .args
+            .iter()
+            .map(|a| inf.arena.instantiate(a, gens))
+            .collect();
+        let dict = if inf.is_user_class(&pred.class) {
+            n_user += 1;
+            Some(DictExpr::Param {
+                binder,
+                index: n_user - 1,
+            })
+        } else {
+            None
+        };
+        inf.push_given(pred.class.clone(), args, dict);
+    }
+    if n_user > 0 {
+        inf.params.insert(binder, n_user);
+    }
+}
+
+fn contains_error(ty: &SType) -> bool {
+    match ty {
+        SType::Error => true,
+        SType::Con(_, args) => args.iter().any(contains_error),
+        SType::Fun(a, r) => contains_error(a) || contains_error(r),
+        SType::Record(fields, tail) => {
+            fields.iter().any(|(_, t)| contains_error(t))
+                || tail.as_deref().is_some_and(contains_error)
+        }
+        _ => false,
+    }
+}
+
+fn mentions_gen(ty: &SType, g: u32) -> bool {
+    match ty {
+        SType::Gen(i) => *i == g,
+        SType::Con(_, args) => args.iter().any(|a| mentions_gen(a, g)),
+        SType::Fun(a, r) => mentions_gen(a, g) || mentions_gen(r, g),
+        SType::Record(fields, tail) => {
+            fields.iter().any(|(_, t)| mentions_gen(t, g))
+                || tail.as_ref().is_some_and(|t| mentions_gen(t, g))
+        }
+        _ => false,
+    }
+}
+
+fn type_var_names<'t>(ty: &'t ast::Type, out: &mut Vec<&'t Ident>) {
+    match &ty.kind {
+        ast::TypeKind::Var(i) => out.push(i),
+        ast::TypeKind::Con(_, args) => args.iter().for_each(|a| type_var_names(a, out)),
+        ast::TypeKind::Fun(a, r) => {
+            type_var_names(a, out);
+            type_var_names(r, out);
+        }
+        ast::TypeKind::List(a) => type_var_names(a, out),
+        ast::TypeKind::Record { fields, rest } => {
+            fields.iter().for_each(|f| type_var_names(&f.ty, out));
+            out.extend(rest.iter());
+        }
+        ast::TypeKind::Refined { base, .. } => type_var_names(base, out),
+        ast::TypeKind::Qualified { ty, .. } => type_var_names(ty, out),
+        ast::TypeKind::Error => {}
+    }
+}

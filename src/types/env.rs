@@ -1,0 +1,326 @@
+//! The environment of already-checked declarations, and the prelude.
+//!
+//! An [`Env`] is immutable while one declaration is checked; checking a declaration produces
+//! additions that the module driver applies before the next one. Imports will seed an `Env`
+//! from other modules' interfaces the same way the prelude does.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::elab::InstanceRef;
+use super::ty::{Pred, SType, Scheme};
+use crate::syntax::ast::Name;
+
+/// Where a value comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Origin {
+    Prelude,
+    /// A top-level `let` of this module, by declaration index.
+    Decl(u32),
+    /// A class method (declared by the class at this declaration index, `u32::MAX` for the prelude).
+    Method {
+        class: Name,
+        decl: u32,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct ValueInfo {
+    pub scheme: Arc<Scheme>,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug)]
+pub struct CtorInfo {
+    /// The union's name.
+    pub ty: Name,
+    pub n_params: u32,
+    /// The payload type over `Gen(0..n_params)`.
+    pub payload: Option<SType>,
+}
+
+#[derive(Clone, Debug)]
+pub enum TypeDef {
+    /// `Integer`, `List`, ... (and the prelude unions, which are also `Union`).
+    Builtin {
+        arity: u32,
+    },
+    Union {
+        arity: u32,
+        ctors: Vec<Name>,
+    },
+    /// A transparent alias; `body` is over `Gen(0..arity)` with refinements erased.
+    Alias {
+        arity: u32,
+        body: SType,
+        canonical: Option<Name>,
+    },
+}
+
+impl TypeDef {
+    pub fn arity(&self) -> u32 {
+        match self {
+            TypeDef::Builtin { arity }
+            | TypeDef::Union { arity, .. }
+            | TypeDef::Alias { arity, .. } => *arity,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct MethodInfo {
+    pub name: Name,
+    /// The full scheme: the class constraint first, over the class parameters `Gen(0..n)`.
+    pub scheme: Arc<Scheme>,
+    pub has_default: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ClassInfo {
+    pub name: Name,
+    pub n_params: u32,
+    /// Superclass constraints over `Gen(0..n_params)`, in declaration order.
+    pub supers: Vec<Pred>,
+    pub methods: Vec<MethodInfo>,
+    /// Built-in classes need no dictionaries and have closed instance sets.
+    pub builtin: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct InstanceInfo {
+    pub class: Name,
+    pub iref: InstanceRef,
+    pub n_vars: u32,
+    /// The head over `Gen(0..n_vars)`: constructors applied to distinct variables.
+    pub head: Vec<SType>,
+    pub context: Vec<Pred>,
+}
+
+impl InstanceInfo {
+    /// The head's constructor names, which identify the instance (overlap, lookup).
+    pub fn head_key(&self) -> Vec<Name> {
+        self.head
+            .iter()
+            .map(|t| match t {
+                SType::Con(n, _) => n.clone(),
+                _ => Name::new("?"),
+            })
+            .collect()
+    }
+}
+
+/// Everything a declaration can see.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    pub values: HashMap<Name, ValueInfo>,
+    pub ctors: HashMap<Name, Arc<CtorInfo>>,
+    pub types: HashMap<Name, Arc<TypeDef>>,
+    pub classes: HashMap<Name, Arc<ClassInfo>>,
+    pub instances: HashMap<Name, Vec<Arc<InstanceInfo>>>,
+}
+
+pub const BUILTIN_CLASSES: [&str; 4] = ["Numeric", "Ordered", "Appendable", "Sized"];
+
+/// The instance heads of the built-in classes.
+pub fn builtin_class_has(class: &str, head: &str) -> bool {
+    match class {
+        "Numeric" => matches!(head, "Integer" | "Float"),
+        "Ordered" => matches!(head, "Integer" | "Float" | "String"),
+        "Appendable" | "Sized" => matches!(head, "String" | "List"),
+        _ => false,
+    }
+}
+
+fn g(i: u32) -> SType {
+    SType::Gen(i)
+}
+fn con(name: &str, args: Vec<SType>) -> SType {
+    SType::Con(Name::new(name), args)
+}
+fn t(name: &str) -> SType {
+    con(name, Vec::new())
+}
+fn list(a: SType) -> SType {
+    con("List", vec![a])
+}
+fn fun(a: SType, r: SType) -> SType {
+    SType::Fun(Box::new(a), Box::new(r))
+}
+fn fun2(a: SType, b: SType, r: SType) -> SType {
+    fun(a, fun(b, r))
+}
+fn fun3(a: SType, b: SType, c: SType, r: SType) -> SType {
+    fun(a, fun(b, fun(c, r)))
+}
+
+impl Env {
+    /// The prelude of LANGUAGE.md section 10.1.
+    pub fn prelude() -> Env {
+        let mut env = Env::default();
+        for name in ["Integer", "Float", "String", "Bool", "Unit"] {
+            env.types
+                .insert(Name::new(name), Arc::new(TypeDef::Builtin { arity: 0 }));
+        }
+        env.types
+            .insert(Name::new("List"), Arc::new(TypeDef::Builtin { arity: 1 }));
+        env.types.insert(
+            Name::new("Int"),
+            Arc::new(TypeDef::Alias {
+                arity: 0,
+                body: t("Integer"),
+                canonical: None,
+            }),
+        );
+        env.types.insert(
+            Name::new("Boolean"),
+            Arc::new(TypeDef::Alias {
+                arity: 0,
+                body: t("Bool"),
+                canonical: None,
+            }),
+        );
+        env.types.insert(
+            Name::new("Option"),
+            Arc::new(TypeDef::Union {
+                arity: 1,
+                ctors: vec![Name::new("Some"), Name::new("None")],
+            }),
+        );
+        env.types.insert(
+            Name::new("Result"),
+            Arc::new(TypeDef::Union {
+                arity: 2,
+                ctors: vec![Name::new("Ok"), Name::new("Err")],
+            }),
+        );
+        let ctor = |ty: &str, n: u32, payload: Option<SType>| {
+            Arc::new(CtorInfo {
+                ty: Name::new(ty),
+                n_params: n,
+                payload,
+            })
+        };
+        env.ctors
+            .insert(Name::new("Some"), ctor("Option", 1, Some(g(0))));
+        env.ctors.insert(Name::new("None"), ctor("Option", 1, None));
+        env.ctors
+            .insert(Name::new("Ok"), ctor("Result", 2, Some(g(0))));
+        env.ctors
+            .insert(Name::new("Err"), ctor("Result", 2, Some(g(1))));
+        for class in BUILTIN_CLASSES {
+            env.classes.insert(
+                Name::new(class),
+                Arc::new(ClassInfo {
+                    name: Name::new(class),
+                    n_params: 1,
+                    supers: Vec::new(),
+                    methods: Vec::new(),
+                    builtin: true,
+                }),
+            );
+        }
+        let s = || t("String");
+        let b = || t("Bool");
+        let i = || t("Integer");
+        let fns: Vec<(&str, u32, Vec<Pred>, SType)> = vec![
+            ("toString", 1, vec![], fun(g(0), s())),
+            (
+                "length",
+                1,
+                vec![Pred {
+                    class: Name::new("Sized"),
+                    args: vec![g(0)],
+                }],
+                fun(g(0), i()),
+            ),
+            ("contains", 0, vec![], fun2(s(), s(), b())),
+            ("startsWith", 0, vec![], fun2(s(), s(), b())),
+            ("endsWith", 0, vec![], fun2(s(), s(), b())),
+            ("split", 0, vec![], fun2(s(), s(), list(s()))),
+            ("concat", 0, vec![], fun2(s(), s(), s())),
+            ("parseInt", 0, vec![], fun(s(), con("Option", vec![i()]))),
+            ("toFloat", 0, vec![], fun(i(), t("Float"))),
+            ("error", 1, vec![], fun(s(), g(0))),
+            ("range", 0, vec![], fun2(i(), i(), list(i()))),
+            (
+                "map",
+                2,
+                vec![],
+                fun2(fun(g(0), g(1)), list(g(0)), list(g(1))),
+            ),
+            (
+                "filter",
+                1,
+                vec![],
+                fun2(fun(g(0), b()), list(g(0)), list(g(0))),
+            ),
+            (
+                "fold",
+                2,
+                vec![],
+                fun3(fun2(g(0), g(1), g(0)), g(0), list(g(1)), g(0)),
+            ),
+            ("all", 1, vec![], fun2(fun(g(0), b()), list(g(0)), b())),
+            ("any", 1, vec![], fun2(fun(g(0), b()), list(g(0)), b())),
+            ("reverse", 1, vec![], fun(list(g(0)), list(g(0)))),
+            (
+                "append",
+                1,
+                vec![],
+                fun2(list(g(0)), list(g(0)), list(g(0))),
+            ),
+            ("cons", 1, vec![], fun2(g(0), list(g(0)), list(g(0)))),
+            (
+                "head",
+                1,
+                vec![],
+                fun(list(g(0)), con("Option", vec![g(0)])),
+            ),
+            (
+                "tail",
+                1,
+                vec![],
+                fun(list(g(0)), con("Option", vec![list(g(0))])),
+            ),
+            ("isEmpty", 1, vec![], fun(list(g(0)), b())),
+        ];
+        for (name, n_gen, constraints, ty) in fns {
+            env.values.insert(
+                Name::new(name),
+                ValueInfo {
+                    scheme: Arc::new(Scheme {
+                        n_gen,
+                        constraints,
+                        ty,
+                    }),
+                    origin: Origin::Prelude,
+                },
+            );
+        }
+        env
+    }
+
+    pub fn is_prelude_type(name: &str) -> bool {
+        matches!(
+            name,
+            "Integer"
+                | "Int"
+                | "Float"
+                | "String"
+                | "Bool"
+                | "Boolean"
+                | "Unit"
+                | "List"
+                | "Option"
+                | "Result"
+        )
+    }
+
+    pub fn is_prelude_ctor(name: &str) -> bool {
+        matches!(name, "Some" | "None" | "Ok" | "Err")
+    }
+
+    pub fn is_builtin_class(name: &str) -> bool {
+        BUILTIN_CLASSES.contains(&name)
+    }
+}

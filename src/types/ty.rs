@@ -1,0 +1,708 @@
+//! Types: the inference arena with union-find and levels, schemes, and printing.
+//!
+//! During the inference of one declaration every type lives in an [`Arena`] of nodes; a type
+//! variable is a node that is either unbound (with a level for generalisation) or linked to
+//! another node. Unification links nodes (union-find with path compression); binding a
+//! variable walks the bound type once for the occurs check and to lower levels, so that
+//! generalisation only looks at the binding's own type, never at the environment.
+//! Finished declarations keep [`Scheme`]s: arena-free trees in which `Gen(i)` are the
+//! quantified variables.
+
+use std::collections::HashMap;
+
+use crate::syntax::ast::Name;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TyId(pub u32);
+
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// An unknown; `rigid` for the variables of a `let x : T` annotation or an instance head.
+    Var {
+        level: u32,
+        link: Option<TyId>,
+        rigid: Option<Name>,
+    },
+    /// A named type applied to arguments: `Integer`, `List 'a`, `Option 'a`.
+    Con {
+        name: Name,
+        args: Vec<TyId>,
+    },
+    Fun(TyId, TyId),
+    /// A record; `tail` is `None` for a closed record, else the rest of the row.
+    Record {
+        fields: Vec<(Name, TyId)>,
+        tail: Option<TyId>,
+    },
+    /// The type of something already reported: unifies with everything.
+    Error,
+}
+
+/// An arena-free type of a scheme.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SType {
+    Gen(u32),
+    /// A monomorphic variable of the enclosing inference (only in local `let ... in` schemes).
+    Free(TyId),
+    /// A rigid variable, by name (only for printing types of messages).
+    Rigid(Name),
+    Con(Name, Vec<SType>),
+    Fun(Box<SType>, Box<SType>),
+    Record(Vec<(Name, SType)>, Option<Box<SType>>),
+    Error,
+}
+
+/// A class constraint `Class T...`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pred {
+    pub class: Name,
+    pub args: Vec<SType>,
+}
+
+/// `forall Gen(0..n_gen). constraints => ty`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scheme {
+    pub n_gen: u32,
+    pub constraints: Vec<Pred>,
+    pub ty: SType,
+}
+
+impl Scheme {
+    pub fn mono(ty: SType) -> Scheme {
+        Scheme {
+            n_gen: 0,
+            constraints: Vec::new(),
+            ty,
+        }
+    }
+}
+
+/// Why two types do not unify.
+#[derive(Clone, Debug)]
+pub enum UnifyError {
+    Mismatch,
+    Occurs,
+    MissingField(Name),
+}
+
+/// A record's fields and the end of its row (see [`Arena::flatten_record`]).
+pub type FlatRecord = (Vec<(Name, TyId)>, Result<Option<TyId>, ()>);
+
+#[derive(Default)]
+pub struct Arena {
+    nodes: Vec<Node>,
+}
+
+impl Arena {
+    pub fn push(&mut self, node: Node) -> TyId {
+        let id = TyId(self.nodes.len() as u32);
+        self.nodes.push(node);
+        id
+    }
+
+    pub fn fresh(&mut self, level: u32) -> TyId {
+        self.push(Node::Var {
+            level,
+            link: None,
+            rigid: None,
+        })
+    }
+
+    pub fn rigid(&mut self, level: u32, name: Name) -> TyId {
+        self.push(Node::Var {
+            level,
+            link: None,
+            rigid: Some(name),
+        })
+    }
+
+    pub fn con(&mut self, name: &str, args: Vec<TyId>) -> TyId {
+        self.push(Node::Con {
+            name: Name::new(name),
+            args,
+        })
+    }
+
+    pub fn error(&mut self) -> TyId {
+        self.push(Node::Error)
+    }
+
+    pub fn node(&self, id: TyId) -> &Node {
+        // Ids are only created by this arena, so they are in range.
+        &self.nodes[id.0 as usize]
+    }
+
+    fn node_mut(&mut self, id: TyId) -> &mut Node {
+        &mut self.nodes[id.0 as usize]
+    }
+
+    /// The representative of `id`, with path compression.
+    pub fn find(&mut self, id: TyId) -> TyId {
+        let mut root = id;
+        while let Node::Var {
+            link: Some(next), ..
+        } = self.node(root)
+        {
+            root = *next;
+        }
+        let mut cur = id;
+        while let Node::Var {
+            link: Some(next), ..
+        } = self.node(cur)
+        {
+            let next = *next;
+            if let Node::Var { link, .. } = self.node_mut(cur) {
+                *link = Some(root);
+            }
+            cur = next;
+        }
+        root
+    }
+
+    pub fn is_con(&mut self, id: TyId, name: &str) -> bool {
+        let id = self.find(id);
+        matches!(self.node(id), Node::Con { name: n, .. } if n == name)
+    }
+
+    /// The fields of a record, following its row, and the row's end: `Ok(None)` closed,
+    /// `Ok(Some(var))` open, `Err(())` an error node.
+    pub fn flatten_record(&mut self, id: TyId) -> FlatRecord {
+        let mut fields = Vec::new();
+        let mut cur = self.find(id);
+        loop {
+            match self.node(cur).clone() {
+                Node::Record { fields: fs, tail } => {
+                    fields.extend(fs);
+                    match tail {
+                        None => return (fields, Ok(None)),
+                        Some(t) => cur = self.find(t),
+                    }
+                }
+                Node::Var { .. } => return (fields, Ok(Some(cur))),
+                _ => return (fields, Err(())),
+            }
+        }
+    }
+
+    pub fn unify(&mut self, a: TyId, b: TyId) -> Result<(), UnifyError> {
+        let a = self.find(a);
+        let b = self.find(b);
+        if a == b {
+            return Ok(());
+        }
+        #[derive(Clone, Copy, PartialEq)]
+        enum K {
+            Flex,
+            Rigid,
+            Con,
+            Fun,
+            Record,
+            Error,
+        }
+        let kind = |n: &Node| match n {
+            Node::Var { rigid: None, .. } => K::Flex,
+            Node::Var { .. } => K::Rigid,
+            Node::Con { .. } => K::Con,
+            Node::Fun(..) => K::Fun,
+            Node::Record { .. } => K::Record,
+            Node::Error => K::Error,
+        };
+        let (ka, kb) = (kind(self.node(a)), kind(self.node(b)));
+        match (ka, kb) {
+            (K::Error, _) | (_, K::Error) => Ok(()),
+            (K::Flex, _) => self.bind(a, b),
+            (_, K::Flex) => self.bind(b, a),
+            (K::Con, K::Con) => {
+                let n = match (self.node(a), self.node(b)) {
+                    (Node::Con { name: na, args: aa }, Node::Con { name: nb, args: ab }) => {
+                        if na != nb || aa.len() != ab.len() {
+                            return Err(UnifyError::Mismatch);
+                        }
+                        aa.len()
+                    }
+                    _ => return Err(UnifyError::Mismatch),
+                };
+                for i in 0..n {
+                    let pair = match (self.node(a), self.node(b)) {
+                        (Node::Con { args: aa, .. }, Node::Con { args: ab, .. }) => {
+                            aa.get(i).zip(ab.get(i)).map(|(x, y)| (*x, *y))
+                        }
+                        _ => None,
+                    };
+                    if let Some((x, y)) = pair {
+                        self.unify(x, y)?;
+                    }
+                }
+                Ok(())
+            }
+            (K::Fun, K::Fun) => {
+                let (a1, r1, a2, r2) = match (self.node(a), self.node(b)) {
+                    (Node::Fun(a1, r1), Node::Fun(a2, r2)) => (*a1, *r1, *a2, *r2),
+                    _ => return Err(UnifyError::Mismatch),
+                };
+                self.unify(a1, a2)?;
+                self.unify(r1, r2)
+            }
+            (K::Record, K::Record) => self.unify_records(a, b),
+            _ => Err(UnifyError::Mismatch),
+        }
+    }
+
+    fn unify_records(&mut self, a: TyId, b: TyId) -> Result<(), UnifyError> {
+        let (fa, ta) = self.flatten_record(a);
+        let (fb, tb) = self.flatten_record(b);
+        let mut only_a = Vec::new();
+        for (name, ty) in &fa {
+            match fb.iter().find(|(n, _)| n == name) {
+                Some((_, other)) => self.unify(*ty, *other)?,
+                None => only_a.push((name.clone(), *ty)),
+            }
+        }
+        let only_b: Vec<(Name, TyId)> = fb
+            .iter()
+            .filter(|(n, _)| !fa.iter().any(|(m, _)| m == n))
+            .cloned()
+            .collect();
+        let (ta, tb) = match (ta, tb) {
+            (Err(()), _) | (_, Err(())) => return Ok(()),
+            (Ok(x), Ok(y)) => (x, y),
+        };
+        match (ta, tb) {
+            (None, None) => {
+                if let Some((name, _)) = only_a.first().or(only_b.first()) {
+                    return Err(UnifyError::MissingField(name.clone()));
+                }
+                Ok(())
+            }
+            (Some(ra), None) => {
+                if let Some((name, _)) = only_a.first() {
+                    return Err(UnifyError::MissingField(name.clone()));
+                }
+                let rest = self.push(Node::Record {
+                    fields: only_b,
+                    tail: None,
+                });
+                self.bind_any(ra, rest)
+            }
+            (None, Some(rb)) => {
+                if let Some((name, _)) = only_b.first() {
+                    return Err(UnifyError::MissingField(name.clone()));
+                }
+                let rest = self.push(Node::Record {
+                    fields: only_a,
+                    tail: None,
+                });
+                self.bind_any(rb, rest)
+            }
+            (Some(ra), Some(rb)) => {
+                if ra == rb {
+                    if let Some((name, _)) = only_a.first().or(only_b.first()) {
+                        return Err(UnifyError::MissingField(name.clone()));
+                    }
+                    return Ok(());
+                }
+                if only_a.is_empty() && only_b.is_empty() {
+                    return self.unify(ra, rb);
+                }
+                let level = self.level_of(ra).min(self.level_of(rb));
+                let r = self.fresh(level);
+                let rest_b = self.push(Node::Record {
+                    fields: only_b,
+                    tail: Some(r),
+                });
+                self.bind_any(ra, rest_b)?;
+                let rest_a = self.push(Node::Record {
+                    fields: only_a,
+                    tail: Some(r),
+                });
+                self.bind_any(rb, rest_a)
+            }
+        }
+    }
+
+    fn level_of(&self, id: TyId) -> u32 {
+        match self.node(id) {
+            Node::Var { level, .. } => *level,
+            _ => u32::MAX,
+        }
+    }
+
+    /// Binds a row variable (rigid row variables cannot grow).
+    fn bind_any(&mut self, var: TyId, to: TyId) -> Result<(), UnifyError> {
+        match self.node(var) {
+            Node::Var { rigid: None, .. } => self.bind(var, to),
+            _ => {
+                // A rigid row: only the empty extension is allowed.
+                let (fields, _) = self.flatten_record(to);
+                match fields.first() {
+                    Some((name, _)) => Err(UnifyError::MissingField(name.clone())),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// Binds the unbound flexible variable `var` to `to` after the occurs check, lowering
+    /// the levels of the variables of `to` to `var`'s level.
+    fn bind(&mut self, var: TyId, to: TyId) -> Result<(), UnifyError> {
+        let level = self.level_of(var);
+        let mut stack = vec![to];
+        while let Some(t) = stack.pop() {
+            let t = self.find(t);
+            if t == var {
+                return Err(UnifyError::Occurs);
+            }
+            match self.node_mut(t) {
+                Node::Var {
+                    level: l, rigid, ..
+                } => {
+                    if *l > level {
+                        if rigid.is_some() {
+                            // A rigid variable would escape its annotation.
+                            return Err(UnifyError::Mismatch);
+                        }
+                        *l = level;
+                    }
+                }
+                Node::Con { args, .. } => stack.extend(args.iter().copied()),
+                Node::Fun(a, r) => {
+                    stack.push(*a);
+                    stack.push(*r);
+                }
+                Node::Record { fields, tail } => {
+                    stack.extend(fields.iter().map(|(_, t)| *t));
+                    stack.extend(tail.iter().copied());
+                }
+                Node::Error => {}
+            }
+        }
+        if let Node::Var { link, .. } = self.node_mut(var) {
+            *link = Some(to);
+        }
+        Ok(())
+    }
+
+    /// Builds arena nodes for a scheme type, with `gens[i]` for `Gen(i)`.
+    pub fn instantiate(&mut self, ty: &SType, gens: &[TyId]) -> TyId {
+        match ty {
+            SType::Gen(i) => match gens.get(*i as usize) {
+                Some(t) => *t,
+                None => self.error(),
+            },
+            SType::Free(t) => *t,
+            SType::Rigid(_) | SType::Error => self.error(),
+            SType::Con(name, args) => {
+                let args = args.iter().map(|a| self.instantiate(a, gens)).collect();
+                self.push(Node::Con {
+                    name: name.clone(),
+                    args,
+                })
+            }
+            SType::Fun(a, r) => {
+                let a = self.instantiate(a, gens);
+                let r = self.instantiate(r, gens);
+                self.push(Node::Fun(a, r))
+            }
+            SType::Record(fields, tail) => {
+                let fields = fields
+                    .iter()
+                    .map(|(n, t)| (n.clone(), self.instantiate(t, gens)))
+                    .collect();
+                let tail = tail.as_ref().map(|t| self.instantiate(t, gens));
+                self.push(Node::Record { fields, tail })
+            }
+        }
+    }
+
+    /// Converts an arena type to a scheme type: variables whose level is above `level` become
+    /// `Gen` (numbered in order of first appearance through `gens`), the others `Free`.
+    /// With `level == u32::MAX` nothing is generalised except through `gens` entries already
+    /// present; rigid variables above `level` are generalised too.
+    pub fn export(&mut self, id: TyId, level: u32, gens: &mut Vec<TyId>) -> SType {
+        let id = self.find(id);
+        match self.node(id).clone() {
+            Node::Var { level: l, .. } => {
+                if let Some(i) = gens.iter().position(|g| *g == id) {
+                    return SType::Gen(i as u32);
+                }
+                if l > level {
+                    gens.push(id);
+                    SType::Gen((gens.len() - 1) as u32)
+                } else {
+                    SType::Free(id)
+                }
+            }
+            Node::Con { name, args } => SType::Con(
+                name,
+                args.iter().map(|a| self.export(*a, level, gens)).collect(),
+            ),
+            Node::Fun(a, r) => {
+                let a = self.export(a, level, gens);
+                let r = self.export(r, level, gens);
+                SType::Fun(Box::new(a), Box::new(r))
+            }
+            Node::Record { .. } => {
+                let (fields, tail) = self.flatten_record(id);
+                let fields = fields
+                    .into_iter()
+                    .map(|(n, t)| (n, self.export(t, level, gens)))
+                    .collect();
+                let tail = match tail {
+                    Ok(None) => None,
+                    Ok(Some(v)) => Some(Box::new(self.export(v, level, gens))),
+                    Err(()) => Some(Box::new(SType::Error)),
+                };
+                SType::Record(fields, tail)
+            }
+            Node::Error => SType::Error,
+        }
+    }
+
+    /// A scheme type for printing in messages: every variable is named, rigid ones by their
+    /// source name.
+    pub fn to_display(&mut self, id: TyId, gens: &mut Vec<TyId>) -> SType {
+        let id = self.find(id);
+        match self.node(id).clone() {
+            Node::Var {
+                rigid: Some(name), ..
+            } => SType::Rigid(name),
+            Node::Var { .. } => {
+                if let Some(i) = gens.iter().position(|g| *g == id) {
+                    return SType::Gen(i as u32);
+                }
+                gens.push(id);
+                SType::Gen((gens.len() - 1) as u32)
+            }
+            Node::Con { name, args } => SType::Con(
+                name,
+                args.iter().map(|a| self.to_display(*a, gens)).collect(),
+            ),
+            Node::Fun(a, r) => {
+                let a = self.to_display(a, gens);
+                let r = self.to_display(r, gens);
+                SType::Fun(Box::new(a), Box::new(r))
+            }
+            Node::Record { .. } => {
+                let (fields, tail) = self.flatten_record(id);
+                let fields = fields
+                    .into_iter()
+                    .map(|(n, t)| (n, self.to_display(t, gens)))
+                    .collect();
+                let tail = match tail {
+                    Ok(None) => None,
+                    Ok(Some(v)) => Some(Box::new(self.to_display(v, gens))),
+                    Err(()) => Some(Box::new(SType::Error)),
+                };
+                SType::Record(fields, tail)
+            }
+            Node::Error => SType::Error,
+        }
+    }
+
+    /// True if the type contains a function type (for `==`, LANGUAGE.md section 6.6).
+    pub fn contains_function(&mut self, id: TyId) -> bool {
+        let mut stack = vec![id];
+        let mut seen = 0usize;
+        while let Some(t) = stack.pop() {
+            seen += 1;
+            if seen > 1_000_000 {
+                return false;
+            }
+            let t = self.find(t);
+            match self.node(t) {
+                Node::Fun(..) => return true,
+                Node::Con { args, .. } => stack.extend(args.iter().copied()),
+                Node::Record { fields, tail } => {
+                    stack.extend(fields.iter().map(|(_, t)| *t));
+                    stack.extend(tail.iter().copied());
+                }
+                Node::Var { .. } | Node::Error => {}
+            }
+        }
+        false
+    }
+}
+
+// ---------------------------------------------------------------- printing
+
+/// Names `Gen` variables `'a`, `'b`, ... in order of first appearance, skipping the names
+/// of rigid variables shown in the same message.
+#[derive(Default)]
+pub struct Namer {
+    names: HashMap<u32, String>,
+    reserved: Vec<String>,
+    next: usize,
+}
+
+impl Namer {
+    fn name(&mut self, gen: u32) -> String {
+        if let Some(n) = self.names.get(&gen) {
+            return n.clone();
+        }
+        let name = loop {
+            let candidate = var_name(self.next);
+            self.next += 1;
+            if !self.reserved.contains(&candidate) {
+                break candidate;
+            }
+        };
+        self.names.insert(gen, name.clone());
+        name
+    }
+
+    /// Keeps the names of the rigid variables of `ty` for themselves.
+    pub fn reserve_rigid(&mut self, ty: &SType) {
+        match ty {
+            SType::Rigid(n) => self.reserved.push(format!("'{n}")),
+            SType::Con(_, args) => args.iter().for_each(|a| self.reserve_rigid(a)),
+            SType::Fun(a, r) => {
+                self.reserve_rigid(a);
+                self.reserve_rigid(r);
+            }
+            SType::Record(fields, tail) => {
+                fields.iter().for_each(|(_, t)| self.reserve_rigid(t));
+                if let Some(t) = tail {
+                    self.reserve_rigid(t);
+                }
+            }
+            SType::Gen(_) | SType::Free(_) | SType::Error => {}
+        }
+    }
+
+    /// Assigns names to the variables of `ty` in order of appearance, without printing.
+    pub fn visit(&mut self, ty: &SType) {
+        match ty {
+            SType::Gen(i) => {
+                self.name(*i);
+            }
+            SType::Con(_, args) => args.iter().for_each(|a| self.visit(a)),
+            SType::Fun(a, r) => {
+                self.visit(a);
+                self.visit(r);
+            }
+            SType::Record(fields, tail) => {
+                fields.iter().for_each(|(_, t)| self.visit(t));
+                if let Some(t) = tail {
+                    self.visit(t);
+                }
+            }
+            SType::Free(_) | SType::Rigid(_) | SType::Error => {}
+        }
+    }
+}
+
+fn var_name(n: usize) -> String {
+    let letter = (b'a' + (n % 26) as u8) as char;
+    if n < 26 {
+        format!("'{letter}")
+    } else {
+        format!("'{letter}{}", n / 26)
+    }
+}
+
+/// Prints a type: functions right-associative, applications and functions parenthesised as
+/// arguments, records `{ a: T, b: U | 'r }`.
+pub fn print_type(ty: &SType, namer: &mut Namer) -> String {
+    let mut out = String::new();
+    write_type(ty, namer, &mut out, Prec::Top);
+    out
+}
+
+#[derive(Clone, Copy, PartialEq, PartialOrd)]
+enum Prec {
+    Top,
+    FunLeft,
+    Arg,
+}
+
+fn write_type(ty: &SType, namer: &mut Namer, out: &mut String, prec: Prec) {
+    match ty {
+        SType::Gen(i) => out.push_str(&namer.name(*i)),
+        SType::Free(_) => out.push('_'),
+        SType::Rigid(name) => {
+            out.push('\'');
+            out.push_str(name);
+        }
+        SType::Error => out.push('?'),
+        SType::Con(name, args) => {
+            if args.is_empty() {
+                out.push_str(name);
+            } else {
+                if prec >= Prec::Arg {
+                    out.push('(');
+                }
+                out.push_str(name);
+                for a in args {
+                    out.push(' ');
+                    write_type(a, namer, out, Prec::Arg);
+                }
+                if prec >= Prec::Arg {
+                    out.push(')');
+                }
+            }
+        }
+        SType::Fun(a, r) => {
+            if prec >= Prec::FunLeft {
+                out.push('(');
+            }
+            write_type(a, namer, out, Prec::FunLeft);
+            out.push_str(" -> ");
+            write_type(r, namer, out, Prec::Top);
+            if prec >= Prec::FunLeft {
+                out.push(')');
+            }
+        }
+        SType::Record(fields, tail) => {
+            if fields.is_empty() && tail.is_none() {
+                out.push_str("{}");
+                return;
+            }
+            out.push('{');
+            for (i, (name, t)) in fields.iter().enumerate() {
+                out.push_str(if i == 0 { " " } else { ", " });
+                out.push_str(name);
+                out.push_str(": ");
+                write_type(t, namer, out, Prec::Top);
+            }
+            if let Some(t) = tail {
+                out.push_str(" | ");
+                write_type(t, namer, out, Prec::Top);
+            }
+            out.push_str(" }");
+        }
+    }
+}
+
+/// Prints a scheme: `C 'a => T`, or `(C 'a, D 'b) => T` for several constraints; variables
+/// are named in order of first appearance in `T`.
+pub fn print_scheme(scheme: &Scheme) -> String {
+    let mut namer = Namer::default();
+    namer.visit(&scheme.ty);
+    let mut out = String::new();
+    if !scheme.constraints.is_empty() {
+        let parts: Vec<String> = scheme
+            .constraints
+            .iter()
+            .map(|p| print_pred(p, &mut namer))
+            .collect();
+        if parts.len() == 1 {
+            out.push_str(&parts[0]);
+        } else {
+            out.push('(');
+            out.push_str(&parts.join(", "));
+            out.push(')');
+        }
+        out.push_str(" => ");
+    }
+    write_type(&scheme.ty, &mut namer, &mut out, Prec::Top);
+    out
+}
+
+pub fn print_pred(pred: &Pred, namer: &mut Namer) -> String {
+    let mut out = pred.class.to_string();
+    for a in &pred.args {
+        out.push(' ');
+        write_type(a, namer, &mut out, Prec::Arg);
+    }
+    out
+}
