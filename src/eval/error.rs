@@ -48,7 +48,8 @@ pub enum EvalErrorKind {
 /// A run-time error with its location and call chain (innermost call last).
 #[derive(Clone, Debug, PartialEq)]
 pub struct EvalError {
-    pub kind: EvalErrorKind,
+    /// Boxed to keep `Result<Value, EvalError>` small.
+    pub kind: Box<EvalErrorKind>,
     pub span: FileSpan,
     pub calls: Vec<FileSpan>,
 }
@@ -56,14 +57,14 @@ pub struct EvalError {
 impl EvalError {
     pub fn new(kind: EvalErrorKind, file: FileId, span: Span) -> EvalError {
         EvalError {
-            kind,
+            kind: Box::new(kind),
             span: span.in_file(file),
             calls: Vec::new(),
         }
     }
 
     pub fn code(&self) -> Code {
-        match &self.kind {
+        match &*self.kind {
             EvalErrorKind::Overflow { .. } => Code::R3001,
             EvalErrorKind::DivisionByZero => Code::R3002,
             EvalErrorKind::MatchFailure { .. } => Code::R3003,
@@ -82,7 +83,7 @@ impl EvalError {
     }
 
     pub fn message(&self) -> String {
-        match &self.kind {
+        match &*self.kind {
             EvalErrorKind::Overflow { op } => format!("arithmetic overflow in `{op}`"),
             EvalErrorKind::DivisionByZero => "division by zero".to_string(),
             EvalErrorKind::MatchFailure { value } => {
@@ -129,10 +130,10 @@ impl EvalError {
 
     pub fn to_diagnostic(&self) -> Diagnostic {
         let mut diag = Diagnostic::new(self.code(), self.message(), self.span.file, self.span.span);
-        if let EvalErrorKind::Internal { .. } = self.kind {
+        if let EvalErrorKind::Internal { .. } = *self.kind {
             diag.severity = crate::diagnostic::Severity::Bug;
         }
-        match &self.kind {
+        match &*self.kind {
             EvalErrorKind::ConstraintViolated {
                 item,
                 item_span,

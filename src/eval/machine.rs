@@ -663,7 +663,7 @@ impl<'g> Machine<'g> {
                                 Ok(_) => false,
                                 Err(inner) => {
                                     if matches!(
-                                        inner.kind,
+                                        *inner.kind,
                                         EvalErrorKind::BudgetExhausted { .. }
                                             | EvalErrorKind::Cancelled
                                     ) {

@@ -329,14 +329,13 @@ fn decl_let(rec: bool, name: &str, value: Expr) -> Decl {
     }
 }
 
-fn eval_module(module: &Module) -> Result<(Vec<(Name, Value)>, Option<Value>), Code> {
+type Outcome = Result<(Vec<(Name, Value)>, Option<Value>), Code>;
+
+fn eval_module(module: &Module) -> Outcome {
     eval_module_with(module, &Limits::default())
 }
 
-fn eval_module_with(
-    module: &Module,
-    limits: &Limits,
-) -> Result<(Vec<(Name, Value)>, Option<Value>), Code> {
+fn eval_module_with(module: &Module, limits: &Limits) -> Outcome {
     let program = lower(module, &Elaboration::default(), FileId(0), "").map_err(|d| d.code)?;
     let res = run(&program, limits, None).map_err(|e| e.code())?;
     Ok((res.globals, res.body))
@@ -441,7 +440,8 @@ fn constructors_are_functions() {
 
 #[test]
 fn builtins_examples() {
-    let cases: Vec<(Box<dyn Fn(&mut B) -> Expr>, &str)> = vec![
+    type Build = Box<dyn Fn(&mut B) -> Expr>;
+    let cases: Vec<(Build, &str)> = vec![
         (
             Box::new(|b: &mut B| {
                 let f = b.var("split");
@@ -811,7 +811,7 @@ fn refinement_validation_reports_path() {
     let program = lower(&module, &Elaboration::default(), FileId(0), "").expect("lowers");
     let err = run(&program, &Limits::default(), None).expect_err("violates");
     assert_eq!(err.code(), Code::C5005);
-    match &err.kind {
+    match &*err.kind {
         crate::eval::EvalErrorKind::ConstraintViolated {
             type_name,
             value,
@@ -843,4 +843,76 @@ fn cancellation_and_budget() {
     };
     let res = big_stack(move || eval_module_with(&down_module(5000), &limits).map(|_| ()));
     assert_eq!(res, Err(Code::R3007));
+}
+
+/// The services benchmark without parsing: `cargo test --release --lib services_bench -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn services_bench() {
+    let n = 100_000;
+    let mut b = B::default();
+    // let mk = \i name -> { name = name ++ "-svc", port = 8000 + i, replicas = if i % 2 == 0 then 2 else 3,
+    //                       meta = { id = i * 7, tag = "t" ++ name }, tags = [name, "x"] };
+    let name = b.var("name");
+    let suf = b.s("-svc");
+    let nm = b.bin(BinOp::Concat, name, suf);
+    let base = b.int(8000);
+    let i = b.var("i");
+    let port = b.bin(BinOp::Add, base, i);
+    let i2 = b.var("i");
+    let two = b.int(2);
+    let m = b.bin(BinOp::Rem, i2, two);
+    let z = b.int(0);
+    let c = b.bin(BinOp::Eq, m, z);
+    let r2 = b.int(2);
+    let r3 = b.int(3);
+    let reps = b.if_(c, r2, r3);
+    let i3 = b.var("i");
+    let seven = b.int(7);
+    let idv = b.bin(BinOp::Mul, i3, seven);
+    let t = b.s("t");
+    let name2 = b.var("name");
+    let tag = b.bin(BinOp::Concat, t, name2);
+    let meta = b.record(vec![("id", idv), ("tag", tag)]);
+    let name3 = b.var("name");
+    let x = b.s("x");
+    let tags = b.list(vec![name3, x]);
+    let rec = b.record(vec![
+        ("name", nm),
+        ("port", port),
+        ("replicas", reps),
+        ("meta", meta),
+        ("tags", tags),
+    ]);
+    let mk = b.lam(&["i", "name"], rec);
+    let mut decls = vec![decl_let(false, "mk", mk)];
+    let mut refs = Vec::new();
+    for k in 0..n {
+        let f = b.var("mk");
+        let a = b.int(k);
+        let s = b.s(&format!("w{k}"));
+        let call = b.app(f, vec![a, s]);
+        decls.push(decl_let(false, &format!("s{k}"), call));
+        refs.push(b.var(&format!("s{k}")));
+    }
+    let list = b.list(refs);
+    let body = b.record(vec![("services", list)]);
+    let module = Module {
+        decls,
+        body: Some(body),
+        ..Module::default()
+    };
+    let start = std::time::Instant::now();
+    let program = lower(&module, &Elaboration::default(), FileId(0), "").expect("lowers");
+    let lowered = start.elapsed();
+    let res = run(&program, &Limits::default(), None).expect("runs");
+    let evaluated = start.elapsed();
+    let out = export::json::render(res.body.as_ref().expect("body"), &ExportLimits::default())
+        .expect("json");
+    let exported = start.elapsed();
+    eprintln!(
+        "lower {lowered:?} eval {evaluated:?} json {exported:?} bytes {} steps {}",
+        out.len(),
+        res.steps
+    );
 }
