@@ -66,6 +66,14 @@ impl Builtin {
         })
     }
 
+    /// A native function of the standard library (`validatePattern` of `std.validation`).
+    pub fn from_native_name(name: &str) -> Option<Builtin> {
+        match name {
+            "validatePattern" => Some(Builtin::ValidatePattern),
+            _ => None,
+        }
+    }
+
     pub fn arity(self) -> usize {
         match self {
             Builtin::ToString

@@ -243,10 +243,20 @@ impl<'g> Machine<'g> {
                     })));
                 }
                 Core::App { func, args, span } => {
-                    let f = self.eval(func, frame)?;
+                    // `f a b` is `(f a) b`: apply as soon as the function has all it needs,
+                    // before evaluating further arguments (canonical order, section 7.3).
+                    let mut f = self.eval(func, frame)?;
+                    let mut needed = remaining_arity(&f);
                     let mut vals = Vec::with_capacity(args.len());
                     for arg in args {
                         vals.push(self.eval(arg, frame)?);
+                        if vals.len() == needed {
+                            f = self.apply(f, std::mem::take(&mut vals), *span)?;
+                            needed = remaining_arity(&f);
+                        }
+                    }
+                    if vals.is_empty() {
+                        return Ok(f);
                     }
                     return self.apply(f, vals, *span);
                 }
@@ -735,6 +745,19 @@ impl<'g> Machine<'g> {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// How many more arguments `f` takes before it runs (0 for a non-function).
+fn remaining_arity(f: &Value) -> usize {
+    match f {
+        Value::Func(func) => match &**func {
+            Func::Closure { def, .. } => def.arity as usize,
+            Func::Partial { head, args } => remaining_arity(head).saturating_sub(args.len()),
+            Func::Builtin(b) => b.arity(),
+            Func::CtorFn(_) => 1,
+        },
+        _ => 0,
     }
 }
 

@@ -916,3 +916,16 @@ fn services_bench() {
         res.steps
     );
 }
+
+#[test]
+fn deeply_nested_values_drop_without_recursion() {
+    let mut v = Value::none();
+    for _ in 0..1_000_000 {
+        v = Value::some(Value::record(vec![("a", v)]));
+    }
+    let v = big_stack(move || {
+        assert!(export::json::render(&v, &ExportLimits::default()).is_err());
+        v
+    });
+    drop(v);
+}

@@ -106,3 +106,52 @@ impl Value {
         matches!(self, Value::Func(_) | Value::Dict(_))
     }
 }
+
+/// Drops nested values with an explicit work list, so a value nested a million levels deep
+/// (built by a fold, say) does not overflow the native stack when it is freed.
+fn drop_iteratively(mut work: Vec<Value>) {
+    while let Some(v) = work.pop() {
+        match v {
+            Value::Ctor(arc) => {
+                if let Ok(mut inner) = Arc::try_unwrap(arc) {
+                    if let Some(p) = inner.payload.take() {
+                        work.push(p);
+                    }
+                }
+            }
+            Value::Record(arc) => {
+                if let Ok(mut inner) = Arc::try_unwrap(arc) {
+                    work.append(&mut inner.values);
+                }
+            }
+            Value::List(arc) => {
+                if let Ok(inner) = Arc::try_unwrap(arc) {
+                    work.extend(inner);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn is_container(v: &Value) -> bool {
+    matches!(v, Value::Ctor(_) | Value::Record(_) | Value::List(_))
+}
+
+impl Drop for Ctor {
+    fn drop(&mut self) {
+        if self.payload.as_ref().is_some_and(is_container) {
+            if let Some(p) = self.payload.take() {
+                drop_iteratively(vec![p]);
+            }
+        }
+    }
+}
+
+impl Drop for Record {
+    fn drop(&mut self) {
+        if self.values.iter().any(is_container) {
+            drop_iteratively(std::mem::take(&mut self.values));
+        }
+    }
+}
