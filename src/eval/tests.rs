@@ -848,6 +848,7 @@ fn cancellation_and_budget() {
 /// The services benchmark without parsing: `cargo test --release --lib services_bench -- --ignored --nocapture`.
 #[test]
 #[ignore]
+#[allow(clippy::print_stderr)]
 fn services_bench() {
     let n = 100_000;
     let mut b = B::default();
