@@ -930,3 +930,144 @@ fn deeply_nested_values_drop_without_recursion() {
     });
     drop(v);
 }
+
+#[test]
+fn type_classes_pass_dictionaries() {
+    use crate::types::elab::{DictExpr, InstanceRef};
+    let mut b = B::default();
+    let mut elab = Elaboration::default();
+    let str_ty = Type {
+        kind: TypeKind::Con(
+            QName {
+                module: None,
+                name: id("String"),
+                span: sp(),
+            },
+            vec![],
+        ),
+        span: sp(),
+    };
+    let a_ty = Type {
+        kind: TypeKind::Var(id("a")),
+        span: sp(),
+    };
+    let sig_ty = Type {
+        kind: TypeKind::Fun(Box::new(a_ty), Box::new(str_ty)),
+        span: sp(),
+    };
+    // twice = \v -> describe v ++ describe v   (default, uses the dictionary being built)
+    let d1 = b.var("describe");
+    elab.uses.insert(d1.id, vec![DictExpr::SelfDict]);
+    let v1 = b.var("v");
+    let c1 = b.app(d1, vec![v1]);
+    let d2 = b.var("describe");
+    elab.uses.insert(d2.id, vec![DictExpr::SelfDict]);
+    let v2 = b.var("v");
+    let c2 = b.app(d2, vec![v2]);
+    let cat = b.bin(BinOp::Concat, c1, c2);
+    let twice_def = b.lam(&["v"], cat);
+    let class = ClassDecl {
+        name: id("Describe"),
+        params: vec![id("a")],
+        superclasses: vec![],
+        methods: vec![
+            MethodSig {
+                name: id("describe"),
+                ty: sig_ty.clone(),
+                span: sp(),
+            },
+            MethodSig {
+                name: id("twice"),
+                ty: sig_ty,
+                span: sp(),
+            },
+        ],
+        defaults: vec![MethodDef {
+            name: id("twice"),
+            value: twice_def,
+            span: sp(),
+        }],
+    };
+    // instance Describe Integer where describe = \n -> toString n;
+    let ts = b.var("toString");
+    let n = b.var("n");
+    let call = b.app(ts, vec![n]);
+    let describe_int = b.lam(&["n"], call);
+    let int_ty = Type {
+        kind: TypeKind::Con(
+            QName {
+                module: None,
+                name: id("Integer"),
+                span: sp(),
+            },
+            vec![],
+        ),
+        span: sp(),
+    };
+    let inst = InstanceDecl {
+        context: vec![],
+        class: QName {
+            module: None,
+            name: id("Describe"),
+            span: sp(),
+        },
+        args: vec![int_ty],
+        methods: vec![MethodDef {
+            name: id("describe"),
+            value: describe_int,
+            span: sp(),
+        }],
+        head_span: sp(),
+    };
+    let int_dict = DictExpr::Instance {
+        instance: InstanceRef {
+            module: FileId(0),
+            decl: 1,
+        },
+        args: vec![],
+    };
+    // let show2 = \x -> describe x ++ "!";   (overloaded: one dictionary parameter)
+    let d3 = b.var("describe");
+    let d3_id = d3.id;
+    let x = b.var("x");
+    let c3 = b.app(d3, vec![x]);
+    let bang = b.s("!");
+    let body = b.bin(BinOp::Concat, c3, bang);
+    let show2 = b.lam(&["x"], body);
+    elab.params.insert(show2.id, 1);
+    elab.uses.insert(
+        d3_id,
+        vec![DictExpr::Param {
+            binder: show2.id,
+            index: 0,
+        }],
+    );
+    // let out = show2 5; let out2 = twice 7;
+    let s2 = b.var("show2");
+    elab.uses.insert(s2.id, vec![int_dict.clone()]);
+    let five = b.int(5);
+    let out = b.app(s2, vec![five]);
+    let tw = b.var("twice");
+    elab.uses.insert(tw.id, vec![int_dict]);
+    let seven = b.int(7);
+    let out2 = b.app(tw, vec![seven]);
+    let decl = |kind| Decl {
+        kind,
+        exported: false,
+        span: sp(),
+    };
+    let module = Module {
+        decls: vec![
+            decl(DeclKind::Class(class)),
+            decl(DeclKind::Instance(inst)),
+            decl_let(false, "show2", show2),
+            decl_let(false, "out", out),
+            decl_let(false, "out2", out2),
+        ],
+        ..Module::default()
+    };
+    let program = lower(&module, &elab, FileId(0), "").expect("lowers");
+    let res = run(&program, &Limits::default(), None).expect("runs");
+    let shown: Vec<String> = res.globals.iter().skip(1).map(|(_, v)| text(v)).collect();
+    assert_eq!(shown, vec!["\"5!\"", "\"77\""]);
+}
