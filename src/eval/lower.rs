@@ -192,6 +192,7 @@ pub struct Program {
     pub file: FileId,
     pub decls: Vec<CoreDecl>,
     pub body: Option<(Core, u32)>,
+    pub body_span: Span,
 }
 
 // ---------------------------------------------------------------- lowering state
@@ -294,7 +295,13 @@ pub fn lower(
         Some(expr) => Some(cx.lower_root(None, |cx| cx.lower_expr(expr))?),
         None => None,
     };
-    Ok(Program { file, decls, body })
+    let body_span = module.body.as_ref().map(|it| it.span).unwrap_or_default();
+    Ok(Program {
+        file,
+        decls,
+        body,
+        body_span,
+    })
 }
 
 impl Lowerer<'_> {

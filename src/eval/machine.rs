@@ -79,6 +79,9 @@ pub struct Machine<'g> {
     step_limit: u64,
     stack: Vec<Value>,
     calls: Vec<Span>,
+    /// The declaration being evaluated: the location of errors raised outside any call
+    /// whose node has no span of its own.
+    decl_span: Span,
 }
 
 type R<T> = Result<T, EvalError>;
@@ -101,6 +104,7 @@ impl<'g> Machine<'g> {
             step_limit: budget,
             stack: Vec::new(),
             calls: Vec::new(),
+            decl_span: Span::default(),
         }
     }
 
@@ -109,6 +113,11 @@ impl<'g> Machine<'g> {
     }
 
     pub(crate) fn err(&self, kind: EvalErrorKind, span: Span) -> EvalError {
+        let span = if span == Span::default() {
+            self.calls.last().copied().unwrap_or(self.decl_span)
+        } else {
+            span
+        };
         let mut err = EvalError::new(kind, self.file, span);
         let start = self.calls.len().saturating_sub(8);
         err.calls = self
@@ -158,6 +167,7 @@ impl<'g> Machine<'g> {
         let Some(decl) = program.decls.get(idx) else {
             return Err(self.internal("declaration index", Span::default()));
         };
+        self.decl_span = decl.span;
         match &decl.kind {
             DeclKind::Value {
                 value,
@@ -180,7 +190,10 @@ impl<'g> Machine<'g> {
     /// Evaluates the trailing expression.
     pub fn eval_body(&mut self, program: &Program) -> R<Option<Value>> {
         match &program.body {
-            Some((core, n_slots)) => Ok(Some(self.eval_root(core, *n_slots)?)),
+            Some((core, n_slots)) => {
+                self.decl_span = program.body_span;
+                Ok(Some(self.eval_root(core, *n_slots)?))
+            }
             None => Ok(None),
         }
     }
