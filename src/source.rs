@@ -25,10 +25,7 @@ impl Span {
 
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span {
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
     }
 
     pub fn len(self) -> u32 {
@@ -70,11 +67,7 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> SourceFile {
-        SourceFile {
-            name: name.into(),
-            text: text.into(),
-            line_starts: OnceLock::new(),
-        }
+        SourceFile { name: name.into(), text: text.into(), line_starts: OnceLock::new() }
     }
 
     fn line_starts(&self) -> &[u32] {
@@ -106,11 +99,7 @@ impl SourceFile {
         let prefix = text.get(line_start..offset).unwrap_or("");
         let column = prefix.chars().count() as u32 + 1;
         let utf16_column = prefix.encode_utf16().count() as u32 + 1;
-        Position {
-            line: line_idx as u32 + 1,
-            column,
-            utf16_column,
-        }
+        Position { line: line_idx as u32 + 1, column, utf16_column }
     }
 
     /// Byte offsets where each line starts (for renderers).
@@ -137,10 +126,7 @@ impl SourceMap {
     }
 
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files
-            .iter()
-            .enumerate()
-            .map(|(idx, it)| (FileId(idx as u32), &**it))
+        self.files.iter().enumerate().map(|(idx, it)| (FileId(idx as u32), &**it))
     }
 
     pub fn len(&self) -> usize {
@@ -159,40 +145,12 @@ mod tests {
     #[test]
     fn positions_count_scalars_and_utf16_units() {
         let file = SourceFile::new("t", "ab\nc\u{e9}\u{1F600}x\n");
-        assert_eq!(
-            file.position(0),
-            Position {
-                line: 1,
-                column: 1,
-                utf16_column: 1
-            }
-        );
-        assert_eq!(
-            file.position(3),
-            Position {
-                line: 2,
-                column: 1,
-                utf16_column: 1
-            }
-        );
+        assert_eq!(file.position(0), Position { line: 1, column: 1, utf16_column: 1 });
+        assert_eq!(file.position(3), Position { line: 2, column: 1, utf16_column: 1 });
         // After 'c', 'é' (2 bytes) and the emoji (4 bytes, 2 UTF-16 units).
-        assert_eq!(
-            file.position(10),
-            Position {
-                line: 2,
-                column: 4,
-                utf16_column: 5
-            }
-        );
+        assert_eq!(file.position(10), Position { line: 2, column: 4, utf16_column: 5 });
         // Offsets inside a character move back to its start.
-        assert_eq!(
-            file.position(5),
-            Position {
-                line: 2,
-                column: 2,
-                utf16_column: 2
-            }
-        );
+        assert_eq!(file.position(5), Position { line: 2, column: 2, utf16_column: 2 });
         // Past the end clamps.
         assert_eq!(file.position(99).line, 3);
     }

@@ -148,11 +148,7 @@ impl Diagnostic {
             code,
             severity: code.severity(),
             message: message.into(),
-            labels: vec![Label {
-                span: span.in_file(file),
-                message: String::new(),
-                primary: true,
-            }],
+            labels: vec![Label { span: span.in_file(file), message: String::new(), primary: true }],
             notes: Vec::new(),
             help: None,
         }
@@ -166,17 +162,8 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_label(
-        mut self,
-        file: FileId,
-        span: Span,
-        message: impl Into<String>,
-    ) -> Diagnostic {
-        self.labels.push(Label {
-            span: span.in_file(file),
-            message: message.into(),
-            primary: false,
-        });
+    pub fn with_label(mut self, file: FileId, span: Span, message: impl Into<String>) -> Diagnostic {
+        self.labels.push(Label { span: span.in_file(file), message: message.into(), primary: false });
         self
     }
 
@@ -192,11 +179,7 @@ impl Diagnostic {
 
     /// The primary location (file and span).
     pub fn primary(&self) -> Option<FileSpan> {
-        self.labels
-            .iter()
-            .find(|it| it.primary)
-            .or(self.labels.first())
-            .map(|it| it.span)
+        self.labels.iter().find(|it| it.primary).or(self.labels.first()).map(|it| it.span)
     }
 
     pub fn is_error(&self) -> bool {
@@ -206,12 +189,7 @@ impl Diagnostic {
     /// The key diagnostics are sorted by: file, span start, code.
     fn sort_key(&self) -> (FileId, u32, Code, u32) {
         let primary = self.primary().unwrap_or_default();
-        (
-            primary.file,
-            primary.span.start,
-            self.code,
-            primary.span.end,
-        )
+        (primary.file, primary.span.start, self.code, primary.span.end)
     }
 }
 

@@ -21,17 +21,11 @@ impl<'a> Files<'a> for MapFiles<'a> {
     type Source = &'a str;
 
     fn name(&'a self, id: FileId) -> Result<&'a str, FilesError> {
-        self.0
-            .get(id)
-            .map(|it| it.name.as_str())
-            .ok_or(FilesError::FileMissing)
+        self.0.get(id).map(|it| it.name.as_str()).ok_or(FilesError::FileMissing)
     }
 
     fn source(&'a self, id: FileId) -> Result<&'a str, FilesError> {
-        self.0
-            .get(id)
-            .map(|it| &*it.text)
-            .ok_or(FilesError::FileMissing)
+        self.0.get(id).map(|it| &*it.text).ok_or(FilesError::FileMissing)
     }
 
     fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, FilesError> {
@@ -43,21 +37,14 @@ impl<'a> Files<'a> for MapFiles<'a> {
         })
     }
 
-    fn line_range(
-        &'a self,
-        id: FileId,
-        line_index: usize,
-    ) -> Result<std::ops::Range<usize>, FilesError> {
+    fn line_range(&'a self, id: FileId, line_index: usize) -> Result<std::ops::Range<usize>, FilesError> {
         let file = self.0.get(id).ok_or(FilesError::FileMissing)?;
         let starts = file.line_start_offsets();
-        let start = *starts.get(line_index).ok_or(FilesError::LineTooLarge {
-            given: line_index,
-            max: starts.len().saturating_sub(1),
-        })? as usize;
-        let end = starts
-            .get(line_index + 1)
-            .map(|it| *it as usize)
-            .unwrap_or(file.text.len());
+        let start = *starts
+            .get(line_index)
+            .ok_or(FilesError::LineTooLarge { given: line_index, max: starts.len().saturating_sub(1) })?
+            as usize;
+        let end = starts.get(line_index + 1).map(|it| *it as usize).unwrap_or(file.text.len());
         Ok(start..end)
     }
 }
@@ -102,11 +89,7 @@ fn render_one(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> Stri
         .iter()
         .filter(|label| sources.get(label.span.file).is_some())
         .map(|label| {
-            let style = if label.primary {
-                cs::LabelStyle::Primary
-            } else {
-                cs::LabelStyle::Secondary
-            };
+            let style = if label.primary { cs::LabelStyle::Primary } else { cs::LabelStyle::Secondary };
             let file = sources.get(label.span.file);
             let len = file.map(|it| it.text.len()).unwrap_or(0);
             let start = (label.span.span.start as usize).min(len);
@@ -114,17 +97,11 @@ fn render_one(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> Stri
             cs::Label::new(style, label.span.file, start..end).with_message(label.message.clone())
         })
         .collect::<Vec<_>>();
-    let mut notes = diagnostic
-        .notes
-        .iter()
-        .map(|note| format!("note: {note}"))
-        .collect::<Vec<_>>();
+    let mut notes = diagnostic.notes.iter().map(|note| format!("note: {note}")).collect::<Vec<_>>();
     if let Some(help) = &diagnostic.help {
         notes.push(format!("help: {help}"));
     }
-    let cs_diagnostic = cs::Diagnostic::new(severity)
-        .with_labels(labels)
-        .with_notes(notes);
+    let cs_diagnostic = cs::Diagnostic::new(severity).with_labels(labels).with_notes(notes);
     let config = Config::default();
     let files = MapFiles(sources);
     let result = if color {

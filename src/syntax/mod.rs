@@ -14,8 +14,5 @@ pub struct Parsed {
 
 /// Parses one file.
 pub fn parse(_file: FileId, _text: &str) -> Parsed {
-    Parsed {
-        module: ast::Module::default(),
-        diagnostics: Vec::new(),
-    }
+    Parsed { module: ast::Module::default(), diagnostics: Vec::new() }
 }

@@ -31,10 +31,7 @@ pub struct InstanceRef {
 pub enum DictExpr {
     /// The dictionary of an instance, built from the dictionaries of its context (in the
     /// order the instance's context is written).
-    Instance {
-        instance: InstanceRef,
-        args: Vec<DictExpr>,
-    },
+    Instance { instance: InstanceRef, args: Vec<DictExpr> },
     /// The `index`-th dictionary parameter of the binding whose right-hand side is `binder`.
     Param { binder: ExprId, index: u32 },
     /// Inside an instance declaration's methods: the `index`-th dictionary of its context.
