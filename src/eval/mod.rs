@@ -23,4 +23,6 @@ pub use machine::{run, Evaluated, Globals, Limits, Machine};
 pub use value::Value;
 
 #[cfg(test)]
+mod testparse;
+#[cfg(test)]
 mod tests;

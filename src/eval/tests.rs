@@ -1071,3 +1071,316 @@ fn type_classes_pass_dictionaries() {
     let shown: Vec<String> = res.globals.iter().skip(1).map(|(_, v)| text(v)).collect();
     assert_eq!(shown, vec!["\"5!\"", "\"77\""]);
 }
+
+// ---------------------------------------------------------------- fixtures from source
+
+/// Evaluates a fixture's source and renders its document like `ligature eval` would
+/// (trailing expression, or the record of non-function value bindings; export lists and
+/// overloaded bindings are not handled here: that is the api's document rule).
+fn eval_source(src: &str) -> Result<String, String> {
+    let module = crate::eval::testparse::parse(src).ok_or("parse error")?;
+    let program =
+        lower(&module, &Elaboration::default(), FileId(0), src).map_err(|d| format!("{d:?}"))?;
+    let mut limits = Limits::default();
+    let mut format = "json";
+    let mut field = None;
+    if let Some(rest) = src.lines().next().and_then(|l| l.strip_prefix("// args:")) {
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        for pair in words.chunks(2) {
+            match pair {
+                ["--format", f] => format = f,
+                ["--max-steps", n] => limits.max_steps = n.parse().map_err(|_| "bad")?,
+                ["--max-output-bytes", n] => {
+                    limits.max_output_bytes = Some(n.parse().map_err(|_| "bad")?)
+                }
+                ["--field", f] => field = Some(f.to_string()),
+                _ => return Err("bad args".into()),
+            }
+        }
+    }
+    let res = run(&program, &limits, None).map_err(|e| e.code().to_string())?;
+    let exports: Option<Vec<Name>> = module.decls.iter().find_map(|d| match &d.kind {
+        DeclKind::Export(items) => Some(items.iter().map(|it| it.name.name.clone()).collect()),
+        _ => None,
+    });
+    let doc = match (field, res.body) {
+        (Some(f), _) => res
+            .globals
+            .iter()
+            .find(|(n, _)| *n == f)
+            .map(|(_, v)| v.clone())
+            .ok_or("no field")?,
+        (None, Some(body)) => body,
+        (None, None) => {
+            let fields: Vec<(&str, Value)> = res
+                .globals
+                .iter()
+                .filter(|(_, v)| !v.is_function())
+                .filter(|(n, _)| exports.as_ref().is_none_or(|e| e.contains(n)))
+                .map(|(n, v)| (n.as_str(), v.clone()))
+                .collect();
+            Value::record(fields)
+        }
+    };
+    let limits = ExportLimits {
+        max_depth: limits.max_depth,
+        max_output_bytes: limits.max_output_bytes,
+    };
+    let out = match format {
+        "json" => export::json::render(&doc, &limits),
+        "yaml" => export::yaml::render(&doc, &limits),
+        "toml" => export::toml::render(&doc, &limits),
+        _ => export::text::render_limited(&doc, &limits).map(|s| s + "\n"),
+    };
+    out.map_err(|k| {
+        crate::eval::EvalError::new(k, FileId(0), Span::default())
+            .code()
+            .to_string()
+    })
+}
+
+const FIXTURES: &[(&str, &str, Option<&str>)] = &[
+    (
+        "arithmetic",
+        include_str!("../../tests/fixtures/eval/arithmetic.lig"),
+        Some(include_str!("../../tests/fixtures/eval/arithmetic.out")),
+    ),
+    (
+        "recursion",
+        include_str!("../../tests/fixtures/eval/recursion.lig"),
+        Some(include_str!("../../tests/fixtures/eval/recursion.out")),
+    ),
+    (
+        "matching",
+        include_str!("../../tests/fixtures/eval/matching.lig"),
+        Some(include_str!("../../tests/fixtures/eval/matching.out")),
+    ),
+    (
+        "records",
+        include_str!("../../tests/fixtures/eval/records.lig"),
+        Some(include_str!("../../tests/fixtures/eval/records.out")),
+    ),
+    (
+        "strings",
+        include_str!("../../tests/fixtures/eval/strings.lig"),
+        Some(include_str!("../../tests/fixtures/eval/strings.out")),
+    ),
+    (
+        "lists",
+        include_str!("../../tests/fixtures/eval/lists.lig"),
+        Some(include_str!("../../tests/fixtures/eval/lists.out")),
+    ),
+    (
+        "floats",
+        include_str!("../../tests/fixtures/eval/floats.lig"),
+        Some(include_str!("../../tests/fixtures/eval/floats.out")),
+    ),
+    (
+        "trailing_expression",
+        include_str!("../../tests/fixtures/eval/trailing_expression.lig"),
+        Some(include_str!(
+            "../../tests/fixtures/eval/trailing_expression.out"
+        )),
+    ),
+    (
+        "document_skips_functions",
+        include_str!("../../tests/fixtures/eval/document_skips_functions.lig"),
+        Some(include_str!(
+            "../../tests/fixtures/eval/document_skips_functions.out"
+        )),
+    ),
+    (
+        "unions",
+        include_str!("../../tests/fixtures/eval/unions.lig"),
+        Some(include_str!("../../tests/fixtures/eval/unions.out")),
+    ),
+    (
+        "closures",
+        include_str!("../../tests/fixtures/eval/closures.lig"),
+        Some(include_str!("../../tests/fixtures/eval/closures.out")),
+    ),
+    (
+        "refinements_ok",
+        include_str!("../../tests/fixtures/eval/refinements_ok.lig"),
+        Some(include_str!("../../tests/fixtures/eval/refinements_ok.out")),
+    ),
+    (
+        "yaml_output",
+        include_str!("../../tests/fixtures/eval/yaml_output.lig"),
+        Some(include_str!("../../tests/fixtures/eval/yaml_output.out")),
+    ),
+    (
+        "text_output",
+        include_str!("../../tests/fixtures/eval/text_output.lig"),
+        Some(include_str!("../../tests/fixtures/eval/text_output.out")),
+    ),
+    (
+        "toml_output",
+        include_str!("../../tests/fixtures/eval/toml_output.lig"),
+        Some(include_str!("../../tests/fixtures/eval/toml_output.out")),
+    ),
+    (
+        "deploy",
+        include_str!("../../tests/fixtures/eval/deploy.lig"),
+        Some(include_str!("../../tests/fixtures/eval/deploy.out")),
+    ),
+    (
+        "overflow_mul",
+        include_str!("../../tests/fixtures/eval/overflow_mul.lig"),
+        Some("R3001"),
+    ),
+    (
+        "overflow_float",
+        include_str!("../../tests/fixtures/eval/overflow_float.lig"),
+        Some("R3001"),
+    ),
+    (
+        "overflow_neg_min",
+        include_str!("../../tests/fixtures/eval/overflow_neg_min.lig"),
+        Some("R3001"),
+    ),
+    (
+        "overflow_div_min",
+        include_str!("../../tests/fixtures/eval/overflow_div_min.lig"),
+        Some("R3001"),
+    ),
+    (
+        "division_by_zero",
+        include_str!("../../tests/fixtures/eval/division_by_zero.lig"),
+        Some("R3002"),
+    ),
+    (
+        "remainder_by_zero",
+        include_str!("../../tests/fixtures/eval/remainder_by_zero.lig"),
+        Some("R3002"),
+    ),
+    (
+        "float_division_by_zero",
+        include_str!("../../tests/fixtures/eval/float_division_by_zero.lig"),
+        Some("R3002"),
+    ),
+    (
+        "match_failure",
+        include_str!("../../tests/fixtures/eval/match_failure.lig"),
+        Some("R3003"),
+    ),
+    (
+        "match_failure_in_call",
+        include_str!("../../tests/fixtures/eval/match_failure_in_call.lig"),
+        Some("R3003"),
+    ),
+    (
+        "function_equality",
+        include_str!("../../tests/fixtures/eval/function_equality.lig"),
+        Some("R3004"),
+    ),
+    (
+        "user_error",
+        include_str!("../../tests/fixtures/eval/user_error.lig"),
+        Some("R3005"),
+    ),
+    (
+        "depth_exceeded",
+        include_str!("../../tests/fixtures/eval/depth_exceeded.lig"),
+        Some("R3006"),
+    ),
+    (
+        "budget_exhausted_range",
+        include_str!("../../tests/fixtures/eval/budget_exhausted_range.lig"),
+        Some("R3007"),
+    ),
+    (
+        "budget_exhausted_steps",
+        include_str!("../../tests/fixtures/eval/budget_exhausted_steps.lig"),
+        Some("R3007"),
+    ),
+    (
+        "not_exportable_toml_unit",
+        include_str!("../../tests/fixtures/eval/not_exportable_toml_unit.lig"),
+        Some("R3009"),
+    ),
+    (
+        "not_exportable_toml_not_record",
+        include_str!("../../tests/fixtures/eval/not_exportable_toml_not_record.lig"),
+        Some("R3009"),
+    ),
+    (
+        "not_exportable_function",
+        include_str!("../../tests/fixtures/eval/not_exportable_function.lig"),
+        Some("R3009"),
+    ),
+    (
+        "output_too_large",
+        include_str!("../../tests/fixtures/eval/output_too_large.lig"),
+        Some("R3010"),
+    ),
+    (
+        "constraint_violated",
+        include_str!("../../tests/fixtures/eval/constraint_violated.lig"),
+        Some("C5005"),
+    ),
+    (
+        "constraint_violated_list_path",
+        include_str!("../../tests/fixtures/eval/constraint_violated_list_path.lig"),
+        Some("C5005"),
+    ),
+    (
+        "constraint_violated_pattern",
+        include_str!("../../tests/fixtures/eval/constraint_violated_pattern.lig"),
+        Some("C5005"),
+    ),
+    (
+        "constraint_violated_record",
+        include_str!("../../tests/fixtures/eval/constraint_violated_record.lig"),
+        Some("C5005"),
+    ),
+    (
+        "constraint_violated_param",
+        include_str!("../../tests/fixtures/eval/constraint_violated_param.lig"),
+        Some("C5005"),
+    ),
+    (
+        "constraint_violated_annotation",
+        include_str!("../../tests/fixtures/eval/constraint_violated_annotation.lig"),
+        Some("C5005"),
+    ),
+    (
+        "constraint_violated_option",
+        include_str!("../../tests/fixtures/eval/constraint_violated_option.lig"),
+        Some("C5005"),
+    ),
+    (
+        "deploy_replicas_violated",
+        include_str!("../../tests/fixtures/eval/deploy_replicas_violated.lig"),
+        Some("C5005"),
+    ),
+    (
+        "predicate_error",
+        include_str!("../../tests/fixtures/eval/predicate_error.lig"),
+        Some("C5003"),
+    ),
+];
+
+#[test]
+fn fixtures_from_source() {
+    let failures = big_stack(|| {
+        let mut failures = Vec::new();
+        for (name, src, want) in FIXTURES {
+            let got = match eval_source(src) {
+                Ok(out) => out,
+                Err(code) => code,
+            };
+            let want = want.unwrap_or("");
+            let ok = if want.len() == 5 && !want.contains('\n') {
+                got == want
+            } else {
+                got == want
+            };
+            if !ok {
+                failures.push(format!("--- {name}\nwant:\n{want}\ngot:\n{got}"));
+            }
+        }
+        failures
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
