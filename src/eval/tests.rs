@@ -1371,11 +1371,7 @@ fn fixtures_from_source() {
                 Err(code) => code,
             };
             let want = want.unwrap_or("");
-            let ok = if want.len() == 5 && !want.contains('\n') {
-                got == want
-            } else {
-                got == want
-            };
+            let ok = got == want;
             if !ok {
                 failures.push(format!("--- {name}\nwant:\n{want}\ngot:\n{got}"));
             }
