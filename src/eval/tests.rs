@@ -1380,3 +1380,117 @@ fn fixtures_from_source() {
     });
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Evaluates `src` (declarations and a trailing expression) and compares the text
+/// rendering of its value, or the error code, with `expect`.
+fn check(src: &str, expect: &str) {
+    let src = src.to_string();
+    let expect = expect.to_string();
+    big_stack(move || {
+        let module = crate::eval::testparse::parse(&src).expect("test parser accepts the source");
+        let program = lower(&module, &Elaboration::default(), FileId(0), &src).expect("lowers");
+        let got = match run(&program, &Limits::default(), None) {
+            Ok(res) => text(&res.body.expect("a trailing expression")),
+            Err(err) => err.code().to_string(),
+        };
+        assert_eq!(got, expect, "for {src}");
+    });
+}
+
+#[test]
+fn spec_examples_section_5_11() {
+    check("(\\a b -> a * 10 + b) 4 2", "42");
+    check(
+        "let rec fib = \\n -> if n < 2 then n else fib (n - 1) + fib (n - 2) in fib 10",
+        "55",
+    );
+    check(
+        "if 2 > 3 then \"a\" else if 2 == 2 then \"b\" else \"c\"",
+        "\"b\"",
+    );
+    check("[1, 2] ++ [3]", "[1, 2, 3]");
+    check("map (\\n -> n * n) (range 1 4)", "[1, 4, 9]");
+    check(
+        "match [3, 4] { [] => 0, [a] => a, [a, b] => a * b, _ => -1 }",
+        "12",
+    );
+    check(
+        "match Some 4 { Some n when n > 5 => \"big\", Some n => \"small \" ++ toString n, None => \"none\" }",
+        "\"small 4\"",
+    );
+    check(
+        "match { kind = \"db\", size = 3 } { { kind = \"db\", size = n } when n > 2 => \"big db\", { kind, .. } => kind }",
+        "\"big db\"",
+    );
+    check("match 7 { 1 => \"one\", 2 => \"two\" }", "R3003");
+    check(
+        "let offset = 10 in let shift = \\v -> v + offset in let offset = 1000 in shift 5",
+        "15",
+    );
+}
+
+#[test]
+fn spec_examples_sections_7_and_10() {
+    check("0.1 + 0.2", "0.30000000000000004");
+    check("-9 / 4", "-2");
+    check("-9 % 4", "-1");
+    check("9 % -4", "1");
+    check("7.0 / 2.0", "3.5");
+    check("5.5 % 2.0", "1.5");
+    check("4611686018427387904 * 2", "R3001");
+    check("1.0e308 * 10.0", "R3001");
+    check("1 / 0", "R3002");
+    check("1.5 / 0.0", "R3002");
+    check("let m = -9223372036854775807 - 1 in m % -1", "0");
+    check("let m = -9223372036854775807 - 1 in m / -1", "R3001");
+    check("let m = -9223372036854775807 - 1 in -m", "R3001");
+    check("0.0 == -0.0", "true");
+    check("\"Z\" < \"a\"", "true");
+    check("\"ab\" < \"b\"", "true");
+    check("{ x = 1, y = 2 } == { y = 2, x = 1 }", "true");
+    check("Some 1 == Some 1", "true");
+    check("None == Some 1", "false");
+    check("true || 1 / 0 == 1", "true");
+    check("toFloat 1 + 2.5", "3.5");
+    check("toString 3.0", "\"3.0\"");
+    check("toString \"hi\"", "\"hi\"");
+    check("parseInt \"-42\"", "Some (-42)");
+    check("parseInt \"4x\"", "None");
+    check("\"n=\" ++ toString 5", "\"n=5\"");
+    check("split \"\" \",\"", "[\"\"]");
+    check("fold (\\acc n -> acc * 10 + n) 0 [4, 0, 2]", "402");
+    check(
+        "filter (\\s -> endsWith s \".lig\") [\"a.lig\", \"b.md\"]",
+        "[\"a.lig\"]",
+    );
+    check("all (\\p -> p > 1023) [8080, 443]", "false");
+    check("tail [1]", "Some []");
+    check("cons 0 (reverse (range 1 4))", "[0, 3, 2, 1]");
+    check("map Some [1, 2]", "[Some 1, Some 2]");
+    check(
+        "{ ...{ host = \"h\", port = 80 }, port = 8080, tls = true }",
+        "{ host = \"h\", port = 8080, tls = true }",
+    );
+    check("{ ...{ a = 1 }, a = \"one\" }", "{ a = \"one\" }");
+    check("error \"boom\"", "R3005");
+    check("range 0 5000000000", "R3007");
+    check(
+        "let same = \\a b -> a == b in same (\\x -> x) (\\x -> x)",
+        "R3004",
+    );
+    check("let f = \\x -> x in toString f", "\"<function>\"");
+    check("any (\\n -> 10 / n > 1) [0, 5]", "R3002");
+    check("any (\\n -> 10 / n > 1) [5, 0]", "true");
+    check(
+        "let rec down = \\n -> if n == 0 then 0 else down (n - 1) in down 100000",
+        "R3006",
+    );
+    check("fold (\\s n -> s + n) 0 (range 0 100000)", "4999950000");
+}
+
+#[test]
+fn canonical_order_applies_before_later_arguments() {
+    // `(f a) b`: the error inside `f a` comes before the one in `b`.
+    check("(\\x -> \\y -> x) (error \"first\") (1 / 0)", "R3005");
+    check("(\\x -> error \"body\") 1 (1 / 0)", "R3005");
+}
