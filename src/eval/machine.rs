@@ -50,7 +50,7 @@ pub trait Globals {
     fn global(&self, idx: u32) -> Option<Value>;
 }
 
-impl Globals for [OnceLock<Value>] {
+impl Globals for Vec<OnceLock<Value>> {
     fn global(&self, idx: u32) -> Option<Value> {
         self.get(idx as usize).and_then(|it| it.get()).cloned()
     }

@@ -1494,3 +1494,52 @@ fn canonical_order_applies_before_later_arguments() {
     check("(\\x -> \\y -> x) (error \"first\") (1 / 0)", "R3005");
     check("(\\x -> error \"body\") 1 (1 / 0)", "R3005");
 }
+
+#[test]
+fn constraint_violation_names_type_item_value_and_path() {
+    let src = include_str!("../../tests/fixtures/eval/deploy_replicas_violated.lig");
+    let err = big_stack(move || {
+        let module = crate::eval::testparse::parse(src).expect("parses");
+        let program = lower(&module, &Elaboration::default(), FileId(0), src).expect("lowers");
+        run(&program, &Limits::default(), None).expect_err("violates")
+    });
+    let diag = err.to_diagnostic();
+    assert_eq!(diag.code, Code::C5005);
+    assert_eq!(
+        diag.message,
+        "`Replicas` rejects 15 at services[2].replicas"
+    );
+    assert!(
+        diag.labels
+            .iter()
+            .any(|l| l.message == "failing: `with <= 12`"),
+        "{diag:?}"
+    );
+}
+
+#[test]
+fn declarations_evaluate_separately_with_shared_globals() {
+    use std::sync::OnceLock;
+    let src = include_str!("../../tests/fixtures/eval/deploy.lig");
+    let (values, steps, total) = big_stack(move || {
+        let module = crate::eval::testparse::parse(src).expect("parses");
+        let program = lower(&module, &Elaboration::default(), FileId(0), src).expect("lowers");
+        let globals: Vec<OnceLock<Value>> =
+            (0..program.decls.len()).map(|_| OnceLock::new()).collect();
+        let mut steps = 0;
+        for idx in 0..program.decls.len() {
+            let mut machine =
+                crate::eval::Machine::new(FileId(0), &globals, Limits::default(), u64::MAX, None);
+            let v = machine.eval_decl(&program, idx).expect("evaluates");
+            steps += machine.steps();
+            let _ = globals[idx].set(v);
+        }
+        let seq = run(&program, &Limits::default(), None).expect("runs");
+        let values: Vec<String> = globals.iter().filter_map(|g| g.get()).map(text).collect();
+        (values, steps, seq.steps)
+    });
+    assert_eq!(steps, total);
+    assert!(values
+        .iter()
+        .any(|v| v == "\"checkout-oncall@example.com\""));
+}
