@@ -52,6 +52,11 @@ pub enum Core {
     Lit(Value),
     Var(VarRef),
     Global(u32),
+    /// A top-level declaration of another module (imports; not produced yet).
+    Imported {
+        module: FileId,
+        index: u32,
+    },
     Lambda(Arc<LambdaDef>),
     App {
         func: Box<Core>,

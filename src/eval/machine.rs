@@ -47,7 +47,13 @@ pub struct Evaluated {
 
 /// Read access to already evaluated top-level declarations.
 pub trait Globals {
+    /// The value of declaration `idx` of the module being evaluated.
     fn global(&self, idx: u32) -> Option<Value>;
+
+    /// The value of declaration `idx` of another (imported) module.
+    fn imported(&self, _module: FileId, _idx: u32) -> Option<Value> {
+        None
+    }
 }
 
 impl Globals for Vec<OnceLock<Value>> {
@@ -241,6 +247,11 @@ impl<'g> Machine<'g> {
                         .globals
                         .global(*idx)
                         .ok_or_else(|| self.internal("global not evaluated", Span::default()))
+                }
+                Core::Imported { module, index } => {
+                    return self.globals.imported(*module, *index).ok_or_else(|| {
+                        self.internal("imported value not evaluated", Span::default())
+                    })
                 }
                 Core::Lambda(def) => {
                     let mut captures = Vec::with_capacity(def.captures.len());
