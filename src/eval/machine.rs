@@ -791,36 +791,28 @@ pub fn run(
     limits: &Limits,
     interrupt: Option<Arc<AtomicBool>>,
 ) -> Result<Evaluated, EvalError> {
-    let mut values: Vec<Option<Value>> = vec![None; program.decls.len()];
-    let mut steps = 0u64;
+    let values: Vec<OnceLock<Value>> = (0..program.decls.len()).map(|_| OnceLock::new()).collect();
+    let mut machine = Machine::new(
+        program.file,
+        &values,
+        limits.clone(),
+        limits.max_steps,
+        interrupt,
+    );
     let mut out = Vec::new();
-    for idx in 0..program.decls.len() {
-        let budget = limits.max_steps.saturating_sub(steps);
-        let mut machine = Machine::new(
-            program.file,
-            &values,
-            limits.clone(),
-            budget,
-            interrupt.clone(),
-        );
+    for (idx, decl) in program.decls.iter().enumerate() {
         let v = machine.eval_decl(program, idx)?;
-        steps += machine.steps();
-        if let Some(decl) = program.decls.get(idx) {
-            if let (Some(name), DeclKind::Value { .. }) = (&decl.name, &decl.kind) {
-                out.push((name.clone(), v.clone()));
-            }
+        if let (Some(name), DeclKind::Value { .. }) = (&decl.name, &decl.kind) {
+            out.push((name.clone(), v.clone()));
         }
-        if let Some(slot) = values.get_mut(idx) {
-            *slot = Some(v);
+        if let Some(slot) = values.get(idx) {
+            let _ = slot.set(v);
         }
     }
-    let budget = limits.max_steps.saturating_sub(steps);
-    let mut machine = Machine::new(program.file, &values, limits.clone(), budget, interrupt);
     let body = machine.eval_body(program)?;
-    steps += machine.steps();
     Ok(Evaluated {
         globals: out,
         body,
-        steps,
+        steps: machine.steps(),
     })
 }

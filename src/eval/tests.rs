@@ -1543,3 +1543,45 @@ fn declarations_evaluate_separately_with_shared_globals() {
         .iter()
         .any(|v| v == "\"checkout-oncall@example.com\""));
 }
+
+/// The lead's `benches/gen.py services 100000` workload, from source:
+/// `cargo test --release --lib services_source_bench -- --ignored --nocapture`.
+#[test]
+#[ignore]
+#[allow(clippy::print_stderr)]
+fn services_source_bench() {
+    use std::fmt::Write;
+    let n = 100_000;
+    let mut src = String::from(
+        "let mk = \\i w -> {\n    name = \"svc-\" ++ toString i,\n    port = 8000 + i % 1000,\n    replicas = if i % 3 == 0 then 3 else 1,\n    weight = w,\n    resources = { cpu = i % 4 + 1, memoryMb = (i % 8 + 1) * 256 },\n    tags = [\"tier-\" ++ toString (i % 5), w]\n};\n",
+    );
+    for i in 0..n {
+        let _ = writeln!(src, "let s{i} = mk {i} \"w{i}\";");
+    }
+    src.push_str("{ services = [");
+    src.push_str(
+        &(0..n)
+            .map(|i| format!("s{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    src.push_str("] }\n");
+    big_stack(move || {
+        let start = std::time::Instant::now();
+        let module = crate::eval::testparse::parse(&src).expect("parses");
+        let parsed = start.elapsed();
+        let start = std::time::Instant::now();
+        let program = lower(&module, &Elaboration::default(), FileId(0), &src).expect("lowers");
+        let lowered = start.elapsed();
+        let res = run(&program, &Limits::default(), None).expect("runs");
+        let evaluated = start.elapsed();
+        let out = export::json::render(res.body.as_ref().expect("body"), &ExportLimits::default())
+            .expect("json");
+        let exported = start.elapsed();
+        eprintln!(
+            "test-parse {parsed:?}; lower {lowered:?} +eval {evaluated:?} +json {exported:?}; {} bytes, {} steps",
+            out.len(),
+            res.steps
+        );
+    });
+}
