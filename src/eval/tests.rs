@@ -1585,3 +1585,21 @@ fn services_source_bench() {
         );
     });
 }
+
+/// Measures how much native stack max_depth needs (an overflow aborts the process):
+/// `PROBE_MB=16 cargo test --release --lib depth_stack_probe -- --ignored --nocapture`.
+#[test]
+#[ignore]
+#[allow(clippy::print_stderr)]
+fn depth_stack_probe() {
+    let mb: usize = std::env::var("PROBE_MB")
+        .ok()
+        .and_then(|it| it.parse().ok())
+        .unwrap_or(64);
+    let res = std::thread::Builder::new()
+        .stack_size(mb << 20)
+        .spawn(|| eval_module(&down_module(9_999)).map(|(g, _)| g.len()))
+        .expect("spawn")
+        .join();
+    eprintln!("{mb} MB: {:?}", res.is_ok());
+}
