@@ -253,19 +253,7 @@ impl<'g> Machine<'g> {
                         self.internal("imported value not evaluated", Span::default())
                     })
                 }
-                Core::Lambda(def) => {
-                    let mut captures = Vec::with_capacity(def.captures.len());
-                    for var in &def.captures {
-                        captures.push(
-                            self.read_var(frame, *var)
-                                .ok_or_else(|| self.internal("capture", def.span))?,
-                        );
-                    }
-                    return Ok(Value::Func(Arc::new(Func::Closure {
-                        def: def.clone(),
-                        captures: captures.into_boxed_slice(),
-                    })));
-                }
+                Core::Lambda(def) => return self.eval_lambda(def, frame),
                 Core::App { func, args, span } => {
                     // `f a b` is `(f a) b`: apply as soon as the function has all it needs,
                     // before evaluating further arguments (canonical order, section 7.3).
@@ -376,32 +364,7 @@ impl<'g> Machine<'g> {
                     base,
                     names,
                     values,
-                } => {
-                    let b = self.eval(base, frame)?;
-                    let Value::Record(r) = b else {
-                        return Err(self.internal("spread of a non-record", Span::default()));
-                    };
-                    let mut new_names: Vec<Name> = r.names.to_vec();
-                    let mut vals = r.values.clone();
-                    for (name, v) in names.iter().zip(values) {
-                        let v = self.eval(v, frame)?;
-                        match new_names.iter().position(|n| n == name) {
-                            Some(k) => {
-                                if let Some(slot) = vals.get_mut(k) {
-                                    *slot = v;
-                                }
-                            }
-                            None => {
-                                new_names.push(name.clone());
-                                vals.push(v);
-                            }
-                        }
-                    }
-                    return Ok(Value::Record(Arc::new(Record {
-                        names: new_names.into(),
-                        values: vals,
-                    })));
-                }
+                } => return self.eval_spread(base, names, values, frame),
                 Core::List(items) => {
                     let mut vals = Vec::with_capacity(items.len());
                     for it in items {
@@ -433,6 +396,55 @@ impl<'g> Machine<'g> {
                 }
             }
         }
+    }
+
+    #[inline(never)]
+    fn eval_lambda(&mut self, def: &Arc<LambdaDef>, frame: Frame<'_>) -> R<Value> {
+        let mut captures = Vec::with_capacity(def.captures.len());
+        for var in &def.captures {
+            captures.push(
+                self.read_var(frame, *var)
+                    .ok_or_else(|| self.internal("capture", def.span))?,
+            );
+        }
+        Ok(Value::Func(Arc::new(Func::Closure {
+            def: def.clone(),
+            captures: captures.into_boxed_slice(),
+        })))
+    }
+
+    #[inline(never)]
+    fn eval_spread(
+        &mut self,
+        base: &Core,
+        names: &[Name],
+        values: &[Core],
+        frame: Frame<'_>,
+    ) -> R<Value> {
+        let b = self.eval(base, frame)?;
+        let Value::Record(r) = b else {
+            return Err(self.internal("spread of a non-record", Span::default()));
+        };
+        let mut new_names: Vec<Name> = r.names.to_vec();
+        let mut vals = r.values.clone();
+        for (name, v) in names.iter().zip(values) {
+            let v = self.eval(v, frame)?;
+            match new_names.iter().position(|n| n == name) {
+                Some(k) => {
+                    if let Some(slot) = vals.get_mut(k) {
+                        *slot = v;
+                    }
+                }
+                None => {
+                    new_names.push(name.clone());
+                    vals.push(v);
+                }
+            }
+        }
+        Ok(Value::Record(Arc::new(Record {
+            names: new_names.into(),
+            values: vals,
+        })))
     }
 
     fn eval_bool(&mut self, core: &Core, frame: Frame<'_>) -> R<bool> {
