@@ -42,7 +42,10 @@ pub struct Evaluated {
     /// Value bindings in declaration order.
     pub globals: Vec<(Name, Value)>,
     pub body: Option<Value>,
+    /// Total steps of the run.
     pub steps: u64,
+    /// Steps spent by each declaration (index = declaration index), then the body last.
+    pub decl_steps: Vec<u64>,
 }
 
 /// Read access to already evaluated top-level declarations.
@@ -812,8 +815,11 @@ pub fn run(
         interrupt,
     );
     let mut out = Vec::new();
+    let mut decl_steps = Vec::with_capacity(program.decls.len() + 1);
     for (idx, decl) in program.decls.iter().enumerate() {
+        let before = machine.steps();
         let v = machine.eval_decl(program, idx)?;
+        decl_steps.push(machine.steps() - before);
         if let (Some(name), DeclKind::Value { .. }) = (&decl.name, &decl.kind) {
             out.push((name.clone(), v.clone()));
         }

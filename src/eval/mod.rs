@@ -8,6 +8,21 @@
 //! item and per element or byte a built-in touches; depth is the number of calls in
 //! progress; a shared cancel flag is polled every 4096 steps. Values are immutable and
 //! `Send + Sync`.
+//!
+//! The api layer's calls, in order:
+//! 1. `eval::lower(&module, &elaboration, file, &source_text) -> Result<Program, Box<Diagnostic>>`;
+//! 2. `eval::run(&program, &limits, Some(cancel_flag)) -> Result<Evaluated, EvalError>`
+//!    (or, per declaration, `Machine::new(file, &globals, limits, remaining_budget, flag)`
+//!    and `machine.eval_decl(&program, idx)`, `machine.eval_body(&program)`, with
+//!    `machine.steps()` for budget accounting; `globals` is any [`machine::Globals`], e.g.
+//!    `Vec<OnceLock<Value>>` indexed by declaration);
+//! 3. `export::{json, yaml, toml}::render(&value, &ExportLimits) -> Result<String, EvalErrorKind>`
+//!    and `export::text::render_limited` (no final newline);
+//! 4. errors: `EvalError::to_diagnostic()`; a render error becomes one with
+//!    `EvalError::new(kind, file, span_of_the_binding)`.
+//!
+//! The host runs evaluation on a thread with a large stack: one Ligature call takes about
+//! 1.3 KB of native stack in release builds, so `max_depth` 10,000 needs about 13 MB.
 
 pub mod builtins;
 pub mod error;
