@@ -827,10 +827,13 @@ pub fn run(
             let _ = slot.set(v);
         }
     }
+    let before = machine.steps();
     let body = machine.eval_body(program)?;
+    decl_steps.push(machine.steps() - before);
     Ok(Evaluated {
         globals: out,
         body,
         steps: machine.steps(),
+        decl_steps,
     })
 }
