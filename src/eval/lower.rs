@@ -862,13 +862,11 @@ impl Lowerer<'_> {
             ast::ExprKind::List(items) => Core::List(self.lower_exprs(items)?),
             ast::ExprKind::Ann { expr: inner, ty } => {
                 let inner = self.lower_expr(inner)?;
-                match self.plan_of(ty, &HashMap::new())? {
-                    Some(plan) => Core::Ann {
-                        expr: Box::new(inner),
-                        plan: Arc::new(plan),
-                        span: ty.span,
-                    },
-                    None => inner,
+                let plan = self.plan_of(ty, &HashMap::new())?.map(Arc::new);
+                Core::Ann {
+                    expr: Box::new(inner),
+                    plan,
+                    span: ty.span,
                 }
             }
             ast::ExprKind::Error => return Err(self.bug(expr.span, "parse error node")),

@@ -376,6 +376,10 @@ impl<'g> Machine<'g> {
                     return Ok(Value::List(Arc::new(vals)));
                 }
                 Core::Ann { expr, plan, span } => {
+                    let Some(plan) = plan else {
+                        core = expr;
+                        continue;
+                    };
                     let v = self.eval(expr, frame)?;
                     self.validate(plan, &v, *span, "")?;
                     return Ok(v);
