@@ -105,9 +105,10 @@ pub enum Core {
         values: Vec<Core>,
     },
     List(Vec<Core>),
+    /// `(e : T)`: one step, and validation when `T` has refinements.
     Ann {
         expr: Box<Core>,
-        plan: Arc<Plan>,
+        plan: Option<Arc<Plan>>,
         span: Span,
     },
     /// Builds a dictionary: superclass dictionaries first, then the methods.
