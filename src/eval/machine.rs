@@ -121,6 +121,8 @@ impl<'g> Machine<'g> {
         self.steps
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn err(&self, kind: EvalErrorKind, span: Span) -> EvalError {
         let span = if span == Span::default() {
             self.calls.last().copied().unwrap_or(self.decl_span)
@@ -139,6 +141,8 @@ impl<'g> Machine<'g> {
         err
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn internal(&self, message: &str, span: Span) -> EvalError {
         self.err(
             EvalErrorKind::Internal {
@@ -257,24 +261,7 @@ impl<'g> Machine<'g> {
                     })
                 }
                 Core::Lambda(def) => return self.eval_lambda(def, frame),
-                Core::App { func, args, span } => {
-                    // `f a b` is `(f a) b`: apply as soon as the function has all it needs,
-                    // before evaluating further arguments (canonical order, section 7.3).
-                    let mut f = self.eval(func, frame)?;
-                    let mut needed = remaining_arity(&f);
-                    let mut vals = Vec::with_capacity(args.len());
-                    for arg in args {
-                        vals.push(self.eval(arg, frame)?);
-                        if vals.len() == needed {
-                            f = self.apply(f, std::mem::take(&mut vals), *span)?;
-                            needed = remaining_arity(&f);
-                        }
-                    }
-                    if vals.is_empty() {
-                        return Ok(f);
-                    }
-                    return self.apply(f, vals, *span);
-                }
+                Core::App { func, args, span } => return self.eval_app(func, args, *span, frame),
                 Core::Let {
                     slot,
                     value,
@@ -353,28 +340,13 @@ impl<'g> Machine<'g> {
                         _ => Err(self.internal("field access on a non-record", Span::default())),
                     };
                 }
-                Core::Record { names, values } => {
-                    let mut vals = Vec::with_capacity(values.len());
-                    for v in values {
-                        vals.push(self.eval(v, frame)?);
-                    }
-                    return Ok(Value::Record(Arc::new(Record {
-                        names: names.clone(),
-                        values: vals,
-                    })));
-                }
+                Core::Record { names, values } => return self.eval_record(names, values, frame),
                 Core::Spread {
                     base,
                     names,
                     values,
                 } => return self.eval_spread(base, names, values, frame),
-                Core::List(items) => {
-                    let mut vals = Vec::with_capacity(items.len());
-                    for it in items {
-                        vals.push(self.eval(it, frame)?);
-                    }
-                    return Ok(Value::List(Arc::new(vals)));
-                }
+                Core::List(items) => return self.eval_list(items, frame),
                 Core::Ann { expr, plan, span } => {
                     let Some(plan) = plan else {
                         core = expr;
@@ -454,6 +426,92 @@ impl<'g> Machine<'g> {
         })))
     }
 
+    /// Application. `f a b` is `(f a) b`: the function is applied as soon as it has all the
+    /// arguments it needs, before later arguments are evaluated (canonical order, 7.3).
+    /// A closure applied to exactly its arity runs without an intermediate argument vector.
+    #[inline(never)]
+    fn eval_app(&mut self, func: &Core, args: &[Core], span: Span, frame: Frame<'_>) -> R<Value> {
+        let f = self.eval(func, frame)?;
+        if let Value::Func(fc) = &f {
+            if let Func::Closure { def, captures } = &**fc {
+                if def.arity as usize == args.len() && def.checks.iter().all(Option::is_none) {
+                    let base = self.stack.len();
+                    for arg in args {
+                        match self.eval(arg, frame) {
+                            Ok(v) => self.stack.push(v),
+                            Err(e) => {
+                                self.stack.truncate(base);
+                                return Err(e);
+                            }
+                        }
+                    }
+                    if let Err(e) = self.enter(span) {
+                        self.stack.truncate(base);
+                        return Err(e);
+                    }
+                    self.stack
+                        .resize(base + (def.n_slots as usize).max(args.len()), Value::Unit);
+                    let frame = Frame {
+                        base,
+                        captures,
+                        self_fn: Some(&f),
+                    };
+                    let out = self.eval(&def.body, frame);
+                    self.stack.truncate(base);
+                    self.calls.pop();
+                    return out;
+                }
+            }
+        }
+        self.eval_app_general(f, args, span, frame)
+    }
+
+    #[inline(never)]
+    fn eval_app_general(
+        &mut self,
+        f: Value,
+        args: &[Core],
+        span: Span,
+        frame: Frame<'_>,
+    ) -> R<Value> {
+        let mut f = f;
+        let mut needed = remaining_arity(&f);
+        let mut vals = Vec::with_capacity(args.len());
+        for arg in args {
+            vals.push(self.eval(arg, frame)?);
+            if vals.len() == needed {
+                f = self.apply(f, std::mem::take(&mut vals), span)?;
+                needed = remaining_arity(&f);
+            }
+        }
+        if vals.is_empty() {
+            return Ok(f);
+        }
+        self.apply(f, vals, span)
+    }
+
+    #[inline(never)]
+    fn eval_record(&mut self, names: &Arc<[Name]>, values: &[Core], frame: Frame<'_>) -> R<Value> {
+        let mut vals = Vec::with_capacity(values.len());
+        for v in values {
+            vals.push(self.eval(v, frame)?);
+        }
+        Ok(Value::Record(Arc::new(Record {
+            names: names.clone(),
+            values: vals,
+        })))
+    }
+
+    #[inline(never)]
+    fn eval_list(&mut self, items: &[Core], frame: Frame<'_>) -> R<Value> {
+        let mut vals = Vec::with_capacity(items.len());
+        for it in items {
+            vals.push(self.eval(it, frame)?);
+        }
+        Ok(Value::List(Arc::new(vals)))
+    }
+
+    #[inline(never)]
     fn eval_bool(&mut self, core: &Core, frame: Frame<'_>) -> R<bool> {
         match self.eval(core, frame)? {
             Value::Bool(b) => Ok(b),
@@ -461,6 +519,7 @@ impl<'g> Machine<'g> {
         }
     }
 
+    #[inline(never)]
     fn select_case<'c>(
         &mut self,
         v: &Value,
@@ -529,6 +588,7 @@ impl<'g> Machine<'g> {
         })
     }
 
+    #[inline(never)]
     fn binary(
         &mut self,
         op: crate::syntax::ast::BinOp,
@@ -556,6 +616,7 @@ impl<'g> Machine<'g> {
     }
 
     /// Applies a function value to arguments.
+    #[inline(never)]
     pub(crate) fn apply(&mut self, f: Value, args: Vec<Value>, span: Span) -> R<Value> {
         let mut f = f;
         let mut args = args;
@@ -666,6 +727,7 @@ impl<'g> Machine<'g> {
     // ------------------------------------------------------------ validation
 
     /// Validates `v` against `plan`; `site` is the annotation span, `root` names the value.
+    #[inline(never)]
     pub(crate) fn validate(&mut self, plan: &Plan, v: &Value, site: Span, root: &str) -> R<()> {
         let mut path = root.to_string();
         self.validate_at(plan, v, site, &mut path, 0)
