@@ -1603,3 +1603,10 @@ fn depth_stack_probe() {
         .join();
     eprintln!("{mb} MB: {:?}", res.is_ok());
 }
+
+#[test]
+fn yaml_escapes_characters_yaml_forbids() {
+    let out =
+        export::yaml::render(&Value::str("a\u{7f}b\u{1}"), &ExportLimits::default()).expect("yaml");
+    assert_eq!(out, "\"a\\u007fb\\u0001\"\n");
+}

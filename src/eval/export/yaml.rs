@@ -42,9 +42,26 @@ pub fn is_plain_safe(s: &str) -> bool {
 fn write_string(out: &mut String, s: &str) {
     if is_plain_safe(s) {
         out.push_str(s);
+    } else if s.chars().any(needs_yaml_escape) {
+        // JSON escapes, plus the characters YAML does not allow unescaped (DEL, C1 controls).
+        out.push('"');
+        for c in s.chars() {
+            if needs_yaml_escape(c) {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            } else {
+                let mut buf = String::new();
+                json::write_string(&mut buf, c.encode_utf8(&mut [0; 4]));
+                out.push_str(buf.get(1..buf.len() - 1).unwrap_or(""));
+            }
+        }
+        out.push('"');
     } else {
         json::write_string(out, s);
     }
+}
+
+fn needs_yaml_escape(c: char) -> bool {
+    matches!(c as u32, 0x7f..=0x84 | 0x86..=0x9f | 0xfffe | 0xffff)
 }
 
 fn is_block(v: &Value) -> bool {
