@@ -660,7 +660,9 @@ impl Lowerer<'_> {
             };
             return self.apply_dicts(get, dicts.get(1..).unwrap_or(&[]), expr.span);
         }
-        if let Some(builtin) = Builtin::from_name(name) {
+        // The prelude, then natives of the standard library (the checker decides visibility).
+        if let Some(builtin) = Builtin::from_name(name).or_else(|| Builtin::from_native_name(name))
+        {
             return Ok(Core::Lit(Value::Func(Arc::new(Func::Builtin(builtin)))));
         }
         Err(self.bug(expr.span, &format!("unbound name `{name}`")))

@@ -1610,3 +1610,16 @@ fn yaml_escapes_characters_yaml_forbids() {
         export::yaml::render(&Value::str("a\u{7f}b\u{1}"), &ExportLimits::default()).expect("yaml");
     assert_eq!(out, "\"a\\u007fb\\u0001\"\n");
 }
+
+#[test]
+fn validate_pattern_is_native() {
+    check(
+        "validatePattern \"api-v2\" \"[a-z][a-z0-9-]*\"",
+        "Ok \"api-v2\"",
+    );
+    check(
+        "validatePattern \"API\" \"[a-z]+\"",
+        "Err (InvalidFormat { value = \"API\", pattern = \"[a-z]+\" })",
+    );
+    check("validatePattern \"x\" \"(\"", "C5001");
+}
