@@ -1623,3 +1623,18 @@ fn validate_pattern_is_native() {
     );
     check("validatePattern \"x\" \"(\"", "C5001");
 }
+
+#[test]
+fn value_and_core_stay_small() {
+    assert!(
+        std::mem::size_of::<Value>() <= 24,
+        "{}",
+        std::mem::size_of::<Value>()
+    );
+    assert!(
+        std::mem::size_of::<crate::eval::lower::Core>() <= 72,
+        "{}",
+        std::mem::size_of::<crate::eval::lower::Core>()
+    );
+    assert!(std::mem::size_of::<crate::eval::EvalError>() <= 48);
+}
