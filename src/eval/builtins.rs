@@ -1,0 +1,328 @@
+//! The built-in functions of LANGUAGE.md section 10.2, plus native `validatePattern` (10.5).
+
+use std::sync::Arc;
+
+use crate::eval::error::{EvalError, EvalErrorKind};
+use crate::eval::machine::Machine;
+use crate::eval::ops;
+use crate::eval::value::Value;
+use crate::source::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Builtin {
+    ToString,
+    Length,
+    Contains,
+    StartsWith,
+    EndsWith,
+    Split,
+    Concat,
+    ParseInt,
+    ToFloat,
+    Error,
+    Range,
+    Map,
+    Filter,
+    Fold,
+    All,
+    Any,
+    Reverse,
+    Append,
+    Cons,
+    Head,
+    Tail,
+    IsEmpty,
+    /// `std.validation`'s native function (not in the prelude).
+    ValidatePattern,
+}
+
+impl Builtin {
+    /// The prelude function of this name.
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        Some(match name {
+            "toString" => Builtin::ToString,
+            "length" => Builtin::Length,
+            "contains" => Builtin::Contains,
+            "startsWith" => Builtin::StartsWith,
+            "endsWith" => Builtin::EndsWith,
+            "split" => Builtin::Split,
+            "concat" => Builtin::Concat,
+            "parseInt" => Builtin::ParseInt,
+            "toFloat" => Builtin::ToFloat,
+            "error" => Builtin::Error,
+            "range" => Builtin::Range,
+            "map" => Builtin::Map,
+            "filter" => Builtin::Filter,
+            "fold" => Builtin::Fold,
+            "all" => Builtin::All,
+            "any" => Builtin::Any,
+            "reverse" => Builtin::Reverse,
+            "append" => Builtin::Append,
+            "cons" => Builtin::Cons,
+            "head" => Builtin::Head,
+            "tail" => Builtin::Tail,
+            "isEmpty" => Builtin::IsEmpty,
+            _ => return None,
+        })
+    }
+
+    /// A native function of the standard library (`validatePattern` of `std.validation`).
+    pub fn from_native_name(name: &str) -> Option<Builtin> {
+        match name {
+            "validatePattern" => Some(Builtin::ValidatePattern),
+            _ => None,
+        }
+    }
+
+    pub fn arity(self) -> usize {
+        match self {
+            Builtin::ToString
+            | Builtin::Length
+            | Builtin::ParseInt
+            | Builtin::ToFloat
+            | Builtin::Error
+            | Builtin::Reverse
+            | Builtin::Head
+            | Builtin::Tail
+            | Builtin::IsEmpty => 1,
+            Builtin::Fold => 3,
+            _ => 2,
+        }
+    }
+}
+
+type R<T> = Result<T, EvalError>;
+
+fn arg_str<'a>(m: &Machine<'_>, v: Option<&'a Value>, span: Span) -> R<&'a str> {
+    match v {
+        Some(Value::Str(s)) => Ok(s),
+        _ => Err(m.internal("expected a String argument", span)),
+    }
+}
+
+fn arg_list<'a>(m: &Machine<'_>, v: Option<&'a Value>, span: Span) -> R<&'a Arc<Vec<Value>>> {
+    match v {
+        Some(Value::List(xs)) => Ok(xs),
+        _ => Err(m.internal("expected a List argument", span)),
+    }
+}
+
+fn arg_int(m: &Machine<'_>, v: Option<&Value>, span: Span) -> R<i64> {
+    match v {
+        Some(Value::Int(n)) => Ok(*n),
+        _ => Err(m.internal("expected an Integer argument", span)),
+    }
+}
+
+/// Calls `b` with exactly `b.arity()` arguments.
+pub fn call(m: &mut Machine<'_>, b: Builtin, args: Vec<Value>, span: Span) -> R<Value> {
+    let a0 = args.first();
+    let a1 = args.get(1);
+    match b {
+        Builtin::ToString => {
+            let v = a0.ok_or_else(|| m.internal("arity", span))?;
+            if let Value::Str(_) = v {
+                return Ok(v.clone());
+            }
+            let mut out = String::new();
+            crate::eval::export::text::render_into(v, &mut out, m.limits.max_depth)
+                .map_err(|kind| m.err(kind, span))?;
+            m.charge(out.len() as u64, span)?;
+            Ok(Value::Str(Arc::from(out)))
+        }
+        Builtin::Length => match a0 {
+            Some(Value::Str(s)) => {
+                m.charge(s.len() as u64, span)?;
+                Ok(Value::Int(s.chars().count() as i64))
+            }
+            Some(Value::List(xs)) => Ok(Value::Int(xs.len() as i64)),
+            _ => Err(m.internal("length of a non-sized value", span)),
+        },
+        Builtin::Contains | Builtin::StartsWith | Builtin::EndsWith => {
+            let s = arg_str(m, a0, span)?;
+            let t = arg_str(m, a1, span)?;
+            m.charge((s.len() + t.len()) as u64, span)?;
+            Ok(Value::Bool(match b {
+                Builtin::Contains => s.contains(t),
+                Builtin::StartsWith => s.starts_with(t),
+                _ => s.ends_with(t),
+            }))
+        }
+        Builtin::Split => {
+            let s = arg_str(m, a0, span)?;
+            let sep = arg_str(m, a1, span)?;
+            m.charge(s.len() as u64 + 1, span)?;
+            let parts: Vec<Value> = if sep.is_empty() {
+                s.chars()
+                    .map(|c| Value::str(c.encode_utf8(&mut [0; 4])))
+                    .collect()
+            } else {
+                s.split(sep).map(Value::str).collect()
+            };
+            Ok(Value::List(Arc::new(parts)))
+        }
+        Builtin::Concat => {
+            let (Some(x), Some(y)) = (a0, a1) else {
+                return Err(m.internal("arity", span));
+            };
+            ops::concat(m, x, y, span)
+        }
+        Builtin::ParseInt => {
+            let s = arg_str(m, a0, span)?;
+            m.charge(s.len() as u64, span)?;
+            Ok(match parse_int(s) {
+                Some(n) => Value::some(Value::Int(n)),
+                None => Value::none(),
+            })
+        }
+        Builtin::ToFloat => Ok(Value::Float(arg_int(m, a0, span)? as f64)),
+        Builtin::Error => {
+            let s = arg_str(m, a0, span)?;
+            Err(m.err(
+                EvalErrorKind::User {
+                    message: s.to_string(),
+                },
+                span,
+            ))
+        }
+        Builtin::Range => {
+            let lo = arg_int(m, a0, span)?;
+            let hi = arg_int(m, a1, span)?;
+            if hi <= lo {
+                return Ok(Value::list(Vec::new()));
+            }
+            let n = (hi as i128 - lo as i128) as u64;
+            m.charge(n, span)?;
+            let n = usize::try_from(n).map_err(|_| {
+                m.err(
+                    EvalErrorKind::BudgetExhausted {
+                        max: m.limits.max_steps,
+                    },
+                    span,
+                )
+            })?;
+            let mut v = Vec::with_capacity(n);
+            let mut k = lo;
+            while k < hi {
+                v.push(Value::Int(k));
+                k += 1;
+            }
+            Ok(Value::List(Arc::new(v)))
+        }
+        Builtin::Map => {
+            let f = a0.cloned().unwrap_or(Value::Unit);
+            let xs = arg_list(m, a1, span)?.clone();
+            let mut out = Vec::with_capacity(xs.len());
+            for x in xs.iter() {
+                m.charge(1, span)?;
+                out.push(m.apply(f.clone(), vec![x.clone()], span)?);
+            }
+            Ok(Value::List(Arc::new(out)))
+        }
+        Builtin::Filter => {
+            let f = a0.cloned().unwrap_or(Value::Unit);
+            let xs = arg_list(m, a1, span)?.clone();
+            let mut out = Vec::new();
+            for x in xs.iter() {
+                m.charge(1, span)?;
+                if let Value::Bool(true) = m.apply(f.clone(), vec![x.clone()], span)? {
+                    out.push(x.clone());
+                }
+            }
+            Ok(Value::List(Arc::new(out)))
+        }
+        Builtin::Fold => {
+            let f = a0.cloned().unwrap_or(Value::Unit);
+            let mut acc = a1.cloned().unwrap_or(Value::Unit);
+            let xs = arg_list(m, args.get(2), span)?.clone();
+            for x in xs.iter() {
+                m.charge(1, span)?;
+                acc = m.apply(f.clone(), vec![acc, x.clone()], span)?;
+            }
+            Ok(acc)
+        }
+        Builtin::All | Builtin::Any => {
+            let want = b == Builtin::Any;
+            let f = a0.cloned().unwrap_or(Value::Unit);
+            let xs = arg_list(m, a1, span)?.clone();
+            for x in xs.iter() {
+                m.charge(1, span)?;
+                if let Value::Bool(r) = m.apply(f.clone(), vec![x.clone()], span)? {
+                    if r == want {
+                        return Ok(Value::Bool(want));
+                    }
+                }
+            }
+            Ok(Value::Bool(!want))
+        }
+        Builtin::Reverse => {
+            let xs = arg_list(m, a0, span)?;
+            m.charge(xs.len() as u64, span)?;
+            Ok(Value::List(Arc::new(xs.iter().rev().cloned().collect())))
+        }
+        Builtin::Append => {
+            let (Some(x), Some(y)) = (a0, a1) else {
+                return Err(m.internal("arity", span));
+            };
+            ops::concat(m, x, y, span)
+        }
+        Builtin::Cons => {
+            let xs = arg_list(m, a1, span)?;
+            m.charge(xs.len() as u64 + 1, span)?;
+            let mut v = Vec::with_capacity(xs.len() + 1);
+            v.push(a0.cloned().unwrap_or(Value::Unit));
+            v.extend(xs.iter().cloned());
+            Ok(Value::List(Arc::new(v)))
+        }
+        Builtin::Head => {
+            let xs = arg_list(m, a0, span)?;
+            Ok(match xs.first() {
+                Some(x) => Value::some(x.clone()),
+                None => Value::none(),
+            })
+        }
+        Builtin::Tail => {
+            let xs = arg_list(m, a0, span)?;
+            match xs.get(1..) {
+                Some(rest) if !xs.is_empty() => {
+                    m.charge(rest.len() as u64, span)?;
+                    Ok(Value::some(Value::List(Arc::new(rest.to_vec()))))
+                }
+                _ => Ok(Value::none()),
+            }
+        }
+        Builtin::IsEmpty => Ok(Value::Bool(arg_list(m, a0, span)?.is_empty())),
+        Builtin::ValidatePattern => {
+            let s = arg_str(m, a0, span)?;
+            let re = arg_str(m, a1, span)?;
+            m.charge(s.len() as u64 + 1, span)?;
+            let compiled = regex::Regex::new(&format!("^(?:{re})$")).map_err(|e| {
+                m.err(
+                    EvalErrorKind::InvalidRegex {
+                        message: e.to_string(),
+                    },
+                    span,
+                )
+            })?;
+            if compiled.is_match(s) {
+                Ok(Value::ctor("Ok", Some(Value::str(s))))
+            } else {
+                let payload =
+                    Value::record(vec![("value", Value::str(s)), ("pattern", Value::str(re))]);
+                Ok(Value::ctor(
+                    "Err",
+                    Some(Value::ctor("InvalidFormat", Some(payload))),
+                ))
+            }
+        }
+    }
+}
+
+/// `parseInt`: optional sign, then ASCII digits only, in range.
+pub fn parse_int(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<i64>().ok()
+}

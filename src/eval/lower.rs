@@ -1,0 +1,1271 @@
+//! Lowering: AST plus the checker's elaboration to the evaluator's core.
+//!
+//! Names are resolved once, here, so evaluation never looks a name up:
+//! - locals (lambda parameters, `let ... in`, pattern variables) become frame slots of the
+//!   enclosing function; a lambda that uses a local of an enclosing function gets it as a
+//!   *capture* (flat closure conversion: the closure copies the captured values when built);
+//! - a `let rec` lambda refers to itself as [`Core::SelfFn`];
+//! - top-level bindings become global indices (the declaration index in the module);
+//! - constructors become constant values or constructor functions; built-ins become constants
+//!   (unless shadowed: locals first, then globals, then the prelude);
+//! - class methods select a slot of a dictionary, overloaded bindings take their dictionaries
+//!   as leading parameters, instances become dictionary builders (see `types::elab`);
+//! - type annotations that contain refinements become validation [`Plan`]s.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use regex::Regex;
+
+use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::eval::builtins::Builtin;
+use crate::eval::value::{Func, Value};
+use crate::source::{FileId, Span};
+use crate::syntax::ast::{self, BinOp, ExprId, Name, UnOp};
+use crate::types::elab::{DictExpr, Elaboration};
+
+/// Where a variable lives at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VarRef {
+    Local(u32),
+    Capture(u32),
+    SelfFn,
+}
+
+/// A lambda after closure conversion.
+#[derive(Debug)]
+pub struct LambdaDef {
+    pub arity: u32,
+    /// Frame size: parameters first, then the slots of lets and pattern variables.
+    pub n_slots: u32,
+    /// How to fetch each captured value from the frame that builds the closure.
+    pub captures: Vec<VarRef>,
+    /// Validation of annotated parameters, per parameter.
+    pub checks: Vec<Option<Arc<Plan>>>,
+    pub body: Core,
+    pub span: Span,
+}
+
+/// The core language.
+#[derive(Debug)]
+pub enum Core {
+    Lit(Value),
+    Var(VarRef),
+    Global(u32),
+    /// A top-level declaration of another module (imports; not produced yet).
+    Imported {
+        module: FileId,
+        index: u32,
+    },
+    Lambda(Arc<LambdaDef>),
+    App {
+        func: Box<Core>,
+        args: Vec<Core>,
+        span: Span,
+    },
+    Let {
+        slot: u32,
+        value: Box<Core>,
+        check: Option<Arc<Plan>>,
+        body: Box<Core>,
+        span: Span,
+    },
+    If {
+        cond: Box<Core>,
+        then_branch: Box<Core>,
+        else_branch: Box<Core>,
+    },
+    Match {
+        scrutinee: Box<Core>,
+        cases: Vec<CoreCase>,
+        span: Span,
+    },
+    Binary {
+        op: BinOp,
+        lhs: Box<Core>,
+        rhs: Box<Core>,
+        span: Span,
+    },
+    Unary {
+        op: UnOp,
+        operand: Box<Core>,
+        span: Span,
+    },
+    Field {
+        expr: Box<Core>,
+        name: Name,
+    },
+    Record {
+        names: Arc<[Name]>,
+        values: Vec<Core>,
+    },
+    Spread {
+        base: Box<Core>,
+        names: Vec<Name>,
+        values: Vec<Core>,
+    },
+    List(Vec<Core>),
+    /// `(e : T)`: one step, and validation when `T` has refinements.
+    Ann {
+        expr: Box<Core>,
+        plan: Option<Arc<Plan>>,
+        span: Span,
+    },
+    /// Builds a dictionary: superclass dictionaries first, then the methods.
+    MakeDict(Vec<Core>),
+    DictGet {
+        dict: Box<Core>,
+        index: u32,
+    },
+}
+
+#[derive(Debug)]
+pub struct CoreCase {
+    pub pat: Pat,
+    pub guard: Option<Core>,
+    pub body: Core,
+}
+
+#[derive(Debug)]
+pub enum Pat {
+    Wild,
+    Bind(u32),
+    Lit(Value),
+    Ctor {
+        name: Name,
+        payload: Option<Box<Pat>>,
+    },
+    Record(Vec<(Name, Pat)>),
+    List(Vec<Pat>),
+}
+
+/// A run-time validation plan for a type containing refinements.
+#[derive(Debug)]
+pub enum Plan {
+    Refined {
+        type_name: Name,
+        base: Option<Box<Plan>>,
+        items: Vec<CheckItem>,
+    },
+    Record(Vec<(Name, Plan)>),
+    List(Box<Plan>),
+    Union(Vec<(Name, Option<Plan>)>),
+}
+
+#[derive(Debug)]
+pub struct CheckItem {
+    pub kind: CheckKind,
+    /// The item as written, for messages (`with <= 12`).
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub enum CheckKind {
+    /// Compiled regex; for `pattern` it is anchored already.
+    Regex(Arc<Regex>),
+    /// A closed function of `x` returning Bool.
+    Pred(Arc<LambdaDef>),
+}
+
+/// One top-level declaration after lowering.
+#[derive(Debug)]
+pub struct CoreDecl {
+    /// The bound name (`None` for declarations without a value: types, classes, exports).
+    pub name: Option<Name>,
+    pub kind: DeclKind,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub enum DeclKind {
+    /// A value binding: evaluate `value` in a frame of `n_slots`, then validate.
+    Value {
+        value: Core,
+        n_slots: u32,
+        check: Option<Arc<Plan>>,
+        ann_span: Span,
+    },
+    /// An instance: its dictionary (or dictionary builder when it has a context).
+    Instance { value: Core, n_slots: u32 },
+    /// Nothing to evaluate.
+    None,
+}
+
+/// A lowered module.
+#[derive(Debug)]
+pub struct Program {
+    pub file: FileId,
+    pub decls: Vec<CoreDecl>,
+    pub body: Option<(Core, u32)>,
+    pub body_span: Span,
+}
+
+// ---------------------------------------------------------------- lowering state
+
+struct FnCtx {
+    scopes: Vec<(Name, u32)>,
+    next_slot: u32,
+    max_slot: u32,
+    captures: Vec<(Name, VarRef)>,
+    self_name: Option<Name>,
+}
+
+impl FnCtx {
+    fn new(self_name: Option<Name>) -> FnCtx {
+        FnCtx {
+            scopes: Vec::new(),
+            next_slot: 0,
+            max_slot: 0,
+            captures: Vec::new(),
+            self_name,
+        }
+    }
+}
+
+enum TypeInfo {
+    Alias {
+        params: Vec<Name>,
+        rhs: ast::Type,
+        decl: u32,
+    },
+    Union {
+        params: Vec<Name>,
+        variants: Vec<ast::Variant>,
+        decl: u32,
+    },
+}
+
+struct ClassInfo {
+    n_supers: u32,
+    methods: Vec<Name>,
+    defaults: Vec<ast::MethodDef>,
+}
+
+struct Lowerer<'a> {
+    elab: &'a Elaboration,
+    source: &'a str,
+    file: FileId,
+    fns: Vec<FnCtx>,
+    globals: HashMap<Name, u32>,
+    /// Globals at or above this decl index are not visible (predicates of earlier types).
+    global_limit: u32,
+    types: HashMap<Name, TypeInfo>,
+    ctors: HashMap<Name, bool>,
+    classes: HashMap<Name, ClassInfo>,
+    /// Method name -> (class name, method index).
+    methods: HashMap<Name, (Name, u32)>,
+    /// Instance decl index -> number of context dictionaries.
+    instances: HashMap<u32, u32>,
+    /// While lowering an instance: its decl index and context size.
+    current_instance: Option<(u32, u32)>,
+    /// Union names being expanded into plans (guards recursive unions).
+    expanding: Vec<Name>,
+}
+
+type LResult<T> = Result<T, Box<Diagnostic>>;
+
+/// Lowers a checked module. `source` is the module's text (used to quote constraint items
+/// in messages). Never panics; an unresolvable construct is a `Severity::Bug` diagnostic.
+pub fn lower(
+    module: &ast::Module,
+    elab: &Elaboration,
+    file: FileId,
+    source: &str,
+) -> Result<Program, Box<Diagnostic>> {
+    let mut ctors = HashMap::new();
+    for (name, payload) in [("Some", true), ("None", false), ("Ok", true), ("Err", true)] {
+        ctors.insert(Name::new(name), payload);
+    }
+    let mut cx = Lowerer {
+        elab,
+        source,
+        file,
+        fns: Vec::new(),
+        globals: HashMap::new(),
+        global_limit: u32::MAX,
+        types: HashMap::new(),
+        ctors,
+        classes: HashMap::new(),
+        methods: HashMap::new(),
+        instances: HashMap::new(),
+        current_instance: None,
+        expanding: Vec::new(),
+    };
+    let mut decls = Vec::with_capacity(module.decls.len());
+    for (idx, decl) in module.decls.iter().enumerate() {
+        let idx = u32::try_from(idx).map_err(|_| cx.bug(decl.span, "too many declarations"))?;
+        decls.push(cx.lower_decl(idx, decl)?);
+    }
+    let body = match &module.body {
+        Some(expr) => Some(cx.lower_root(None, |cx| cx.lower_expr(expr))?),
+        None => None,
+    };
+    let body_span = module.body.as_ref().map(|it| it.span).unwrap_or_default();
+    Ok(Program {
+        file,
+        decls,
+        body,
+        body_span,
+    })
+}
+
+impl Lowerer<'_> {
+    fn bug(&self, span: Span, message: &str) -> Box<Diagnostic> {
+        let mut diag =
+            Diagnostic::new(Code::T2003, format!("internal: {message}"), self.file, span);
+        diag.severity = Severity::Bug;
+        Box::new(diag)
+    }
+
+    fn text(&self, span: Span) -> String {
+        self.source
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
+            .to_string()
+    }
+
+    fn lower_decl(&mut self, idx: u32, decl: &ast::Decl) -> LResult<CoreDecl> {
+        match &decl.kind {
+            ast::DeclKind::Let(let_decl) => {
+                let name = let_decl.name.name.clone();
+                let n_dicts = self.elab.n_params(let_decl.value.id);
+                let self_name = let_decl.rec.then(|| name.clone());
+                let check = match &let_decl.ann {
+                    Some(ty) => self.plan_of(ty, &HashMap::new())?.map(Arc::new),
+                    None => None,
+                };
+                let (value, n_slots) = self.lower_root(None, |cx| {
+                    cx.lower_binding_rhs(&let_decl.value, n_dicts, self_name.clone())
+                })?;
+                self.globals.insert(name.clone(), idx);
+                let ann_span = let_decl.ann.as_ref().map(|it| it.span).unwrap_or(decl.span);
+                Ok(CoreDecl {
+                    name: Some(name),
+                    kind: DeclKind::Value {
+                        value,
+                        n_slots,
+                        check,
+                        ann_span,
+                    },
+                    span: decl.span,
+                })
+            }
+            ast::DeclKind::Type(type_decl) => {
+                let params: Vec<Name> = type_decl.params.iter().map(|it| it.name.clone()).collect();
+                let union = match &type_decl.rhs {
+                    ast::TypeRhs::Union(variants) => Some(variants.clone()),
+                    ast::TypeRhs::Alias(_) => None,
+                    ast::TypeRhs::Lone { variant, .. } => {
+                        let known = self.types.contains_key(&variant.name.name)
+                            || is_prelude_type(&variant.name.name);
+                        if known {
+                            None
+                        } else {
+                            Some(vec![variant.clone()])
+                        }
+                    }
+                };
+                let info = match (union, &type_decl.rhs) {
+                    (Some(variants), _) => {
+                        for variant in &variants {
+                            self.ctors
+                                .insert(variant.name.name.clone(), variant.payload.is_some());
+                        }
+                        TypeInfo::Union {
+                            params,
+                            variants,
+                            decl: idx,
+                        }
+                    }
+                    (None, ast::TypeRhs::Alias(ty))
+                    | (None, ast::TypeRhs::Lone { as_type: ty, .. }) => TypeInfo::Alias {
+                        params,
+                        rhs: ty.clone(),
+                        decl: idx,
+                    },
+                    (None, ast::TypeRhs::Union(_)) => return Err(self.bug(decl.span, "union")),
+                };
+                self.types.insert(type_decl.name.name.clone(), info);
+                Ok(CoreDecl {
+                    name: None,
+                    kind: DeclKind::None,
+                    span: decl.span,
+                })
+            }
+            ast::DeclKind::Class(class) => {
+                let methods: Vec<Name> = class
+                    .methods
+                    .iter()
+                    .map(|it| it.name.name.clone())
+                    .collect();
+                let n_supers = u32::try_from(class.superclasses.len()).unwrap_or(u32::MAX);
+                for (k, method) in methods.iter().enumerate() {
+                    let k = u32::try_from(k).unwrap_or(u32::MAX);
+                    self.methods
+                        .insert(method.clone(), (class.name.name.clone(), k));
+                    self.globals.remove(method);
+                }
+                self.classes.insert(
+                    class.name.name.clone(),
+                    ClassInfo {
+                        n_supers,
+                        methods,
+                        defaults: class.defaults.clone(),
+                    },
+                );
+                Ok(CoreDecl {
+                    name: None,
+                    kind: DeclKind::None,
+                    span: decl.span,
+                })
+            }
+            ast::DeclKind::Instance(inst) => {
+                let n_ctx = u32::try_from(inst.context.len()).unwrap_or(u32::MAX);
+                self.instances.insert(idx, n_ctx);
+                self.current_instance = Some((idx, n_ctx));
+                let res = self.lower_instance(idx, inst, n_ctx, decl.span);
+                self.current_instance = None;
+                let (value, n_slots) = res?;
+                Ok(CoreDecl {
+                    name: None,
+                    kind: DeclKind::Instance { value, n_slots },
+                    span: decl.span,
+                })
+            }
+            ast::DeclKind::Export(_) => Ok(CoreDecl {
+                name: None,
+                kind: DeclKind::None,
+                span: decl.span,
+            }),
+        }
+    }
+
+    fn lower_instance(
+        &mut self,
+        idx: u32,
+        inst: &ast::InstanceDecl,
+        n_ctx: u32,
+        span: Span,
+    ) -> LResult<(Core, u32)> {
+        let class_name = inst.class.name.name.clone();
+        let Some(class) = self.classes.get(&class_name) else {
+            return Err(self.bug(span, "instance of an unknown class"));
+        };
+        let methods = class.methods.clone();
+        let defaults = class.defaults.clone();
+        let supers: Vec<DictExpr> = self
+            .elab
+            .instance_supers
+            .get(&idx)
+            .cloned()
+            .unwrap_or_default();
+        self.lower_root(None, |cx| {
+            let build = |cx: &mut Lowerer<'_>| -> LResult<Core> {
+                let mut parts = Vec::new();
+                for sup in &supers {
+                    parts.push(cx.lower_dict(sup, span)?);
+                }
+                for method in &methods {
+                    let def = inst
+                        .methods
+                        .iter()
+                        .find(|it| &it.name.name == method)
+                        .or_else(|| defaults.iter().find(|it| &it.name.name == method));
+                    match def {
+                        Some(def) => {
+                            let n = cx.elab.n_params(def.value.id);
+                            parts.push(cx.lower_binding_rhs(&def.value, n, None)?);
+                        }
+                        None => parts.push(Core::Lit(Value::Unit)),
+                    }
+                }
+                Ok(Core::MakeDict(parts))
+            };
+            if n_ctx == 0 {
+                build(cx)
+            } else {
+                let names = (0..n_ctx)
+                    .map(|k| Some(Name::new(format!("$ctx{k}"))))
+                    .collect();
+                cx.lower_lambda_with(names, vec![None; n_ctx as usize], None, span, build)
+            }
+        })
+    }
+
+    /// Lowers an expression in a fresh top-level frame.
+    fn lower_root(
+        &mut self,
+        self_name: Option<Name>,
+        f: impl FnOnce(&mut Self) -> LResult<Core>,
+    ) -> LResult<(Core, u32)> {
+        self.fns.push(FnCtx::new(self_name));
+        let res = f(self);
+        let ctx = self.fns.pop();
+        let core = res?;
+        Ok((core, ctx.map(|it| it.max_slot).unwrap_or(0)))
+    }
+
+    /// The right-hand side of a binding: dictionary parameters and `let rec` self-reference.
+    fn lower_binding_rhs(
+        &mut self,
+        rhs: &ast::Expr,
+        n_dicts: u32,
+        self_name: Option<Name>,
+    ) -> LResult<Core> {
+        if n_dicts > 0 {
+            let names = (0..n_dicts)
+                .map(|k| Some(dict_param_name(rhs.id, k)))
+                .collect();
+            return self.lower_lambda_with(
+                names,
+                vec![None; n_dicts as usize],
+                self_name,
+                rhs.span,
+                |cx| cx.lower_expr(rhs),
+            );
+        }
+        match (&self_name, &rhs.kind) {
+            (Some(_), ast::ExprKind::Lambda { params, body }) => {
+                self.lower_lambda(params, body, self_name, rhs.span)
+            }
+            _ => self.lower_expr(rhs),
+        }
+    }
+
+    fn lower_lambda(
+        &mut self,
+        params: &[ast::Param],
+        body: &ast::Expr,
+        self_name: Option<Name>,
+        span: Span,
+    ) -> LResult<Core> {
+        let names = params
+            .iter()
+            .map(|p| p.name.as_ref().map(|it| it.name.clone()))
+            .collect();
+        let mut checks = Vec::with_capacity(params.len());
+        for param in params {
+            checks.push(match &param.ann {
+                Some(ty) => self.plan_of(ty, &HashMap::new())?.map(Arc::new),
+                None => None,
+            });
+        }
+        self.lower_lambda_with(names, checks, self_name, span, |cx| cx.lower_expr(body))
+    }
+
+    fn lower_lambda_with(
+        &mut self,
+        params: Vec<Option<Name>>,
+        checks: Vec<Option<Arc<Plan>>>,
+        self_name: Option<Name>,
+        span: Span,
+        body: impl FnOnce(&mut Self) -> LResult<Core>,
+    ) -> LResult<Core> {
+        let arity = u32::try_from(params.len()).map_err(|_| self.bug(span, "arity"))?;
+        let mut ctx = FnCtx::new(self_name);
+        for (k, name) in params.into_iter().enumerate() {
+            if let Some(name) = name {
+                ctx.scopes.push((name, k as u32));
+            }
+        }
+        ctx.next_slot = arity;
+        ctx.max_slot = arity;
+        self.fns.push(ctx);
+        let res = body(self);
+        let Some(ctx) = self.fns.pop() else {
+            return Err(self.bug(span, "function stack"));
+        };
+        let body = res?;
+        let def = LambdaDef {
+            arity,
+            n_slots: ctx.max_slot,
+            captures: ctx.captures.into_iter().map(|(_, it)| it).collect(),
+            checks,
+            body,
+            span,
+        };
+        Ok(Core::Lambda(Arc::new(def)))
+    }
+
+    fn resolve_local(&mut self, name: &str) -> Option<VarRef> {
+        let level = self.fns.len().checked_sub(1)?;
+        self.resolve_at(level, name)
+    }
+
+    fn resolve_at(&mut self, level: usize, name: &str) -> Option<VarRef> {
+        let ctx = self.fns.get(level)?;
+        if let Some((_, slot)) = ctx.scopes.iter().rev().find(|(n, _)| n == name) {
+            return Some(VarRef::Local(*slot));
+        }
+        if ctx.self_name.as_deref() == Some(name) {
+            return Some(VarRef::SelfFn);
+        }
+        if let Some(k) = ctx.captures.iter().position(|(n, _)| n == name) {
+            return Some(VarRef::Capture(k as u32));
+        }
+        if level == 0 {
+            return None;
+        }
+        let outer = self.resolve_at(level - 1, name)?;
+        let ctx = self.fns.get_mut(level)?;
+        ctx.captures.push((Name::new(name), outer));
+        Some(VarRef::Capture((ctx.captures.len() - 1) as u32))
+    }
+
+    fn push_local(&mut self, name: Name) -> u32 {
+        let Some(ctx) = self.fns.last_mut() else {
+            return 0;
+        };
+        let slot = ctx.next_slot;
+        ctx.scopes.push((name, slot));
+        ctx.next_slot += 1;
+        ctx.max_slot = ctx.max_slot.max(ctx.next_slot);
+        slot
+    }
+
+    fn scope_mark(&self) -> (usize, u32) {
+        self.fns
+            .last()
+            .map(|it| (it.scopes.len(), it.next_slot))
+            .unwrap_or((0, 0))
+    }
+
+    fn scope_reset(&mut self, mark: (usize, u32)) {
+        if let Some(ctx) = self.fns.last_mut() {
+            ctx.scopes.truncate(mark.0);
+            ctx.next_slot = mark.1;
+        }
+    }
+
+    fn lower_var(&mut self, expr: &ast::Expr, name: &Name) -> LResult<Core> {
+        let dicts = self.elab.dicts_at(expr.id);
+        if let Some(var) = self.resolve_local(name) {
+            return self.apply_dicts(Core::Var(var), dicts, expr.span);
+        }
+        if let Some(&idx) = self.globals.get(name) {
+            if idx < self.global_limit {
+                return self.apply_dicts(Core::Global(idx), dicts, expr.span);
+            }
+        }
+        if let Some((class, k)) = self.methods.get(name).cloned() {
+            let n_supers = self.classes.get(&class).map(|it| it.n_supers).unwrap_or(0);
+            let Some(dict) = dicts.first() else {
+                return Err(self.bug(expr.span, "method without a dictionary"));
+            };
+            let dict = self.lower_dict(dict, expr.span)?;
+            let get = Core::DictGet {
+                dict: Box::new(dict),
+                index: n_supers + k,
+            };
+            return self.apply_dicts(get, dicts.get(1..).unwrap_or(&[]), expr.span);
+        }
+        // The prelude, then natives of the standard library (the checker decides visibility).
+        if let Some(builtin) = Builtin::from_name(name).or_else(|| Builtin::from_native_name(name))
+        {
+            return Ok(Core::Lit(Value::Func(Arc::new(Func::Builtin(builtin)))));
+        }
+        Err(self.bug(expr.span, &format!("unbound name `{name}`")))
+    }
+
+    fn apply_dicts(&mut self, head: Core, dicts: &[DictExpr], span: Span) -> LResult<Core> {
+        if dicts.is_empty() {
+            return Ok(head);
+        }
+        let mut args = Vec::with_capacity(dicts.len());
+        for dict in dicts {
+            args.push(self.lower_dict(dict, span)?);
+        }
+        Ok(Core::App {
+            func: Box::new(head),
+            args,
+            span,
+        })
+    }
+
+    fn lower_dict(&mut self, dict: &DictExpr, span: Span) -> LResult<Core> {
+        match dict {
+            DictExpr::Instance { instance, args } => {
+                let head = Core::Global(instance.decl);
+                let mut lowered = Vec::with_capacity(args.len());
+                for arg in args {
+                    lowered.push(self.lower_dict(arg, span)?);
+                }
+                if lowered.is_empty() {
+                    Ok(head)
+                } else {
+                    Ok(Core::App {
+                        func: Box::new(head),
+                        args: lowered,
+                        span,
+                    })
+                }
+            }
+            DictExpr::Param { binder, index } => {
+                let name = dict_param_name(*binder, *index);
+                match self.resolve_local(&name) {
+                    Some(var) => Ok(Core::Var(var)),
+                    None => Err(self.bug(span, "dictionary parameter not in scope")),
+                }
+            }
+            DictExpr::Context { index } => match self.resolve_local(&format!("$ctx{index}")) {
+                Some(var) => Ok(Core::Var(var)),
+                None => Err(self.bug(span, "instance context not in scope")),
+            },
+            DictExpr::SelfDict => {
+                let Some((idx, n_ctx)) = self.current_instance else {
+                    return Err(self.bug(span, "self dictionary outside an instance"));
+                };
+                let args = (0..n_ctx)
+                    .map(|k| DictExpr::Context { index: k })
+                    .collect::<Vec<_>>();
+                let mut lowered = Vec::new();
+                for arg in &args {
+                    lowered.push(self.lower_dict(arg, span)?);
+                }
+                if lowered.is_empty() {
+                    Ok(Core::Global(idx))
+                } else {
+                    Ok(Core::App {
+                        func: Box::new(Core::Global(idx)),
+                        args: lowered,
+                        span,
+                    })
+                }
+            }
+            DictExpr::Super { dict, index } => {
+                let inner = self.lower_dict(dict, span)?;
+                Ok(Core::DictGet {
+                    dict: Box::new(inner),
+                    index: *index,
+                })
+            }
+        }
+    }
+
+    fn lower_exprs(&mut self, exprs: &[ast::Expr]) -> LResult<Vec<Core>> {
+        let mut out = Vec::with_capacity(exprs.len());
+        for expr in exprs {
+            out.push(self.lower_expr(expr)?);
+        }
+        Ok(out)
+    }
+
+    fn lower_expr(&mut self, expr: &ast::Expr) -> LResult<Core> {
+        // Long `let ... in` chains are lowered iteratively and then nested back up.
+        if let ast::ExprKind::Let { .. } = &expr.kind {
+            return self.lower_let_chain(expr);
+        }
+        Ok(match &expr.kind {
+            ast::ExprKind::Int(n) => Core::Lit(Value::Int(*n)),
+            ast::ExprKind::Float(x) => Core::Lit(Value::Float(*x)),
+            ast::ExprKind::Str(s) => Core::Lit(Value::str(s)),
+            ast::ExprKind::Bool(b) => Core::Lit(Value::Bool(*b)),
+            ast::ExprKind::Unit => Core::Lit(Value::Unit),
+            ast::ExprKind::Var(name) => self.lower_var(expr, name)?,
+            ast::ExprKind::Ctor(name) => self.lower_ctor(name, expr.span)?,
+            ast::ExprKind::Lambda { params, body } => {
+                self.lower_lambda(params, body, None, expr.span)?
+            }
+            ast::ExprKind::App { func, args } => {
+                let func = self.lower_expr(func)?;
+                let args = self.lower_exprs(args)?;
+                Core::App {
+                    func: Box::new(func),
+                    args,
+                    span: expr.span,
+                }
+            }
+            ast::ExprKind::Let { .. } => return Err(self.bug(expr.span, "let")),
+            ast::ExprKind::If {
+                cond,
+                then_branch,
+                else_branch,
+            } => {
+                // `else if` chains: lower iteratively.
+                let mut conds = Vec::new();
+                let mut cur = expr;
+                while let ast::ExprKind::If {
+                    cond,
+                    then_branch,
+                    else_branch,
+                } = &cur.kind
+                {
+                    conds.push((self.lower_expr(cond)?, self.lower_expr(then_branch)?));
+                    cur = else_branch;
+                }
+                let _ = (cond, then_branch, else_branch);
+                let mut acc = self.lower_expr(cur)?;
+                while let Some((c, t)) = conds.pop() {
+                    acc = Core::If {
+                        cond: Box::new(c),
+                        then_branch: Box::new(t),
+                        else_branch: Box::new(acc),
+                    };
+                }
+                acc
+            }
+            ast::ExprKind::Match { scrutinee, cases } => {
+                let scrutinee = self.lower_expr(scrutinee)?;
+                let mut out = Vec::with_capacity(cases.len());
+                for case in cases {
+                    let mark = self.scope_mark();
+                    let pat = self.lower_pat(&case.pat)?;
+                    let guard = match &case.guard {
+                        Some(g) => Some(self.lower_expr(g)?),
+                        None => None,
+                    };
+                    let body = self.lower_expr(&case.body)?;
+                    self.scope_reset(mark);
+                    out.push(CoreCase { pat, guard, body });
+                }
+                Core::Match {
+                    scrutinee: Box::new(scrutinee),
+                    cases: out,
+                    span: expr.span,
+                }
+            }
+            ast::ExprKind::Binary { op, lhs, rhs, .. } => Core::Binary {
+                op: *op,
+                lhs: Box::new(self.lower_expr(lhs)?),
+                rhs: Box::new(self.lower_expr(rhs)?),
+                span: expr.span,
+            },
+            ast::ExprKind::Unary { op, operand } => Core::Unary {
+                op: *op,
+                operand: Box::new(self.lower_expr(operand)?),
+                span: expr.span,
+            },
+            ast::ExprKind::Field { expr: inner, field } => Core::Field {
+                expr: Box::new(self.lower_expr(inner)?),
+                name: field.name.clone(),
+            },
+            ast::ExprKind::Record { base, fields } => {
+                let names: Vec<Name> = fields.iter().map(|f| f.name.name.clone()).collect();
+                let mut values = Vec::with_capacity(fields.len());
+                let base = match base {
+                    Some(b) => Some(self.lower_expr(b)?),
+                    None => None,
+                };
+                for field in fields {
+                    values.push(self.lower_expr(&field.value)?);
+                }
+                match base {
+                    Some(base) => Core::Spread {
+                        base: Box::new(base),
+                        names,
+                        values,
+                    },
+                    None => Core::Record {
+                        names: names.into(),
+                        values,
+                    },
+                }
+            }
+            ast::ExprKind::List(items) => Core::List(self.lower_exprs(items)?),
+            ast::ExprKind::Ann { expr: inner, ty } => {
+                let inner = self.lower_expr(inner)?;
+                let plan = self.plan_of(ty, &HashMap::new())?.map(Arc::new);
+                Core::Ann {
+                    expr: Box::new(inner),
+                    plan,
+                    span: ty.span,
+                }
+            }
+            ast::ExprKind::Error => return Err(self.bug(expr.span, "parse error node")),
+        })
+    }
+
+    fn lower_let_chain(&mut self, expr: &ast::Expr) -> LResult<Core> {
+        let mark = self.scope_mark();
+        let mut frames = Vec::new();
+        let mut cur = expr;
+        while let ast::ExprKind::Let {
+            rec,
+            name,
+            ann,
+            value,
+            body,
+        } = &cur.kind
+        {
+            let n_dicts = self.elab.n_params(value.id);
+            let self_name = rec.then(|| name.name.clone());
+            let check = match ann {
+                Some(ty) => self.plan_of(ty, &HashMap::new())?.map(Arc::new),
+                None => None,
+            };
+            let value = self.lower_binding_rhs(value, n_dicts, self_name)?;
+            let slot = self.push_local(name.name.clone());
+            frames.push((
+                slot,
+                value,
+                check,
+                ann.as_ref().map(|it| it.span).unwrap_or(cur.span),
+            ));
+            cur = body;
+        }
+        let mut acc = self.lower_expr(cur)?;
+        self.scope_reset(mark);
+        while let Some((slot, value, check, span)) = frames.pop() {
+            acc = Core::Let {
+                slot,
+                value: Box::new(value),
+                check,
+                body: Box::new(acc),
+                span,
+            };
+        }
+        Ok(acc)
+    }
+
+    fn lower_ctor(&mut self, name: &Name, span: Span) -> LResult<Core> {
+        match self.ctors.get(name) {
+            Some(true) => Ok(Core::Lit(Value::Func(Arc::new(Func::CtorFn(name.clone()))))),
+            Some(false) => Ok(Core::Lit(Value::ctor(name, None))),
+            None => Err(self.bug(span, &format!("unknown constructor `{name}`"))),
+        }
+    }
+
+    fn lower_pat(&mut self, pat: &ast::Pattern) -> LResult<Pat> {
+        Ok(match &pat.kind {
+            ast::PatternKind::Wildcard => Pat::Wild,
+            ast::PatternKind::Var(id) => Pat::Bind(self.push_local(id.name.clone())),
+            ast::PatternKind::Lit(lit) => Pat::Lit(match lit {
+                ast::Literal::Int(n) => Value::Int(*n),
+                ast::Literal::Float(x) => Value::Float(*x),
+                ast::Literal::Str(s) => Value::str(s),
+                ast::Literal::Bool(b) => Value::Bool(*b),
+                ast::Literal::Unit => Value::Unit,
+            }),
+            ast::PatternKind::Ctor { name, payload, .. } => Pat::Ctor {
+                name: name.name.clone(),
+                payload: match payload {
+                    Some(p) => Some(Box::new(self.lower_pat(p)?)),
+                    None => None,
+                },
+            },
+            ast::PatternKind::Record { fields, .. } => {
+                let mut out = Vec::with_capacity(fields.len());
+                for field in fields {
+                    out.push((field.name.name.clone(), self.lower_pat(&field.pat)?));
+                }
+                Pat::Record(out)
+            }
+            ast::PatternKind::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.lower_pat(item)?);
+                }
+                Pat::List(out)
+            }
+            ast::PatternKind::Error => return Err(self.bug(pat.span, "parse error pattern")),
+        })
+    }
+
+    // ------------------------------------------------------------ validation plans
+
+    /// The plan for `ty`, or `None` when the type contains no refinement.
+    fn plan_of(
+        &mut self,
+        ty: &ast::Type,
+        subst: &HashMap<Name, Option<Arc<ast::Type>>>,
+    ) -> LResult<Option<Plan>> {
+        self.plan_named(ty, subst, None)
+    }
+
+    fn plan_named(
+        &mut self,
+        ty: &ast::Type,
+        subst: &HashMap<Name, Option<Arc<ast::Type>>>,
+        alias_name: Option<Name>,
+    ) -> LResult<Option<Plan>> {
+        match &ty.kind {
+            ast::TypeKind::Var(v) => match subst.get(&v.name) {
+                Some(Some(arg)) => {
+                    let arg = arg.clone();
+                    self.plan_named(&arg, &HashMap::new(), None)
+                }
+                _ => Ok(None),
+            },
+            ast::TypeKind::Fun(..) | ast::TypeKind::Error => Ok(None),
+            ast::TypeKind::Qualified { ty, .. } => self.plan_named(ty, subst, alias_name),
+            ast::TypeKind::List(inner) => {
+                Ok(self.plan_of(inner, subst)?.map(|p| Plan::List(Box::new(p))))
+            }
+            ast::TypeKind::Record { fields, .. } => {
+                let mut out = Vec::new();
+                let mut any = false;
+                for field in fields {
+                    if let Some(plan) = self.plan_of(&field.ty, subst)? {
+                        any = true;
+                        out.push((field.name.name.clone(), plan));
+                    }
+                }
+                Ok(any.then_some(Plan::Record(out)))
+            }
+            ast::TypeKind::Refined { base, items, pred } => {
+                let base_plan = self.plan_of(base, subst)?;
+                let type_name = alias_name.unwrap_or_else(|| Name::new(self.text(ty.span)));
+                let mut checks = Vec::new();
+                for item in items {
+                    checks.push(self.lower_item(item)?);
+                }
+                if let Some(pred) = pred {
+                    let def = self.lower_pred(pred.span, |cx| cx.lower_expr(pred))?;
+                    checks.push(CheckItem {
+                        kind: CheckKind::Pred(def),
+                        text: format!("where {}", self.text(pred.span)),
+                        span: pred.span,
+                    });
+                }
+                Ok(Some(Plan::Refined {
+                    type_name,
+                    base: base_plan.map(Box::new),
+                    items: checks,
+                }))
+            }
+            ast::TypeKind::Con(qname, args) => {
+                let name = &qname.name.name;
+                // Substitute arguments (lazily, as types) into the definition.
+                let arg_types: Vec<Option<Arc<ast::Type>>> = args
+                    .iter()
+                    .map(|a| Some(Arc::new(subst_type(a, subst))))
+                    .collect();
+                if name == "List" {
+                    let Some(Some(inner)) = arg_types.first() else {
+                        return Ok(None);
+                    };
+                    return Ok(self
+                        .plan_of(inner, &HashMap::new())?
+                        .map(|p| Plan::List(Box::new(p))));
+                }
+                if name == "Option" || name == "Result" {
+                    let (ctors, params): (Vec<(&str, Option<&str>)>, Vec<&str>) =
+                        if name == "Option" {
+                            (vec![("Some", Some("a")), ("None", None)], vec!["a"])
+                        } else {
+                            (vec![("Ok", Some("a")), ("Err", Some("e"))], vec!["a", "e"])
+                        };
+                    let env: HashMap<Name, Option<Arc<ast::Type>>> = params
+                        .iter()
+                        .zip(arg_types.iter())
+                        .map(|(p, a)| (Name::new(p), a.clone()))
+                        .collect();
+                    let mut out = Vec::new();
+                    let mut any = false;
+                    for (ctor, param) in ctors {
+                        let plan = match param.and_then(|p| env.get(p).cloned().flatten()) {
+                            Some(t) => self.plan_of(&t, &HashMap::new())?,
+                            None => None,
+                        };
+                        any |= plan.is_some();
+                        out.push((Name::new(ctor), plan));
+                    }
+                    return Ok(any.then_some(Plan::Union(out)));
+                }
+                let Some(info) = self.types.get(name) else {
+                    return Ok(None);
+                };
+                match info {
+                    TypeInfo::Alias { params, rhs, decl } => {
+                        let env: HashMap<Name, Option<Arc<ast::Type>>> = params
+                            .iter()
+                            .cloned()
+                            .zip(arg_types.iter().cloned())
+                            .collect();
+                        let rhs = rhs.clone();
+                        let limit = std::mem::replace(&mut self.global_limit, *decl);
+                        let res = self.plan_named(&rhs, &env, Some(name.clone()));
+                        self.global_limit = limit;
+                        res
+                    }
+                    TypeInfo::Union {
+                        params,
+                        variants,
+                        decl,
+                    } => {
+                        if self.expanding.contains(name) {
+                            return Ok(None);
+                        }
+                        let env: HashMap<Name, Option<Arc<ast::Type>>> = params
+                            .iter()
+                            .cloned()
+                            .zip(arg_types.iter().cloned())
+                            .collect();
+                        let variants = variants.clone();
+                        let limit = std::mem::replace(&mut self.global_limit, *decl);
+                        self.expanding.push(name.clone());
+                        let mut out = Vec::new();
+                        let mut any = false;
+                        let mut res = Ok(());
+                        for variant in &variants {
+                            let plan = match &variant.payload {
+                                Some(t) => match self.plan_of(t, &env) {
+                                    Ok(p) => p,
+                                    Err(e) => {
+                                        res = Err(e);
+                                        break;
+                                    }
+                                },
+                                None => None,
+                            };
+                            any |= plan.is_some();
+                            out.push((variant.name.name.clone(), plan));
+                        }
+                        self.expanding.pop();
+                        self.global_limit = limit;
+                        res?;
+                        Ok(any.then_some(Plan::Union(out)))
+                    }
+                }
+            }
+        }
+    }
+
+    fn lower_pred(
+        &mut self,
+        span: Span,
+        body: impl FnOnce(&mut Self) -> LResult<Core>,
+    ) -> LResult<Arc<LambdaDef>> {
+        // Predicates are closed functions of `x`: they see only globals and the prelude.
+        let saved = std::mem::take(&mut self.fns);
+        self.fns.push(FnCtx::new(None));
+        let res = self.lower_lambda_with(vec![Some(Name::new("x"))], vec![None], None, span, body);
+        self.fns = saved;
+        match res? {
+            Core::Lambda(def) => Ok(def),
+            _ => Err(self.bug(span, "predicate")),
+        }
+    }
+
+    fn lower_item(&mut self, item: &ast::ConstraintItem) -> LResult<CheckItem> {
+        let text = format!("with {}", self.text(item.span));
+        let kind = match &item.kind {
+            ast::ConstraintItemKind::Regexp(lit) | ast::ConstraintItemKind::Pattern(lit) => {
+                let anchored = matches!(item.kind, ast::ConstraintItemKind::Pattern(_));
+                let source = if anchored {
+                    format!("^(?:{})$", lit.value)
+                } else {
+                    lit.value.to_string()
+                };
+                match Regex::new(&source) {
+                    Ok(re) => CheckKind::Regex(Arc::new(re)),
+                    Err(err) => {
+                        return Err(Box::new(Diagnostic::new(
+                            Code::C5001,
+                            format!("invalid regular expression: {err}"),
+                            self.file,
+                            lit.span,
+                        )))
+                    }
+                }
+            }
+            ast::ConstraintItemKind::Ge(e) | ast::ConstraintItemKind::Le(e) => {
+                let op = if matches!(item.kind, ast::ConstraintItemKind::Ge(_)) {
+                    BinOp::Ge
+                } else {
+                    BinOp::Le
+                };
+                let span = item.span;
+                CheckKind::Pred(self.lower_pred(span, |cx| {
+                    let bound = cx.lower_expr(e)?;
+                    Ok(Core::Binary {
+                        op,
+                        lhs: Box::new(Core::Var(VarRef::Local(0))),
+                        rhs: Box::new(bound),
+                        span,
+                    })
+                })?)
+            }
+            ast::ConstraintItemKind::Call { func, args, .. } => {
+                let span = item.span;
+                CheckKind::Pred(self.lower_pred(span, |cx| {
+                    let fexpr = ast::Expr {
+                        kind: ast::ExprKind::Var(func.name.clone()),
+                        span: func.span,
+                        id: ExprId(u32::MAX),
+                    };
+                    let f = cx.lower_expr(&fexpr)?;
+                    let mut lowered = vec![Core::Var(VarRef::Local(0))];
+                    lowered.extend(cx.lower_exprs(args)?);
+                    Ok(Core::App {
+                        func: Box::new(f),
+                        args: lowered,
+                        span,
+                    })
+                })?)
+            }
+        };
+        Ok(CheckItem {
+            kind,
+            text,
+            span: item.span,
+        })
+    }
+}
+
+fn dict_param_name(binder: ExprId, index: u32) -> Name {
+    Name::new(format!("$dict{}_{}", binder.0, index))
+}
+
+fn is_prelude_type(name: &str) -> bool {
+    matches!(
+        name,
+        "Integer"
+            | "Int"
+            | "Float"
+            | "String"
+            | "Bool"
+            | "Boolean"
+            | "Unit"
+            | "List"
+            | "Option"
+            | "Result"
+    )
+}
+
+/// Substitutes type variables by their arguments (used to pass arguments into aliases).
+fn subst_type(ty: &ast::Type, subst: &HashMap<Name, Option<Arc<ast::Type>>>) -> ast::Type {
+    if subst.is_empty() {
+        return ty.clone();
+    }
+    let kind = match &ty.kind {
+        ast::TypeKind::Var(v) => match subst.get(&v.name) {
+            Some(Some(t)) => return (**t).clone(),
+            _ => ty.kind.clone(),
+        },
+        ast::TypeKind::Con(q, args) => ast::TypeKind::Con(
+            q.clone(),
+            args.iter().map(|a| subst_type(a, subst)).collect(),
+        ),
+        ast::TypeKind::Fun(a, b) => ast::TypeKind::Fun(
+            Box::new(subst_type(a, subst)),
+            Box::new(subst_type(b, subst)),
+        ),
+        ast::TypeKind::List(a) => ast::TypeKind::List(Box::new(subst_type(a, subst))),
+        ast::TypeKind::Record { fields, rest } => ast::TypeKind::Record {
+            fields: fields
+                .iter()
+                .map(|f| ast::FieldType {
+                    name: f.name.clone(),
+                    ty: subst_type(&f.ty, subst),
+                })
+                .collect(),
+            rest: rest.clone(),
+        },
+        ast::TypeKind::Refined { base, items, pred } => ast::TypeKind::Refined {
+            base: Box::new(subst_type(base, subst)),
+            items: items.clone(),
+            pred: pred.clone(),
+        },
+        ast::TypeKind::Qualified { context, ty: inner } => ast::TypeKind::Qualified {
+            context: context.clone(),
+            ty: Box::new(subst_type(inner, subst)),
+        },
+        ast::TypeKind::Error => ast::TypeKind::Error,
+    };
+    ast::Type {
+        kind,
+        span: ty.span,
+    }
+}
