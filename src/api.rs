@@ -19,6 +19,7 @@ use crate::diagnostic::{self, Code, Diagnostic};
 use crate::loader::{FileSystem, FsError};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax;
+use crate::{eval, types};
 
 pub use crate::loader::MemoryFs;
 
@@ -32,7 +33,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_steps: 1_000_000_000, max_depth: 10_000, max_output_bytes: None }
+        Limits {
+            max_steps: 1_000_000_000,
+            max_depth: 10_000,
+            max_output_bytes: None,
+        }
     }
 }
 
@@ -103,7 +108,11 @@ struct PhaseTimer<'a> {
 impl<'a> PhaseTimer<'a> {
     fn new(clock: Option<&'a Clock>) -> PhaseTimer<'a> {
         let last = clock.map_or(0.0, Clock::now_ms);
-        PhaseTimer { clock, last, stats: Stats::default() }
+        PhaseTimer {
+            clock,
+            last,
+            stats: Stats::default(),
+        }
     }
 
     fn done(&mut self, phase: &'static str) {
@@ -250,7 +259,10 @@ impl DiagnosticDto {
 
 /// Diagnostics as DTOs, in the order given (already sorted by the pipeline).
 pub fn diagnostics_to_dtos(diagnostics: &[Diagnostic], sources: &SourceMap) -> Vec<DiagnosticDto> {
-    diagnostics.iter().map(|it| DiagnosticDto::new(it, sources)).collect()
+    diagnostics
+        .iter()
+        .map(|it| DiagnosticDto::new(it, sources))
+        .collect()
 }
 
 /// Renders diagnostics as text with source excerpts.
@@ -280,8 +292,17 @@ impl Session {
         let mut timer = PhaseTimer::new(self.options.clock.as_ref());
         let (text, mut diagnostics) = pipeline::evaluate(self, request, &mut sources, &mut timer);
         diagnostic::sort_and_dedup(&mut diagnostics, |file| file.0);
-        let text = if diagnostic::has_errors(&diagnostics) { None } else { text };
-        EvalOutput { text, diagnostics, sources: Arc::new(sources), stats: timer.stats }
+        let text = if diagnostic::has_errors(&diagnostics) {
+            None
+        } else {
+            text
+        };
+        EvalOutput {
+            text,
+            diagnostics,
+            sources: Arc::new(sources),
+            stats: timer.stats,
+        }
     }
 
     /// Parses and checks `entry`, returning every top-level binding's type scheme.
@@ -290,7 +311,12 @@ impl Session {
         let mut timer = PhaseTimer::new(self.options.clock.as_ref());
         let (types, mut diagnostics) = pipeline::typecheck(self, entry, &mut sources, &mut timer);
         diagnostic::sort_and_dedup(&mut diagnostics, |file| file.0);
-        CheckOutput { types, diagnostics, sources: Arc::new(sources), stats: timer.stats }
+        CheckOutput {
+            types,
+            diagnostics,
+            sources: Arc::new(sources),
+            stats: timer.stats,
+        }
     }
 
     /// Reads and decodes one source file, registering it in `sources`. Invalid UTF-8 is
@@ -335,7 +361,10 @@ mod pipeline {
         timer: &mut PhaseTimer<'_>,
     ) -> Result<(FileId, syntax::ast::Module), Vec<Diagnostic>> {
         let file = session.load_source(entry, sources).map_err(|it| vec![it])?;
-        let text = sources.get(file).map(|it| it.text.clone()).unwrap_or_else(|| Arc::from(""));
+        let text = sources
+            .get(file)
+            .map(|it| it.text.clone())
+            .unwrap_or_else(|| Arc::from(""));
         timer.stats.source_bytes += text.len() as u64;
         timer.done("read");
         let parsed = syntax::parse(file, &text);
@@ -352,10 +381,159 @@ mod pipeline {
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
     ) -> (Option<String>, Vec<Diagnostic>) {
-        match parse_entry(session, &request.entry, sources, timer) {
-            Err(diagnostics) => (None, diagnostics),
-            Ok((_file, _module)) => (None, Vec::new()),
+        let (file, module) = match parse_entry(session, &request.entry, sources, timer) {
+            Err(diagnostics) => return (None, diagnostics),
+            Ok(it) => it,
+        };
+        let checked = types::check_module(file, &module);
+        timer.done("check");
+        let mut diagnostics = checked.diagnostics;
+        if diagnostic::has_errors(&diagnostics) {
+            return (None, diagnostics);
         }
+        // `--field NAME` must name a top-level value binding (LANGUAGE.md 11.2).
+        if let Some(field) = &request.field {
+            if !checked.bindings.iter().any(|it| it.name.as_str() == field) {
+                let span = Span::default();
+                diagnostics.push(Diagnostic::new(
+                    Code::T2003,
+                    format!("no top-level value binding named `{field}`"),
+                    file,
+                    span,
+                ));
+                return (None, diagnostics);
+            }
+        }
+        let text = sources
+            .get(file)
+            .map(|it| it.text.clone())
+            .unwrap_or_else(|| Arc::from(""));
+        let program = match eval::lower(&module, &checked.elaboration, file, &text) {
+            Ok(program) => program,
+            Err(diagnostic) => {
+                diagnostics.push(*diagnostic);
+                return (None, diagnostics);
+            }
+        };
+        timer.done("lower");
+        let limits = &session.options.limits;
+        let eval_limits = eval::Limits {
+            max_steps: limits.max_steps,
+            max_depth: limits.max_depth,
+            max_output_bytes: limits.max_output_bytes,
+        };
+        let evaluated = match eval::run(&program, &eval_limits, request.cancel.clone()) {
+            Ok(it) => it,
+            Err(err) => {
+                diagnostics.push(err.to_diagnostic());
+                return (None, diagnostics);
+            }
+        };
+        timer.stats.steps = evaluated.steps;
+        timer.done("eval");
+        let document = select_document(
+            &module,
+            &checked.bindings,
+            evaluated,
+            request.field.as_deref(),
+        );
+        let export_limits = eval::export::ExportLimits {
+            max_depth: limits.max_depth,
+            max_output_bytes: limits.max_output_bytes,
+        };
+        let rendered = match request.format {
+            Format::Json => eval::export::json::render(&document, &export_limits),
+            Format::Yaml => eval::export::yaml::render(&document, &export_limits),
+            Format::Toml => eval::export::toml::render(&document, &export_limits),
+            Format::Text => {
+                eval::export::text::render_limited(&document, &export_limits).map(|mut it| {
+                    it.push('\n');
+                    it
+                })
+            }
+        };
+        timer.done("render");
+        match rendered {
+            Ok(text) => (Some(text), diagnostics),
+            Err(kind) => {
+                let span = module.body.as_ref().map_or(Span::default(), |it| it.span);
+                diagnostics.push(eval::EvalError::new(kind, file, span).to_diagnostic());
+                (None, diagnostics)
+            }
+        }
+    }
+
+    /// The document (LANGUAGE.md 11.1): the trailing expression, else the record of the
+    /// exported value bindings that are neither functions nor overloaded, in declaration
+    /// order; or the selected binding (11.2).
+    fn select_document(
+        module: &syntax::ast::Module,
+        bindings: &[types::BindingInfo],
+        evaluated: eval::Evaluated,
+        field: Option<&str>,
+    ) -> eval::Value {
+        let mut globals = evaluated.globals;
+        if let Some(field) = field {
+            return globals
+                .into_iter()
+                .find(|(name, _)| name.as_str() == field)
+                .map_or(eval::Value::Unit, |(_, value)| value);
+        }
+        if let Some(body) = evaluated.body {
+            return body;
+        }
+        let exports = export_names(module);
+        let mut fields: Vec<(String, eval::Value)> = Vec::new();
+        for binding in bindings.iter().filter(|it| it.in_document) {
+            let exported_as = match &exports {
+                None => Some(binding.name.to_string()),
+                Some(list) => list
+                    .iter()
+                    .find(|(name, _)| *name == binding.name.as_str())
+                    .map(|(_, alias)| alias.clone()),
+            };
+            let Some(exported_as) = exported_as else {
+                continue;
+            };
+            if let Some(idx) = globals.iter().position(|(name, _)| *name == binding.name) {
+                let (_, value) = globals.swap_remove(idx);
+                fields.push((exported_as, value));
+            }
+        }
+        eval::Value::record(
+            fields
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.clone()))
+                .collect(),
+        )
+    }
+
+    /// `None` when the module has no export declaration (everything is exported); else the
+    /// exported value names with the name they are exported as.
+    fn export_names(module: &syntax::ast::Module) -> Option<Vec<(String, String)>> {
+        use syntax::ast::DeclKind;
+        let mut any = false;
+        let mut names = Vec::new();
+        for decl in &module.decls {
+            match &decl.kind {
+                DeclKind::Export(items) => {
+                    any = true;
+                    for item in items {
+                        names.push((item.name.name.to_string(), item.local().name.to_string()));
+                    }
+                }
+                DeclKind::Let(let_decl) if decl.exported => {
+                    any = true;
+                    names.push((
+                        let_decl.name.name.to_string(),
+                        let_decl.name.name.to_string(),
+                    ));
+                }
+                DeclKind::Type(_) | DeclKind::Class(_) if decl.exported => any = true,
+                _ => {}
+            }
+        }
+        any.then_some(names)
     }
 
     pub(super) fn typecheck(
@@ -366,7 +544,19 @@ mod pipeline {
     ) -> (Vec<BindingType>, Vec<Diagnostic>) {
         match parse_entry(session, entry, sources, timer) {
             Err(diagnostics) => (Vec::new(), diagnostics),
-            Ok((_file, _module)) => (Vec::new(), Vec::new()),
+            Ok((file, module)) => {
+                let checked = types::check_module(file, &module);
+                timer.done("check");
+                let bindings = checked
+                    .bindings
+                    .iter()
+                    .map(|it| BindingType {
+                        name: it.name.to_string(),
+                        ty: it.scheme.clone(),
+                    })
+                    .collect();
+                (bindings, checked.diagnostics)
+            }
         }
     }
 }

@@ -13,9 +13,13 @@ fn ligature(args: &[&str], stdin: &str) -> Output {
         .spawn()
         .expect("the ligature binary starts");
     if let Some(mut input) = child.stdin.take() {
-        input.write_all(stdin.as_bytes()).expect("stdin is writable");
+        input
+            .write_all(stdin.as_bytes())
+            .expect("stdin is writable");
     }
-    child.wait_with_output().expect("the ligature binary finishes")
+    child
+        .wait_with_output()
+        .expect("the ligature binary finishes")
 }
 
 fn stdout(output: &Output) -> String {
@@ -32,7 +36,10 @@ const CONFIG: &str = "let name = \"edge\";\nlet double = \\n -> n * 2;\nlet repl
 fn eval_stdin_json() {
     let out = ligature(&["eval", "-"], CONFIG);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "{\n  \"name\": \"edge\",\n  \"replicas\": 6\n}\n");
+    assert_eq!(
+        stdout(&out),
+        "{\n  \"name\": \"edge\",\n  \"replicas\": 6\n}\n"
+    );
     assert_eq!(stderr(&out), "");
 }
 
@@ -48,13 +55,22 @@ fn eval_each_format() {
     let src = "{ name = \"api\", ports = [80, 443], tls = { on = true } }";
     let yaml = ligature(&["eval", "-", "--format", "yaml"], src);
     assert_eq!(yaml.status.code(), Some(0), "{}", stderr(&yaml));
-    assert_eq!(stdout(&yaml), "name: api\nports:\n  - 80\n  - 443\ntls:\n  on: true\n");
+    assert_eq!(
+        stdout(&yaml),
+        "name: api\nports:\n  - 80\n  - 443\ntls:\n  \"on\": true\n"
+    );
     let toml = ligature(&["eval", "-", "--format", "toml"], src);
     assert_eq!(toml.status.code(), Some(0), "{}", stderr(&toml));
-    assert_eq!(stdout(&toml), "name = \"api\"\nports = [80, 443]\n\n[tls]\non = true\n");
+    assert_eq!(
+        stdout(&toml),
+        "name = \"api\"\nports = [80, 443]\n\n[tls]\non = true\n"
+    );
     let text = ligature(&["eval", "-", "--format", "text"], src);
     assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
-    assert_eq!(stdout(&text), "{ name = \"api\", ports = [80, 443], tls = { on = true } }\n");
+    assert_eq!(
+        stdout(&text),
+        "{ name = \"api\", ports = [80, 443], tls = { on = true } }\n"
+    );
 }
 
 #[test]
@@ -74,7 +90,10 @@ fn language_error_exits_1_with_excerpt_and_empty_stdout() {
     assert_eq!(stdout(&out), "");
     let err = stderr(&out);
     assert!(err.starts_with("<stdin>:2:9: error[R3002]"), "{err}");
-    assert!(err.contains("let b = a / 0;"), "the excerpt shows the line: {err}");
+    assert!(
+        err.contains("let b = a / 0;"),
+        "the excerpt shows the line: {err}"
+    );
 }
 
 #[test]
@@ -89,21 +108,37 @@ fn error_format_json() {
     assert_eq!(first["file"], "<stdin>");
     assert_eq!(first["line"], 1);
     assert_eq!(first["column"], 12);
-    assert!(first["rendered"].as_str().is_some_and(|it| it.contains("E1001")));
+    assert!(first["rendered"]
+        .as_str()
+        .is_some_and(|it| it.contains("E1001")));
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    assert_eq!(ligature(&["eval", "-", "--format", "xml"], "1").status.code(), Some(2));
+    assert_eq!(
+        ligature(&["eval", "-", "--format", "xml"], "1")
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(ligature(&["frobnicate"], "").status.code(), Some(2));
-    assert_eq!(ligature(&["eval", "-", "--timeout", "soon"], "1").status.code(), Some(2));
+    assert_eq!(
+        ligature(&["eval", "-", "--timeout", "soon"], "1")
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
 fn missing_file_exits_1() {
     let out = ligature(&["eval", "/nonexistent/dir/x.lig"], "");
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("cannot find file"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot find file"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -115,7 +150,12 @@ fn invalid_utf8_is_e1006() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("starts");
-    child.stdin.take().expect("stdin").write_all(b"let a = \"\xff\";").expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"let a = \"\xff\";")
+        .expect("write");
     let out = child.wait_with_output().expect("finishes");
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("E1006"), "{}", stderr(&out));
@@ -134,7 +174,10 @@ fn timeout_stops_a_long_run() {
 
 #[test]
 fn step_budget_flag() {
-    let out = ligature(&["eval", "-", "--max-steps", "1000"], "fold (\\a n -> a + n) 0 (range 0 100000)");
+    let out = ligature(
+        &["eval", "-", "--max-steps", "1000"],
+        "fold (\\a n -> a + n) 0 (range 0 100000)",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("R3007"), "{}", stderr(&out));
 }
@@ -148,10 +191,17 @@ fn typecheck_types() {
     let path = file.to_string_lossy().into_owned();
     let out = ligature(&["typecheck", &path, "--types"], "");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "twice : ('a -> 'a) -> 'a -> 'a\nn : Integer\n");
+    assert_eq!(
+        stdout(&out),
+        "twice : ('a -> 'a) -> 'a -> 'a\nn : Integer\n"
+    );
     std::fs::write(&file, "let n = 1 + \"a\";\n").expect("write");
     let bad = ligature(&["typecheck", &path], "");
     assert_eq!(bad.status.code(), Some(1));
-    assert!(stderr(&bad).contains("T2001") || stderr(&bad).contains("T2008"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("T2001") || stderr(&bad).contains("T2008"),
+        "{}",
+        stderr(&bad)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -25,11 +25,22 @@ struct Args {
     format: Format,
     field: Option<String>,
     limits: Limits,
+    /// `--cancelled`: the host cancels the run before it starts (R3008, deterministically).
+    cancelled: bool,
 }
 
 fn parse_args(source: &str) -> Result<Args, String> {
-    let mut args = Args { format: Format::Json, field: None, limits: Limits::default() };
-    let Some(rest) = source.lines().next().and_then(|line| line.strip_prefix("// args:")) else {
+    let mut args = Args {
+        format: Format::Json,
+        field: None,
+        limits: Limits::default(),
+        cancelled: false,
+    };
+    let Some(rest) = source
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("// args:"))
+    else {
         return Ok(args);
     };
     let mut words = rest.split_whitespace();
@@ -41,11 +52,17 @@ fn parse_args(source: &str) -> Result<Args, String> {
                 args.format = Format::parse(text).ok_or_else(|| format!("bad format {text}"))?;
             }
             "--field" => args.field = Some(value()?.to_string()),
-            "--max-steps" => args.limits.max_steps = value()?.parse().map_err(|_| "bad --max-steps")?,
-            "--max-depth" => args.limits.max_depth = value()?.parse().map_err(|_| "bad --max-depth")?,
-            "--max-output-bytes" => {
-                args.limits.max_output_bytes = Some(value()?.parse().map_err(|_| "bad --max-output-bytes")?)
+            "--max-steps" => {
+                args.limits.max_steps = value()?.parse().map_err(|_| "bad --max-steps")?
             }
+            "--max-depth" => {
+                args.limits.max_depth = value()?.parse().map_err(|_| "bad --max-depth")?
+            }
+            "--max-output-bytes" => {
+                args.limits.max_output_bytes =
+                    Some(value()?.parse().map_err(|_| "bad --max-output-bytes")?)
+            }
+            "--cancelled" => args.cancelled = true,
             other => return Err(format!("unknown fixture option {other}")),
         }
     }
@@ -58,8 +75,12 @@ fn expect_file(path: &Path, actual: &str) -> datatest_stable::Result<()> {
         std::fs::write(path, actual)?;
         return Ok(());
     }
-    let expected = std::fs::read_to_string(path)
-        .map_err(|err| format!("missing expected file {} ({err}); run `make bless` and review", path.display()))?;
+    let expected = std::fs::read_to_string(path).map_err(|err| {
+        format!(
+            "missing expected file {} ({err}); run `make bless` and review",
+            path.display()
+        )
+    })?;
     if expected != actual {
         return Err(format!(
             "{} differs\n--- expected\n{expected}\n--- actual\n{actual}\n(run `make bless` and review the diff)",
@@ -77,7 +98,11 @@ fn check_no_sibling(path: &Path) -> datatest_stable::Result<()> {
         if bless() {
             std::fs::remove_file(path)?;
         } else {
-            return Err(format!("stale expected file {} (the other outcome happened)", path.display()).into());
+            return Err(format!(
+                "stale expected file {} (the other outcome happened)",
+                path.display()
+            )
+            .into());
         }
     }
     Ok(())
@@ -85,14 +110,24 @@ fn check_no_sibling(path: &Path) -> datatest_stable::Result<()> {
 
 fn session_for(name: &str, source: &str, limits: Limits) -> Session {
     let fs = MemoryFs::new().with_file(name, source.as_bytes().to_vec());
-    Session::new(Options { limits }, Arc::new(fs))
+    Session::new(
+        Options {
+            limits,
+            clock: None,
+        },
+        Arc::new(fs),
+    )
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|it| it.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|it| it.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
-fn on_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> datatest_stable::Result<T> {
+fn on_big_stack<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> datatest_stable::Result<T> {
     let handle = std::thread::Builder::new().stack_size(STACK).spawn(f)?;
     handle.join().map_err(|_| "the pipeline panicked".into())
 }
@@ -102,7 +137,13 @@ fn eval_outcome(path: &Path, source: String) -> datatest_stable::Result<(bool, S
     let name = file_name(path);
     on_big_stack(move || {
         let session = session_for(&name, &source, args.limits);
-        let request = EvalRequest { entry: name, field: args.field, format: args.format, cancel: None, timeout_ms: None };
+        let request = EvalRequest {
+            entry: name,
+            field: args.field,
+            format: args.format,
+            cancel: Some(Arc::new(std::sync::atomic::AtomicBool::new(args.cancelled))),
+            timeout_ms: None,
+        };
         let output = session.evaluate(&request);
         let rendered = api::render_diagnostics(&output.diagnostics, &output.sources, false);
         match output.text {
@@ -122,14 +163,20 @@ fn run_eval(path: &Path) -> datatest_stable::Result<()> {
 
 fn run_error_code(path: &Path) -> datatest_stable::Result<()> {
     let source = std::fs::read_to_string(path)?;
-    let code = path.file_stem().map(|it| it.to_string_lossy().into_owned()).unwrap_or_default();
+    let code = path
+        .file_stem()
+        .map(|it| it.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let is_check_phase = code.starts_with('T') || code == "C5001" || code == "C5002";
     let (ok, text) = if is_check_phase {
         let name = file_name(path);
         on_big_stack(move || {
             let session = session_for(&name, &source, Limits::default());
             let output = session.typecheck(&name);
-            (output.diagnostics.is_empty(), api::render_diagnostics(&output.diagnostics, &output.sources, false))
+            (
+                output.diagnostics.is_empty(),
+                api::render_diagnostics(&output.diagnostics, &output.sources, false),
+            )
         })?
     } else {
         eval_outcome(path, source)?
@@ -185,7 +232,10 @@ fn run_syntax(path: &Path) -> datatest_stable::Result<()> {
         if parsed.diagnostics.is_empty() {
             (true, ligature::syntax::dump::dump(&parsed.module))
         } else {
-            (false, api::render_diagnostics(&parsed.diagnostics, &sources, false))
+            (
+                false,
+                api::render_diagnostics(&parsed.diagnostics, &sources, false),
+            )
         }
     })?;
     if ok == in_err_dir {

@@ -21,7 +21,11 @@ use os_fs::OsFs;
 const PIPELINE_STACK: usize = 1 << 30;
 
 #[derive(Parser, Debug)]
-#[command(name = "ligature", version, about = "The Ligature configuration language")]
+#[command(
+    name = "ligature",
+    version,
+    about = "The Ligature configuration language"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -95,17 +99,25 @@ struct TypecheckArgs {
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|ch: char| !ch.is_ascii_digit() && ch != '.').unwrap_or(text.len());
+    let split = text
+        .find(|ch: char| !ch.is_ascii_digit() && ch != '.')
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let value: f64 = number.parse().map_err(|_| format!("invalid duration `{text}`"))?;
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration `{text}`"))?;
     let seconds = match unit {
         "ms" => value / 1000.0,
         "" | "s" => value,
         "m" => value * 60.0,
         "h" => value * 3600.0,
-        _ => return Err(format!("invalid duration unit `{unit}` (use ms, s, m or h)")),
+        _ => {
+            return Err(format!(
+                "invalid duration unit `{unit}` (use ms, s, m or h)"
+            ))
+        }
     };
-    if !seconds.is_finite() || seconds < 0.0 || seconds > 1e9 {
+    if !seconds.is_finite() || !(0.0..=1e9).contains(&seconds) {
         return Err(format!("invalid duration `{text}`"));
     }
     Ok(Duration::from_secs_f64(seconds))
@@ -167,7 +179,9 @@ fn print_diagnostics(
     let mut stderr = std::io::stderr().lock();
     match format {
         ErrorFormat::Text => {
-            let _ = stderr.write_all(api::render_diagnostics(diagnostics, sources, color_stderr()).as_bytes());
+            let _ = stderr.write_all(
+                api::render_diagnostics(diagnostics, sources, color_stderr()).as_bytes(),
+            );
         }
         ErrorFormat::Json => {
             let dtos = api::diagnostics_to_dtos(diagnostics, sources);
@@ -202,10 +216,12 @@ fn eval(args: EvalArgs) -> i32 {
     if let Some(timeout) = args.timeout {
         // The library reads no clock: the host's timer sets the cancellation flag.
         let flag = cancel.clone();
-        let _ = std::thread::Builder::new().name("ligature-timer".into()).spawn(move || {
-            std::thread::sleep(timeout);
-            flag.store(true, Ordering::SeqCst);
-        });
+        let _ = std::thread::Builder::new()
+            .name("ligature-timer".into())
+            .spawn(move || {
+                std::thread::sleep(timeout);
+                flag.store(true, Ordering::SeqCst);
+            });
     }
     let format = match args.format {
         FormatArg::Json => Format::Json,
@@ -213,7 +229,13 @@ fn eval(args: EvalArgs) -> i32 {
         FormatArg::Toml => Format::Toml,
         FormatArg::Text => Format::Text,
     };
-    let request = EvalRequest { entry, field: args.field, format, cancel: Some(cancel), timeout_ms: None };
+    let request = EvalRequest {
+        entry,
+        field: args.field,
+        format,
+        cancel: Some(cancel),
+        timeout_ms: None,
+    };
     let output = session.evaluate(&request);
     print_diagnostics(&output.diagnostics, &output.sources, args.error_format);
     if args.stats {
@@ -223,7 +245,11 @@ fn eval(args: EvalArgs) -> i32 {
     match (&output.text, output.ok()) {
         (Some(text), true) => {
             let mut stdout = std::io::stdout().lock();
-            if stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).is_err() {
+            if stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
                 return 1;
             }
             0

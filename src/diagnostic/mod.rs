@@ -36,6 +36,7 @@ macro_rules! codes {
                 match self { $(Code::$code => Severity::$severity,)* }
             }
 
+            #[allow(clippy::should_implement_trait)]
             pub fn from_str(text: &str) -> Option<Code> {
                 match text { $(stringify!($code) => Some(Code::$code),)* _ => None }
             }

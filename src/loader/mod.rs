@@ -50,7 +50,8 @@ impl MemoryFs {
 
     /// Adds or replaces a file.
     pub fn insert(&mut self, path: &str, contents: impl Into<Vec<u8>>) {
-        self.files.insert(normalize(path), Arc::from(contents.into()));
+        self.files
+            .insert(normalize(path), Arc::from(contents.into()));
     }
 
     pub fn remove(&mut self, path: &str) -> bool {
@@ -65,7 +66,10 @@ impl MemoryFs {
 
 impl FileSystem for MemoryFs {
     fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
-        self.files.get(&normalize(path)).map(|it| it.to_vec()).ok_or(FsError::NotFound)
+        self.files
+            .get(&normalize(path))
+            .map(|it| it.to_vec())
+            .ok_or(FsError::NotFound)
     }
 
     fn exists(&self, path: &str) -> bool {

@@ -233,11 +233,21 @@ pub enum TypeKind {
     /// `[T]`, sugar for `List T`.
     List(Box<Type>),
     /// `{ f: T, ... | 'r }`
-    Record { fields: Vec<FieldType>, rest: Option<Ident> },
+    Record {
+        fields: Vec<FieldType>,
+        rest: Option<Ident>,
+    },
     /// `T with items... where pred`
-    Refined { base: Box<Type>, items: Vec<ConstraintItem>, pred: Option<Box<Expr>> },
+    Refined {
+        base: Box<Type>,
+        items: Vec<ConstraintItem>,
+        pred: Option<Box<Expr>>,
+    },
     /// `C 'a => T`
-    Qualified { context: Vec<Constraint>, ty: Box<Type> },
+    Qualified {
+        context: Vec<Constraint>,
+        ty: Box<Type>,
+    },
     /// Parser recovery placeholder.
     Error,
 }
@@ -262,7 +272,11 @@ pub enum ConstraintItemKind {
     Ge(Expr),
     Le(Expr),
     /// `f(a1, ..., an)` or `m.f(...)`: holds when `f x a1 ... an` is true.
-    Call { module: Option<Ident>, func: Ident, args: Vec<Expr> },
+    Call {
+        module: Option<Ident>,
+        func: Ident,
+        args: Vec<Expr>,
+    },
 }
 
 // ---------------------------------------------------------------- expressions
@@ -331,22 +345,58 @@ pub enum ExprKind {
     /// An upper identifier (a constructor).
     Ctor(Name),
     /// `\p1 p2 -> body`
-    Lambda { params: Vec<Param>, body: Box<Expr> },
+    Lambda {
+        params: Vec<Param>,
+        body: Box<Expr>,
+    },
     /// `f a b`, `f(a, b)`: `args` is never empty.
-    App { func: Box<Expr>, args: Vec<Expr> },
+    App {
+        func: Box<Expr>,
+        args: Vec<Expr>,
+    },
     /// `let [rec] name [: T] = value in body`
-    Let { rec: bool, name: Ident, ann: Option<Type>, value: Box<Expr>, body: Box<Expr> },
-    If { cond: Box<Expr>, then_branch: Box<Expr>, else_branch: Box<Expr> },
-    Match { scrutinee: Box<Expr>, cases: Vec<Case> },
-    Binary { op: BinOp, op_span: Span, lhs: Box<Expr>, rhs: Box<Expr> },
-    Unary { op: UnOp, operand: Box<Expr> },
+    Let {
+        rec: bool,
+        name: Ident,
+        ann: Option<Type>,
+        value: Box<Expr>,
+        body: Box<Expr>,
+    },
+    If {
+        cond: Box<Expr>,
+        then_branch: Box<Expr>,
+        else_branch: Box<Expr>,
+    },
+    Match {
+        scrutinee: Box<Expr>,
+        cases: Vec<Case>,
+    },
+    Binary {
+        op: BinOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Unary {
+        op: UnOp,
+        operand: Box<Expr>,
+    },
     /// `e.f`; also `m.x` / `m.C` for a module alias `m` (see [`Expr::as_qualified`]).
-    Field { expr: Box<Expr>, field: Ident },
+    Field {
+        expr: Box<Expr>,
+        field: Ident,
+    },
     /// `{ f = e, ... }` or `{ ...base, f = e, ... }`
-    Record { base: Option<Box<Expr>>, fields: Vec<FieldInit> },
+    Record {
+        base: Option<Box<Expr>>,
+        fields: Vec<FieldInit>,
+    },
     List(Vec<Expr>),
     /// `(e : T)`
-    Ann { expr: Box<Expr>, ty: Type },
+    Ann {
+        expr: Box<Expr>,
+        ty: Type,
+    },
     /// Parser recovery placeholder: never evaluated (the program has a parse error).
     Error,
 }
@@ -410,9 +460,16 @@ pub enum PatternKind {
     Var(Ident),
     Lit(Literal),
     /// `C`, `C p`, `m.C`, `m.C p`
-    Ctor { module: Option<Ident>, name: Ident, payload: Option<Box<Pattern>> },
+    Ctor {
+        module: Option<Ident>,
+        name: Ident,
+        payload: Option<Box<Pattern>>,
+    },
     /// `{ f = p, g, .. }`: `g` alone is stored as `g = g` (a `Var` pattern).
-    Record { fields: Vec<FieldPattern>, open: bool },
+    Record {
+        fields: Vec<FieldPattern>,
+        open: bool,
+    },
     List(Vec<Pattern>),
     /// Parser recovery placeholder.
     Error,
