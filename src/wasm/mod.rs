@@ -38,13 +38,13 @@ extern "C" {
 /// panic, which the core never means to raise, is logged with its message instead of an
 /// anonymous `unreachable`.
 #[wasm_bindgen(start)]
-pub fn start() {
+fn start() {
     console_error_panic_hook::set_once();
 }
 
 /// `limits` as JS passes it; absent fields keep the defaults.
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct LimitsDto {
     max_steps: Option<u64>,
     max_depth: Option<u32>,
@@ -64,7 +64,7 @@ impl LimitsDto {
 /// The options of `new Session(…)`, `evaluate(…)` and `typecheck(…)` in one shape; the
 /// constructor uses `files`, `limits` and `threads`, a call may give all of them.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct OptionsDto {
     files: Option<BTreeMap<String, String>>,
     entry: Option<String>,
@@ -82,8 +82,18 @@ impl OptionsDto {
         if value.is_undefined() || value.is_null() {
             return Ok(OptionsDto::default());
         }
-        let options: OptionsDto = serde_wasm_bindgen::from_value(value)
-            .map_err(|err| format!("invalid options: {err}"))?;
+        check_keys(&value, OPTION_KEYS, "option")?;
+        if let Ok(limits) = js_sys::Reflect::get(&value, &"limits".into()) {
+            check_keys(&limits, LIMIT_KEYS, "limit")?;
+        }
+        let options: OptionsDto = serde_wasm_bindgen::from_value(value).map_err(|err| {
+            // The error is a JS `Error`; its text starts with "Error: ".
+            let text = err.to_string();
+            format!(
+                "invalid options: {}",
+                text.strip_prefix("Error: ").unwrap_or(&text)
+            )
+        })?;
         if options.threads == Some(0) {
             return Err("invalid options: `threads` must be at least 1".to_string());
         }
@@ -101,6 +111,35 @@ impl OptionsDto {
             }),
         }
     }
+}
+
+const OPTION_KEYS: &[&str] = &[
+    "files",
+    "entry",
+    "field",
+    "format",
+    "limits",
+    "threads",
+    "timeoutMs",
+];
+const LIMIT_KEYS: &[&str] = &["maxSteps", "maxDepth", "maxOutputBytes"];
+
+/// Rejects unknown keys (serde-wasm-bindgen only looks up the known ones), so that a
+/// misspelt `timeoutMs` or an unsupported option is an error rather than silently ignored.
+fn check_keys(value: &JsValue, known: &[&str], what: &str) -> Result<(), String> {
+    if !value.is_object() {
+        return Ok(()); // not an object: deserialisation reports the type error
+    }
+    for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !known.contains(&key.as_str()) {
+            return Err(format!(
+                "invalid options: unknown {what} `{key}` (known: {})",
+                known.join(", ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The JS result of `evaluate` before `value` is attached.
