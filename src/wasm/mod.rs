@@ -94,6 +94,7 @@ impl OptionsDto {
                 text.strip_prefix("Error: ").unwrap_or(&text)
             )
         })?;
+        options.format()?;
         if options.threads == Some(0) {
             return Err("invalid options: `threads` must be at least 1".to_string());
         }
