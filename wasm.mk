@@ -24,13 +24,19 @@ WASM_OPT_FLAGS := -O3 --enable-bulk-memory --enable-mutable-globals --enable-non
 # modules, faster links) without touching Cargo.toml's profile.
 WASM_PROFILE_ENV := CARGO_PROFILE_RELEASE_DEBUG=0
 
+# Both builds: an 8 MiB shadow stack in linear memory (the default 1 MiB overflowed at about
+# 1,000 levels of nesting in the parser, before V8's own stack limit, corrupting memory instead
+# of raising a catchable RangeError) and the stack pointer exported, so that the JS glue can
+# reset it if the host ever aborts a call midway (bind.js `guard`).
+WASM_STACK_FLAGS := -C link-arg=-zstack-size=8388608 -C link-arg=--export=__stack_pointer
+
 # The threaded build's flags (WASM-NOTES.md item 2): atomics alone do not make the memory shared
 # with this compiler, hence the explicit linker arguments. Given to that one command only, never
 # in .cargo/config.toml, where they would leak into the single-threaded build.
 WASM_MT_RUSTFLAGS := -C target-feature=+atomics,+bulk-memory,+mutable-globals \
   -C link-arg=--shared-memory -C link-arg=--max-memory=1073741824 -C link-arg=--import-memory \
   -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
-  -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base
+  -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base $(WASM_STACK_FLAGS)
 
 .PHONY: wasm wasm-threads test-js wasm-tools wasm-bindgen-cli pkg-deps chromium
 
@@ -52,7 +58,8 @@ chromium: ## Debian's chromium for the threaded-build test (only if missing)
 wasm-tools: setup wasm-bindgen-cli pkg-deps
 
 wasm: wasm-tools ## Single-threaded wasm build + JS glue into pkg/dist/web (Node, edge, pages)
-	$(WASM_PROFILE_ENV) $(CARGO) build --lib --release --target $(WASM_TARGET) --target-dir $(WASM_ST_DIR)
+	RUSTFLAGS='$(WASM_STACK_FLAGS)' $(WASM_PROFILE_ENV) $(CARGO) build --lib --release --target $(WASM_TARGET) \
+	  --target-dir $(WASM_ST_DIR)
 	rm -rf $(WASM_DIST)/web
 	$(WASM_BINDGEN) --target web --out-dir $(WASM_DIST)/web --out-name ligature \
 	  $(WASM_ST_DIR)/$(WASM_TARGET)/release/ligature.wasm

@@ -13,14 +13,35 @@ export function webLoader(wasm) {
     );
 }
 
-export function bind(wasm, variant, load) {
+/**
+ * `load(input)` instantiates the module and returns its raw exports (what wasm-bindgen's
+ * `init`/`initSync` return); `exports` may be given up front when it already ran.
+ */
+export function bind(wasm, variant, load, exports) {
   let ready;
   let pool;
+  let raw = exports;
+
+  // The core reports every input error as a diagnostic. Should the host still abort a call
+  // (a JS stack overflow raised inside deep wasm recursion unwinds without running any Rust
+  // code), the error becomes a value too, and the wasm stack pointer, left where the call
+  // was aborted, is put back so that later calls have the whole stack.
+  function guard(call) {
+    const sp = raw?.__stack_pointer;
+    const saved = sp?.value;
+    try {
+      return call();
+    } catch (error) {
+      if (sp !== undefined) sp.value = saved;
+      return { ok: false, diagnostics: [], error: `internal error: ${error?.message ?? error}` };
+    }
+  }
+
   function init(input) {
     // An async function runs `load` synchronously up to its first await, so a synchronous
     // loader (initSync) has finished when `init()` returns.
     ready ??= (async () => {
-      await load(input);
+      raw = (await load(input)) ?? raw;
     })();
     ready.catch(() => {
       ready = undefined;
@@ -36,11 +57,19 @@ export function bind(wasm, variant, load) {
   }
   async function evaluate(source, options) {
     await init();
-    return wasm.evaluate(source ?? null, options);
+    return guard(() => wasm.evaluate(source ?? null, options));
   }
   async function typecheck(source, options) {
     await init();
-    return wasm.typecheck(source ?? null, options);
+    return guard(() => wasm.typecheck(source ?? null, options));
   }
-  return { variant, init, initThreadPool, evaluate, typecheck, Session: wasm.Session };
+  class Session extends wasm.Session {
+    evaluate(source, options) {
+      return guard(() => super.evaluate(source ?? null, options));
+    }
+    typecheck(source, options) {
+      return guard(() => super.typecheck(source ?? null, options));
+    }
+  }
+  return { variant, init, initThreadPool, evaluate, typecheck, Session };
 }

@@ -5,10 +5,11 @@ import { bind } from './bind.js';
 import * as wasm from './dist/web/ligature.js';
 import module from './dist/web/ligature_bg.wasm';
 
-wasm.initSync({ module });
+const exports = wasm.initSync({ module });
 
 export const { variant, init, initThreadPool, evaluate, typecheck, Session } = bind(
   wasm,
   'edge',
-  () => {},
+  () => exports,
+  exports,
 );

@@ -4,10 +4,13 @@ import { readFileSync } from 'node:fs';
 import { bind } from './bind.js';
 import * as wasm from './dist/web/ligature.js';
 
-wasm.initSync({ module: readFileSync(new URL('./dist/web/ligature_bg.wasm', import.meta.url)) });
+const exports = wasm.initSync({
+  module: readFileSync(new URL('./dist/web/ligature_bg.wasm', import.meta.url)),
+});
 
 export const { variant, init, initThreadPool, evaluate, typecheck, Session } = bind(
   wasm,
   'node',
-  () => {},
+  () => exports,
+  exports,
 );

@@ -14,7 +14,7 @@
 //! are hand-written in `pkg/index.d.ts`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -196,11 +196,21 @@ fn to_js<T: Serialize>(value: &T) -> JsValue {
 
 /// A long-lived evaluation context owned by JS: a file map and default limits. The
 /// playground keeps one and edits its files as the user types.
+///
+/// Every method takes `&self` (state behind mutexes that are never held while the core
+/// runs): should a call ever be aborted by the host (a JS stack overflow unwinds through
+/// wasm without running Rust code), wasm-bindgen's borrow flag of a `&mut self` method would
+/// stay set and make the object unusable; a shared borrow left behind blocks nothing.
 #[wasm_bindgen]
 pub struct Session {
-    files: Arc<MemoryFs>,
+    files: Mutex<Arc<MemoryFs>>,
     limits: Limits,
-    last_stats: Option<Stats>,
+    last_stats: Mutex<Option<Stats>>,
+}
+
+/// Locks a mutex, ignoring poisoning: the guarded values stay valid whatever happened.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[wasm_bindgen]
@@ -215,20 +225,20 @@ impl Session {
 
     /// Adds or replaces the file at `path`.
     #[wasm_bindgen(js_name = setFile)]
-    pub fn set_file(&mut self, path: &str, text: &str) {
-        Arc::make_mut(&mut self.files).insert(path, text.as_bytes().to_vec());
+    pub fn set_file(&self, path: &str, text: &str) {
+        Arc::make_mut(&mut lock(&self.files)).insert(path, text.as_bytes().to_vec());
     }
 
     /// Removes the file at `path`; returns whether it existed.
     #[wasm_bindgen(js_name = removeFile)]
-    pub fn remove_file(&mut self, path: &str) -> bool {
-        Arc::make_mut(&mut self.files).remove(path)
+    pub fn remove_file(&self, path: &str) -> bool {
+        Arc::make_mut(&mut lock(&self.files)).remove(path)
     }
 
     /// Evaluates `source` (as the entry file, `options.entry` or `main.lig`) or, when
     /// `source` is null, the session's file `options.entry` (default `main.lig`).
     /// Returns `{ ok: true, value, text, stats, diagnostics } | { ok: false, diagnostics, … }`.
-    pub fn evaluate(&mut self, source: Option<String>, options: JsValue) -> JsValue {
+    pub fn evaluate(&self, source: Option<String>, options: JsValue) -> JsValue {
         let options = match OptionsDto::from_js(options) {
             Ok(it) => it,
             Err(message) => return usage_error(&message),
@@ -263,13 +273,13 @@ impl Session {
             };
             let _ = js_sys::Reflect::set(&js, &"value".into(), &value);
         }
-        self.last_stats = Some(output.stats);
+        *lock(&self.last_stats) = Some(output.stats);
         js
     }
 
     /// Type-checks like `evaluate` selects its entry. Returns
     /// `{ ok, types: [{ name, type }], diagnostics, stats }`.
-    pub fn typecheck(&mut self, source: Option<String>, options: JsValue) -> JsValue {
+    pub fn typecheck(&self, source: Option<String>, options: JsValue) -> JsValue {
         let options = match OptionsDto::from_js(options) {
             Ok(it) => it,
             Err(message) => return usage_error(&message),
@@ -283,14 +293,14 @@ impl Session {
             diagnostics: api::diagnostics_to_dtos(&output.diagnostics, &output.sources),
         };
         let js = to_js(&result);
-        self.last_stats = Some(output.stats);
+        *lock(&self.last_stats) = Some(output.stats);
         js
     }
 
     /// The stats of the last `evaluate` or `typecheck` (null before the first).
     #[wasm_bindgen(getter)]
     pub fn stats(&self) -> JsValue {
-        self.last_stats.as_ref().map_or(JsValue::NULL, to_js)
+        lock(&self.last_stats).as_ref().map_or(JsValue::NULL, to_js)
     }
 }
 
@@ -302,9 +312,9 @@ impl Session {
         }
         let limits = options.limits.unwrap_or_default().apply(Limits::default());
         Session {
-            files: Arc::new(files),
+            files: Mutex::new(Arc::new(files)),
             limits,
-            last_stats: None,
+            last_stats: Mutex::new(None),
         }
     }
 
@@ -316,7 +326,7 @@ impl Session {
             .entry
             .clone()
             .unwrap_or_else(|| DEFAULT_ENTRY.to_string());
-        let mut files = Arc::clone(&self.files);
+        let mut files = Arc::clone(&lock(&self.files));
         if options.files.is_some() || source.is_some() {
             let overlay = Arc::make_mut(&mut files);
             for (path, text) in options.files.iter().flatten() {
