@@ -205,3 +205,15 @@ test('bad inputs never kill the instance', async () => {
     assertFailure(s.evaluate(null, { entry: 'absent.lig' }), 'M4001');
   }
 });
+
+test('deep nesting is a diagnostic, never a host stack overflow', { todo: core.parser }, async () => {
+  // LANGUAGE.md 12.4: nesting beyond the limit is E1009. Within the limit it must parse;
+  // either way no call may be cut short by the host's stack (reported as `error`).
+  for (const n of [1_000, 5_000, 20_000]) {
+    for (const [open, close] of [['(', ')'], ['[', ']']]) {
+      const result = await typecheck(`${open.repeat(n)}1${close.repeat(n)}`, {});
+      assert.equal(result.error, undefined, `${n} × ${open}: ${result.error}`);
+      if (n > 10_000) assertFailure(result, 'E1009');
+    }
+  }
+});
