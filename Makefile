@@ -47,3 +47,4 @@ ready: test bench ## Everything before a merge
 
 clean:
 	$(CARGO) clean
+include wasm.mk

@@ -13,3 +13,5 @@ pub mod loader;
 pub mod source;
 pub mod syntax;
 pub mod types;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

@@ -1,0 +1,9 @@
+// The single-threaded browser build, whatever the page's isolation.
+import { bind, webLoader } from './bind.js';
+import * as wasm from './dist/web/ligature.js';
+
+export const { variant, init, initThreadPool, evaluate, typecheck, Session } = bind(
+  wasm,
+  'web',
+  webLoader(wasm),
+);

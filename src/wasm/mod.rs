@@ -1,0 +1,361 @@
+//! The WebAssembly binding layer: a thin client of [`crate::api`] (STYLE.md section 8).
+//!
+//! - [`Session`] is a `#[wasm_bindgen]` class owned by JS: options plus a [`MemoryFs`] built
+//!   from a JS object of files, edited with `setFile`/`removeFile`.
+//! - Options and results cross the boundary as serde DTOs (serde-wasm-bindgen); the
+//!   diagnostics are `api`'s [`DiagnosticDto`]s, the same JSON as the CLI's
+//!   `--error-format json`.
+//! - Errors are values: every call returns `{ ok: false, diagnostics, error? }` rather than
+//!   throwing; `error` carries a usage error (malformed options), `diagnostics` the program's.
+//! - The host clock is `performance.now`, so `timeoutMs` works without timer threads.
+//! - With the `threads` feature, `initThreadPool` (wasm-bindgen-rayon) is exported too.
+//!
+//! This layer never sequences phases: it only converts and calls `api`. The TypeScript types
+//! are hand-written in `pkg/index.d.ts`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use crate::api::{self, DiagnosticDto, EvalRequest, Format, Limits, MemoryFs, Options, Stats};
+
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// Entry file name when the caller gives a source but no `entry`.
+const DEFAULT_ENTRY: &str = "main.lig";
+
+#[wasm_bindgen]
+extern "C" {
+    /// The host's monotonic clock in milliseconds (browsers, workers, Node, workerd).
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// Runs when the module is instantiated (on every thread of the threaded build): a Rust
+/// panic, which the core never means to raise, is logged with its message instead of an
+/// anonymous `unreachable`.
+#[wasm_bindgen(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// `limits` as JS passes it; absent fields keep the defaults.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LimitsDto {
+    max_steps: Option<u64>,
+    max_depth: Option<u32>,
+    max_output_bytes: Option<u64>,
+}
+
+impl LimitsDto {
+    fn apply(self, limits: Limits) -> Limits {
+        Limits {
+            max_steps: self.max_steps.unwrap_or(limits.max_steps),
+            max_depth: self.max_depth.unwrap_or(limits.max_depth),
+            max_output_bytes: self.max_output_bytes.or(limits.max_output_bytes),
+        }
+    }
+}
+
+/// The options of `new Session(…)`, `evaluate(…)` and `typecheck(…)` in one shape; the
+/// constructor uses `files`, `limits` and `threads`, a call may give all of them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OptionsDto {
+    files: Option<BTreeMap<String, String>>,
+    entry: Option<String>,
+    field: Option<String>,
+    format: Option<String>,
+    limits: Option<LimitsDto>,
+    /// Accepted for the API's shape; `api::Options` has no thread count yet (the pool size
+    /// is the one given to `initThreadPool`).
+    threads: Option<u32>,
+    timeout_ms: Option<f64>,
+}
+
+impl OptionsDto {
+    fn from_js(value: JsValue) -> Result<OptionsDto, String> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(OptionsDto::default());
+        }
+        check_keys(&value, OPTION_KEYS, "option")?;
+        if let Ok(limits) = js_sys::Reflect::get(&value, &"limits".into()) {
+            check_keys(&limits, LIMIT_KEYS, "limit")?;
+        }
+        let options: OptionsDto = serde_wasm_bindgen::from_value(value).map_err(|err| {
+            // The error is a JS `Error`; its text starts with "Error: ".
+            let text = err.to_string();
+            format!(
+                "invalid options: {}",
+                text.strip_prefix("Error: ").unwrap_or(&text)
+            )
+        })?;
+        options.format()?;
+        if options.threads == Some(0) {
+            return Err("invalid options: `threads` must be at least 1".to_string());
+        }
+        if options.timeout_ms.is_some_and(|it| it.is_nan() || it < 0.0) {
+            return Err("invalid options: `timeoutMs` must be a non-negative number".to_string());
+        }
+        Ok(options)
+    }
+
+    fn format(&self) -> Result<Format, String> {
+        match &self.format {
+            None => Ok(Format::Json),
+            Some(text) => Format::parse(text).ok_or_else(|| {
+                format!("invalid options: unknown format `{text}` (json, yaml, toml, text)")
+            }),
+        }
+    }
+}
+
+const OPTION_KEYS: &[&str] = &[
+    "files",
+    "entry",
+    "field",
+    "format",
+    "limits",
+    "threads",
+    "timeoutMs",
+];
+const LIMIT_KEYS: &[&str] = &["maxSteps", "maxDepth", "maxOutputBytes"];
+
+/// Rejects unknown keys (serde-wasm-bindgen only looks up the known ones), so that a
+/// misspelt `timeoutMs` or an unsupported option is an error rather than silently ignored.
+fn check_keys(value: &JsValue, known: &[&str], what: &str) -> Result<(), String> {
+    if !value.is_object() {
+        return Ok(()); // not an object: deserialisation reports the type error
+    }
+    for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !known.contains(&key.as_str()) {
+            return Err(format!(
+                "invalid options: unknown {what} `{key}` (known: {})",
+                known.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The JS result of `evaluate` before `value` is attached.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EvalResult<'a> {
+    ok: bool,
+    text: Option<&'a str>,
+    stats: &'a Stats,
+    diagnostics: Vec<DiagnosticDto>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CheckResult<'a> {
+    ok: bool,
+    types: &'a [api::BindingType],
+    stats: &'a Stats,
+    diagnostics: Vec<DiagnosticDto>,
+}
+
+#[derive(Serialize)]
+struct UsageError<'a> {
+    ok: bool,
+    diagnostics: [(); 0],
+    error: &'a str,
+}
+
+/// `{ ok: false, diagnostics: [], error }` for a usage error (malformed options).
+fn usage_error(message: &str) -> JsValue {
+    to_js(&UsageError {
+        ok: false,
+        diagnostics: [],
+        error: message,
+    })
+}
+
+/// Serialises a result DTO as plain JS objects. Serialisation of these DTOs cannot fail
+/// in practice; if it did, the caller still gets an error value, built by hand.
+fn to_js<T: Serialize>(value: &T) -> JsValue {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    match value.serialize(&serializer) {
+        Ok(js) => js,
+        Err(err) => {
+            let object = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&object, &"ok".into(), &JsValue::FALSE);
+            let _ = js_sys::Reflect::set(&object, &"diagnostics".into(), &js_sys::Array::new());
+            let _ = js_sys::Reflect::set(&object, &"error".into(), &err.to_string().into());
+            object.into()
+        }
+    }
+}
+
+/// A long-lived evaluation context owned by JS: a file map and default limits. The
+/// playground keeps one and edits its files as the user types.
+///
+/// Every method takes `&self` (state behind mutexes that are never held while the core
+/// runs): should a call ever be aborted by the host (a JS stack overflow unwinds through
+/// wasm without running Rust code), wasm-bindgen's borrow flag of a `&mut self` method would
+/// stay set and make the object unusable; a shared borrow left behind blocks nothing.
+#[wasm_bindgen]
+pub struct Session {
+    files: Mutex<Arc<MemoryFs>>,
+    limits: Limits,
+    last_stats: Mutex<Option<Stats>>,
+}
+
+/// Locks a mutex, ignoring poisoning: the guarded values stay valid whatever happened.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// `new Session({ files?, limits?, threads? })`. Malformed options throw a `TypeError`
+    /// (a constructor has no result value to carry them); program errors never throw.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<Session, JsValue> {
+        let options = OptionsDto::from_js(options).map_err(|it| js_sys::TypeError::new(&it))?;
+        Ok(Session::from_options(&options))
+    }
+
+    /// Adds or replaces the file at `path`.
+    #[wasm_bindgen(js_name = setFile)]
+    pub fn set_file(&self, path: &str, text: &str) {
+        Arc::make_mut(&mut lock(&self.files)).insert(path, text.as_bytes().to_vec());
+    }
+
+    /// Removes the file at `path`; returns whether it existed.
+    #[wasm_bindgen(js_name = removeFile)]
+    pub fn remove_file(&self, path: &str) -> bool {
+        Arc::make_mut(&mut lock(&self.files)).remove(path)
+    }
+
+    /// Evaluates `source` (as the entry file, `options.entry` or `main.lig`) or, when
+    /// `source` is null, the session's file `options.entry` (default `main.lig`).
+    /// Returns `{ ok: true, value, text, stats, diagnostics } | { ok: false, diagnostics, … }`.
+    pub fn evaluate(&self, source: Option<String>, options: JsValue) -> JsValue {
+        let options = match OptionsDto::from_js(options) {
+            Ok(it) => it,
+            Err(message) => return usage_error(&message),
+        };
+        let format = match options.format() {
+            Ok(it) => it,
+            Err(message) => return usage_error(&message),
+        };
+        let (session, entry) = self.call_session(source, &options);
+        let request = EvalRequest {
+            entry,
+            field: options.field.clone(),
+            format,
+            cancel: None,
+            timeout_ms: options.timeout_ms,
+        };
+        let output = session.evaluate(&request);
+        let ok = output.ok();
+        let result = EvalResult {
+            ok,
+            text: output.text.as_deref().filter(|_| ok),
+            stats: &output.stats,
+            diagnostics: api::diagnostics_to_dtos(&output.diagnostics, &output.sources),
+        };
+        let js = to_js(&result);
+        if ok {
+            // The document as a JS value: JSON.parse of the JSON rendering, so numbers and
+            // key order are exactly what any JS consumer of the text would see.
+            let value = match (format, &output.text) {
+                (Format::Json, Some(text)) => js_sys::JSON::parse(text).unwrap_or(JsValue::NULL),
+                _ => JsValue::NULL,
+            };
+            let _ = js_sys::Reflect::set(&js, &"value".into(), &value);
+        }
+        *lock(&self.last_stats) = Some(output.stats);
+        js
+    }
+
+    /// Type-checks like `evaluate` selects its entry. Returns
+    /// `{ ok, types: [{ name, type }], diagnostics, stats }`.
+    pub fn typecheck(&self, source: Option<String>, options: JsValue) -> JsValue {
+        let options = match OptionsDto::from_js(options) {
+            Ok(it) => it,
+            Err(message) => return usage_error(&message),
+        };
+        let (session, entry) = self.call_session(source, &options);
+        let output = session.typecheck(&entry);
+        let result = CheckResult {
+            ok: output.ok(),
+            types: &output.types,
+            stats: &output.stats,
+            diagnostics: api::diagnostics_to_dtos(&output.diagnostics, &output.sources),
+        };
+        let js = to_js(&result);
+        *lock(&self.last_stats) = Some(output.stats);
+        js
+    }
+
+    /// The stats of the last `evaluate` or `typecheck` (null before the first).
+    #[wasm_bindgen(getter)]
+    pub fn stats(&self) -> JsValue {
+        lock(&self.last_stats).as_ref().map_or(JsValue::NULL, to_js)
+    }
+}
+
+impl Session {
+    fn from_options(options: &OptionsDto) -> Session {
+        let mut files = MemoryFs::new();
+        for (path, text) in options.files.iter().flatten() {
+            files.insert(path, text.as_bytes().to_vec());
+        }
+        let limits = options.limits.unwrap_or_default().apply(Limits::default());
+        Session {
+            files: Mutex::new(Arc::new(files)),
+            limits,
+            last_stats: Mutex::new(None),
+        }
+    }
+
+    /// The `api::Session` for one call: the session's files overlaid with the call's
+    /// `files` and `source`, the session's limits overridden by the call's. The file map
+    /// is shared, not copied, unless the call adds files.
+    fn call_session(&self, source: Option<String>, options: &OptionsDto) -> (api::Session, String) {
+        let entry = options
+            .entry
+            .clone()
+            .unwrap_or_else(|| DEFAULT_ENTRY.to_string());
+        let mut files = Arc::clone(&lock(&self.files));
+        if options.files.is_some() || source.is_some() {
+            let overlay = Arc::make_mut(&mut files);
+            for (path, text) in options.files.iter().flatten() {
+                overlay.insert(path, text.as_bytes().to_vec());
+            }
+            if let Some(source) = source {
+                overlay.insert(&entry, source.into_bytes());
+            }
+        }
+        let limits = options.limits.unwrap_or_default().apply(self.limits);
+        let clock = Some(api::Clock(Arc::new(performance_now)));
+        (api::Session::new(Options { limits, clock }, files), entry)
+    }
+}
+
+/// One-shot `evaluate(source, options)`: a fresh session from `options`.
+#[wasm_bindgen]
+pub fn evaluate(source: Option<String>, options: JsValue) -> JsValue {
+    match OptionsDto::from_js(options.clone()) {
+        Ok(parsed) => Session::from_options(&parsed).evaluate(source, options),
+        Err(message) => usage_error(&message),
+    }
+}
+
+/// One-shot `typecheck(source, options)`.
+#[wasm_bindgen]
+pub fn typecheck(source: Option<String>, options: JsValue) -> JsValue {
+    match OptionsDto::from_js(options.clone()) {
+        Ok(parsed) => Session::from_options(&parsed).typecheck(source, options),
+        Err(message) => usage_error(&message),
+    }
+}
