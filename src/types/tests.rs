@@ -1422,7 +1422,7 @@ render: param0@show
 show: inst3(inst3(inst2()))
 label: param0@both
 show: inst3(super0(param0@both))
-render: param0@ExprId(54)
+render: param0@ExprId(48)
 render: param0@local
 f: inst2()
 f: param0@local
@@ -1431,7 +1431,7 @@ loop: param0@loop
 render: super0(param0@fromLabel)
 both: inst5()
 fromLabel: inst4(inst2())
-params ExprId(54) = 1
+params ExprId(48) = 1
 params both = 1
 params fromLabel = 1
 params local = 1
