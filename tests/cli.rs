@@ -13,9 +13,9 @@ fn ligature(args: &[&str], stdin: &str) -> Output {
         .spawn()
         .expect("the ligature binary starts");
     if let Some(mut input) = child.stdin.take() {
-        input
-            .write_all(stdin.as_bytes())
-            .expect("stdin is writable");
+        // A run that fails early (usage errors) may exit before reading stdin: a broken
+        // pipe here is expected, and the exit code is what the tests assert.
+        let _ = input.write_all(stdin.as_bytes());
     }
     child
         .wait_with_output()
