@@ -9,6 +9,7 @@
 pub mod api;
 pub mod diagnostic;
 pub mod eval;
+pub mod hash;
 pub mod loader;
 pub mod source;
 pub mod syntax;

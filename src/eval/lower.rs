@@ -12,7 +12,7 @@
 //!   as leading parameters, instances become dictionary builders (see `types::elab`);
 //! - type annotations that contain refinements become validation [`Plan`]s.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 use std::sync::Arc;
 
 use regex::Regex;
@@ -273,7 +273,7 @@ pub fn lower(
     file: FileId,
     source: &str,
 ) -> Result<Program, Box<Diagnostic>> {
-    let mut ctors = HashMap::new();
+    let mut ctors = HashMap::default();
     for (name, payload) in [("Some", true), ("None", false), ("Ok", true), ("Err", true)] {
         ctors.insert(Name::new(name), payload);
     }
@@ -282,13 +282,13 @@ pub fn lower(
         source,
         file,
         fns: Vec::new(),
-        globals: HashMap::new(),
+        globals: HashMap::default(),
         global_limit: u32::MAX,
-        types: HashMap::new(),
+        types: HashMap::default(),
         ctors,
-        classes: HashMap::new(),
-        methods: HashMap::new(),
-        instances: HashMap::new(),
+        classes: HashMap::default(),
+        methods: HashMap::default(),
+        instances: HashMap::default(),
         current_instance: None,
         expanding: Vec::new(),
     };
@@ -332,7 +332,7 @@ impl Lowerer<'_> {
                 let n_dicts = self.elab.n_params(let_decl.value.id);
                 let self_name = let_decl.rec.then(|| name.clone());
                 let check = match &let_decl.ann {
-                    Some(ty) => self.plan_of(ty, &HashMap::new())?.map(Arc::new),
+                    Some(ty) => self.plan_of(ty, &HashMap::default())?.map(Arc::new),
                     None => None,
                 };
                 let (value, n_slots) = self.lower_root(None, |cx| {
@@ -547,7 +547,7 @@ impl Lowerer<'_> {
         let mut checks = Vec::with_capacity(params.len());
         for param in params {
             checks.push(match &param.ann {
-                Some(ty) => self.plan_of(ty, &HashMap::new())?.map(Arc::new),
+                Some(ty) => self.plan_of(ty, &HashMap::default())?.map(Arc::new),
                 None => None,
             });
         }
@@ -865,7 +865,7 @@ impl Lowerer<'_> {
             ast::ExprKind::List(items) => Core::List(self.lower_exprs(items)?),
             ast::ExprKind::Ann { expr: inner, ty } => {
                 let inner = self.lower_expr(inner)?;
-                let plan = self.plan_of(ty, &HashMap::new())?.map(Arc::new);
+                let plan = self.plan_of(ty, &HashMap::default())?.map(Arc::new);
                 Core::Ann {
                     expr: Box::new(inner),
                     plan,
@@ -891,7 +891,7 @@ impl Lowerer<'_> {
             let n_dicts = self.elab.n_params(value.id);
             let self_name = rec.then(|| name.name.clone());
             let check = match ann {
-                Some(ty) => self.plan_of(ty, &HashMap::new())?.map(Arc::new),
+                Some(ty) => self.plan_of(ty, &HashMap::default())?.map(Arc::new),
                 None => None,
             };
             let value = self.lower_binding_rhs(value, n_dicts, self_name)?;
@@ -983,7 +983,7 @@ impl Lowerer<'_> {
             ast::TypeKind::Var(v) => match subst.get(&v.name) {
                 Some(Some(arg)) => {
                     let arg = arg.clone();
-                    self.plan_named(&arg, &HashMap::new(), None)
+                    self.plan_named(&arg, &HashMap::default(), None)
                 }
                 _ => Ok(None),
             },
@@ -1036,7 +1036,7 @@ impl Lowerer<'_> {
                         return Ok(None);
                     };
                     return Ok(self
-                        .plan_of(inner, &HashMap::new())?
+                        .plan_of(inner, &HashMap::default())?
                         .map(|p| Plan::List(Box::new(p))));
                 }
                 if name == "Option" || name == "Result" {
@@ -1055,7 +1055,7 @@ impl Lowerer<'_> {
                     let mut any = false;
                     for (ctor, param) in ctors {
                         let plan = match param.and_then(|p| env.get(p).cloned().flatten()) {
-                            Some(t) => self.plan_of(&t, &HashMap::new())?,
+                            Some(t) => self.plan_of(&t, &HashMap::default())?,
                             None => None,
                         };
                         any |= plan.is_some();

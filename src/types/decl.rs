@@ -1,7 +1,7 @@
 //! Checking declarations one at a time, in source order, against the environment of the
 //! declarations before them (LANGUAGE.md section 4.1).
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 use std::sync::Arc;
 
 use super::elab::{DictExpr, Elaboration, InstanceRef};
@@ -87,11 +87,11 @@ impl ModuleChecker {
             elab: Elaboration::default(),
             diags: Vec::new(),
             bindings: Vec::new(),
-            seen_values: HashMap::new(),
-            seen_types: HashMap::new(),
-            seen_classes: HashMap::new(),
-            seen_ctors: HashMap::new(),
-            mono_schemes: HashMap::new(),
+            seen_values: HashMap::default(),
+            seen_types: HashMap::default(),
+            seen_classes: HashMap::default(),
+            seen_ctors: HashMap::default(),
+            mono_schemes: HashMap::default(),
         }
     }
 

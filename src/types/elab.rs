@@ -14,7 +14,7 @@
 //!   `let ... in`, instance method or class default), i.e. `LetDecl.value.id`,
 //!   `ExprKind::Let.value.id`, `MethodDef.value.id`.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 use crate::source::FileId;
 use crate::syntax::ast::ExprId;

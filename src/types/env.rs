@@ -4,7 +4,7 @@
 //! additions that the module driver applies before the next one. Imports will seed an `Env`
 //! from other modules' interfaces the same way the prelude does.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 use std::sync::Arc;
 
 use super::elab::InstanceRef;

@@ -11,7 +11,7 @@
 //! waiting for the enclosing binding. Dictionary expressions are read off the solved
 //! predicates when the declaration is finished.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 use std::sync::Arc;
 
 use super::elab::{DictExpr, Elaboration, InstanceRef};
@@ -127,17 +127,17 @@ impl<'a> Infer<'a> {
             arena: Arena::default(),
             level: 0,
             diags: Vec::new(),
-            locals: HashMap::new(),
+            locals: HashMap::default(),
             preds: Vec::new(),
             pending: Vec::new(),
             givens: Vec::new(),
             uses: Vec::new(),
             rec_uses: Vec::new(),
-            params: HashMap::new(),
+            params: HashMap::default(),
             eq_checks: Vec::new(),
             extra_instances: Vec::new(),
             self_type: None,
-            mono_cache: HashMap::new(),
+            mono_cache: HashMap::default(),
         }
     }
 

@@ -8,7 +8,7 @@
 //! Finished declarations keep [`Scheme`]s: arena-free trees in which `Gen(i)` are the
 //! quantified variables.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 use crate::syntax::ast::Name;
 
