@@ -16,10 +16,15 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::diagnostic::{self, Code, Diagnostic};
+use crate::engine;
+use crate::eval;
 use crate::loader::{FileSystem, FsError};
+use crate::par::Par;
+pub use crate::par::Threads;
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax;
-use crate::{eval, types};
+use crate::types;
+use crate::types::env::Env;
 
 pub use crate::loader::MemoryFs;
 
@@ -86,6 +91,10 @@ pub struct Options {
     pub limits: Limits,
     /// When set, outputs carry per-phase times in [`Stats`].
     pub clock: Option<Clock>,
+    /// Sequential, parallel, or parallel when the work is big enough (the default).
+    pub threads: Threads,
+    /// Size of a dedicated worker pool (`--workers N`); `None`: one worker per core.
+    pub workers: Option<usize>,
 }
 
 /// Measurements of one run: per-phase wall times (when the host gave a clock), source
@@ -96,6 +105,8 @@ pub struct Stats {
     pub phases: Vec<(&'static str, f64)>,
     pub source_bytes: u64,
     pub steps: u64,
+    /// Worker threads the session may use (1 when sequential).
+    pub workers: usize,
 }
 
 /// Records phase times with the host's clock, if any.
@@ -274,11 +285,16 @@ pub fn render_diagnostics(diagnostics: &[Diagnostic], sources: &SourceMap, color
 pub struct Session {
     options: Options,
     fs: Arc<dyn FileSystem>,
+    par: Par,
 }
 
 impl Session {
     pub fn new(options: Options, fs: Arc<dyn FileSystem>) -> Session {
-        Session { options, fs }
+        let par = match options.workers {
+            Some(n) => Par::with_workers(options.threads, n),
+            None => Par::new(options.threads),
+        };
+        Session { options, fs, par }
     }
 
     pub fn options(&self) -> &Options {
@@ -290,6 +306,7 @@ impl Session {
     pub fn evaluate(&self, request: &EvalRequest) -> EvalOutput {
         let mut sources = SourceMap::default();
         let mut timer = PhaseTimer::new(self.options.clock.as_ref());
+        timer.stats.workers = self.par.workers();
         let (text, mut diagnostics) = pipeline::evaluate(self, request, &mut sources, &mut timer);
         diagnostic::sort_and_dedup(&mut diagnostics, |file| file.0);
         let text = if diagnostic::has_errors(&diagnostics) {
@@ -309,6 +326,7 @@ impl Session {
     pub fn typecheck(&self, entry: &str) -> CheckOutput {
         let mut sources = SourceMap::default();
         let mut timer = PhaseTimer::new(self.options.clock.as_ref());
+        timer.stats.workers = self.par.workers();
         let (types, mut diagnostics) = pipeline::typecheck(self, entry, &mut sources, &mut timer);
         diagnostic::sort_and_dedup(&mut diagnostics, |file| file.0);
         CheckOutput {
@@ -385,7 +403,7 @@ mod pipeline {
             Err(diagnostics) => return (None, diagnostics),
             Ok(it) => it,
         };
-        let checked = types::check_module(file, &module);
+        let (checked, _) = engine::check::check_module(&session.par, file, &module, Env::prelude());
         timer.done("check");
         let mut diagnostics = checked.diagnostics;
         if diagnostic::has_errors(&diagnostics) {
@@ -422,13 +440,14 @@ mod pipeline {
             max_depth: limits.max_depth,
             max_output_bytes: limits.max_output_bytes,
         };
-        let evaluated = match eval::run(&program, &eval_limits, request.cancel.clone()) {
-            Ok(it) => it,
-            Err(err) => {
-                diagnostics.push(err.to_diagnostic());
-                return (None, diagnostics);
-            }
-        };
+        let evaluated =
+            match engine::eval::run(&session.par, &program, &eval_limits, request.cancel.clone()) {
+                Ok(it) => it,
+                Err(err) => {
+                    diagnostics.push(err.to_diagnostic());
+                    return (None, diagnostics);
+                }
+            };
         timer.stats.steps = evaluated.steps;
         timer.done("eval");
         let document = select_document(
@@ -545,7 +564,8 @@ mod pipeline {
         match parse_entry(session, entry, sources, timer) {
             Err(diagnostics) => (Vec::new(), diagnostics),
             Ok((file, module)) => {
-                let checked = types::check_module(file, &module);
+                let (checked, _) =
+                    engine::check::check_module(&session.par, file, &module, Env::prelude());
                 timer.done("check");
                 let bindings = checked
                     .bindings

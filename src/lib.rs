@@ -8,9 +8,11 @@
 
 pub mod api;
 pub mod diagnostic;
+pub mod engine;
 pub mod eval;
 pub mod hash;
 pub mod loader;
+pub mod par;
 pub mod source;
 pub mod syntax;
 pub mod types;

@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use ligature::api::{self, EvalRequest, Format, Limits, MemoryFs, Options, Session};
+use ligature::api::{self, EvalRequest, Format, Limits, MemoryFs, Options, Session, Threads};
 
 const STACK: usize = 256 << 20;
 
@@ -108,15 +108,39 @@ fn check_no_sibling(path: &Path) -> datatest_stable::Result<()> {
     Ok(())
 }
 
-fn session_for(name: &str, source: &str, limits: Limits) -> Session {
+/// Workers of the parallel run of each fixture: more than this machine's cores, so that
+/// declarations really interleave.
+const WORKERS: usize = 4;
+
+fn session_for(name: &str, source: &str, limits: Limits, threads: Threads) -> Session {
     let fs = MemoryFs::new().with_file(name, source.as_bytes().to_vec());
+    let workers = (threads == Threads::Parallel).then_some(WORKERS);
     Session::new(
         Options {
             limits,
             clock: None,
+            threads,
+            workers,
         },
         Arc::new(fs),
     )
+}
+
+/// Runs `run` sequentially and on the parallel path (forced, whatever the size) and
+/// requires the same outcome: LANGUAGE.md 7.4, output identical for any number of threads.
+fn both_ways<T: PartialEq + std::fmt::Debug>(
+    path: &Path,
+    run: impl Fn(Threads) -> T,
+) -> Result<T, String> {
+    let sequential = run(Threads::Sequential);
+    let parallel = run(Threads::Parallel);
+    if sequential != parallel {
+        return Err(format!(
+            "{}: {WORKERS} workers differ from one thread\n--- sequential\n{sequential:?}\n--- parallel\n{parallel:?}",
+            path.display()
+        ));
+    }
+    Ok(sequential)
 }
 
 fn file_name(path: &Path) -> String {
@@ -135,22 +159,26 @@ fn on_big_stack<T: Send + 'static>(
 fn eval_outcome(path: &Path, source: String) -> datatest_stable::Result<(bool, String)> {
     let args = parse_args(&source)?;
     let name = file_name(path);
+    let owned = path.to_path_buf();
     on_big_stack(move || {
-        let session = session_for(&name, &source, args.limits);
-        let request = EvalRequest {
-            entry: name,
-            field: args.field,
-            format: args.format,
-            cancel: Some(Arc::new(std::sync::atomic::AtomicBool::new(args.cancelled))),
-            timeout_ms: None,
-        };
-        let output = session.evaluate(&request);
-        let rendered = api::render_diagnostics(&output.diagnostics, &output.sources, false);
-        match output.text {
-            Some(text) if output.ok() => (true, text),
-            _ => (false, rendered),
-        }
-    })
+        both_ways(&owned, |threads| {
+            let session = session_for(&name, &source, args.limits, threads);
+            let request = EvalRequest {
+                entry: name.clone(),
+                field: args.field.clone(),
+                format: args.format,
+                cancel: Some(Arc::new(std::sync::atomic::AtomicBool::new(args.cancelled))),
+                timeout_ms: None,
+            };
+            let output = session.evaluate(&request);
+            let rendered = api::render_diagnostics(&output.diagnostics, &output.sources, false);
+            match output.text {
+                Some(text) if output.ok() => (true, text),
+                _ => (false, rendered),
+            }
+        })
+    })?
+    .map_err(Into::into)
 }
 
 fn run_eval(path: &Path) -> datatest_stable::Result<()> {
@@ -171,7 +199,7 @@ fn run_error_code(path: &Path) -> datatest_stable::Result<()> {
     let (ok, text) = if is_check_phase {
         let name = file_name(path);
         on_big_stack(move || {
-            let session = session_for(&name, &source, Limits::default());
+            let session = session_for(&name, &source, Limits::default(), Threads::Parallel);
             let output = session.typecheck(&name);
             (
                 output.diagnostics.is_empty(),
@@ -193,22 +221,25 @@ fn run_error_code(path: &Path) -> datatest_stable::Result<()> {
 fn run_types(path: &Path) -> datatest_stable::Result<()> {
     let source = std::fs::read_to_string(path)?;
     let name = file_name(path);
+    let owned = path.to_path_buf();
     let (ok, text) = on_big_stack(move || {
-        let session = session_for(&name, &source, Limits::default());
-        let output = session.typecheck(&name);
-        let mut text = String::new();
-        for binding in &output.types {
-            text.push_str(&format!("{} : {}\n", binding.name, binding.ty));
-        }
-        let rendered = api::render_diagnostics(&output.diagnostics, &output.sources, false);
-        if output.ok() {
-            // Warnings of a successful check are part of the expected output.
-            text.push_str(&rendered);
-            (true, text)
-        } else {
-            (false, rendered)
-        }
-    })?;
+        both_ways(&owned, |threads| {
+            let session = session_for(&name, &source, Limits::default(), threads);
+            let output = session.typecheck(&name);
+            let mut text = String::new();
+            for binding in &output.types {
+                text.push_str(&format!("{} : {}\n", binding.name, binding.ty));
+            }
+            let rendered = api::render_diagnostics(&output.diagnostics, &output.sources, false);
+            if output.ok() {
+                // Warnings of a successful check are part of the expected output.
+                text.push_str(&rendered);
+                (true, text)
+            } else {
+                (false, rendered)
+            }
+        })
+    })??;
     let in_err_dir = path.parent().is_some_and(|dir| dir.ends_with("err"));
     if ok == in_err_dir {
         return Err(format!(

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use ligature::api::{self, EvalRequest, Format, Limits, Options, Session};
+use ligature::api::{self, EvalRequest, Format, Limits, Options, Session, Threads};
 
 use os_fs::OsFs;
 
@@ -82,6 +82,40 @@ struct EvalArgs {
     /// Print per-phase times and counters on stderr (one line, `stats: {json}`).
     #[arg(long)]
     stats: bool,
+    #[command(flatten)]
+    threads: ThreadArgs,
+}
+
+/// How many threads a command may use (DESIGN.md section 3).
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct ThreadArgs {
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    workers: Option<u32>,
+    /// Use one thread, the main one.
+    #[arg(long, conflicts_with_all = ["parallel", "workers"])]
+    sequential: bool,
+    /// Use the worker pool even for small inputs.
+    #[arg(long)]
+    parallel: bool,
+}
+
+impl ThreadArgs {
+    fn options(self, limits: Limits, clock: Option<api::Clock>) -> Options {
+        let threads = if self.sequential {
+            Threads::Sequential
+        } else if self.parallel {
+            Threads::Parallel
+        } else {
+            Threads::Auto
+        };
+        Options {
+            limits,
+            clock,
+            threads,
+            workers: self.workers.map(|n| n as usize),
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -95,6 +129,8 @@ struct TypecheckArgs {
     /// How to print diagnostics on stderr.
     #[arg(long, value_enum, default_value = "text")]
     error_format: ErrorFormat,
+    #[command(flatten)]
+    threads: ThreadArgs,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -211,7 +247,7 @@ fn eval(args: EvalArgs) -> i32 {
         max_output_bytes: args.max_output_bytes,
     };
     let clock = args.stats.then(host_clock);
-    let session = Session::new(Options { limits, clock }, Arc::new(fs));
+    let session = Session::new(args.threads.options(limits, clock), Arc::new(fs));
     let cancel = Arc::new(AtomicBool::new(false));
     if let Some(timeout) = args.timeout {
         // The library reads no clock: the host's timer sets the cancellation flag.
@@ -259,7 +295,8 @@ fn eval(args: EvalArgs) -> i32 {
 }
 
 fn typecheck(args: TypecheckArgs) -> i32 {
-    let session = Session::new(Options::default(), Arc::new(OsFs::default()));
+    let options = args.threads.options(Limits::default(), None);
+    let session = Session::new(options, Arc::new(OsFs::default()));
     let mut failed = false;
     let mut stdout = std::io::stdout().lock();
     for file in &args.files {

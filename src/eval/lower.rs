@@ -175,6 +175,9 @@ pub struct CoreDecl {
     pub name: Option<Name>,
     pub kind: DeclKind,
     pub span: Span,
+    /// The declarations of this module it references (sorted, each below its own index):
+    /// its edges in the evaluation DAG.
+    pub deps: Vec<u32>,
 }
 
 #[derive(Debug)]
@@ -261,6 +264,8 @@ struct Lowerer<'a> {
     current_instance: Option<(u32, u32)>,
     /// Union names being expanded into plans (guards recursive unions).
     expanding: Vec<Name>,
+    /// Top-level declarations referenced by the declaration being lowered.
+    deps: Vec<u32>,
 }
 
 type LResult<T> = Result<T, Box<Diagnostic>>;
@@ -291,11 +296,17 @@ pub fn lower(
         instances: HashMap::default(),
         current_instance: None,
         expanding: Vec::new(),
+        deps: Vec::new(),
     };
     let mut decls = Vec::with_capacity(module.decls.len());
     for (idx, decl) in module.decls.iter().enumerate() {
         let idx = u32::try_from(idx).map_err(|_| cx.bug(decl.span, "too many declarations"))?;
-        decls.push(cx.lower_decl(idx, decl)?);
+        let mut lowered = cx.lower_decl(idx, decl)?;
+        let mut deps = std::mem::take(&mut cx.deps);
+        deps.sort_unstable();
+        deps.dedup();
+        lowered.deps = deps;
+        decls.push(lowered);
     }
     let body = match &module.body {
         Some(expr) => Some(cx.lower_root(None, |cx| cx.lower_expr(expr))?),
@@ -316,6 +327,13 @@ impl Lowerer<'_> {
             Diagnostic::new(Code::T2003, format!("internal: {message}"), self.file, span);
         diag.severity = Severity::Bug;
         Box::new(diag)
+    }
+
+    /// A reference to top-level declaration `idx`, recorded as a dependency of the
+    /// declaration being lowered.
+    fn global(&mut self, idx: u32) -> Core {
+        self.deps.push(idx);
+        Core::Global(idx)
     }
 
     fn text(&self, span: Span) -> String {
@@ -349,6 +367,7 @@ impl Lowerer<'_> {
                         ann_span,
                     },
                     span: decl.span,
+                    deps: Vec::new(),
                 })
             }
             ast::DeclKind::Type(type_decl) => {
@@ -391,6 +410,7 @@ impl Lowerer<'_> {
                     name: None,
                     kind: DeclKind::None,
                     span: decl.span,
+                    deps: Vec::new(),
                 })
             }
             ast::DeclKind::Class(class) => {
@@ -418,6 +438,7 @@ impl Lowerer<'_> {
                     name: None,
                     kind: DeclKind::None,
                     span: decl.span,
+                    deps: Vec::new(),
                 })
             }
             ast::DeclKind::Instance(inst) => {
@@ -431,12 +452,14 @@ impl Lowerer<'_> {
                     name: None,
                     kind: DeclKind::Instance { value, n_slots },
                     span: decl.span,
+                    deps: Vec::new(),
                 })
             }
             ast::DeclKind::Export(_) => Ok(CoreDecl {
                 name: None,
                 kind: DeclKind::None,
                 span: decl.span,
+                deps: Vec::new(),
             }),
         }
     }
@@ -645,7 +668,8 @@ impl Lowerer<'_> {
         }
         if let Some(&idx) = self.globals.get(name) {
             if idx < self.global_limit {
-                return self.apply_dicts(Core::Global(idx), dicts, expr.span);
+                let global = self.global(idx);
+                return self.apply_dicts(global, dicts, expr.span);
             }
         }
         if let Some((class, k)) = self.methods.get(name).cloned() {
@@ -686,7 +710,7 @@ impl Lowerer<'_> {
     fn lower_dict(&mut self, dict: &DictExpr, span: Span) -> LResult<Core> {
         match dict {
             DictExpr::Instance { instance, args } => {
-                let head = Core::Global(instance.decl);
+                let head = self.global(instance.decl);
                 let mut lowered = Vec::with_capacity(args.len());
                 for arg in args {
                     lowered.push(self.lower_dict(arg, span)?);
@@ -724,10 +748,10 @@ impl Lowerer<'_> {
                     lowered.push(self.lower_dict(arg, span)?);
                 }
                 if lowered.is_empty() {
-                    Ok(Core::Global(idx))
+                    Ok(self.global(idx))
                 } else {
                     Ok(Core::App {
-                        func: Box::new(Core::Global(idx)),
+                        func: Box::new(self.global(idx)),
                         args: lowered,
                         span,
                     })

@@ -5,7 +5,9 @@ use crate::hash::HashMap;
 use std::sync::Arc;
 
 use super::elab::{DictExpr, Elaboration, InstanceRef};
-use super::env::{ClassInfo, CtorInfo, Env, InstanceInfo, MethodInfo, Origin, TypeDef, ValueInfo};
+use super::env::{
+    ClassInfo, CtorInfo, Env, InstanceInfo, MethodInfo, Origin, Overlay, TypeDef, ValueInfo,
+};
 use super::infer::{Infer, Later, SelfType, VarMode, VarScope};
 use super::ty::{print_scheme, Node, Pred, SType, Scheme, TyId};
 use super::{BindingInfo, Checked};
@@ -60,6 +62,24 @@ pub fn prescan(module: &ast::Module) -> Later {
     later
 }
 
+/// One `let` checked on its own, waiting to be applied to the module in source order.
+#[derive(Debug)]
+pub struct LetChecked {
+    pub scheme: Arc<Scheme>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub elab: Elaboration,
+}
+
+impl LetChecked {
+    /// How later declarations of the same run see this binding.
+    pub fn value_info(&self, i: u32) -> ValueInfo {
+        ValueInfo {
+            scheme: self.scheme.clone(),
+            origin: Origin::Decl(i),
+        }
+    }
+}
+
 /// The module driver's state: the growing environment and the outputs.
 pub struct ModuleChecker {
     pub file: FileId,
@@ -103,15 +123,28 @@ impl ModuleChecker {
     /// declarations on top of the starting one), from which an interface can be taken.
     pub fn check_with_env(mut self, module: &ast::Module) -> (Checked, Env) {
         for (i, decl) in module.decls.iter().enumerate() {
-            let i = i as u32;
-            match &decl.kind {
-                DeclKind::Let(l) => self.check_let(i, l),
-                DeclKind::Type(t) => self.check_type_decl(i, t),
-                DeclKind::Class(c) => self.check_class(i, c),
-                DeclKind::Instance(inst) => self.check_instance(i, inst),
-                DeclKind::Export(items) => self.check_export(items),
-            }
+            self.check_decl(i as u32, decl);
         }
+        self.finish(module)
+    }
+
+    /// Checks declaration `i` against everything before it and adds it to the environment.
+    pub fn check_decl(&mut self, i: u32, decl: &ast::Decl) {
+        match &decl.kind {
+            DeclKind::Let(l) => {
+                let checked = self.infer_let(i, l, None);
+                self.apply_let(i, l, checked);
+            }
+            DeclKind::Type(t) => self.check_type_decl(i, t),
+            DeclKind::Class(c) => self.check_class(i, c),
+            DeclKind::Instance(inst) => self.check_instance(i, inst),
+            DeclKind::Export(items) => self.check_export(items),
+        }
+    }
+
+    /// After the declarations: checks the trailing expression and returns the results and
+    /// the final environment.
+    pub fn finish(mut self, module: &ast::Module) -> (Checked, Env) {
         let body_type = module
             .body
             .as_ref()
@@ -147,28 +180,55 @@ impl ModuleChecker {
         true
     }
 
-    fn check_let(&mut self, i: u32, l: &ast::LetDecl) {
-        let fresh = self.check_value_name(&l.name);
+    /// Whether a top-level value (a `let` or a class method) named `name` is already
+    /// declared in this module: a `let` of that name would be a duplicate (T2006).
+    pub fn declares_value(&self, name: &Name) -> bool {
+        self.seen_values.contains_key(name)
+    }
+
+    /// Infers the scheme of `let` declaration `i` against the environment (plus `overlay`,
+    /// for the earlier `let`s of a run checked concurrently) without changing the checker:
+    /// this is the part of checking a declaration that may run on several threads at once.
+    pub fn infer_let(&self, i: u32, l: &ast::LetDecl, overlay: Option<&dyn Overlay>) -> LetChecked {
         let mut inf = Infer::new(&self.env, &self.later, self.file, i);
+        inf.overlay = overlay;
         let scheme = inf.infer_binding(l.rec, &l.name, l.ann.as_ref(), &l.value);
-        inf.finish(&mut self.elab);
-        self.diags.append(&mut inf.diags);
+        let mut elab = Elaboration::default();
+        inf.finish(&mut elab);
+        LetChecked {
+            scheme: Arc::new(scheme),
+            diagnostics: inf.diags,
+            elab,
+        }
+    }
+
+    /// Adds a checked `let` to the module, in source order: duplicate check, binding
+    /// information, the environment of the declarations after it.
+    pub fn apply_let(&mut self, i: u32, l: &ast::LetDecl, checked: LetChecked) {
+        let fresh = self.check_value_name(&l.name);
+        let LetChecked {
+            scheme,
+            mut diagnostics,
+            elab,
+        } = checked;
+        self.diags.append(&mut diagnostics);
+        self.elab.uses.extend(elab.uses);
+        self.elab.params.extend(elab.params);
+        self.elab.instance_supers.extend(elab.instance_supers);
         let in_document = !matches!(scheme.ty, SType::Fun(..)) && scheme.constraints.is_empty();
         let (scheme, printed) = if scheme.n_gen == 0 && scheme.constraints.is_empty() {
             match self.mono_schemes.get(&scheme.ty) {
                 Some((shared, printed)) => (shared.clone(), printed.clone()),
                 None => {
                     let printed = print_scheme(&scheme);
-                    let ty = scheme.ty.clone();
-                    let shared = Arc::new(scheme);
                     self.mono_schemes
-                        .insert(ty, (shared.clone(), printed.clone()));
-                    (shared, printed)
+                        .insert(scheme.ty.clone(), (scheme.clone(), printed.clone()));
+                    (scheme, printed)
                 }
             }
         } else {
             let printed = print_scheme(&scheme);
-            (Arc::new(scheme), printed)
+            (scheme, printed)
         };
         self.bindings.push(BindingInfo {
             name: l.name.name.clone(),

@@ -109,6 +109,15 @@ impl InstanceInfo {
     }
 }
 
+/// Top-level values that are being checked at the same time as the declaration that looks
+/// them up: the concurrent engine checks a run of `let` declarations against one frozen
+/// [`Env`] and answers lookups of the run's own earlier bindings from here.
+pub trait Overlay: Sync {
+    /// The value `name` bound by a top-level `let` of the current run declared before
+    /// declaration `before`, if there is one (and its check is complete).
+    fn value(&self, name: &Name, before: u32) -> Option<&ValueInfo>;
+}
+
 /// Everything a declaration can see.
 #[derive(Clone, Debug, Default)]
 pub struct Env {

@@ -15,7 +15,7 @@ use crate::hash::HashMap;
 use std::sync::Arc;
 
 use super::elab::{DictExpr, Elaboration, InstanceRef};
-use super::env::{builtin_class_has, Env, InstanceInfo, TypeDef};
+use super::env::{builtin_class_has, Env, InstanceInfo, Overlay, TypeDef, ValueInfo};
 use super::ty::{print_type, Arena, Namer, Node, Pred, SType, Scheme, TyId, UnifyError};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
@@ -97,6 +97,8 @@ pub struct SelfType {
 
 pub struct Infer<'a> {
     pub env: &'a Env,
+    /// Earlier `let`s of the same run, when the engine checks a run concurrently.
+    pub overlay: Option<&'a dyn Overlay>,
     pub later: &'a Later,
     pub file: FileId,
     pub decl_index: u32,
@@ -121,6 +123,7 @@ impl<'a> Infer<'a> {
     pub fn new(env: &'a Env, later: &'a Later, file: FileId, decl_index: u32) -> Infer<'a> {
         Infer {
             env,
+            overlay: None,
             later,
             file,
             decl_index,
@@ -1158,7 +1161,18 @@ impl<'a> Infer<'a> {
                 }
             };
         }
-        self.env.values.get(name).map(|v| v.scheme.clone())
+        self.top_value(name).map(|v| v.scheme.clone())
+    }
+
+    /// A top-level value in scope: an earlier `let` of the run being checked, else the
+    /// environment (earlier declarations, imports, the prelude).
+    fn top_value(&self, name: &Name) -> Option<&'a ValueInfo> {
+        if let Some(overlay) = self.overlay {
+            if let Some(info) = overlay.value(name, self.decl_index) {
+                return Some(info);
+            }
+        }
+        self.env.values.get(name)
     }
 
     // ------------------------------------------------------------ expressions
@@ -1545,7 +1559,7 @@ impl<'a> Infer<'a> {
                 Local::Poly(scheme) => self.instantiate_shared(&scheme, expr.span, expr.id),
             };
         }
-        if let Some(info) = self.env.values.get(name) {
+        if let Some(info) = self.top_value(name) {
             let scheme = info.scheme.clone();
             return self.instantiate_shared(&scheme, expr.span, expr.id);
         }

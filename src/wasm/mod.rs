@@ -338,7 +338,17 @@ impl Session {
         }
         let limits = options.limits.unwrap_or_default().apply(self.limits);
         let clock = Some(api::Clock(Arc::new(performance_now)));
-        (api::Session::new(Options { limits, clock }, files), entry)
+        (
+            api::Session::new(
+                Options {
+                    limits,
+                    clock,
+                    ..Options::default()
+                },
+                files,
+            ),
+            entry,
+        )
     }
 }
 

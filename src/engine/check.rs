@@ -1,0 +1,147 @@
+//! Type checking one module with its independent declarations in parallel.
+//!
+//! The checker (`types::decl::ModuleChecker`) is sequential code: it checks declarations
+//! one at a time against the environment of the ones before. Types, classes and instances
+//! change that environment for everything after them, so they are checked in order, on the
+//! calling thread (they are few). Between two of them, a run of `let` declarations only
+//! adds values, each seen by the lets after it that mention it: the run is a DAG, and its
+//! lets are inferred in parallel against the environment frozen at the run's start, each
+//! looking up the earlier lets it uses through an [`Overlay`] of once-cells filled as they
+//! finish. The results are then applied to the checker in source order, so diagnostics,
+//! schemes and the final environment are exactly those of the sequential check.
+
+use std::sync::OnceLock;
+
+use super::dag::{self, Dag};
+use super::deps;
+use crate::hash::HashMap;
+use crate::par::{Par, Threads};
+use crate::source::FileId;
+use crate::syntax::ast::{self, DeclKind, Name};
+use crate::types::decl::{LetChecked, ModuleChecker};
+use crate::types::env::{Env, Overlay, ValueInfo};
+use crate::types::Checked;
+
+/// Runs shorter than this are checked sequentially on the automatic parallel path (a forced
+/// `Threads::Parallel` takes every run through the scheduler, which the tests rely on).
+const MIN_RUN: usize = 64;
+
+/// Type-checks `module` against `env` (the prelude plus its imports); the same result as
+/// [`crate::types::check_module_in`], computed on `par`'s threads when worth it.
+pub fn check_module(par: &Par, file: FileId, module: &ast::Module, env: Env) -> (Checked, Env) {
+    let mut checker = ModuleChecker::new(file, module, env);
+    let decls = &module.decls;
+    if !par.worth_it(decls.len()) {
+        for (i, decl) in decls.iter().enumerate() {
+            checker.check_decl(i as u32, decl);
+        }
+        return checker.finish(module);
+    }
+    let mut i = 0;
+    while i < decls.len() {
+        let end = decls
+            .iter()
+            .skip(i)
+            .position(|d| !matches!(d.kind, DeclKind::Let(_)))
+            .map_or(decls.len(), |n| i + n);
+        if end > i && (end - i >= MIN_RUN || par.threads() == Threads::Parallel) {
+            check_run(par, &mut checker, decls, i, end);
+            i = end;
+        } else {
+            if let Some(decl) = decls.get(i) {
+                checker.check_decl(i as u32, decl);
+            }
+            i += 1;
+        }
+    }
+    checker.finish(module)
+}
+
+/// The earlier lets of a run, as later lets of the same run see them.
+struct RunOverlay<'a> {
+    start: usize,
+    /// The run's bindings that will enter the environment (first of each name, not
+    /// duplicating an earlier declaration), by name.
+    names: HashMap<&'a Name, u32>,
+    infos: &'a [OnceLock<ValueInfo>],
+}
+
+impl Overlay for RunOverlay<'_> {
+    fn value(&self, name: &Name, before: u32) -> Option<&ValueInfo> {
+        let at = *self.names.get(name)?;
+        if at >= before {
+            return None;
+        }
+        self.infos.get(at as usize - self.start)?.get()
+    }
+}
+
+fn check_run(
+    par: &Par,
+    checker: &mut ModuleChecker,
+    decls: &[ast::Decl],
+    start: usize,
+    end: usize,
+) {
+    let lets: Vec<&ast::LetDecl> = decls
+        .get(start..end)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|d| match &d.kind {
+            DeclKind::Let(l) => Some(l),
+            _ => None,
+        })
+        .collect();
+    let mut names: HashMap<&Name, u32> = HashMap::default();
+    for (k, l) in lets.iter().enumerate() {
+        let name = &l.name.name;
+        if !checker.declares_value(name) && !names.contains_key(name) {
+            names.insert(name, (start + k) as u32);
+        }
+    }
+    let dag = Dag::new(lets.iter().map(|l| {
+        let mut ds = Vec::new();
+        deps::names_in_let(l, &mut |n| {
+            if let Some(at) = names.get(n) {
+                ds.push(*at - start as u32);
+            }
+        });
+        ds
+    }));
+    let infos: Vec<OnceLock<ValueInfo>> = (0..lets.len()).map(|_| OnceLock::new()).collect();
+    let results: Vec<OnceLock<LetChecked>> = (0..lets.len()).map(|_| OnceLock::new()).collect();
+    let overlay = RunOverlay {
+        start,
+        names,
+        infos: &infos,
+    };
+    {
+        let checker = &*checker;
+        dag::run(par, &dag, |k| {
+            if let Some(l) = lets.get(k) {
+                let i = (start + k) as u32;
+                let checked = checker.infer_let(i, l, Some(&overlay));
+                if let Some(slot) = infos.get(k) {
+                    let _ = slot.set(checked.value_info(i));
+                }
+                if let Some(slot) = results.get(k) {
+                    let _ = slot.set(checked);
+                }
+            }
+            true
+        });
+    }
+    drop(overlay);
+    drop(infos);
+    for (k, (l, result)) in lets.iter().zip(results).enumerate() {
+        let i = (start + k) as u32;
+        match result.into_inner() {
+            Some(checked) => checker.apply_let(i, l, checked),
+            // Unreachable: checking never fails, so every node runs.
+            None => {
+                let checked = checker.infer_let(i, l, None);
+                checker.apply_let(i, l, checked);
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Which top-level names a declaration mentions: the edges of the declaration graph.
+//!
+//! The walk over-approximates on purpose: every variable name anywhere in the declaration
+//! (including those a local binding shadows, and the predicates of refinement types) counts
+//! as a reference. An extra edge only delays a node; a missing one would let a declaration
+//! be checked before a binding it uses. The walk keeps its own stack: source nesting is
+//! limited (E1009) but deep enough to overflow a small thread stack if walked recursively.
+
+use crate::syntax::ast::{self, ConstraintItemKind, Expr, ExprKind, Name, Type, TypeKind};
+
+enum Item<'a> {
+    Expr(&'a Expr),
+    Type(&'a Type),
+}
+
+/// Calls `found` with every lower-case name the expression mentions (variables, qualified
+/// heads, refinement predicate functions).
+pub fn names_in_expr<'a>(expr: &'a Expr, found: &mut impl FnMut(&'a Name)) {
+    walk(Item::Expr(expr), found);
+}
+
+/// The same for a type (refinement predicates and `with` bounds mention values).
+pub fn names_in_type<'a>(ty: &'a Type, found: &mut impl FnMut(&'a Name)) {
+    walk(Item::Type(ty), found);
+}
+
+/// Every name a `let` declaration mentions: its annotation and its value.
+pub fn names_in_let<'a>(l: &'a ast::LetDecl, found: &mut impl FnMut(&'a Name)) {
+    if let Some(ann) = &l.ann {
+        names_in_type(ann, found);
+    }
+    names_in_expr(&l.value, found);
+}
+
+fn walk<'a>(start: Item<'a>, found: &mut impl FnMut(&'a Name)) {
+    let mut stack = vec![start];
+    while let Some(item) = stack.pop() {
+        match item {
+            Item::Expr(e) => match &e.kind {
+                ExprKind::Var(name) => found(name),
+                ExprKind::Int(_)
+                | ExprKind::Float(_)
+                | ExprKind::Str(_)
+                | ExprKind::Bool(_)
+                | ExprKind::Unit
+                | ExprKind::Ctor(_)
+                | ExprKind::Error => {}
+                ExprKind::Lambda { params, body } => {
+                    stack.extend(params.iter().filter_map(|p| p.ann.as_ref()).map(Item::Type));
+                    stack.push(Item::Expr(body));
+                }
+                ExprKind::App { func, args } => {
+                    stack.push(Item::Expr(func));
+                    stack.extend(args.iter().map(Item::Expr));
+                }
+                ExprKind::Let {
+                    ann, value, body, ..
+                } => {
+                    stack.extend(ann.iter().map(Item::Type));
+                    stack.push(Item::Expr(value));
+                    stack.push(Item::Expr(body));
+                }
+                ExprKind::If {
+                    cond,
+                    then_branch,
+                    else_branch,
+                } => {
+                    stack.push(Item::Expr(cond));
+                    stack.push(Item::Expr(then_branch));
+                    stack.push(Item::Expr(else_branch));
+                }
+                ExprKind::Match { scrutinee, cases } => {
+                    stack.push(Item::Expr(scrutinee));
+                    for case in cases {
+                        stack.extend(case.guard.iter().map(Item::Expr));
+                        stack.push(Item::Expr(&case.body));
+                    }
+                }
+                ExprKind::Binary { lhs, rhs, .. } => {
+                    stack.push(Item::Expr(lhs));
+                    stack.push(Item::Expr(rhs));
+                }
+                ExprKind::Unary { operand, .. } => stack.push(Item::Expr(operand)),
+                ExprKind::Field { expr, .. } => stack.push(Item::Expr(expr)),
+                ExprKind::Record { base, fields } => {
+                    stack.extend(base.iter().map(|b| Item::Expr(b)));
+                    stack.extend(fields.iter().map(|f| Item::Expr(&f.value)));
+                }
+                ExprKind::List(items) => stack.extend(items.iter().map(Item::Expr)),
+                ExprKind::Ann { expr, ty } => {
+                    stack.push(Item::Expr(expr));
+                    stack.push(Item::Type(ty));
+                }
+            },
+            Item::Type(t) => match &t.kind {
+                TypeKind::Con(_, args) => stack.extend(args.iter().map(Item::Type)),
+                TypeKind::Var(_) | TypeKind::Error => {}
+                TypeKind::Fun(a, r) => {
+                    stack.push(Item::Type(a));
+                    stack.push(Item::Type(r));
+                }
+                TypeKind::List(t) => stack.push(Item::Type(t)),
+                TypeKind::Record { fields, .. } => {
+                    stack.extend(fields.iter().map(|f| Item::Type(&f.ty)));
+                }
+                TypeKind::Refined { base, items, pred } => {
+                    stack.push(Item::Type(base));
+                    for item in items {
+                        match &item.kind {
+                            ConstraintItemKind::Regexp(_) | ConstraintItemKind::Pattern(_) => {}
+                            ConstraintItemKind::Ge(e) | ConstraintItemKind::Le(e) => {
+                                stack.push(Item::Expr(e));
+                            }
+                            ConstraintItemKind::Call { module, func, args } => {
+                                if let Some(m) = module {
+                                    found(&m.name);
+                                }
+                                found(&func.name);
+                                stack.extend(args.iter().map(Item::Expr));
+                            }
+                        }
+                    }
+                    if let Some(p) = pred {
+                        stack.push(Item::Expr(p));
+                    }
+                }
+                TypeKind::Qualified { ty, .. } => stack.push(Item::Type(ty)),
+            },
+        }
+    }
+}

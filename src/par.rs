@@ -1,0 +1,156 @@
+//! The only door to rayon: how much parallelism a run may use, and the few primitives the
+//! engine needs (install a pool, spawn into a scope, split a range).
+//!
+//! Everything else in the library is sequential code. A [`Par`] says whether a run goes
+//! parallel and on which pool: [`Threads::Sequential`] never touches rayon (one thread, the
+//! caller's); [`Threads::Parallel`] always uses the pool; [`Threads::Auto`] (the default)
+//! uses it only when the work is big enough to pay for the threads (see
+//! [`Par::worth_it`]) and the pool has more than one worker. A single-threaded wasm build
+//! has no threads at all and is always sequential.
+
+use std::sync::Arc;
+
+/// The caller's choice (`--sequential`, `--parallel`, neither).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Threads {
+    /// Parallel above a measured amount of work, sequential below.
+    #[default]
+    Auto,
+    /// Always one thread: the caller's.
+    Sequential,
+    /// Always the pool, whatever the size.
+    Parallel,
+}
+
+/// Work units (top-level declarations, about a microsecond each to check or evaluate)
+/// below which [`Threads::Auto`] stays on the calling thread. Measured on the services
+/// workload: under a few hundred declarations the pool's wake-up and the scheduling
+/// bookkeeping cost more than they save.
+pub const AUTO_THRESHOLD: usize = 512;
+
+/// Whether this build can run threads at all.
+pub const HAS_THREADS: bool = cfg!(any(not(target_arch = "wasm32"), target_feature = "atomics"));
+
+/// The parallelism of one run.
+#[derive(Clone, Debug, Default)]
+pub struct Par {
+    threads: Threads,
+    /// A dedicated pool (`--workers N`); `None` means rayon's global pool.
+    pool: Option<Arc<rayon::ThreadPool>>,
+}
+
+impl Par {
+    /// One thread, the caller's.
+    pub fn sequential() -> Par {
+        Par {
+            threads: Threads::Sequential,
+            pool: None,
+        }
+    }
+
+    /// `threads` on the default pool: natively, one worker per core, shared by every
+    /// `Par` of the process; in the threaded wasm build, rayon's global pool, which
+    /// `initThreadPool` makes.
+    pub fn new(threads: Threads) -> Par {
+        if threads == Threads::Sequential || !HAS_THREADS {
+            return Par::sequential();
+        }
+        Par {
+            threads,
+            pool: default_pool(),
+        }
+    }
+
+    /// `threads` on a dedicated pool of `workers` threads. One worker means sequential.
+    /// If the pool cannot be made (a host without threads), the run is sequential.
+    pub fn with_workers(threads: Threads, workers: usize) -> Par {
+        if workers <= 1 || !HAS_THREADS || threads == Threads::Sequential {
+            return Par::sequential();
+        }
+        match build_pool(workers) {
+            Some(pool) => Par {
+                threads,
+                pool: Some(pool),
+            },
+            None => Par::sequential(),
+        }
+    }
+
+    pub fn threads(&self) -> Threads {
+        self.threads
+    }
+
+    /// Worker threads this run may use (1 when sequential).
+    pub fn workers(&self) -> usize {
+        if self.threads == Threads::Sequential || !HAS_THREADS {
+            return 1;
+        }
+        match &self.pool {
+            Some(pool) => pool.current_num_threads(),
+            None => rayon::current_num_threads(),
+        }
+    }
+
+    /// Whether `units` of work should go parallel.
+    pub fn worth_it(&self, units: usize) -> bool {
+        match self.threads {
+            Threads::Sequential => false,
+            Threads::Parallel => HAS_THREADS,
+            Threads::Auto => units >= AUTO_THRESHOLD && self.workers() > 1,
+        }
+    }
+
+    /// Runs `f` inside this run's pool, so that [`scope`] and [`for_each_index`] spawn
+    /// onto it.
+    pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match &self.pool {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
+    }
+}
+
+/// Native stack of each worker. Checking and evaluation recurse on the native stack
+/// (evaluation about 0.7 KB per Ligature call, bounded by the depth limit; checking by the
+/// source nesting limit), as on the CLI's own big-stack thread: rayon's 2 MiB default would
+/// overflow at the default limits. Reserved, not committed, until used.
+const WORKER_STACK: usize = 256 << 20;
+
+fn build_pool(workers: usize) -> Option<Arc<rayon::ThreadPool>> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .thread_name(|i| format!("ligature-worker-{i}"))
+        .stack_size(WORKER_STACK)
+        .build()
+        .ok()
+        .map(Arc::new)
+}
+
+/// The process-wide pool of the native builds: one worker per core, made on first use.
+#[cfg(not(target_arch = "wasm32"))]
+fn default_pool() -> Option<Arc<rayon::ThreadPool>> {
+    static POOL: std::sync::OnceLock<Option<Arc<rayon::ThreadPool>>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        build_pool(cores)
+    })
+    .clone()
+}
+
+/// In wasm the pool is rayon's global one (wasm-bindgen-rayon's `initThreadPool`).
+#[cfg(target_arch = "wasm32")]
+fn default_pool() -> Option<Arc<rayon::ThreadPool>> {
+    None
+}
+
+/// A rayon scope: tasks spawned in it may borrow from the caller and all finish before
+/// `scope` returns.
+pub fn scope<'s, R: Send>(f: impl FnOnce(&rayon::Scope<'s>) -> R + Send) -> R {
+    rayon::scope(f)
+}
+
+/// Calls `f(i)` for every `i` in `0..n`, split across the pool by work stealing.
+pub fn for_each_index(n: usize, f: impl Fn(usize) + Sync + Send) {
+    use rayon::prelude::*;
+    (0..n).into_par_iter().for_each(f);
+}
