@@ -1,0 +1,219 @@
+//! The concurrent engine: output identical for any number of workers (LANGUAGE.md 7.4),
+//! and one Session shared by many concurrent evaluations.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ligature::api::{self, EvalRequest, Format, Limits, MemoryFs, Options, Session, Threads};
+
+/// A small deterministic generator (xorshift64*), so failures reproduce from the seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// A random DAG of integer and record bindings: each refers to up to three earlier ones;
+/// some do a lot of work (steps), a few fail (division by zero, overflow, a failed match).
+fn program(seed: u64, n: usize) -> String {
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut out = String::from("let helper = \\a b -> if a > b then a - b else b - a + 1;\n");
+    out.push_str("let b0 = 1;\n");
+    for i in 1..n {
+        let mut pick = || format!("b{}", rng.below(i as u64));
+        let (a, b, c) = (pick(), pick(), pick());
+        let k = rng.below(100);
+        // Values stay small (modulo a prime) so that only the deliberate failures fail.
+        let expr = match rng.below(200) {
+            0 => format!("{a} / ({b} - {b})"),
+            1 => format!("({a} + 1) * 9223372036854775807 * 2"),
+            2 => format!("match {a} % 5 {{ 0 => {b}, 1 => {c}, 2 => {k} }}"),
+            r => match r % 6 {
+                0 => format!("({a} + {b} * {k} - {c} % 7) % 1000003"),
+                1 => format!("if {a} > {b} then helper {a} {c} else ({b} + {k}) % 1000003"),
+                2 => format!(
+                    "fold (\\acc n -> (acc + n * {k}) % 1000003) {a} (range 0 {})",
+                    rng.below(3000)
+                ),
+                3 => format!(
+                    "(match [{a}, {b}] {{ [x, y] => x + y, _ => 0 }}) % 1000003 + length (map (\\x -> x + {k}) (range 0 {}))",
+                    rng.below(500)
+                ),
+                4 => format!("(({{ x = {a}, y = [{b}, {k}] }}).x + {c}) % 1000003"),
+                _ => format!("(helper {a} {b} + helper {c} {k}) % 1000003"),
+            },
+        };
+        out.push_str(&format!("let b{i} = {expr};\n"));
+    }
+    out
+}
+
+fn evaluate(source: &str, threads: Threads, workers: Option<usize>, max_steps: u64) -> String {
+    let fs = MemoryFs::new().with_file("main.lig", source.as_bytes().to_vec());
+    let session = Session::new(
+        Options {
+            limits: Limits {
+                max_steps,
+                ..Limits::default()
+            },
+            clock: None,
+            threads,
+            workers,
+        },
+        Arc::new(fs),
+    );
+    let output = session.evaluate(&EvalRequest {
+        entry: "main.lig".into(),
+        format: Format::Json,
+        ..EvalRequest::default()
+    });
+    let diagnostics = api::render_diagnostics(&output.diagnostics, &output.sources, false);
+    format!(
+        "{}\n{diagnostics}\nsteps: {}",
+        output.text.unwrap_or_default(),
+        output.stats.steps
+    )
+}
+
+#[test]
+fn output_is_identical_for_any_number_of_workers() {
+    let mut outcomes = std::collections::BTreeMap::new();
+    for seed in 0..24u64 {
+        let source = program(seed, 120 + (seed as usize % 5) * 60);
+        // Unlimited, then a budget that runs out somewhere in the middle.
+        let full = evaluate(&source, Threads::Sequential, None, u64::MAX);
+        let budgets = [u64::MAX, 40_000 + seed * 7_919];
+        for max_steps in budgets {
+            let sequential = if max_steps == u64::MAX {
+                full.clone()
+            } else {
+                evaluate(&source, Threads::Sequential, None, max_steps)
+            };
+            for workers in [1, 2, 8] {
+                let parallel = evaluate(&source, Threads::Parallel, Some(workers), max_steps);
+                assert_eq!(
+                    sequential, parallel,
+                    "seed {seed}, {workers} workers, max_steps {max_steps}\n{source}"
+                );
+            }
+            let code = sequential
+                .lines()
+                .find_map(|l| l.split("error[").nth(1))
+                .map_or("ok".to_string(), |rest| rest.chars().take(5).collect());
+            *outcomes.entry(code).or_insert(0) += 1;
+        }
+    }
+    // The generator must exercise successes, run-time errors and the budget, or this test
+    // proves little.
+    for code in ["ok", "R3002", "R3007"] {
+        assert!(
+            outcomes.contains_key(code),
+            "no `{code}` outcome: {outcomes:?}"
+        );
+    }
+}
+
+/// A shared session under load: many programs at once, some failing, some cancelled.
+#[test]
+fn one_session_serves_a_thousand_concurrent_evaluations() {
+    let mut fs = MemoryFs::new();
+    let mut expected = Vec::new();
+    for k in 0..20u64 {
+        // sum of 0..(100 k) = 100k(100k - 1)/2, in a record.
+        let n = 100 * k;
+        fs.insert(
+            &format!("ok{k}.lig"),
+            format!("let n = {n};\nlet total = fold (\\a x -> a + x) 0 (range 0 n);\n"),
+        );
+        expected.push((
+            format!("ok{k}.lig"),
+            Ok(format!(
+                "{{\n  \"n\": {n},\n  \"total\": {}\n}}\n",
+                n * n.saturating_sub(1) / 2
+            )),
+        ));
+        fs.insert(
+            &format!("bad{k}.lig"),
+            format!("let a = {k};\nlet b = a / (a - a);\n"),
+        );
+        expected.push((format!("bad{k}.lig"), Err("R3002")));
+    }
+    // Doubling work: never finishes within any budget; stopped by its cancel flag.
+    fs.insert(
+        "slow.lig",
+        "let rec f = \\n -> if n == 0 then 0 else f (n - 1) + f (n - 1);\nlet x = f 60;\n",
+    );
+    let session = Arc::new(Session::new(
+        Options {
+            threads: Threads::Parallel,
+            workers: Some(4),
+            ..Options::default()
+        },
+        Arc::new(fs),
+    ));
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for t in 0..8usize {
+            let session = session.clone();
+            let expected = &expected;
+            let failures = &failures;
+            scope.spawn(move || {
+                for j in 0..125usize {
+                    let index = t * 125 + j;
+                    let (entry, want) = if index % 50 == 7 {
+                        ("slow.lig".to_string(), Err("R3008"))
+                    } else {
+                        let (e, w) = &expected[index % expected.len()];
+                        (e.clone(), w.clone())
+                    };
+                    let cancel = Arc::new(AtomicBool::new(false));
+                    if want == Err("R3008") {
+                        let flag = cancel.clone();
+                        std::thread::spawn(move || {
+                            std::thread::sleep(Duration::from_millis(20));
+                            flag.store(true, Ordering::SeqCst);
+                        });
+                    }
+                    let output = session.evaluate(&EvalRequest {
+                        entry: entry.clone(),
+                        cancel: Some(cancel),
+                        ..EvalRequest::default()
+                    });
+                    let got = match (&output.text, output.diagnostics.first()) {
+                        (Some(text), None) => Ok(text.clone()),
+                        (_, Some(d)) => Err(d.code.as_str()),
+                        (None, None) => Err("nothing"),
+                    };
+                    let matches = match (&got, &want) {
+                        (Ok(a), Ok(b)) => a == b,
+                        (Err(a), Err(b)) => a == b,
+                        _ => false,
+                    };
+                    if !matches {
+                        failures
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(format!("{entry}: got {got:?}, want {want:?}"));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
+    assert!(
+        failures.is_empty(),
+        "{} wrong results: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+}
