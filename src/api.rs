@@ -86,7 +86,7 @@ impl Clock {
 }
 
 /// Session-wide options.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Options {
     pub limits: Limits,
     /// When set, outputs carry per-phase times in [`Stats`].
@@ -95,7 +95,13 @@ pub struct Options {
     pub threads: Threads,
     /// Size of a dedicated worker pool (`--workers N`); `None`: one worker per core.
     pub workers: Option<usize>,
+    /// Entries per session cache (parsed modules, schemes, values); 0 disables caching,
+    /// which suits a one-shot run (the CLI).
+    pub cache_capacity: usize,
 }
+
+/// Default entries per session cache: room for the lets of a large configuration.
+pub const DEFAULT_CACHE_CAPACITY: usize = 200_000;
 
 /// Measurements of one run: per-phase wall times (when the host gave a clock), source
 /// size and evaluation steps.
@@ -107,6 +113,22 @@ pub struct Stats {
     pub steps: u64,
     /// Worker threads the session may use (1 when sequential).
     pub workers: usize,
+    /// Top-level values taken from the session cache instead of being evaluated.
+    pub reused: u64,
+    /// The session's cache counters after the call.
+    pub cache: Option<engine::CachesStats>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            limits: Limits::default(),
+            clock: None,
+            threads: Threads::Auto,
+            workers: None,
+            cache_capacity: DEFAULT_CACHE_CAPACITY,
+        }
+    }
 }
 
 /// Records phase times with the host's clock, if any.
@@ -286,6 +308,9 @@ pub struct Session {
     options: Options,
     fs: Arc<dyn FileSystem>,
     par: Par,
+    /// Parsed modules, schemes and values kept across calls (`None` when
+    /// `Options::cache_capacity` is 0).
+    caches: Option<Arc<engine::Caches>>,
 }
 
 impl Session {
@@ -294,7 +319,37 @@ impl Session {
             Some(n) => Par::with_workers(options.threads, n),
             None => Par::new(options.threads),
         };
-        Session { options, fs, par }
+        let caches = (options.cache_capacity > 0)
+            .then(|| Arc::new(engine::Caches::new(options.cache_capacity)));
+        Session {
+            options,
+            fs,
+            par,
+            caches,
+        }
+    }
+
+    /// Counters of the session's caches since it was made (`None` without caches).
+    pub fn cache_stats(&self) -> Option<engine::CachesStats> {
+        self.caches.as_deref().map(engine::Caches::stats)
+    }
+
+    /// The same session (options, worker pool, caches) over another file system: how a
+    /// host that edits files (the playground, an editor) keeps its caches across edits.
+    pub fn with_file_system(&self, fs: Arc<dyn FileSystem>) -> Session {
+        Session {
+            options: self.options.clone(),
+            fs,
+            par: self.par.clone(),
+            caches: self.caches.clone(),
+        }
+    }
+
+    /// Empties the caches (the counters stay).
+    pub fn clear_caches(&self) {
+        if let Some(caches) = &self.caches {
+            caches.clear();
+        }
     }
 
     pub fn options(&self) -> &Options {
@@ -308,6 +363,7 @@ impl Session {
         let mut timer = PhaseTimer::new(self.options.clock.as_ref());
         timer.stats.workers = self.par.workers();
         let (text, mut diagnostics) = pipeline::evaluate(self, request, &mut sources, &mut timer);
+        timer.stats.cache = self.cache_stats();
         diagnostic::sort_and_dedup(&mut diagnostics, |file| file.0);
         let text = if diagnostic::has_errors(&diagnostics) {
             None
@@ -328,6 +384,7 @@ impl Session {
         let mut timer = PhaseTimer::new(self.options.clock.as_ref());
         timer.stats.workers = self.par.workers();
         let (types, mut diagnostics) = pipeline::typecheck(self, entry, &mut sources, &mut timer);
+        timer.stats.cache = self.cache_stats();
         diagnostic::sort_and_dedup(&mut diagnostics, |file| file.0);
         CheckOutput {
             types,
@@ -377,7 +434,7 @@ mod pipeline {
         entry: &str,
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
-    ) -> Result<(FileId, syntax::ast::Module), Vec<Diagnostic>> {
+    ) -> Result<(FileId, Arc<syntax::ast::Module>), Vec<Diagnostic>> {
         let file = session.load_source(entry, sources).map_err(|it| vec![it])?;
         let text = sources
             .get(file)
@@ -385,12 +442,39 @@ mod pipeline {
             .unwrap_or_else(|| Arc::from(""));
         timer.stats.source_bytes += text.len() as u64;
         timer.done("read");
+        let key = session.caches.as_ref().map(|caches| {
+            let mut h = std::hash::DefaultHasher::new();
+            std::hash::Hash::hash(&(entry, &*text), &mut h);
+            (caches, std::hash::Hasher::finish(&h))
+        });
+        if let Some((caches, key)) = key {
+            if let Some(module) = caches.modules.get(&key) {
+                timer.done("parse");
+                return Ok((file, module));
+            }
+        }
         let parsed = syntax::parse(file, &text);
         timer.done("parse");
         if diagnostic::has_errors(&parsed.diagnostics) {
             return Err(parsed.diagnostics);
         }
-        Ok((file, parsed.module))
+        let module = Arc::new(parsed.module);
+        if let Some((caches, key)) = key {
+            caches.modules.insert(key, module.clone());
+        }
+        Ok((file, module))
+    }
+
+    /// The content keys of the module's lets, when the session caches.
+    fn let_keys(
+        session: &Session,
+        module: &syntax::ast::Module,
+        text: &str,
+    ) -> Option<Vec<Option<engine::keys::Key>>> {
+        session
+            .caches
+            .as_ref()
+            .map(|_| engine::keys::let_keys(module, text, 0))
     }
 
     pub(super) fn evaluate(
@@ -403,7 +487,20 @@ mod pipeline {
             Err(diagnostics) => return (None, diagnostics),
             Ok(it) => it,
         };
-        let (checked, _) = engine::check::check_module(&session.par, file, &module, Env::prelude());
+        let text = sources
+            .get(file)
+            .map(|it| it.text.clone())
+            .unwrap_or_else(|| Arc::from(""));
+        let keys = let_keys(session, &module, &text);
+        let scheme_cache = match (&session.caches, &keys) {
+            (Some(caches), Some(keys)) => Some(engine::check::SchemeCache {
+                keys,
+                schemes: &caches.schemes,
+            }),
+            _ => None,
+        };
+        let (checked, _) =
+            engine::check::check_module(&session.par, file, &module, Env::prelude(), scheme_cache);
         timer.done("check");
         let mut diagnostics = checked.diagnostics;
         if diagnostic::has_errors(&diagnostics) {
@@ -422,17 +519,19 @@ mod pipeline {
                 return (None, diagnostics);
             }
         }
-        let text = sources
-            .get(file)
-            .map(|it| it.text.clone())
-            .unwrap_or_else(|| Arc::from(""));
-        let program = match eval::lower(&module, &checked.elaboration, file, &text) {
-            Ok(program) => program,
-            Err(diagnostic) => {
-                diagnostics.push(*diagnostic);
-                return (None, diagnostics);
-            }
+        let found = match (&session.caches, &keys) {
+            (Some(caches), Some(keys)) => engine::eval::ValueCache::prefetch(keys, &caches.values),
+            _ => Vec::new(),
         };
+        let skip = |i: u32| found.get(i as usize).is_some_and(Option::is_some);
+        let program =
+            match eval::lower::lower_with(&module, &checked.elaboration, file, &text, &skip) {
+                Ok(program) => program,
+                Err(diagnostic) => {
+                    diagnostics.push(*diagnostic);
+                    return (None, diagnostics);
+                }
+            };
         timer.done("lower");
         let limits = &session.options.limits;
         let eval_limits = eval::Limits {
@@ -440,14 +539,28 @@ mod pipeline {
             max_depth: limits.max_depth,
             max_output_bytes: limits.max_output_bytes,
         };
-        let evaluated =
-            match engine::eval::run(&session.par, &program, &eval_limits, request.cancel.clone()) {
-                Ok(it) => it,
-                Err(err) => {
-                    diagnostics.push(err.to_diagnostic());
-                    return (None, diagnostics);
-                }
-            };
+        let value_cache = match (&session.caches, &keys) {
+            (Some(caches), Some(keys)) => Some(engine::eval::ValueCache {
+                keys,
+                values: &caches.values,
+                found: &found,
+            }),
+            _ => None,
+        };
+        timer.stats.reused = found.iter().filter(|it| it.is_some()).count() as u64;
+        let evaluated = match engine::eval::run(
+            &session.par,
+            &program,
+            &eval_limits,
+            request.cancel.clone(),
+            value_cache,
+        ) {
+            Ok(it) => it,
+            Err(err) => {
+                diagnostics.push(err.to_diagnostic());
+                return (None, diagnostics);
+            }
+        };
         timer.stats.steps = evaluated.steps;
         timer.done("eval");
         let document = select_document(
@@ -564,8 +677,25 @@ mod pipeline {
         match parse_entry(session, entry, sources, timer) {
             Err(diagnostics) => (Vec::new(), diagnostics),
             Ok((file, module)) => {
-                let (checked, _) =
-                    engine::check::check_module(&session.par, file, &module, Env::prelude());
+                let text = sources
+                    .get(file)
+                    .map(|it| it.text.clone())
+                    .unwrap_or_else(|| Arc::from(""));
+                let keys = let_keys(session, &module, &text);
+                let scheme_cache = match (&session.caches, &keys) {
+                    (Some(caches), Some(keys)) => Some(engine::check::SchemeCache {
+                        keys,
+                        schemes: &caches.schemes,
+                    }),
+                    _ => None,
+                };
+                let (checked, _) = engine::check::check_module(
+                    &session.par,
+                    file,
+                    &module,
+                    Env::prelude(),
+                    scheme_cache,
+                );
                 timer.done("check");
                 let bindings = checked
                     .bindings

@@ -69,6 +69,7 @@ fn evaluate(source: &str, threads: Threads, workers: Option<usize>, max_steps: u
             clock: None,
             threads,
             workers,
+            ..Options::default()
         },
         Arc::new(fs),
     );
@@ -216,4 +217,66 @@ fn one_session_serves_a_thousand_concurrent_evaluations() {
         failures.len(),
         &failures[..failures.len().min(5)]
     );
+}
+
+/// A 10,000-binding configuration edited in one binding: the second evaluation reuses every
+/// value but the edited binding's and its dependents' (LANGUAGE.md 7.4 allows reuse; the
+/// result must equal a fresh evaluation).
+#[test]
+fn editing_one_binding_recomputes_only_it_and_its_dependents() {
+    const N: usize = 10_000;
+    let mut source = String::from(
+        "let mk = \\i w -> { name = \"svc-\" ++ toString i, port = 8000 + i % 1000, tags = [w] };\n",
+    );
+    for i in 0..N {
+        source.push_str(&format!("let s{i} = mk {i} \"w{i}\";\n"));
+    }
+    source.push_str("let total = s5000.port + s17.port;\n");
+    let edited = source.replace(
+        "let s5000 = mk 5000 \"w5000\";",
+        "let s5000 = mk 5 \"edited\";",
+    );
+    assert_ne!(source, edited);
+
+    let fs = |text: &str| -> Arc<dyn ligature::loader::FileSystem> {
+        Arc::new(MemoryFs::new().with_file("main.lig", text.as_bytes().to_vec()))
+    };
+    let request = EvalRequest {
+        entry: "main.lig".into(),
+        ..EvalRequest::default()
+    };
+    let first = Session::new(Options::default(), fs(&source));
+    let out1 = first.evaluate(&request);
+    assert!(out1.ok(), "{:?}", out1.diagnostics);
+    assert_eq!(out1.stats.reused, 0);
+    let before = first.cache_stats().expect("caches are on by default");
+
+    let second = first.with_file_system(fs(&edited));
+    let out2 = second.evaluate(&request);
+    assert!(out2.ok(), "{:?}", out2.diagnostics);
+    let after = second.cache_stats().expect("caches");
+    // Evaluated again: mk (a function, never cached), s5000 and total. Everything else
+    // (N - 1 services) came from the cache.
+    assert_eq!(out2.stats.reused, (N - 1) as u64);
+    // Checked again: s5000 and total (mk's scheme and the other services' are hits).
+    assert_eq!(after.schemes.misses - before.schemes.misses, 2);
+    assert_eq!(after.schemes.hits - before.schemes.hits, N as u64);
+
+    // Same answer as a session that never saw the first version, and a different one
+    // from the first version's.
+    let fresh = Session::new(
+        Options {
+            cache_capacity: 0,
+            ..Options::default()
+        },
+        fs(&edited),
+    )
+    .evaluate(&request);
+    assert_eq!(out2.text, fresh.text);
+    assert_ne!(out1.text, out2.text);
+    assert!(out2
+        .text
+        .as_deref()
+        .unwrap_or("")
+        .contains("\"total\": 16022"));
 }

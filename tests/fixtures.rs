@@ -121,6 +121,7 @@ fn session_for(name: &str, source: &str, limits: Limits, threads: Threads) -> Se
             clock: None,
             threads,
             workers,
+            ..Options::default()
         },
         Arc::new(fs),
     )

@@ -114,6 +114,8 @@ impl ThreadArgs {
             clock,
             threads,
             workers: self.workers.map(|n| n as usize),
+            // One run per process: nothing to reuse, so no cache bookkeeping.
+            cache_capacity: 0,
         }
     }
 }

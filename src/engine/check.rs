@@ -10,30 +10,86 @@
 //! finish. The results are then applied to the checker in source order, so diagnostics,
 //! schemes and the final environment are exactly those of the sequential check.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
+use super::cache::Cache;
 use super::dag::{self, Dag};
 use super::deps;
+use super::keys::Key;
 use crate::hash::HashMap;
 use crate::par::{Par, Threads};
 use crate::source::FileId;
 use crate::syntax::ast::{self, DeclKind, Name};
 use crate::types::decl::{LetChecked, ModuleChecker};
+use crate::types::elab::Elaboration;
 use crate::types::env::{Env, Overlay, ValueInfo};
+use crate::types::ty::Scheme;
 use crate::types::Checked;
 
 /// Runs shorter than this are checked sequentially on the automatic parallel path (a forced
 /// `Threads::Parallel` takes every run through the scheduler, which the tests rely on).
 const MIN_RUN: usize = 64;
 
+/// The session's scheme cache and the keys of the module's lets.
+#[derive(Clone, Copy)]
+pub struct SchemeCache<'a> {
+    pub keys: &'a [Option<Key>],
+    pub schemes: &'a Cache<Key, Arc<Scheme>>,
+}
+
+impl SchemeCache<'_> {
+    fn key(&self, i: u32) -> Option<Key> {
+        self.keys.get(i as usize).copied().flatten()
+    }
+}
+
+/// Infers let `i`, or takes its scheme from the cache. Only results that depend on nothing
+/// but the key are cached: no diagnostics (they carry spans) and no elaboration (it is
+/// keyed by expression ids, which move when an earlier declaration changes).
+fn infer_let(
+    checker: &ModuleChecker,
+    cache: Option<SchemeCache<'_>>,
+    i: u32,
+    l: &ast::LetDecl,
+    overlay: Option<&dyn Overlay>,
+) -> LetChecked {
+    let key = cache.and_then(|c| c.key(i).map(|k| (c, k)));
+    if let Some((cache, key)) = key {
+        if let Some(scheme) = cache.schemes.get(&key) {
+            return LetChecked {
+                scheme,
+                diagnostics: Vec::new(),
+                elab: Elaboration::default(),
+            };
+        }
+    }
+    let checked = checker.infer_let(i, l, overlay);
+    if let Some((cache, key)) = key {
+        let pure = checked.diagnostics.is_empty()
+            && checked.elab.uses.is_empty()
+            && checked.elab.params.is_empty();
+        if pure {
+            cache.schemes.insert(key, checked.scheme.clone());
+        }
+    }
+    checked
+}
+
 /// Type-checks `module` against `env` (the prelude plus its imports); the same result as
-/// [`crate::types::check_module_in`], computed on `par`'s threads when worth it.
-pub fn check_module(par: &Par, file: FileId, module: &ast::Module, env: Env) -> (Checked, Env) {
+/// [`crate::types::check_module_in`], computed on `par`'s threads when worth it, with the
+/// schemes of unchanged lets taken from `cache`.
+pub fn check_module(
+    par: &Par,
+    file: FileId,
+    module: &ast::Module,
+    env: Env,
+    cache: Option<SchemeCache<'_>>,
+) -> (Checked, Env) {
     let mut checker = ModuleChecker::new(file, module, env);
     let decls = &module.decls;
     if !par.worth_it(decls.len()) {
         for (i, decl) in decls.iter().enumerate() {
-            checker.check_decl(i as u32, decl);
+            check_decl(&mut checker, cache, i as u32, decl);
         }
         return checker.finish(module);
     }
@@ -45,16 +101,31 @@ pub fn check_module(par: &Par, file: FileId, module: &ast::Module, env: Env) -> 
             .position(|d| !matches!(d.kind, DeclKind::Let(_)))
             .map_or(decls.len(), |n| i + n);
         if end > i && (end - i >= MIN_RUN || par.threads() == Threads::Parallel) {
-            check_run(par, &mut checker, decls, i, end);
+            check_run(par, &mut checker, cache, decls, i, end);
             i = end;
         } else {
             if let Some(decl) = decls.get(i) {
-                checker.check_decl(i as u32, decl);
+                check_decl(&mut checker, cache, i as u32, decl);
             }
             i += 1;
         }
     }
     checker.finish(module)
+}
+
+fn check_decl(
+    checker: &mut ModuleChecker,
+    cache: Option<SchemeCache<'_>>,
+    i: u32,
+    decl: &ast::Decl,
+) {
+    match &decl.kind {
+        DeclKind::Let(l) => {
+            let checked = infer_let(checker, cache, i, l, None);
+            checker.apply_let(i, l, checked);
+        }
+        _ => checker.check_decl(i, decl),
+    }
 }
 
 /// The earlier lets of a run, as later lets of the same run see them.
@@ -79,6 +150,7 @@ impl Overlay for RunOverlay<'_> {
 fn check_run(
     par: &Par,
     checker: &mut ModuleChecker,
+    cache: Option<SchemeCache<'_>>,
     decls: &[ast::Decl],
     start: usize,
     end: usize,
@@ -120,7 +192,7 @@ fn check_run(
         dag::run(par, &dag, |k| {
             if let Some(l) = lets.get(k) {
                 let i = (start + k) as u32;
-                let checked = checker.infer_let(i, l, Some(&overlay));
+                let checked = infer_let(checker, cache, i, l, Some(&overlay));
                 if let Some(slot) = infos.get(k) {
                     let _ = slot.set(checked.value_info(i));
                 }
@@ -139,7 +211,7 @@ fn check_run(
             Some(checked) => checker.apply_let(i, l, checked),
             // Unreachable: checking never fails, so every node runs.
             None => {
-                let checked = checker.infer_let(i, l, None);
+                let checked = infer_let(checker, cache, i, l, None);
                 checker.apply_let(i, l, checked);
             }
         }

@@ -15,7 +15,9 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 
+use super::cache::Cache;
 use super::dag::{self, Dag};
+use super::keys::Key;
 use crate::eval::lower::DeclKind;
 use crate::eval::{self, EvalError, EvalErrorKind, Evaluated, Limits, Machine, Program, Value};
 use crate::par::Par;
@@ -23,19 +25,56 @@ use crate::par::Par;
 /// How one declaration's evaluation ended: its steps, and its error if it failed.
 type Outcome = (u64, Option<EvalError>);
 
-/// Evaluates `program` like [`eval::run`], on `par`'s threads when worth it.
+/// A value from the session cache, with the steps its evaluation took.
+pub type CachedValue = (Value, u64);
+
+/// The session's value cache, the keys of the module's lets, and the values already taken
+/// from the cache for this run (their declarations were lowered as placeholders).
+#[derive(Clone, Copy)]
+pub struct ValueCache<'a> {
+    pub keys: &'a [Option<Key>],
+    pub values: &'a Cache<Key, CachedValue>,
+    pub found: &'a [Option<CachedValue>],
+}
+
+impl ValueCache<'_> {
+    /// Looks up every let of the module: what [`lower_with`](crate::eval::lower::lower_with)
+    /// may skip.
+    pub fn prefetch(
+        keys: &[Option<Key>],
+        values: &Cache<Key, CachedValue>,
+    ) -> Vec<Option<CachedValue>> {
+        keys.iter()
+            .map(|k| k.as_ref().and_then(|k| values.get(k)))
+            .collect()
+    }
+}
+
+/// Evaluates `program` like [`eval::run`], on `par`'s threads when worth it, taking the
+/// values of unchanged lets from `cache` and storing the new plain-data ones.
 pub fn run(
     par: &Par,
     program: &Program,
     limits: &Limits,
     interrupt: Option<Arc<AtomicBool>>,
+    cache: Option<ValueCache<'_>>,
 ) -> Result<Evaluated, EvalError> {
     let n = program.decls.len();
-    if !par.worth_it(n) {
+    if cache.is_none() && !par.worth_it(n) {
         return eval::run(program, limits, interrupt);
     }
     let values: Vec<OnceLock<Value>> = (0..n).map(|_| OnceLock::new()).collect();
     let outcomes: Vec<OnceLock<Outcome>> = (0..n).map(|_| OnceLock::new()).collect();
+    if let Some(cache) = cache {
+        for (i, found) in cache.found.iter().enumerate() {
+            if let (Some((value, steps)), Some(slot), Some(outcome)) =
+                (found, values.get(i), outcomes.get(i))
+            {
+                let _ = slot.set(value.clone());
+                let _ = outcome.set((*steps, None));
+            }
+        }
+    }
     let dag = Dag::new(program.decls.iter().map(|d| d.deps.clone()));
     let machine = |budget: u64| {
         Machine::new(
@@ -47,11 +86,20 @@ pub fn run(
         )
     };
     dag::run(par, &dag, |i| {
+        if outcomes.get(i).is_some_and(|o| o.get().is_some()) {
+            return true;
+        }
         let mut m = machine(limits.max_steps);
         let result = m.eval_decl(program, i);
         let steps = m.steps();
         let ok = match result {
             Ok(value) => {
+                let key = cache.and_then(|c| c.keys.get(i).copied().flatten().map(|k| (c, k)));
+                if let Some((cache, key)) = key {
+                    if value.is_plain_data() {
+                        cache.values.insert(key, (value.clone(), steps));
+                    }
+                }
                 if let Some(slot) = values.get(i) {
                     let _ = slot.set(value);
                 }

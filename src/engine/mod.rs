@@ -9,9 +9,64 @@
 //! ([`dag`] explains the scheduling, [`eval`] the canonical accounting of errors and
 //! budget). Threads come only through [`crate::par`].
 
+pub mod cache;
 pub mod check;
 pub mod dag;
 pub mod deps;
 pub mod eval;
+pub mod keys;
 
 pub use crate::par::{Par, Threads};
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::eval::Value;
+use crate::syntax::ast;
+use crate::types::ty::Scheme;
+use cache::{Cache, CacheStats};
+use keys::Key;
+
+/// The caches a `Session` keeps across calls (DESIGN.md section 4).
+pub struct Caches {
+    /// Parsed modules by (path, text) hash.
+    pub modules: Cache<Key, Arc<ast::Module>>,
+    /// Schemes of lets by content key.
+    pub schemes: Cache<Key, Arc<Scheme>>,
+    /// Plain-data values of lets by content key, with their steps.
+    pub values: Cache<Key, (Value, u64)>,
+}
+
+/// Counters of the three caches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CachesStats {
+    pub modules: CacheStats,
+    pub schemes: CacheStats,
+    pub values: CacheStats,
+}
+
+impl Caches {
+    /// Caches of at most `capacity` entries each.
+    pub fn new(capacity: usize) -> Caches {
+        Caches {
+            modules: Cache::new(capacity.min(1024)),
+            schemes: Cache::new(capacity),
+            values: Cache::new(capacity),
+        }
+    }
+
+    pub fn stats(&self) -> CachesStats {
+        CachesStats {
+            modules: self.modules.stats(),
+            schemes: self.schemes.stats(),
+            values: self.values.stats(),
+        }
+    }
+
+    pub fn clear(&self) {
+        self.modules.clear();
+        self.schemes.clear();
+        self.values.clear();
+    }
+}

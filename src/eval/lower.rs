@@ -266,6 +266,8 @@ struct Lowerer<'a> {
     expanding: Vec<Name>,
     /// Top-level declarations referenced by the declaration being lowered.
     deps: Vec<u32>,
+    /// Lets whose values the host supplies (see [`lower_with`]).
+    skip: &'a dyn Fn(u32) -> bool,
 }
 
 type LResult<T> = Result<T, Box<Diagnostic>>;
@@ -277,6 +279,18 @@ pub fn lower(
     elab: &Elaboration,
     file: FileId,
     source: &str,
+) -> Result<Program, Box<Diagnostic>> {
+    lower_with(module, elab, file, source, &|_| false)
+}
+
+/// [`lower`], except that the `let` declarations for which `skip` holds get a placeholder
+/// body: the host supplies their values (the engine's value cache) and never evaluates them.
+pub fn lower_with(
+    module: &ast::Module,
+    elab: &Elaboration,
+    file: FileId,
+    source: &str,
+    skip: &dyn Fn(u32) -> bool,
 ) -> Result<Program, Box<Diagnostic>> {
     let mut ctors = HashMap::default();
     for (name, payload) in [("Some", true), ("None", false), ("Ok", true), ("Err", true)] {
@@ -297,6 +311,7 @@ pub fn lower(
         current_instance: None,
         expanding: Vec::new(),
         deps: Vec::new(),
+        skip,
     };
     let mut decls = Vec::with_capacity(module.decls.len());
     for (idx, decl) in module.decls.iter().enumerate() {
@@ -345,6 +360,22 @@ impl Lowerer<'_> {
 
     fn lower_decl(&mut self, idx: u32, decl: &ast::Decl) -> LResult<CoreDecl> {
         match &decl.kind {
+            ast::DeclKind::Let(let_decl) if (self.skip)(idx) => {
+                // The host already has this binding's value: only its name is needed.
+                let name = let_decl.name.name.clone();
+                self.globals.insert(name.clone(), idx);
+                Ok(CoreDecl {
+                    name: Some(name),
+                    kind: DeclKind::Value {
+                        value: Core::Lit(Value::Unit),
+                        n_slots: 0,
+                        check: None,
+                        ann_span: decl.span,
+                    },
+                    span: decl.span,
+                    deps: Vec::new(),
+                })
+            }
             ast::DeclKind::Let(let_decl) => {
                 let name = let_decl.name.name.clone();
                 let n_dicts = self.elab.n_params(let_decl.value.id);

@@ -105,6 +105,24 @@ impl Value {
     pub fn is_function(&self) -> bool {
         matches!(self, Value::Func(_) | Value::Dict(_))
     }
+
+    /// Whether the value holds no function or dictionary anywhere: plain data, which does
+    /// not refer to code, spans or declaration indices of the program that built it (so a
+    /// cache may hand it to another version of the program). Iterative: values may nest
+    /// deeper than the native stack.
+    pub fn is_plain_data(&self) -> bool {
+        let mut work = vec![self];
+        while let Some(v) = work.pop() {
+            match v {
+                Value::Func(_) | Value::Dict(_) => return false,
+                Value::List(items) => work.extend(items.iter()),
+                Value::Record(r) => work.extend(r.values.iter()),
+                Value::Ctor(c) => work.extend(c.payload.iter()),
+                Value::Unit | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) => {}
+            }
+        }
+        true
+    }
 }
 
 /// Drops nested values with an explicit work list, so a value nested a million levels deep

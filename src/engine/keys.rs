@@ -1,0 +1,60 @@
+//! Content keys of top-level `let` declarations, for the session caches.
+//!
+//! The key of a `let` hashes its own source text, the keys of the earlier `let`s it names
+//! (a Merkle hash over the declaration DAG) and the *environment key*: a running hash of
+//! every other declaration before it (types, classes, instances, exports, imports are part
+//! of what the module gives its lets) and of what the host says the module sees (its
+//! imports' keys). A `let`'s scheme and value are functions of exactly these, so equal
+//! keys mean equal results: editing one binding changes its key and those of the bindings
+//! that depend on it, directly or not, and nothing else.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use super::deps;
+use crate::hash::HashMap;
+use crate::syntax::ast::{self, DeclKind, Name};
+
+/// A content key.
+pub type Key = u64;
+
+/// Keys of a module's declarations: `Some` for each `let`, `None` for the others.
+pub fn let_keys(module: &ast::Module, source: &str, context: Key) -> Vec<Option<Key>> {
+    let mut env = {
+        let mut h = DefaultHasher::new();
+        "ligature-env".hash(&mut h);
+        context.hash(&mut h);
+        h.finish()
+    };
+    let mut by_name: HashMap<&Name, Key> = HashMap::default();
+    let mut keys = Vec::with_capacity(module.decls.len());
+    for decl in &module.decls {
+        let text = source
+            .get(decl.span.start as usize..decl.span.end as usize)
+            .unwrap_or("");
+        match &decl.kind {
+            DeclKind::Let(l) => {
+                let mut h = DefaultHasher::new();
+                env.hash(&mut h);
+                text.hash(&mut h);
+                deps::names_in_let(l, &mut |n| {
+                    if let Some(k) = by_name.get(n) {
+                        k.hash(&mut h);
+                    }
+                });
+                let key = h.finish();
+                // The first binding of a name is the one later declarations see
+                // (a second one is a T2006 duplicate).
+                by_name.entry(&l.name.name).or_insert(key);
+                keys.push(Some(key));
+            }
+            _ => {
+                let mut h = DefaultHasher::new();
+                env.hash(&mut h);
+                text.hash(&mut h);
+                env = h.finish();
+                keys.push(None);
+            }
+        }
+    }
+    keys
+}
