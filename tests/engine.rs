@@ -280,3 +280,38 @@ fn editing_one_binding_recomputes_only_it_and_its_dependents() {
         .unwrap_or("")
         .contains("\"total\": 16022"));
 }
+
+/// Big list built-ins split across workers: same values, same first error, same budget
+/// outcome as one thread, including `all`/`any` stopping at the first deciding element.
+#[test]
+fn split_list_builtins_match_the_sequential_loop() {
+    let mut rng = Rng(0x5eed);
+    for case in 0..40u64 {
+        let n = 500 + rng.below(5000);
+        let bad = rng.below(n * 2); // beyond n: no failing element
+        let f = format!("\\x -> if x == {bad} then x / (x - x) else x * 3 % 1000");
+        let body = match case % 4 {
+            0 => format!("length (map ({f}) (range 0 {n}))"),
+            1 => format!("length (filter (\\x -> ({f}) x > 500) (range 0 {n}))"),
+            2 => format!(
+                "if all (\\x -> ({f}) x < 999 - {}) (range 0 {n}) then 1 else 0",
+                rng.below(50)
+            ),
+            _ => format!(
+                "if any (\\x -> ({f}) x == {}) (range 0 {n}) then 1 else 0",
+                rng.below(1000)
+            ),
+        };
+        let source = format!("let r = {body};\n");
+        for max_steps in [u64::MAX, 2_000 + rng.below(n * 6)] {
+            let sequential = evaluate(&source, Threads::Sequential, None, max_steps);
+            for workers in [2, 8] {
+                let parallel = evaluate(&source, Threads::Parallel, Some(workers), max_steps);
+                assert_eq!(
+                    sequential, parallel,
+                    "case {case}, {workers} workers, max_steps {max_steps}: {source}"
+                );
+            }
+        }
+    }
+}

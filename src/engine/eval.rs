@@ -19,11 +19,60 @@ use super::cache::Cache;
 use super::dag::{self, Dag};
 use super::keys::Key;
 use crate::eval::lower::DeclKind;
+use crate::eval::machine::Splitter;
 use crate::eval::{self, EvalError, EvalErrorKind, Evaluated, Limits, Machine, Program, Value};
-use crate::par::Par;
+use crate::par::{self, Par, Threads};
 
 /// How one declaration's evaluation ended: its steps, and its error if it failed.
 type Outcome = (u64, Option<EvalError>);
+
+/// Lists shorter than this are mapped on one thread under [`Threads::Auto`]. An element
+/// costs from a few tens of nanoseconds (a small arithmetic closure) upwards, a chunk
+/// hand-off to another worker a few microseconds: chunks of at least a thousand elements
+/// keep the overhead at a few percent in the worst case (`benches/run.py` has the
+/// `bigmap` workload).
+const AUTO_SPLIT_LEN: usize = 4096;
+
+/// Big `map`/`filter`/`all`/`any` on the run's pool.
+struct ListSplitter<'a> {
+    par: &'a Par,
+    min_len: usize,
+    min_chunk: usize,
+}
+
+impl<'a> ListSplitter<'a> {
+    fn new(par: &'a Par) -> Option<ListSplitter<'a>> {
+        match par.threads() {
+            _ if par.workers() <= 1 => None,
+            Threads::Sequential => None,
+            // Forced parallel splits everything, so the tests cover the path.
+            Threads::Parallel => Some(ListSplitter {
+                par,
+                min_len: 2,
+                min_chunk: 1,
+            }),
+            Threads::Auto => Some(ListSplitter {
+                par,
+                min_len: AUTO_SPLIT_LEN,
+                min_chunk: AUTO_SPLIT_LEN / 4,
+            }),
+        }
+    }
+}
+
+impl Splitter for ListSplitter<'_> {
+    fn worth_it(&self, len: usize) -> bool {
+        len >= self.min_len
+    }
+
+    fn chunk_len(&self, len: usize) -> usize {
+        (len / (self.par.workers() * 4)).max(self.min_chunk)
+    }
+
+    fn for_each(&self, n: usize, job: &(dyn Fn(usize) + Sync)) {
+        self.par.install(|| par::for_each_index(n, job));
+    }
+}
 
 /// A value from the session cache, with the steps its evaluation took.
 pub type CachedValue = (Value, u64);
@@ -60,7 +109,8 @@ pub fn run(
     cache: Option<ValueCache<'_>>,
 ) -> Result<Evaluated, EvalError> {
     let n = program.decls.len();
-    if cache.is_none() && !par.worth_it(n) {
+    let splitter = ListSplitter::new(par);
+    if cache.is_none() && splitter.is_none() && !par.worth_it(n) {
         return eval::run(program, limits, interrupt);
     }
     let values: Vec<OnceLock<Value>> = (0..n).map(|_| OnceLock::new()).collect();
@@ -84,6 +134,7 @@ pub fn run(
             budget,
             interrupt.clone(),
         )
+        .with_splitter(splitter.as_ref().map(|s| s as &dyn Splitter))
     };
     dag::run(par, &dag, |i| {
         if outcomes.get(i).is_some_and(|o| o.get().is_some()) {

@@ -212,6 +212,9 @@ pub fn call(m: &mut Machine<'_>, b: Builtin, args: Vec<Value>, span: Span) -> R<
         Builtin::Map => {
             let f = a0.cloned().unwrap_or(Value::Unit);
             let xs = arg_list(m, a1, span)?.clone();
+            if let Some(out) = m.par_apply(&f, &xs, span, None) {
+                return Ok(Value::List(Arc::new(out)));
+            }
             let mut out = Vec::with_capacity(xs.len());
             for x in xs.iter() {
                 m.charge(1, span)?;
@@ -222,6 +225,15 @@ pub fn call(m: &mut Machine<'_>, b: Builtin, args: Vec<Value>, span: Span) -> R<
         Builtin::Filter => {
             let f = a0.cloned().unwrap_or(Value::Unit);
             let xs = arg_list(m, a1, span)?.clone();
+            if let Some(keep) = m.par_apply(&f, &xs, span, None) {
+                let out = xs
+                    .iter()
+                    .zip(keep)
+                    .filter(|(_, k)| matches!(k, Value::Bool(true)))
+                    .map(|(x, _)| x.clone())
+                    .collect();
+                return Ok(Value::List(Arc::new(out)));
+            }
             let mut out = Vec::new();
             for x in xs.iter() {
                 m.charge(1, span)?;
@@ -245,6 +257,10 @@ pub fn call(m: &mut Machine<'_>, b: Builtin, args: Vec<Value>, span: Span) -> R<
             let want = b == Builtin::Any;
             let f = a0.cloned().unwrap_or(Value::Unit);
             let xs = arg_list(m, a1, span)?.clone();
+            if let Some(results) = m.par_apply(&f, &xs, span, Some(want)) {
+                let decided = matches!(results.last(), Some(Value::Bool(r)) if *r == want);
+                return Ok(Value::Bool(if decided { want } else { !want }));
+            }
             for x in xs.iter() {
                 m.charge(1, span)?;
                 if let Value::Bool(r) = m.apply(f.clone(), vec![x.clone()], span)? {

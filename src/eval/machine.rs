@@ -48,6 +48,18 @@ pub struct Evaluated {
     pub decl_steps: Vec<u64>,
 }
 
+/// A host that runs the elements of a big list built-in on several threads (the engine).
+/// Evaluation itself stays sequential code: it only asks.
+pub trait Splitter: Sync {
+    /// Whether a list of `len` elements should be split.
+    fn worth_it(&self, len: usize) -> bool;
+    /// Elements per chunk for a list of `len`.
+    fn chunk_len(&self, len: usize) -> usize;
+    /// Calls `job(c)` for every chunk `c` in `0..n`, possibly in parallel, and returns when
+    /// all are done.
+    fn for_each(&self, n: usize, job: &(dyn Fn(usize) + Sync));
+}
+
 /// Read access to already evaluated top-level declarations.
 pub trait Globals {
     /// The value of declaration `idx` of the module being evaluated.
@@ -80,7 +92,9 @@ struct Frame<'a> {
 
 pub struct Machine<'g> {
     pub(crate) file: FileId,
-    globals: &'g dyn Globals,
+    globals: &'g (dyn Globals + Sync),
+    /// Where big `map`/`filter`/`all`/`any` may run their elements (the engine's pool).
+    splitter: Option<&'g dyn Splitter>,
     pub(crate) limits: Limits,
     interrupt: Option<Arc<AtomicBool>>,
     pub(crate) steps: u64,
@@ -99,7 +113,7 @@ impl<'g> Machine<'g> {
     /// A machine that may spend `budget` steps.
     pub fn new(
         file: FileId,
-        globals: &'g dyn Globals,
+        globals: &'g (dyn Globals + Sync),
         limits: Limits,
         budget: u64,
         interrupt: Option<Arc<AtomicBool>>,
@@ -107,6 +121,7 @@ impl<'g> Machine<'g> {
         Machine {
             file,
             globals,
+            splitter: None,
             limits,
             interrupt,
             steps: 0,
@@ -119,6 +134,93 @@ impl<'g> Machine<'g> {
 
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// Lets big list built-ins hand their elements to `splitter`.
+    pub fn with_splitter(mut self, splitter: Option<&'g dyn Splitter>) -> Machine<'g> {
+        self.splitter = splitter;
+        self
+    }
+
+    /// `f` applied to every element of `xs` on the splitter's threads, with exactly the
+    /// outcome of the sequential loop of a list built-in (one step per element, then the
+    /// call), or `None` when the sequential loop must run instead: the list is small, no
+    /// splitter, or some element failed (an error, the step budget or the depth limit),
+    /// so that the sequential loop reports exactly the error the canonical order meets.
+    ///
+    /// With `stop_at = Some(b)` (`all`/`any`), each chunk stops at its first element whose
+    /// result is `Bool(b)`, and chunks after the first such one do not count: the result
+    /// is cut after that element.
+    pub(crate) fn par_apply(
+        &mut self,
+        f: &Value,
+        xs: &[Value],
+        span: Span,
+        stop_at: Option<bool>,
+    ) -> Option<Vec<Value>> {
+        let splitter = self.splitter?;
+        if !splitter.worth_it(xs.len()) {
+            return None;
+        }
+        let chunk_len = splitter.chunk_len(xs.len()).max(1);
+        let chunks: Vec<&[Value]> = xs.chunks(chunk_len).collect();
+        let remaining = self.step_limit.saturating_sub(self.steps);
+        let depth_left = self
+            .limits
+            .max_depth
+            .saturating_sub(self.calls.len() as u32);
+        let limits = Limits {
+            max_depth: depth_left,
+            ..self.limits.clone()
+        };
+        let (file, globals, interrupt) = (self.file, self.globals, self.interrupt.clone());
+        type ChunkResult = Option<(Vec<Value>, u64, bool)>;
+        let results: Vec<OnceLock<ChunkResult>> = chunks.iter().map(|_| OnceLock::new()).collect();
+        splitter.for_each(chunks.len(), &|c| {
+            let Some(chunk) = chunks.get(c) else { return };
+            let mut sub = Machine::new(file, globals, limits.clone(), remaining, interrupt.clone());
+            let mut out = Vec::with_capacity(chunk.len());
+            let mut decided = false;
+            let mut failed = false;
+            for x in chunk.iter() {
+                let r = sub
+                    .charge(1, span)
+                    .and_then(|()| sub.apply(f.clone(), vec![x.clone()], span));
+                match r {
+                    Ok(v) => {
+                        let stop =
+                            matches!((&v, stop_at), (Value::Bool(b), Some(want)) if *b == want);
+                        out.push(v);
+                        if stop {
+                            decided = true;
+                            break;
+                        }
+                    }
+                    Err(_) => {
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if let Some(slot) = results.get(c) {
+                let _ = slot.set((!failed).then_some((out, sub.steps, decided)));
+            }
+        });
+        let mut total = 0u64;
+        let mut all = Vec::with_capacity(xs.len());
+        for slot in results {
+            let (out, steps, decided) = slot.into_inner().flatten()?;
+            total = total.saturating_add(steps);
+            all.extend(out);
+            if decided {
+                break;
+            }
+        }
+        if total > remaining {
+            return None;
+        }
+        self.steps += total;
+        Some(all)
     }
 
     #[cold]
