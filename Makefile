@@ -40,8 +40,9 @@ wasm-check: setup ## The library builds for the browser (no threads)
 bless: ## Regenerate expected fixture outputs (review the diff!)
 	BLESS=1 $(CARGO) test --test fixtures
 
-bench: build ## Benchmarks: generated workloads through the release CLI (MB/s, memory, phases)
+bench: build ## Benchmarks: generated workloads through the release CLI (MB/s, memory, phases, 1 vs 2 threads), incremental re-evaluation
 	python3 benches/run.py
+	$(CARGO) bench --bench incremental
 
 ready: test bench ## Everything before a merge
 

@@ -9,6 +9,8 @@ workloads:
             `{ services = [s0, ..., sN-1] }` (about 40 bytes of source per binding).
   compute   the same plus a fold over 200 elements per binding (CPU-heavy, independent).
   chain     each binding depends on the previous one: nothing can run in parallel.
+  bigmap    one `map` over N elements, each doing a fold over 50 numbers: parallelism
+            inside one binding (the split list built-ins).
 """
 import sys
 
@@ -54,6 +56,11 @@ def main():
         for i in range(1, n):
             out.append(f'let c{i} = {{ n = c{i - 1}.n + {i % 7}, label = "c{i}" }};\n')
         out.append(f"{{ last = c{n - 1} }}\n")
+    elif workload == "bigmap":
+        out.append(
+            f"let xs = map (\\x -> fold (\\a n -> (a * 31 + n + x) % 1000003) 0 (range 0 50)) (range 0 {n});\n"
+            "{ n = length xs, total = fold (\\a x -> (a + x) % 1000000007) 0 xs }\n"
+        )
     else:
         sys.exit(f"unknown workload {workload}\n{__doc__}")
     sys.stdout.write("".join(out))

@@ -83,19 +83,28 @@ def main():
         binary = sys.argv[sys.argv.index("--binary") + 1]
     repeat = 2 if quick else 5
     scale = 10 if quick else 1
-    rows = [
-        bench(binary, "services", 100_000 // scale, repeat),
-        bench(binary, "services", 10_000 // scale, repeat),
-        bench(binary, "compute", 10_000 // scale, repeat),
-        bench(binary, "chain", 10_000 // scale, repeat),
+    seq, par2 = ("--sequential",), ("--workers", "2")
+    pairs = [
+        ("services", 100_000 // scale),
+        ("services", 10_000 // scale),
+        ("compute", 10_000 // scale),
+        ("chain", 10_000 // scale),
+        ("bigmap", 200_000 // scale),
     ]
+    rows = []
+    for workload, n in pairs:
+        one = bench(binary, workload, n, repeat, seq)
+        two = bench(binary, workload, n, repeat, par2)
+        two["speedup"] = one["seconds"] / two["seconds"]
+        rows += [one, two]
     print(f"machine: {os.cpu_count()} cores; best of {repeat} runs; peak RSS is the maximum seen\n")
-    print("| workload | bindings | source | end to end | throughput | peak memory | phases |")
-    print("|---|---:|---:|---:|---:|---:|---|")
+    print("| workload | threads | bindings | source | end to end | vs 1 thread | throughput | peak memory | phases |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
     for row in rows:
+        speedup = f"{row['speedup']:.2f}x" if "speedup" in row else ""
         print(
-            f"| {row['workload']} {row['extra']} | {row['n']:,} | {row['mb']:.2f} MB | {row['seconds'] * 1000:.0f} ms "
-            f"| {row['mb'] / row['seconds']:.1f} MB/s | {row['rss']:.0f} MB | {fmt_phases(row['phases'], row['mb'])} |"
+            f"| {row['workload']} | {row['extra']} | {row['n']:,} | {row['mb']:.2f} MB | {row['seconds'] * 1000:.0f} ms "
+            f"| {speedup} | {row['mb'] / row['seconds']:.1f} MB/s | {row['rss']:.0f} MB | {fmt_phases(row['phases'], row['mb'])} |"
         )
 
 

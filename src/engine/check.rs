@@ -52,27 +52,42 @@ fn infer_let(
     i: u32,
     l: &ast::LetDecl,
     overlay: Option<&dyn Overlay>,
-) -> LetChecked {
+) -> Checked1 {
     let key = cache.and_then(|c| c.key(i).map(|k| (c, k)));
     if let Some((cache, key)) = key {
         if let Some(scheme) = cache.schemes.get(&key) {
-            return LetChecked {
+            let checked = LetChecked {
                 scheme,
                 diagnostics: Vec::new(),
                 elab: Elaboration::default(),
             };
+            return (checked, true);
         }
     }
-    let checked = checker.infer_let(i, l, overlay);
-    if let Some((cache, key)) = key {
-        let pure = checked.diagnostics.is_empty()
-            && checked.elab.uses.is_empty()
-            && checked.elab.params.is_empty();
-        if pure {
-            cache.schemes.insert(key, checked.scheme.clone());
+    (checker.infer_let(i, l, overlay), false)
+}
+
+/// A checked let, and whether it came from the cache.
+type Checked1 = (LetChecked, bool);
+
+/// Applies a checked let and caches its scheme as stored (shared between bindings of the
+/// same type) when the check was inferred just now and depends on nothing but its key.
+fn apply_let(
+    checker: &mut ModuleChecker,
+    cache: Option<SchemeCache<'_>>,
+    i: u32,
+    l: &ast::LetDecl,
+    (checked, hit): Checked1,
+) {
+    let pure = checked.diagnostics.is_empty()
+        && checked.elab.uses.is_empty()
+        && checked.elab.params.is_empty();
+    let scheme = checker.apply_let(i, l, checked);
+    if let Some((cache, key)) = cache.and_then(|c| c.key(i).map(|k| (c, k))) {
+        if pure && !hit {
+            cache.schemes.insert(key, scheme);
         }
     }
-    checked
 }
 
 /// Type-checks `module` against `env` (the prelude plus its imports); the same result as
@@ -122,7 +137,7 @@ fn check_decl(
     match &decl.kind {
         DeclKind::Let(l) => {
             let checked = infer_let(checker, cache, i, l, None);
-            checker.apply_let(i, l, checked);
+            apply_let(checker, cache, i, l, checked);
         }
         _ => checker.check_decl(i, decl),
     }
@@ -181,7 +196,7 @@ fn check_run(
         ds
     }));
     let infos: Vec<OnceLock<ValueInfo>> = (0..lets.len()).map(|_| OnceLock::new()).collect();
-    let results: Vec<OnceLock<LetChecked>> = (0..lets.len()).map(|_| OnceLock::new()).collect();
+    let results: Vec<OnceLock<Checked1>> = (0..lets.len()).map(|_| OnceLock::new()).collect();
     let overlay = RunOverlay {
         start,
         names,
@@ -194,7 +209,7 @@ fn check_run(
                 let i = (start + k) as u32;
                 let checked = infer_let(checker, cache, i, l, Some(&overlay));
                 if let Some(slot) = infos.get(k) {
-                    let _ = slot.set(checked.value_info(i));
+                    let _ = slot.set(checked.0.value_info(i));
                 }
                 if let Some(slot) = results.get(k) {
                     let _ = slot.set(checked);
@@ -208,11 +223,11 @@ fn check_run(
     for (k, (l, result)) in lets.iter().zip(results).enumerate() {
         let i = (start + k) as u32;
         match result.into_inner() {
-            Some(checked) => checker.apply_let(i, l, checked),
+            Some(checked) => apply_let(checker, cache, i, l, checked),
             // Unreachable: checking never fails, so every node runs.
             None => {
                 let checked = infer_let(checker, cache, i, l, None);
-                checker.apply_let(i, l, checked);
+                apply_let(checker, cache, i, l, checked);
             }
         }
     }

@@ -95,6 +95,9 @@ pub struct ModuleChecker {
     seen_ctors: HashMap<Name, Span>,
     /// Monomorphic schemes already seen, shared between bindings with the same type.
     mono_schemes: HashMap<SType, (Arc<Scheme>, String)>,
+    /// Schemes already applied, by address (schemes from the engine's cache are shared
+    /// between bindings): their printed form without hashing the type again.
+    printed: HashMap<usize, (Arc<Scheme>, String)>,
 }
 
 impl ModuleChecker {
@@ -112,6 +115,7 @@ impl ModuleChecker {
             seen_classes: HashMap::default(),
             seen_ctors: HashMap::default(),
             mono_schemes: HashMap::default(),
+            printed: HashMap::default(),
         }
     }
 
@@ -204,7 +208,9 @@ impl ModuleChecker {
 
     /// Adds a checked `let` to the module, in source order: duplicate check, binding
     /// information, the environment of the declarations after it.
-    pub fn apply_let(&mut self, i: u32, l: &ast::LetDecl, checked: LetChecked) {
+    /// Returns the scheme as stored (shared with earlier bindings of the same monomorphic
+    /// type).
+    pub fn apply_let(&mut self, i: u32, l: &ast::LetDecl, checked: LetChecked) -> Arc<Scheme> {
         let fresh = self.check_value_name(&l.name);
         let LetChecked {
             scheme,
@@ -216,7 +222,10 @@ impl ModuleChecker {
         self.elab.params.extend(elab.params);
         self.elab.instance_supers.extend(elab.instance_supers);
         let in_document = !matches!(scheme.ty, SType::Fun(..)) && scheme.constraints.is_empty();
-        let (scheme, printed) = if scheme.n_gen == 0 && scheme.constraints.is_empty() {
+        let known = self.printed.get(&(Arc::as_ptr(&scheme) as usize)).cloned();
+        let (scheme, printed) = if let Some(known) = known {
+            known
+        } else if scheme.n_gen == 0 && scheme.constraints.is_empty() {
             match self.mono_schemes.get(&scheme.ty) {
                 Some((shared, printed)) => (shared.clone(), printed.clone()),
                 None => {
@@ -230,6 +239,11 @@ impl ModuleChecker {
             let printed = print_scheme(&scheme);
             (scheme, printed)
         };
+        // Only the stored scheme is remembered: it lives in the environment anyway, so its
+        // address cannot be reused while the map holds it.
+        self.printed
+            .entry(Arc::as_ptr(&scheme) as usize)
+            .or_insert_with(|| (scheme.clone(), printed.clone()));
         self.bindings.push(BindingInfo {
             name: l.name.name.clone(),
             decl: i,
@@ -240,11 +254,12 @@ impl ModuleChecker {
             self.env.values.insert(
                 l.name.name.clone(),
                 ValueInfo {
-                    scheme,
+                    scheme: scheme.clone(),
                     origin: Origin::Decl(i),
                 },
             );
         }
+        scheme
     }
 
     fn check_body(&mut self, i: u32, body: &ast::Expr) -> String {
