@@ -2,6 +2,8 @@
 """Generates Ligature benchmark workloads.
 
 usage: gen.py WORKLOAD N > file.lig
+       gen.py modules N DIR     (writes DIR/main.lig and DIR/m0.lig ... DIR/m{N-1}.lig)
+       gen.py documents N DIR   (writes DIR/schema.lig and DIR/d0.json ... DIR/d{N-1}.json)
 
 workloads:
   services  N top-level bindings `let sI = mk I "wI";`, each building a record with string
@@ -11,7 +13,12 @@ workloads:
   chain     each binding depends on the previous one: nothing can run in parallel.
   bigmap    one `map` over N elements, each doing a fold over 50 numbers: parallelism
             inside one binding (the split list built-ins).
+  modules   N modules importing each other in a DAG (module i imports i-1 qualified and
+            i/2 selectively), each with 50 bindings; main.lig imports the last one.
+  documents N JSON documents of about 1 KB each and a schema with a refined record type
+            (`ligature validate DIR/d*.json --schema DIR/schema.lig --type Fleet`).
 """
+import os
 import sys
 
 MK = """let mk = \\i w -> {
@@ -39,7 +46,81 @@ def services(n, out, fn="mk"):
     out.append("] }\n")
 
 
+def modules(n, out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    for i in range(n):
+        lines = []
+        if i > 0:
+            lines.append(f'import "./m{i - 1}" as prev;\n')
+        if i > 1:
+            lines.append(f'import "./m{i // 2}" {{ v0 as half }};\n')
+        base = "prev.v49" if i > 0 else "0"
+        extra = " + half" if i > 1 else ""
+        lines.append(f"let v0 = {base}{extra} + 1;\n")
+        for k in range(1, 50):
+            if k % 5 == 0:
+                lines.append(f'let v{k} = v{k - 1} + length ("m{i}-" ++ toString v{k - 1});\n')
+            elif k % 5 == 1:
+                lines.append(f"let v{k} = if v{k - 1} % 2 == 0 then v{k - 1} / 2 else v{k - 1} * 3 + 1;\n")
+            elif k % 5 == 2:
+                lines.append(f"let r{k} = {{ id = v{k - 1}, name = \"m{i}v{k}\", tags = [v{k - 1}, {k}] }};\n")
+                lines.append(f"let v{k} = r{k}.id % 1000 + {k};\n")
+            else:
+                lines.append(f"let v{k} = v{k - 1} % 10007 + {k};\n")
+        with open(os.path.join(out_dir, f"m{i}.lig"), "w") as f:
+            f.write("".join(lines))
+    with open(os.path.join(out_dir, "main.lig"), "w") as f:
+        f.write(f'import "./m{n - 1}" as last;\n{{ result = last.v49 }}\n')
+
+
+SCHEMA = """// A fleet of services: every field refined.
+type Port = Integer where x >= 1024 && x <= 65535;
+type Replicas = Integer with >= 1 with <= 64;
+type Name = String with pattern("[a-z][a-z0-9-]{0,40}");
+type Percent = Float where x >= 0.0 && x <= 100.0;
+type Tier = Gold | Silver | Bronze;
+type Service = {
+    name: Name,
+    port: Port,
+    replicas: Replicas,
+    cpu: Percent,
+    tier: Tier,
+    tags: List String,
+    owner: Option String
+};
+type Fleet = { region: String, version: Integer, services: List Service };
+"""
+
+
+def documents(n, out_dir):
+    import json
+    import random
+    rng = random.Random(42)
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "schema.lig"), "w") as f:
+        f.write(SCHEMA)
+    for i in range(n):
+        services = []
+        for k in range(6):
+            services.append({
+                "name": f"svc-{i}-{k}",
+                "port": 1024 + rng.randrange(60000),
+                "replicas": 1 + rng.randrange(64),
+                "cpu": round(rng.random() * 100, 2),
+                "tier": rng.choice(["Gold", "Silver", "Bronze"]),
+                "tags": [f"team-{rng.randrange(20)}", "prod"],
+                "owner": {"Some": f"owner{k}@example.com"} if k % 2 else "None",
+            })
+        doc = {"region": "eu-west", "version": i, "services": services}
+        with open(os.path.join(out_dir, f"d{i}.json"), "w") as f:
+            json.dump(doc, f, indent=1)
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] in ("modules", "documents"):
+        n, out_dir = int(sys.argv[2]), sys.argv[3]
+        (modules if sys.argv[1] == "modules" else documents)(n, out_dir)
+        return
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     workload, n = sys.argv[1], int(sys.argv[2])

@@ -17,16 +17,15 @@ use serde::Serialize;
 
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::engine;
-use crate::eval;
-use crate::loader::{FileSystem, FsError};
+use crate::loader::{self, FileSystem, ModuleGraph};
 use crate::par::Par;
 pub use crate::par::Threads;
-use crate::source::{FileId, SourceMap, Span};
+use crate::source::{SourceMap, Span};
 use crate::syntax;
-use crate::types;
-use crate::types::env::Env;
+use crate::{eval, modules, types};
 
 pub use crate::loader::MemoryFs;
+pub use crate::validate::{DataFormat, Schema, Violation};
 
 /// Evaluation limits (LANGUAGE.md section 12). Defaults never bother a normal config.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,17 +90,38 @@ pub struct Options {
     pub limits: Limits,
     /// When set, outputs carry per-phase times in [`Stats`].
     pub clock: Option<Clock>,
+    /// Register roots in search order (LANGUAGE.md 9.4). The CLI passes its
+    /// `--register-path`s, then the entries of `LIGATURE_PATH`, then `registers`.
+    pub register_roots: Vec<String>,
+    /// The project root that relative imports must stay inside (LANGUAGE.md 9.6); by
+    /// default the working directory when the entry lies inside it, else the entry's
+    /// directory.
+    pub project_root: Option<String>,
     /// Sequential, parallel, or parallel when the work is big enough (the default).
     pub threads: Threads,
     /// Size of a dedicated worker pool (`--workers N`); `None`: one worker per core.
     pub workers: Option<usize>,
-    /// Entries per session cache (parsed modules, schemes, values); 0 disables caching,
-    /// which suits a one-shot run (the CLI).
+    /// Entries per session cache (schemes and values of top-level lets); 0 disables
+    /// caching, which suits a one-shot run (the CLI).
     pub cache_capacity: usize,
 }
 
 /// Default entries per session cache: room for the lets of a large configuration.
 pub const DEFAULT_CACHE_CAPACITY: usize = 200_000;
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            limits: Limits::default(),
+            clock: None,
+            register_roots: Vec::new(),
+            project_root: None,
+            threads: Threads::Auto,
+            workers: None,
+            cache_capacity: DEFAULT_CACHE_CAPACITY,
+        }
+    }
+}
 
 /// Measurements of one run: per-phase wall times (when the host gave a clock), source
 /// size and evaluation steps.
@@ -115,20 +135,8 @@ pub struct Stats {
     pub workers: usize,
     /// Top-level values taken from the session cache instead of being evaluated.
     pub reused: u64,
-    /// The session's cache counters after the call.
+    /// The session's cache counters after the call (`None` without caches).
     pub cache: Option<engine::CachesStats>,
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options {
-            limits: Limits::default(),
-            clock: None,
-            threads: Threads::Auto,
-            workers: None,
-            cache_capacity: DEFAULT_CACHE_CAPACITY,
-        }
-    }
 }
 
 /// Records phase times with the host's clock, if any.
@@ -210,6 +218,44 @@ impl CheckOutput {
     pub fn ok(&self) -> bool {
         !diagnostic::has_errors(&self.diagnostics)
     }
+}
+
+/// What to validate (LANGUAGE.md 11.8): a data document against the type `type_name`
+/// declared in (or imported by) the schema file `schema`, a path in the session's file
+/// system.
+#[derive(Clone, Debug)]
+pub struct ValidateRequest {
+    pub schema: String,
+    pub type_name: String,
+    pub data: DataInput,
+}
+
+/// A data document: JSON or YAML text, or an already parsed value.
+#[derive(Clone, Debug)]
+pub enum DataInput {
+    Json(String),
+    Yaml(String),
+    Value(serde_json::Value),
+}
+
+/// The result of validating one document. `errors` lists every violation with its JSON
+/// path (C5004 shape mismatches, or C5005/C5003 refinement failures, or C5004 for
+/// malformed text); `diagnostics` carries problems of the schema itself.
+#[derive(Debug, Serialize)]
+pub struct ValidateOutput {
+    pub ok: bool,
+    pub errors: Vec<Violation>,
+    #[serde(skip)]
+    pub diagnostics: Vec<Diagnostic>,
+    #[serde(skip)]
+    pub sources: Arc<SourceMap>,
+}
+
+/// Why a schema could not be compiled: its diagnostics and the sources to render them.
+#[derive(Debug)]
+pub struct SchemaError {
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: Arc<SourceMap>,
 }
 
 /// A diagnostic as JSON for tools: `--error-format json` and the JS API.
@@ -308,8 +354,7 @@ pub struct Session {
     options: Options,
     fs: Arc<dyn FileSystem>,
     par: Par,
-    /// Parsed modules, schemes and values kept across calls (`None` when
-    /// `Options::cache_capacity` is 0).
+    /// Schemes and values kept across calls (`None` when `Options::cache_capacity` is 0).
     caches: Option<Arc<engine::Caches>>,
 }
 
@@ -334,6 +379,13 @@ impl Session {
         self.caches.as_deref().map(engine::Caches::stats)
     }
 
+    /// Empties the caches (the counters stay).
+    pub fn clear_caches(&self) {
+        if let Some(caches) = &self.caches {
+            caches.clear();
+        }
+    }
+
     /// The same session (options, worker pool, caches) over another file system: how a
     /// host that edits files (the playground, an editor) keeps its caches across edits.
     pub fn with_file_system(&self, fs: Arc<dyn FileSystem>) -> Session {
@@ -345,10 +397,11 @@ impl Session {
         }
     }
 
-    /// Empties the caches (the counters stay).
-    pub fn clear_caches(&self) {
-        if let Some(caches) = &self.caches {
-            caches.clear();
+    /// The engine's view of this session: its pool and caches.
+    fn engine(&self) -> modules::Engine<'_> {
+        modules::Engine {
+            par: &self.par,
+            caches: self.caches.as_deref(),
         }
     }
 
@@ -362,9 +415,8 @@ impl Session {
         let mut sources = SourceMap::default();
         let mut timer = PhaseTimer::new(self.options.clock.as_ref());
         timer.stats.workers = self.par.workers();
-        let (text, mut diagnostics) = pipeline::evaluate(self, request, &mut sources, &mut timer);
+        let (text, diagnostics) = pipeline::evaluate(self, request, &mut sources, &mut timer);
         timer.stats.cache = self.cache_stats();
-        diagnostic::sort_and_dedup(&mut diagnostics, |file| file.0);
         let text = if diagnostic::has_errors(&diagnostics) {
             None
         } else {
@@ -383,9 +435,8 @@ impl Session {
         let mut sources = SourceMap::default();
         let mut timer = PhaseTimer::new(self.options.clock.as_ref());
         timer.stats.workers = self.par.workers();
-        let (types, mut diagnostics) = pipeline::typecheck(self, entry, &mut sources, &mut timer);
+        let (types, diagnostics) = pipeline::typecheck(self, entry, &mut sources, &mut timer);
         timer.stats.cache = self.cache_stats();
-        diagnostic::sort_and_dedup(&mut diagnostics, |file| file.0);
         CheckOutput {
             types,
             diagnostics,
@@ -394,33 +445,54 @@ impl Session {
         }
     }
 
-    /// Reads and decodes one source file, registering it in `sources`. Invalid UTF-8 is
-    /// E1006 at the first bad byte; a missing file is M4001.
-    fn load_source(&self, path: &str, sources: &mut SourceMap) -> Result<FileId, Diagnostic> {
-        match self.fs.read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => Ok(sources.add(path, text)),
-                Err(err) => {
-                    let offset = err.utf8_error().valid_up_to() as u32;
-                    let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
-                    let file = sources.add(path, text);
-                    Err(Diagnostic::new(
-                        Code::E1006,
-                        "invalid UTF-8 in source file",
-                        file,
-                        Span::new(offset, offset + 1),
-                    ))
-                }
+    /// Compiles a validation schema: the type `type_name` of the module `schema` (checked,
+    /// lowered and evaluated once). Reuse the result for many documents.
+    pub fn compile_schema(&self, schema: &str, type_name: &str) -> Result<Schema, SchemaError> {
+        let mut sources = SourceMap::default();
+        let mut timer = PhaseTimer::new(None);
+        let res = pipeline::compile_schema(self, schema, type_name, &mut sources, &mut timer);
+        res.map_err(|mut diagnostics| {
+            diagnostic::sort_and_dedup(&mut diagnostics, |file| file.0);
+            SchemaError {
+                diagnostics,
+                sources: Arc::new(sources),
+            }
+        })
+    }
+
+    /// Validates one document against a type of a schema file (compiling the schema; use
+    /// [`Session::compile_schema`] and [`Schema::check_value`] to check many documents).
+    pub fn validate(&self, request: &ValidateRequest) -> ValidateOutput {
+        match self.compile_schema(&request.schema, &request.type_name) {
+            Err(err) => ValidateOutput {
+                ok: false,
+                errors: Vec::new(),
+                diagnostics: err.diagnostics,
+                sources: err.sources,
             },
-            Err(err) => {
-                let file = sources.add(path, "");
-                let message = match err {
-                    FsError::NotFound => format!("cannot find file `{path}`"),
-                    FsError::Other(reason) => format!("cannot read file `{path}`: {reason}"),
+            Ok(schema) => {
+                let errors = match &request.data {
+                    DataInput::Json(text) => schema.check_text(text, DataFormat::Json),
+                    DataInput::Yaml(text) => schema.check_text(text, DataFormat::Yaml),
+                    DataInput::Value(value) => schema.check_value(value),
                 };
-                Err(Diagnostic::new(Code::M4001, message, file, Span::default()))
+                ValidateOutput {
+                    ok: errors.is_empty(),
+                    errors,
+                    diagnostics: Vec::new(),
+                    sources: Arc::new(SourceMap::default()),
+                }
             }
         }
+    }
+
+    /// Loads the entry and its imports (read, parse, resolve) into `sources`.
+    fn load(&self, entry: &str, sources: &mut SourceMap) -> ModuleGraph {
+        let options = loader::LoadOptions {
+            register_roots: self.options.register_roots.clone(),
+            project_root: self.options.project_root.clone(),
+        };
+        loader::load(&*self.fs, sources, entry, &options)
     }
 }
 
@@ -429,52 +501,198 @@ mod pipeline {
 
     use super::*;
 
-    pub(super) fn parse_entry(
-        session: &Session,
-        entry: &str,
-        sources: &mut SourceMap,
-        timer: &mut PhaseTimer<'_>,
-    ) -> Result<(FileId, Arc<syntax::ast::Module>), Vec<Diagnostic>> {
-        let file = session.load_source(entry, sources).map_err(|it| vec![it])?;
-        let text = sources
-            .get(file)
-            .map(|it| it.text.clone())
-            .unwrap_or_else(|| Arc::from(""));
-        timer.stats.source_bytes += text.len() as u64;
-        timer.done("read");
-        let key = session.caches.as_ref().map(|caches| {
-            let mut h = std::hash::DefaultHasher::new();
-            std::hash::Hash::hash(&(entry, &*text), &mut h);
-            (caches, std::hash::Hasher::finish(&h))
-        });
-        if let Some((caches, key)) = key {
-            if let Some(module) = caches.modules.get(&key) {
-                timer.done("parse");
-                return Ok((file, module));
-            }
-        }
-        let parsed = syntax::parse(file, &text);
-        timer.done("parse");
-        if diagnostic::has_errors(&parsed.diagnostics) {
-            return Err(parsed.diagnostics);
-        }
-        let module = Arc::new(parsed.module);
-        if let Some((caches, key)) = key {
-            caches.modules.insert(key, module.clone());
-        }
-        Ok((file, module))
+    /// A loaded and checked module graph.
+    pub(super) struct Loaded {
+        pub(super) graph: ModuleGraph,
+        /// The checked modules by graph index; `Err` when a phase reported an error.
+        pub(super) checked: Result<Vec<Option<modules::CheckedModule>>, ()>,
+        /// Every diagnostic so far (only warnings when `checked` is `Ok`).
+        pub(super) diagnostics: Vec<Diagnostic>,
+        /// The content keys of the lets, when the session caches.
+        pub(super) keys: LetKeys,
     }
 
-    /// The content keys of the module's lets, when the session caches.
-    fn let_keys(
+    /// Loads and checks the whole module graph.
+    pub(super) fn load_and_check(
         session: &Session,
-        module: &syntax::ast::Module,
-        text: &str,
-    ) -> Option<Vec<Option<engine::keys::Key>>> {
-        session
-            .caches
-            .as_ref()
-            .map(|_| engine::keys::let_keys(module, text, 0))
+        entry: &str,
+        keep_entry_env: bool,
+        sources: &mut SourceMap,
+        timer: &mut PhaseTimer<'_>,
+    ) -> Loaded {
+        let mut graph = session.load(entry, sources);
+        timer.stats.source_bytes += graph.source_bytes;
+        timer.done("parse");
+        let mut diagnostics = std::mem::take(&mut graph.diagnostics);
+        if diagnostic::has_errors(&diagnostics) || graph.entry.is_none() {
+            return Loaded {
+                graph,
+                checked: Err(()),
+                diagnostics,
+                keys: Vec::new(),
+            };
+        }
+        let keys = let_keys(session, &graph, sources);
+        let (checked, mut check_diagnostics) =
+            modules::check_graph(session.engine(), &graph, keep_entry_env, &keys);
+        timer.done("check");
+        diagnostics.append(&mut check_diagnostics);
+        if diagnostic::has_errors(&diagnostics) {
+            return Loaded {
+                graph,
+                checked: Err(()),
+                diagnostics,
+                keys,
+            };
+        }
+        Loaded {
+            graph,
+            checked: Ok(checked),
+            diagnostics,
+            keys,
+        }
+    }
+
+    /// The content keys of every module's lets (by graph index), when the session caches.
+    type LetKeys = Vec<Option<Vec<Option<engine::keys::Key>>>>;
+
+    fn let_keys(session: &Session, graph: &ModuleGraph, sources: &SourceMap) -> LetKeys {
+        if session.caches.is_none() {
+            return Vec::new();
+        }
+        let module_keys = modules::module_keys(graph, sources);
+        (0..graph.modules.len())
+            .map(|idx| modules::let_keys(session.engine(), graph, idx, sources, &module_keys))
+            .collect()
+    }
+
+    /// The cached values of every module's lets (by graph index).
+    fn prefetch(session: &Session, keys: &LetKeys) -> Vec<Vec<Option<engine::eval::CachedValue>>> {
+        match &session.caches {
+            Some(caches) => keys
+                .iter()
+                .map(|k| {
+                    k.as_deref()
+                        .map(|k| engine::eval::ValueCache::prefetch(k, &caches.values))
+                        .unwrap_or_default()
+                })
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    pub(super) fn compile_schema(
+        session: &Session,
+        schema: &str,
+        type_name: &str,
+        sources: &mut SourceMap,
+        timer: &mut PhaseTimer<'_>,
+    ) -> Result<crate::validate::Schema, Vec<Diagnostic>> {
+        let Loaded {
+            graph,
+            checked,
+            mut diagnostics,
+            ..
+        } = load_and_check(session, schema, true, sources, timer);
+        let Ok(checked) = checked else {
+            finish(&graph, &mut diagnostics);
+            return Err(diagnostics);
+        };
+        let entry = graph.entry.ok_or_else(Vec::new)?;
+        let file = graph
+            .modules
+            .get(entry)
+            .map(|it| it.file)
+            .unwrap_or_default();
+        let no_type =
+            |message: String| vec![Diagnostic::new(Code::T2004, message, file, Span::default())];
+        let env = checked
+            .get(entry)
+            .and_then(Option::as_ref)
+            .and_then(|it| it.final_env.as_ref())
+            .ok_or_else(|| no_type("internal: the schema has no environment".into()))?;
+        let Some(def) = env.types.get(type_name) else {
+            return Err(no_type(format!(
+                "the schema declares or imports no type `{type_name}`"
+            )));
+        };
+        if def.arity() != 0 {
+            return Err(no_type(format!(
+                "the type `{type_name}` takes {} argument(s); validation needs a type without parameters",
+                def.arity()
+            )));
+        }
+        let declared = env
+            .origins
+            .get(&(
+                types::env::Namespace::Type,
+                syntax::ast::Name::new(type_name),
+            ))
+            .map_or_else(|| syntax::ast::Name::new(type_name), |it| it.name.clone());
+        let ty = match &**def {
+            types::env::TypeDef::Alias { body, .. } => body.clone(),
+            _ => types::ty::SType::Con(declared, Vec::new()),
+        };
+        let mut builder = crate::validate::ShapeBuilder::new(env);
+        let shape = builder.shape(&ty, &[], 0);
+        let unions = builder.unions;
+        let programs =
+            modules::lower_graph(&graph, &checked, sources, true, &[]).map_err(|it| vec![*it])?;
+        let limits = &session.options.limits;
+        let eval_limits = eval::Limits {
+            max_steps: limits.max_steps,
+            max_depth: limits.max_depth,
+            max_output_bytes: limits.max_output_bytes,
+        };
+        let mut done = eval::link::Evaluations::default();
+        let mut steps = 0u64;
+        for &idx in &graph.order {
+            let Some(Some(program)) = programs.get(idx) else {
+                continue;
+            };
+            let budget = limits.max_steps.saturating_sub(steps);
+            let evaluated = modules::eval_module(
+                session.engine(),
+                program,
+                &mut done,
+                &eval_limits,
+                budget,
+                None,
+                None,
+            )
+            .map_err(|err| vec![err.to_diagnostic()])?;
+            steps += evaluated.steps;
+        }
+        let entry_program = programs.get(entry).and_then(Option::as_ref);
+        let plan = match entry_program.and_then(|it| it.types.get(type_name)) {
+            Some(template) => template.plan.clone(),
+            None => {
+                let program = |file| programs.iter().flatten().find(|it| it.file == file);
+                let linked = eval::link::imports(env, &program);
+                linked.types.get(type_name).and_then(|it| it.plan.clone())
+            }
+        };
+        Ok(crate::validate::Schema {
+            type_name: type_name.to_string(),
+            shape,
+            unions,
+            plan,
+            file,
+            evaluations: done,
+            limits: eval_limits,
+        })
+    }
+
+    /// Sorts diagnostics in canonical module order and labels import sites.
+    pub(super) fn finish(graph: &ModuleGraph, diagnostics: &mut Vec<Diagnostic>) {
+        graph.add_import_labels(diagnostics);
+        let ranks = graph.file_ranks();
+        diagnostic::sort_and_dedup(diagnostics, |file| {
+            ranks
+                .get(&file)
+                .copied()
+                .unwrap_or(u32::MAX - 1_000_000 + file.0)
+        });
     }
 
     pub(super) fn evaluate(
@@ -483,55 +701,48 @@ mod pipeline {
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
     ) -> (Option<String>, Vec<Diagnostic>) {
-        let (file, module) = match parse_entry(session, &request.entry, sources, timer) {
-            Err(diagnostics) => return (None, diagnostics),
-            Ok(it) => it,
-        };
-        let text = sources
-            .get(file)
-            .map(|it| it.text.clone())
-            .unwrap_or_else(|| Arc::from(""));
-        let keys = let_keys(session, &module, &text);
-        let scheme_cache = match (&session.caches, &keys) {
-            (Some(caches), Some(keys)) => Some(engine::check::SchemeCache {
-                keys,
-                schemes: &caches.schemes,
-            }),
-            _ => None,
-        };
-        let (checked, _) =
-            engine::check::check_module(&session.par, file, &module, Env::prelude(), scheme_cache);
-        timer.done("check");
-        let mut diagnostics = checked.diagnostics;
-        if diagnostic::has_errors(&diagnostics) {
-            return (None, diagnostics);
-        }
+        let mut loaded = load_and_check(session, &request.entry, false, sources, timer);
+        let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
+        let text = evaluate_checked(session, request, &loaded, sources, timer, &mut diagnostics);
+        finish(&loaded.graph, &mut diagnostics);
+        (text, diagnostics)
+    }
+
+    fn evaluate_checked(
+        session: &Session,
+        request: &EvalRequest,
+        loaded: &Loaded,
+        sources: &SourceMap,
+        timer: &mut PhaseTimer<'_>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<String> {
+        let (graph, keys) = (&loaded.graph, &loaded.keys);
+        let checked = loaded.checked.as_deref().ok()?;
+        let entry = graph.entry?;
+        let module = &graph.modules.get(entry)?.ast;
+        let file = graph.modules.get(entry)?.file;
+        let bindings = &checked.get(entry)?.as_ref()?.checked.bindings;
         // `--field NAME` must name a top-level value binding (LANGUAGE.md 11.2).
         if let Some(field) = &request.field {
-            if !checked.bindings.iter().any(|it| it.name.as_str() == field) {
-                let span = Span::default();
+            if !bindings.iter().any(|it| it.name.as_str() == field) {
                 diagnostics.push(Diagnostic::new(
                     Code::T2003,
                     format!("no top-level value binding named `{field}`"),
                     file,
-                    span,
+                    Span::default(),
                 ));
-                return (None, diagnostics);
+                return None;
             }
         }
-        let found = match (&session.caches, &keys) {
-            (Some(caches), Some(keys)) => engine::eval::ValueCache::prefetch(keys, &caches.values),
-            _ => Vec::new(),
+        let found = prefetch(session, keys);
+        timer.stats.reused = found.iter().flatten().filter(|it| it.is_some()).count() as u64;
+        let programs = match modules::lower_graph(graph, checked, sources, false, &found) {
+            Ok(it) => it,
+            Err(diagnostic) => {
+                diagnostics.push(*diagnostic);
+                return None;
+            }
         };
-        let skip = |i: u32| found.get(i as usize).is_some_and(Option::is_some);
-        let program =
-            match eval::lower::lower_with(&module, &checked.elaboration, file, &text, &skip) {
-                Ok(program) => program,
-                Err(diagnostic) => {
-                    diagnostics.push(*diagnostic);
-                    return (None, diagnostics);
-                }
-            };
         timer.done("lower");
         let limits = &session.options.limits;
         let eval_limits = eval::Limits {
@@ -539,36 +750,47 @@ mod pipeline {
             max_depth: limits.max_depth,
             max_output_bytes: limits.max_output_bytes,
         };
-        let value_cache = match (&session.caches, &keys) {
-            (Some(caches), Some(keys)) => Some(engine::eval::ValueCache {
-                keys,
-                values: &caches.values,
-                found: &found,
-            }),
-            _ => None,
-        };
-        timer.stats.reused = found.iter().filter(|it| it.is_some()).count() as u64;
-        let evaluated = match engine::eval::run(
-            &session.par,
-            &program,
-            &eval_limits,
-            request.cancel.clone(),
-            value_cache,
-        ) {
-            Ok(it) => it,
-            Err(err) => {
-                diagnostics.push(err.to_diagnostic());
-                return (None, diagnostics);
+        let mut done = eval::link::Evaluations::default();
+        let mut steps = 0u64;
+        let mut entry_result = None;
+        for &idx in &graph.order {
+            let Some(Some(program)) = programs.get(idx) else {
+                continue;
+            };
+            let budget = limits.max_steps.saturating_sub(steps);
+            let cache = match (&session.caches, keys.get(idx).and_then(Option::as_deref)) {
+                (Some(caches), Some(keys)) => Some(engine::eval::ValueCache {
+                    keys,
+                    values: &caches.values,
+                    found: found.get(idx).map_or(&[], Vec::as_slice),
+                }),
+                _ => None,
+            };
+            match modules::eval_module(
+                session.engine(),
+                program,
+                &mut done,
+                &eval_limits,
+                budget,
+                request.cancel.clone(),
+                cache,
+            ) {
+                Ok(evaluated) => {
+                    steps += evaluated.steps;
+                    if idx == entry {
+                        entry_result = Some(evaluated);
+                    }
+                }
+                Err(err) => {
+                    diagnostics.push(err.to_diagnostic());
+                    return None;
+                }
             }
-        };
-        timer.stats.steps = evaluated.steps;
+        }
+        let evaluated = entry_result?;
+        timer.stats.steps = steps;
         timer.done("eval");
-        let document = select_document(
-            &module,
-            &checked.bindings,
-            evaluated,
-            request.field.as_deref(),
-        );
+        let document = select_document(module, bindings, evaluated, request.field.as_deref());
         let export_limits = eval::export::ExportLimits {
             max_depth: limits.max_depth,
             max_output_bytes: limits.max_output_bytes,
@@ -586,11 +808,11 @@ mod pipeline {
         };
         timer.done("render");
         match rendered {
-            Ok(text) => (Some(text), diagnostics),
+            Ok(text) => Some(text),
             Err(kind) => {
                 let span = module.body.as_ref().map_or(Span::default(), |it| it.span);
                 diagnostics.push(eval::EvalError::new(kind, file, span).to_diagnostic());
-                (None, diagnostics)
+                None
             }
         }
     }
@@ -674,30 +896,24 @@ mod pipeline {
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
     ) -> (Vec<BindingType>, Vec<Diagnostic>) {
-        match parse_entry(session, entry, sources, timer) {
-            Err(diagnostics) => (Vec::new(), diagnostics),
-            Ok((file, module)) => {
-                let text = sources
-                    .get(file)
-                    .map(|it| it.text.clone())
-                    .unwrap_or_else(|| Arc::from(""));
-                let keys = let_keys(session, &module, &text);
-                let scheme_cache = match (&session.caches, &keys) {
-                    (Some(caches), Some(keys)) => Some(engine::check::SchemeCache {
-                        keys,
-                        schemes: &caches.schemes,
-                    }),
-                    _ => None,
-                };
-                let (checked, _) = engine::check::check_module(
-                    &session.par,
-                    file,
-                    &module,
-                    Env::prelude(),
-                    scheme_cache,
-                );
-                timer.done("check");
-                let bindings = checked
+        let mut graph = session.load(entry, sources);
+        timer.stats.source_bytes += graph.source_bytes;
+        timer.done("parse");
+        let mut diagnostics = std::mem::take(&mut graph.diagnostics);
+        let mut types = Vec::new();
+        if !diagnostic::has_errors(&diagnostics) {
+            let keys = let_keys(session, &graph, sources);
+            let (checked, mut check_diagnostics) =
+                modules::check_graph(session.engine(), &graph, false, &keys);
+            timer.done("check");
+            diagnostics.append(&mut check_diagnostics);
+            let entry = graph
+                .entry
+                .and_then(|idx| checked.get(idx))
+                .and_then(Option::as_ref);
+            if let Some(entry) = entry {
+                types = entry
+                    .checked
                     .bindings
                     .iter()
                     .map(|it| BindingType {
@@ -705,8 +921,9 @@ mod pipeline {
                         ty: it.scheme.clone(),
                     })
                     .collect();
-                (bindings, checked.diagnostics)
             }
         }
+        finish(&graph, &mut diagnostics);
+        (types, diagnostics)
     }
 }

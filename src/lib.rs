@@ -12,9 +12,11 @@ pub mod engine;
 pub mod eval;
 pub mod hash;
 pub mod loader;
+pub mod modules;
 pub mod par;
 pub mod source;
 pub mod syntax;
 pub mod types;
+pub mod validate;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

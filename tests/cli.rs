@@ -205,3 +205,269 @@ fn typecheck_types() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A fresh directory for one test's files.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn write(dir: &std::path::Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("dirs");
+    }
+    std::fs::write(path, text).expect("write");
+}
+
+fn ligature_in(dir: &std::path::Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ligature"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("LIGATURE_PATH")
+        .stdin(Stdio::null());
+    for (key, value) in envs {
+        cmd.env(key, value);
+    }
+    cmd.output().expect("the ligature binary runs")
+}
+
+const SCHEMA: &str =
+    "type Port = Integer where x >= 1024;\ntype Service = { name: String, port: Port };\n";
+
+#[test]
+fn validate_exit_codes_and_paths() {
+    let dir = scratch("validate_exit_codes");
+    write(&dir, "schema.lig", SCHEMA);
+    write(&dir, "good.json", r#"{"name": "api", "port": 8080}"#);
+    write(&dir, "good.yaml", "name: web\nport: 9000\n");
+    write(&dir, "bad.json", r#"{"name": "api", "port": 80}"#);
+    write(&dir, "shape.json", r#"{"name": 1, "port": 8080}"#);
+    write(&dir, "broken.json", r#"{"name": "#);
+    let ok = ligature_in(
+        &dir,
+        &[
+            "validate",
+            "good.json",
+            "good.yaml",
+            "--schema",
+            "schema.lig",
+            "--type",
+            "Service",
+        ],
+        &[],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let bad = ligature_in(
+        &dir,
+        &[
+            "validate",
+            "good.json",
+            "bad.json",
+            "shape.json",
+            "broken.json",
+            "--schema",
+            "schema.lig",
+            "--type",
+            "Service",
+            "--workers",
+            "2",
+        ],
+        &[],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    let text = stderr(&bad);
+    assert!(text.contains("bad.json: $.port: error[C5005]"), "{text}");
+    assert!(text.contains("shape.json: $.name: error[C5004]"), "{text}");
+    assert!(
+        text.contains("broken.json: $: error[C5004]: malformed JSON at line 1"),
+        "{text}"
+    );
+    assert!(!text.contains("good.json:"), "{text}");
+    assert!(text.contains("3 of 4 file(s) do not conform"), "{text}");
+    // The output lists files in the order given, whatever the thread count.
+    let bad_at = text.find("bad.json").unwrap_or(usize::MAX);
+    let shape_at = text.find("shape.json").unwrap_or(0);
+    assert!(bad_at < shape_at, "{text}");
+}
+
+#[test]
+fn validate_usage_and_schema_errors() {
+    let dir = scratch("validate_usage");
+    write(&dir, "schema.lig", SCHEMA);
+    write(&dir, "good.json", r#"{"name": "api", "port": 8080}"#);
+    let usage = ligature_in(
+        &dir,
+        &["validate", "good.json", "--schema", "schema.lig"],
+        &[],
+    );
+    assert_eq!(usage.status.code(), Some(2));
+    let unknown = ligature_in(
+        &dir,
+        &[
+            "validate",
+            "good.json",
+            "--schema",
+            "schema.lig",
+            "--type",
+            "Nope",
+        ],
+        &[],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("no type `Nope`"),
+        "{}",
+        stderr(&unknown)
+    );
+    let json = ligature_in(
+        &dir,
+        &[
+            "validate",
+            "good.json",
+            "--schema",
+            "schema.lig",
+            "--type",
+            "Service",
+            "--error-format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(json.status.code(), Some(0));
+    let parsed: serde_json::Value = serde_json::from_str(&stderr(&json)).expect("json");
+    assert_eq!(parsed[0]["ok"], serde_json::Value::Bool(true));
+}
+
+#[test]
+fn register_roots_from_flags_environment_and_default() {
+    let dir = scratch("register_roots");
+    write(
+        &dir,
+        "main.lig",
+        "import tools.fmt { style };\nlet s = style;\n",
+    );
+    write(&dir, "flag/tools/fmt.lig", "let style = \"flag\";\n");
+    write(&dir, "env1/tools/fmt.lig", "let style = \"env\";\n");
+    write(
+        &dir,
+        "registers/tools/fmt.lig",
+        "let style = \"default\";\n",
+    );
+    let run = |args: &[&str], envs: &[(&str, &str)]| {
+        let mut all = vec!["eval", "main.lig", "--format", "text"];
+        all.extend_from_slice(args);
+        let out = ligature_in(&dir, &all, envs);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    assert_eq!(run(&[], &[]), "{ s = \"default\" }\n");
+    assert_eq!(
+        run(&[], &[("LIGATURE_PATH", "missing:env1")]),
+        "{ s = \"env\" }\n"
+    );
+    assert_eq!(
+        run(&["--register-path", "flag"], &[("LIGATURE_PATH", "env1")]),
+        "{ s = \"flag\" }\n"
+    );
+    let out = ligature_in(
+        &dir,
+        &["typecheck", "main.lig", "--register-path", "flag"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::fs::remove_dir_all(dir.join("registers")).expect("remove");
+    let missing = ligature_in(&dir, &["eval", "main.lig"], &[]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("M4001"), "{}", stderr(&missing));
+}
+
+/// The worked example of LANGUAGE.md section 14 imports std.validation and prints exactly
+/// this JSON.
+const SECTION_14_JSON: &str = r#"{
+  "environment": "prod",
+  "owner": "checkout-oncall@example.com",
+  "services": [
+    {
+      "name": "api",
+      "port": 8080,
+      "replicas": 6,
+      "memoryMb": 512,
+      "cpu": 0.5,
+      "healthCheck": "https://api.prod.example.com/health"
+    },
+    {
+      "name": "worker",
+      "port": 9090,
+      "replicas": 3,
+      "memoryMb": 1024,
+      "cpu": 0.25,
+      "healthCheck": "https://worker.prod.example.com/health"
+    },
+    {
+      "name": "web",
+      "port": 8443,
+      "replicas": 12,
+      "memoryMb": 256,
+      "cpu": 1.0,
+      "healthCheck": "https://web.prod.example.com/health"
+    }
+  ],
+  "summary": {
+    "serviceCount": 3,
+    "replicas": "21 replicas",
+    "memoryMb": 9216,
+    "cpu": 15.75,
+    "ports": [
+      8080,
+      8443
+    ]
+  }
+}
+"#;
+
+#[test]
+fn deploy_example_prints_section_14() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = std::fs::read_to_string(root.join("examples/deploy.lig")).expect("example");
+    assert!(source.contains("import std.validation { validateEmail, isValidUrl };"));
+    let out = ligature_in(
+        root,
+        &["eval", "examples/deploy.lig", "--format", "json"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), SECTION_14_JSON);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_out_of_the_project_is_m4006() {
+    let dir = scratch("symlink_escape");
+    write(&dir, "outside/secret.lig", "let secret = 1;\n");
+    write(
+        &dir,
+        "project/main.lig",
+        "import \"./link\" { secret };\nlet s = secret;\n",
+    );
+    write(&dir, "project/inner.lig", "let inner = 2;\n");
+    std::os::unix::fs::symlink(dir.join("outside/secret.lig"), dir.join("project/link.lig"))
+        .expect("symlink");
+    let out = ligature_in(&dir.join("project"), &["eval", "main.lig"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("M4006"), "{}", stderr(&out));
+    // A link that stays inside the project is fine.
+    std::fs::remove_file(dir.join("project/link.lig")).expect("remove");
+    std::os::unix::fs::symlink(dir.join("project/inner.lig"), dir.join("project/link.lig"))
+        .expect("symlink");
+    write(
+        &dir,
+        "project/main.lig",
+        "import \"./link\" { inner };\nlet s = inner;\n",
+    );
+    let out = ligature_in(&dir.join("project"), &["eval", "main.lig"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -4,7 +4,11 @@
 //! - `syntax/ok/*.lig` → `.out`: the AST dump; `syntax/err/*.lig` → `.err`: diagnostics;
 //! - `types/ok/*.lig` → `.out`: `name : scheme` per binding; `types/err/*.lig` → `.err`;
 //! - `eval/*.lig` → `.out` (the document, JSON unless `// args:` says otherwise) or `.err`;
-//! - `errors/<CODE>.lig` → `.err`, which must contain that code.
+//! - `errors/<CODE>.lig` → `.err`, which must contain that code; codes that need several
+//!   files use a directory `errors/<CODE>/main.lig` with its siblings;
+//! - `loader/<case>/main.lig` plus every other file of the case directory (loaded into a
+//!   `MemoryFs` under their paths relative to the case) → `main.out` or `main.err`; the
+//!   register root is `registers` unless `// args: --register-path DIR ...` says otherwise.
 //!
 //! An optional first line `// args: --format yaml --field x --max-steps 100` sets options.
 //! `BLESS=1` rewrites the expected files; they are reviewed in the diff, never hand-waved.
@@ -27,6 +31,12 @@ struct Args {
     limits: Limits,
     /// `--cancelled`: the host cancels the run before it starts (R3008, deterministically).
     cancelled: bool,
+    /// `--register-path DIR` (repeatable) for loader cases.
+    register_paths: Vec<String>,
+    /// `--validate FILE` (repeatable) with `--type NAME`: validate data files of the case
+    /// against a type of `main.lig` instead of evaluating it.
+    validate: Vec<String>,
+    type_name: Option<String>,
 }
 
 fn parse_args(source: &str) -> Result<Args, String> {
@@ -35,6 +45,9 @@ fn parse_args(source: &str) -> Result<Args, String> {
         field: None,
         limits: Limits::default(),
         cancelled: false,
+        register_paths: Vec::new(),
+        validate: Vec::new(),
+        type_name: None,
     };
     let Some(rest) = source
         .lines()
@@ -63,6 +76,9 @@ fn parse_args(source: &str) -> Result<Args, String> {
                     Some(value()?.parse().map_err(|_| "bad --max-output-bytes")?)
             }
             "--cancelled" => args.cancelled = true,
+            "--register-path" => args.register_paths.push(value()?.to_string()),
+            "--validate" => args.validate.push(value()?.to_string()),
+            "--type" => args.type_name = Some(value()?.to_string()),
             other => return Err(format!("unknown fixture option {other}")),
         }
     }
@@ -118,7 +134,6 @@ fn session_for(name: &str, source: &str, limits: Limits, threads: Threads) -> Se
     Session::new(
         Options {
             limits,
-            clock: None,
             threads,
             workers,
             ..Options::default()
@@ -142,6 +157,139 @@ fn both_ways<T: PartialEq + std::fmt::Debug>(
         ));
     }
     Ok(sequential)
+}
+
+/// Every file under `dir`, keyed by its `/`-separated path relative to `dir`.
+fn case_files(dir: &Path, prefix: &str, fs: &mut MemoryFs) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.flatten().collect();
+    entries.sort_by_key(|it| it.file_name());
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        let path = entry.path();
+        if path.is_dir() {
+            case_files(&path, &rel, fs)?;
+        } else if !rel.ends_with(".out") && !rel.ends_with(".err") {
+            fs.insert(&rel, std::fs::read(&path)?);
+        }
+    }
+    Ok(())
+}
+
+/// Evaluates a multi-file case: `main` (the entry's path) inside its directory.
+fn case_outcome(main: &Path) -> datatest_stable::Result<(bool, String)> {
+    let source = std::fs::read_to_string(main)?;
+    let args = parse_args(&source)?;
+    let dir = main.parent().ok_or("no case directory")?;
+    let mut fs = MemoryFs::new();
+    case_files(dir, "", &mut fs)?;
+    let mut register_roots = args.register_paths.clone();
+    register_roots.push("registers".into());
+    if let Some(type_name) = args.type_name.clone() {
+        let data: Vec<(String, String)> = args
+            .validate
+            .iter()
+            .map(|name| {
+                let text = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+                (name.clone(), text)
+            })
+            .collect();
+        return on_big_stack(move || {
+            let session = Session::new(
+                Options {
+                    register_roots,
+                    ..Options::default()
+                },
+                Arc::new(fs),
+            );
+            validate_outcome(&session, &type_name, &data)
+        });
+    }
+    let owned = main.to_path_buf();
+    let fs = Arc::new(fs);
+    on_big_stack(move || {
+        both_ways(&owned, |threads| {
+            let session = Session::new(
+                Options {
+                    limits: args.limits,
+                    register_roots: register_roots.clone(),
+                    threads,
+                    workers: (threads == Threads::Parallel).then_some(WORKERS),
+                    ..Options::default()
+                },
+                fs.clone(),
+            );
+            let request = EvalRequest {
+                entry: "main.lig".into(),
+                field: args.field.clone(),
+                format: args.format,
+                cancel: Some(Arc::new(std::sync::atomic::AtomicBool::new(args.cancelled))),
+                timeout_ms: None,
+            };
+            let output = session.evaluate(&request);
+            let rendered = api::render_diagnostics(&output.diagnostics, &output.sources, false);
+            match output.text {
+                Some(text) if output.ok() => (true, text),
+                _ => (false, rendered),
+            }
+        })
+    })?
+    .map_err(Into::into)
+}
+
+/// Validation mode: the schema's diagnostics, or each data file's violations as the CLI
+/// prints them (`FILE: PATH: error[CODE]: message`, or `FILE: ok`).
+fn validate_outcome(
+    session: &Session,
+    type_name: &str,
+    data: &[(String, String)],
+) -> (bool, String) {
+    let schema = match session.compile_schema("main.lig", type_name) {
+        Ok(schema) => schema,
+        Err(err) => {
+            return (
+                false,
+                api::render_diagnostics(&err.diagnostics, &err.sources, false),
+            )
+        }
+    };
+    let mut ok = true;
+    let mut text = String::new();
+    for (name, source) in data {
+        let format = if name.ends_with(".yaml") || name.ends_with(".yml") {
+            api::DataFormat::Yaml
+        } else {
+            api::DataFormat::Json
+        };
+        let violations = schema.check_text(source, format);
+        if violations.is_empty() {
+            text.push_str(&format!("{name}: ok\n"));
+        }
+        for v in violations {
+            ok = false;
+            text.push_str(&format!(
+                "{name}: {}: error[{}]: {}\n",
+                v.path, v.code, v.message
+            ));
+        }
+    }
+    (ok, text)
+}
+
+/// `validate/<case>/main.lig`: a schema with `// args: --type T --validate DATA...`.
+fn run_validate(path: &Path) -> datatest_stable::Result<()> {
+    run_loader(path)
+}
+
+fn run_loader(path: &Path) -> datatest_stable::Result<()> {
+    let (ok, text) = case_outcome(path)?;
+    let (expected, other) = if ok { ("out", "err") } else { ("err", "out") };
+    check_no_sibling(&path.with_extension(other))?;
+    expect_file(&path.with_extension(expected), &text)
 }
 
 fn file_name(path: &Path) -> String {
@@ -192,10 +340,24 @@ fn run_eval(path: &Path) -> datatest_stable::Result<()> {
 
 fn run_error_code(path: &Path) -> datatest_stable::Result<()> {
     let source = std::fs::read_to_string(path)?;
-    let code = path
-        .file_stem()
-        .map(|it| it.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let in_dir = path.file_name().is_some_and(|it| it == "main.lig");
+    let code = if in_dir {
+        path.parent().and_then(Path::file_name)
+    } else {
+        path.file_stem()
+    }
+    .map(|it| it.to_string_lossy().into_owned())
+    .unwrap_or_default();
+    if in_dir {
+        let (ok, text) = case_outcome(path)?;
+        if ok {
+            return Err(format!("{} produced no diagnostic", path.display()).into());
+        }
+        if !text.contains(&format!("[{code}]")) {
+            return Err(format!("{} did not report {code}:\n{text}", path.display()).into());
+        }
+        return expect_file(&path.with_extension("err"), &text);
+    }
     let is_check_phase = code.starts_with('T') || code == "C5001" || code == "C5002";
     let (ok, text) = if is_check_phase {
         let name = file_name(path);
@@ -280,5 +442,7 @@ datatest_stable::harness! {
     { test = run_syntax, root = "tests/fixtures/syntax", pattern = r"\.lig$" },
     { test = run_types, root = "tests/fixtures/types", pattern = r"\.lig$" },
     { test = run_eval, root = "tests/fixtures/eval", pattern = r"\.lig$" },
-    { test = run_error_code, root = "tests/fixtures/errors", pattern = r"\.lig$" },
+    { test = run_error_code, root = "tests/fixtures/errors", pattern = r"^([^/]+\.lig|[^/]+/main\.lig)$" },
+    { test = run_loader, root = "tests/fixtures/loader", pattern = r"^[^/]+/main\.lig$" },
+    { test = run_validate, root = "tests/fixtures/validate", pattern = r"^[^/]+/main\.lig$" },
 }

@@ -5,6 +5,7 @@
 //! stdout carries only the result; diagnostics go to stderr.
 
 mod os_fs;
+mod validate;
 
 use std::io::{IsTerminal, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,6 +38,29 @@ enum Command {
     Eval(EvalArgs),
     /// Check files; with --types, print every top-level binding's type.
     Typecheck(TypecheckArgs),
+    /// Check JSON or YAML data files against a type of a schema file.
+    Validate(ValidateArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ValidateArgs {
+    /// Data files (`.yaml`/`.yml` are read as YAML, anything else as JSON).
+    #[arg(required = true)]
+    data: Vec<String>,
+    /// The Ligature file that declares (or imports) the type.
+    #[arg(long, value_name = "FILE.lig")]
+    schema: String,
+    /// The type every data file must have.
+    #[arg(long = "type", value_name = "NAME")]
+    type_name: String,
+    #[command(flatten)]
+    threads: ThreadArgs,
+    /// A directory holding registers (repeatable).
+    #[arg(long = "register-path", value_name = "DIR")]
+    register_path: Vec<String>,
+    /// How to print diagnostics of the schema and violations on stderr.
+    #[arg(long, value_enum, default_value = "text")]
+    error_format: ErrorFormat,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -82,6 +106,10 @@ struct EvalArgs {
     /// Print per-phase times and counters on stderr (one line, `stats: {json}`).
     #[arg(long)]
     stats: bool,
+    /// A directory holding registers (repeatable; searched before `LIGATURE_PATH` and
+    /// `./registers`).
+    #[arg(long = "register-path", value_name = "DIR")]
+    register_path: Vec<String>,
     #[command(flatten)]
     threads: ThreadArgs,
 }
@@ -101,6 +129,17 @@ struct ThreadArgs {
 }
 
 impl ThreadArgs {
+    /// Worker threads for work the CLI spreads itself (validating many files).
+    fn worker_count(self) -> usize {
+        if self.sequential {
+            1
+        } else {
+            self.workers
+                .map(|n| n as usize)
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        }
+    }
+
     fn options(self, limits: Limits, clock: Option<api::Clock>) -> Options {
         let threads = if self.sequential {
             Threads::Sequential
@@ -116,6 +155,7 @@ impl ThreadArgs {
             workers: self.workers.map(|n| n as usize),
             // One run per process: nothing to reuse, so no cache bookkeeping.
             cache_capacity: 0,
+            ..Options::default()
         }
     }
 }
@@ -133,6 +173,25 @@ struct TypecheckArgs {
     error_format: ErrorFormat,
     #[command(flatten)]
     threads: ThreadArgs,
+    /// A directory holding registers (repeatable).
+    #[arg(long = "register-path", value_name = "DIR")]
+    register_path: Vec<String>,
+}
+
+/// Register roots in search order (LANGUAGE.md 9.4): `--register-path`s, then the entries
+/// of `LIGATURE_PATH` (colon-separated), then `./registers`.
+fn register_roots(given: &[String]) -> Vec<String> {
+    let mut roots: Vec<String> = given.to_vec();
+    if let Some(path) = std::env::var_os("LIGATURE_PATH") {
+        let path = path.to_string_lossy().into_owned();
+        roots.extend(
+            path.split(':')
+                .filter(|it| !it.is_empty())
+                .map(String::from),
+        );
+    }
+    roots.push("registers".into());
+    roots
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -193,6 +252,7 @@ fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Eval(args) => eval(args),
         Command::Typecheck(args) => typecheck(args),
+        Command::Validate(args) => validate::run(args),
     }
 }
 
@@ -249,7 +309,9 @@ fn eval(args: EvalArgs) -> i32 {
         max_output_bytes: args.max_output_bytes,
     };
     let clock = args.stats.then(host_clock);
-    let session = Session::new(args.threads.options(limits, clock), Arc::new(fs));
+    let mut options = args.threads.options(limits, clock);
+    options.register_roots = register_roots(&args.register_path);
+    let session = Session::new(options, Arc::new(fs));
     let cancel = Arc::new(AtomicBool::new(false));
     if let Some(timeout) = args.timeout {
         // The library reads no clock: the host's timer sets the cancellation flag.
@@ -297,7 +359,8 @@ fn eval(args: EvalArgs) -> i32 {
 }
 
 fn typecheck(args: TypecheckArgs) -> i32 {
-    let options = args.threads.options(Limits::default(), None);
+    let mut options = args.threads.options(Limits::default(), None);
+    options.register_roots = register_roots(&args.register_path);
     let session = Session::new(options, Arc::new(OsFs::default()));
     let mut failed = false;
     let mut stdout = std::io::stdout().lock();

@@ -26,4 +26,13 @@ impl FileSystem for OsFs {
     fn exists(&self, path: &str) -> bool {
         std::path::Path::new(path).is_file()
     }
+
+    fn is_dir(&self, path: &str) -> bool {
+        std::path::Path::new(path).is_dir()
+    }
+
+    fn resolve_links(&self, path: &str) -> Option<String> {
+        let real = std::fs::canonicalize(path).ok()?;
+        Some(real.to_string_lossy().replace('\\', "/"))
+    }
 }

@@ -18,9 +18,10 @@ use std::sync::{Arc, OnceLock};
 use super::cache::Cache;
 use super::dag::{self, Dag};
 use super::keys::Key;
+use crate::eval::link::{self, Evaluations, Linked};
 use crate::eval::lower::DeclKind;
 use crate::eval::machine::Splitter;
-use crate::eval::{self, EvalError, EvalErrorKind, Evaluated, Limits, Machine, Program, Value};
+use crate::eval::{EvalError, EvalErrorKind, Evaluated, Limits, Machine, Program, Value};
 use crate::par::{self, Par, Threads};
 
 /// How one declaration's evaluation ended: its steps, and its error if it failed.
@@ -99,19 +100,23 @@ impl ValueCache<'_> {
     }
 }
 
-/// Evaluates `program` like [`eval::run`], on `par`'s threads when worth it, taking the
-/// values of unchanged lets from `cache` and storing the new plain-data ones.
+/// Evaluates one module like [`link::run_module`] (its imports' values in `done`, at most
+/// `budget` steps), on `par`'s threads when worth it, taking the values of unchanged lets
+/// from `cache` and storing the new plain-data ones. Returns the evaluation and every
+/// declaration's value, for the module's importers.
 pub fn run(
     par: &Par,
     program: &Program,
+    done: &Evaluations,
     limits: &Limits,
+    budget: u64,
     interrupt: Option<Arc<AtomicBool>>,
     cache: Option<ValueCache<'_>>,
-) -> Result<Evaluated, EvalError> {
+) -> Result<(Evaluated, Vec<Value>), EvalError> {
     let n = program.decls.len();
     let splitter = ListSplitter::new(par);
     if cache.is_none() && splitter.is_none() && !par.worth_it(n) {
-        return eval::run(program, limits, interrupt);
+        return link::run_module(program, done, limits, budget, interrupt);
     }
     let values: Vec<OnceLock<Value>> = (0..n).map(|_| OnceLock::new()).collect();
     let outcomes: Vec<OnceLock<Outcome>> = (0..n).map(|_| OnceLock::new()).collect();
@@ -126,10 +131,15 @@ pub fn run(
         }
     }
     let dag = Dag::new(program.decls.iter().map(|d| d.deps.clone()));
+    let globals = Linked {
+        file: program.file,
+        own: &values,
+        done,
+    };
     let machine = |budget: u64| {
         Machine::new(
             program.file,
-            &values,
+            &globals,
             limits.clone(),
             budget,
             interrupt.clone(),
@@ -140,7 +150,7 @@ pub fn run(
         if outcomes.get(i).is_some_and(|o| o.get().is_some()) {
             return true;
         }
-        let mut m = machine(limits.max_steps);
+        let mut m = machine(budget);
         let result = m.eval_decl(program, i);
         let steps = m.steps();
         let ok = match result {
@@ -172,9 +182,9 @@ pub fn run(
     // The canonical run, replayed from the outcomes.
     let mut total = 0u64;
     let mut decl_steps = Vec::with_capacity(n + 1);
-    let mut globals = Vec::new();
+    let mut named = Vec::new();
     for (i, decl) in program.decls.iter().enumerate() {
-        let remaining = limits.max_steps.saturating_sub(total);
+        let remaining = budget.saturating_sub(total);
         let (steps, error) = match outcomes.get(i).and_then(|o| o.get()) {
             Some((steps, error)) => (*steps, error.clone()),
             // Skipped only after an earlier failure, which returned above; evaluate it
@@ -218,7 +228,7 @@ pub fn run(
         decl_steps.push(steps);
         if let (Some(name), DeclKind::Value { .. }) = (&decl.name, &decl.kind) {
             match values.get(i).and_then(|v| v.get()) {
-                Some(value) => globals.push((name.clone(), value.clone())),
+                Some(value) => named.push((name.clone(), value.clone())),
                 None => {
                     return Err(EvalError::new(
                         EvalErrorKind::Internal {
@@ -231,13 +241,20 @@ pub fn run(
             }
         }
     }
-    let mut m = machine(limits.max_steps.saturating_sub(total));
+    let mut m = machine(budget.saturating_sub(total));
     let body = m.eval_body(program)?;
     decl_steps.push(m.steps());
-    Ok(Evaluated {
-        globals,
+    let steps = total + m.steps();
+    drop(m);
+    let values = values
+        .into_iter()
+        .map(|it| it.into_inner().unwrap_or(Value::Unit))
+        .collect();
+    let evaluated = Evaluated {
+        globals: named,
         body,
-        steps: total + m.steps(),
+        steps,
         decl_steps,
-    })
+    };
+    Ok((evaluated, values))
 }

@@ -313,12 +313,11 @@ pub fn call(m: &mut Machine<'_>, b: Builtin, args: Vec<Value>, span: Span) -> R<
             let re = arg_str(m, a1, span)?;
             m.charge(s.len() as u64 + 1, span)?;
             let compiled = regex::Regex::new(&format!("^(?:{re})$")).map_err(|e| {
-                m.err(
-                    EvalErrorKind::InvalidRegex {
-                        message: e.to_string(),
-                    },
-                    span,
-                )
+                // The regex crate's message spans lines; its last line names the problem.
+                let text = e.to_string();
+                let last = text.lines().last().unwrap_or("").trim();
+                let message = last.strip_prefix("error: ").unwrap_or(last).to_string();
+                m.err(EvalErrorKind::InvalidRegex { message }, span)
             })?;
             if compiled.is_match(s) {
                 Ok(Value::ctor("Ok", Some(Value::str(s))))

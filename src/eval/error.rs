@@ -39,7 +39,8 @@ pub enum EvalErrorKind {
         item: String,
         value: String,
         path: String,
-        item_span: Span,
+        /// The failing item, in the file that declares the type.
+        item_span: FileSpan,
     },
     /// An internal inconsistency (never expected after type checking).
     Internal { message: String },
@@ -141,7 +142,8 @@ impl EvalError {
                 value,
                 ..
             } => {
-                diag = diag.with_label(self.span.file, *item_span, format!("failing: `{item}`"));
+                diag =
+                    diag.with_label(item_span.file, item_span.span, format!("failing: `{item}`"));
                 diag = diag.with_note(format!("value: {value}"));
                 if !path.is_empty() {
                     diag = diag.with_note(format!("path: {path}"));

@@ -35,6 +35,8 @@ pub enum VarRef {
 /// A lambda after closure conversion.
 #[derive(Debug)]
 pub struct LambdaDef {
+    /// The module the lambda is written in (errors inside it point there).
+    pub file: FileId,
     pub arity: u32,
     /// Frame size: parameters first, then the slots of lets and pattern variables.
     pub n_slots: u32,
@@ -140,7 +142,7 @@ pub enum Pat {
 }
 
 /// A run-time validation plan for a type containing refinements.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Plan {
     Refined {
         type_name: Name,
@@ -150,17 +152,112 @@ pub enum Plan {
     Record(Vec<(Name, Plan)>),
     List(Box<Plan>),
     Union(Vec<(Name, Option<Plan>)>),
+    /// In a type's template: the plan of its `k`-th argument (see [`Plan::instantiate`]).
+    Param(u32),
 }
 
-#[derive(Debug)]
+impl Plan {
+    /// Fills a template's parameters with the plans of the arguments (`None`: nothing to
+    /// check); `None` when nothing is left to check.
+    pub fn instantiate(&self, args: &[Option<Arc<Plan>>]) -> Option<Plan> {
+        match self {
+            Plan::Param(k) => args
+                .get(*k as usize)
+                .cloned()
+                .flatten()
+                .map(|it| (*it).clone()),
+            Plan::Refined {
+                type_name,
+                base,
+                items,
+            } => Some(Plan::Refined {
+                type_name: type_name.clone(),
+                base: base
+                    .as_ref()
+                    .and_then(|it| it.instantiate(args))
+                    .map(Box::new),
+                items: items.clone(),
+            }),
+            Plan::Record(fields) => {
+                let out: Vec<(Name, Plan)> = fields
+                    .iter()
+                    .filter_map(|(name, plan)| Some((name.clone(), plan.instantiate(args)?)))
+                    .collect();
+                (!out.is_empty()).then_some(Plan::Record(out))
+            }
+            Plan::List(inner) => inner.instantiate(args).map(|it| Plan::List(Box::new(it))),
+            Plan::Union(ctors) => {
+                let out: Vec<(Name, Option<Plan>)> = ctors
+                    .iter()
+                    .map(|(name, plan)| {
+                        (
+                            name.clone(),
+                            plan.as_ref().and_then(|it| it.instantiate(args)),
+                        )
+                    })
+                    .collect();
+                out.iter()
+                    .any(|(_, it)| it.is_some())
+                    .then_some(Plan::Union(out))
+            }
+        }
+    }
+}
+
+/// A declared type's validation template: the plan of `T 'p0 ... 'pn` with
+/// [`Plan::Param`] for the parameters (`None` when it never needs checking).
+#[derive(Clone, Debug)]
+pub struct TypeTemplate {
+    pub arity: u32,
+    pub plan: Option<Arc<Plan>>,
+}
+
+/// An imported value, as lowering needs it.
+#[derive(Clone, Debug)]
+pub enum ImportedValue {
+    /// A top-level binding of another module.
+    Global { module: FileId, index: u32 },
+    /// A prelude function or a native of the standard library, by name.
+    Builtin(Name),
+    /// A class method: slot `n_supers + index` of the dictionary.
+    Method { n_supers: u32, index: u32 },
+}
+
+/// A class declared in another module.
+#[derive(Clone, Debug)]
+pub struct ImportedClass {
+    pub n_supers: u32,
+    pub methods: Vec<Name>,
+    /// The module and declaration index of the class's default-method provider.
+    pub defaults: Option<(FileId, u32)>,
+}
+
+/// What a module's imports bring, for lowering: keys are the names as written in the
+/// module (`x`, or `m.x` for a module alias `m`).
+#[derive(Clone, Debug, Default)]
+pub struct Imports {
+    pub values: HashMap<Name, ImportedValue>,
+    /// Constructors: whether each takes a payload.
+    pub ctors: HashMap<Name, bool>,
+    /// Classes (for instances of imported classes): superclass count, method names, and
+    /// the declaration that provides the class's default methods (see
+    /// [`Program::default_providers`]).
+    pub classes: HashMap<Name, ImportedClass>,
+    pub types: HashMap<Name, Arc<TypeTemplate>>,
+    pub aliases: std::collections::HashSet<Name>,
+}
+
+#[derive(Clone, Debug)]
 pub struct CheckItem {
     pub kind: CheckKind,
     /// The item as written, for messages (`with <= 12`).
     pub text: String,
     pub span: Span,
+    /// The file that declares the item.
+    pub file: FileId,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum CheckKind {
     /// Compiled regex; for `pattern` it is anchored already.
     Regex(Arc<Regex>),
@@ -202,6 +299,13 @@ pub struct Program {
     pub decls: Vec<CoreDecl>,
     pub body: Option<(Core, u32)>,
     pub body_span: Span,
+    /// Validation templates of the types this module declares, for importers.
+    pub types: HashMap<Name, Arc<TypeTemplate>>,
+    /// Classes with default methods, by name: the declaration index whose value is the
+    /// class's *default provider*, a dictionary holding, per method in class order, a
+    /// function from a thunk of the instance's dictionary to the default (`()` for methods
+    /// without one). Instances in other modules use it for the methods they leave out.
+    pub default_providers: HashMap<Name, u32>,
 }
 
 // ---------------------------------------------------------------- lowering state
@@ -264,7 +368,14 @@ struct Lowerer<'a> {
     current_instance: Option<(u32, u32)>,
     /// Union names being expanded into plans (guards recursive unions).
     expanding: Vec<Name>,
-    /// Top-level declarations referenced by the declaration being lowered.
+    imports: &'a Imports,
+    /// Refer to this module's own top-level bindings by module and index, because its
+    /// closures may run inside other modules (every module but the entry).
+    absolute: bool,
+    /// While lowering a default provider: the instance's dictionary is `$self ()`.
+    self_thunk: bool,
+    default_providers: HashMap<Name, u32>,
+    /// Top-level declarations of this module referenced by the declaration being lowered.
     deps: Vec<u32>,
     /// Lets whose values the host supplies (see [`lower_with`]).
     skip: &'a dyn Fn(u32) -> bool,
@@ -280,16 +391,29 @@ pub fn lower(
     file: FileId,
     source: &str,
 ) -> Result<Program, Box<Diagnostic>> {
-    lower_with(module, elab, file, source, &|_| false)
+    lower_linked(
+        module,
+        elab,
+        file,
+        source,
+        &Imports::default(),
+        false,
+        &|_| false,
+    )
 }
 
-/// [`lower`], except that the `let` declarations for which `skip` holds get a placeholder
-/// body: the host supplies their values (the engine's value cache) and never evaluates them.
-pub fn lower_with(
+/// Lowers a module that has imports. `absolute` makes references to the module's own
+/// top-level bindings [`Core::Imported`] (for modules that others import: their closures
+/// run in other modules' machines). The `let` declarations for which `skip` holds get a
+/// placeholder body: the host supplies their values (the engine's value cache) and never
+/// evaluates them.
+pub fn lower_linked(
     module: &ast::Module,
     elab: &Elaboration,
     file: FileId,
     source: &str,
+    imports: &Imports,
+    absolute: bool,
     skip: &dyn Fn(u32) -> bool,
 ) -> Result<Program, Box<Diagnostic>> {
     let mut ctors = HashMap::default();
@@ -310,6 +434,10 @@ pub fn lower_with(
         instances: HashMap::default(),
         current_instance: None,
         expanding: Vec::new(),
+        imports,
+        absolute,
+        self_thunk: false,
+        default_providers: HashMap::default(),
         deps: Vec::new(),
         skip,
     };
@@ -328,27 +456,85 @@ pub fn lower_with(
         None => None,
     };
     let body_span = module.body.as_ref().map(|it| it.span).unwrap_or_default();
+    let types = if absolute {
+        cx.templates()?
+    } else {
+        HashMap::default()
+    };
     Ok(Program {
         file,
         decls,
         body,
         body_span,
+        types,
+        default_providers: std::mem::take(&mut cx.default_providers),
     })
 }
 
 impl Lowerer<'_> {
+    /// A reference to this module's top-level binding `idx`, recorded as a dependency of
+    /// the declaration being lowered (an edge of the evaluation DAG).
+    fn global_ref(&mut self, idx: u32) -> Core {
+        self.deps.push(idx);
+        if self.absolute {
+            Core::Imported {
+                module: self.file,
+                index: idx,
+            }
+        } else {
+            Core::Global(idx)
+        }
+    }
+
+    /// The validation templates of every declared type.
+    fn templates(&mut self) -> LResult<HashMap<Name, Arc<TypeTemplate>>> {
+        let mut names: Vec<(Name, u32)> = self
+            .types
+            .iter()
+            .map(|(name, info)| {
+                let arity = match info {
+                    TypeInfo::Alias { params, .. } | TypeInfo::Union { params, .. } => {
+                        params.len() as u32
+                    }
+                };
+                (name.clone(), arity)
+            })
+            .collect();
+        names.sort();
+        let mut out = HashMap::default();
+        for (name, arity) in names {
+            let ident = |name: Name| ast::Ident {
+                name,
+                span: Span::default(),
+            };
+            let args = (0..arity)
+                .map(|k| ast::Type {
+                    kind: ast::TypeKind::Var(ident(Name::new(format!("$hole{k}")))),
+                    span: Span::default(),
+                })
+                .collect();
+            let ty = ast::Type {
+                kind: ast::TypeKind::Con(
+                    ast::QName {
+                        module: None,
+                        name: ident(name.clone()),
+                        span: Span::default(),
+                    },
+                    args,
+                ),
+                span: Span::default(),
+            };
+            let plan = self.plan_of(&ty, &HashMap::default())?.map(Arc::new);
+            out.insert(name, Arc::new(TypeTemplate { arity, plan }));
+        }
+        Ok(out)
+    }
+
     fn bug(&self, span: Span, message: &str) -> Box<Diagnostic> {
         let mut diag =
             Diagnostic::new(Code::T2003, format!("internal: {message}"), self.file, span);
         diag.severity = Severity::Bug;
         Box::new(diag)
-    }
-
-    /// A reference to top-level declaration `idx`, recorded as a dependency of the
-    /// declaration being lowered.
-    fn global(&mut self, idx: u32) -> Core {
-        self.deps.push(idx);
-        Core::Global(idx)
     }
 
     fn text(&self, span: Span) -> String {
@@ -461,13 +647,23 @@ impl Lowerer<'_> {
                     class.name.name.clone(),
                     ClassInfo {
                         n_supers,
-                        methods,
+                        methods: methods.clone(),
                         defaults: class.defaults.clone(),
                     },
                 );
+                if !self.absolute || class.defaults.is_empty() {
+                    return Ok(CoreDecl {
+                        name: None,
+                        kind: DeclKind::None,
+                        span: decl.span,
+                        deps: Vec::new(),
+                    });
+                }
+                let (value, n_slots) = self.lower_default_provider(&methods, &class.defaults)?;
+                self.default_providers.insert(class.name.name.clone(), idx);
                 Ok(CoreDecl {
                     name: None,
-                    kind: DeclKind::None,
+                    kind: DeclKind::Instance { value, n_slots },
                     span: decl.span,
                     deps: Vec::new(),
                 })
@@ -495,6 +691,35 @@ impl Lowerer<'_> {
         }
     }
 
+    /// A class's default provider (see [`Program::default_providers`]).
+    fn lower_default_provider(
+        &mut self,
+        methods: &[Name],
+        defaults: &[ast::MethodDef],
+    ) -> LResult<(Core, u32)> {
+        self.lower_root(None, |cx| {
+            let mut parts = Vec::with_capacity(methods.len());
+            for method in methods {
+                let Some(def) = defaults.iter().find(|it| &it.name.name == method) else {
+                    parts.push(Core::Lit(Value::Unit));
+                    continue;
+                };
+                let n = cx.elab.n_params(def.value.id);
+                let saved = std::mem::replace(&mut cx.self_thunk, true);
+                let res = cx.lower_lambda_with(
+                    vec![Some(Name::new("$self"))],
+                    vec![None],
+                    None,
+                    def.span,
+                    |cx| cx.lower_binding_rhs(&def.value, n, None),
+                );
+                cx.self_thunk = saved;
+                parts.push(res?);
+            }
+            Ok(Core::MakeDict(parts))
+        })
+    }
+
     fn lower_instance(
         &mut self,
         idx: u32,
@@ -503,11 +728,23 @@ impl Lowerer<'_> {
         span: Span,
     ) -> LResult<(Core, u32)> {
         let class_name = inst.class.name.name.clone();
-        let Some(class) = self.classes.get(&class_name) else {
-            return Err(self.bug(span, "instance of an unknown class"));
+        let mut provider = None;
+        let (methods, defaults) = match self.classes.get(&class_name) {
+            Some(class) if inst.class.module.is_none() => {
+                (class.methods.clone(), class.defaults.clone())
+            }
+            _ => {
+                let key = match &inst.class.module {
+                    Some(m) => Name::new(format!("{}.{class_name}", m.name)),
+                    None => class_name.clone(),
+                };
+                let Some(class) = self.imports.classes.get(&key) else {
+                    return Err(self.bug(span, "instance of an unknown class"));
+                };
+                provider = class.defaults;
+                (class.methods.clone(), Vec::new())
+            }
         };
-        let methods = class.methods.clone();
-        let defaults = class.defaults.clone();
         let supers: Vec<DictExpr> = self
             .elab
             .instance_supers
@@ -526,12 +763,31 @@ impl Lowerer<'_> {
                         .iter()
                         .find(|it| &it.name.name == method)
                         .or_else(|| defaults.iter().find(|it| &it.name.name == method));
-                    match def {
-                        Some(def) => {
+                    match (def, provider) {
+                        (Some(def), _) => {
                             let n = cx.elab.n_params(def.value.id);
                             parts.push(cx.lower_binding_rhs(&def.value, n, None)?);
                         }
-                        None => parts.push(Core::Lit(Value::Unit)),
+                        (None, Some((module, decl))) => {
+                            // The class's default, given this instance's dictionary lazily.
+                            let k = methods.iter().position(|m| m == method).unwrap_or(0);
+                            let thunk =
+                                cx.lower_lambda_with(vec![None], vec![None], None, span, |cx| {
+                                    cx.lower_dict(&DictExpr::SelfDict, span)
+                                })?;
+                            parts.push(Core::App {
+                                func: Box::new(Core::DictGet {
+                                    dict: Box::new(Core::Imported {
+                                        module,
+                                        index: decl,
+                                    }),
+                                    index: k as u32,
+                                }),
+                                args: vec![thunk],
+                                span,
+                            });
+                        }
+                        (None, None) => parts.push(Core::Lit(Value::Unit)),
                     }
                 }
                 Ok(Core::MakeDict(parts))
@@ -632,6 +888,7 @@ impl Lowerer<'_> {
         };
         let body = res?;
         let def = LambdaDef {
+            file: self.file,
             arity,
             n_slots: ctx.max_slot,
             captures: ctx.captures.into_iter().map(|(_, it)| it).collect(),
@@ -699,8 +956,13 @@ impl Lowerer<'_> {
         }
         if let Some(&idx) = self.globals.get(name) {
             if idx < self.global_limit {
-                let global = self.global(idx);
-                return self.apply_dicts(global, dicts, expr.span);
+                let head = self.global_ref(idx);
+                return self.apply_dicts(head, dicts, expr.span);
+            }
+        }
+        if !self.methods.contains_key(name) {
+            if let Some(imported) = self.imports.values.get(name).cloned() {
+                return self.lower_imported(imported, dicts, expr.span);
             }
         }
         if let Some((class, k)) = self.methods.get(name).cloned() {
@@ -723,6 +985,61 @@ impl Lowerer<'_> {
         Err(self.bug(expr.span, &format!("unbound name `{name}`")))
     }
 
+    fn lower_imported(
+        &mut self,
+        imported: ImportedValue,
+        dicts: &[DictExpr],
+        span: Span,
+    ) -> LResult<Core> {
+        match imported {
+            ImportedValue::Global { module, index } => {
+                self.apply_dicts(Core::Imported { module, index }, dicts, span)
+            }
+            ImportedValue::Builtin(name) => {
+                match Builtin::from_name(&name).or_else(|| Builtin::from_native_name(&name)) {
+                    Some(builtin) => Ok(Core::Lit(Value::Func(Arc::new(Func::Builtin(builtin))))),
+                    None => Err(self.bug(span, &format!("unknown built-in `{name}`"))),
+                }
+            }
+            ImportedValue::Method { n_supers, index } => {
+                let Some(dict) = dicts.first() else {
+                    return Err(self.bug(span, "method without a dictionary"));
+                };
+                let dict = self.lower_dict(dict, span)?;
+                let get = Core::DictGet {
+                    dict: Box::new(dict),
+                    index: n_supers + index,
+                };
+                self.apply_dicts(get, dicts.get(1..).unwrap_or(&[]), span)
+            }
+        }
+    }
+
+    /// `m.x` or `m.C` for a module alias `m`, if `expr` is one.
+    fn lower_qualified(&mut self, expr: &ast::Expr) -> LResult<Option<Core>> {
+        let Some((alias, _, member)) = expr.as_qualified() else {
+            return Ok(None);
+        };
+        if !self.imports.aliases.contains(alias) || self.resolve_local(alias).is_some() {
+            return Ok(None);
+        }
+        let key = Name::new(format!("{alias}.{}", member.name));
+        if let Some(&payload) = self.imports.ctors.get(&key) {
+            return Ok(Some(if payload {
+                Core::Lit(Value::Func(Arc::new(Func::CtorFn(member.name.clone()))))
+            } else {
+                Core::Lit(Value::ctor(&member.name, None))
+            }));
+        }
+        match self.imports.values.get(&key).cloned() {
+            Some(imported) => {
+                let dicts = self.elab.dicts_at(expr.id);
+                Ok(Some(self.lower_imported(imported, dicts, expr.span)?))
+            }
+            None => Err(self.bug(expr.span, &format!("unknown qualified name `{key}`"))),
+        }
+    }
+
     fn apply_dicts(&mut self, head: Core, dicts: &[DictExpr], span: Span) -> LResult<Core> {
         if dicts.is_empty() {
             return Ok(head);
@@ -741,7 +1058,14 @@ impl Lowerer<'_> {
     fn lower_dict(&mut self, dict: &DictExpr, span: Span) -> LResult<Core> {
         match dict {
             DictExpr::Instance { instance, args } => {
-                let head = self.global(instance.decl);
+                let head = if instance.module == self.file {
+                    self.global_ref(instance.decl)
+                } else {
+                    Core::Imported {
+                        module: instance.module,
+                        index: instance.decl,
+                    }
+                };
                 let mut lowered = Vec::with_capacity(args.len());
                 for arg in args {
                     lowered.push(self.lower_dict(arg, span)?);
@@ -767,6 +1091,14 @@ impl Lowerer<'_> {
                 Some(var) => Ok(Core::Var(var)),
                 None => Err(self.bug(span, "instance context not in scope")),
             },
+            DictExpr::SelfDict if self.self_thunk => match self.resolve_local("$self") {
+                Some(var) => Ok(Core::App {
+                    func: Box::new(Core::Var(var)),
+                    args: vec![Core::Lit(Value::Unit)],
+                    span,
+                }),
+                None => Err(self.bug(span, "default provider without its dictionary")),
+            },
             DictExpr::SelfDict => {
                 let Some((idx, n_ctx)) = self.current_instance else {
                     return Err(self.bug(span, "self dictionary outside an instance"));
@@ -779,10 +1111,10 @@ impl Lowerer<'_> {
                     lowered.push(self.lower_dict(arg, span)?);
                 }
                 if lowered.is_empty() {
-                    Ok(self.global(idx))
+                    Ok(self.global_ref(idx))
                 } else {
                     Ok(Core::App {
-                        func: Box::new(self.global(idx)),
+                        func: Box::new(self.global_ref(idx)),
                         args: lowered,
                         span,
                     })
@@ -810,6 +1142,11 @@ impl Lowerer<'_> {
         // Long `let ... in` chains are lowered iteratively and then nested back up.
         if let ast::ExprKind::Let { .. } = &expr.kind {
             return self.lower_let_chain(expr);
+        }
+        if let ast::ExprKind::Field { .. } = &expr.kind {
+            if let Some(core) = self.lower_qualified(expr)? {
+                return Ok(core);
+            }
         }
         Ok(match &expr.kind {
             ast::ExprKind::Int(n) => Core::Lit(Value::Int(*n)),
@@ -974,7 +1311,11 @@ impl Lowerer<'_> {
     }
 
     fn lower_ctor(&mut self, name: &Name, span: Span) -> LResult<Core> {
-        match self.ctors.get(name) {
+        match self
+            .ctors
+            .get(name)
+            .or_else(|| self.imports.ctors.get(name))
+        {
             Some(true) => Ok(Core::Lit(Value::Func(Arc::new(Func::CtorFn(name.clone()))))),
             Some(false) => Ok(Core::Lit(Value::ctor(name, None))),
             None => Err(self.bug(span, &format!("unknown constructor `{name}`"))),
@@ -1040,7 +1381,11 @@ impl Lowerer<'_> {
                     let arg = arg.clone();
                     self.plan_named(&arg, &HashMap::default(), None)
                 }
-                _ => Ok(None),
+                _ => Ok(v
+                    .name
+                    .strip_prefix("$hole")
+                    .and_then(|k| k.parse().ok())
+                    .map(Plan::Param)),
             },
             ast::TypeKind::Fun(..) | ast::TypeKind::Error => Ok(None),
             ast::TypeKind::Qualified { ty, .. } => self.plan_named(ty, subst, alias_name),
@@ -1071,6 +1416,7 @@ impl Lowerer<'_> {
                         kind: CheckKind::Pred(def),
                         text: format!("where {}", self.text(pred.span)),
                         span: pred.span,
+                        file: self.file,
                     });
                 }
                 Ok(Some(Plan::Refined {
@@ -1118,8 +1464,27 @@ impl Lowerer<'_> {
                     }
                     return Ok(any.then_some(Plan::Union(out)));
                 }
-                let Some(info) = self.types.get(name) else {
-                    return Ok(None);
+                let local = if qname.module.is_none() {
+                    self.types.get(name)
+                } else {
+                    None
+                };
+                let Some(info) = local else {
+                    let key = match &qname.module {
+                        Some(m) => Name::new(format!("{}.{name}", m.name)),
+                        None => name.clone(),
+                    };
+                    let Some(template) = self.imports.types.get(&key).cloned() else {
+                        return Ok(None);
+                    };
+                    let Some(plan) = &template.plan else {
+                        return Ok(None);
+                    };
+                    let mut arg_plans = Vec::with_capacity(arg_types.len());
+                    for arg in arg_types.iter().flatten() {
+                        arg_plans.push(self.plan_of(arg, &HashMap::default())?.map(Arc::new));
+                    }
+                    return Ok(plan.instantiate(&arg_plans));
                 };
                 match info {
                     TypeInfo::Alias { params, rhs, decl } => {
@@ -1255,6 +1620,7 @@ impl Lowerer<'_> {
             kind,
             text,
             span: item.span,
+            file: self.file,
         })
     }
 }

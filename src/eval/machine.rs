@@ -15,7 +15,7 @@ use crate::eval::lower::{
 };
 use crate::eval::ops;
 use crate::eval::value::{Ctor, Func, Record, Value};
-use crate::source::{FileId, Span};
+use crate::source::{FileId, FileSpan, Span};
 use crate::syntax::ast::{Name, UnOp};
 
 /// Evaluation limits (LANGUAGE.md section 12).
@@ -91,7 +91,10 @@ struct Frame<'a> {
 }
 
 pub struct Machine<'g> {
+    /// The file of the code running now: the module's own, or an imported closure's.
     pub(crate) file: FileId,
+    /// The module being evaluated (where declaration-level errors point).
+    home: FileId,
     globals: &'g (dyn Globals + Sync),
     /// Where big `map`/`filter`/`all`/`any` may run their elements (the engine's pool).
     splitter: Option<&'g dyn Splitter>,
@@ -101,7 +104,7 @@ pub struct Machine<'g> {
     /// Steps allowed in this machine (the remaining budget).
     step_limit: u64,
     stack: Vec<Value>,
-    calls: Vec<Span>,
+    calls: Vec<FileSpan>,
     /// The declaration being evaluated: the location of errors raised outside any call
     /// whose node has no span of its own.
     decl_span: Span,
@@ -120,6 +123,7 @@ impl<'g> Machine<'g> {
     ) -> Machine<'g> {
         Machine {
             file,
+            home: file,
             globals,
             splitter: None,
             limits,
@@ -226,20 +230,17 @@ impl<'g> Machine<'g> {
     #[cold]
     #[inline(never)]
     pub(crate) fn err(&self, kind: EvalErrorKind, span: Span) -> EvalError {
-        let span = if span == Span::default() {
-            self.calls.last().copied().unwrap_or(self.decl_span)
+        let at = if span == Span::default() {
+            self.calls
+                .last()
+                .copied()
+                .unwrap_or(self.decl_span.in_file(self.home))
         } else {
-            span
+            span.in_file(self.file)
         };
-        let mut err = EvalError::new(kind, self.file, span);
+        let mut err = EvalError::new(kind, at.file, at.span);
         let start = self.calls.len().saturating_sub(8);
-        err.calls = self
-            .calls
-            .get(start..)
-            .unwrap_or(&[])
-            .iter()
-            .map(|s| s.in_file(self.file))
-            .collect();
+        err.calls = self.calls.get(start..).unwrap_or(&[]).to_vec();
         err
     }
 
@@ -558,7 +559,9 @@ impl<'g> Machine<'g> {
                         captures,
                         self_fn: Some(&f),
                     };
+                    let caller = std::mem::replace(&mut self.file, def.file);
                     let out = self.eval(&def.body, frame);
+                    self.file = caller;
                     self.stack.truncate(base);
                     self.calls.pop();
                     return out;
@@ -782,7 +785,7 @@ impl<'g> Machine<'g> {
                 span,
             ));
         }
-        self.calls.push(span);
+        self.calls.push(span.in_file(self.file));
         Ok(())
     }
 
@@ -795,6 +798,7 @@ impl<'g> Machine<'g> {
         span: Span,
     ) -> R<Value> {
         self.enter(span)?;
+        let caller = self.file;
         let base = self.stack.len();
         let n_args = args.len();
         self.stack.extend(args);
@@ -817,12 +821,14 @@ impl<'g> Machine<'g> {
                     captures,
                     self_fn: Some(self_fn),
                 };
+                self.file = def.file;
                 self.eval(&def.body, frame)
             }
             Err(e) => Err(e),
         };
         self.stack.truncate(base);
         self.calls.pop();
+        self.file = caller;
         out
     }
 
@@ -906,7 +912,7 @@ impl<'g> Machine<'g> {
                                 item: item.text.clone(),
                                 value,
                                 path: path.clone(),
-                                item_span: item.span,
+                                item_span: item.span.in_file(item.file),
                             },
                             site,
                         ));

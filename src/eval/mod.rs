@@ -28,6 +28,7 @@
 pub mod builtins;
 pub mod error;
 pub mod export;
+pub mod link;
 pub mod lower;
 pub mod machine;
 pub mod ops;

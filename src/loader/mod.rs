@@ -1,10 +1,27 @@
-//! Reading source files through a host-supplied file system.
+//! Reading source files through a host-supplied file system, resolving imports and
+//! building the module graph (LANGUAGE.md section 9).
 //!
 //! The library never touches the operating system: every file is read through the
 //! [`FileSystem`] trait. The core ships [`MemoryFs`] (used by tests, the wasm bindings and
 //! any embedding host that supplies files up front); the CLI supplies an OS implementation.
 //! Paths are `/`-separated strings; normalisation removes `.` and `..` segments so that the
 //! same file always has the same key.
+//!
+//! The algorithm ([`graph::load`]): starting from the entry file, each module is read and
+//! parsed once, keyed by its normalised path; its imports are resolved in written order
+//! ([`resolve`]: relative paths against the importer's directory inside the importer's
+//! root, register paths against the register roots and `register.toml` manifests, `std`
+//! from the copies embedded in the binary, [`stdlib`]), and each target is loaded depth
+//! first. The chain of modules being loaded detects cycles (M4002, with the whole cycle in
+//! the message). Finishing a module appends it to the canonical order (LANGUAGE.md 7.3):
+//! imports before importers, in written order, the entry last.
+
+pub mod graph;
+pub mod manifest;
+pub mod resolve;
+pub mod stdlib;
+
+pub use graph::{load, LoadOptions, LoadedModule, ModuleGraph};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -34,6 +51,19 @@ pub trait FileSystem: Send + Sync {
     /// Whether a file exists at `path` (used to try candidate paths).
     fn exists(&self, path: &str) -> bool {
         self.read(path).is_ok()
+    }
+
+    /// Whether `path` is a directory (used to find registers under their roots). A file
+    /// system without directories may answer `false`; registers are then found by their
+    /// files alone.
+    fn is_dir(&self, _path: &str) -> bool {
+        false
+    }
+
+    /// The path with every symbolic link resolved (absolute), for file systems that have
+    /// links; `None` otherwise. Confinement (LANGUAGE.md 9.6) is then checked on the target.
+    fn resolve_links(&self, _path: &str) -> Option<String> {
+        None
     }
 }
 
@@ -74,6 +104,18 @@ impl FileSystem for MemoryFs {
 
     fn exists(&self, path: &str) -> bool {
         self.files.contains_key(&normalize(path))
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        let dir = normalize(path);
+        if dir == "." {
+            return !self.files.is_empty();
+        }
+        let prefix = format!("{dir}/");
+        self.files
+            .range(prefix.clone()..)
+            .next()
+            .is_some_and(|(key, _)| key.starts_with(&prefix))
     }
 }
 

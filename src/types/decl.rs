@@ -350,8 +350,10 @@ impl ModuleChecker {
         };
         let mut inf = Infer::new(&self.env, &self.later, self.file, i);
         inf.level = 1;
+        let identity = super::env::union_identity(&name.name, self.file);
         inf.self_type = Some(SelfType {
             name: name.name.clone(),
+            identity: identity.clone(),
             arity,
             is_alias: matches!(shape, Shape::Alias(_)),
         });
@@ -410,7 +412,7 @@ impl ModuleChecker {
                     new_ctors.push((
                         v.name.name.clone(),
                         CtorInfo {
-                            ty: name.name.clone(),
+                            ty: identity.clone(),
                             n_params: arity,
                             payload,
                         },
@@ -419,6 +421,7 @@ impl ModuleChecker {
                 TypeDef::Union {
                     arity,
                     ctors: names,
+                    identity: identity.clone(),
                 }
             }
         };
@@ -429,7 +432,11 @@ impl ModuleChecker {
         self.diags.append(&mut diags);
         if ok {
             self.seen_types.insert(name.name.clone(), name.span);
-            self.env.types.insert(name.name.clone(), Arc::new(def));
+            let def = Arc::new(def);
+            if let TypeDef::Union { identity, .. } = &*def {
+                self.env.types.insert(identity.clone(), def.clone());
+            }
+            self.env.types.insert(name.name.clone(), def);
             for (c, info) in new_ctors {
                 self.env.ctors.insert(c, Arc::new(info));
             }
@@ -602,17 +609,21 @@ impl ModuleChecker {
     }
 
     fn check_instance(&mut self, i: u32, inst: &ast::InstanceDecl) {
-        let class_name = &inst.class.name.name;
-        if inst.class.module.is_some() {
-            self.diags.push(Diagnostic::new(
-                Code::T2004,
-                format!("unknown class `{class_name}`"),
-                self.file,
-                inst.class.span,
-            ));
-            return;
+        let mut class_key = inst.class.name.name.clone();
+        if let Some(m) = &inst.class.module {
+            if !self.env.module_aliases.contains_key(&m.name) {
+                self.diags.push(Diagnostic::new(
+                    Code::T2004,
+                    format!("unknown module alias `{}`", m.name),
+                    self.file,
+                    m.span,
+                ));
+                return;
+            }
+            class_key = Name::new(format!("{}.{}", m.name, inst.class.name.name));
         }
-        let Some(class) = self.env.classes.get(class_name).cloned() else {
+        let Some(class) = self.env.classes.get(&class_key).cloned() else {
+            let class_name = &class_key;
             let mut d = Diagnostic::new(
                 Code::T2004,
                 format!("unknown class `{class_name}`"),
@@ -629,6 +640,8 @@ impl ModuleChecker {
             self.diags.push(d);
             return;
         };
+        // Instances are keyed by the class's declared name, whatever it is imported as.
+        let class_name = &class.name.clone();
         if class.builtin {
             self.diags.push(Diagnostic::new(
                 Code::T2007,
@@ -748,7 +761,10 @@ impl ModuleChecker {
                     Code::T2009,
                     format!(
                         "overlapping instances of `{class_name}` for `{}`",
-                        key.join(" ")
+                        key.iter()
+                            .map(|it| super::env::display_name(it))
+                            .collect::<Vec<_>>()
+                            .join(" ")
                     ),
                     inst.head_span,
                 );

@@ -22,6 +22,11 @@ pub enum Origin {
         class: Name,
         decl: u32,
     },
+    /// A top-level `let` of another module (an import), by module and declaration index.
+    Global {
+        module: crate::source::FileId,
+        decl: u32,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -42,12 +47,13 @@ pub struct CtorInfo {
 #[derive(Clone, Debug)]
 pub enum TypeDef {
     /// `Integer`, `List`, ... (and the prelude unions, which are also `Union`).
-    Builtin {
-        arity: u32,
-    },
+    Builtin { arity: u32 },
     Union {
         arity: u32,
         ctors: Vec<Name>,
+        /// The name its types carry: the declared name plus `@` and the declaring file
+        /// (see [`union_identity`]); the prelude's unions keep their plain names.
+        identity: Name,
     },
     /// A transparent alias; `body` is over `Gen(0..arity)` with refinements erased.
     Alias {
@@ -126,6 +132,90 @@ pub struct Env {
     pub types: HashMap<Name, Arc<TypeDef>>,
     pub classes: HashMap<Name, Arc<ClassInfo>>,
     pub instances: HashMap<Name, Vec<Arc<InstanceInfo>>>,
+    /// Module aliases in scope (`import P as m;`), with the imported module's key. Members
+    /// are stored under qualified keys `m.name` in the maps above.
+    pub module_aliases: HashMap<Name, String>,
+    /// Where imported types, constructors and classes are defined, by visible name
+    /// (see [`super::imports`]); names declared in the module itself are absent.
+    pub origins: HashMap<(Namespace, Name), DefId>,
+}
+
+/// The namespaces of LANGUAGE.md section 4.6 (values are identified by their origin).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Namespace {
+    Value,
+    Type,
+    Ctor,
+    Class,
+}
+
+/// The identity of a definition: the defining module (`None` for the prelude) and the
+/// name it was declared with.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DefId {
+    pub module: Option<crate::source::FileId>,
+    pub name: Name,
+}
+
+/// The name that the types of a union declared in `file` carry: unions are nominal, so two
+/// unions of one declared name in different modules are different types. Printing shows
+/// only the declared name ([`display_name`]).
+pub fn union_identity(declared: &str, file: crate::source::FileId) -> Name {
+    Name::new(format!("{declared}@{}", file.0))
+}
+
+/// A type name as users wrote it (without the `@file` of [`union_identity`]).
+pub fn display_name(name: &str) -> &str {
+    name.split('@').next().unwrap_or(name)
+}
+
+/// The key under which a union, constructor or class that is visible only qualified or
+/// under another name is also stored, so that the checker can find it by the name that
+/// types and predicates carry. `#` cannot start a user name.
+pub fn hidden_key(name: &str) -> Name {
+    Name::new(format!("#{name}"))
+}
+
+impl Env {
+    /// A type by the name a `Con` carries (its declared name).
+    pub fn type_by_con(&self, name: &str) -> Option<&Arc<TypeDef>> {
+        self.types
+            .get(name)
+            .or_else(|| self.types.get(hidden_key(name).as_str()))
+    }
+
+    /// A class by its declared name.
+    pub fn class_by_name(&self, name: &str) -> Option<&Arc<ClassInfo>> {
+        self.classes
+            .get(name)
+            .or_else(|| self.classes.get(hidden_key(name).as_str()))
+    }
+
+    /// A constructor by its declared name.
+    pub fn ctor_by_name(&self, name: &str) -> Option<&Arc<CtorInfo>> {
+        self.ctors
+            .get(name)
+            .or_else(|| self.ctors.get(hidden_key(name).as_str()))
+    }
+
+    /// The constructor `name` of the union whose types carry `identity` (constructors of
+    /// different unions may share a name when one is only visible qualified).
+    pub fn ctor_of(&self, identity: &str, name: &str) -> Option<&Arc<CtorInfo>> {
+        match self.ctor_by_name(name) {
+            Some(info) if info.ty == identity => Some(info),
+            _ => {
+                let mut found: Vec<(&Name, &Arc<CtorInfo>)> = self
+                    .ctors
+                    .iter()
+                    .filter(|(key, info)| {
+                        info.ty == identity && key.rsplit(['.', '#']).next() == Some(name)
+                    })
+                    .collect();
+                found.sort_by(|a, b| a.0.cmp(b.0));
+                found.first().map(|it| it.1)
+            }
+        }
+    }
 }
 
 pub const BUILTIN_CLASSES: [&str; 4] = ["Numeric", "Ordered", "Appendable", "Sized"];
@@ -193,6 +283,7 @@ impl Env {
             Arc::new(TypeDef::Union {
                 arity: 1,
                 ctors: vec![Name::new("Some"), Name::new("None")],
+                identity: Name::new("Option"),
             }),
         );
         env.types.insert(
@@ -200,6 +291,7 @@ impl Env {
             Arc::new(TypeDef::Union {
                 arity: 2,
                 ctors: vec![Name::new("Ok"), Name::new("Err")],
+                identity: Name::new("Result"),
             }),
         );
         let ctor = |ty: &str, n: u32, payload: Option<SType>| {

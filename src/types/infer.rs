@@ -91,6 +91,8 @@ impl VarScope {
 /// The type declaration being checked, which may mention itself (unions) or not (aliases).
 pub struct SelfType {
     pub name: Name,
+    /// The name the union's types carry (see `env::union_identity`).
+    pub identity: Name,
     pub arity: u32,
     pub is_alias: bool,
 }
@@ -206,6 +208,12 @@ impl<'a> Infer<'a> {
                 if let Some((ospan, msg)) = origin {
                     *diag = diag.clone().with_label(file, ospan, msg);
                 }
+                if e == f {
+                    diag.notes.push(
+                        "these are different types with the same name, declared in different modules"
+                            .into(),
+                    );
+                }
                 false
             }
         }
@@ -266,8 +274,7 @@ impl<'a> Infer<'a> {
 
     pub fn is_user_class(&self, class: &str) -> bool {
         self.env
-            .classes
-            .get(class)
+            .class_by_name(class)
             .map(|c| !c.builtin)
             .unwrap_or(false)
     }
@@ -550,7 +557,7 @@ impl<'a> Infer<'a> {
         if depth > 8 {
             return None;
         }
-        let info = self.env.classes.get(from.class.as_str())?;
+        let info = self.env.class_by_name(from.class.as_str())?;
         for (index, sup) in info.supers.iter().enumerate() {
             let args: Vec<SType> = sup.args.iter().map(|a| subst_gen(a, &from.args)).collect();
             let sup = Pred {
@@ -760,7 +767,7 @@ impl<'a> Infer<'a> {
                 return Some(gdict);
             }
         }
-        let info = self.env.classes.get(gclass.as_str())?.clone();
+        let info = self.env.class_by_name(gclass.as_str())?.clone();
         for (index, sup) in info.supers.iter().enumerate() {
             let sargs: Vec<TyId> = sup
                 .args
@@ -898,9 +905,12 @@ impl<'a> Infer<'a> {
     ) -> Vec<(Name, Vec<TyId>, Span)> {
         let mut preds = Vec::new();
         for c in context {
-            let name = &c.class.name.name;
             let args: Vec<TyId> = c.args.iter().map(|a| self.convert_type(a, scope)).collect();
-            match self.env.classes.get(name.as_str()) {
+            let Some(key) = self.qualified_key(c.class.module.as_ref(), &c.class.name) else {
+                continue;
+            };
+            let name = &key;
+            match self.env.classes.get(name.as_str()).cloned() {
                 None => {
                     let later = self.later.classes.get(name);
                     let (file, index) = (self.file, self.decl_index);
@@ -920,7 +930,7 @@ impl<'a> Infer<'a> {
                             c.span,
                         );
                     } else {
-                        preds.push((name.clone(), args, c.span));
+                        preds.push((info.name.clone(), args, c.span));
                     }
                 }
             }
@@ -983,15 +993,22 @@ impl<'a> Infer<'a> {
     }
 
     fn type_con(&mut self, qname: &ast::QName, args: Vec<TyId>, span: Span) -> TyId {
-        let name = &qname.name.name;
-        if qname.module.is_some() {
-            self.error(
-                Code::T2004,
-                format!("unknown type `{name}`: qualified names need an import"),
-                qname.span,
-            );
+        let Some(key) = self.qualified_key(qname.module.as_ref(), &qname.name) else {
             return self.arena.error();
+        };
+        if let Some(m) = &qname.module {
+            if !self.env.types.contains_key(&key) {
+                let module = self
+                    .env
+                    .module_aliases
+                    .get(&m.name)
+                    .cloned()
+                    .unwrap_or_default();
+                self.not_exported(&module, &qname.name.name, qname.name.span);
+                return self.arena.error();
+            }
         }
+        let name = &key;
         if let Some(st) = &self.self_type {
             if st.name == *name {
                 if st.is_alias {
@@ -1008,7 +1025,7 @@ impl<'a> Infer<'a> {
                     return self.arena.error();
                 }
                 return self.arena.push(Node::Con {
-                    name: name.clone(),
+                    name: st.identity.clone(),
                     args,
                 });
             }
@@ -1025,8 +1042,12 @@ impl<'a> Infer<'a> {
             return self.arena.error();
         }
         match &*def {
-            TypeDef::Builtin { .. } | TypeDef::Union { .. } => self.arena.push(Node::Con {
+            TypeDef::Builtin { .. } => self.arena.push(Node::Con {
                 name: name.clone(),
+                args,
+            }),
+            TypeDef::Union { identity, .. } => self.arena.push(Node::Con {
+                name: identity.clone(),
                 args,
             }),
             TypeDef::Alias { body, .. } => self.arena.instantiate(body, &args),
@@ -1104,11 +1125,17 @@ impl<'a> Infer<'a> {
                     }
                 }
                 ast::ConstraintItemKind::Call { module, func, args } => {
-                    let f = match (module, self.lookup_value_scheme(&func.name)) {
-                        (None, Some(scheme)) => {
-                            self.instantiate(&scheme, func.span, ExprId(u32::MAX))
-                        }
-                        _ => {
+                    let scheme = match module {
+                        None => self.lookup_value_scheme(&func.name),
+                        Some(m) => self
+                            .env
+                            .values
+                            .get(format!("{}.{}", m.name, func.name).as_str())
+                            .map(|it| it.scheme.clone()),
+                    };
+                    let f = match scheme {
+                        Some(scheme) => self.instantiate(&scheme, func.span, ExprId(u32::MAX)),
+                        None => {
                             self.error(
                                 Code::T2003,
                                 format!("unknown value `{}`", func.name),
@@ -1481,6 +1508,13 @@ impl<'a> Infer<'a> {
         let ExprKind::Field { expr: inner, field } = &expr.kind else {
             return self.arena.error();
         };
+        if let Some((alias, _, member)) = expr.as_qualified() {
+            if !self.is_local(alias) {
+                if let Some(module) = self.env.module_aliases.get(alias).cloned() {
+                    return self.infer_qualified(alias, &module, member, expr);
+                }
+            }
+        }
         let t = self.infer_expr(inner);
         let a = self.arena.fresh(self.level);
         let r = self.arena.fresh(self.level);
@@ -1501,6 +1535,56 @@ impl<'a> Infer<'a> {
             return self.arena.error();
         }
         a
+    }
+
+    fn is_local(&self, name: &Name) -> bool {
+        self.locals.get(name).is_some_and(|it| !it.is_empty())
+    }
+
+    /// `m.x` or `m.C` for a module alias `m` (LANGUAGE.md 9.2).
+    fn infer_qualified(&mut self, alias: &Name, module: &str, member: &Ident, expr: &Expr) -> TyId {
+        let key = Name::new(format!("{alias}.{}", member.name));
+        let upper = member.name.starts_with(|c: char| c.is_ascii_uppercase());
+        if upper && self.env.ctors.contains_key(&key) {
+            return self.infer_ctor(&key, expr.span);
+        }
+        if !upper {
+            if let Some(info) = self.env.values.get(&key) {
+                let scheme = info.scheme.clone();
+                return self.instantiate_shared(&scheme, expr.span, expr.id);
+            }
+        }
+        self.not_exported(module, &member.name, member.span);
+        self.arena.error()
+    }
+
+    /// M4004 for a qualified name that the module does not export.
+    pub fn not_exported(&mut self, module: &str, name: &str, span: Span) {
+        self.error(
+            Code::M4004,
+            format!("`{name}` is not exported by `{module}`"),
+            span,
+        );
+    }
+
+    /// The key of a possibly qualified name in the environment's maps (`m.T` or `T`), or
+    /// `None` (after reporting) when the qualifier is not a module alias.
+    pub fn qualified_key(&mut self, module: Option<&Ident>, name: &Ident) -> Option<Name> {
+        match module {
+            None => Some(name.name.clone()),
+            Some(m) => {
+                if self.env.module_aliases.contains_key(&m.name) {
+                    Some(Name::new(format!("{}.{}", m.name, name.name)))
+                } else {
+                    self.error(
+                        Code::T2004,
+                        format!("unknown module alias `{}`", m.name),
+                        m.span,
+                    );
+                    None
+                }
+            }
+        }
     }
 
     #[inline(never)]
@@ -1563,6 +1647,15 @@ impl<'a> Infer<'a> {
             let scheme = info.scheme.clone();
             return self.instantiate_shared(&scheme, expr.span, expr.id);
         }
+        if self.env.module_aliases.contains_key(name) {
+            self.error(
+                Code::T2003,
+                format!("`{name}` is a module alias, not a value"),
+                expr.span,
+            )
+            .help = Some(format!("use a member: `{name}.something`"));
+            return self.arena.error();
+        }
         let later = self.later.values.get(name);
         let (file, index) = (self.file, self.decl_index);
         let d = self.error(Code::T2003, format!("unknown value `{name}`"), expr.span);
@@ -1622,15 +1715,20 @@ impl<'a> Infer<'a> {
                 name,
                 payload,
             } => {
-                if module.is_some() {
-                    self.error(
-                        Code::T2003,
-                        format!("unknown constructor `{}`", name.name),
-                        pat.span,
-                    );
+                let Some(key) = self.qualified_key(module.as_ref(), name) else {
+                    return;
+                };
+                if let (Some(m), false) = (module, self.env.ctors.contains_key(&key)) {
+                    let alias = self
+                        .env
+                        .module_aliases
+                        .get(&m.name)
+                        .cloned()
+                        .unwrap_or_default();
+                    self.not_exported(&alias, &name.name, name.span);
                     return;
                 }
-                let Some(info) = self.env.ctors.get(&name.name).cloned() else {
+                let Some(info) = self.env.ctors.get(&key).cloned() else {
                     let later = self.later.ctors.get(&name.name);
                     let (file, index) = (self.file, self.decl_index);
                     let d = self.error(
@@ -1716,7 +1814,7 @@ impl<'a> Infer<'a> {
             Node::Con { name, .. } => {
                 name == "Bool"
                     || matches!(
-                        self.env.types.get(name.as_str()).map(|d| &**d),
+                        self.env.type_by_con(name.as_str()).map(|d| &**d),
                         Some(TypeDef::Union { .. })
                     )
             }
@@ -1755,7 +1853,7 @@ impl<'a> Infer<'a> {
             }
             return None;
         }
-        let ctors = match self.env.types.get(name.as_str()).map(|d| &**d) {
+        let ctors = match self.env.type_by_con(name.as_str()).map(|d| &**d) {
             Some(TypeDef::Union { ctors, .. }) => ctors.clone(),
             _ => {
                 return if pats.is_empty() {
@@ -1771,7 +1869,7 @@ impl<'a> Infer<'a> {
                 .filter(|p| matches!(&p.kind, PatternKind::Ctor { name, .. } if name.name == ctor))
                 .copied()
                 .collect();
-            let info = self.env.ctors.get(&ctor).cloned();
+            let info = self.env.ctor_of(&name, &ctor).cloned();
             let Some(info) = info else { continue };
             if subs.is_empty() {
                 return Some(if info.payload.is_some() {

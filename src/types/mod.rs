@@ -17,6 +17,7 @@
 pub mod decl;
 pub mod elab;
 pub mod env;
+pub mod imports;
 pub mod infer;
 pub mod ty;
 

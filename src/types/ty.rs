@@ -625,6 +625,7 @@ fn write_type(ty: &SType, namer: &mut Namer, out: &mut String, prec: Prec) {
         }
         SType::Error => out.push('?'),
         SType::Con(name, args) => {
+            let name = super::env::display_name(name);
             if args.is_empty() {
                 out.push_str(name);
             } else {

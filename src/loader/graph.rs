@@ -1,0 +1,411 @@
+//! The module graph: every module of a run, read and parsed once, in canonical order.
+
+use std::collections::HashMap;
+
+use super::resolve::{dir_of, is_inside, ImportError, Resolver, Root};
+use super::{normalize, stdlib, FileSystem, FsError};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::{FileId, FileSpan, SourceMap, Span};
+use crate::syntax::{self, ast};
+
+/// Where registers are found and which directory is the project root.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Register roots in search order (LANGUAGE.md 9.4): the host's directories (the CLI's
+    /// `--register-path`s, then `LIGATURE_PATH`'s entries, then `registers`).
+    pub register_roots: Vec<String>,
+    /// The project root; by default the working directory (`.`) when the entry lies inside
+    /// it, else the entry's directory (section 9.6).
+    pub project_root: Option<String>,
+}
+
+/// One module of the run.
+#[derive(Debug)]
+pub struct LoadedModule {
+    /// The normalised path (or `<std>/NAME.lig`): the module's identity.
+    pub key: String,
+    pub file: FileId,
+    pub root: Root,
+    pub ast: ast::Module,
+    /// For each import of `ast.imports`, the imported module (`None` when it failed).
+    pub imports: Vec<Option<usize>>,
+    /// The import through which the module was first reached (`None` for the entry).
+    pub imported_at: Option<(usize, FileSpan)>,
+}
+
+/// All modules of a run.
+#[derive(Debug, Default)]
+pub struct ModuleGraph {
+    pub modules: Vec<LoadedModule>,
+    /// Canonical order (LANGUAGE.md 7.3): depth first from the entry, imports in written
+    /// order before their importer, each module once; the entry is last.
+    pub order: Vec<usize>,
+    pub entry: Option<usize>,
+    /// Read, parse and load (M4xxx) diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+    pub source_bytes: u64,
+}
+
+impl ModuleGraph {
+    /// The module of `file`.
+    pub fn module_of(&self, file: FileId) -> Option<&LoadedModule> {
+        self.modules.iter().find(|it| it.file == file)
+    }
+
+    /// Positions in canonical order, by file (for sorting diagnostics).
+    pub fn file_ranks(&self) -> HashMap<FileId, u32> {
+        self.order
+            .iter()
+            .enumerate()
+            .filter_map(|(rank, idx)| Some((self.modules.get(*idx)?.file, rank as u32)))
+            .collect()
+    }
+
+    /// Adds the chain of import sites (up to the entry) as secondary labels to diagnostics
+    /// whose primary location is in an imported module (LANGUAGE.md 9.8).
+    pub fn add_import_labels(&self, diagnostics: &mut [Diagnostic]) {
+        let by_file: HashMap<FileId, usize> = self
+            .modules
+            .iter()
+            .enumerate()
+            .map(|(idx, it)| (it.file, idx))
+            .collect();
+        for diagnostic in diagnostics {
+            let Some(primary) = diagnostic.primary() else {
+                continue;
+            };
+            let mut current = by_file.get(&primary.file).copied();
+            let mut hops = 0;
+            while let Some(idx) = current {
+                let Some((importer, site)) = self.modules.get(idx).and_then(|it| it.imported_at)
+                else {
+                    break;
+                };
+                if hops >= 8 || diagnostic.labels.iter().any(|it| it.span == site) {
+                    break;
+                }
+                let key = self.modules.get(idx).map_or("", |it| it.key.as_str());
+                *diagnostic = diagnostic.clone().with_label(
+                    site.file,
+                    site.span,
+                    format!("`{key}` is imported here"),
+                );
+                current = Some(importer);
+                hops += 1;
+            }
+        }
+    }
+}
+
+/// Reads and decodes one file into `sources`. Invalid UTF-8 is E1006 at the first bad
+/// byte; a missing file is M4001 (at `site` when given, else in the file itself).
+pub fn read_source(
+    fs: &dyn FileSystem,
+    sources: &mut SourceMap,
+    path: &str,
+    site: Option<FileSpan>,
+) -> Result<FileId, Diagnostic> {
+    if let Some(text) = stdlib::source_of_key(path) {
+        return Ok(sources.add(path, text));
+    }
+    match fs.read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Ok(sources.add(path, text)),
+            Err(err) => {
+                let offset = err.utf8_error().valid_up_to() as u32;
+                let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
+                let file = sources.add(path, text);
+                Err(Diagnostic::new(
+                    Code::E1006,
+                    "invalid UTF-8 in source file",
+                    file,
+                    Span::new(offset, offset + 1),
+                ))
+            }
+        },
+        Err(err) => {
+            let message = match err {
+                FsError::NotFound => format!("cannot find file `{path}`"),
+                FsError::Other(reason) => format!("cannot read file `{path}`: {reason}"),
+            };
+            let (file, span) = match site {
+                Some(site) => (site.file, site.span),
+                None => (sources.add(path, ""), Span::default()),
+            };
+            Err(Diagnostic::new(Code::M4001, message, file, span))
+        }
+    }
+}
+
+struct Loader<'a> {
+    fs: &'a dyn FileSystem,
+    sources: &'a mut SourceMap,
+    resolver: Resolver<'a>,
+    graph: ModuleGraph,
+    by_key: HashMap<String, usize>,
+    chain: Vec<usize>,
+}
+
+/// Loads the entry file and everything it imports.
+pub fn load(
+    fs: &dyn FileSystem,
+    sources: &mut SourceMap,
+    entry: &str,
+    options: &LoadOptions,
+) -> ModuleGraph {
+    let key = normalize(entry);
+    let root = match &options.project_root {
+        Some(root) => normalize(root),
+        None if is_inside(&key, ".") => ".".to_string(),
+        None => dir_of(&key).to_string(),
+    };
+    let mut loader = Loader {
+        fs,
+        sources,
+        resolver: Resolver::new(fs, &options.register_roots),
+        graph: ModuleGraph::default(),
+        by_key: HashMap::new(),
+        chain: Vec::new(),
+    };
+    // The entry keeps the name it was given (so messages show the path the user typed).
+    if let Some(idx) = loader.add_module(entry, key, Root::Project(root), None) {
+        loader.graph.entry = Some(idx);
+        loader.visit(idx);
+    }
+    loader.graph
+}
+
+impl Loader<'_> {
+    /// Reads and parses a module; `None` when it cannot be read (diagnostic recorded).
+    fn add_module(
+        &mut self,
+        name: &str,
+        key: String,
+        root: Root,
+        imported_at: Option<(usize, FileSpan)>,
+    ) -> Option<usize> {
+        let file = match read_source(self.fs, self.sources, name, imported_at.map(|it| it.1)) {
+            Ok(file) => file,
+            Err(diagnostic) => {
+                self.graph.diagnostics.push(diagnostic);
+                return None;
+            }
+        };
+        let text = self.sources.get(file).map(|it| it.text.clone())?;
+        self.graph.source_bytes += text.len() as u64;
+        let parsed = syntax::parse(file, &text);
+        self.graph.diagnostics.extend(parsed.diagnostics);
+        let idx = self.graph.modules.len();
+        self.graph.modules.push(LoadedModule {
+            key: key.clone(),
+            file,
+            root,
+            imports: vec![None; parsed.module.imports.len()],
+            ast: parsed.module,
+            imported_at,
+        });
+        self.by_key.insert(key, idx);
+        Some(idx)
+    }
+
+    fn visit(&mut self, idx: usize) {
+        self.chain.push(idx);
+        let n_imports = self.graph.modules.get(idx).map_or(0, |it| it.imports.len());
+        for k in 0..n_imports {
+            let Some(module) = self.graph.modules.get(idx) else {
+                break;
+            };
+            let Some(import) = module.ast.imports.get(k) else {
+                break;
+            };
+            let site = import.path.span().in_file(module.file);
+            let resolved = self
+                .resolver
+                .resolve(&module.key, &module.root, &import.path);
+            let target = match resolved {
+                Ok(target) => target,
+                Err(err) => {
+                    let diagnostic = import_error(self.sources, err, site);
+                    self.graph.diagnostics.push(diagnostic);
+                    continue;
+                }
+            };
+            let t = match self.by_key.get(&target.key).copied() {
+                Some(t) => {
+                    if let Some(pos) = self.chain.iter().position(|it| *it == t) {
+                        let mut keys: Vec<&str> = self
+                            .chain
+                            .get(pos..)
+                            .unwrap_or(&[])
+                            .iter()
+                            .filter_map(|it| self.graph.modules.get(*it))
+                            .map(|it| it.key.as_str())
+                            .collect();
+                        keys.push(&target.key);
+                        let message = format!("import cycle: {}", keys.join(" → "));
+                        self.graph.diagnostics.push(
+                            Diagnostic::new(Code::M4002, message, site.file, site.span)
+                                .with_primary_message("this import closes the cycle"),
+                        );
+                        continue;
+                    }
+                    t
+                }
+                None => {
+                    let key = target.key.clone();
+                    match self.add_module(&key, key.clone(), target.root, Some((idx, site))) {
+                        Some(t) => {
+                            self.visit(t);
+                            t
+                        }
+                        None => continue,
+                    }
+                }
+            };
+            if let Some(slot) = self
+                .graph
+                .modules
+                .get_mut(idx)
+                .and_then(|it| it.imports.get_mut(k))
+            {
+                *slot = Some(t);
+            }
+        }
+        self.chain.pop();
+        self.graph.order.push(idx);
+    }
+}
+
+fn import_error(sources: &mut SourceMap, err: ImportError, site: FileSpan) -> Diagnostic {
+    match err {
+        ImportError::NotFound { path, candidates } => {
+            let mut d = Diagnostic::new(
+                Code::M4001,
+                format!("cannot find the module {path}"),
+                site.file,
+                site.span,
+            );
+            if candidates.is_empty() {
+                d = d.with_note("no register root is configured");
+            } else {
+                d = d.with_note(format!("tried: {}", candidates.join(", ")));
+            }
+            d
+        }
+        ImportError::InvalidPath { path, reason } => Diagnostic::new(
+            Code::M4003,
+            format!("invalid import path \"{path}\": {reason}"),
+            site.file,
+            site.span,
+        ),
+        ImportError::EscapesRoot {
+            path,
+            resolved,
+            root,
+        } => Diagnostic::new(
+            Code::M4006,
+            format!(
+                "the import path \"{path}\" leaves its root `{root}` (it resolves to `{resolved}`)"
+            ),
+            site.file,
+            site.span,
+        )
+        .with_note("imports never read outside the project root and the register roots"),
+        ImportError::InvalidManifest {
+            manifest,
+            text,
+            error,
+        } => {
+            let file = sources.add(manifest.clone(), text);
+            Diagnostic::new(
+                Code::M4007,
+                format!("invalid register manifest `{manifest}`: {}", error.message),
+                file,
+                error.span,
+            )
+            .with_label(site.file, site.span, "needed by this import")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loader::MemoryFs;
+
+    fn keys(graph: &ModuleGraph) -> Vec<&str> {
+        graph
+            .order
+            .iter()
+            .filter_map(|idx| graph.modules.get(*idx))
+            .map(|it| it.key.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn canonical_order_is_depth_first_in_written_order() {
+        let fs = MemoryFs::new()
+            .with_file("main.lig", "import \"./a\";\nimport \"./b\";\nlet m = 1;\n")
+            .with_file(
+                "a.lig",
+                "import \"./c\";\nimport std.core as core;\nlet a = 1;\n",
+            )
+            .with_file("b.lig", "import \"./c\";\nimport \"./d\";\nlet b = 1;\n")
+            .with_file("c.lig", "let c = 1;\n")
+            .with_file("d.lig", "let d = 1;\n");
+        let mut sources = SourceMap::default();
+        let graph = load(&fs, &mut sources, "main.lig", &LoadOptions::default());
+        assert!(graph.diagnostics.is_empty(), "{:?}", graph.diagnostics);
+        assert_eq!(
+            keys(&graph),
+            [
+                "c.lig",
+                "<std>/core.lig",
+                "a.lig",
+                "d.lig",
+                "b.lig",
+                "main.lig"
+            ]
+        );
+        // Each module is read once, however often it is imported.
+        assert_eq!(graph.modules.len(), 6);
+        assert_eq!(sources.len(), 6);
+    }
+
+    #[test]
+    fn a_cycle_names_every_module_on_it() {
+        let fs = MemoryFs::new()
+            .with_file("main.lig", "import \"./x/a\";\n")
+            .with_file("x/a.lig", "import \"../y/b\";\n")
+            .with_file("y/b.lig", "import \"../x/a.lig\";\n");
+        let mut sources = SourceMap::default();
+        let graph = load(&fs, &mut sources, "main.lig", &LoadOptions::default());
+        let messages: Vec<&str> = graph
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(messages, ["import cycle: x/a.lig → y/b.lig → x/a.lig"]);
+    }
+
+    #[test]
+    fn the_project_root_defaults_to_the_entry_directory_outside_the_working_directory() {
+        let fs = MemoryFs::new()
+            .with_file(
+                "../proj/main.lig",
+                "import \"./lib\";\nimport \"../other\";\n",
+            )
+            .with_file("../proj/lib.lig", "let l = 1;\n")
+            .with_file("../other.lig", "let o = 1;\n");
+        let mut sources = SourceMap::default();
+        let graph = load(
+            &fs,
+            &mut sources,
+            "../proj/main.lig",
+            &LoadOptions::default(),
+        );
+        let codes: Vec<&str> = graph.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["M4006"]);
+        assert_eq!(graph.modules.len(), 2);
+    }
+}

@@ -1,0 +1,308 @@
+//! The pipeline over a module graph, one module at a time (LANGUAGE.md 7.3 and 9).
+//!
+//! [`loader::load`](crate::loader::load) gives the modules in canonical order (imports
+//! first, the entry last). Each phase here is one call per module, in that order:
+//! - [`check_module`]: builds the module's environment from the prelude and its imports'
+//!   interfaces (`types::imports::import_env`), checks it (`types::check_module_in`) and
+//!   takes its interface for its importers;
+//! - [`lower_module`]: lowers it with its imports linked (`eval::link::imports`);
+//! - [`eval_module`]: evaluates it once, reading imported values from the modules
+//!   evaluated before it (`eval::link::run_module`).
+//!
+//! The concurrent engine does the work: [`check_graph`] checks independent modules in
+//! parallel over the import DAG (a module starts when its imports are checked), and each
+//! module's own declarations in parallel (`engine::check`); [`eval_module`] evaluates a
+//! module's independent declarations in parallel (`engine::eval`). Modules are evaluated
+//! one after another in canonical order, which keeps the step budget canonical across
+//! modules. With a session cache, every `let` has a content key (`engine::keys`) that
+//! includes the [`module_keys`] of everything its module imports, transitively.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
+
+use crate::engine::{self, dag, keys::Key, Caches};
+use crate::par::Par;
+
+use crate::diagnostic::{self, Diagnostic};
+use crate::eval::{self, link, lower, Program};
+use crate::loader::{stdlib, ModuleGraph};
+use crate::source::SourceMap;
+use crate::types::imports::{self, ImportedModule, Interface};
+use crate::types::{env::Env, Checked};
+
+/// One checked module: the checker's output, the environment its imports built (lowering
+/// needs it) and its interface.
+#[derive(Debug)]
+pub struct CheckedModule {
+    pub checked: Checked,
+    pub import_env: Env,
+    pub interface: Interface,
+    /// The environment after the module's declarations (kept for the entry only: data
+    /// validation looks types up in it).
+    pub final_env: Option<Env>,
+}
+
+/// The session's pool and caches, as the pipeline passes them down.
+#[derive(Clone, Copy)]
+pub struct Engine<'a> {
+    pub par: &'a Par,
+    pub caches: Option<&'a Caches>,
+}
+
+/// Content keys of the modules (by graph index): a module's path and text, and the keys of
+/// the modules it imports. Computed in canonical order, imports first.
+pub fn module_keys(graph: &ModuleGraph, sources: &SourceMap) -> Vec<Key> {
+    let mut keys = vec![0; graph.modules.len()];
+    for &idx in &graph.order {
+        let Some(module) = graph.modules.get(idx) else {
+            continue;
+        };
+        let mut h = DefaultHasher::new();
+        module.key.hash(&mut h);
+        if let Some(source) = sources.get(module.file) {
+            source.text.hash(&mut h);
+        }
+        for target in module.imports.iter().flatten() {
+            keys.get(*target).copied().unwrap_or(0).hash(&mut h);
+        }
+        if let Some(slot) = keys.get_mut(idx) {
+            *slot = h.finish();
+        }
+    }
+    keys
+}
+
+/// The content keys of module `idx`'s lets, when the session caches.
+pub fn let_keys(
+    engine: Engine<'_>,
+    graph: &ModuleGraph,
+    idx: usize,
+    sources: &SourceMap,
+    module_keys: &[Key],
+) -> Option<Vec<Option<Key>>> {
+    engine.caches?;
+    let module = graph.modules.get(idx)?;
+    let text = sources.get(module.file)?.text.clone();
+    // What the module's lets see besides its own declarations: its identity (unions are
+    // nominal per module) and everything it imports, transitively. Not its own text: each
+    // let's key covers the declarations before it.
+    let mut h = DefaultHasher::new();
+    module.key.hash(&mut h);
+    for target in module.imports.iter().flatten() {
+        module_keys.get(*target).copied().unwrap_or(0).hash(&mut h);
+    }
+    Some(engine::keys::let_keys(&module.ast, &text, h.finish()))
+}
+
+/// Checks module `idx` of `graph`; `done` holds the modules checked before it (by graph
+/// index), so every import of `idx` is there. `keep_env` keeps the final environment.
+pub fn check_module(
+    engine: Engine<'_>,
+    graph: &ModuleGraph,
+    idx: usize,
+    done: &[OnceLock<CheckedModule>],
+    keep_env: bool,
+    keys: Option<&[Option<Key>]>,
+) -> CheckedModule {
+    let Some(module) = graph.modules.get(idx) else {
+        return CheckedModule {
+            checked: Checked::default(),
+            import_env: Env::prelude(),
+            interface: Interface::default(),
+            final_env: None,
+        };
+    };
+    let imported: Vec<ImportedModule<'_>> = module
+        .ast
+        .imports
+        .iter()
+        .zip(module.imports.iter())
+        .filter_map(|(import, target)| {
+            let target = done.get((*target)?)?.get()?;
+            Some(ImportedModule {
+                import,
+                interface: &target.interface,
+            })
+        })
+        .collect();
+    let natives = module.key == stdlib::key("validation");
+    let (import_env, mut diagnostics) =
+        imports::import_env(module.file, &module.ast, &imported, natives);
+    let cache = match (engine.caches, keys) {
+        (Some(caches), Some(keys)) => Some(engine::check::SchemeCache {
+            keys,
+            schemes: &caches.schemes,
+        }),
+        _ => None,
+    };
+    let (mut checked, env) = engine::check::check_module(
+        engine.par,
+        module.file,
+        &module.ast,
+        import_env.clone(),
+        cache,
+    );
+    diagnostics.append(&mut checked.diagnostics);
+    checked.diagnostics = diagnostics;
+    // Nothing imports the entry, so it needs no interface.
+    let interface = if graph.entry == Some(idx) {
+        Interface::default()
+    } else {
+        imports::interface(module.file, &module.key, &module.ast, &env)
+    };
+    CheckedModule {
+        checked,
+        import_env,
+        interface,
+        final_env: keep_env.then_some(env),
+    }
+}
+
+/// Checks every module, independent ones in parallel, each after its imports; the
+/// diagnostics of all of them in canonical order. `keep_entry_env` keeps the entry's final
+/// environment (data validation needs it). `keys` are the lets' content keys per module
+/// (by graph index) when the session caches.
+pub fn check_graph(
+    engine: Engine<'_>,
+    graph: &ModuleGraph,
+    keep_entry_env: bool,
+    keys: &[Option<Vec<Option<Key>>>],
+) -> (Vec<Option<CheckedModule>>, Vec<Diagnostic>) {
+    let done: Vec<OnceLock<CheckedModule>> =
+        graph.modules.iter().map(|_| OnceLock::new()).collect();
+    // The DAG's nodes are positions in canonical order: imports come first.
+    let position: Vec<usize> = {
+        let mut position = vec![usize::MAX; graph.modules.len()];
+        for (at, idx) in graph.order.iter().enumerate() {
+            if let Some(p) = position.get_mut(*idx) {
+                *p = at;
+            }
+        }
+        position
+    };
+    let dag = dag::Dag::new(graph.order.iter().map(|idx| {
+        graph
+            .modules
+            .get(*idx)
+            .map(|m| {
+                m.imports
+                    .iter()
+                    .flatten()
+                    .filter_map(|t| position.get(*t).map(|p| *p as u32))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }));
+    dag::run(engine.par, &dag, |at| {
+        if let Some(&idx) = graph.order.get(at) {
+            let keep_env = keep_entry_env && graph.entry == Some(idx);
+            let module_keys = keys.get(idx).and_then(Option::as_deref);
+            let checked = check_module(engine, graph, idx, &done, keep_env, module_keys);
+            if let Some(slot) = done.get(idx) {
+                let _ = slot.set(checked);
+            }
+        }
+        true
+    });
+    let mut done: Vec<Option<CheckedModule>> = done.into_iter().map(OnceLock::into_inner).collect();
+    let mut diagnostics = Vec::new();
+    for &idx in &graph.order {
+        if let Some(Some(checked)) = done.get_mut(idx) {
+            diagnostics.append(&mut checked.checked.diagnostics);
+        }
+    }
+    (done, diagnostics)
+}
+
+/// Lowers module `idx`; `programs` holds its imports' programs (by graph index).
+/// `absolute` refers to the module's own bindings by module (needed when its closures or
+/// types are used elsewhere: imported modules, and a validation schema).
+pub fn lower_module(
+    graph: &ModuleGraph,
+    idx: usize,
+    checked: &CheckedModule,
+    programs: &[Option<Program>],
+    sources: &SourceMap,
+    absolute: bool,
+    skip: &dyn Fn(u32) -> bool,
+) -> Result<Program, Box<Diagnostic>> {
+    let Some(module) = graph.modules.get(idx) else {
+        return Err(Box::new(Diagnostic::new(
+            crate::diagnostic::Code::T2003,
+            "internal: module index",
+            crate::source::FileId::default(),
+            crate::source::Span::default(),
+        )));
+    };
+    let program =
+        |file: crate::source::FileId| programs.iter().flatten().find(|it| it.file == file);
+    let linked = link::imports(&checked.import_env, &program);
+    let text = sources
+        .get(module.file)
+        .map(|it| it.text.clone())
+        .unwrap_or_else(|| Arc::from(""));
+    lower::lower_linked(
+        &module.ast,
+        &checked.checked.elaboration,
+        module.file,
+        &text,
+        &linked,
+        absolute,
+        skip,
+    )
+}
+
+/// Lowers every module in canonical order; stops at the first failure. `entry_absolute`
+/// lowers the entry like an imported module (for validation schemas). `found[idx]` are
+/// the values of module `idx`'s lets already taken from the cache (lowered as
+/// placeholders).
+pub fn lower_graph(
+    graph: &ModuleGraph,
+    checked: &[Option<CheckedModule>],
+    sources: &SourceMap,
+    entry_absolute: bool,
+    found: &[Vec<Option<engine::eval::CachedValue>>],
+) -> Result<Vec<Option<Program>>, Box<Diagnostic>> {
+    let mut programs: Vec<Option<Program>> = graph.modules.iter().map(|_| None).collect();
+    for &idx in &graph.order {
+        let Some(Some(module)) = checked.get(idx) else {
+            continue;
+        };
+        let absolute = entry_absolute || graph.entry != Some(idx);
+        let cached = found.get(idx);
+        let skip = |i: u32| {
+            cached
+                .and_then(|f| f.get(i as usize))
+                .is_some_and(Option::is_some)
+        };
+        let program = lower_module(graph, idx, module, &programs, sources, absolute, &skip)?;
+        if let Some(slot) = programs.get_mut(idx) {
+            *slot = Some(program);
+        }
+    }
+    Ok(programs)
+}
+
+/// Evaluates one module once, its independent declarations in parallel; its
+/// declarations' values join `done` for its importers. `cache` is the value cache with the
+/// module's let keys and the values already taken from it.
+pub fn eval_module(
+    engine: Engine<'_>,
+    program: &Program,
+    done: &mut link::Evaluations,
+    limits: &eval::Limits,
+    budget: u64,
+    cancel: Option<Arc<AtomicBool>>,
+    cache: Option<engine::eval::ValueCache<'_>>,
+) -> Result<eval::Evaluated, eval::EvalError> {
+    let (evaluated, values) =
+        engine::eval::run(engine.par, program, done, limits, budget, cancel, cache)?;
+    done.modules.insert(program.file, values);
+    Ok(evaluated)
+}
+
+/// True when any of `diagnostics` is an error.
+pub fn failed(diagnostics: &[Diagnostic]) -> bool {
+    diagnostic::has_errors(diagnostics)
+}
