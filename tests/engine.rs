@@ -127,6 +127,26 @@ fn output_is_identical_for_any_number_of_workers() {
 /// A shared session under load: many programs at once, some failing, some cancelled.
 #[test]
 fn one_session_serves_a_thousand_concurrent_evaluations() {
+    let session = thousand_concurrent_evaluations(api::DEFAULT_CACHE_CAPACITY);
+    let stats = session.cache_stats().expect("the session caches");
+    assert!(stats.values.hits > 0, "{stats:?}");
+}
+
+/// The same load on caches far too small for it: entries are evicted while other threads
+/// look them up and insert, and every result is still right.
+#[test]
+fn eviction_under_concurrent_load_loses_nothing() {
+    let session = thousand_concurrent_evaluations(8);
+    let stats = session.cache_stats().expect("the session caches");
+    assert!(stats.values.evictions > 0, "{stats:?}");
+    assert!(stats.schemes.evictions > 0, "{stats:?}");
+    // Concurrent inserts may overshoot by at most one entry per inserting thread (12 here).
+    assert!(stats.values.entries <= 8 + 16, "{stats:?}");
+}
+
+/// Runs 1,000 evaluations from 8 threads on one session with caches of `capacity` entries
+/// and asserts every result; returns the session for its counters.
+fn thousand_concurrent_evaluations(capacity: usize) -> Arc<Session> {
     let mut fs = MemoryFs::new();
     let mut expected = Vec::new();
     for k in 0..20u64 {
@@ -158,6 +178,7 @@ fn one_session_serves_a_thousand_concurrent_evaluations() {
         Options {
             threads: Threads::Parallel,
             workers: Some(4),
+            cache_capacity: capacity,
             ..Options::default()
         },
         Arc::new(fs),
@@ -217,6 +238,7 @@ fn one_session_serves_a_thousand_concurrent_evaluations() {
         failures.len(),
         &failures[..failures.len().min(5)]
     );
+    session
 }
 
 /// A 10,000-binding configuration edited in one binding: the second evaluation reuses every
