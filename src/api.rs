@@ -826,7 +826,7 @@ mod pipeline {
         evaluated: eval::Evaluated,
         field: Option<&str>,
     ) -> eval::Value {
-        let mut globals = evaluated.globals;
+        let globals = evaluated.globals;
         if let Some(field) = field {
             return globals
                 .into_iter()
@@ -836,21 +836,29 @@ mod pipeline {
         if let Some(body) = evaluated.body {
             return body;
         }
-        let exports = export_names(module);
+        // The first alias of each exported name.
+        let exports = export_names(module).map(|list| {
+            let mut map: crate::hash::HashMap<String, String> = crate::hash::HashMap::default();
+            for (name, alias) in list {
+                map.entry(name).or_insert(alias);
+            }
+            map
+        });
+        // By name, the first binding of each name (a map: documents have 100,000s of fields).
+        let mut by_name: crate::hash::HashMap<String, eval::Value> = crate::hash::HashMap::default();
+        for (name, value) in globals {
+            by_name.entry(name.to_string()).or_insert(value);
+        }
         let mut fields: Vec<(String, eval::Value)> = Vec::new();
         for binding in bindings.iter().filter(|it| it.in_document) {
             let exported_as = match &exports {
                 None => Some(binding.name.to_string()),
-                Some(list) => list
-                    .iter()
-                    .find(|(name, _)| *name == binding.name.as_str())
-                    .map(|(_, alias)| alias.clone()),
+                Some(map) => map.get(binding.name.as_str()).cloned(),
             };
             let Some(exported_as) = exported_as else {
                 continue;
             };
-            if let Some(idx) = globals.iter().position(|(name, _)| *name == binding.name) {
-                let (_, value) = globals.swap_remove(idx);
+            if let Some(value) = by_name.remove(binding.name.as_str()) {
                 fields.push((exported_as, value));
             }
         }
