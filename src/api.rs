@@ -703,7 +703,14 @@ mod pipeline {
     ) -> (Option<String>, Vec<Diagnostic>) {
         let mut loaded = load_and_check(session, &request.entry, false, sources, timer);
         let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
-        let text = evaluate_checked(session, request, &loaded, sources, timer, &mut diagnostics);
+        let text = evaluate_checked(
+            session,
+            request,
+            &mut loaded,
+            sources,
+            timer,
+            &mut diagnostics,
+        );
         finish(&loaded.graph, &mut diagnostics);
         (text, diagnostics)
     }
@@ -711,15 +718,14 @@ mod pipeline {
     fn evaluate_checked(
         session: &Session,
         request: &EvalRequest,
-        loaded: &Loaded,
+        loaded: &mut Loaded,
         sources: &SourceMap,
         timer: &mut PhaseTimer<'_>,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<String> {
-        let (graph, keys) = (&loaded.graph, &loaded.keys);
         let checked = loaded.checked.as_deref().ok()?;
+        let graph = &loaded.graph;
         let entry = graph.entry?;
-        let module = &graph.modules.get(entry)?.ast;
         let file = graph.modules.get(entry)?.file;
         let bindings = &checked.get(entry)?.as_ref()?.checked.bindings;
         // `--field NAME` must name a top-level value binding (LANGUAGE.md 11.2).
@@ -734,7 +740,7 @@ mod pipeline {
                 return None;
             }
         }
-        let found = prefetch(session, keys);
+        let found = prefetch(session, &loaded.keys);
         timer.stats.reused = found.iter().flatten().filter(|it| it.is_some()).count() as u64;
         let programs = match modules::lower_graph(graph, checked, sources, false, &found) {
             Ok(it) => it,
@@ -743,6 +749,26 @@ mod pipeline {
                 return None;
             }
         };
+        // What the document rule needs from the tree and the checker; then both go, so that
+        // evaluation and rendering (the peak of memory) do not carry them.
+        let exports = graph
+            .modules
+            .get(entry)
+            .and_then(|it| export_names(&it.ast));
+        let body_span = graph
+            .modules
+            .get(entry)
+            .and_then(|it| it.ast.body.as_ref())
+            .map_or(Span::default(), |it| it.span);
+        let bindings: Vec<(syntax::ast::Name, bool)> = bindings
+            .iter()
+            .map(|it| (it.name.clone(), it.in_document))
+            .collect();
+        loaded.checked = Err(());
+        for module in &mut loaded.graph.modules {
+            module.ast = syntax::ast::Module::default();
+        }
+        let (graph, keys) = (&loaded.graph, &loaded.keys);
         timer.done("lower");
         let limits = &session.options.limits;
         let eval_limits = eval::Limits {
@@ -790,7 +816,8 @@ mod pipeline {
         let evaluated = entry_result?;
         timer.stats.steps = steps;
         timer.done("eval");
-        let document = select_document(module, bindings, evaluated, request.field.as_deref());
+        drop(programs);
+        let document = select_document(exports, &bindings, evaluated, request.field.as_deref());
         let export_limits = eval::export::ExportLimits {
             max_depth: limits.max_depth,
             max_output_bytes: limits.max_output_bytes,
@@ -810,8 +837,7 @@ mod pipeline {
         match rendered {
             Ok(text) => Some(text),
             Err(kind) => {
-                let span = module.body.as_ref().map_or(Span::default(), |it| it.span);
-                diagnostics.push(eval::EvalError::new(kind, file, span).to_diagnostic());
+                diagnostics.push(eval::EvalError::new(kind, file, body_span).to_diagnostic());
                 None
             }
         }
@@ -820,9 +846,11 @@ mod pipeline {
     /// The document (LANGUAGE.md 11.1): the trailing expression, else the record of the
     /// exported value bindings that are neither functions nor overloaded, in declaration
     /// order; or the selected binding (11.2).
+    /// The document (LANGUAGE.md 11.2) from the entry's values, its exports (`None`: no
+    /// export list) and its top-level bindings with whether each belongs in the document.
     fn select_document(
-        module: &syntax::ast::Module,
-        bindings: &[types::BindingInfo],
+        exports: Option<Vec<(String, String)>>,
+        bindings: &[(syntax::ast::Name, bool)],
         evaluated: eval::Evaluated,
         field: Option<&str>,
     ) -> eval::Value {
@@ -837,7 +865,7 @@ mod pipeline {
             return body;
         }
         // The first alias of each exported name.
-        let exports = export_names(module).map(|list| {
+        let exports = exports.map(|list| {
             let mut map: crate::hash::HashMap<String, String> = crate::hash::HashMap::default();
             for (name, alias) in list {
                 map.entry(name).or_insert(alias);
@@ -845,20 +873,21 @@ mod pipeline {
             map
         });
         // By name, the first binding of each name (a map: documents have 100,000s of fields).
-        let mut by_name: crate::hash::HashMap<String, eval::Value> = crate::hash::HashMap::default();
+        let mut by_name: crate::hash::HashMap<String, eval::Value> =
+            crate::hash::HashMap::default();
         for (name, value) in globals {
             by_name.entry(name.to_string()).or_insert(value);
         }
         let mut fields: Vec<(String, eval::Value)> = Vec::new();
-        for binding in bindings.iter().filter(|it| it.in_document) {
+        for (name, _) in bindings.iter().filter(|(_, in_document)| *in_document) {
             let exported_as = match &exports {
-                None => Some(binding.name.to_string()),
-                Some(map) => map.get(binding.name.as_str()).cloned(),
+                None => Some(name.to_string()),
+                Some(map) => map.get(name.as_str()).cloned(),
             };
             let Some(exported_as) = exported_as else {
                 continue;
             };
-            if let Some(value) = by_name.remove(binding.name.as_str()) {
+            if let Some(value) = by_name.remove(name.as_str()) {
                 fields.push((exported_as, value));
             }
         }

@@ -56,7 +56,7 @@ fn walk<'a>(start: Item<'a>, found: &mut impl FnMut(&'a Name)) {
                 ExprKind::Let {
                     ann, value, body, ..
                 } => {
-                    stack.extend(ann.iter().map(Item::Type));
+                    stack.extend(ann.as_deref().map(Item::Type));
                     stack.push(Item::Expr(value));
                     stack.push(Item::Expr(body));
                 }

@@ -358,7 +358,9 @@ pub enum ExprKind {
     Let {
         rec: bool,
         name: Ident,
-        ann: Option<Type>,
+        /// Boxed, like [`ExprKind::Ann`]'s type: types are large and rare in expressions,
+        /// and the biggest variant sets the size of every node.
+        ann: Option<Box<Type>>,
         value: Box<Expr>,
         body: Box<Expr>,
     },
@@ -395,7 +397,7 @@ pub enum ExprKind {
     /// `(e : T)`
     Ann {
         expr: Box<Expr>,
-        ty: Type,
+        ty: Box<Type>,
     },
     /// Parser recovery placeholder: never evaluated (the program has a parse error).
     Error,

@@ -1620,7 +1620,10 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn mk_app(&mut self, head: Expr, args: Vec<Expr>) -> Expr {
+    fn mk_app(&mut self, head: Expr, mut args: Vec<Expr>) -> Expr {
+        // Growth leaves room for four; most applications have one or two arguments, and
+        // the tree lives until lowering: the slack would be a fifth of its memory.
+        args.shrink_to_fit();
         let end = args.last().map_or(head.span.end, |it| it.span.end);
         let span = Span::new(head.span.start, end.max(head.span.end));
         self.mk(
@@ -1782,7 +1785,7 @@ impl<'a> Parser<'a> {
             return Paren::One(self.mk(
                 ExprKind::Ann {
                     expr: Box::new(first),
-                    ty,
+                    ty: Box::new(ty),
                 },
                 span,
             ));
@@ -1830,6 +1833,7 @@ impl<'a> Parser<'a> {
         self.no_brace_arg = saved;
         self.leave(1);
         let span = self.finish_span(open.start);
+        items.shrink_to_fit();
         self.mk(ExprKind::List(items), span)
     }
 
@@ -1881,10 +1885,11 @@ impl<'a> Parser<'a> {
         &mut self,
         start: u32,
         base: Option<Box<Expr>>,
-        fields: Vec<ast::FieldInit>,
+        mut fields: Vec<ast::FieldInit>,
     ) -> Expr {
         self.check_duplicates(&fields, |it| Some(&it.name), "field");
         let span = self.finish_span(start);
+        fields.shrink_to_fit();
         self.mk(ExprKind::Record { base, fields }, span)
     }
 
@@ -2031,7 +2036,7 @@ impl<'a> Parser<'a> {
             let kind = ExprKind::Let {
                 rec,
                 name,
-                ann,
+                ann: ann.map(Box::new),
                 value: Box::new(value),
                 body: Box::new(expr),
             };

@@ -1433,3 +1433,11 @@ fn syntax_fixtures_have_the_expected_outcome() {
         }
     });
 }
+
+/// The tree of a 100,000-binding file lives until lowering: every byte of `Expr` is
+/// multiplied by about a million nodes. Box large, rare payloads (types) instead.
+#[test]
+fn expression_nodes_stay_small() {
+    let size = std::mem::size_of::<crate::syntax::ast::Expr>();
+    assert!(size <= 80, "Expr grew to {size} bytes");
+}

@@ -1245,7 +1245,7 @@ impl<'a> Infer<'a> {
         else {
             return self.arena.error();
         };
-        let scheme = self.infer_binding(*rec, name, ann.as_ref(), value);
+        let scheme = self.infer_binding(*rec, name, ann.as_deref(), value);
         self.push_local(&name.name, Local::Poly(Arc::new(scheme)));
         let t = self.infer_expr(body);
         self.pop_local(&name.name);

@@ -131,7 +131,7 @@ impl B {
     fn ann(&self, e: Expr, ty: Type) -> Expr {
         self.e(ExprKind::Ann {
             expr: Box::new(e),
-            ty,
+            ty: Box::new(ty),
         })
     }
     fn let_in(&self, name: &str, value: Expr, body: Expr) -> Expr {
