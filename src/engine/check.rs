@@ -16,15 +16,17 @@ use super::cache::Cache;
 use super::dag::{self, Dag};
 use super::deps;
 use super::keys::Key;
-use crate::hash::HashMap;
+use crate::hash::{BuildHasher, HashMap};
 use crate::par::{Par, Threads};
 use crate::source::FileId;
 use crate::syntax::ast::{self, DeclKind, Name};
 use crate::types::decl::{LetChecked, ModuleChecker};
 use crate::types::elab::Elaboration;
 use crate::types::env::{Env, Overlay, ValueInfo};
+use crate::types::ty::SType;
 use crate::types::ty::Scheme;
 use crate::types::Checked;
+use dashmap::DashMap;
 
 /// Runs shorter than this are checked sequentially on the automatic parallel path (a forced
 /// `Threads::Parallel` takes every run through the scheduler, which the tests rely on).
@@ -197,6 +199,10 @@ fn check_run(
     }));
     let infos: Vec<OnceLock<ValueInfo>> = (0..lets.len()).map(|_| OnceLock::new()).collect();
     let results: Vec<OnceLock<Checked1>> = (0..lets.len()).map(|_| OnceLock::new()).collect();
+    // Monomorphic schemes by type, shared as they are inferred: the results wait here until
+    // they are applied in order, and 100,000 lets of one record type would otherwise hold
+    // 100,000 copies of it (`apply_let` shares them too, but only once they are applied).
+    let shared: DashMap<SType, Arc<Scheme>, BuildHasher> = DashMap::default();
     let overlay = RunOverlay {
         start,
         names,
@@ -207,7 +213,17 @@ fn check_run(
         dag::run(par, &dag, |k| {
             if let Some(l) = lets.get(k) {
                 let i = (start + k) as u32;
-                let checked = infer_let(checker, cache, i, l, Some(&overlay));
+                let mut checked = infer_let(checker, cache, i, l, Some(&overlay));
+                let scheme = &checked.0.scheme;
+                if scheme.n_gen == 0 && scheme.constraints.is_empty() {
+                    let known = shared.get(&scheme.ty).map(|it| it.value().clone());
+                    match known {
+                        Some(known) => checked.0.scheme = known,
+                        None => {
+                            shared.insert(scheme.ty.clone(), scheme.clone());
+                        }
+                    }
+                }
                 if let Some(slot) = infos.get(k) {
                     let _ = slot.set(checked.0.value_info(i));
                 }
@@ -220,6 +236,7 @@ fn check_run(
     }
     drop(overlay);
     drop(infos);
+    drop(shared);
     for (k, (l, result)) in lets.iter().zip(results).enumerate() {
         let i = (start + k) as u32;
         match result.into_inner() {
