@@ -823,7 +823,13 @@ mod pipeline {
             max_output_bytes: limits.max_output_bytes,
         };
         let rendered = match request.format {
-            Format::Json => eval::export::json::render(&document, &export_limits),
+            Format::Json => eval::export::json::render_split(
+                &document,
+                &export_limits,
+                engine::eval::ListSplitter::new(&session.par)
+                    .as_ref()
+                    .map(|it| it as &dyn eval::machine::Splitter),
+            ),
             Format::Yaml => eval::export::yaml::render(&document, &export_limits),
             Format::Toml => eval::export::toml::render(&document, &export_limits),
             Format::Text => {

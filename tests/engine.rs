@@ -337,3 +337,51 @@ fn split_list_builtins_match_the_sequential_loop() {
         }
     }
 }
+
+/// Big lists of the document are rendered in chunks on the pool: the text is the
+/// sequential render's, and so is the error when the output limit falls anywhere in it.
+#[test]
+fn split_rendering_matches_the_sequential_render() {
+    let render = |source: &str, threads: Threads, max_output_bytes: Option<u64>| {
+        let fs = MemoryFs::new().with_file("main.lig", source.as_bytes().to_vec());
+        let session = Session::new(
+            Options {
+                limits: Limits {
+                    max_output_bytes,
+                    ..Limits::default()
+                },
+                threads,
+                workers: Some(4),
+                ..Options::default()
+            },
+            Arc::new(fs),
+        );
+        let output = session.evaluate(&EvalRequest {
+            entry: "main.lig".into(),
+            format: Format::Json,
+            ..EvalRequest::default()
+        });
+        let codes: Vec<&str> = output.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        (output.text, format!("{codes:?}"))
+    };
+    let sources = [
+        "{ xs = map (\\i -> { id = i, name = \"n\" ++ toString i, tags = [i, i * 2] }) (range 0 3000) }",
+        "map (\\i -> map (\\j -> i * j) (range 0 (i % 7))) (range 0 2000)",
+        "{ a = [], b = map (\\i -> if i % 2 == 0 then Some i else None) (range 0 2500), c = \"end\" }",
+    ];
+    for source in sources {
+        let sequential = render(source, Threads::Sequential, None);
+        assert!(sequential.0.is_some(), "{source}: {}", sequential.1);
+        assert_eq!(
+            render(source, Threads::Parallel, None),
+            sequential,
+            "{source}"
+        );
+        let size = sequential.0.as_deref().map_or(0, str::len) as u64;
+        for limit in [size / 7, size / 2, size - 1, size] {
+            let sequential = render(source, Threads::Sequential, Some(limit));
+            let parallel = render(source, Threads::Parallel, Some(limit));
+            assert_eq!(parallel, sequential, "{source}, limit {limit}");
+        }
+    }
+}

@@ -34,15 +34,17 @@ type Outcome = (u64, Option<EvalError>);
 /// `bigmap` workload).
 const AUTO_SPLIT_LEN: usize = 4096;
 
-/// Big `map`/`filter`/`all`/`any` on the run's pool.
-struct ListSplitter<'a> {
+/// Big `map`/`filter`/`all`/`any`, and big lists in the rendered document, on the run's
+/// pool.
+pub struct ListSplitter<'a> {
     par: &'a Par,
     min_len: usize,
     min_chunk: usize,
 }
 
 impl<'a> ListSplitter<'a> {
-    fn new(par: &'a Par) -> Option<ListSplitter<'a>> {
+    /// The splitter of a run on `par`; `None` when the run stays on one thread.
+    pub fn new(par: &'a Par) -> Option<ListSplitter<'a>> {
         match par.threads() {
             _ if par.workers() <= 1 => None,
             Threads::Sequential => None,
