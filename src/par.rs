@@ -100,6 +100,20 @@ impl Par {
         }
     }
 
+    /// Like [`Par::worth_it`] for a dependency graph of `units` nodes whose longest path has
+    /// `span` nodes: under [`Threads::Auto`] the graph must also offer parallelism
+    /// (`units / span`, the average number of nodes that can run at once) of at least 1.5.
+    /// A chain (span = units) stays on the calling thread: scheduling it on the pool costs
+    /// bookkeeping and buys nothing.
+    pub fn worth_it_graph(&self, units: usize, span: usize) -> bool {
+        match self.threads {
+            Threads::Auto => {
+                self.worth_it(units) && units.saturating_mul(2) >= span.saturating_mul(3)
+            }
+            _ => self.worth_it(units),
+        }
+    }
+
     /// Runs `f` inside this run's pool, so that [`scope`] and [`for_each_index`] spawn
     /// onto it.
     pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {

@@ -116,7 +116,7 @@ impl Dag {
 /// says so, else in source order on the calling thread. `node` returns whether it
 /// succeeded; after a failure, nodes numbered above it are skipped.
 pub fn run(par: &Par, dag: &Dag, node: impl Fn(usize) -> bool + Sync + Send) {
-    if !par.worth_it(dag.len()) {
+    if !par.worth_it(dag.len()) || !par.worth_it_graph(dag.len(), dag.depth()) {
         for i in 0..dag.len() {
             if !node(i) {
                 break;
@@ -252,5 +252,28 @@ mod tests {
         assert!((0..=10).all(|i| ran[i].load(Ordering::Relaxed) == 1));
         assert_eq!(ran[20].load(Ordering::Relaxed), 0);
         assert_eq!(ran[21].load(Ordering::Relaxed), 0);
+    }
+
+    /// Under `Auto`, a graph without parallelism (a chain) runs on the calling thread; a
+    /// wide one goes to the pool.
+    #[test]
+    fn auto_keeps_chains_on_the_calling_thread() {
+        let chain = Dag::new((0..5000u32).map(|i| if i == 0 { vec![] } else { vec![i - 1] }));
+        let wide = Dag::new((0..5000u32).map(|i| if i < 2 { vec![] } else { vec![i % 2] }));
+        let par = Par::with_workers(Threads::Auto, 2);
+        let caller = std::thread::current().id();
+        let threads_of = |dag: &Dag| {
+            let seen = Mutex::new(std::collections::BTreeSet::new());
+            run(&par, dag, |_| {
+                let on_caller = std::thread::current().id() == caller;
+                seen.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(on_caller);
+                true
+            });
+            seen.into_inner().unwrap_or_else(|e| e.into_inner())
+        };
+        assert_eq!(threads_of(&chain), [true].into());
+        assert!(threads_of(&wide).contains(&false));
     }
 }
