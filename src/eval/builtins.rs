@@ -191,21 +191,21 @@ pub fn call(m: &mut Machine<'_>, b: Builtin, args: Vec<Value>, span: Span) -> R<
             if hi <= lo {
                 return Ok(Value::list(Vec::new()));
             }
+            // Charged (and the cancel flag polled) a chunk at a time: a huge range must stop
+            // promptly on a timeout, not after allocating and filling all of it.
+            const CHUNK: i64 = 4096;
             let n = (hi as i128 - lo as i128) as u64;
-            m.charge(n, span)?;
-            let n = usize::try_from(n).map_err(|_| {
-                m.err(
-                    EvalErrorKind::BudgetExhausted {
-                        max: m.limits.max_steps,
-                    },
-                    span,
-                )
-            })?;
-            let mut v = Vec::with_capacity(n);
+            if m.steps.saturating_add(n) > m.step_limit {
+                // Over budget whatever happens: fail before allocating anything.
+                m.charge(n, span)?;
+            }
+            let mut v = Vec::with_capacity(usize::try_from(n).unwrap_or(usize::MAX).min(1 << 16));
             let mut k = lo;
             while k < hi {
-                v.push(Value::Int(k));
-                k += 1;
+                let end = hi.min(k.saturating_add(CHUNK));
+                m.charge((end - k) as u64, span)?;
+                v.extend((k..end).map(Value::Int));
+                k = end;
             }
             Ok(Value::List(Arc::new(v)))
         }

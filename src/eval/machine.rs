@@ -102,7 +102,7 @@ pub struct Machine<'g> {
     interrupt: Option<Arc<AtomicBool>>,
     pub(crate) steps: u64,
     /// Steps allowed in this machine (the remaining budget).
-    step_limit: u64,
+    pub(crate) step_limit: u64,
     stack: Vec<Value>,
     calls: Vec<FileSpan>,
     /// The declaration being evaluated: the location of errors raised outside any call
