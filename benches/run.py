@@ -110,6 +110,31 @@ def bench_validate(binary, n, repeat):
             "note": f"{n / best:,.0f} documents/s"}
 
 
+TIMEOUT_PROGRAM = "let rec spin = \\n -> if n == 0 then 0 else spin (n - 1);\n" + "".join(
+    # 64 independent bindings, each about a minute of work at one thread: every worker is busy
+    # when the timeout fires, so the time to stop is the time for all of them to notice.
+    f"let x{k} = fold (\\a n -> (a * 31 + n + spin 100) % 1000003) {k} (range 0 10000000);\n" for k in range(64)
+) + "{ done = x63 }\n"
+
+
+def bench_timeout(binary, repeat):
+    """`--timeout 100ms` on a program of minutes at 2 workers: how long until exit with R3008."""
+    os.makedirs(OUT, exist_ok=True)
+    path = os.path.join(OUT, "timeout.lig")
+    with open(path, "w") as f:
+        f.write(TIMEOUT_PROGRAM)
+    worst, peak = 0.0, 0.0
+    for _ in range(repeat):
+        elapsed, rss, err, code = run_once(binary, ["eval", path, "--timeout", "100ms", "--workers", "2",
+                                                    "--max-steps", str(10**12)])
+        if code != 1 or "R3008" not in err:
+            sys.exit(f"timeout run did not end with R3008 (exit {code}):\n{err[:2000]}")
+        worst, peak = max(worst, elapsed), max(peak, rss)
+    return {"workload": "timeout 100ms", "n": 64, "mb": os.path.getsize(path) / 1e6, "seconds": worst,
+            "rss": peak, "phases": None, "extra": "--workers 2",
+            "note": f"R3008 after {worst * 1000:.0f} ms (worst of {repeat}; goal ~150 ms)"}
+
+
 def fmt_phases(phases, size_mb):
     if not phases:
         return ""
@@ -143,6 +168,7 @@ def main():
         rows += [one, two]
     rows.append(bench_modules(binary, 1_000 // scale, repeat))
     rows.append(bench_validate(binary, 10_000 // scale, repeat))
+    rows.append(bench_timeout(binary, repeat))
     print(f"machine: {os.cpu_count()} cores; best of {repeat} runs; peak RSS is the maximum seen\n")
     print("| workload | threads | bindings | source | end to end | vs 1 thread | throughput | peak memory | phases |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---|")
