@@ -111,10 +111,11 @@ def bench_validate(binary, n, repeat):
 
 
 TIMEOUT_PROGRAM = "let rec spin = \\n -> if n == 0 then 0 else spin (n - 1);\n" + "".join(
-    # 64 independent bindings, each about a minute of work at one thread: every worker is busy
-    # when the timeout fires, so the time to stop is the time for all of them to notice.
-    f"let x{k} = fold (\\a n -> (a * 31 + n + spin 100) % 1000003) {k} (range 0 10000000);\n" for k in range(64)
-) + "{ done = x63 }\n"
+    # 600 independent bindings (enough for the automatic parallel path), each about 0.3 s of
+    # work: minutes in all. Every worker is busy when the timeout fires, so the time to stop
+    # is the time for all of them to notice.
+    f"let x{k} = fold (\\a n -> (a * 31 + n + spin 100) % 1000003) {k} (range 0 100000);\n" for k in range(600)
+) + "{ done = x599 }\n"
 
 
 def bench_timeout(binary, repeat):
@@ -130,7 +131,7 @@ def bench_timeout(binary, repeat):
         if code != 1 or "R3008" not in err:
             sys.exit(f"timeout run did not end with R3008 (exit {code}):\n{err[:2000]}")
         worst, peak = max(worst, elapsed), max(peak, rss)
-    return {"workload": "timeout 100ms", "n": 64, "mb": os.path.getsize(path) / 1e6, "seconds": worst,
+    return {"workload": "timeout 100ms", "n": 600, "mb": os.path.getsize(path) / 1e6, "seconds": worst,
             "rss": peak, "phases": None, "extra": "--workers 2",
             "note": f"R3008 after {worst * 1000:.0f} ms (worst of {repeat}; goal ~150 ms)"}
 
