@@ -35,6 +35,16 @@ pub struct Limits {
     pub max_output_bytes: Option<u64>,
 }
 
+impl Limits {
+    fn for_eval(&self) -> eval::Limits {
+        eval::Limits {
+            max_steps: self.max_steps,
+            max_depth: self.max_depth,
+            max_output_bytes: self.max_output_bytes,
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
@@ -639,11 +649,7 @@ mod pipeline {
         let programs =
             modules::lower_graph(&graph, &checked, sources, true, &[]).map_err(|it| vec![*it])?;
         let limits = &session.options.limits;
-        let eval_limits = eval::Limits {
-            max_steps: limits.max_steps,
-            max_depth: limits.max_depth,
-            max_output_bytes: limits.max_output_bytes,
-        };
+        let eval_limits = limits.for_eval();
         let mut done = eval::link::Evaluations::default();
         let mut steps = 0u64;
         for &idx in &graph.order {
@@ -754,7 +760,7 @@ mod pipeline {
         let exports = graph
             .modules
             .get(entry)
-            .and_then(|it| export_names(&it.ast));
+            .and_then(|it| types::imports::export_list(&it.ast));
         let body_span = graph
             .modules
             .get(entry)
@@ -771,11 +777,7 @@ mod pipeline {
         let (graph, keys) = (&loaded.graph, &loaded.keys);
         timer.done("lower");
         let limits = &session.options.limits;
-        let eval_limits = eval::Limits {
-            max_steps: limits.max_steps,
-            max_depth: limits.max_depth,
-            max_output_bytes: limits.max_output_bytes,
-        };
+        let eval_limits = limits.for_eval();
         let mut done = eval::link::Evaluations::default();
         let mut steps = 0u64;
         let mut entry_result = None;
@@ -855,7 +857,7 @@ mod pipeline {
     /// The document (LANGUAGE.md 11.2) from the entry's values, its exports (`None`: no
     /// export list) and its top-level bindings with whether each belongs in the document.
     fn select_document(
-        exports: Option<Vec<(String, String)>>,
+        exports: Option<Vec<(syntax::ast::Name, syntax::ast::Name)>>,
         bindings: &[(syntax::ast::Name, bool)],
         evaluated: eval::Evaluated,
         field: Option<&str>,
@@ -872,7 +874,8 @@ mod pipeline {
         }
         // The first alias of each exported name.
         let exports = exports.map(|list| {
-            let mut map: crate::hash::HashMap<String, String> = crate::hash::HashMap::default();
+            let mut map: crate::hash::HashMap<syntax::ast::Name, syntax::ast::Name> =
+                crate::hash::HashMap::default();
             for (name, alias) in list {
                 map.entry(name).or_insert(alias);
             }
@@ -888,7 +891,7 @@ mod pipeline {
         for (name, _) in bindings.iter().filter(|(_, in_document)| *in_document) {
             let exported_as = match &exports {
                 None => Some(name.to_string()),
-                Some(map) => map.get(name.as_str()).cloned(),
+                Some(map) => map.get(name).map(|alias| alias.to_string()),
             };
             let Some(exported_as) = exported_as else {
                 continue;
@@ -903,34 +906,6 @@ mod pipeline {
                 .map(|(name, value)| (name.as_str(), value.clone()))
                 .collect(),
         )
-    }
-
-    /// `None` when the module has no export declaration (everything is exported); else the
-    /// exported value names with the name they are exported as.
-    fn export_names(module: &syntax::ast::Module) -> Option<Vec<(String, String)>> {
-        use syntax::ast::DeclKind;
-        let mut any = false;
-        let mut names = Vec::new();
-        for decl in &module.decls {
-            match &decl.kind {
-                DeclKind::Export(items) => {
-                    any = true;
-                    for item in items {
-                        names.push((item.name.name.to_string(), item.local().name.to_string()));
-                    }
-                }
-                DeclKind::Let(let_decl) if decl.exported => {
-                    any = true;
-                    names.push((
-                        let_decl.name.name.to_string(),
-                        let_decl.name.name.to_string(),
-                    ));
-                }
-                DeclKind::Type(_) | DeclKind::Class(_) if decl.exported => any = true,
-                _ => {}
-            }
-        }
-        any.then_some(names)
     }
 
     pub(super) fn typecheck(

@@ -59,31 +59,36 @@ fn program(seed: u64, n: usize) -> String {
 }
 
 fn evaluate(source: &str, threads: Threads, workers: Option<usize>, max_steps: u64) -> String {
-    let fs = MemoryFs::new().with_file("main.lig", source.as_bytes().to_vec());
-    let session = Session::new(
-        Options {
-            limits: Limits {
-                max_steps,
-                ..Limits::default()
-            },
-            clock: None,
-            threads,
-            workers,
-            ..Options::default()
-        },
-        Arc::new(fs),
-    );
-    let output = session.evaluate(&EvalRequest {
-        entry: "main.lig".into(),
-        format: Format::Json,
-        ..EvalRequest::default()
-    });
+    let limits = Limits {
+        max_steps,
+        ..Limits::default()
+    };
+    let output = run(source, threads, workers, limits);
     let diagnostics = api::render_diagnostics(&output.diagnostics, &output.sources, false);
     format!(
         "{}\n{diagnostics}\nsteps: {}",
         output.text.unwrap_or_default(),
         output.stats.steps
     )
+}
+
+/// Evaluates `source` as `main.lig` to JSON in a fresh session.
+fn run(source: &str, threads: Threads, workers: Option<usize>, limits: Limits) -> api::EvalOutput {
+    let fs = MemoryFs::new().with_file("main.lig", source.as_bytes().to_vec());
+    let session = Session::new(
+        Options {
+            limits,
+            threads,
+            workers,
+            ..Options::default()
+        },
+        Arc::new(fs),
+    );
+    session.evaluate(&EvalRequest {
+        entry: "main.lig".into(),
+        format: Format::Json,
+        ..EvalRequest::default()
+    })
 }
 
 #[test]
@@ -343,24 +348,11 @@ fn split_list_builtins_match_the_sequential_loop() {
 #[test]
 fn split_rendering_matches_the_sequential_render() {
     let render = |source: &str, threads: Threads, max_output_bytes: Option<u64>| {
-        let fs = MemoryFs::new().with_file("main.lig", source.as_bytes().to_vec());
-        let session = Session::new(
-            Options {
-                limits: Limits {
-                    max_output_bytes,
-                    ..Limits::default()
-                },
-                threads,
-                workers: Some(4),
-                ..Options::default()
-            },
-            Arc::new(fs),
-        );
-        let output = session.evaluate(&EvalRequest {
-            entry: "main.lig".into(),
-            format: Format::Json,
-            ..EvalRequest::default()
-        });
+        let limits = Limits {
+            max_output_bytes,
+            ..Limits::default()
+        };
+        let output = run(source, threads, Some(4), limits);
         let codes: Vec<&str> = output.diagnostics.iter().map(|d| d.code.as_str()).collect();
         (output.text, format!("{codes:?}"))
     };
