@@ -158,35 +158,11 @@ pub fn run_module(
         done,
     };
     let mut machine = Machine::new(program.file, &globals, limits.clone(), budget, interrupt);
-    let mut out = Vec::new();
-    let mut decl_steps = Vec::with_capacity(program.decls.len() + 1);
-    for (idx, decl) in program.decls.iter().enumerate() {
-        let before = machine.steps();
-        let v = machine.eval_decl(program, idx)?;
-        decl_steps.push(machine.steps() - before);
-        if let (Some(name), super::lower::DeclKind::Value { .. }) = (&decl.name, &decl.kind) {
-            out.push((name.clone(), v.clone()));
-        }
-        if let Some(slot) = own.get(idx) {
-            let _ = slot.set(v);
-        }
-    }
-    let before = machine.steps();
-    let body = machine.eval_body(program)?;
-    decl_steps.push(machine.steps() - before);
-    let steps = machine.steps();
+    let evaluated = super::machine::run_in_order(&mut machine, program, &own)?;
     drop(machine);
     let values = own
         .into_iter()
         .map(|it| it.into_inner().unwrap_or(Value::Unit))
         .collect();
-    Ok((
-        Evaluated {
-            globals: out,
-            body,
-            steps,
-            decl_steps,
-        },
-        values,
-    ))
+    Ok((evaluated, values))
 }

@@ -988,6 +988,16 @@ pub fn run(
         limits.max_steps,
         interrupt,
     );
+    run_in_order(&mut machine, program, &values)
+}
+
+/// Evaluates every declaration of `program` in order on `machine`, each value into its
+/// slot of `slots` (which the machine's globals read), then the body.
+pub(crate) fn run_in_order(
+    machine: &mut Machine<'_>,
+    program: &Program,
+    slots: &[OnceLock<Value>],
+) -> Result<Evaluated, EvalError> {
     let mut out = Vec::new();
     let mut decl_steps = Vec::with_capacity(program.decls.len() + 1);
     for (idx, decl) in program.decls.iter().enumerate() {
@@ -997,7 +1007,7 @@ pub fn run(
         if let (Some(name), DeclKind::Value { .. }) = (&decl.name, &decl.kind) {
             out.push((name.clone(), v.clone()));
         }
-        if let Some(slot) = values.get(idx) {
+        if let Some(slot) = slots.get(idx) {
             let _ = slot.set(v);
         }
     }
