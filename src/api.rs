@@ -936,7 +936,7 @@ mod pipeline {
                     .iter()
                     .map(|it| BindingType {
                         name: it.name.to_string(),
-                        ty: it.scheme.clone(),
+                        ty: it.scheme.to_string(),
                     })
                     .collect();
             }

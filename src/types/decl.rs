@@ -94,10 +94,12 @@ pub struct ModuleChecker {
     seen_classes: HashMap<Name, Span>,
     seen_ctors: HashMap<Name, Span>,
     /// Monomorphic schemes already seen, shared between bindings with the same type.
-    mono_schemes: HashMap<SType, (Arc<Scheme>, String)>,
+    mono_schemes: HashMap<SType, (Arc<Scheme>, Arc<str>)>,
     /// Schemes already applied, by address (schemes from the engine's cache are shared
     /// between bindings): their printed form without hashing the type again.
-    printed: HashMap<usize, (Arc<Scheme>, String)>,
+    printed: HashMap<usize, (Arc<Scheme>, Arc<str>)>,
+    /// The last monomorphic scheme stored, with its printed form.
+    last_mono: Option<(Arc<Scheme>, Arc<str>)>,
 }
 
 impl ModuleChecker {
@@ -116,6 +118,7 @@ impl ModuleChecker {
             seen_ctors: HashMap::default(),
             mono_schemes: HashMap::default(),
             printed: HashMap::default(),
+            last_mono: None,
         }
     }
 
@@ -223,20 +226,31 @@ impl ModuleChecker {
         self.elab.instance_supers.extend(elab.instance_supers);
         let in_document = !matches!(scheme.ty, SType::Fun(..)) && scheme.constraints.is_empty();
         let known = self.printed.get(&(Arc::as_ptr(&scheme) as usize)).cloned();
+        let mono = scheme.n_gen == 0 && scheme.constraints.is_empty();
         let (scheme, printed) = if let Some(known) = known {
             known
-        } else if scheme.n_gen == 0 && scheme.constraints.is_empty() {
-            match self.mono_schemes.get(&scheme.ty) {
-                Some((shared, printed)) => (shared.clone(), printed.clone()),
+        } else if let Some(last) = self
+            .last_mono
+            .as_ref()
+            .filter(|(last, _)| mono && last.ty == scheme.ty)
+        {
+            // Runs of bindings of one type are common (a list of services): an equality
+            // test with the previous one is cheaper than hashing the type.
+            last.clone()
+        } else if mono {
+            let shared = match self.mono_schemes.get(&scheme.ty) {
+                Some(shared) => shared.clone(),
                 None => {
-                    let printed = print_scheme(&scheme);
+                    let printed: Arc<str> = print_scheme(&scheme).into();
                     self.mono_schemes
                         .insert(scheme.ty.clone(), (scheme.clone(), printed.clone()));
                     (scheme, printed)
                 }
-            }
+            };
+            self.last_mono = Some(shared.clone());
+            shared
         } else {
-            let printed = print_scheme(&scheme);
+            let printed: Arc<str> = print_scheme(&scheme).into();
             (scheme, printed)
         };
         // Only the stored scheme is remembered: it lives in the environment anyway, so its

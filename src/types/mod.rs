@@ -51,7 +51,7 @@ pub struct BindingInfo {
     /// Index in `Module::decls`.
     pub decl: u32,
     /// The printed scheme, e.g. `('a -> 'b) -> List 'a -> List 'b`.
-    pub scheme: String,
+    pub scheme: std::sync::Arc<str>,
     /// Part of the document: not a function type and not overloaded (LANGUAGE.md 11.1).
     pub in_document: bool,
 }

@@ -1720,7 +1720,7 @@ let withDefault = \\d o -> match o { Some v => v, None => d };",
     let user = super::testparse::parse("let x = render (withDefault 1 (Some 2));").expect("parses");
     let (checked, _) = super::check_module_in(FileId(8), &user, env);
     assert!(checked.diagnostics.is_empty());
-    assert_eq!(checked.bindings[0].scheme, "String");
+    assert_eq!(&*checked.bindings[0].scheme, "String");
     let dicts: Vec<_> = checked.elaboration.uses.values().cloned().collect();
     assert_eq!(
         dicts,

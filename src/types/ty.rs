@@ -419,13 +419,30 @@ impl Arena {
     /// With `level == u32::MAX` nothing is generalised except through `gens` entries already
     /// present; rigid variables above `level` are generalised too.
     pub fn export(&mut self, id: TyId, level: u32, gens: &mut Vec<TyId>) -> SType {
-        let id = self.find(id);
-        match self.node(id).clone() {
+        self.export_ref(id, level, gens)
+    }
+
+    /// The representative of `id` without path compression (for read-only walks).
+    fn resolve(&self, mut id: TyId) -> TyId {
+        while let Node::Var {
+            link: Some(next), ..
+        } = self.node(id)
+        {
+            id = *next;
+        }
+        id
+    }
+
+    /// [`Arena::export`] by reference: no node is cloned (every let's scheme is exported, so
+    /// this is on the checker's hot path).
+    fn export_ref(&self, id: TyId, level: u32, gens: &mut Vec<TyId>) -> SType {
+        let id = self.resolve(id);
+        match self.node(id) {
             Node::Var { level: l, .. } => {
                 if let Some(i) = gens.iter().position(|g| *g == id) {
                     return SType::Gen(i as u32);
                 }
-                if l > level {
+                if *l > level {
                     gens.push(id);
                     SType::Gen((gens.len() - 1) as u32)
                 } else {
@@ -433,23 +450,41 @@ impl Arena {
                 }
             }
             Node::Con { name, args } => SType::Con(
-                name,
-                args.iter().map(|a| self.export(*a, level, gens)).collect(),
+                name.clone(),
+                args.iter()
+                    .map(|a| self.export_ref(*a, level, gens))
+                    .collect(),
             ),
             Node::Fun(a, r) => {
-                let a = self.export(a, level, gens);
-                let r = self.export(r, level, gens);
+                let a = self.export_ref(*a, level, gens);
+                let r = self.export_ref(*r, level, gens);
                 SType::Fun(Box::new(a), Box::new(r))
             }
             Node::Record { .. } => {
-                let (fields, tail) = self.flatten_record(id);
-                let fields = fields
-                    .into_iter()
-                    .map(|(n, t)| (n, self.export(t, level, gens)))
+                // The fields of the whole row first, then the tail (as `flatten_record`).
+                let mut parts: Vec<&[(Name, TyId)]> = Vec::new();
+                let mut cur = id;
+                let tail = loop {
+                    match self.node(cur) {
+                        Node::Record { fields, tail } => {
+                            parts.push(fields);
+                            match tail {
+                                None => break Ok(None),
+                                Some(t) => cur = self.resolve(*t),
+                            }
+                        }
+                        Node::Var { .. } => break Ok(Some(cur)),
+                        _ => break Err(()),
+                    }
+                };
+                let fields = parts
+                    .iter()
+                    .flat_map(|part| part.iter())
+                    .map(|(n, t)| (n.clone(), self.export_ref(*t, level, gens)))
                     .collect();
                 let tail = match tail {
                     Ok(None) => None,
-                    Ok(Some(v)) => Some(Box::new(self.export(v, level, gens))),
+                    Ok(Some(v)) => Some(Box::new(self.export_ref(v, level, gens))),
                     Err(()) => Some(Box::new(SType::Error)),
                 };
                 SType::Record(fields, tail)
