@@ -129,7 +129,7 @@ impl<'a> Infer<'a> {
             later,
             file,
             decl_index,
-            arena: Arena::default(),
+            arena: Arena::with_capacity(64),
             level: 0,
             diags: Vec::new(),
             locals: HashMap::default(),

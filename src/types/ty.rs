@@ -94,6 +94,14 @@ pub struct Arena {
 }
 
 impl Arena {
+    /// An arena with room for `n` nodes (one per checked declaration: a typical binding
+    /// needs a few dozen, and growing from empty costs several reallocations each time).
+    pub fn with_capacity(n: usize) -> Arena {
+        Arena {
+            nodes: Vec::with_capacity(n),
+        }
+    }
+
     pub fn push(&mut self, node: Node) -> TyId {
         let id = TyId(self.nodes.len() as u32);
         self.nodes.push(node);
