@@ -116,6 +116,22 @@ impl Par {
 /// overflow at the default limits. Reserved, not committed, until used.
 const WORKER_STACK: usize = 256 << 20;
 
+/// Runs `f`, the pipeline of one library call, on a stack as big as a worker's: in place
+/// when enough of the caller's stack is left (the CLI's big-stack thread, a worker), else on
+/// a segment allocated for the call (reserved, not committed, until used). So the default
+/// limits (the source nesting limit, the call depth) hold on any caller's thread, not only
+/// on the CLI's; an 8 MiB thread overflowed at a few thousand levels in debug builds.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn on_pipeline_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(WORKER_STACK / 2, WORKER_STACK, f)
+}
+
+/// wasm has one stack of the size fixed at link time.
+#[cfg(target_arch = "wasm32")]
+pub fn on_pipeline_stack<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
 fn build_pool(workers: usize) -> Option<Arc<rayon::ThreadPool>> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
