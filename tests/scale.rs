@@ -232,9 +232,9 @@ fn deep_recursion_is_r3006() {
     );
 }
 
-/// A value 1,000,000 levels deep, built by `fold` without any recursion.
+/// A value 300,000 levels deep, built by `fold` without any recursion.
 const DEEP_NAT: &str =
-    "type Nat = Z | S Nat;\nlet deep = fold (\\acc x -> S acc) Z (range 0 1000000);\n";
+    "type Nat = Z | S Nat;\nlet deep = fold (\\acc x -> S acc) Z (range 0 300000);\n";
 
 #[test]
 fn deep_values_built_without_recursion() {
@@ -247,7 +247,7 @@ fn deep_values_built_without_recursion() {
     // So is comparing it.
     check(
         "equality",
-        format!("{DEEP_NAT}deep == fold (\\acc x -> S acc) Z (range 0 1000000)\n"),
+        format!("{DEEP_NAT}deep == fold (\\acc x -> S acc) Z (range 0 300000)\n"),
         Expect::Error("R3006"),
     );
     // Only inspecting its head works, and dropping it afterwards must not overflow.
@@ -255,5 +255,72 @@ fn deep_values_built_without_recursion() {
         "drop",
         format!("{DEEP_NAT}match deep {{ S _ => true, Z => false }}\n"),
         Expect::Value(|it| it.trim() == "true"),
+    );
+}
+
+#[test]
+fn long_operator_chains_are_e1009_not_an_overflow() {
+    // Left-nested trees built by loops in the parser still count as nesting.
+    check(
+        "sum of 100,000 terms",
+        format!("{}\n", vec!["1"; 100_000].join(" + ")),
+        Expect::Error("E1009"),
+    );
+    check(
+        "100,000 else-ifs",
+        format!(
+            "let n = 5 in {}0\n",
+            (0..100_000)
+                .map(|i| format!("if n == {i} then {i} else "))
+                .collect::<String>()
+        ),
+        Expect::Error("E1009"),
+    );
+    check(
+        "sum of 4,000 terms",
+        format!("{}\n", vec!["2"; 4_000].join(" + ")),
+        Expect::Value(|it| it.trim() == "8000"),
+    );
+}
+
+#[test]
+fn wide_programs_work() {
+    check(
+        "a match with 100,000 cases",
+        format!(
+            "match 99999 {{ {}, _ => 0 }}\n",
+            (0..100_000)
+                .map(|i| format!("{i} => {i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Expect::Value(|it| it.trim() == "99999"),
+    );
+    check(
+        "100,000 arguments",
+        format!("let f = \\x -> x in f{} 1\n", " f".repeat(100_000)),
+        Expect::Value(|it| it.trim() == "1"),
+    );
+    check(
+        "a list of 1,000,000 elements",
+        format!(
+            "length [{}]\n",
+            (0..1_000_000)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Expect::Value(|it| it.trim() == "1000000"),
+    );
+    check(
+        "a record of 100,000 fields",
+        format!(
+            "{{ {} }}.f99999\n",
+            (0..100_000)
+                .map(|i| format!("f{i} = {i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Expect::Value(|it| it.trim() == "99999"),
     );
 }
