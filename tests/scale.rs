@@ -10,7 +10,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use ligature::api::{EvalRequest, MemoryFs, Options, Session, Threads};
+use ligature::api::{EvalRequest, Limits, MemoryFs, Options, Session, Threads};
 
 /// An ordinary thread stack (the main thread's default on Linux).
 const LIBRARY_STACK: usize = 8 << 20;
@@ -27,12 +27,17 @@ enum Expect {
 /// Evaluates `source` through the library on a thread with an 8 MiB stack; returns the
 /// document or the codes of the error diagnostics.
 fn library(source: String) -> Result<String, Vec<String>> {
+    library_with(source, Limits::default())
+}
+
+fn library_with(source: String, limits: Limits) -> Result<String, Vec<String>> {
     std::thread::Builder::new()
         .stack_size(LIBRARY_STACK)
         .spawn(move || {
             let mut fs = MemoryFs::new();
             fs.insert("main.lig", source.into_bytes());
             let options = Options {
+                limits,
                 threads: Threads::Sequential,
                 cache_capacity: 0,
                 ..Options::default()
@@ -230,6 +235,19 @@ fn deep_recursion_is_r3006() {
         format!("{f}f 9000\n"),
         Expect::Value(|it| it.trim() == "9000"),
     );
+}
+
+#[test]
+fn a_raised_depth_limit_costs_memory_not_a_stack_overflow() {
+    // 40,000 calls need more native stack than one 256 MiB segment in debug builds; the
+    // evaluator moves to a new segment when the current one runs low.
+    let limits = Limits {
+        max_depth: 1_000_000,
+        ..Limits::default()
+    };
+    let f = "let rec f = \\n -> if n == 0 then 0 else 1 + f (n - 1);\n";
+    let res = library_with(format!("{f}f 40000\n"), limits);
+    assert_eq!(res.as_deref().map(str::trim), Ok("40000"));
 }
 
 /// A value 300,000 levels deep, built by `fold` without any recursion.
