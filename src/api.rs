@@ -425,7 +425,9 @@ impl Session {
         let mut sources = SourceMap::default();
         let mut timer = PhaseTimer::new(self.options.clock.as_ref());
         timer.stats.workers = self.par.workers();
-        let (text, diagnostics) = pipeline::evaluate(self, request, &mut sources, &mut timer);
+        let (text, diagnostics) = crate::par::on_pipeline_stack(|| {
+            pipeline::evaluate(self, request, &mut sources, &mut timer)
+        });
         timer.stats.cache = self.cache_stats();
         let text = if diagnostic::has_errors(&diagnostics) {
             None
@@ -445,7 +447,9 @@ impl Session {
         let mut sources = SourceMap::default();
         let mut timer = PhaseTimer::new(self.options.clock.as_ref());
         timer.stats.workers = self.par.workers();
-        let (types, diagnostics) = pipeline::typecheck(self, entry, &mut sources, &mut timer);
+        let (types, diagnostics) = crate::par::on_pipeline_stack(|| {
+            pipeline::typecheck(self, entry, &mut sources, &mut timer)
+        });
         timer.stats.cache = self.cache_stats();
         CheckOutput {
             types,
@@ -460,7 +464,9 @@ impl Session {
     pub fn compile_schema(&self, schema: &str, type_name: &str) -> Result<Schema, SchemaError> {
         let mut sources = SourceMap::default();
         let mut timer = PhaseTimer::new(None);
-        let res = pipeline::compile_schema(self, schema, type_name, &mut sources, &mut timer);
+        let res = crate::par::on_pipeline_stack(|| {
+            pipeline::compile_schema(self, schema, type_name, &mut sources, &mut timer)
+        });
         res.map_err(|mut diagnostics| {
             diagnostic::sort_and_dedup(&mut diagnostics, |file| file.0);
             SchemaError {
@@ -481,11 +487,11 @@ impl Session {
                 sources: err.sources,
             },
             Ok(schema) => {
-                let errors = match &request.data {
+                let errors = crate::par::on_pipeline_stack(|| match &request.data {
                     DataInput::Json(text) => schema.check_text(text, DataFormat::Json),
                     DataInput::Yaml(text) => schema.check_text(text, DataFormat::Yaml),
                     DataInput::Value(value) => schema.check_value(value),
-                };
+                });
                 ValidateOutput {
                     ok: errors.is_empty(),
                     errors,

@@ -130,6 +130,53 @@ impl Par {
 /// overflow at the default limits. Reserved, not committed, until used.
 const WORKER_STACK: usize = 256 << 20;
 
+/// Runs `f`, the pipeline of one library call, on a stack as big as a worker's: in place
+/// when enough of the caller's stack is left (the CLI's big-stack thread, a worker), else on
+/// a segment allocated for the call (reserved, not committed, until used). So the default
+/// limits (the source nesting limit, the call depth) hold on any caller's thread, not only
+/// on the CLI's; an 8 MiB thread overflowed at a few thousand levels in debug builds.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn on_pipeline_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(WORKER_STACK / 2, WORKER_STACK, f)
+}
+
+/// wasm has one stack of the size fixed at link time.
+#[cfg(target_arch = "wasm32")]
+pub fn on_pipeline_stack<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// Stack that one step of a recursion may use before the next [`with_stack`] check: between
+/// two calls of the evaluator lie at most `syntax::MAX_NESTING` nested expressions.
+#[cfg(not(target_arch = "wasm32"))]
+const STACK_RED_ZONE: usize = 32 << 20;
+
+/// Runs `f` with at least [`STACK_RED_ZONE`] of native stack, on a new segment when less is
+/// left. Every recursion bounded by a limit the user may raise (the call depth, the depth of
+/// values walked by equality, export and validation) goes through it, so raising the limits
+/// costs memory, never a stack overflow.
+#[cfg(not(target_arch = "wasm32"))]
+#[inline]
+pub fn with_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(STACK_RED_ZONE, WORKER_STACK, f)
+}
+
+#[cfg(target_arch = "wasm32")]
+#[inline]
+pub fn with_stack<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// [`with_stack`] every 256 levels of a walk over a value (the walks' frames are small).
+#[inline]
+pub fn deep<R>(depth: u32, f: impl FnOnce() -> R) -> R {
+    if depth % 256 == 255 {
+        with_stack(f)
+    } else {
+        f()
+    }
+}
+
 fn build_pool(workers: usize) -> Option<Arc<rayon::ThreadPool>> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(workers)

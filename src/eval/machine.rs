@@ -560,7 +560,7 @@ impl<'g> Machine<'g> {
                         self_fn: Some(&f),
                     };
                     let caller = std::mem::replace(&mut self.file, def.file);
-                    let out = self.eval(&def.body, frame);
+                    let out = crate::par::with_stack(|| self.eval(&def.body, frame));
                     self.file = caller;
                     self.stack.truncate(base);
                     self.calls.pop();
@@ -822,7 +822,7 @@ impl<'g> Machine<'g> {
                     self_fn: Some(self_fn),
                 };
                 self.file = def.file;
-                self.eval(&def.body, frame)
+                crate::par::with_stack(|| self.eval(&def.body, frame))
             }
             Err(e) => Err(e),
         };
@@ -841,7 +841,19 @@ impl<'g> Machine<'g> {
         self.validate_at(plan, v, site, &mut path, 0)
     }
 
+    /// Checks the native stack every few levels (`par::deep`), then `validate_at_here`.
     fn validate_at(
+        &mut self,
+        plan: &Plan,
+        v: &Value,
+        site: Span,
+        path: &mut String,
+        depth: u32,
+    ) -> R<()> {
+        crate::par::deep(depth, || self.validate_at_here(plan, v, site, path, depth))
+    }
+
+    fn validate_at_here(
         &mut self,
         plan: &Plan,
         v: &Value,

@@ -82,7 +82,18 @@ pub fn equal(m: &mut Machine<'_>, a: &Value, b: &Value, span: Span) -> Result<bo
     equal_at(m, a, b, span, 0)
 }
 
+/// Checks the native stack every few levels (`par::deep`), then `equal_at_here`.
 fn equal_at(
+    m: &mut Machine<'_>,
+    a: &Value,
+    b: &Value,
+    span: Span,
+    depth: u32,
+) -> Result<bool, EvalError> {
+    crate::par::deep(depth, || equal_at_here(m, a, b, span, depth))
+}
+
+fn equal_at_here(
     m: &mut Machine<'_>,
     a: &Value,
     b: &Value,

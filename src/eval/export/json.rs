@@ -127,7 +127,18 @@ fn indent(out: &mut String, depth: u32) {
     }
 }
 
+/// Checks the native stack every few levels (`par::deep`), then `write_value_here`.
 fn write_value(
+    v: &Value,
+    out: &mut String,
+    depth: u32,
+    limits: &ExportLimits,
+    splitter: Option<&dyn Splitter>,
+) -> Result<(), EvalErrorKind> {
+    crate::par::deep(depth, || write_value_here(v, out, depth, limits, splitter))
+}
+
+fn write_value_here(
     v: &Value,
     out: &mut String,
     depth: u32,

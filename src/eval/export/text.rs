@@ -60,7 +60,17 @@ pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Checks the native stack every few levels (`par::deep`), then `write_value_here`.
 fn write_value(
+    v: &Value,
+    out: &mut String,
+    depth: u32,
+    max_depth: u32,
+) -> Result<(), EvalErrorKind> {
+    crate::par::deep(depth, || write_value_here(v, out, depth, max_depth))
+}
+
+fn write_value_here(
     v: &Value,
     out: &mut String,
     depth: u32,

@@ -95,7 +95,18 @@ fn write_header(out: &mut String, path: &[&str], array: bool) {
     out.push_str(if array { "]]\n" } else { "]\n" });
 }
 
+/// Checks the native stack every few levels (`par::deep`), then `write_table_here`.
 fn write_table<'v>(
+    v: &'v Value,
+    out: &mut String,
+    path: &mut Vec<&'v str>,
+    depth: u32,
+    limits: &ExportLimits,
+) -> Result<(), EvalErrorKind> {
+    crate::par::deep(depth, || write_table_here(v, out, path, depth, limits))
+}
+
+fn write_table_here<'v>(
     v: &'v Value,
     out: &mut String,
     path: &mut Vec<&'v str>,
@@ -133,7 +144,17 @@ fn write_table<'v>(
     limits.check_size(out)
 }
 
+/// Checks the native stack every few levels (`par::deep`), then `write_inline_here`.
 fn write_inline(
+    v: &Value,
+    out: &mut String,
+    depth: u32,
+    limits: &ExportLimits,
+) -> Result<(), EvalErrorKind> {
+    crate::par::deep(depth, || write_inline_here(v, out, depth, limits))
+}
+
+fn write_inline_here(
     v: &Value,
     out: &mut String,
     depth: u32,

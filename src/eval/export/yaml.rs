@@ -99,7 +99,18 @@ fn write_entry(
     }
 }
 
+/// Checks the native stack every few levels (`par::deep`), then `write_block_here`.
 fn write_block(
+    v: &Value,
+    out: &mut String,
+    indent: usize,
+    depth: u32,
+    limits: &ExportLimits,
+) -> Result<(), EvalErrorKind> {
+    crate::par::deep(depth, || write_block_here(v, out, indent, depth, limits))
+}
+
+fn write_block_here(
     v: &Value,
     out: &mut String,
     indent: usize,
