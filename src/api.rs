@@ -795,8 +795,20 @@ mod pipeline {
             max_depth: limits.max_depth,
             max_output_bytes: limits.max_output_bytes,
         };
+        let fragments = match (&session.caches, keys.get(entry).and_then(Option::as_deref)) {
+            (Some(caches), Some(keys)) => done.modules.get(&file).map(|values| {
+                engine::render::RenderCache::new(values, keys, &caches.rendered, limits.max_depth)
+            }),
+            _ => None,
+        };
         let rendered = match request.format {
-            Format::Json => eval::export::json::render(&document, &export_limits),
+            Format::Json => eval::export::json::render_with(
+                &document,
+                &export_limits,
+                fragments
+                    .as_ref()
+                    .map(|it| it as &dyn eval::export::json::Fragments),
+            ),
             Format::Yaml => eval::export::yaml::render(&document, &export_limits),
             Format::Toml => eval::export::toml::render(&document, &export_limits),
             Format::Text => {

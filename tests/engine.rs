@@ -261,6 +261,10 @@ fn editing_one_binding_recomputes_only_it_and_its_dependents() {
     // Checked again: s5000 and total (mk's scheme and the other services' are hits).
     assert_eq!(after.schemes.misses - before.schemes.misses, 2);
     assert_eq!(after.schemes.hits - before.schemes.hits, N as u64);
+    // Rendered again: s5000 (and the document around the records); the other services'
+    // JSON text came from the cache.
+    assert_eq!(after.rendered.misses - before.rendered.misses, 1);
+    assert_eq!(after.rendered.hits - before.rendered.hits, (N - 1) as u64);
 
     // Same answer as a session that never saw the first version, and a different one
     // from the first version's.
@@ -312,6 +316,87 @@ fn split_list_builtins_match_the_sequential_loop() {
                     "case {case}, {workers} workers, max_steps {max_steps}: {source}"
                 );
             }
+        }
+    }
+}
+
+/// A session that lives through a series of edits (parse errors and their fixes, type
+/// errors, renames, edits of a dependency, a trailing document) answers every version
+/// exactly as a fresh session without caches does: text and diagnostics, in every format.
+#[test]
+fn a_session_through_a_series_of_edits_answers_like_a_fresh_one() {
+    let base = |dep: &str, extra: &str| {
+        let mut s = String::from("type Port = Int;\n");
+        s.push_str(&format!("let base = {dep};\n"));
+        s.push_str("let mk = \\i -> { name = \"svc-\" ++ toString i, port = base + i, deep = { a = [i, base] } };\n");
+        for i in 0..40 {
+            s.push_str(&format!("let s{i} = mk {i};\n"));
+        }
+        s.push_str("let pair = { left = s1, right = { inner = s2 } };\n");
+        s.push_str(extra);
+        s
+    };
+    let versions = vec![
+        base("8000", ""),
+        base("8001", ""),
+        // A parse error, then its fix.
+        base("8001", "let broken = (1 + ;\n"),
+        base("8001", "let broken = (1 + 2);\n"),
+        // A type error, then its fix.
+        base("8001", "let bad = 1 + \"x\";\n"),
+        base("8001", "let bad = 1 + 2;\n"),
+        // A rename of a dependency: its users now fail, then follow.
+        base("8001", "").replace("let base =", "let base2 ="),
+        base("8001", "").replace("base", "base2"),
+        // A trailing document made of cached records.
+        base("8002", "{ all = [s1, s2, s1], p = pair }\n"),
+        base("8002", "{ all = [s1, s3], p = pair }\n"),
+        // A run-time error inside a cached record's dependency.
+        base("8002 / 0", ""),
+        base("7999", ""),
+        base("8000", ""),
+    ];
+    let fs = |text: &str| -> Arc<dyn ligature::loader::FileSystem> {
+        Arc::new(MemoryFs::new().with_file("main.lig", text.as_bytes().to_vec()))
+    };
+    for format in [Format::Json, Format::Yaml, Format::Toml, Format::Text] {
+        let request = EvalRequest {
+            entry: "main.lig".into(),
+            format,
+            ..EvalRequest::default()
+        };
+        let mut session = Session::new(Options::default(), fs(""));
+        for (n, version) in versions.iter().enumerate() {
+            session = session.with_file_system(fs(version));
+            let cached = session.evaluate(&request);
+            let fresh = Session::new(
+                Options {
+                    cache_capacity: 0,
+                    ..Options::default()
+                },
+                fs(version),
+            )
+            .evaluate(&request);
+            assert_eq!(cached.text, fresh.text, "version {n} as {format:?}");
+            assert_eq!(
+                format!("{:?}", cached.diagnostics),
+                format!("{:?}", fresh.diagnostics),
+                "version {n} as {format:?}"
+            );
+            let typed = session.typecheck("main.lig");
+            let fresh_typed = Session::new(
+                Options {
+                    cache_capacity: 0,
+                    ..Options::default()
+                },
+                fs(version),
+            )
+            .typecheck("main.lig");
+            assert_eq!(
+                format!("{:?} {:?}", typed.types, typed.diagnostics),
+                format!("{:?} {:?}", fresh_typed.types, fresh_typed.diagnostics),
+                "version {n}"
+            );
         }
     }
 }

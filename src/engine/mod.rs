@@ -15,6 +15,7 @@ pub mod dag;
 pub mod deps;
 pub mod eval;
 pub mod keys;
+pub mod render;
 
 pub use crate::par::{Par, Threads};
 
@@ -36,6 +37,8 @@ pub struct Caches {
     pub schemes: Cache<Key, Arc<Scheme>>,
     /// Plain-data values of lets by content key, with their steps.
     pub values: Cache<Key, (Value, u64)>,
+    /// JSON text of lets' records by (content key, depth), see [`render`].
+    pub rendered: Cache<Key, Arc<str>>,
 }
 
 /// Counters of the three caches.
@@ -44,6 +47,7 @@ pub struct CachesStats {
     pub modules: CacheStats,
     pub schemes: CacheStats,
     pub values: CacheStats,
+    pub rendered: CacheStats,
 }
 
 impl Caches {
@@ -53,6 +57,7 @@ impl Caches {
             modules: Cache::new(capacity.min(1024)),
             schemes: Cache::new(capacity),
             values: Cache::new(capacity),
+            rendered: Cache::new(capacity),
         }
     }
 
@@ -61,6 +66,7 @@ impl Caches {
             modules: self.modules.stats(),
             schemes: self.schemes.stats(),
             values: self.values.stats(),
+            rendered: self.rendered.stats(),
         }
     }
 
@@ -68,5 +74,6 @@ impl Caches {
         self.modules.clear();
         self.schemes.clear();
         self.values.clear();
+        self.rendered.clear();
     }
 }

@@ -1,23 +1,62 @@
 //! JSON rendering (section 11.4): two-space pretty printing, final newline.
+//!
+//! A host that renders the same records again and again (a session re-evaluating an edited
+//! file) may pass [`Fragments`]: the text of a record at a given depth, once rendered, is
+//! taken from it instead of being written again.
 
 use std::fmt::Write;
+use std::sync::Arc;
 
 use crate::eval::error::EvalErrorKind;
 use crate::eval::export::{write_float, ExportLimits};
-use crate::eval::value::Value;
+use crate::eval::value::{Record, Value};
+
+/// Rendered records that a host keeps between renderings. A fragment is exactly the text
+/// [`render`] writes for the record at that depth (under the same limits), so using one
+/// changes nothing in the output, nor in the errors: a record's text is followed by the
+/// size check that ends every record, and a record that rendered once at a depth cannot
+/// exceed the depth limit there.
+pub trait Fragments {
+    /// The key of `record`'s text at `depth`, if the host keeps it.
+    fn key(&self, record: &Arc<Record>, depth: u32) -> Option<u64>;
+    fn get(&self, key: u64) -> Option<Arc<str>>;
+    fn put(&self, key: u64, text: &str);
+}
 
 /// Renders `v` as JSON.
 pub fn render(v: &Value, limits: &ExportLimits) -> Result<String, EvalErrorKind> {
+    render_with(v, limits, None)
+}
+
+/// Renders `v` as JSON, taking the text of records from `fragments` where it has them and
+/// giving it the ones it keeps but lacks.
+pub fn render_with(
+    v: &Value,
+    limits: &ExportLimits,
+    fragments: Option<&dyn Fragments>,
+) -> Result<String, EvalErrorKind> {
     let mut out = String::new();
-    write_value(v, &mut out, 0, limits)?;
+    Writer { limits, fragments }.write_value(v, &mut out, 0)?;
     out.push('\n');
     limits.check_size(&out)?;
     Ok(out)
 }
 
+/// True when `b` must be escaped inside a JSON string.
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
 pub fn write_string(out: &mut String, s: &str) {
-    out.push('"');
     let bytes = s.as_bytes();
+    if !bytes.iter().any(|&b| needs_escape(b)) {
+        out.reserve(s.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
+    out.push('"');
     let mut start = 0;
     for (k, &b) in bytes.iter().enumerate() {
         let esc: Option<&str> = match b {
@@ -44,85 +83,129 @@ pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Two spaces per level.
 fn indent(out: &mut String, depth: u32) {
-    for _ in 0..depth {
-        out.push_str("  ");
+    const SPACES: &str = "                                                                ";
+    let mut n = depth as usize * 2;
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(SPACES.get(..k).unwrap_or(""));
+        n -= k;
     }
 }
 
-fn write_value(
-    v: &Value,
-    out: &mut String,
-    depth: u32,
-    limits: &ExportLimits,
-) -> Result<(), EvalErrorKind> {
-    limits.check_depth(depth)?;
-    match v {
-        Value::Unit => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(n) => {
-            let _ = write!(out, "{n}");
+/// Writes `n` in decimal without going through `fmt`.
+pub(crate) fn write_int(out: &mut String, n: i64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut m = n.unsigned_abs();
+    loop {
+        at -= 1;
+        if let Some(slot) = buf.get_mut(at) {
+            *slot = b'0' + (m % 10) as u8;
         }
-        Value::Float(x) => write_float(out, *x),
-        Value::Str(s) => {
-            write_string(out, s);
-            limits.check_size(out)?;
-        }
-        Value::List(xs) => {
-            if xs.is_empty() {
-                out.push_str("[]");
-                return Ok(());
-            }
-            out.push_str("[\n");
-            for (k, x) in xs.iter().enumerate() {
-                if k > 0 {
-                    out.push_str(",\n");
-                }
-                indent(out, depth + 1);
-                write_value(x, out, depth + 1, limits)?;
-            }
-            out.push('\n');
-            indent(out, depth);
-            out.push(']');
-        }
-        Value::Record(r) => {
-            if r.values.is_empty() {
-                out.push_str("{}");
-                return Ok(());
-            }
-            out.push_str("{\n");
-            for (k, (name, x)) in r.names.iter().zip(r.values.iter()).enumerate() {
-                if k > 0 {
-                    out.push_str(",\n");
-                }
-                indent(out, depth + 1);
-                write_string(out, name);
-                out.push_str(": ");
-                write_value(x, out, depth + 1, limits)?;
-            }
-            out.push('\n');
-            indent(out, depth);
-            out.push('}');
-            limits.check_size(out)?;
-        }
-        Value::Ctor(c) => match &c.payload {
-            None => write_string(out, &c.name),
-            Some(p) => {
-                out.push_str("{\n");
-                indent(out, depth + 1);
-                write_string(out, &c.name);
-                out.push_str(": ");
-                write_value(p, out, depth + 1, limits)?;
-                out.push('\n');
-                indent(out, depth);
-                out.push('}');
-            }
-        },
-        Value::Func(_) | Value::Dict(_) => {
-            return Err(EvalErrorKind::NotExportable {
-                reason: "a function cannot be rendered as JSON".to_string(),
-            })
+        m /= 10;
+        if m == 0 {
+            break;
         }
     }
-    Ok(())
+    if n < 0 {
+        out.push('-');
+    }
+    out.push_str(std::str::from_utf8(buf.get(at..).unwrap_or(&[])).unwrap_or(""));
+}
+
+struct Writer<'a> {
+    limits: &'a ExportLimits,
+    fragments: Option<&'a dyn Fragments>,
+}
+
+impl Writer<'_> {
+    fn write_value(&self, v: &Value, out: &mut String, depth: u32) -> Result<(), EvalErrorKind> {
+        let limits = self.limits;
+        limits.check_depth(depth)?;
+        match v {
+            Value::Unit => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(n) => write_int(out, *n),
+            Value::Float(x) => write_float(out, *x),
+            Value::Str(s) => {
+                write_string(out, s);
+                limits.check_size(out)?;
+            }
+            Value::List(xs) => {
+                if xs.is_empty() {
+                    out.push_str("[]");
+                    return Ok(());
+                }
+                out.push_str("[\n");
+                for (k, x) in xs.iter().enumerate() {
+                    if k > 0 {
+                        out.push_str(",\n");
+                    }
+                    indent(out, depth + 1);
+                    self.write_value(x, out, depth + 1)?;
+                }
+                out.push('\n');
+                indent(out, depth);
+                out.push(']');
+            }
+            Value::Record(r) => {
+                if r.values.is_empty() {
+                    out.push_str("{}");
+                    return Ok(());
+                }
+                let key = self.fragments.and_then(|f| Some((f, f.key(r, depth)?)));
+                if let Some((fragments, key)) = key {
+                    if let Some(text) = fragments.get(key) {
+                        out.push_str(&text);
+                        limits.check_size(out)?;
+                        return Ok(());
+                    }
+                }
+                let start = out.len();
+                self.write_record(r, out, depth)?;
+                if let Some((fragments, key)) = key {
+                    fragments.put(key, out.get(start..).unwrap_or(""));
+                }
+            }
+            Value::Ctor(c) => match &c.payload {
+                None => write_string(out, &c.name),
+                Some(p) => {
+                    out.push_str("{\n");
+                    indent(out, depth + 1);
+                    write_string(out, &c.name);
+                    out.push_str(": ");
+                    self.write_value(p, out, depth + 1)?;
+                    out.push('\n');
+                    indent(out, depth);
+                    out.push('}');
+                }
+            },
+            Value::Func(_) | Value::Dict(_) => {
+                return Err(EvalErrorKind::NotExportable {
+                    reason: "a function cannot be rendered as JSON".to_string(),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// A non-empty record, ending with the size check.
+    fn write_record(&self, r: &Record, out: &mut String, depth: u32) -> Result<(), EvalErrorKind> {
+        out.push_str("{\n");
+        for (k, (name, x)) in r.names.iter().zip(r.values.iter()).enumerate() {
+            if k > 0 {
+                out.push_str(",\n");
+            }
+            indent(out, depth + 1);
+            write_string(out, name);
+            out.push_str(": ");
+            self.write_value(x, out, depth + 1)?;
+        }
+        out.push('\n');
+        indent(out, depth);
+        out.push('}');
+        self.limits.check_size(out)
+    }
 }
