@@ -492,7 +492,13 @@ impl Session {
             register_roots: self.options.register_roots.clone(),
             project_root: self.options.project_root.clone(),
         };
-        loader::load(&*self.fs, sources, entry, &options)
+        match self.caches.as_deref() {
+            Some(caches) => {
+                let parse = |file, text: &str| syntax::chunks::parse_reusing(file, text, caches);
+                loader::load_with(&*self.fs, sources, entry, &options, &parse)
+            }
+            None => loader::load(&*self.fs, sources, entry, &options),
+        }
     }
 }
 

@@ -400,3 +400,81 @@ fn a_session_through_a_series_of_edits_answers_like_a_fresh_one() {
         }
     }
 }
+
+/// Parsing a file from cached chunks gives exactly the tree and diagnostics of a whole
+/// parse, for every fixture: on a cold cache, on a warm one, and after edits that move
+/// every chunk (bytes and expression ids) or change one declaration.
+#[test]
+fn parsing_from_chunks_equals_a_whole_parse_on_every_fixture() {
+    // Comparing and dropping the deepest fixtures' trees recurses: a big stack, as the CLI.
+    std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(compare_chunked_parses_on_fixtures)
+        .expect("thread")
+        .join()
+        .expect("no failure");
+}
+
+fn compare_chunked_parses_on_fixtures() {
+    use ligature::source::FileId;
+    use ligature::syntax::{self, chunks};
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct MapCache(Mutex<Vec<Arc<chunks::Chunk>>>);
+    impl chunks::ChunkCache for MapCache {
+        fn get(&self, text: &str) -> Option<Arc<chunks::Chunk>> {
+            let chunks = self.0.lock().ok()?;
+            chunks.iter().find(|it| &*it.text == text).cloned()
+        }
+        fn put(&self, chunk: Arc<chunks::Chunk>) {
+            if let Ok(mut chunks) = self.0.lock() {
+                chunks.push(chunk);
+            }
+        }
+    }
+
+    fn lig_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("fixtures").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                lig_files(&path, out);
+            } else if path.extension().is_some_and(|it| it == "lig") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    lig_files(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
+        &mut files,
+    );
+    assert!(files.len() > 100);
+    let file = FileId(0);
+    let same = |text: &str, cache: &MapCache, what: &str| {
+        let whole = syntax::parse(file, text);
+        let reused = chunks::parse_reusing(file, text, cache);
+        assert_eq!(whole.module, reused.module, "{what}");
+        assert_eq!(
+            format!("{:?}", whole.diagnostics),
+            format!("{:?}", reused.diagnostics),
+            "{what}"
+        );
+    };
+    let mut reused_somewhere = 0;
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("read");
+        let what = path.display().to_string();
+        let cache = MapCache::default();
+        same(&text, &cache, &what);
+        same(&text, &cache, &what);
+        same(&format!("\n{text}"), &cache, &what);
+        same(&format!("let zz0 = (1 + 2) * 3;\n{text}"), &cache, &what);
+        let edited = text.replacen("1", "12", 1);
+        same(&edited, &cache, &what);
+        if cache.0.lock().map_or(0, |it| it.len()) > 1 {
+            reused_somewhere += 1;
+        }
+    }
+    assert!(reused_somewhere > 50, "{reused_somewhere}");
+}

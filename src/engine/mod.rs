@@ -25,6 +25,7 @@ use serde::Serialize;
 
 use crate::eval::Value;
 use crate::syntax::ast;
+use crate::syntax::chunks::{Chunk, ChunkCache};
 use crate::types::ty::Scheme;
 use cache::{Cache, CacheStats};
 use keys::Key;
@@ -33,6 +34,8 @@ use keys::Key;
 pub struct Caches {
     /// Parsed modules by (path, text) hash.
     pub modules: Cache<Key, Arc<ast::Module>>,
+    /// Parsed top-level chunks by text hash (see `syntax::chunks`).
+    pub chunks: Cache<Key, Arc<Chunk>>,
     /// Schemes of lets by content key.
     pub schemes: Cache<Key, Arc<Scheme>>,
     /// Plain-data values of lets by content key, with their steps.
@@ -45,6 +48,7 @@ pub struct Caches {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct CachesStats {
     pub modules: CacheStats,
+    pub chunks: CacheStats,
     pub schemes: CacheStats,
     pub values: CacheStats,
     pub rendered: CacheStats,
@@ -55,6 +59,7 @@ impl Caches {
     pub fn new(capacity: usize) -> Caches {
         Caches {
             modules: Cache::new(capacity.min(1024)),
+            chunks: Cache::new(capacity),
             schemes: Cache::new(capacity),
             values: Cache::new(capacity),
             rendered: Cache::new(capacity),
@@ -64,6 +69,7 @@ impl Caches {
     pub fn stats(&self) -> CachesStats {
         CachesStats {
             modules: self.modules.stats(),
+            chunks: self.chunks.stats(),
             schemes: self.schemes.stats(),
             values: self.values.stats(),
             rendered: self.rendered.stats(),
@@ -72,8 +78,27 @@ impl Caches {
 
     pub fn clear(&self) {
         self.modules.clear();
+        self.chunks.clear();
         self.schemes.clear();
         self.values.clear();
         self.rendered.clear();
     }
+}
+
+/// Chunks by the hash of their text; a hit is checked against the text itself.
+impl ChunkCache for Caches {
+    fn get(&self, text: &str) -> Option<Arc<Chunk>> {
+        let chunk = self.chunks.get(&text_key(text))?;
+        (*chunk.text == *text).then_some(chunk)
+    }
+
+    fn put(&self, chunk: Arc<Chunk>) {
+        self.chunks.insert(text_key(&chunk.text), chunk);
+    }
+}
+
+/// A fast hash: collisions cost a miss, never a wrong tree.
+fn text_key(text: &str) -> Key {
+    use std::hash::BuildHasher;
+    crate::hash::BuildHasher::default().hash_one(text)
 }

@@ -144,6 +144,7 @@ struct Loader<'a> {
     graph: ModuleGraph,
     by_key: HashMap<String, usize>,
     chain: Vec<usize>,
+    parse: &'a dyn Fn(FileId, &str) -> syntax::Parsed,
 }
 
 /// Loads the entry file and everything it imports.
@@ -152,6 +153,18 @@ pub fn load(
     sources: &mut SourceMap,
     entry: &str,
     options: &LoadOptions,
+) -> ModuleGraph {
+    load_with(fs, sources, entry, options, &syntax::parse)
+}
+
+/// [`load`], parsing each module with `parse` (a host's parse that reuses earlier work
+/// must give exactly [`syntax::parse`]'s result).
+pub fn load_with(
+    fs: &dyn FileSystem,
+    sources: &mut SourceMap,
+    entry: &str,
+    options: &LoadOptions,
+    parse: &dyn Fn(FileId, &str) -> syntax::Parsed,
 ) -> ModuleGraph {
     let key = normalize(entry);
     let root = match &options.project_root {
@@ -166,6 +179,7 @@ pub fn load(
         graph: ModuleGraph::default(),
         by_key: HashMap::new(),
         chain: Vec::new(),
+        parse,
     };
     // The entry keeps the name it was given (so messages show the path the user typed).
     if let Some(idx) = loader.add_module(entry, key, Root::Project(root), None) {
@@ -193,7 +207,7 @@ impl Loader<'_> {
         };
         let text = self.sources.get(file).map(|it| it.text.clone())?;
         self.graph.source_bytes += text.len() as u64;
-        let parsed = syntax::parse(file, &text);
+        let parsed = (self.parse)(file, &text);
         self.graph.diagnostics.extend(parsed.diagnostics);
         let idx = self.graph.modules.len();
         self.graph.modules.push(LoadedModule {
