@@ -18,6 +18,7 @@ use crate::syntax::ast::{self, DeclKind, Ident, Name};
 /// Names of all top-level declarations, for "declared later" notes and export lists.
 pub fn prescan(module: &ast::Module) -> Later {
     let mut later = Later::default();
+    later.values.reserve(module.decls.len());
     for (i, decl) in module.decls.iter().enumerate() {
         let i = i as u32;
         match &decl.kind {
@@ -102,15 +103,21 @@ pub struct ModuleChecker {
 
 impl ModuleChecker {
     /// A checker starting from `env`: the prelude plus whatever the module imports.
-    pub fn new(file: FileId, module: &ast::Module, env: Env) -> ModuleChecker {
+    pub fn new(file: FileId, module: &ast::Module, mut env: Env) -> ModuleChecker {
+        // Sized for the module up front: a large file would otherwise rehash these maps
+        // a dozen times as they grow.
+        let n = module.decls.len();
+        env.values.reserve(n);
+        let mut seen_values = HashMap::default();
+        seen_values.reserve(n);
         ModuleChecker {
             file,
             env,
             later: prescan(module),
             elab: Elaboration::default(),
             diags: Vec::new(),
-            bindings: Vec::new(),
-            seen_values: HashMap::default(),
+            bindings: Vec::with_capacity(n),
+            seen_values,
             seen_types: HashMap::default(),
             seen_classes: HashMap::default(),
             seen_ctors: HashMap::default(),
