@@ -7,7 +7,7 @@
 //! is cached by (k, depth, depth limit). Records are recognised by their address, which
 //! is stable for the duration of one rendering (the run's values keep them alive).
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use super::cache::Cache;
@@ -53,9 +53,7 @@ impl<'a> RenderCache<'a> {
 impl Fragments for RenderCache<'_> {
     fn key(&self, record: &Arc<Record>, depth: u32) -> Option<u64> {
         let key = self.by_record.get(&(Arc::as_ptr(record) as usize))?;
-        let mut h = DefaultHasher::new();
-        ("json", key, depth, self.max_depth).hash(&mut h);
-        Some(h.finish())
+        Some(crate::hash::BuildHasher::default().hash_one(("json", key, depth, self.max_depth)))
     }
 
     fn get(&self, key: u64) -> Option<Arc<str>> {
