@@ -494,7 +494,9 @@ impl Session {
         };
         match self.caches.as_deref() {
             Some(caches) => {
-                let parse = |file, text: &str| syntax::chunks::parse_reusing(file, text, caches);
+                let parse = |key: &str, file, text: &str| {
+                    syntax::chunks::parse_module_reusing(key, file, text, caches)
+                };
                 loader::load_with(&*self.fs, sources, entry, &options, &parse)
             }
             None => loader::load(&*self.fs, sources, entry, &options),

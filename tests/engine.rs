@@ -421,8 +421,19 @@ fn compare_chunked_parses_on_fixtures() {
     use std::sync::Mutex;
 
     #[derive(Default)]
-    struct MapCache(Mutex<Vec<Arc<chunks::Chunk>>>);
+    struct MapCache(
+        Mutex<Vec<Arc<chunks::Chunk>>>,
+        Mutex<Option<chunks::Previous>>,
+    );
     impl chunks::ChunkCache for MapCache {
+        fn take_previous(&self, _key: &str) -> Option<chunks::Previous> {
+            self.1.lock().ok()?.take()
+        }
+        fn keep_previous(&self, _key: &str, previous: chunks::Previous) {
+            if let Ok(mut kept) = self.1.lock() {
+                *kept = Some(previous);
+            }
+        }
         fn get(&self, text: &str) -> Option<Arc<chunks::Chunk>> {
             let chunks = self.0.lock().ok()?;
             chunks.iter().find(|it| &*it.text == text).cloned()
@@ -460,6 +471,14 @@ fn compare_chunked_parses_on_fixtures() {
             format!("{:?}", reused.diagnostics),
             "{what}"
         );
+        // Also through the previous tree, moved out and shifted back and forth.
+        let (module, diagnostics) = chunks::parse_module_reusing("main", file, text, cache);
+        assert_eq!(whole.module, *module, "{what} (previous tree)");
+        assert_eq!(
+            format!("{:?}", whole.diagnostics),
+            format!("{:?}", diagnostics),
+            "{what} (previous tree)"
+        );
     };
     let mut reused_somewhere = 0;
     for path in &files {
@@ -472,6 +491,13 @@ fn compare_chunked_parses_on_fixtures() {
         same(&format!("let zz0 = (1 + 2) * 3;\n{text}"), &cache, &what);
         let edited = text.replacen("1", "12", 1);
         same(&edited, &cache, &what);
+        same(&text, &cache, &what);
+        same(
+            &format!("let zz1 = 2;\nlet zz2 = [3];\n{edited}"),
+            &cache,
+            &what,
+        );
+        same(&text, &cache, &what);
         if cache.0.lock().map_or(0, |it| it.len()) > 1 {
             reused_somewhere += 1;
         }

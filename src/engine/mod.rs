@@ -19,13 +19,13 @@ pub mod render;
 
 pub use crate::par::{Par, Threads};
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
 use crate::eval::Value;
 use crate::syntax::ast;
-use crate::syntax::chunks::{Chunk, ChunkCache};
+use crate::syntax::chunks::{Chunk, ChunkCache, Previous};
 use crate::types::ty::Scheme;
 use cache::{Cache, CacheStats};
 use keys::Key;
@@ -36,6 +36,8 @@ pub struct Caches {
     pub modules: Cache<Key, Arc<ast::Module>>,
     /// Parsed top-level chunks by text hash (see `syntax::chunks`).
     pub chunks: Cache<Key, Arc<Chunk>>,
+    /// The last tree assembled from chunks, by module key (at most [`MAX_PREVIOUS`]).
+    previous: Mutex<crate::hash::HashMap<String, Previous>>,
     /// Schemes of lets by content key.
     pub schemes: Cache<Key, Arc<Scheme>>,
     /// Plain-data values of lets by content key, with their steps.
@@ -60,6 +62,7 @@ impl Caches {
         Caches {
             modules: Cache::new(capacity.min(1024)),
             chunks: Cache::new(capacity),
+            previous: Mutex::default(),
             schemes: Cache::new(capacity),
             values: Cache::new(capacity),
             rendered: Cache::new(capacity),
@@ -79,6 +82,9 @@ impl Caches {
     pub fn clear(&self) {
         self.modules.clear();
         self.chunks.clear();
+        if let Ok(mut previous) = self.previous.lock() {
+            previous.clear();
+        }
         self.schemes.clear();
         self.values.clear();
         self.rendered.clear();
@@ -95,7 +101,27 @@ impl ChunkCache for Caches {
     fn put(&self, chunk: Arc<Chunk>) {
         self.chunks.insert(text_key(&chunk.text), chunk);
     }
+
+    fn take_previous(&self, key: &str) -> Option<Previous> {
+        self.previous.lock().ok()?.remove(key)
+    }
+
+    fn keep_previous(&self, key: &str, previous: Previous) {
+        // A replaced tree is dropped after the lock is released.
+        let _replaced = match self.previous.lock() {
+            Ok(mut kept) => {
+                if kept.len() >= MAX_PREVIOUS {
+                    kept.clear();
+                }
+                kept.insert(key.to_string(), previous)
+            }
+            Err(_) => None,
+        };
+    }
 }
+
+/// Previous trees kept: one per module of the programs a session evaluates.
+const MAX_PREVIOUS: usize = 64;
 
 /// A fast hash: collisions cost a miss, never a wrong tree.
 fn text_key(text: &str) -> Key {
