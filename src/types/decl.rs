@@ -183,12 +183,15 @@ impl ModuleChecker {
     }
 
     fn check_value_name(&mut self, ident: &Ident) -> bool {
-        if let Some(prev) = self.seen_values.get(&ident.name).copied() {
-            self.duplicate("value", ident, Some(prev));
-            return false;
-        }
-        self.seen_values.insert(ident.name.clone(), ident.span);
-        true
+        let prev = match self.seen_values.entry(ident.name.clone()) {
+            std::collections::hash_map::Entry::Occupied(seen) => *seen.get(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(ident.span);
+                return true;
+            }
+        };
+        self.duplicate("value", ident, Some(prev));
+        false
     }
 
     /// Whether a top-level value (a `let` or a class method) named `name` is already
@@ -230,27 +233,31 @@ impl ModuleChecker {
         self.elab.instance_supers.extend(elab.instance_supers);
         let in_document = !matches!(scheme.ty, SType::Fun(..)) && scheme.constraints.is_empty();
         let known = self.printed.get(&(Arc::as_ptr(&scheme) as usize)).cloned();
+        // A known scheme is already remembered under its own address.
         let (scheme, printed) = if let Some(known) = known {
             known
-        } else if scheme.n_gen == 0 && scheme.constraints.is_empty() {
-            match self.mono_schemes.get(&scheme.ty) {
-                Some((shared, printed)) => (shared.clone(), printed.clone()),
-                None => {
-                    let printed = print_scheme(&scheme);
-                    self.mono_schemes
-                        .insert(scheme.ty.clone(), (scheme.clone(), printed.clone()));
-                    (scheme, printed)
-                }
-            }
         } else {
-            let printed = print_scheme(&scheme);
+            let (scheme, printed) = if scheme.n_gen == 0 && scheme.constraints.is_empty() {
+                match self.mono_schemes.get(&scheme.ty) {
+                    Some((shared, printed)) => (shared.clone(), printed.clone()),
+                    None => {
+                        let printed = print_scheme(&scheme);
+                        self.mono_schemes
+                            .insert(scheme.ty.clone(), (scheme.clone(), printed.clone()));
+                        (scheme, printed)
+                    }
+                }
+            } else {
+                let printed = print_scheme(&scheme);
+                (scheme, printed)
+            };
+            // Only the stored scheme is remembered: it lives in the environment anyway, so
+            // its address cannot be reused while the map holds it.
+            self.printed
+                .entry(Arc::as_ptr(&scheme) as usize)
+                .or_insert_with(|| (scheme.clone(), printed.clone()));
             (scheme, printed)
         };
-        // Only the stored scheme is remembered: it lives in the environment anyway, so its
-        // address cannot be reused while the map holds it.
-        self.printed
-            .entry(Arc::as_ptr(&scheme) as usize)
-            .or_insert_with(|| (scheme.clone(), printed.clone()));
         self.bindings.push(BindingInfo {
             name: l.name.name.clone(),
             decl: i,
