@@ -37,6 +37,7 @@ impl<'a> RenderCache<'a> {
         max_depth: u32,
     ) -> RenderCache<'a> {
         let mut by_record = HashMap::default();
+        by_record.reserve(values.len());
         for (value, key) in values.iter().zip(keys) {
             if let (Value::Record(r), Some(key)) = (value, key) {
                 by_record.insert(Arc::as_ptr(r) as usize, *key);
