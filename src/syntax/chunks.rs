@@ -69,9 +69,20 @@ struct Placed {
     first: usize,
 }
 
+/// What a moved declaration leaves behind (allocates nothing).
+fn taken_decl() -> Decl {
+    Decl {
+        kind: DeclKind::Export(Vec::new()),
+        exported: false,
+        span: Span::default(),
+    }
+}
+
 /// The declarations of a previous tree, to be moved out chunk by chunk.
 struct Reuse {
-    decls: Vec<Option<Decl>>,
+    /// The previous tree's declarations; a moved one leaves [`taken_decl`] behind.
+    decls: Vec<Decl>,
+    moved: Vec<bool>,
     placed: Vec<Placed>,
     /// Placements by chunk address: the first not yet taken, and the next of the same chunk.
     by_chunk: HashMap<usize, usize>,
@@ -92,8 +103,10 @@ impl Reuse {
                 }
             }
         }
+        let module_decls = module.decls;
         Some(Reuse {
-            decls: module.decls.into_iter().map(Some).collect(),
+            moved: vec![false; module_decls.len()],
+            decls: module_decls,
             placed,
             by_chunk,
             next_same,
@@ -121,11 +134,18 @@ impl Reuse {
             None => self.by_chunk.remove(&key),
         };
         let p = self.placed.get(j)?;
-        let taken = self.decls.get_mut(p.first..p.first + chunk.decls.len())?;
-        if taken.iter().any(Option::is_none) {
+        let range = p.first..p.first + chunk.decls.len();
+        let moved = self.moved.get_mut(range.clone())?;
+        let taken = self.decls.get_mut(range)?;
+        if moved.iter().any(|it| *it) {
             return None;
         }
-        out.extend(taken.iter_mut().filter_map(Option::take));
+        moved.iter_mut().for_each(|it| *it = true);
+        out.extend(
+            taken
+                .iter_mut()
+                .map(|decl| std::mem::replace(decl, taken_decl())),
+        );
         Some(Shift {
             by: start.wrapping_sub(p.start),
             ids: ids.wrapping_sub(p.ids),
