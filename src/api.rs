@@ -508,7 +508,15 @@ impl Session {
             register_roots: self.options.register_roots.clone(),
             project_root: self.options.project_root.clone(),
         };
-        loader::load(&*self.fs, sources, entry, &options)
+        match self.caches.as_deref() {
+            Some(caches) => {
+                let parse = |key: &str, file, text: &str| {
+                    syntax::chunks::parse_module_reusing(key, file, text, caches)
+                };
+                loader::load_with(&*self.fs, sources, entry, &options, &parse)
+            }
+            None => loader::load(&*self.fs, sources, entry, &options),
+        }
     }
 }
 
@@ -778,7 +786,7 @@ mod pipeline {
             .collect();
         loaded.checked = Err(());
         for module in &mut loaded.graph.modules {
-            module.ast = syntax::ast::Module::default();
+            module.ast = Arc::default();
         }
         let (graph, keys) = (&loaded.graph, &loaded.keys);
         timer.done("lower");
@@ -830,10 +838,19 @@ mod pipeline {
             max_depth: limits.max_depth,
             max_output_bytes: limits.max_output_bytes,
         };
+        let fragments = match (&session.caches, keys.get(entry).and_then(Option::as_deref)) {
+            (Some(caches), Some(keys)) => done.modules.get(&file).map(|values| {
+                engine::render::RenderCache::new(values, keys, &caches.rendered, limits.max_depth)
+            }),
+            _ => None,
+        };
         let rendered = match request.format {
             Format::Json => eval::export::json::render_split(
                 &document,
                 &export_limits,
+                fragments
+                    .as_ref()
+                    .map(|it| it as &dyn eval::export::json::Fragments),
                 engine::eval::ListSplitter::new(&session.par)
                     .as_ref()
                     .map(|it| it as &dyn eval::machine::Splitter),

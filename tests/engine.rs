@@ -288,6 +288,10 @@ fn editing_one_binding_recomputes_only_it_and_its_dependents() {
     // Checked again: s5000 and total (mk's scheme and the other services' are hits).
     assert_eq!(after.schemes.misses - before.schemes.misses, 2);
     assert_eq!(after.schemes.hits - before.schemes.hits, N as u64);
+    // Rendered again: s5000 (and the document around the records); the other services'
+    // JSON text came from the cache.
+    assert_eq!(after.rendered.misses - before.rendered.misses, 1);
+    assert_eq!(after.rendered.hits - before.rendered.hits, (N - 1) as u64);
 
     // Same answer as a session that never saw the first version, and a different one
     // from the first version's.
@@ -376,4 +380,189 @@ fn split_rendering_matches_the_sequential_render() {
             assert_eq!(parallel, sequential, "{source}, limit {limit}");
         }
     }
+}
+
+/// A session that lives through a series of edits (parse errors and their fixes, type
+/// errors, renames, edits of a dependency, a trailing document) answers every version
+/// exactly as a fresh session without caches does: text and diagnostics, in every format.
+#[test]
+fn a_session_through_a_series_of_edits_answers_like_a_fresh_one() {
+    let base = |dep: &str, extra: &str| {
+        let mut s = String::from("type Port = Int;\n");
+        s.push_str(&format!("let base = {dep};\n"));
+        s.push_str("let mk = \\i -> { name = \"svc-\" ++ toString i, port = base + i, deep = { a = [i, base] } };\n");
+        for i in 0..40 {
+            s.push_str(&format!("let s{i} = mk {i};\n"));
+        }
+        s.push_str("let pair = { left = s1, right = { inner = s2 } };\n");
+        s.push_str(extra);
+        s
+    };
+    let versions = vec![
+        base("8000", ""),
+        base("8001", ""),
+        // A parse error, then its fix.
+        base("8001", "let broken = (1 + ;\n"),
+        base("8001", "let broken = (1 + 2);\n"),
+        // A type error, then its fix.
+        base("8001", "let bad = 1 + \"x\";\n"),
+        base("8001", "let bad = 1 + 2;\n"),
+        // A rename of a dependency: its users now fail, then follow.
+        base("8001", "").replace("let base =", "let base2 ="),
+        base("8001", "").replace("base", "base2"),
+        // A trailing document made of cached records.
+        base("8002", "{ all = [s1, s2, s1], p = pair }\n"),
+        base("8002", "{ all = [s1, s3], p = pair }\n"),
+        // A run-time error inside a cached record's dependency.
+        base("8002 / 0", ""),
+        base("7999", ""),
+        base("8000", ""),
+    ];
+    let fs = |text: &str| -> Arc<dyn ligature::loader::FileSystem> {
+        Arc::new(MemoryFs::new().with_file("main.lig", text.as_bytes().to_vec()))
+    };
+    for format in [Format::Json, Format::Yaml, Format::Toml, Format::Text] {
+        let request = EvalRequest {
+            entry: "main.lig".into(),
+            format,
+            ..EvalRequest::default()
+        };
+        let mut session = Session::new(Options::default(), fs(""));
+        for (n, version) in versions.iter().enumerate() {
+            session = session.with_file_system(fs(version));
+            let cached = session.evaluate(&request);
+            let fresh = Session::new(
+                Options {
+                    cache_capacity: 0,
+                    ..Options::default()
+                },
+                fs(version),
+            )
+            .evaluate(&request);
+            assert_eq!(cached.text, fresh.text, "version {n} as {format:?}");
+            assert_eq!(
+                format!("{:?}", cached.diagnostics),
+                format!("{:?}", fresh.diagnostics),
+                "version {n} as {format:?}"
+            );
+            let typed = session.typecheck("main.lig");
+            let fresh_typed = Session::new(
+                Options {
+                    cache_capacity: 0,
+                    ..Options::default()
+                },
+                fs(version),
+            )
+            .typecheck("main.lig");
+            assert_eq!(
+                format!("{:?} {:?}", typed.types, typed.diagnostics),
+                format!("{:?} {:?}", fresh_typed.types, fresh_typed.diagnostics),
+                "version {n}"
+            );
+        }
+    }
+}
+
+/// Parsing a file from cached chunks gives exactly the tree and diagnostics of a whole
+/// parse, for every fixture: on a cold cache, on a warm one, and after edits that move
+/// every chunk (bytes and expression ids) or change one declaration.
+#[test]
+fn parsing_from_chunks_equals_a_whole_parse_on_every_fixture() {
+    // Comparing and dropping the deepest fixtures' trees recurses: a big stack, as the CLI.
+    std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(compare_chunked_parses_on_fixtures)
+        .expect("thread")
+        .join()
+        .expect("no failure");
+}
+
+fn compare_chunked_parses_on_fixtures() {
+    use ligature::source::FileId;
+    use ligature::syntax::{self, chunks};
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct MapCache(
+        Mutex<Vec<Arc<chunks::Chunk>>>,
+        Mutex<Option<chunks::Previous>>,
+    );
+    impl chunks::ChunkCache for MapCache {
+        fn take_previous(&self, _key: &str) -> Option<chunks::Previous> {
+            self.1.lock().ok()?.take()
+        }
+        fn keep_previous(&self, _key: &str, previous: chunks::Previous) {
+            if let Ok(mut kept) = self.1.lock() {
+                *kept = Some(previous);
+            }
+        }
+        fn get(&self, text: &str) -> Option<Arc<chunks::Chunk>> {
+            let chunks = self.0.lock().ok()?;
+            chunks.iter().find(|it| &*it.text == text).cloned()
+        }
+        fn put(&self, chunk: Arc<chunks::Chunk>) {
+            if let Ok(mut chunks) = self.0.lock() {
+                chunks.push(chunk);
+            }
+        }
+    }
+
+    fn lig_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("fixtures").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                lig_files(&path, out);
+            } else if path.extension().is_some_and(|it| it == "lig") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    lig_files(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
+        &mut files,
+    );
+    assert!(files.len() > 100);
+    let file = FileId(0);
+    let same = |text: &str, cache: &MapCache, what: &str| {
+        let whole = syntax::parse(file, text);
+        let reused = chunks::parse_reusing(file, text, cache);
+        assert_eq!(whole.module, reused.module, "{what}");
+        assert_eq!(
+            format!("{:?}", whole.diagnostics),
+            format!("{:?}", reused.diagnostics),
+            "{what}"
+        );
+        // Also through the previous tree, moved out and shifted back and forth.
+        let (module, diagnostics) = chunks::parse_module_reusing("main", file, text, cache);
+        assert_eq!(whole.module, *module, "{what} (previous tree)");
+        assert_eq!(
+            format!("{:?}", whole.diagnostics),
+            format!("{:?}", diagnostics),
+            "{what} (previous tree)"
+        );
+    };
+    let mut reused_somewhere = 0;
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("read");
+        let what = path.display().to_string();
+        let cache = MapCache::default();
+        same(&text, &cache, &what);
+        same(&text, &cache, &what);
+        same(&format!("\n{text}"), &cache, &what);
+        same(&format!("let zz0 = (1 + 2) * 3;\n{text}"), &cache, &what);
+        let edited = text.replacen("1", "12", 1);
+        same(&edited, &cache, &what);
+        same(&text, &cache, &what);
+        same(
+            &format!("let zz1 = 2;\nlet zz2 = [3];\n{edited}"),
+            &cache,
+            &what,
+        );
+        same(&text, &cache, &what);
+        if cache.0.lock().map_or(0, |it| it.len()) > 1 {
+            reused_somewhere += 1;
+        }
+    }
+    assert!(reused_somewhere > 50, "{reused_somewhere}");
 }

@@ -55,18 +55,19 @@ fn infer_let(
     l: &ast::LetDecl,
     overlay: Option<&dyn Overlay>,
 ) -> Checked1 {
-    let key = cache.and_then(|c| c.key(i).map(|k| (c, k)));
-    if let Some((cache, key)) = key {
-        if let Some(scheme) = cache.schemes.get(&key) {
-            let checked = LetChecked {
-                scheme,
-                diagnostics: Vec::new(),
-                elab: Elaboration::default(),
-            };
-            return (checked, true);
-        }
-    }
-    (checker.infer_let(i, l, overlay), false)
+    cached_let(cache, i).unwrap_or_else(|| (checker.infer_let(i, l, overlay), false))
+}
+
+/// Let `i` from the cache, if it is there.
+fn cached_let(cache: Option<SchemeCache<'_>>, i: u32) -> Option<Checked1> {
+    let (cache, key) = cache.and_then(|c| c.key(i).map(|k| (c, k)))?;
+    let scheme = cache.schemes.get(&key)?;
+    let checked = LetChecked {
+        scheme,
+        diagnostics: Vec::new(),
+        elab: Elaboration::default(),
+    };
+    Some((checked, true))
 }
 
 /// A checked let, and whether it came from the cache.
@@ -188,21 +189,50 @@ fn check_run(
             names.insert(name, (start + k) as u32);
         }
     }
-    let dag = Dag::new(lets.iter().map(|l| {
-        let mut ds = Vec::new();
-        deps::names_in_let(l, &mut |n| {
-            if let Some(at) = names.get(n) {
-                ds.push(*at - start as u32);
-            }
-        });
-        ds
-    }));
     let infos: Vec<OnceLock<ValueInfo>> = (0..lets.len()).map(|_| OnceLock::new()).collect();
     let results: Vec<OnceLock<Checked1>> = (0..lets.len()).map(|_| OnceLock::new()).collect();
     // Monomorphic schemes by type, shared as they are inferred: the results wait here until
     // they are applied in order, and 100,000 lets of one record type would otherwise hold
     // 100,000 copies of it (`apply_let` shares them too, but only once they are applied).
     let shared: DashMap<SType, Arc<Scheme>, BuildHasher> = DashMap::default();
+    // The lets whose schemes the cache has are done before anything runs (their
+    // information is known): only the others are scheduled, over the DAG of the edges
+    // between them.
+    let mut todo: Vec<usize> = Vec::new();
+    let mut node_of: Vec<u32> = vec![u32::MAX; lets.len()];
+    for k in 0..lets.len() {
+        let i = (start + k) as u32;
+        match cached_let(cache, i) {
+            Some(checked) => {
+                if let Some(slot) = infos.get(k) {
+                    let _ = slot.set(checked.0.value_info(i));
+                }
+                if let Some(slot) = results.get(k) {
+                    let _ = slot.set(checked);
+                }
+            }
+            None => {
+                if let Some(slot) = node_of.get_mut(k) {
+                    *slot = todo.len() as u32;
+                }
+                todo.push(k);
+            }
+        }
+    }
+    let dag = Dag::new(todo.iter().map(|&k| {
+        let mut ds = Vec::new();
+        if let Some(l) = lets.get(k) {
+            deps::names_in_let(l, &mut |n| {
+                if let Some(at) = names.get(n) {
+                    let node = node_of.get((*at as usize) - start).copied();
+                    if let Some(node) = node.filter(|it| *it != u32::MAX) {
+                        ds.push(node);
+                    }
+                }
+            });
+        }
+        ds
+    }));
     let overlay = RunOverlay {
         start,
         names,
@@ -210,10 +240,13 @@ fn check_run(
     };
     {
         let checker = &*checker;
-        dag::run(par, &dag, |k| {
+        dag::run(par, &dag, |t| {
+            let Some(&k) = todo.get(t) else {
+                return true;
+            };
             if let Some(l) = lets.get(k) {
                 let i = (start + k) as u32;
-                let mut checked = infer_let(checker, cache, i, l, Some(&overlay));
+                let mut checked = (checker.infer_let(i, l, Some(&overlay)), false);
                 let scheme = &checked.0.scheme;
                 if scheme.n_gen == 0 && scheme.constraints.is_empty() {
                     let known = shared.get(&scheme.ty).map(|it| it.value().clone());

@@ -32,8 +32,27 @@ pub fn names_in_let<'a>(l: &'a ast::LetDecl, found: &mut impl FnMut(&'a Name)) {
     names_in_expr(&l.value, found);
 }
 
+/// [`names_in_let`] over many declarations, with one walk stack for all of them.
+#[derive(Default)]
+pub struct Walker<'a> {
+    stack: Vec<Item<'a>>,
+}
+
+impl<'a> Walker<'a> {
+    pub fn names_in_let(&mut self, l: &'a ast::LetDecl, found: &mut impl FnMut(&'a Name)) {
+        if let Some(ann) = &l.ann {
+            walk_with(&mut self.stack, Item::Type(ann), found);
+        }
+        walk_with(&mut self.stack, Item::Expr(&l.value), found);
+    }
+}
+
 fn walk<'a>(start: Item<'a>, found: &mut impl FnMut(&'a Name)) {
-    let mut stack = vec![start];
+    walk_with(&mut Vec::new(), start, found);
+}
+
+fn walk_with<'a>(stack: &mut Vec<Item<'a>>, start: Item<'a>, found: &mut impl FnMut(&'a Name)) {
+    stack.push(start);
     while let Some(item) = stack.pop() {
         match item {
             Item::Expr(e) => match &e.kind {

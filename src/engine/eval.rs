@@ -132,7 +132,26 @@ pub fn run(
             }
         }
     }
-    let dag = Dag::new(program.decls.iter().map(|d| d.deps.clone()));
+    // Only what the cache did not give is scheduled, over the DAG of the edges between
+    // those declarations (the others' values are already there).
+    let todo: Vec<usize> = (0..n)
+        .filter(|i| outcomes.get(*i).is_some_and(|o| o.get().is_none()))
+        .collect();
+    let mut node_of = vec![u32::MAX; n];
+    for (t, &i) in todo.iter().enumerate() {
+        if let Some(slot) = node_of.get_mut(i) {
+            *slot = t as u32;
+        }
+    }
+    let dag = Dag::new(todo.iter().map(|&i| {
+        program.decls.get(i).map_or_else(Vec::new, |d| {
+            d.deps
+                .iter()
+                .filter_map(|dep| node_of.get(*dep as usize).copied())
+                .filter(|node| *node != u32::MAX)
+                .collect()
+        })
+    }));
     let globals = Linked {
         file: program.file,
         own: &values,
@@ -148,10 +167,10 @@ pub fn run(
         )
         .with_splitter(splitter.as_ref().map(|s| s as &dyn Splitter))
     };
-    dag::run(par, &dag, |i| {
-        if outcomes.get(i).is_some_and(|o| o.get().is_some()) {
+    dag::run(par, &dag, |t| {
+        let Some(&i) = todo.get(t) else {
             return true;
-        }
+        };
         let mut m = machine(budget);
         let result = m.eval_decl(program, i);
         let steps = m.steps();

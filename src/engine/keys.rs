@@ -26,7 +26,9 @@ pub fn let_keys(module: &ast::Module, source: &str, context: Key) -> Vec<Option<
         h.finish()
     };
     let mut by_name: HashMap<&Name, Key> = HashMap::default();
+    by_name.reserve(module.decls.len());
     let mut keys = Vec::with_capacity(module.decls.len());
+    let mut walker = deps::Walker::default();
     for decl in &module.decls {
         let text = source
             .get(decl.span.start as usize..decl.span.end as usize)
@@ -36,7 +38,7 @@ pub fn let_keys(module: &ast::Module, source: &str, context: Key) -> Vec<Option<
                 let mut h = DefaultHasher::new();
                 env.hash(&mut h);
                 text.hash(&mut h);
-                deps::names_in_let(l, &mut |n| {
+                walker.names_in_let(l, &mut |n| {
                     if let Some(k) = by_name.get(n) {
                         k.hash(&mut h);
                     }

@@ -15,15 +15,17 @@ pub mod dag;
 pub mod deps;
 pub mod eval;
 pub mod keys;
+pub mod render;
 
 pub use crate::par::{Par, Threads};
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
 use crate::eval::Value;
 use crate::syntax::ast;
+use crate::syntax::chunks::{Chunk, ChunkCache, Previous};
 use crate::types::ty::Scheme;
 use cache::{Cache, CacheStats};
 use keys::Key;
@@ -32,18 +34,26 @@ use keys::Key;
 pub struct Caches {
     /// Parsed modules by (path, text) hash.
     pub modules: Cache<Key, Arc<ast::Module>>,
+    /// Parsed top-level chunks by text hash (see `syntax::chunks`).
+    pub chunks: Cache<Key, Arc<Chunk>>,
+    /// The last tree assembled from chunks, by module key (at most [`MAX_PREVIOUS`]).
+    previous: Mutex<crate::hash::HashMap<String, Previous>>,
     /// Schemes of lets by content key.
     pub schemes: Cache<Key, Arc<Scheme>>,
     /// Plain-data values of lets by content key, with their steps.
     pub values: Cache<Key, (Value, u64)>,
+    /// JSON text of lets' records by (content key, depth), see [`render`].
+    pub rendered: Cache<Key, Arc<str>>,
 }
 
 /// Counters of the three caches.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct CachesStats {
     pub modules: CacheStats,
+    pub chunks: CacheStats,
     pub schemes: CacheStats,
     pub values: CacheStats,
+    pub rendered: CacheStats,
 }
 
 impl Caches {
@@ -51,22 +61,70 @@ impl Caches {
     pub fn new(capacity: usize) -> Caches {
         Caches {
             modules: Cache::new(capacity.min(1024)),
+            chunks: Cache::new(capacity),
+            previous: Mutex::default(),
             schemes: Cache::new(capacity),
             values: Cache::new(capacity),
+            rendered: Cache::new(capacity),
         }
     }
 
     pub fn stats(&self) -> CachesStats {
         CachesStats {
             modules: self.modules.stats(),
+            chunks: self.chunks.stats(),
             schemes: self.schemes.stats(),
             values: self.values.stats(),
+            rendered: self.rendered.stats(),
         }
     }
 
     pub fn clear(&self) {
         self.modules.clear();
+        self.chunks.clear();
+        if let Ok(mut previous) = self.previous.lock() {
+            previous.clear();
+        }
         self.schemes.clear();
         self.values.clear();
+        self.rendered.clear();
     }
+}
+
+/// Chunks by the hash of their text; a hit is checked against the text itself.
+impl ChunkCache for Caches {
+    fn get(&self, text: &str) -> Option<Arc<Chunk>> {
+        let chunk = self.chunks.get(&text_key(text))?;
+        (*chunk.text == *text).then_some(chunk)
+    }
+
+    fn put(&self, chunk: Arc<Chunk>) {
+        self.chunks.insert(text_key(&chunk.text), chunk);
+    }
+
+    fn take_previous(&self, key: &str) -> Option<Previous> {
+        self.previous.lock().ok()?.remove(key)
+    }
+
+    fn keep_previous(&self, key: &str, previous: Previous) {
+        // A replaced tree is dropped after the lock is released.
+        let _replaced = match self.previous.lock() {
+            Ok(mut kept) => {
+                if kept.len() >= MAX_PREVIOUS {
+                    kept.clear();
+                }
+                kept.insert(key.to_string(), previous)
+            }
+            Err(_) => None,
+        };
+    }
+}
+
+/// Previous trees kept: one per module of the programs a session evaluates.
+const MAX_PREVIOUS: usize = 64;
+
+/// A fast hash: collisions cost a miss, never a wrong tree.
+fn text_key(text: &str) -> Key {
+    use std::hash::BuildHasher;
+    crate::hash::BuildHasher::default().hash_one(text)
 }

@@ -441,6 +441,7 @@ pub fn lower_linked(
         deps: Vec::new(),
         skip,
     };
+    cx.globals.reserve(module.decls.len());
     let mut decls = Vec::with_capacity(module.decls.len());
     for (idx, decl) in module.decls.iter().enumerate() {
         let idx = u32::try_from(idx).map_err(|_| cx.bug(decl.span, "too many declarations"))?;

@@ -1,6 +1,7 @@
 //! The module graph: every module of a run, read and parsed once, in canonical order.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::resolve::{dir_of, is_inside, ImportError, Resolver, Root};
 use super::{normalize, stdlib, FileSystem, FsError};
@@ -26,7 +27,7 @@ pub struct LoadedModule {
     pub key: String,
     pub file: FileId,
     pub root: Root,
-    pub ast: ast::Module,
+    pub ast: Arc<ast::Module>,
     /// For each import of `ast.imports`, the imported module (`None` when it failed).
     pub imports: Vec<Option<usize>>,
     /// The import through which the module was first reached (`None` for the entry).
@@ -144,7 +145,12 @@ struct Loader<'a> {
     graph: ModuleGraph,
     by_key: HashMap<String, usize>,
     chain: Vec<usize>,
+    parse: &'a ParseFn<'a>,
 }
+
+/// How [`load_with`] parses a module: given its key, file and text, the tree and the
+/// syntax diagnostics.
+pub type ParseFn<'p> = dyn Fn(&str, FileId, &str) -> (Arc<ast::Module>, Vec<Diagnostic>) + 'p;
 
 /// Loads the entry file and everything it imports.
 pub fn load(
@@ -152,6 +158,23 @@ pub fn load(
     sources: &mut SourceMap,
     entry: &str,
     options: &LoadOptions,
+) -> ModuleGraph {
+    let parse = |_: &str, file, text: &str| {
+        let parsed = syntax::parse(file, text);
+        (Arc::new(parsed.module), parsed.diagnostics)
+    };
+    load_with(fs, sources, entry, options, &parse)
+}
+
+/// [`load`], parsing each module with `parse` (given the module's key, its file and its
+/// text; a host's parse that reuses earlier work must give exactly [`syntax::parse`]'s
+/// result).
+pub fn load_with(
+    fs: &dyn FileSystem,
+    sources: &mut SourceMap,
+    entry: &str,
+    options: &LoadOptions,
+    parse: &ParseFn<'_>,
 ) -> ModuleGraph {
     let key = normalize(entry);
     let root = match &options.project_root {
@@ -166,6 +189,7 @@ pub fn load(
         graph: ModuleGraph::default(),
         by_key: HashMap::new(),
         chain: Vec::new(),
+        parse,
     };
     // The entry keeps the name it was given (so messages show the path the user typed).
     if let Some(idx) = loader.add_module(entry, key, Root::Project(root), None) {
@@ -193,15 +217,15 @@ impl Loader<'_> {
         };
         let text = self.sources.get(file).map(|it| it.text.clone())?;
         self.graph.source_bytes += text.len() as u64;
-        let parsed = syntax::parse(file, &text);
-        self.graph.diagnostics.extend(parsed.diagnostics);
+        let (module, diagnostics) = (self.parse)(&key, file, &text);
+        self.graph.diagnostics.extend(diagnostics);
         let idx = self.graph.modules.len();
         self.graph.modules.push(LoadedModule {
             key: key.clone(),
             file,
             root,
-            imports: vec![None; parsed.module.imports.len()],
-            ast: parsed.module,
+            imports: vec![None; module.imports.len()],
+            ast: module,
             imported_at,
         });
         self.by_key.insert(key, idx);

@@ -21,7 +21,7 @@ pub mod manifest;
 pub mod resolve;
 pub mod stdlib;
 
-pub use graph::{load, LoadOptions, LoadedModule, ModuleGraph};
+pub use graph::{load, load_with, LoadOptions, LoadedModule, ModuleGraph};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

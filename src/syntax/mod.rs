@@ -9,6 +9,7 @@
 //! beyond [`MAX_NESTING`]; chains (`let ... in`, `else if`, operators) are parsed with loops.
 
 pub mod ast;
+pub mod chunks;
 pub mod dump;
 pub mod lexer;
 mod parser;

@@ -18,6 +18,7 @@ use crate::syntax::ast::{self, DeclKind, Ident, Name};
 /// Names of all top-level declarations, for "declared later" notes and export lists.
 pub fn prescan(module: &ast::Module) -> Later {
     let mut later = Later::default();
+    later.values.reserve(module.decls.len());
     for (i, decl) in module.decls.iter().enumerate() {
         let i = i as u32;
         match &decl.kind {
@@ -104,15 +105,21 @@ pub struct ModuleChecker {
 
 impl ModuleChecker {
     /// A checker starting from `env`: the prelude plus whatever the module imports.
-    pub fn new(file: FileId, module: &ast::Module, env: Env) -> ModuleChecker {
+    pub fn new(file: FileId, module: &ast::Module, mut env: Env) -> ModuleChecker {
+        // Sized for the module up front: a large file would otherwise rehash these maps
+        // a dozen times as they grow.
+        let n = module.decls.len();
+        env.values.reserve(n);
+        let mut seen_values = HashMap::default();
+        seen_values.reserve(n);
         ModuleChecker {
             file,
             env,
             later: prescan(module),
             elab: Elaboration::default(),
             diags: Vec::new(),
-            bindings: Vec::new(),
-            seen_values: HashMap::default(),
+            bindings: Vec::with_capacity(n),
+            seen_values,
             seen_types: HashMap::default(),
             seen_classes: HashMap::default(),
             seen_ctors: HashMap::default(),
@@ -179,12 +186,15 @@ impl ModuleChecker {
     }
 
     fn check_value_name(&mut self, ident: &Ident) -> bool {
-        if let Some(prev) = self.seen_values.get(&ident.name).copied() {
-            self.duplicate("value", ident, Some(prev));
-            return false;
-        }
-        self.seen_values.insert(ident.name.clone(), ident.span);
-        true
+        let prev = match self.seen_values.entry(ident.name.clone()) {
+            std::collections::hash_map::Entry::Occupied(seen) => *seen.get(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(ident.span);
+                return true;
+            }
+        };
+        self.duplicate("value", ident, Some(prev));
+        false
     }
 
     /// Whether a top-level value (a `let` or a class method) named `name` is already
@@ -227,37 +237,41 @@ impl ModuleChecker {
         let in_document = !matches!(scheme.ty, SType::Fun(..)) && scheme.constraints.is_empty();
         let known = self.printed.get(&(Arc::as_ptr(&scheme) as usize)).cloned();
         let mono = scheme.n_gen == 0 && scheme.constraints.is_empty();
+        // A known scheme is already remembered under its own address.
         let (scheme, printed) = if let Some(known) = known {
             known
-        } else if let Some(last) = self
-            .last_mono
-            .as_ref()
-            .filter(|(last, _)| mono && last.ty == scheme.ty)
-        {
-            // Runs of bindings of one type are common (a list of services): an equality
-            // test with the previous one is cheaper than hashing the type.
-            last.clone()
-        } else if mono {
-            let shared = match self.mono_schemes.get(&scheme.ty) {
-                Some(shared) => shared.clone(),
-                None => {
-                    let printed: Arc<str> = print_scheme(&scheme).into();
-                    self.mono_schemes
-                        .insert(scheme.ty.clone(), (scheme.clone(), printed.clone()));
-                    (scheme, printed)
-                }
-            };
-            self.last_mono = Some(shared.clone());
-            shared
         } else {
-            let printed: Arc<str> = print_scheme(&scheme).into();
+            let (scheme, printed) = if let Some(last) = self
+                .last_mono
+                .as_ref()
+                .filter(|(last, _)| mono && last.ty == scheme.ty)
+            {
+                // Runs of bindings of one type are common (a list of services): an
+                // equality test with the previous one is cheaper than hashing the type.
+                last.clone()
+            } else if mono {
+                let shared = match self.mono_schemes.get(&scheme.ty) {
+                    Some(shared) => shared.clone(),
+                    None => {
+                        let printed: Arc<str> = print_scheme(&scheme).into();
+                        self.mono_schemes
+                            .insert(scheme.ty.clone(), (scheme.clone(), printed.clone()));
+                        (scheme, printed)
+                    }
+                };
+                self.last_mono = Some(shared.clone());
+                shared
+            } else {
+                let printed: Arc<str> = print_scheme(&scheme).into();
+                (scheme, printed)
+            };
+            // Only the stored scheme is remembered: it lives in the environment anyway, so
+            // its address cannot be reused while the map holds it.
+            self.printed
+                .entry(Arc::as_ptr(&scheme) as usize)
+                .or_insert_with(|| (scheme.clone(), printed.clone()));
             (scheme, printed)
         };
-        // Only the stored scheme is remembered: it lives in the environment anyway, so its
-        // address cannot be reused while the map holds it.
-        self.printed
-            .entry(Arc::as_ptr(&scheme) as usize)
-            .or_insert_with(|| (scheme.clone(), printed.clone()));
         self.bindings.push(BindingInfo {
             name: l.name.name.clone(),
             decl: i,

@@ -1,100 +1,95 @@
 //! JSON rendering (section 11.4): two-space pretty printing, final newline.
+//!
+//! A host that renders the same records again and again (a session re-evaluating an edited
+//! file) may pass [`Fragments`]: the text of a record at a given depth, once rendered, is
+//! taken from it instead of being written again.
 
 use std::fmt::Write;
-
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::eval::error::EvalErrorKind;
 use crate::eval::export::{write_float, ExportLimits};
 use crate::eval::machine::Splitter;
-use crate::eval::value::Value;
+use crate::eval::value::{Record, Value};
+
+/// Rendered records that a host keeps between renderings. A fragment is exactly the text
+/// [`render`] writes for the record at that depth (under the same limits), so using one
+/// changes nothing in the output, nor in the errors: a record's text is followed by the
+/// size check that ends every record, and a record that rendered once at a depth cannot
+/// exceed the depth limit there.
+pub trait Fragments: Sync {
+    /// The key of `record`'s text at `depth`, if the host keeps it.
+    fn key(&self, record: &Arc<Record>, depth: u32) -> Option<u64>;
+    fn get(&self, key: u64) -> Option<Arc<str>>;
+    fn put(&self, key: u64, text: &str);
+}
 
 /// Renders `v` as JSON.
 pub fn render(v: &Value, limits: &ExportLimits) -> Result<String, EvalErrorKind> {
+    render_with(v, limits, None)
+}
+
+/// Renders `v` as JSON, taking the text of records from `fragments` where it has them and
+/// giving it the ones it keeps but lacks.
+pub fn render_with(
+    v: &Value,
+    limits: &ExportLimits,
+    fragments: Option<&dyn Fragments>,
+) -> Result<String, EvalErrorKind> {
     let mut out = String::new();
-    write_value(v, &mut out, 0, limits, None)?;
+    Writer {
+        limits,
+        fragments,
+        splitter: None,
+    }
+    .write_value(v, &mut out, 0)?;
     out.push('\n');
     limits.check_size(&out)?;
     Ok(out)
 }
 
-/// Renders `v` as JSON, the elements of big lists in chunks that `splitter` may run on
-/// several threads; the chunks are joined in order, so the text is [`render`]'s. Any error
-/// (rare: a function in the document, a limit) renders again sequentially, so the error
-/// reported is exactly the one the sequential order meets first.
+/// [`render_with`], the elements of big lists in chunks that `splitter` may run on several
+/// threads; the chunks are joined in order, so the text is [`render`]'s. Any error (rare: a
+/// function in the document, a limit) renders again sequentially, so the error reported is
+/// exactly the one the sequential order meets first.
 pub fn render_split(
     v: &Value,
     limits: &ExportLimits,
+    fragments: Option<&dyn Fragments>,
     splitter: Option<&dyn Splitter>,
 ) -> Result<String, EvalErrorKind> {
-    if let Some(splitter) = splitter {
+    if splitter.is_some() {
         let mut out = String::new();
-        if write_value(v, &mut out, 0, limits, Some(splitter)).is_ok() {
+        let writer = Writer {
+            limits,
+            fragments,
+            splitter,
+        };
+        if writer.write_value(v, &mut out, 0).is_ok() {
             out.push('\n');
             if limits.check_size(&out).is_ok() {
                 return Ok(out);
             }
         }
     }
-    render(v, limits)
+    render_with(v, limits, fragments)
 }
 
-/// Writes `xs` as list elements at `depth`, separated as in a list.
-fn write_elements(
-    xs: &[Value],
-    out: &mut String,
-    depth: u32,
-    limits: &ExportLimits,
-) -> Result<(), EvalErrorKind> {
-    for (k, x) in xs.iter().enumerate() {
-        if k > 0 {
-            out.push_str(",\n");
-        }
-        indent(out, depth);
-        write_value(x, out, depth, limits, None)?;
-    }
-    Ok(())
-}
-
-/// The elements of a big list in chunks on `splitter`, joined in order.
-fn write_elements_split(
-    xs: &[Value],
-    out: &mut String,
-    depth: u32,
-    limits: &ExportLimits,
-    splitter: &dyn Splitter,
-) -> Result<(), EvalErrorKind> {
-    let chunk = splitter.chunk_len(xs.len()).max(1);
-    let chunks: Vec<&[Value]> = xs.chunks(chunk).collect();
-    let texts: Vec<OnceLock<Result<String, EvalErrorKind>>> =
-        (0..chunks.len()).map(|_| OnceLock::new()).collect();
-    splitter.for_each(chunks.len(), &|c| {
-        if let (Some(xs), Some(slot)) = (chunks.get(c), texts.get(c)) {
-            let mut text = String::new();
-            let _ = slot.set(write_elements(xs, &mut text, depth, limits).map(|()| text));
-        }
-    });
-    for (c, slot) in texts.into_iter().enumerate() {
-        if c > 0 {
-            out.push_str(",\n");
-        }
-        match slot.into_inner() {
-            Some(Ok(text)) => out.push_str(&text),
-            Some(Err(err)) => return Err(err),
-            None => {
-                return Err(EvalErrorKind::Internal {
-                    message: "a list chunk was not rendered".into(),
-                })
-            }
-        }
-        limits.check_size(out)?;
-    }
-    Ok(())
+/// True when `b` must be escaped inside a JSON string.
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
 }
 
 pub fn write_string(out: &mut String, s: &str) {
-    out.push('"');
     let bytes = s.as_bytes();
+    if !bytes.iter().any(|&b| needs_escape(b)) {
+        out.reserve(s.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
+    out.push('"');
     let mut start = 0;
     for (k, &b) in bytes.iter().enumerate() {
         let esc: Option<&str> = match b {
@@ -121,104 +116,198 @@ pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Two spaces per level.
 fn indent(out: &mut String, depth: u32) {
-    for _ in 0..depth {
-        out.push_str("  ");
+    const SPACES: &str = "                                                                ";
+    let mut n = depth as usize * 2;
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(SPACES.get(..k).unwrap_or(""));
+        n -= k;
     }
 }
 
-/// Checks the native stack every few levels (`par::deep`), then `write_value_here`.
-fn write_value(
-    v: &Value,
-    out: &mut String,
-    depth: u32,
-    limits: &ExportLimits,
-    splitter: Option<&dyn Splitter>,
-) -> Result<(), EvalErrorKind> {
-    crate::par::deep(depth, || write_value_here(v, out, depth, limits, splitter))
+/// Writes `n` in decimal without going through `fmt`.
+pub(crate) fn write_int(out: &mut String, n: i64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut m = n.unsigned_abs();
+    loop {
+        at -= 1;
+        if let Some(slot) = buf.get_mut(at) {
+            *slot = b'0' + (m % 10) as u8;
+        }
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push('-');
+    }
+    out.push_str(std::str::from_utf8(buf.get(at..).unwrap_or(&[])).unwrap_or(""));
 }
 
-fn write_value_here(
-    v: &Value,
-    out: &mut String,
-    depth: u32,
-    limits: &ExportLimits,
-    splitter: Option<&dyn Splitter>,
-) -> Result<(), EvalErrorKind> {
-    limits.check_depth(depth)?;
-    match v {
-        Value::Unit => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(n) => {
-            let _ = write!(out, "{n}");
-        }
-        Value::Float(x) => write_float(out, *x),
-        Value::Str(s) => {
-            write_string(out, s);
-            limits.check_size(out)?;
-        }
-        Value::List(xs) => {
-            if xs.is_empty() {
-                out.push_str("[]");
-                return Ok(());
+struct Writer<'a> {
+    limits: &'a ExportLimits,
+    fragments: Option<&'a dyn Fragments>,
+    /// Splits big lists across threads (only at the top of a parallel rendering).
+    splitter: Option<&'a dyn Splitter>,
+}
+
+impl Writer<'_> {
+    /// Checks the native stack every few levels (`par::deep`), then `write_value_here`.
+    fn write_value(&self, v: &Value, out: &mut String, depth: u32) -> Result<(), EvalErrorKind> {
+        crate::par::deep(depth, || self.write_value_here(v, out, depth))
+    }
+
+    fn write_value_here(
+        &self,
+        v: &Value,
+        out: &mut String,
+        depth: u32,
+    ) -> Result<(), EvalErrorKind> {
+        let limits = self.limits;
+        limits.check_depth(depth)?;
+        match v {
+            Value::Unit => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(n) => write_int(out, *n),
+            Value::Float(x) => write_float(out, *x),
+            Value::Str(s) => {
+                write_string(out, s);
+                limits.check_size(out)?;
             }
-            out.push_str("[\n");
-            match splitter {
-                Some(splitter) if splitter.worth_it(xs.len()) => {
-                    write_elements_split(xs, out, depth + 1, limits, splitter)?;
+            Value::List(xs) => {
+                if xs.is_empty() {
+                    out.push_str("[]");
+                    return Ok(());
                 }
-                _ => {
-                    for (k, x) in xs.iter().enumerate() {
-                        if k > 0 {
-                            out.push_str(",\n");
-                        }
-                        indent(out, depth + 1);
-                        write_value(x, out, depth + 1, limits, splitter)?;
+                out.push_str("[\n");
+                match self.splitter {
+                    Some(splitter) if splitter.worth_it(xs.len()) => {
+                        self.write_elements_split(xs, out, depth + 1, splitter)?;
                     }
+                    _ => self.write_elements(xs, out, depth + 1)?,
                 }
-            }
-            out.push('\n');
-            indent(out, depth);
-            out.push(']');
-        }
-        Value::Record(r) => {
-            if r.values.is_empty() {
-                out.push_str("{}");
-                return Ok(());
-            }
-            out.push_str("{\n");
-            for (k, (name, x)) in r.names.iter().zip(r.values.iter()).enumerate() {
-                if k > 0 {
-                    out.push_str(",\n");
-                }
-                indent(out, depth + 1);
-                write_string(out, name);
-                out.push_str(": ");
-                write_value(x, out, depth + 1, limits, splitter)?;
-            }
-            out.push('\n');
-            indent(out, depth);
-            out.push('}');
-            limits.check_size(out)?;
-        }
-        Value::Ctor(c) => match &c.payload {
-            None => write_string(out, &c.name),
-            Some(p) => {
-                out.push_str("{\n");
-                indent(out, depth + 1);
-                write_string(out, &c.name);
-                out.push_str(": ");
-                write_value(p, out, depth + 1, limits, splitter)?;
                 out.push('\n');
                 indent(out, depth);
-                out.push('}');
+                out.push(']');
             }
-        },
-        Value::Func(_) | Value::Dict(_) => {
-            return Err(EvalErrorKind::NotExportable {
-                reason: "a function cannot be rendered as JSON".to_string(),
-            })
+            Value::Record(r) => {
+                if r.values.is_empty() {
+                    out.push_str("{}");
+                    return Ok(());
+                }
+                let key = self.fragments.and_then(|f| Some((f, f.key(r, depth)?)));
+                if let Some((fragments, key)) = key {
+                    if let Some(text) = fragments.get(key) {
+                        out.push_str(&text);
+                        limits.check_size(out)?;
+                        return Ok(());
+                    }
+                }
+                let start = out.len();
+                self.write_record(r, out, depth)?;
+                if let Some((fragments, key)) = key {
+                    fragments.put(key, out.get(start..).unwrap_or(""));
+                }
+            }
+            Value::Ctor(c) => match &c.payload {
+                None => write_string(out, &c.name),
+                Some(p) => {
+                    out.push_str("{\n");
+                    indent(out, depth + 1);
+                    write_string(out, &c.name);
+                    out.push_str(": ");
+                    self.write_value(p, out, depth + 1)?;
+                    out.push('\n');
+                    indent(out, depth);
+                    out.push('}');
+                }
+            },
+            Value::Func(_) | Value::Dict(_) => {
+                return Err(EvalErrorKind::NotExportable {
+                    reason: "a function cannot be rendered as JSON".to_string(),
+                })
+            }
         }
+        Ok(())
     }
-    Ok(())
+
+    /// Writes `xs` as list elements at `depth`, separated as in a list.
+    fn write_elements(
+        &self,
+        xs: &[Value],
+        out: &mut String,
+        depth: u32,
+    ) -> Result<(), EvalErrorKind> {
+        for (k, x) in xs.iter().enumerate() {
+            if k > 0 {
+                out.push_str(",\n");
+            }
+            indent(out, depth);
+            self.write_value(x, out, depth)?;
+        }
+        Ok(())
+    }
+
+    /// The elements of a big list in chunks on `splitter`, joined in order.
+    fn write_elements_split(
+        &self,
+        xs: &[Value],
+        out: &mut String,
+        depth: u32,
+        splitter: &dyn Splitter,
+    ) -> Result<(), EvalErrorKind> {
+        let chunk = splitter.chunk_len(xs.len()).max(1);
+        let chunks: Vec<&[Value]> = xs.chunks(chunk).collect();
+        let texts: Vec<OnceLock<Result<String, EvalErrorKind>>> =
+            (0..chunks.len()).map(|_| OnceLock::new()).collect();
+        let inner = Writer {
+            limits: self.limits,
+            fragments: self.fragments,
+            splitter: None,
+        };
+        splitter.for_each(chunks.len(), &|c| {
+            if let (Some(xs), Some(slot)) = (chunks.get(c), texts.get(c)) {
+                let mut text = String::new();
+                let _ = slot.set(inner.write_elements(xs, &mut text, depth).map(|()| text));
+            }
+        });
+        for (c, slot) in texts.into_iter().enumerate() {
+            if c > 0 {
+                out.push_str(",\n");
+            }
+            match slot.into_inner() {
+                Some(Ok(text)) => out.push_str(&text),
+                Some(Err(err)) => return Err(err),
+                None => {
+                    return Err(EvalErrorKind::Internal {
+                        message: "a list chunk was not rendered".into(),
+                    })
+                }
+            }
+            self.limits.check_size(out)?;
+        }
+        Ok(())
+    }
+
+    /// A non-empty record, ending with the size check.
+    fn write_record(&self, r: &Record, out: &mut String, depth: u32) -> Result<(), EvalErrorKind> {
+        out.push_str("{\n");
+        for (k, (name, x)) in r.names.iter().zip(r.values.iter()).enumerate() {
+            if k > 0 {
+                out.push_str(",\n");
+            }
+            indent(out, depth + 1);
+            write_string(out, name);
+            out.push_str(": ");
+            self.write_value(x, out, depth + 1)?;
+        }
+        out.push('\n');
+        indent(out, depth);
+        out.push('}');
+        self.limits.check_size(out)
+    }
 }

@@ -1,0 +1,628 @@
+//! Parsing a file again after a small edit, re-parsing only the declarations that changed.
+//!
+//! The text is cut into chunks at the starts of lines that begin with a declaration keyword
+//! (`let`, `type`, `typeclass`, `instance`, `export`): the prefix before the first one
+//! (header, imports, comments), then one chunk per such line up to the next. Each chunk is
+//! parsed on its own, or taken from a [`ChunkCache`] by its exact text, with spans relative
+//! to the chunk and expression ids from 0; the module is then assembled with every span
+//! moved by the chunk's offset and every id by the number of ids before it.
+//!
+//! That is the tree a parse of the whole file gives when every chunk parses cleanly on its
+//! own: a chunk that lexes and parses without a diagnostic ends between two tokens, after a
+//! complete declaration, where the parser of the whole file is back at the top level in the
+//! same state, and ids are handed out in the same order. So the assembled tree is used only
+//! then: a prefix with nothing but a header and imports, chunks of declarations only (a
+//! trailing expression only in the last), and not a single diagnostic anywhere. Otherwise
+//! the whole file is parsed as usual, which is what the user sees while the file has an
+//! error. `tests` compares both on every fixture.
+//!
+//! Cloning and moving 10,000 cached declarations costs about as much as the rest of the
+//! assembly, and dropping the previous tree as much again; so the cache may also keep the
+//! previous tree of a module ([`Previous`]), which the next parse of that module takes when
+//! nobody else holds it: a declaration of a chunk that is still there is moved out of it
+//! and moved by the difference of offsets and ids (often none), instead of being cloned.
+
+use std::sync::Arc;
+
+use super::ast::{self, Decl, DeclKind, Expr, ExprKind, Pattern, PatternKind, Type, TypeKind};
+use super::{parse, Parsed};
+use crate::diagnostic::Diagnostic;
+use crate::hash::HashMap;
+use crate::source::{FileId, Span};
+
+/// A chunk parsed on its own: its declarations and trailing expression, with spans from
+/// the chunk's start and ids from 0.
+#[derive(Debug)]
+pub struct Chunk {
+    /// The chunk's text (a hit must match it exactly).
+    pub text: Arc<str>,
+    pub decls: Vec<Decl>,
+    pub body: Option<Expr>,
+    pub n_exprs: u32,
+}
+
+/// Where parsed chunks are kept between parses, by their text.
+pub trait ChunkCache {
+    fn get(&self, text: &str) -> Option<Arc<Chunk>>;
+    fn put(&self, chunk: Arc<Chunk>);
+
+    /// The previous tree of the module `key`, if kept (taking it out).
+    fn take_previous(&self, _key: &str) -> Option<Previous> {
+        None
+    }
+
+    /// Keeps the tree of module `key` for its next parse.
+    fn keep_previous(&self, _key: &str, _previous: Previous) {}
+}
+
+/// A tree assembled from chunks, with where each chunk's declarations went.
+pub struct Previous {
+    module: Arc<ast::Module>,
+    placed: Vec<Placed>,
+}
+
+struct Placed {
+    chunk: Arc<Chunk>,
+    start: u32,
+    ids: u32,
+    /// The chunk's first declaration in the module.
+    first: usize,
+}
+
+/// What a moved declaration leaves behind (allocates nothing).
+fn taken_decl() -> Decl {
+    Decl {
+        kind: DeclKind::Export(Vec::new()),
+        exported: false,
+        span: Span::default(),
+    }
+}
+
+/// The declarations of a previous tree, to be moved out chunk by chunk.
+struct Reuse {
+    /// The previous tree's declarations; a moved one leaves [`taken_decl`] behind.
+    decls: Vec<Decl>,
+    moved: Vec<bool>,
+    placed: Vec<Placed>,
+    /// Placements by chunk address: the first not yet taken, and the next of the same chunk.
+    by_chunk: HashMap<usize, usize>,
+    next_same: Vec<usize>,
+}
+
+impl Reuse {
+    fn new(previous: Previous) -> Option<Reuse> {
+        let module = Arc::try_unwrap(previous.module).ok()?;
+        let placed = previous.placed;
+        let mut by_chunk = HashMap::default();
+        by_chunk.reserve(placed.len());
+        let mut next_same = vec![usize::MAX; placed.len()];
+        for (j, p) in placed.iter().enumerate().rev() {
+            if let Some(next) = by_chunk.insert(Arc::as_ptr(&p.chunk) as usize, j) {
+                if let Some(slot) = next_same.get_mut(j) {
+                    *slot = next;
+                }
+            }
+        }
+        let module_decls = module.decls;
+        Some(Reuse {
+            moved: vec![false; module_decls.len()],
+            decls: module_decls,
+            placed,
+            by_chunk,
+            next_same,
+        })
+    }
+
+    /// Moves the declarations of `chunk` (placed at `start` with ids from `ids`) out of the
+    /// previous tree into `out`, if it had this chunk; returns how to move them.
+    fn take(
+        &mut self,
+        chunk: &Arc<Chunk>,
+        start: u32,
+        ids: u32,
+        out: &mut Vec<Decl>,
+    ) -> Option<Shift> {
+        let key = Arc::as_ptr(chunk) as usize;
+        let j = *self.by_chunk.get(&key)?;
+        match self
+            .next_same
+            .get(j)
+            .copied()
+            .filter(|it| *it != usize::MAX)
+        {
+            Some(next) => self.by_chunk.insert(key, next),
+            None => self.by_chunk.remove(&key),
+        };
+        let p = self.placed.get(j)?;
+        let range = p.first..p.first + chunk.decls.len();
+        let moved = self.moved.get_mut(range.clone())?;
+        let taken = self.decls.get_mut(range)?;
+        if moved.iter().any(|it| *it) {
+            return None;
+        }
+        moved.iter_mut().for_each(|it| *it = true);
+        out.extend(
+            taken
+                .iter_mut()
+                .map(|decl| std::mem::replace(decl, taken_decl())),
+        );
+        Some(Shift {
+            by: start.wrapping_sub(p.start),
+            ids: ids.wrapping_sub(p.ids),
+        })
+    }
+}
+
+/// Keywords that start a top-level declaration at the start of a line.
+const STARTS: [&str; 5] = ["let", "type", "typeclass", "instance", "export"];
+
+fn starts_decl(line: &[u8]) -> bool {
+    STARTS.iter().any(|kw| {
+        line.starts_with(kw.as_bytes())
+            && line
+                .get(kw.len())
+                .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    })
+}
+
+/// The byte offsets where chunks start: line starts that begin a declaration.
+fn chunk_starts(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let line = bytes.get(at..).unwrap_or(&[]);
+        if starts_decl(line) {
+            starts.push(at);
+        }
+        match line.iter().position(|&b| b == b'\n') {
+            Some(n) => at += n + 1,
+            None => break,
+        }
+    }
+    starts
+}
+
+/// Parses `text` like [`parse`], reusing the chunks `cache` has.
+pub fn parse_reusing(file: FileId, text: &str, cache: &dyn ChunkCache) -> Parsed {
+    match assemble(file, text, cache, None) {
+        Some((module, _)) => Parsed {
+            module,
+            diagnostics: Vec::new(),
+        },
+        None => parse(file, text),
+    }
+}
+
+/// Parses module `key` like [`parse`], reusing the chunks `cache` has and the module's
+/// previous tree if the cache kept it (and keeping this one).
+pub fn parse_module_reusing(
+    key: &str,
+    file: FileId,
+    text: &str,
+    cache: &dyn ChunkCache,
+) -> (Arc<ast::Module>, Vec<Diagnostic>) {
+    let reuse = cache.take_previous(key).and_then(Reuse::new);
+    match assemble(file, text, cache, reuse) {
+        Some((module, placed)) => {
+            let module = Arc::new(module);
+            let previous = Previous {
+                module: module.clone(),
+                placed,
+            };
+            cache.keep_previous(key, previous);
+            (module, Vec::new())
+        }
+        None => {
+            let parsed = parse(file, text);
+            (Arc::new(parsed.module), parsed.diagnostics)
+        }
+    }
+}
+
+/// The module from its chunks, or `None` when some chunk does not parse cleanly alone;
+/// with where each chunk went.
+fn assemble(
+    file: FileId,
+    text: &str,
+    cache: &dyn ChunkCache,
+    mut reuse: Option<Reuse>,
+) -> Option<(ast::Module, Vec<Placed>)> {
+    if u32::try_from(text.len()).is_err() {
+        return None;
+    }
+    let starts = chunk_starts(text);
+    let first = starts.first().copied().unwrap_or(text.len());
+    let prefix = parse(file, text.get(..first)?);
+    if !prefix.diagnostics.is_empty()
+        || !prefix.module.decls.is_empty()
+        || prefix.module.body.is_some()
+        || prefix.module.n_exprs != 0
+    {
+        return None;
+    }
+    let mut module = prefix.module;
+    module.decls.reserve(starts.len());
+    // Where each chunk's declarations end, and how to move them: applied after cloning
+    // them all, so that one walk stack serves every declaration.
+    let mut shifts: Vec<(usize, Shift)> = Vec::with_capacity(starts.len());
+    let mut placed: Vec<Placed> = Vec::with_capacity(starts.len());
+    for (k, &start) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(text.len());
+        let chunk_text = text.get(start..end)?;
+        let chunk = match cache.get(chunk_text) {
+            Some(chunk) => chunk,
+            None => {
+                let chunk = Arc::new(parse_chunk(file, chunk_text)?);
+                cache.put(chunk.clone());
+                chunk
+            }
+        };
+        if chunk.body.is_some() && k + 1 != starts.len() {
+            return None;
+        }
+        let shift = Shift {
+            by: start as u32,
+            ids: module.n_exprs,
+        };
+        let first = module.decls.len();
+        let moved = reuse
+            .as_mut()
+            .and_then(|r| r.take(&chunk, shift.by, shift.ids, &mut module.decls));
+        match moved {
+            Some(delta) => shifts.push((module.decls.len(), delta)),
+            None => {
+                module.decls.truncate(first);
+                module.decls.extend(chunk.decls.iter().cloned());
+                shifts.push((module.decls.len(), shift));
+            }
+        }
+        placed.push(Placed {
+            chunk: chunk.clone(),
+            start: shift.by,
+            ids: shift.ids,
+            first,
+        });
+        if let Some(body) = &chunk.body {
+            let mut body = body.clone();
+            shift.expr(&mut body, &mut Vec::new());
+            module.body = Some(body);
+        }
+        module.n_exprs = module.n_exprs.checked_add(chunk.n_exprs)?;
+    }
+    let mut stack = Vec::new();
+    let mut decls = module.decls.iter_mut();
+    let mut done = 0;
+    for (end, shift) in &shifts {
+        let n = end - done;
+        if shift.by == 0 && shift.ids == 0 {
+            decls.by_ref().take(n).for_each(drop);
+        } else {
+            for decl in decls.by_ref().take(n) {
+                shift.decl(decl, &mut stack);
+            }
+        }
+        done = *end;
+    }
+    drop(reuse);
+    Some((module, placed))
+}
+
+/// One chunk on its own; `None` when it has a diagnostic or more than declarations and a
+/// trailing expression.
+fn parse_chunk(file: FileId, text: &str) -> Option<Chunk> {
+    let parsed = parse(file, text);
+    let m = parsed.module;
+    if !parsed.diagnostics.is_empty() || m.header.is_some() || !m.imports.is_empty() {
+        return None;
+    }
+    Some(Chunk {
+        text: Arc::from(text),
+        decls: m.decls,
+        body: m.body,
+        n_exprs: m.n_exprs,
+    })
+}
+
+/// Moves spans by `by` bytes and expression ids by `ids`.
+#[derive(Clone, Copy)]
+struct Shift {
+    by: u32,
+    ids: u32,
+}
+
+impl Shift {
+    // Wrapping: moving back from a previous tree's offsets is a wrapped difference.
+    fn span(&self, span: &mut Span) {
+        span.start = span.start.wrapping_add(self.by);
+        span.end = span.end.wrapping_add(self.by);
+    }
+
+    fn ident(&self, ident: &mut ast::Ident) {
+        self.span(&mut ident.span);
+    }
+
+    fn qname(&self, q: &mut ast::QName) {
+        if let Some(m) = &mut q.module {
+            self.ident(m);
+        }
+        self.ident(&mut q.name);
+        self.span(&mut q.span);
+    }
+
+    fn str_lit(&self, s: &mut ast::StrLit) {
+        self.span(&mut s.span);
+    }
+
+    fn rename_item(&self, item: &mut ast::RenameItem) {
+        self.ident(&mut item.name);
+        if let Some(a) = &mut item.alias {
+            self.ident(a);
+        }
+        self.span(&mut item.span);
+    }
+
+    fn decl<'t>(&self, d: &'t mut Decl, stack: &mut Vec<Item<'t>>) {
+        self.span(&mut d.span);
+        match &mut d.kind {
+            DeclKind::Let(l) => {
+                self.ident(&mut l.name);
+                if let Some(t) = &mut l.ann {
+                    self.ty(t, stack);
+                }
+                self.expr(&mut l.value, stack);
+            }
+            DeclKind::Type(t) => {
+                self.ident(&mut t.name);
+                t.params.iter_mut().for_each(|p| self.ident(p));
+                match &mut t.rhs {
+                    ast::TypeRhs::Union(vs) => vs.iter_mut().for_each(|v| self.variant(v, stack)),
+                    ast::TypeRhs::Alias(ty) => self.ty(ty, stack),
+                    ast::TypeRhs::Lone { variant, as_type } => {
+                        self.variant(variant, stack);
+                        self.ty(as_type, stack);
+                    }
+                }
+            }
+            DeclKind::Class(c) => {
+                self.ident(&mut c.name);
+                c.params.iter_mut().for_each(|p| self.ident(p));
+                c.superclasses
+                    .iter_mut()
+                    .for_each(|s| self.constraint(s, stack));
+                for m in &mut c.methods {
+                    self.ident(&mut m.name);
+                    self.ty(&mut m.ty, stack);
+                    self.span(&mut m.span);
+                }
+                c.defaults
+                    .iter_mut()
+                    .for_each(|m| self.method_def(m, stack));
+            }
+            DeclKind::Instance(i) => {
+                i.context.iter_mut().for_each(|c| self.constraint(c, stack));
+                self.qname(&mut i.class);
+                i.args.iter_mut().for_each(|t| self.ty(t, stack));
+                i.methods.iter_mut().for_each(|m| self.method_def(m, stack));
+                self.span(&mut i.head_span);
+            }
+            DeclKind::Export(items) => items.iter_mut().for_each(|it| self.rename_item(it)),
+        }
+    }
+
+    fn variant<'t>(&self, v: &'t mut ast::Variant, stack: &mut Vec<Item<'t>>) {
+        self.ident(&mut v.name);
+        if let Some(t) = &mut v.payload {
+            self.ty(t, stack);
+        }
+        self.span(&mut v.span);
+    }
+
+    fn method_def<'t>(&self, m: &'t mut ast::MethodDef, stack: &mut Vec<Item<'t>>) {
+        self.ident(&mut m.name);
+        self.expr(&mut m.value, stack);
+        self.span(&mut m.span);
+    }
+
+    fn constraint<'t>(&self, c: &'t mut ast::Constraint, stack: &mut Vec<Item<'t>>) {
+        self.qname(&mut c.class);
+        c.args.iter_mut().for_each(|t| self.ty(t, stack));
+        self.span(&mut c.span);
+    }
+
+    // Types and expressions nest as deep as the parser allows (E1009): walked with an
+    // explicit stack, like `engine::deps`.
+    fn ty<'t>(&self, t: &'t mut Type, stack: &mut Vec<Item<'t>>) {
+        self.walk(Item::Type(t), stack);
+    }
+
+    fn expr<'t>(&self, e: &'t mut Expr, stack: &mut Vec<Item<'t>>) {
+        self.walk(Item::Expr(e), stack);
+    }
+
+    fn walk<'t>(&self, start: Item<'t>, stack: &mut Vec<Item<'t>>) {
+        stack.push(start);
+        while let Some(item) = stack.pop() {
+            match item {
+                Item::Type(t) => {
+                    self.span(&mut t.span);
+                    match &mut t.kind {
+                        TypeKind::Con(q, args) => {
+                            self.qname(q);
+                            stack.extend(args.iter_mut().map(Item::Type));
+                        }
+                        TypeKind::Var(v) => self.ident(v),
+                        TypeKind::Fun(a, b) => {
+                            stack.push(Item::Type(a));
+                            stack.push(Item::Type(b));
+                        }
+                        TypeKind::List(t) => stack.push(Item::Type(t)),
+                        TypeKind::Record { fields, rest } => {
+                            for f in fields {
+                                self.ident(&mut f.name);
+                                stack.push(Item::Type(&mut f.ty));
+                            }
+                            if let Some(r) = rest {
+                                self.ident(r);
+                            }
+                        }
+                        TypeKind::Refined { base, items, pred } => {
+                            stack.push(Item::Type(base));
+                            for it in items {
+                                self.span(&mut it.span);
+                                match &mut it.kind {
+                                    ast::ConstraintItemKind::Regexp(s)
+                                    | ast::ConstraintItemKind::Pattern(s) => self.str_lit(s),
+                                    ast::ConstraintItemKind::Ge(e)
+                                    | ast::ConstraintItemKind::Le(e) => stack.push(Item::Expr(e)),
+                                    ast::ConstraintItemKind::Call { module, func, args } => {
+                                        if let Some(m) = module {
+                                            self.ident(m);
+                                        }
+                                        self.ident(func);
+                                        stack.extend(args.iter_mut().map(Item::Expr));
+                                    }
+                                }
+                            }
+                            if let Some(p) = pred {
+                                stack.push(Item::Expr(p));
+                            }
+                        }
+                        TypeKind::Qualified { context, ty } => {
+                            for c in context {
+                                self.qname(&mut c.class);
+                                stack.extend(c.args.iter_mut().map(Item::Type));
+                                self.span(&mut c.span);
+                            }
+                            stack.push(Item::Type(ty));
+                        }
+                        TypeKind::Error => {}
+                    }
+                }
+                Item::Pattern(p) => {
+                    self.span(&mut p.span);
+                    match &mut p.kind {
+                        PatternKind::Wildcard | PatternKind::Lit(_) | PatternKind::Error => {}
+                        PatternKind::Var(v) => self.ident(v),
+                        PatternKind::Ctor {
+                            module,
+                            name,
+                            payload,
+                        } => {
+                            if let Some(m) = module {
+                                self.ident(m);
+                            }
+                            self.ident(name);
+                            if let Some(p) = payload {
+                                stack.push(Item::Pattern(p));
+                            }
+                        }
+                        PatternKind::Record { fields, .. } => {
+                            for f in fields {
+                                self.ident(&mut f.name);
+                                stack.push(Item::Pattern(&mut f.pat));
+                            }
+                        }
+                        PatternKind::List(ps) => stack.extend(ps.iter_mut().map(Item::Pattern)),
+                    }
+                }
+                Item::Expr(e) => {
+                    self.span(&mut e.span);
+                    e.id.0 = e.id.0.wrapping_add(self.ids);
+                    match &mut e.kind {
+                        ExprKind::Int(_)
+                        | ExprKind::Float(_)
+                        | ExprKind::Str(_)
+                        | ExprKind::Bool(_)
+                        | ExprKind::Unit
+                        | ExprKind::Var(_)
+                        | ExprKind::Ctor(_)
+                        | ExprKind::Error => {}
+                        ExprKind::Lambda { params, body } => {
+                            for p in params {
+                                if let Some(n) = &mut p.name {
+                                    self.ident(n);
+                                }
+                                if let Some(t) = &mut p.ann {
+                                    stack.push(Item::Type(t));
+                                }
+                                self.span(&mut p.span);
+                            }
+                            stack.push(Item::Expr(body));
+                        }
+                        ExprKind::App { func, args } => {
+                            stack.push(Item::Expr(func));
+                            stack.extend(args.iter_mut().map(Item::Expr));
+                        }
+                        ExprKind::Let {
+                            name,
+                            ann,
+                            value,
+                            body,
+                            ..
+                        } => {
+                            self.ident(name);
+                            if let Some(t) = ann {
+                                stack.push(Item::Type(t));
+                            }
+                            stack.push(Item::Expr(value));
+                            stack.push(Item::Expr(body));
+                        }
+                        ExprKind::If {
+                            cond,
+                            then_branch,
+                            else_branch,
+                        } => {
+                            stack.push(Item::Expr(cond));
+                            stack.push(Item::Expr(then_branch));
+                            stack.push(Item::Expr(else_branch));
+                        }
+                        ExprKind::Match { scrutinee, cases } => {
+                            stack.push(Item::Expr(scrutinee));
+                            for c in cases {
+                                self.span(&mut c.span);
+                                stack.push(Item::Pattern(&mut c.pat));
+                                if let Some(g) = &mut c.guard {
+                                    stack.push(Item::Expr(g));
+                                }
+                                stack.push(Item::Expr(&mut c.body));
+                            }
+                        }
+                        ExprKind::Binary {
+                            op_span, lhs, rhs, ..
+                        } => {
+                            self.span(op_span);
+                            stack.push(Item::Expr(lhs));
+                            stack.push(Item::Expr(rhs));
+                        }
+                        ExprKind::Unary { operand, .. } => stack.push(Item::Expr(operand)),
+                        ExprKind::Field { expr, field } => {
+                            self.ident(field);
+                            stack.push(Item::Expr(expr));
+                        }
+                        ExprKind::Record { base, fields } => {
+                            if let Some(b) = base {
+                                stack.push(Item::Expr(b));
+                            }
+                            for f in fields {
+                                self.ident(&mut f.name);
+                                stack.push(Item::Expr(&mut f.value));
+                            }
+                        }
+                        ExprKind::List(xs) => stack.extend(xs.iter_mut().map(Item::Expr)),
+                        ExprKind::Ann { expr, ty } => {
+                            stack.push(Item::Expr(expr));
+                            stack.push(Item::Type(ty));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+enum Item<'t> {
+    Expr(&'t mut Expr),
+    Type(&'t mut Type),
+    Pattern(&'t mut Pattern),
+}
