@@ -7,8 +7,10 @@
 //! DTOs are serialisable ([`DiagnosticDto`]); the same JSON is the CLI's
 //! `--error-format json` and the JS API's shape.
 //!
-//! The library reads no clock: a host that wants a timeout sets the `cancel` flag of the
-//! request from its own timer, and evaluation stops with R3008.
+//! The library reads no clock of its own. A host that wants a timeout either sets the
+//! `cancel` flag of the request from its own timer, or gives [`Options::clock`] and
+//! [`EvalRequest::timeout_ms`]: evaluation then polls the host's clock every few thousand
+//! steps. Either way it stops with R3008.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -409,13 +411,31 @@ impl Session {
         &self.options
     }
 
+    /// What stops `request`'s evaluation: its cancel flag, and its deadline on the host's
+    /// clock (from now, when the request has a timeout and the session a clock).
+    fn interrupt(&self, request: &EvalRequest) -> eval::Interrupt {
+        let deadline = match (&self.options.clock, request.timeout_ms) {
+            (Some(clock), Some(timeout)) => Some(eval::Deadline {
+                clock: Arc::clone(&clock.0),
+                at_ms: clock.now_ms() + timeout,
+            }),
+            _ => None,
+        };
+        eval::Interrupt {
+            flag: request.cancel.clone(),
+            deadline,
+        }
+    }
+
     /// Parses, checks and evaluates `request.entry`, rendering the document in
     /// `request.format`.
     pub fn evaluate(&self, request: &EvalRequest) -> EvalOutput {
         let mut sources = SourceMap::default();
+        let interrupt = self.interrupt(request);
         let mut timer = PhaseTimer::new(self.options.clock.as_ref());
         timer.stats.workers = self.par.workers();
-        let (text, diagnostics) = pipeline::evaluate(self, request, &mut sources, &mut timer);
+        let (text, diagnostics) =
+            pipeline::evaluate(self, request, &interrupt, &mut sources, &mut timer);
         timer.stats.cache = self.cache_stats();
         let text = if diagnostic::has_errors(&diagnostics) {
             None
@@ -657,7 +677,7 @@ mod pipeline {
                 &mut done,
                 &eval_limits,
                 budget,
-                None,
+                eval::Interrupt::default(),
                 None,
             )
             .map_err(|err| vec![err.to_diagnostic()])?;
@@ -698,24 +718,37 @@ mod pipeline {
     pub(super) fn evaluate(
         session: &Session,
         request: &EvalRequest,
+        interrupt: &eval::Interrupt,
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
     ) -> (Option<String>, Vec<Diagnostic>) {
         let mut loaded = load_and_check(session, &request.entry, false, sources, timer);
         let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
-        let text = evaluate_checked(session, request, &loaded, sources, timer, &mut diagnostics);
+        let run = Run {
+            request,
+            interrupt,
+            loaded: &loaded,
+        };
+        let text = evaluate_checked(session, &run, sources, timer, &mut diagnostics);
         finish(&loaded.graph, &mut diagnostics);
         (text, diagnostics)
     }
 
+    /// One evaluation's request, interrupt and loaded graph.
+    struct Run<'a> {
+        request: &'a EvalRequest,
+        interrupt: &'a eval::Interrupt,
+        loaded: &'a Loaded,
+    }
+
     fn evaluate_checked(
         session: &Session,
-        request: &EvalRequest,
-        loaded: &Loaded,
+        run: &Run<'_>,
         sources: &SourceMap,
         timer: &mut PhaseTimer<'_>,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Option<String> {
+        let (request, loaded) = (run.request, run.loaded);
         let (graph, keys) = (&loaded.graph, &loaded.keys);
         let checked = loaded.checked.as_deref().ok()?;
         let entry = graph.entry?;
@@ -772,7 +805,7 @@ mod pipeline {
                 &mut done,
                 &eval_limits,
                 budget,
-                request.cancel.clone(),
+                run.interrupt.clone(),
                 cache,
             ) {
                 Ok(evaluated) => {
