@@ -506,6 +506,15 @@ impl Session {
         }
     }
 
+    /// Reads and parses the entry and its imports without checking them; returns that
+    /// phase's diagnostics. A host that fetches modules asynchronously (the JS
+    /// `loadModule`) runs it over a file system that records what was missing, fetches
+    /// that, and repeats until nothing is.
+    pub fn load_only(&self, entry: &str) -> Vec<Diagnostic> {
+        let mut sources = SourceMap::default();
+        self.load(entry, &mut sources).diagnostics
+    }
+
     /// Loads the entry and its imports (read, parse, resolve) into `sources`.
     fn load(&self, entry: &str, sources: &mut SourceMap) -> ModuleGraph {
         let options = loader::LoadOptions {
