@@ -18,7 +18,6 @@ let threaded;
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: make chromium`);
-  assert.ok(existsSync(CLI), `${CLI} is missing: cargo build --release`);
   browser = await openChromium();
   threaded = await browser.worker('../../index.js');
 });
@@ -50,6 +49,7 @@ test('the pool has navigator.hardwareConcurrency threads and the engine runs on 
 
 test(`eval fixtures (${cases.length}): threaded wasm in Chromium = native CLI = expected`, async () => {
   assert.ok(cases.length > 0, 'no fixtures');
+  assert.ok(existsSync(CLI), `${CLI} is missing: cargo build --release`);
   const { results } = await threaded.call({
     type: 'run',
     cases: cases.map(({ source, options }) => ({ source, options })),

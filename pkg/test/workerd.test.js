@@ -87,7 +87,7 @@ test('an invalid deployment is 422 with every violation and its JSON path', asyn
   shape.region = 7;
   const { status, body } = await post('/', JSON.stringify(shape));
   assert.equal(status, 422);
-  assert.deepEqual(body.errors.map((e) => e.path).sort(), ['$.region', '$.services[2]', '$.services[3].port'].sort());
+  assert.deepEqual(body.errors.map((e) => e.path).sort(), ['$.region', '$.services[2].image', '$.services[3].port'].sort());
   assert.ok(body.errors.every((e) => e.code === 'C5004' && e.message.length > 0), JSON.stringify(body.errors));
 });
 
