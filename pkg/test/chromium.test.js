@@ -50,18 +50,32 @@ test('the pool has navigator.hardwareConcurrency threads and the engine runs on 
 test(`eval fixtures (${cases.length}): threaded wasm in Chromium = native CLI = expected`, async () => {
   assert.ok(cases.length > 0, 'no fixtures');
   assert.ok(existsSync(CLI), `${CLI} is missing: cargo build --release`);
-  const { results } = await threaded.call({
+  // The deep ones each in a fresh worker: a host stack overflow inside the threaded build
+  // leaves the instance unusable (docs/wasm.md), so it must not take the others with it.
+  const within = (promise, what) =>
+    Promise.race([promise, new Promise((_, fail) => setTimeout(() => fail(new Error(`${what}: no answer in 60 s`)), 60_000))]);
+  const plain = cases.filter((it) => !WASM_DEPTH_DEVIATIONS.has(it.name));
+  const { results } = await within(threaded.call({
     type: 'run',
-    cases: cases.map(({ source, options }) => ({ source, options })),
-  });
+    cases: plain.map(({ source, options }) => ({ source, options })),
+  }), 'fixtures');
+  const byName = new Map(plain.map((it, i) => [it.name, results[i]]));
+  for (const fixture of cases.filter((it) => WASM_DEPTH_DEVIATIONS.has(it.name))) {
+    const alone = await browser.worker('../../index.js');
+    const reply = await within(alone.call({ type: 'run', cases: [{ source: fixture.source, options: fixture.options }] }), fixture.name);
+    byName.set(fixture.name, reply.results[0]);
+    await alone.terminate();
+  }
   const problems = [];
-  for (const [i, fixture] of cases.entries()) {
-    const wasm = results[i];
+  for (const fixture of cases) {
+    const wasm = byName.get(fixture.name);
     const native = runCli(fixture, spawnSync);
     const against = compareFixture(fixture, { ...wasm, diagnostics: wasm.codes.map((code) => ({ code })) });
     if (against.length > 0) problems.push(`${fixture.name}: ${against.join('; ')}`);
-    if (WASM_DEPTH_DEVIATIONS.has(fixture.name)) {
+    if (WASM_DEPTH_DEVIATIONS.get(fixture.name) === 'must') {
       if (!native.ok) problems.push(`${fixture.name}: a depth deviation must succeed natively`);
+    } else if (WASM_DEPTH_DEVIATIONS.has(fixture.name) && wasm.codes.join() === 'R3006') {
+      if (native.codes.join() === 'R3006') problems.push(`${fixture.name}: natively R3006 too, not a deviation`);
     } else if (wasm.ok !== native.ok || wasm.text !== native.text || wasm.codes.join() !== native.codes.join()) {
       problems.push(
         `${fixture.name}: wasm ${JSON.stringify([wasm.ok, wasm.codes, wasm.text?.slice(0, 200)])} ` +
