@@ -118,8 +118,8 @@ async function main() {
   const results = { date: new Date().toISOString(), quick: QUICK, workloads: [] };
   const browser = await openChromium();
   try {
-    const threaded = await browser.worker('../../web-threads.js');
-    const single = await browser.worker('../../web.js');
+    const threaded = await browser.worker('../web-threads.js');
+    const single = await browser.worker('../web.js');
     results.chromium = { threads: threaded.info.threads, hardwareConcurrency: threaded.info.hardwareConcurrency };
     for (const [workload, n] of WORKLOADS) {
       const path = generate(workload, n);

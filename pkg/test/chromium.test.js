@@ -19,7 +19,7 @@ let threaded;
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: make chromium`);
   browser = await openChromium();
-  threaded = await browser.worker('../../index.js');
+  threaded = await browser.worker('../index.js');
 });
 
 after(async () => {
@@ -61,7 +61,7 @@ test(`eval fixtures (${cases.length}): threaded wasm in Chromium = native CLI = 
   }), 'fixtures');
   const byName = new Map(plain.map((it, i) => [it.name, results[i]]));
   for (const fixture of cases.filter((it) => WASM_DEPTH_DEVIATIONS.has(it.name))) {
-    const alone = await browser.worker('../../index.js');
+    const alone = await browser.worker('../index.js');
     const reply = await within(alone.call({ type: 'run', cases: [{ source: fixture.source, options: fixture.options }] }), fixture.name);
     byName.set(fixture.name, reply.results[0]);
     await alone.terminate();

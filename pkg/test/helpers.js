@@ -194,7 +194,7 @@ export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 /**
  * Debian's Chromium through playwright-core on a page of this package served with COOP/COEP
  * on 127.0.0.1. Resolves to `{ page, url, worker(entry), close }`; `worker(entry)` starts a
- * module Worker running the package entry (`../../index.js`, `../../web.js`) and resolves
+ * module Worker running the package entry (`../index.js`, `../web.js`) and resolves
  * to `{ info, call(message), terminate }` once its `init` (and thread pool) is done.
  */
 export async function openChromium() {
@@ -205,7 +205,7 @@ export async function openChromium() {
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (error) => errors.push(String(error)));
-    await page.goto(`${server.url}/test/browser/page.html`);
+    await page.goto(`${server.url}/testpage/page.html`);
     await page.waitForFunction(() => typeof window.ligature === 'function');
     let workers = 0;
     const worker = async (entry) => {

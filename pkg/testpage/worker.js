@@ -1,5 +1,5 @@
 // Runs the package in a Web Worker for the Chromium tests and benchmarks: `init` loads an
-// entry (../../index.js or ../../web.js) and starts the pool; `run` evaluates cases on one
+// entry (../index.js, ../web.js or ../web-threads.js) and starts the pool; `run` evaluates cases on one
 // Session; `time` evaluates one source `repeat` times and reports the fastest run.
 let ligature;
 
