@@ -116,11 +116,12 @@ export interface UsageError {
 
 export type EvalResult =
   | { ok: true; value: unknown; text: string; stats: Stats; diagnostics: Diagnostic[] }
-  | { ok: false; value?: undefined; text: null; stats: Stats; diagnostics: Diagnostic[]; error?: undefined }
+  // `stats` is null when the host's stack ran out inside the wasm (an R3006 made by the glue).
+  | { ok: false; value?: undefined; text: null; stats: Stats | null; diagnostics: Diagnostic[]; error?: undefined }
   | UsageError;
 
 export type CheckResult =
-  | { ok: boolean; types: { name: string; type: string }[]; stats: Stats; diagnostics: Diagnostic[]; error?: undefined }
+  | { ok: boolean; types: { name: string; type: string }[]; stats: Stats | null; diagnostics: Diagnostic[]; error?: undefined }
   | UsageError;
 
 /** One violation of a validated document; `path` is a JSON path like `$.services[3].port`. */
