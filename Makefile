@@ -25,7 +25,7 @@ build: setup ## Build the CLI (release)
 example: build ## Run the main job on the example: evaluate examples/deploy.lig to JSON
 	./target/release/ligature eval $(EXAMPLE) --format json
 
-test: setup lint test-rust wasm-check ## Run every test (what CI runs)
+test: setup lint test-rust wasm-check test-js ## Run every test (what CI runs): Rust, then the npm package (Node, workerd, Chromium)
 
 test-rust: ## Unit tests, fixture corpus (1 and N threads), CLI tests, tidy checks
 	$(CARGO) test --all-targets
@@ -40,7 +40,7 @@ wasm-check: setup ## The library builds for the browser (no threads)
 bless: ## Regenerate expected fixture outputs (review the diff!)
 	BLESS=1 $(CARGO) test --test fixtures
 
-bench: build ## Benchmarks: generated workloads through the release CLI (MB/s, memory, phases, 1 vs 2 threads), incremental re-evaluation
+bench: build bench-wasm ## Benchmarks: generated workloads through the release CLI (MB/s, memory, phases, 1 vs 2 threads), incremental re-evaluation
 	python3 benches/run.py
 	$(CARGO) bench --bench incremental
 

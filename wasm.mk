@@ -38,7 +38,7 @@ WASM_MT_RUSTFLAGS := -C target-feature=+atomics,+bulk-memory,+mutable-globals \
   -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
   -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base $(WASM_STACK_FLAGS)
 
-.PHONY: wasm wasm-threads test-js wasm-tools wasm-bindgen-cli pkg-deps chromium
+.PHONY: wasm wasm-threads test-js bench-wasm wasm-tools wasm-bindgen-cli pkg-deps chromium
 
 wasm-bindgen-cli: ## Install wasm-bindgen-cli at Cargo.toml's pinned version into target/tools (about 5 min)
 	@if [ "$$($(WASM_BINDGEN) --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
@@ -77,5 +77,8 @@ wasm-threads: wasm-tools ## Threaded wasm build (nightly, build-std, shared memo
 	  -o $(WASM_DIST)/web-threads/ligature_bg.wasm
 	@ls -l $(WASM_DIST)/web-threads/ligature_bg.wasm | awk '{print "pkg/dist/web-threads/ligature_bg.wasm: " $$5 " bytes"}'
 
-test-js: wasm wasm-threads chromium ## npm package tests: fixtures in Node, API shape, workerd, threads in Chromium
-	cd pkg && node --test test/
+test-js: wasm wasm-threads chromium build ## npm package tests: fixtures in Node, API shape, workerd, threads in Chromium vs the CLI
+	cd pkg && node --test --test-concurrency=1 test/
+
+bench-wasm: wasm wasm-threads chromium build ## wasm benchmarks: native vs Node, threads vs not in Chromium, size, workerd validation
+	node benches/wasm_bench.mjs

@@ -9,7 +9,7 @@ const wasm = threaded
   ? await import('./dist/web-threads/ligature.js')
   : await import('./dist/web/ligature.js');
 
-export const { variant, init, initThreadPool, evaluate, typecheck, Session } = bind(
+export const { variant, init, initThreadPool, evaluate, typecheck, validate, compileSchema, Session } = bind(
   wasm,
   threaded ? 'web-threads' : 'web',
   webLoader(wasm),

@@ -3,7 +3,7 @@
 import { bind, webLoader } from './bind.js';
 import * as wasm from './dist/web-threads/ligature.js';
 
-export const { variant, init, initThreadPool, evaluate, typecheck, Session } = bind(
+export const { variant, init, initThreadPool, evaluate, typecheck, validate, compileSchema, Session } = bind(
   wasm,
   'web-threads',
   webLoader(wasm),

@@ -2,7 +2,7 @@
 import { bind, webLoader } from './bind.js';
 import * as wasm from './dist/web/ligature.js';
 
-export const { variant, init, initThreadPool, evaluate, typecheck, Session } = bind(
+export const { variant, init, initThreadPool, evaluate, typecheck, validate, compileSchema, Session } = bind(
   wasm,
   'web',
   webLoader(wasm),

@@ -7,8 +7,10 @@
 //! DTOs are serialisable ([`DiagnosticDto`]); the same JSON is the CLI's
 //! `--error-format json` and the JS API's shape.
 //!
-//! The library reads no clock: a host that wants a timeout sets the `cancel` flag of the
-//! request from its own timer, and evaluation stops with R3008.
+//! The library reads no clock of its own. A host that wants a timeout either sets the
+//! `cancel` flag of the request from its own timer, or gives [`Options::clock`] and
+//! [`EvalRequest::timeout_ms`]: evaluation then polls the host's clock every few thousand
+//! steps. Either way it stops with R3008.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -419,14 +421,31 @@ impl Session {
         &self.options
     }
 
+    /// What stops `request`'s evaluation: its cancel flag, and its deadline on the host's
+    /// clock (from now, when the request has a timeout and the session a clock).
+    fn interrupt(&self, request: &EvalRequest) -> eval::Interrupt {
+        let deadline = match (&self.options.clock, request.timeout_ms) {
+            (Some(clock), Some(timeout)) => Some(eval::Deadline {
+                clock: Arc::clone(&clock.0),
+                at_ms: clock.now_ms() + timeout,
+            }),
+            _ => None,
+        };
+        eval::Interrupt {
+            flag: request.cancel.clone(),
+            deadline,
+        }
+    }
+
     /// Parses, checks and evaluates `request.entry`, rendering the document in
     /// `request.format`.
     pub fn evaluate(&self, request: &EvalRequest) -> EvalOutput {
         let mut sources = SourceMap::default();
+        let interrupt = self.interrupt(request);
         let mut timer = PhaseTimer::new(self.options.clock.as_ref());
         timer.stats.workers = self.par.workers();
         let (text, diagnostics) = crate::par::on_pipeline_stack(|| {
-            pipeline::evaluate(self, request, &mut sources, &mut timer)
+            pipeline::evaluate(self, request, &interrupt, &mut sources, &mut timer)
         });
         timer.stats.cache = self.cache_stats();
         let text = if diagnostic::has_errors(&diagnostics) {
@@ -500,6 +519,15 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Reads and parses the entry and its imports without checking them; returns that
+    /// phase's diagnostics. A host that fetches modules asynchronously (the JS
+    /// `loadModule`) runs it over a file system that records what was missing, fetches
+    /// that, and repeats until nothing is.
+    pub fn load_only(&self, entry: &str) -> Vec<Diagnostic> {
+        let mut sources = SourceMap::default();
+        self.load(entry, &mut sources).diagnostics
     }
 
     /// Loads the entry and its imports (read, parse, resolve) into `sources`.
@@ -677,7 +705,7 @@ mod pipeline {
                 &mut done,
                 &eval_limits,
                 budget,
-                None,
+                eval::Interrupt::default(),
                 None,
             )
             .map_err(|err| vec![err.to_diagnostic()])?;
@@ -718,6 +746,7 @@ mod pipeline {
     pub(super) fn evaluate(
         session: &Session,
         request: &EvalRequest,
+        interrupt: &eval::Interrupt,
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
     ) -> (Option<String>, Vec<Diagnostic>) {
@@ -726,6 +755,7 @@ mod pipeline {
         let text = evaluate_checked(
             session,
             request,
+            interrupt,
             &mut loaded,
             sources,
             timer,
@@ -738,6 +768,7 @@ mod pipeline {
     fn evaluate_checked(
         session: &Session,
         request: &EvalRequest,
+        interrupt: &eval::Interrupt,
         loaded: &mut Loaded,
         sources: &SourceMap,
         timer: &mut PhaseTimer<'_>,
@@ -814,7 +845,7 @@ mod pipeline {
                 &mut done,
                 &eval_limits,
                 budget,
-                request.cancel.clone(),
+                interrupt.clone(),
                 cache,
             ) {
                 Ok(evaluated) => {

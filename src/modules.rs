@@ -18,7 +18,6 @@
 //! includes the [`module_keys`] of everything its module imports, transitively.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 
 use crate::engine::{self, dag, keys::Key, Caches};
@@ -293,11 +292,11 @@ pub fn eval_module(
     done: &mut link::Evaluations,
     limits: &eval::Limits,
     budget: u64,
-    cancel: Option<Arc<AtomicBool>>,
+    interrupt: eval::Interrupt,
     cache: Option<engine::eval::ValueCache<'_>>,
 ) -> Result<eval::Evaluated, eval::EvalError> {
     let (evaluated, values) =
-        engine::eval::run(engine.par, program, done, limits, budget, cancel, cache)?;
+        engine::eval::run(engine.par, program, done, limits, budget, interrupt, cache)?;
     done.modules.insert(program.file, values);
     Ok(evaluated)
 }

@@ -264,7 +264,7 @@ impl Schema {
                 &globals,
                 self.limits.clone(),
                 self.limits.max_steps,
-                None,
+                crate::eval::Interrupt::default(),
             );
             let mut path = String::from("$");
             run_plan(&mut machine, plan, &value, &mut path, &mut errors, 0);

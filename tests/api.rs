@@ -115,3 +115,132 @@ fn modules_evaluate_through_the_session() {
     assert_eq!(typed.types.len(), 1);
     assert_eq!(typed.types[0].ty, "Integer");
 }
+
+/// A clock that advances one millisecond per read: deterministic, whatever the speed of
+/// the machine, and it proves the library reads the host's clock (it has none of its own).
+fn ticking_clock() -> (ligature::api::Clock, Arc<std::sync::atomic::AtomicU64>) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let reads = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&reads);
+    let clock = ligature::api::Clock(Arc::new(move || {
+        counter.fetch_add(1, Ordering::Relaxed) as f64
+    }));
+    (clock, reads)
+}
+
+/// Long work in an imported module, in several independent top-level lets of the entry
+/// (the engine's per-declaration machines) and in a big `map` (split across the pool).
+const SLOW: &[(&str, &str)] = &[
+    (
+        "main.lig",
+        "import \"./lib\" as lib;\n\
+         let a = fold (\\s n -> s + n) 0 (range 0 3000000);\n\
+         let b = fold (\\s n -> s + n * 2) 0 (range 0 3000000);\n\
+         let c = length (map (\\n -> fold (\\s k -> s + k) 0 (range 0 n)) (range 0 3000));\n\
+         let d = lib.total;\n",
+    ),
+    (
+        "lib.lig",
+        "let total = fold (\\s n -> s + n) 0 (range 0 3000000);\n",
+    ),
+];
+
+fn slow_session(threads: ligature::api::Threads, clock: ligature::api::Clock) -> Session {
+    let mut fs = MemoryFs::new();
+    for (path, text) in SLOW {
+        fs.insert(path, text.as_bytes().to_vec());
+    }
+    let options = Options {
+        clock: Some(clock),
+        threads,
+        workers: Some(2),
+        cache_capacity: 0,
+        ..Options::default()
+    };
+    Session::new(options, Arc::new(fs))
+}
+
+#[test]
+fn timeout_on_the_host_clock_stops_every_machine_with_r3008() {
+    use ligature::api::Threads;
+    for threads in [Threads::Sequential, Threads::Parallel] {
+        let (clock, reads) = ticking_clock();
+        let session = slow_session(threads, clock);
+        let out = session.evaluate(&EvalRequest {
+            entry: "main.lig".into(),
+            timeout_ms: Some(20.0),
+            ..EvalRequest::default()
+        });
+        let codes: Vec<_> = out
+            .diagnostics
+            .iter()
+            .map(|it| it.code.to_string())
+            .collect();
+        assert_eq!(codes, ["R3008"], "{threads:?}: {:?}", out.diagnostics);
+        assert!(out.text.is_none());
+        // The clock is polled every few thousand steps, not per step: the whole program
+        // runs tens of millions of steps, the 20 ms budget fires after about 20 reads.
+        let reads = reads.load(std::sync::atomic::Ordering::Relaxed);
+        assert!((20..200).contains(&reads), "{threads:?}: {reads} reads");
+    }
+}
+
+#[test]
+fn timeout_stops_an_imported_module_too() {
+    use ligature::api::Threads;
+    let (clock, _) = ticking_clock();
+    let mut fs = MemoryFs::new();
+    fs.insert(
+        "main.lig",
+        b"import \"./lib\" as lib;\nlet d = lib.total + 1;\n".to_vec(),
+    );
+    fs.insert("lib.lig", SLOW[1].1.as_bytes().to_vec());
+    let session = Session::new(
+        Options {
+            clock: Some(clock),
+            threads: Threads::Sequential,
+            ..Options::default()
+        },
+        Arc::new(fs),
+    );
+    let out = session.evaluate(&EvalRequest {
+        entry: "main.lig".into(),
+        timeout_ms: Some(10.0),
+        ..EvalRequest::default()
+    });
+    assert_eq!(out.diagnostics.len(), 1, "{:?}", out.diagnostics);
+    assert_eq!(out.diagnostics[0].code.to_string(), "R3008");
+    let file = out
+        .sources
+        .get(out.diagnostics[0].primary().expect("located").file);
+    assert_eq!(file.map(|it| it.name.as_str()), Some("lib.lig"));
+}
+
+#[test]
+fn a_far_deadline_or_no_clock_changes_nothing() {
+    use ligature::api::Threads;
+    let (clock, reads) = ticking_clock();
+    let fast = [(
+        "main.lig",
+        "let a = fold (\\s n -> s + n) 0 (range 0 100000);\n",
+    )];
+    for (clock, timeout) in [(Some(clock), Some(1e9)), (None, Some(0.0))] {
+        let mut fs = MemoryFs::new();
+        fs.insert(fast[0].0, fast[0].1.as_bytes().to_vec());
+        let session = Session::new(
+            Options {
+                clock,
+                threads: Threads::Sequential,
+                ..Options::default()
+            },
+            Arc::new(fs),
+        );
+        let out = session.evaluate(&EvalRequest {
+            entry: "main.lig".into(),
+            timeout_ms: timeout,
+            ..EvalRequest::default()
+        });
+        assert_eq!(out.text.as_deref(), Some("{\n  \"a\": 4999950000\n}\n"));
+    }
+    assert!(reads.load(std::sync::atomic::Ordering::Relaxed) > 10);
+}

@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { Session } from '../node.js';
-import { compareFixture, coreStatus, loadFixtures } from './helpers.js';
+import { compareFixture, loadFixtures } from './helpers.js';
 
 const { dir, cases, expectedFiles } = loadFixtures();
-const core = coreStatus((source, options) => new Session({}).evaluate(source, options));
 
 test(`eval fixtures (${cases.length} in ${dir})`, async (t) => {
   if (cases.length === 0) {
@@ -21,9 +20,7 @@ test(`eval fixtures (${cases.length} in ${dir})`, async (t) => {
   // disturb the next one.
   const session = new Session({});
   for (const fixture of cases) {
-    // Until the evaluator is merged, successes cannot happen; the failures' codes still
-    // need the whole pipeline. Reported as TODO with the reason, never as a pass.
-    await t.test(fixture.name, { todo: core.evaluator }, () => {
+    await t.test(fixture.name, () => {
       const result = session.evaluate(fixture.source, fixture.options);
       const problems = compareFixture(fixture, result);
       assert.deepEqual(problems, [], problems.join('\n'));

@@ -12,8 +12,7 @@
 //! Hence values, the error reported and the step count are the same for any number of
 //! threads; only the wall-clock timeout (R3008) depends on speed.
 
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use super::cache::Cache;
 use super::dag::{self, Dag};
@@ -21,7 +20,9 @@ use super::keys::Key;
 use crate::eval::link::{self, Evaluations, Linked};
 use crate::eval::lower::DeclKind;
 use crate::eval::machine::Splitter;
-use crate::eval::{EvalError, EvalErrorKind, Evaluated, Limits, Machine, Program, Value};
+use crate::eval::{
+    EvalError, EvalErrorKind, Evaluated, Interrupt, Limits, Machine, Program, Value,
+};
 use crate::par::{self, Par, Threads};
 
 /// How one declaration's evaluation ended: its steps, and its error if it failed.
@@ -112,7 +113,7 @@ pub fn run(
     done: &Evaluations,
     limits: &Limits,
     budget: u64,
-    interrupt: Option<Arc<AtomicBool>>,
+    interrupt: Interrupt,
     cache: Option<ValueCache<'_>>,
 ) -> Result<(Evaluated, Vec<Value>), EvalError> {
     let n = program.decls.len();

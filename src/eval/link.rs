@@ -9,11 +9,10 @@
 //! one module with a [`Globals`] that answers for the modules evaluated before it.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use super::lower::{ImportedClass, ImportedValue, Imports, Program};
-use super::machine::{Evaluated, Globals, Limits, Machine};
+use super::machine::{Evaluated, Globals, Interrupt, Limits, Machine};
 use super::{EvalError, Value};
 use crate::source::FileId;
 use crate::types::env::{Env, Namespace, Origin};
@@ -149,7 +148,7 @@ pub fn run_module(
     done: &Evaluations,
     limits: &Limits,
     budget: u64,
-    interrupt: Option<Arc<AtomicBool>>,
+    interrupt: Interrupt,
 ) -> Result<(Evaluated, Vec<Value>), EvalError> {
     let own: Vec<OnceLock<Value>> = (0..program.decls.len()).map(|_| OnceLock::new()).collect();
     let globals = Linked {

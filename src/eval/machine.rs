@@ -3,7 +3,8 @@
 //! Each function call gets a window of `n_slots` values on one shared value stack (no
 //! allocation per call); captures are read from the running closure. Tail positions of
 //! `let`, `if` and `match` loop instead of recursing, so long chains use no native stack.
-//! Every node costs one step; the interrupt flag is polled every 4096 steps.
+//! Every node costs one step; the [`Interrupt`] (the host's cancel flag and deadline) is
+//! polled every 4096 steps.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -17,6 +18,57 @@ use crate::eval::ops;
 use crate::eval::value::{Ctor, Func, Record, Value};
 use crate::source::{FileId, FileSpan, Span};
 use crate::syntax::ast::{Name, UnOp};
+
+/// What stops an evaluation from outside, polled every 4096 steps: the host's cancel flag
+/// and/or a deadline on the host's clock. The library reads no clock of its own: the clock
+/// is the host's closure (a monotonic clock natively, `performance.now` in JS), so a
+/// single-threaded host with no timer beside the evaluation still gets a timeout. Every
+/// machine of one evaluation (per declaration, per split list chunk) carries a clone.
+#[derive(Clone, Default)]
+pub struct Interrupt {
+    pub flag: Option<Arc<AtomicBool>>,
+    pub deadline: Option<Deadline>,
+}
+
+/// A point in time on the host's clock (milliseconds) after which evaluation stops.
+#[derive(Clone)]
+pub struct Deadline {
+    pub clock: Arc<dyn Fn() -> f64 + Send + Sync>,
+    pub at_ms: f64,
+}
+
+impl std::fmt::Debug for Interrupt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interrupt")
+            .field("flag", &self.flag)
+            .field("deadline_ms", &self.deadline.as_ref().map(|it| it.at_ms))
+            .finish()
+    }
+}
+
+impl Interrupt {
+    /// Only the host's cancel flag.
+    pub fn flag(flag: Arc<AtomicBool>) -> Interrupt {
+        Interrupt {
+            flag: Some(flag),
+            deadline: None,
+        }
+    }
+
+    /// Whether the flag is set or the deadline has passed (reads the clock).
+    pub fn fired(&self) -> bool {
+        if self
+            .flag
+            .as_ref()
+            .is_some_and(|it| it.load(Ordering::Relaxed))
+        {
+            return true;
+        }
+        self.deadline
+            .as_ref()
+            .is_some_and(|it| (it.clock)() >= it.at_ms)
+    }
+}
 
 /// Evaluation limits (LANGUAGE.md section 12).
 #[derive(Clone, Debug)]
@@ -99,7 +151,7 @@ pub struct Machine<'g> {
     /// Where big `map`/`filter`/`all`/`any` may run their elements (the engine's pool).
     splitter: Option<&'g dyn Splitter>,
     pub(crate) limits: Limits,
-    interrupt: Option<Arc<AtomicBool>>,
+    interrupt: Interrupt,
     pub(crate) steps: u64,
     /// Steps allowed in this machine (the remaining budget).
     pub(crate) step_limit: u64,
@@ -119,7 +171,7 @@ impl<'g> Machine<'g> {
         globals: &'g (dyn Globals + Sync),
         limits: Limits,
         budget: u64,
-        interrupt: Option<Arc<AtomicBool>>,
+        interrupt: Interrupt,
     ) -> Machine<'g> {
         Machine {
             file,
@@ -268,12 +320,8 @@ impl<'g> Machine<'g> {
                 span,
             ));
         }
-        if (before >> 12) != (self.steps >> 12) {
-            if let Some(flag) = &self.interrupt {
-                if flag.load(Ordering::Relaxed) {
-                    return Err(self.err(EvalErrorKind::Cancelled, span));
-                }
-            }
+        if (before >> 12) != (self.steps >> 12) && self.interrupt.fired() {
+            return Err(self.err(EvalErrorKind::Cancelled, span));
         }
         Ok(())
     }
@@ -990,7 +1038,7 @@ fn remaining_arity(f: &Value) -> usize {
 pub fn run(
     program: &Program,
     limits: &Limits,
-    interrupt: Option<Arc<AtomicBool>>,
+    interrupt: Interrupt,
 ) -> Result<Evaluated, EvalError> {
     let values: Vec<OnceLock<Value>> = (0..program.decls.len()).map(|_| OnceLock::new()).collect();
     let mut machine = Machine::new(

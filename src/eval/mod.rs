@@ -6,13 +6,13 @@
 //! [`export`] (JSON, YAML, TOML, text). Evaluation is strict, left to right, under the
 //! budget of [`machine::Limits`]: steps are counted per core node, match case, refinement
 //! item and per element or byte a built-in touches; depth is the number of calls in
-//! progress; a shared cancel flag is polled every 4096 steps. Values are immutable and
+//! progress; the host's [`machine::Interrupt`] (cancel flag, deadline) is polled every 4096 steps. Values are immutable and
 //! `Send + Sync`.
 //!
 //! The api layer's calls, in order:
 //! 1. `eval::lower(&module, &elaboration, file, &source_text) -> Result<Program, Box<Diagnostic>>`;
-//! 2. `eval::run(&program, &limits, Some(cancel_flag)) -> Result<Evaluated, EvalError>`
-//!    (or, per declaration, `Machine::new(file, &globals, limits, remaining_budget, flag)`
+//! 2. `eval::run(&program, &limits, interrupt) -> Result<Evaluated, EvalError>`
+//!    (or, per declaration, `Machine::new(file, &globals, limits, remaining_budget, interrupt)`
 //!    and `machine.eval_decl(&program, idx)`, `machine.eval_body(&program)`, with
 //!    `machine.steps()` for budget accounting; `globals` is any [`machine::Globals`], e.g.
 //!    `Vec<OnceLock<Value>>` indexed by declaration);
@@ -36,7 +36,7 @@ pub mod value;
 
 pub use error::{EvalError, EvalErrorKind};
 pub use lower::{lower, Program};
-pub use machine::{run, Evaluated, Globals, Limits, Machine};
+pub use machine::{run, Deadline, Evaluated, Globals, Interrupt, Limits, Machine};
 pub use value::Value;
 
 #[cfg(test)]

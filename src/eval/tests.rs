@@ -7,7 +7,7 @@ use crate::diagnostic::Code;
 use crate::eval::builtins::parse_int;
 use crate::eval::export::{self, format_float, ExportLimits};
 use crate::eval::lower::lower;
-use crate::eval::machine::{run, Limits};
+use crate::eval::machine::{run, Interrupt, Limits};
 use crate::eval::ops;
 use crate::eval::value::Value;
 use crate::source::{FileId, Span};
@@ -337,7 +337,7 @@ fn eval_module(module: &Module) -> Outcome {
 
 fn eval_module_with(module: &Module, limits: &Limits) -> Outcome {
     let program = lower(module, &Elaboration::default(), FileId(0), "").map_err(|d| d.code)?;
-    let res = run(&program, limits, None).map_err(|e| e.code())?;
+    let res = run(&program, limits, Interrupt::default()).map_err(|e| e.code())?;
     Ok((res.globals, res.body))
 }
 
@@ -809,7 +809,7 @@ fn refinement_validation_reports_path() {
         ..Module::default()
     };
     let program = lower(&module, &Elaboration::default(), FileId(0), "").expect("lowers");
-    let err = run(&program, &Limits::default(), None).expect_err("violates");
+    let err = run(&program, &Limits::default(), Interrupt::default()).expect_err("violates");
     assert_eq!(err.code(), Code::C5005);
     match &*err.kind {
         crate::eval::EvalErrorKind::ConstraintViolated {
@@ -832,7 +832,7 @@ fn cancellation_and_budget() {
     let program = lower(&module, &Elaboration::default(), FileId(0), "").expect("lowers");
     let flag = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let err = big_stack(move || {
-        run(&program, &Limits::default(), Some(flag))
+        run(&program, &Limits::default(), Interrupt::flag(flag))
             .map(|_| ())
             .map_err(|e| e.code())
     });
@@ -843,6 +843,38 @@ fn cancellation_and_budget() {
     };
     let res = big_stack(move || eval_module_with(&down_module(5000), &limits).map(|_| ()));
     assert_eq!(res, Err(Code::R3007));
+}
+
+/// A deadline on a host clock stops the run with R3008; the clock is read only every few
+/// thousand steps, and not at all before the first poll.
+#[test]
+fn deadline_on_the_host_clock() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let module = down_module(5000);
+    let program = lower(&module, &Elaboration::default(), FileId(0), "").expect("lowers");
+    let reads = Arc::new(AtomicU64::new(0));
+    // Every read of this clock is one millisecond later than the last.
+    let clock_reads = Arc::clone(&reads);
+    let clock = Arc::new(move || clock_reads.fetch_add(1, Ordering::Relaxed) as f64);
+    let interrupt = Interrupt {
+        flag: None,
+        deadline: Some(crate::eval::Deadline { clock, at_ms: 3.0 }),
+    };
+    let (res, program) = big_stack(move || {
+        let res = run(&program, &Limits::default(), interrupt).map(|_| ());
+        (res.map_err(|e| e.code()), program)
+    });
+    assert_eq!(res, Err(Code::R3008));
+    // Polled at steps 4096, 8192, 12288 and 16384: the fourth read sees 3.0.
+    assert_eq!(reads.load(Ordering::Relaxed), 4);
+    // A deadline far away changes nothing.
+    let clock = Arc::new(|| 0.0);
+    let far = Interrupt {
+        flag: None,
+        deadline: Some(crate::eval::Deadline { clock, at_ms: 1e9 }),
+    };
+    let ok = big_stack(move || run(&program, &Limits::default(), far).map(|it| it.steps));
+    assert!(matches!(ok, Ok(steps) if steps > 16_384), "{ok:?}");
 }
 
 #[test]
@@ -994,7 +1026,7 @@ fn type_classes_pass_dictionaries() {
         ..Module::default()
     };
     let program = lower(&module, &elab, FileId(0), "").expect("lowers");
-    let res = run(&program, &Limits::default(), None).expect("runs");
+    let res = run(&program, &Limits::default(), Interrupt::default()).expect("runs");
     let shown: Vec<String> = res.globals.iter().skip(1).map(|(_, v)| text(v)).collect();
     assert_eq!(shown, vec!["\"5!\"", "\"77\""]);
 }
@@ -1025,7 +1057,7 @@ fn eval_source(src: &str) -> Result<String, String> {
             }
         }
     }
-    let res = run(&program, &limits, None).map_err(|e| e.code().to_string())?;
+    let res = run(&program, &limits, Interrupt::default()).map_err(|e| e.code().to_string())?;
     let exports: Option<Vec<Name>> = module.decls.iter().find_map(|d| match &d.kind {
         DeclKind::Export(items) => Some(items.iter().map(|it| it.name.name.clone()).collect()),
         _ => None,
@@ -1316,7 +1348,7 @@ fn check(src: &str, expect: &str) {
     big_stack(move || {
         let module = crate::eval::testparse::parse(&src).expect("test parser accepts the source");
         let program = lower(&module, &Elaboration::default(), FileId(0), &src).expect("lowers");
-        let got = match run(&program, &Limits::default(), None) {
+        let got = match run(&program, &Limits::default(), Interrupt::default()) {
             Ok(res) => text(&res.body.expect("a trailing expression")),
             Err(err) => err.code().to_string(),
         };
@@ -1428,7 +1460,7 @@ fn constraint_violation_names_type_item_value_and_path() {
     let err = big_stack(move || {
         let module = crate::eval::testparse::parse(src).expect("parses");
         let program = lower(&module, &Elaboration::default(), FileId(0), src).expect("lowers");
-        run(&program, &Limits::default(), None).expect_err("violates")
+        run(&program, &Limits::default(), Interrupt::default()).expect_err("violates")
     });
     let diag = err.to_diagnostic();
     assert_eq!(diag.code, Code::C5005);
@@ -1455,13 +1487,18 @@ fn declarations_evaluate_separately_with_shared_globals() {
             (0..program.decls.len()).map(|_| OnceLock::new()).collect();
         let mut steps = 0;
         for idx in 0..program.decls.len() {
-            let mut machine =
-                crate::eval::Machine::new(FileId(0), &globals, Limits::default(), u64::MAX, None);
+            let mut machine = crate::eval::Machine::new(
+                FileId(0),
+                &globals,
+                Limits::default(),
+                u64::MAX,
+                Interrupt::default(),
+            );
             let v = machine.eval_decl(&program, idx).expect("evaluates");
             steps += machine.steps();
             let _ = globals[idx].set(v);
         }
-        let seq = run(&program, &Limits::default(), None).expect("runs");
+        let seq = run(&program, &Limits::default(), Interrupt::default()).expect("runs");
         let values: Vec<String> = globals.iter().filter_map(|g| g.get()).map(text).collect();
         (values, steps, seq.steps)
     });

@@ -8,6 +8,9 @@
 //! - Errors are values: every call returns `{ ok: false, diagnostics, error? }` rather than
 //!   throwing; `error` carries a usage error (malformed options), `diagnostics` the program's.
 //! - The host clock is `performance.now`, so `timeoutMs` works without timer threads.
+//! - `missingFiles` reports the files the loader looked for and did not find, so that the
+//!   JS glue can fetch them (`loadModule`, concurrently) before the pure phases run.
+//! - [`Schema`] is a compiled validation schema (`compileSchema`), reused per document.
 //! - With the `threads` feature, `initThreadPool` (wasm-bindgen-rayon) is exported too.
 //!
 //! This layer never sequences phases: it only converts and calls `api`. The TypeScript types
@@ -19,13 +22,24 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::api::{self, DiagnosticDto, EvalRequest, Format, Limits, MemoryFs, Options, Stats};
+use crate::api::{
+    self, DataFormat, DiagnosticDto, EvalRequest, Format, Limits, MemoryFs, Options, Stats,
+    Violation,
+};
+use crate::loader::{FileSystem, FsError};
 
 #[cfg(feature = "threads")]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
 /// Entry file name when the caller gives a source but no `entry`.
 const DEFAULT_ENTRY: &str = "main.lig";
+
+/// The default `maxDepth` of the wasm builds (the language's is 10,000). Wasm frames live on
+/// the host's stack, not in linear memory: V8 gives about 1 MB (Node's main thread, Web
+/// Workers, workerd), which holds about 1,700 nested Ligature calls. At 1,000 the evaluator
+/// reports R3006 itself, with its call chain, well before the host would abort the call.
+/// A caller may raise it where the host's stack is bigger (docs/wasm.md).
+const WASM_MAX_DEPTH: u32 = 1_000;
 
 #[wasm_bindgen]
 extern "C" {
@@ -75,6 +89,8 @@ struct OptionsDto {
     /// is the one given to `initThreadPool`).
     threads: Option<u32>,
     timeout_ms: Option<f64>,
+    /// `validate`: `"value"` (a JS value, the default), `"json"` or `"yaml"` (text).
+    data_format: Option<String>,
 }
 
 impl OptionsDto {
@@ -95,6 +111,7 @@ impl OptionsDto {
             )
         })?;
         options.format()?;
+        options.data_format()?;
         if options.threads == Some(0) {
             return Err("invalid options: `threads` must be at least 1".to_string());
         }
@@ -102,6 +119,18 @@ impl OptionsDto {
             return Err("invalid options: `timeoutMs` must be a non-negative number".to_string());
         }
         Ok(options)
+    }
+
+    /// `None` for a JS value, else the text format.
+    fn data_format(&self) -> Result<Option<DataFormat>, String> {
+        match self.data_format.as_deref() {
+            None | Some("value") => Ok(None),
+            Some("json") => Ok(Some(DataFormat::Json)),
+            Some("yaml") => Ok(Some(DataFormat::Yaml)),
+            Some(other) => Err(format!(
+                "invalid options: unknown dataFormat `{other}` (value, json, yaml)"
+            )),
+        }
     }
 
     fn format(&self) -> Result<Format, String> {
@@ -122,6 +151,7 @@ const OPTION_KEYS: &[&str] = &[
     "limits",
     "threads",
     "timeoutMs",
+    "dataFormat",
 ];
 const LIMIT_KEYS: &[&str] = &["maxSteps", "maxDepth", "maxOutputBytes"];
 
@@ -204,7 +234,8 @@ fn to_js<T: Serialize>(value: &T) -> JsValue {
 #[wasm_bindgen]
 pub struct Session {
     files: Mutex<Arc<MemoryFs>>,
-    limits: Limits,
+    /// The core session: options and the caches that make re-evaluation incremental.
+    core: api::Session,
     last_stats: Mutex<Option<Stats>>,
 }
 
@@ -302,6 +333,158 @@ impl Session {
     pub fn stats(&self) -> JsValue {
         lock(&self.last_stats).as_ref().map_or(JsValue::NULL, to_js)
     }
+
+    /// The paths the loader looked for and did not find while reading the entry and its
+    /// imports (no checking), in the order asked: what `loadModule` should fetch. Returns
+    /// `{ ok, missing, error? }`.
+    #[wasm_bindgen(js_name = missingFiles)]
+    pub fn missing_files(&self, source: Option<String>, options: JsValue) -> JsValue {
+        let options = match OptionsDto::from_js(options) {
+            Ok(it) => it,
+            Err(message) => return usage_error(&message),
+        };
+        let entry = options.entry.as_deref().unwrap_or(DEFAULT_ENTRY);
+        let recording = Arc::new(RecordingFs {
+            inner: self.call_files(source.map(|it| (it, entry)), &options),
+            misses: Mutex::new(Vec::new()),
+        });
+        let _ = self
+            .core
+            .with_file_system(Arc::clone(&recording) as Arc<dyn FileSystem>)
+            .load_only(entry);
+        let missing = std::mem::take(&mut *lock(&recording.misses));
+        to_js(&Missing { ok: true, missing })
+    }
+
+    /// Compiles the type `typeName` of the schema `source` (with the session's files for
+    /// its imports) once, for any number of documents: `{ ok: true, schema } |
+    /// { ok: false, diagnostics }`.
+    #[wasm_bindgen(js_name = compileSchema)]
+    pub fn compile_schema(&self, source: String, type_name: &str, options: JsValue) -> JsValue {
+        let options = match OptionsDto::from_js(options) {
+            Ok(it) => it,
+            Err(message) => return usage_error(&message),
+        };
+        let entry = options.entry.clone();
+        let entry = entry.unwrap_or_else(|| SCHEMA_ENTRY.to_string());
+        let options = OptionsDto {
+            entry: Some(entry.clone()),
+            ..options
+        };
+        let (session, entry) = self.call_session(Some(source), &options);
+        match session.compile_schema(&entry, type_name) {
+            Ok(schema) => {
+                let js = to_js(&Compiled {
+                    ok: true,
+                    diagnostics: Vec::new(),
+                });
+                let _ = js_sys::Reflect::set(&js, &"schema".into(), &Schema(schema).into());
+                js
+            }
+            Err(err) => to_js(&Compiled {
+                ok: false,
+                diagnostics: api::diagnostics_to_dtos(&err.diagnostics, &err.sources),
+            }),
+        }
+    }
+}
+
+/// Entry file name of a schema given as source.
+const SCHEMA_ENTRY: &str = "schema.lig";
+
+#[derive(Serialize)]
+struct Missing {
+    ok: bool,
+    missing: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Compiled {
+    ok: bool,
+    diagnostics: Vec<DiagnosticDto>,
+}
+
+#[derive(Serialize)]
+struct Validated<'a> {
+    ok: bool,
+    errors: &'a [Violation],
+    diagnostics: [(); 0],
+}
+
+/// A compiled validation schema (`compileSchema`): checks documents against one type,
+/// refinements included, without re-checking the schema.
+#[wasm_bindgen]
+pub struct Schema(api::Schema);
+
+#[wasm_bindgen]
+impl Schema {
+    /// Validates `data`: a JS value, or JSON/YAML text with `{ dataFormat: 'json' | 'yaml' }`.
+    /// Returns `{ ok, errors: [{ path, code, message }], diagnostics: [] }`, the paths
+    /// like `$.services[3].port`.
+    pub fn validate(&self, data: JsValue, options: JsValue) -> JsValue {
+        let options = match OptionsDto::from_js(options) {
+            Ok(it) => it,
+            Err(message) => return usage_error(&message),
+        };
+        let errors = match (options.data_format(), data.as_string()) {
+            (Err(message), _) => return usage_error(&message),
+            (Ok(Some(format)), Some(text)) => self.0.check_text(&text, format),
+            (Ok(Some(_)), None) => {
+                return usage_error("invalid data: `dataFormat` json or yaml needs a string")
+            }
+            (Ok(None), _) => match serde_wasm_bindgen::from_value::<serde_json::Value>(data) {
+                Ok(value) => self.0.check_value(&value),
+                Err(err) => return usage_error(&format!("invalid data: {err}")),
+            },
+        };
+        to_js(&Validated {
+            ok: errors.is_empty(),
+            errors: &errors,
+            diagnostics: [],
+        })
+    }
+}
+
+/// The session's files seen by the loader, remembering every path it asked for and did
+/// not find (`missingFiles`). Forwards every method of [`FileSystem`].
+struct RecordingFs {
+    inner: Arc<MemoryFs>,
+    misses: Mutex<Vec<String>>,
+}
+
+impl RecordingFs {
+    fn miss(&self, path: &str) {
+        let mut misses = lock(&self.misses);
+        if !misses.iter().any(|it| it == path) {
+            misses.push(path.to_string());
+        }
+    }
+}
+
+impl FileSystem for RecordingFs {
+    fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+        let res = self.inner.read(path);
+        if res.is_err() {
+            self.miss(path);
+        }
+        res
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        let found = self.inner.exists(path);
+        if !found {
+            self.miss(path);
+        }
+        found
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        self.inner.is_dir(path)
+    }
+
+    fn resolve_links(&self, path: &str) -> Option<String> {
+        self.inner.resolve_links(path)
+    }
 }
 
 impl Session {
@@ -310,45 +493,59 @@ impl Session {
         for (path, text) in options.files.iter().flatten() {
             files.insert(path, text.as_bytes().to_vec());
         }
-        let limits = options.limits.unwrap_or_default().apply(Limits::default());
+        let defaults = Limits {
+            max_depth: WASM_MAX_DEPTH,
+            ..Limits::default()
+        };
+        let limits = options.limits.unwrap_or_default().apply(defaults);
         Session {
             files: Mutex::new(Arc::new(files)),
-            limits,
+            core: api::Session::new(core_options(limits), Arc::new(MemoryFs::new())),
             last_stats: Mutex::new(None),
         }
     }
 
-    /// The `api::Session` for one call: the session's files overlaid with the call's
-    /// `files` and `source`, the session's limits overridden by the call's. The file map
-    /// is shared, not copied, unless the call adds files.
-    fn call_session(&self, source: Option<String>, options: &OptionsDto) -> (api::Session, String) {
-        let entry = options
-            .entry
-            .clone()
-            .unwrap_or_else(|| DEFAULT_ENTRY.to_string());
+    /// The session's files overlaid with the call's `files` and `source` (at `entry`).
+    /// The file map is shared, not copied, unless the call adds files.
+    fn call_files(&self, source: Option<(String, &str)>, options: &OptionsDto) -> Arc<MemoryFs> {
         let mut files = Arc::clone(&lock(&self.files));
         if options.files.is_some() || source.is_some() {
             let overlay = Arc::make_mut(&mut files);
             for (path, text) in options.files.iter().flatten() {
                 overlay.insert(path, text.as_bytes().to_vec());
             }
-            if let Some(source) = source {
-                overlay.insert(&entry, source.into_bytes());
+            if let Some((source, entry)) = source {
+                overlay.insert(entry, source.into_bytes());
             }
         }
-        let limits = options.limits.unwrap_or_default().apply(self.limits);
-        let clock = Some(api::Clock(Arc::new(performance_now)));
-        (
-            api::Session::new(
-                Options {
-                    limits,
-                    clock,
-                    ..Options::default()
-                },
-                files,
-            ),
-            entry,
-        )
+        files
+    }
+
+    /// The `api::Session` for one call over [`Session::call_files`]: the session's own
+    /// (keeping its caches) unless the call overrides the limits.
+    fn call_session(&self, source: Option<String>, options: &OptionsDto) -> (api::Session, String) {
+        let entry = options
+            .entry
+            .clone()
+            .unwrap_or_else(|| DEFAULT_ENTRY.to_string());
+        let files = self.call_files(source.map(|it| (it, entry.as_str())), options);
+        let session = match options.limits {
+            None => self.core.with_file_system(files),
+            Some(limits) => {
+                let limits = limits.apply(self.core.options().limits);
+                api::Session::new(core_options(limits), files)
+            }
+        };
+        (session, entry)
+    }
+}
+
+/// The core options of a JS session: the host's clock (`timeoutMs`, phase times).
+fn core_options(limits: Limits) -> Options {
+    Options {
+        limits,
+        clock: Some(api::Clock(Arc::new(performance_now))),
+        ..Options::default()
     }
 }
 
@@ -366,6 +563,24 @@ pub fn evaluate(source: Option<String>, options: JsValue) -> JsValue {
 pub fn typecheck(source: Option<String>, options: JsValue) -> JsValue {
     match OptionsDto::from_js(options.clone()) {
         Ok(parsed) => Session::from_options(&parsed).typecheck(source, options),
+        Err(message) => usage_error(&message),
+    }
+}
+
+/// One-shot `compileSchema(source, typeName, options)`.
+#[wasm_bindgen(js_name = compileSchema)]
+pub fn compile_schema(source: String, type_name: &str, options: JsValue) -> JsValue {
+    match OptionsDto::from_js(options.clone()) {
+        Ok(parsed) => Session::from_options(&parsed).compile_schema(source, type_name, options),
+        Err(message) => usage_error(&message),
+    }
+}
+
+/// One-shot `missingFiles(source, options)`.
+#[wasm_bindgen(js_name = missingFiles)]
+pub fn missing_files(source: Option<String>, options: JsValue) -> JsValue {
+    match OptionsDto::from_js(options.clone()) {
+        Ok(parsed) => Session::from_options(&parsed).missing_files(source, options),
         Err(message) => usage_error(&message),
     }
 }

@@ -2,7 +2,7 @@
 # directory), or with `--socket-addr http=127.0.0.1:PORT` to pick the address.
 # The package's files are embedded under `ligature/`, so the worker's `./ligature/edge.js`
 # import and edge.js's own relative imports resolve to them; the wasm file is declared as a
-# wasm module (compiling from bytes is refused by workerd).
+# wasm module (compiling from bytes is refused by workerd); the schema is a text module.
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -13,6 +13,7 @@ const config :Workerd.Config = (
 const ligatureWorker :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "worker.js"),
+    (name = "schema.lig", text = embed "schema.lig"),
     (name = "ligature/edge.js", esModule = embed "../../edge.js"),
     (name = "ligature/bind.js", esModule = embed "../../bind.js"),
     (name = "ligature/dist/web/ligature.js", esModule = embed "../../dist/web/ligature.js"),

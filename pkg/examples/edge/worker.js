@@ -1,15 +1,19 @@
-// An edge worker (workerd / Cloudflare-style) that evaluates or type-checks a posted Ligature
-// document with the single-threaded build, under limits suited to a request handler.
+// An edge worker (workerd / Cloudflare-style) that validates a POSTed JSON document against
+// the Ligature type `Deployment` of schema.lig, refinements included, with the
+// single-threaded build.
 //
-//   POST /            body: Ligature source → 200 { ok: true, value } | 422 { ok: false, diagnostics }
-//   POST /typecheck   body: Ligature source → 200 { ok: true, types } | 422 { ok: false, diagnostics }
+//   POST /   body: JSON → 200 { ok: true } | 422 { ok: false, errors: [{ path, code, message }] }
 //
-// The wasm module is imported (declared in config.capnp), which is all workerd allows; the
-// package's edge entry instantiates it synchronously.
-import { evaluate, typecheck } from './ligature/edge.js';
+// The schema is compiled once per isolate (on the first request) and reused; a request only
+// parses its body and checks it. The wasm module is imported (declared in config.capnp),
+// which is all workerd allows; the package's edge entry instantiates it synchronously.
+import { compileSchema } from './ligature/edge.js';
+import SCHEMA from './schema.lig';
 
-const LIMITS = { maxSteps: 5_000_000, maxDepth: 500, maxOutputBytes: 1 << 20 };
+const TYPE = 'Deployment';
 const MAX_BODY = 1 << 20;
+
+let compiled;
 
 function json(body, status = 200) {
   return new Response(JSON.stringify(body), {
@@ -18,31 +22,24 @@ function json(body, status = 200) {
   });
 }
 
-/** The fields of a diagnostic a client needs to show it. */
-function brief({ code, name, severity, message, file, line, column, utf16Column, endLine, endColumn, help, rendered }) {
-  return { code, name, severity, message, file, line, column, utf16Column, endLine, endColumn, help, rendered };
-}
-
 export default {
   async fetch(request) {
     if (request.method !== 'POST') {
-      return json({ ok: false, error: 'POST a Ligature document' }, 405);
+      return json({ ok: false, error: `POST a JSON document of type ${TYPE}` }, 405);
     }
-    const source = await request.text();
-    if (source.length > MAX_BODY) {
+    compiled ??= await compileSchema(SCHEMA, TYPE);
+    if (!compiled.ok) {
+      // The schema itself is broken: a deployment problem, not the client's.
+      return json({ ok: false, error: 'schema', diagnostics: compiled.diagnostics.map((d) => d.rendered) }, 500);
+    }
+    const body = await request.text();
+    if (body.length > MAX_BODY) {
       return json({ ok: false, error: 'document too large' }, 413);
     }
-    const { pathname } = new URL(request.url);
-    const options = { entry: 'request.lig', limits: LIMITS, timeoutMs: 100 };
-    if (pathname === '/typecheck') {
-      const result = await typecheck(source, options);
-      return result.ok
-        ? json({ ok: true, types: result.types })
-        : json({ ok: false, diagnostics: result.diagnostics.map(brief), error: result.error }, 422);
-    }
-    const result = await evaluate(source, options);
-    return result.ok
-      ? json({ ok: true, value: result.value })
-      : json({ ok: false, diagnostics: result.diagnostics.map(brief), error: result.error }, 422);
+    // The text goes to the core as is: it parses the JSON itself (a malformed body is an
+    // error at `$`), with no JS object in between.
+    const result = compiled.schema.validate(body, { dataFormat: 'json' });
+    if (result.error !== undefined) return json({ ok: false, error: result.error }, 400);
+    return result.ok ? json({ ok: true }) : json({ ok: false, errors: result.errors }, 422);
   },
 };

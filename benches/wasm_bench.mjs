@@ -1,0 +1,169 @@
+// The WebAssembly benchmarks (`make bench-wasm`), printed as Markdown and saved to
+// target/bench/wasm.json:
+//
+// 1. services and compute workloads (benches/gen.py): the native CLI (`eval --sequential`
+//    and with its default pool, process wall time, best of N) vs the single-threaded build
+//    in Node (in-process `Session.evaluate` on a fresh Session, best of N; the module is
+//    compiled once beforehand, as a server would);
+// 2. the same workloads in headless Chromium, in a Worker of a cross-origin-isolated page:
+//    the threaded build (pool of navigator.hardwareConcurrency) vs the single-threaded one;
+// 3. the gzipped size of the single-threaded .wasm (gzip -9);
+// 4. workerd: the edge example validating a ~100 KB JSON document per request, after
+//    warm-up, timed by the client over loopback (workerd freezes its own clocks during a
+//    request, so this is an upper bound including HTTP).
+//
+// LIGATURE_BENCH_QUICK=1 runs smaller workloads with fewer repetitions.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+import { CLI, PKG, ROOT, deployment, freePort, openChromium } from '../pkg/test/helpers.js';
+
+const QUICK = process.env.LIGATURE_BENCH_QUICK === '1';
+const REPEAT = QUICK ? 2 : 5;
+const OUT = join(ROOT, 'target', 'bench');
+const WORKLOADS = [
+  ['services', QUICK ? 10_000 : 100_000],
+  ['compute', QUICK ? 1_000 : 10_000],
+];
+
+const best = (times) => Math.min(...times);
+const median = (times) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+const ms = (x) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
+
+function generate(workload, n) {
+  mkdirSync(OUT, { recursive: true });
+  const path = join(OUT, `${workload}-${n}.lig`);
+  if (!existsSync(path)) {
+    const run = spawnSync('python3', [join(ROOT, 'benches', 'gen.py'), workload, String(n)], { maxBuffer: 1 << 30 });
+    if (run.status !== 0) throw new Error(`gen.py ${workload} ${n}: ${run.stderr}`);
+    writeFileSync(path, run.stdout);
+  }
+  return path;
+}
+
+function native(path, args) {
+  const times = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const started = performance.now();
+    const run = spawnSync(CLI, ['eval', path, ...args], { maxBuffer: 1 << 30 });
+    times.push(performance.now() - started);
+    if (run.status !== 0) throw new Error(`${CLI} eval ${path}: ${run.stderr}`);
+  }
+  return best(times);
+}
+
+async function node(source) {
+  const { Session } = await import('../pkg/node.js');
+  const times = [];
+  let result;
+  for (let i = 0; i < REPEAT; i++) {
+    const session = new Session({});
+    const started = performance.now();
+    result = session.evaluate(source, {});
+    times.push(performance.now() - started);
+    session.free();
+  }
+  if (!result.ok) throw new Error(`node: ${JSON.stringify(result.diagnostics.map((d) => d.rendered))}`);
+  return { ms: best(times), text: result.text };
+}
+
+async function edge() {
+  const port = await freePort();
+  const child = spawn(join(PKG, 'node_modules', '.bin', 'workerd'),
+    ['serve', 'config.capnp', '--socket-addr', `http=127.0.0.1:${port}`],
+    { cwd: join(PKG, 'examples', 'edge'), stdio: 'ignore' });
+  const base = `http://127.0.0.1:${port}/`;
+  try {
+    for (let tries = 0; ; tries++) {
+      try {
+        await fetch(base);
+        break;
+      } catch (error) {
+        if (tries > 300) throw error;
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+    }
+    let n = 1;
+    while (JSON.stringify(deployment(n)).length < 100_000) n += 1;
+    const body = JSON.stringify(deployment(n));
+    const post = async () => {
+      const started = performance.now();
+      const response = await fetch(base, { method: 'POST', body });
+      const result = await response.json();
+      const took = performance.now() - started;
+      if (!result.ok) throw new Error(`edge: ${JSON.stringify(result).slice(0, 500)}`);
+      return took;
+    };
+    for (let i = 0; i < 20; i++) await post();
+    const times = [];
+    for (let i = 0; i < (QUICK ? 50 : 200); i++) times.push(await post());
+    // The same round trip with an empty-bodied 405: the HTTP and runtime overhead alone.
+    const overhead = [];
+    for (let i = 0; i < 50; i++) {
+      const started = performance.now();
+      await (await fetch(base)).arrayBuffer();
+      overhead.push(performance.now() - started);
+    }
+    return { bytes: body.length, services: n, median: median(times), p95: [...times].sort((a, b) => a - b)[Math.floor(times.length * 0.95)], best: best(times), overhead: median(overhead) };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+async function main() {
+  const rows = [];
+  const results = { date: new Date().toISOString(), quick: QUICK, workloads: [] };
+  const browser = await openChromium();
+  try {
+    const threaded = await browser.worker('../web-threads.js');
+    const single = await browser.worker('../web.js');
+    results.chromium = { threads: threaded.info.threads, hardwareConcurrency: threaded.info.hardwareConcurrency };
+    for (const [workload, n] of WORKLOADS) {
+      const path = generate(workload, n);
+      const source = readFileSync(path, 'utf8');
+      const nativeSeq = native(path, ['--sequential']);
+      const nativePar = native(path, []);
+      const inNode = await node(source);
+      const cli = spawnSync(CLI, ['eval', path], { maxBuffer: 1 << 30, encoding: 'utf8' });
+      if (cli.stdout !== inNode.text) throw new Error(`${workload}: Node's document differs from the CLI's`);
+      const time = async (worker) => {
+        const r = await worker.call({ type: 'time', source, repeat: REPEAT });
+        if (!r.ok) throw new Error(`${workload} in Chromium: ${r.codes}`);
+        return { ms: best(r.times), workers: r.workers };
+      };
+      const chromeSingle = await time(single);
+      const chromeThreads = await time(threaded);
+      const row = {
+        workload, n, bytes: statSync(path).size, nativeSeq, nativePar, node: inNode.ms,
+        chromeSingle: chromeSingle.ms, chromeThreads: chromeThreads.ms, chromeWorkers: chromeThreads.workers,
+      };
+      results.workloads.push(row);
+      rows.push(row);
+    }
+  } finally {
+    await browser.close();
+  }
+  const wasm = readFileSync(join(PKG, 'dist', 'web', 'ligature_bg.wasm'));
+  const wasmThreads = readFileSync(join(PKG, 'dist', 'web-threads', 'ligature_bg.wasm'));
+  results.size = {
+    single: wasm.length, singleGzip: gzipSync(wasm, { level: 9 }).length,
+    threads: wasmThreads.length, threadsGzip: gzipSync(wasmThreads, { level: 9 }).length,
+  };
+  results.edge = await edge();
+  writeFileSync(join(OUT, 'wasm.json'), `${JSON.stringify(results, null, 2)}\n`);
+
+  console.log(`\n${new Date().toISOString()}, ${QUICK ? 'quick, ' : ''}best of ${REPEAT}\n`);
+  console.log('| workload | source | native 1 thread | native pool | wasm Node | Node / native 1 | wasm Chromium 1 thread | wasm Chromium threads | threads speed-up |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(`| ${r.workload} ${r.n.toLocaleString('en')} | ${(r.bytes / 1e6).toFixed(2)} MB | ${ms(r.nativeSeq)} | ${ms(r.nativePar)} | ${ms(r.node)} | ${(r.node / r.nativeSeq).toFixed(2)}x | ${ms(r.chromeSingle)} | ${ms(r.chromeThreads)} (${r.chromeWorkers} workers) | ${(r.chromeSingle / r.chromeThreads).toFixed(2)}x |`);
+  }
+  const { size, edge: e } = results;
+  console.log(`\nsingle-threaded .wasm: ${size.single.toLocaleString('en')} bytes, ${size.singleGzip.toLocaleString('en')} gzipped; threaded: ${size.threads.toLocaleString('en')} bytes, ${size.threadsGzip.toLocaleString('en')} gzipped`);
+  console.log(`workerd: validating a ${e.bytes.toLocaleString('en')}-byte document (${e.services} services): median ${ms(e.median)}, p95 ${ms(e.p95)}, best ${ms(e.best)} per request (client round trip; a bare 405 round trip: ${ms(e.overhead)})`);
+}
+
+await main();
