@@ -128,7 +128,7 @@ impl Par {
 /// (evaluation about 0.7 KB per Ligature call, bounded by the depth limit; checking by the
 /// source nesting limit), as on the CLI's own big-stack thread: rayon's 2 MiB default would
 /// overflow at the default limits. Reserved, not committed, until used.
-const WORKER_STACK: usize = 256 << 20;
+pub const WORKER_STACK: usize = 256 << 20;
 
 /// Runs `f`, the pipeline of one library call, on a stack as big as a worker's: in place
 /// when enough of the caller's stack is left (the CLI's big-stack thread, a worker), else on
