@@ -104,7 +104,8 @@ export interface Stats {
   workers: number;
   /** Top-level values taken from the session's cache. */
   reused: number;
-  cache: { modules: CacheStats; schemes: CacheStats; values: CacheStats } | null;
+  /** The session's caches: parsed chunks, let schemes, let values, rendered records. */
+  cache: { chunks: CacheStats; schemes: CacheStats; values: CacheStats; rendered: CacheStats } | null;
 }
 
 /** A usage error: malformed options or a failing `loadModule`. */

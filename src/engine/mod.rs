@@ -24,7 +24,6 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use crate::eval::Value;
-use crate::syntax::ast;
 use crate::syntax::chunks::{Chunk, ChunkCache, Previous};
 use crate::types::ty::Scheme;
 use cache::{Cache, CacheStats};
@@ -32,9 +31,9 @@ use keys::Key;
 
 /// The caches a `Session` keeps across calls (DESIGN.md section 4).
 pub struct Caches {
-    /// Parsed modules by (path, text) hash.
-    pub modules: Cache<Key, Arc<ast::Module>>,
-    /// Parsed top-level chunks by text hash (see `syntax::chunks`).
+    /// Parsed top-level chunks by text hash (see `syntax::chunks`). With `previous`, this is
+    /// the parsed-module cache: an unchanged module is assembled from its chunks, moving
+    /// them out of its previous tree.
     pub chunks: Cache<Key, Arc<Chunk>>,
     /// The last tree assembled from chunks, by module key (at most [`MAX_PREVIOUS`]).
     previous: Mutex<crate::hash::HashMap<String, Previous>>,
@@ -46,10 +45,9 @@ pub struct Caches {
     pub rendered: Cache<Key, Arc<str>>,
 }
 
-/// Counters of the three caches.
+/// Counters of the caches.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct CachesStats {
-    pub modules: CacheStats,
     pub chunks: CacheStats,
     pub schemes: CacheStats,
     pub values: CacheStats,
@@ -60,7 +58,6 @@ impl Caches {
     /// Caches of at most `capacity` entries each.
     pub fn new(capacity: usize) -> Caches {
         Caches {
-            modules: Cache::new(capacity.min(1024)),
             chunks: Cache::new(capacity),
             previous: Mutex::default(),
             schemes: Cache::new(capacity),
@@ -71,7 +68,6 @@ impl Caches {
 
     pub fn stats(&self) -> CachesStats {
         CachesStats {
-            modules: self.modules.stats(),
             chunks: self.chunks.stats(),
             schemes: self.schemes.stats(),
             values: self.values.stats(),
@@ -80,7 +76,6 @@ impl Caches {
     }
 
     pub fn clear(&self) {
-        self.modules.clear();
         self.chunks.clear();
         if let Ok(mut previous) = self.previous.lock() {
             previous.clear();
