@@ -71,6 +71,7 @@ codes! {
     T2013 = "type/non-exhaustive", Warning;
     T2014 = "type/spread-unknown", Error;
     T2015 = "type/recursive-alias", Error;
+    T2016 = "type/too-large", Error;
     R3001 = "eval/overflow", Error;
     R3002 = "eval/division-by-zero", Error;
     R3003 = "eval/match-failure", Error;

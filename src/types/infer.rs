@@ -97,6 +97,10 @@ pub struct SelfType {
     pub is_alias: bool,
 }
 
+/// The largest scheme type a binding may have, in nodes of its tree (`SType`). Real
+/// configurations stay far below (a service record: about 20); see T2016.
+pub const MAX_SCHEME_NODES: usize = 200_000;
+
 pub struct Infer<'a> {
     pub env: &'a Env,
     /// Earlier `let`s of the same run, when the engine checks a run concurrently.
@@ -333,6 +337,37 @@ impl<'a> Infer<'a> {
     }
 
     /// Checks a binding (top level or `let ... in`) and returns its scheme.
+    /// The type of binding `name`'s scheme, or the error type (with T2016) when it is more
+    /// than [`MAX_SCHEME_NODES`] nodes as a tree: types that double with every binding
+    /// (`let a1 = { l = a0, r = a0 }`) would otherwise cost exponential time and memory.
+    fn export_scheme_type(
+        &mut self,
+        ty: TyId,
+        level: u32,
+        gens: &mut Vec<TyId>,
+        name: &Ident,
+    ) -> SType {
+        match self.arena.export_bounded(ty, level, gens, MAX_SCHEME_NODES) {
+            Some(sty) => sty,
+            None => {
+                self.error(
+                    Code::T2016,
+                    format!(
+                        "the type of `{}` is too large: more than {MAX_SCHEME_NODES} parts when written out",
+                        name.name
+                    ),
+                    name.span,
+                )
+                .help = Some(
+                    "a record or list that holds the same value twice has a type twice that \
+                     value's size, so a chain of such bindings doubles at every step"
+                        .into(),
+                );
+                SType::Error
+            }
+        }
+    }
+
     pub fn infer_binding(
         &mut self,
         rec: bool,
@@ -407,7 +442,7 @@ impl<'a> Infer<'a> {
                 self.report_ambiguous(pid);
             }
             let mut gens = Vec::new();
-            let sty = self.arena.export(ty, outer, &mut gens);
+            let sty = self.export_scheme_type(ty, outer, &mut gens, name);
             let constraints = context
                 .iter()
                 .map(|(class, args, _)| Pred {
@@ -428,7 +463,7 @@ impl<'a> Infer<'a> {
             }
         } else {
             let mut gens = Vec::new();
-            let sty = self.arena.export(found, outer, &mut gens);
+            let sty = self.export_scheme_type(found, outer, &mut gens, name);
             let n_type_vars = gens.len();
             // Group the predicates by (class, exported args).
             let mut groups: Vec<(Pred, Vec<usize>, usize)> = Vec::new();

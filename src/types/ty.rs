@@ -427,7 +427,24 @@ impl Arena {
     /// With `level == u32::MAX` nothing is generalised except through `gens` entries already
     /// present; rigid variables above `level` are generalised too.
     pub fn export(&mut self, id: TyId, level: u32, gens: &mut Vec<TyId>) -> SType {
-        self.export_ref(id, level, gens)
+        let mut budget = usize::MAX;
+        self.export_ref(id, level, gens, &mut budget)
+    }
+
+    /// [`Arena::export`] of at most `budget` nodes: `None` when the tree is bigger. The
+    /// arena shares subtrees, a scheme is a tree: `let a1 = { l = a0, r = a0 }` doubles
+    /// with every such let, so an unbounded export is exponential in the source.
+    pub fn export_bounded(
+        &mut self,
+        id: TyId,
+        level: u32,
+        gens: &mut Vec<TyId>,
+        budget: usize,
+    ) -> Option<SType> {
+        // One more than allowed: a tree of exactly `budget` nodes leaves one.
+        let mut left = budget.saturating_add(1);
+        let ty = self.export_ref(id, level, gens, &mut left);
+        (left > 0).then_some(ty)
     }
 
     /// The representative of `id` without path compression (for read-only walks).
@@ -443,7 +460,11 @@ impl Arena {
 
     /// [`Arena::export`] by reference: no node is cloned (every let's scheme is exported, so
     /// this is on the checker's hot path).
-    fn export_ref(&self, id: TyId, level: u32, gens: &mut Vec<TyId>) -> SType {
+    fn export_ref(&self, id: TyId, level: u32, gens: &mut Vec<TyId>, budget: &mut usize) -> SType {
+        if *budget == 0 {
+            return SType::Error;
+        }
+        *budget -= 1;
         let id = self.resolve(id);
         match self.node(id) {
             Node::Var { level: l, .. } => {
@@ -460,12 +481,12 @@ impl Arena {
             Node::Con { name, args } => SType::Con(
                 name.clone(),
                 args.iter()
-                    .map(|a| self.export_ref(*a, level, gens))
+                    .map(|a| self.export_ref(*a, level, gens, budget))
                     .collect(),
             ),
             Node::Fun(a, r) => {
-                let a = self.export_ref(*a, level, gens);
-                let r = self.export_ref(*r, level, gens);
+                let a = self.export_ref(*a, level, gens, budget);
+                let r = self.export_ref(*r, level, gens, budget);
                 SType::Fun(Box::new(a), Box::new(r))
             }
             Node::Record { .. } => {
@@ -488,11 +509,11 @@ impl Arena {
                 let fields = parts
                     .iter()
                     .flat_map(|part| part.iter())
-                    .map(|(n, t)| (n.clone(), self.export_ref(*t, level, gens)))
+                    .map(|(n, t)| (n.clone(), self.export_ref(*t, level, gens, budget)))
                     .collect();
                 let tail = match tail {
                     Ok(None) => None,
-                    Ok(Some(v)) => Some(Box::new(self.export_ref(v, level, gens))),
+                    Ok(Some(v)) => Some(Box::new(self.export_ref(v, level, gens, budget))),
                     Err(()) => Some(Box::new(SType::Error)),
                 };
                 SType::Record(fields, tail)
