@@ -101,6 +101,24 @@ pub struct ModuleChecker {
     printed: HashMap<usize, (Arc<Scheme>, Arc<str>)>,
     /// The last monomorphic scheme stored, with its printed form.
     last_mono: Option<(Arc<Scheme>, Arc<str>)>,
+    /// Nodes of the distinct schemes stored so far, and the most allowed (see
+    /// `keep_new_scheme`); whether T2016 was reported for it.
+    scheme_nodes: usize,
+    scheme_budget: usize,
+    over_scheme_budget: bool,
+}
+
+/// The budget of distinct scheme nodes of a module: 10 million, or 5 per source byte for
+/// bigger files. Real modules store few distinct types (100,000 services share one record
+/// type; distinct records of 100 fields every 20 bytes would be 5 nodes a byte).
+fn scheme_budget(module: &ast::Module) -> usize {
+    let bytes = module
+        .decls
+        .last()
+        .map(|d| d.span.end)
+        .max(module.body.as_ref().map(|b| b.span.end))
+        .unwrap_or(0) as usize;
+    bytes.saturating_mul(5).max(10_000_000)
 }
 
 impl ModuleChecker {
@@ -126,6 +144,9 @@ impl ModuleChecker {
             mono_schemes: HashMap::default(),
             printed: HashMap::default(),
             last_mono: None,
+            scheme_nodes: 0,
+            scheme_budget: scheme_budget(module),
+            over_scheme_budget: false,
         }
     }
 
@@ -219,6 +240,43 @@ impl ModuleChecker {
         }
     }
 
+    /// A scheme not seen before in this module, printed, counted against the module's
+    /// budget of distinct scheme nodes: past it, T2016 (once) and the error type. Each
+    /// scheme is bounded (`infer::MAX_SCHEME_NODES`), but a chain `let x_i = [x_{i-1}];`
+    /// grows one node per binding, quadratic in all.
+    fn keep_new_scheme(
+        &mut self,
+        scheme: Arc<Scheme>,
+        l: &ast::LetDecl,
+    ) -> (Arc<Scheme>, Arc<str>) {
+        self.scheme_nodes = self.scheme_nodes.saturating_add(scheme.ty.size());
+        if self.scheme_nodes <= self.scheme_budget {
+            let printed: Arc<str> = print_scheme(&scheme).into();
+            return (scheme, printed);
+        }
+        if !self.over_scheme_budget {
+            self.over_scheme_budget = true;
+            let mut d = Diagnostic::new(
+                Code::T2016,
+                format!(
+                    "the types of this module are too large: more than {} parts in all when written out",
+                    self.scheme_budget
+                ),
+                self.file,
+                l.name.span,
+            );
+            d.help = Some(
+                "each binding here has a type that contains the previous binding's type; \
+                 the sum grows with the square of their number"
+                    .into(),
+            );
+            self.diags.push(d);
+        }
+        let scheme = Arc::new(Scheme::mono(SType::Error));
+        let printed: Arc<str> = print_scheme(&scheme).into();
+        (scheme, printed)
+    }
+
     /// Adds a checked `let` to the module, in source order: duplicate check, binding
     /// information, the environment of the declarations after it.
     /// Returns the scheme as stored (shared with earlier bindings of the same monomorphic
@@ -253,7 +311,7 @@ impl ModuleChecker {
                 let shared = match self.mono_schemes.get(&scheme.ty) {
                     Some(shared) => shared.clone(),
                     None => {
-                        let printed: Arc<str> = print_scheme(&scheme).into();
+                        let (scheme, printed) = self.keep_new_scheme(scheme, l);
                         self.mono_schemes
                             .insert(scheme.ty.clone(), (scheme.clone(), printed.clone()));
                         (scheme, printed)
@@ -262,8 +320,7 @@ impl ModuleChecker {
                 self.last_mono = Some(shared.clone());
                 shared
             } else {
-                let printed: Arc<str> = print_scheme(&scheme).into();
-                (scheme, printed)
+                self.keep_new_scheme(scheme, l)
             };
             // Only the stored scheme is remembered: it lives in the environment anyway, so
             // its address cannot be reused while the map holds it.
@@ -958,5 +1015,37 @@ fn type_var_names<'t>(ty: &'t ast::Type, out: &mut Vec<&'t Ident>) {
         ast::TypeKind::Refined { base, .. } => type_var_names(base, out),
         ast::TypeKind::Qualified { ty, .. } => type_var_names(ty, out),
         ast::TypeKind::Error => {}
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    /// A chain of bindings whose types nest one level deeper each time: past the module's
+    /// budget of scheme nodes, one T2016 at the binding that crosses it, and error types
+    /// from there on (no further diagnostics).
+    #[test]
+    fn quadratic_type_growth_stops_at_the_module_budget() {
+        let mut source = String::from("let x0 = 1;\n");
+        for i in 1..200 {
+            source.push_str(&format!("let x{i} = [x{}];\n", i - 1));
+        }
+        let module = crate::syntax::parse(FileId(0), &source).module;
+        let mut checker = ModuleChecker::new(FileId(0), &module, Env::prelude());
+        checker.scheme_budget = 1_000;
+        for (i, decl) in module.decls.iter().enumerate() {
+            checker.check_decl(i as u32, decl);
+        }
+        let (checked, _) = checker.finish(&module);
+        let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec![Code::T2016]);
+        // 1 + 2 + ... + 44 = 990 nodes fit; x44 (45 nodes) crosses.
+        let at = checked
+            .diagnostics
+            .first()
+            .map(|d| d.labels.first().map(|l| l.span.span.start));
+        let x44 = source.find("let x44").map(|p| p as u32 + 4);
+        assert_eq!(at, Some(x44));
     }
 }

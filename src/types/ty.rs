@@ -67,6 +67,30 @@ pub struct Scheme {
     pub ty: SType,
 }
 
+impl SType {
+    /// Nodes of the tree (iteratively: schemes may be deep).
+    pub fn size(&self) -> usize {
+        let mut n = 0;
+        let mut stack = vec![self];
+        while let Some(t) = stack.pop() {
+            n += 1;
+            match t {
+                SType::Con(_, args) => stack.extend(args.iter()),
+                SType::Fun(a, r) => {
+                    stack.push(a);
+                    stack.push(r);
+                }
+                SType::Record(fields, tail) => {
+                    stack.extend(fields.iter().map(|(_, t)| t));
+                    stack.extend(tail.as_deref());
+                }
+                SType::Gen(_) | SType::Free(_) | SType::Rigid(_) | SType::Error => {}
+            }
+        }
+        n
+    }
+}
+
 impl Scheme {
     pub fn mono(ty: SType) -> Scheme {
         Scheme {
