@@ -47,7 +47,7 @@ export interface Options {
   /** Output format of `text` (default json; `value` is only set for json). */
   format?: 'json' | 'yaml' | 'toml' | 'text';
   limits?: Limits;
-  /** Accepted for compatibility; the pool size is the one given to `initThreadPool`. */
+  /** `1`: run on the calling thread. More: the pool of `initThreadPool` (its size is fixed when it starts); absent: parallel when the work is big enough. */
   threads?: number;
   /** Wall-clock limit of the evaluation in milliseconds (the host's `performance.now`): R3008. */
   timeoutMs?: number;

@@ -5,6 +5,12 @@
 //! bindings and the tests use.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
+// The threaded wasm build is made with the pinned nightly (wasm.mk): its allocator's
+// thread-locals are `#[thread_local]` statics (`thread_alloc`).
+#![cfg_attr(
+    all(target_arch = "wasm32", target_feature = "atomics"),
+    feature(thread_local)
+)]
 
 pub mod api;
 pub mod diagnostic;
@@ -16,7 +22,15 @@ pub mod modules;
 pub mod par;
 pub mod source;
 pub mod syntax;
+/// The threaded wasm build's allocator (also compiled natively for its tests).
+#[cfg(any(test, all(target_arch = "wasm32", target_feature = "atomics")))]
+pub(crate) mod thread_alloc;
 pub mod types;
 pub mod validate;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
+
+/// std's allocator in the atomics build is one lock for all threads: see `thread_alloc`.
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+#[global_allocator]
+static ALLOCATOR: thread_alloc::ThreadCached = thread_alloc::ThreadCached;

@@ -207,11 +207,20 @@ fn default_pool() -> Option<Arc<rayon::ThreadPool>> {
 /// A rayon scope: tasks spawned in it may borrow from the caller and all finish before
 /// `scope` returns.
 pub fn scope<'s, R: Send>(f: impl FnOnce(&rayon::Scope<'s>) -> R + Send) -> R {
+    let _section = parallel_section();
     rayon::scope(f)
+}
+
+/// In the threaded wasm build, small blocks come from per-thread caches while this lives
+/// (`thread_alloc`); elsewhere the allocator needs nothing.
+fn parallel_section() -> impl Sized {
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+    return crate::thread_alloc::Parallel::enter();
 }
 
 /// Calls `f(i)` for every `i` in `0..n`, split across the pool by work stealing.
 pub fn for_each_index(n: usize, f: impl Fn(usize) + Sync + Send) {
     use rayon::prelude::*;
+    let _section = parallel_section();
     (0..n).into_par_iter().for_each(f);
 }

@@ -96,7 +96,10 @@ fn library_does_no_io() {
         for (idx, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
             for word in forbidden {
-                if code.contains(word) {
+                // The threaded wasm build's allocator keeps its free lists per thread: memory
+                // bookkeeping, invisible to any result.
+                let allocator = rel == "src/thread_alloc.rs" && word == "thread_local!";
+                if code.contains(word) && !allocator {
                     offences.push(format!("{rel}:{}: {word}", idx + 1));
                 }
             }

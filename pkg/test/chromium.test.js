@@ -45,6 +45,17 @@ test('the pool has navigator.hardwareConcurrency threads and the engine runs on 
   assert.equal(results[0].ok, true, JSON.stringify(results[0]));
   assert.equal(results[0].text, `${expected}\n`);
   assert.equal(results[0].workers, n);
+  // `threads: 1` keeps the run on the calling thread; repeated runs alternate the
+  // allocator's two regimes (thread caches in parallel sections, dlmalloc outside) over
+  // memory the previous runs freed, and agree.
+  const again = await threaded.call({
+    type: 'run',
+    cases: [{ field: 'total' }, { field: 'total', threads: 1 }, { field: 'total' }, { threads: 1 }, {}]
+      .map((options) => ({ source, options })),
+  });
+  assert.deepEqual(again.results.map((r) => [r.ok, r.workers]), [[true, n], [true, 1], [true, n], [true, 1], [true, n]]);
+  assert.deepEqual(again.results.slice(0, 3).map((r) => r.text), Array(3).fill(`${expected}\n`));
+  assert.equal(again.results[3].text, again.results[4].text);
 });
 
 test(`eval fixtures (${cases.length}): threaded wasm in Chromium = native CLI = expected`, async () => {

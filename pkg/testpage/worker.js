@@ -37,7 +37,7 @@ async function handle(message) {
         times.push(performance.now() - started);
         session.free();
       }
-      return { times, ok: last.ok, workers: last.stats?.workers, codes: last.diagnostics.map((d) => d.code), bytes: last.text?.length };
+      return { times, ok: last.ok, workers: last.stats?.workers, phases: last.stats?.phases, codes: last.diagnostics.map((d) => d.code), bytes: last.text?.length };
     }
     default:
       throw new Error(`unknown message ${message.type}`);

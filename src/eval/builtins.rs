@@ -218,7 +218,7 @@ pub fn call(m: &mut Machine<'_>, b: Builtin, args: Vec<Value>, span: Span) -> R<
             let mut out = Vec::with_capacity(xs.len());
             for x in xs.iter() {
                 m.charge(1, span)?;
-                out.push(m.apply(f.clone(), vec![x.clone()], span)?);
+                out.push(m.apply_to(&f, [x.clone()], span)?);
             }
             Ok(Value::List(Arc::new(out)))
         }
@@ -237,7 +237,7 @@ pub fn call(m: &mut Machine<'_>, b: Builtin, args: Vec<Value>, span: Span) -> R<
             let mut out = Vec::new();
             for x in xs.iter() {
                 m.charge(1, span)?;
-                if let Value::Bool(true) = m.apply(f.clone(), vec![x.clone()], span)? {
+                if let Value::Bool(true) = m.apply_to(&f, [x.clone()], span)? {
                     out.push(x.clone());
                 }
             }
@@ -249,7 +249,7 @@ pub fn call(m: &mut Machine<'_>, b: Builtin, args: Vec<Value>, span: Span) -> R<
             let xs = arg_list(m, args.get(2), span)?.clone();
             for x in xs.iter() {
                 m.charge(1, span)?;
-                acc = m.apply(f.clone(), vec![acc, x.clone()], span)?;
+                acc = m.apply_to(&f, [acc, x.clone()], span)?;
             }
             Ok(acc)
         }
@@ -263,7 +263,7 @@ pub fn call(m: &mut Machine<'_>, b: Builtin, args: Vec<Value>, span: Span) -> R<
             }
             for x in xs.iter() {
                 m.charge(1, span)?;
-                if let Value::Bool(r) = m.apply(f.clone(), vec![x.clone()], span)? {
+                if let Value::Bool(r) = m.apply_to(&f, [x.clone()], span)? {
                     if r == want {
                         return Ok(Value::Bool(want));
                     }

@@ -241,7 +241,7 @@ impl<'g> Machine<'g> {
             for x in chunk.iter() {
                 let r = sub
                     .charge(1, span)
-                    .and_then(|()| sub.apply(f.clone(), vec![x.clone()], span));
+                    .and_then(|()| sub.apply_to(f, [x.clone()], span));
                 match r {
                     Ok(v) => {
                         let stop =
@@ -780,14 +780,16 @@ impl<'g> Machine<'g> {
                 }
                 return Err(self.internal("applied a non-function", span));
             };
-            let func = func.clone();
-            let arity = match &*func {
+            // `func` borrows `f` (no reference count touched: in the threaded wasm build
+            // every count is an atomic read-modify-write, and this is the hottest call).
+            let arity = match &**func {
                 Func::Closure { def, .. } => def.arity as usize,
                 Func::Partial { head, args: done } => {
                     let mut all = done.clone();
                     all.extend(args);
                     args = all;
-                    f = head.clone();
+                    let head = head.clone();
+                    f = head;
                     continue;
                 }
                 Func::Builtin(b) => b.arity(),
@@ -797,7 +799,7 @@ impl<'g> Machine<'g> {
                 return Ok(Value::Func(Arc::new(Func::Partial { head: f, args })));
             }
             let rest = args.split_off(arity);
-            let result = match &*func {
+            let result = match &**func {
                 Func::Closure { def, captures } => {
                     self.call_closure(def, captures, &f, args, span)?
                 }
@@ -824,6 +826,25 @@ impl<'g> Machine<'g> {
         }
     }
 
+    /// `apply` for the built-ins' loops (`map`, `fold`, …): a closure of exactly `N`
+    /// parameters is called on `f` by reference, without cloning it or allocating the
+    /// arguments.
+    pub(crate) fn apply_to<const N: usize>(
+        &mut self,
+        f: &Value,
+        args: [Value; N],
+        span: Span,
+    ) -> R<Value> {
+        if let Value::Func(func) = f {
+            if let Func::Closure { def, captures } = &**func {
+                if def.arity as usize == N {
+                    return self.call_closure(def, captures, f, args, span);
+                }
+            }
+        }
+        self.apply(f.clone(), args.into(), span)
+    }
+
     fn enter(&mut self, span: Span) -> R<()> {
         if self.calls.len() >= self.limits.max_depth as usize {
             return Err(self.err(
@@ -842,12 +863,13 @@ impl<'g> Machine<'g> {
         def: &Arc<LambdaDef>,
         captures: &[Value],
         self_fn: &Value,
-        args: Vec<Value>,
+        args: impl IntoIterator<Item = Value, IntoIter: ExactSizeIterator>,
         span: Span,
     ) -> R<Value> {
         self.enter(span)?;
         let caller = self.file;
         let base = self.stack.len();
+        let args = args.into_iter();
         let n_args = args.len();
         self.stack.extend(args);
         self.stack

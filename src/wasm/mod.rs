@@ -24,7 +24,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::api::{
     self, DataFormat, DiagnosticDto, EvalRequest, Format, Limits, MemoryFs, Options, Stats,
-    Violation,
+    Threads, Violation,
 };
 use crate::loader::{FileSystem, FsError};
 
@@ -85,8 +85,8 @@ struct OptionsDto {
     field: Option<String>,
     format: Option<String>,
     limits: Option<LimitsDto>,
-    /// Accepted for the API's shape; `api::Options` has no thread count yet (the pool size
-    /// is the one given to `initThreadPool`).
+    /// `1` runs on the calling thread; more use the pool of `initThreadPool`, whose size
+    /// is fixed when it starts (absent: parallel when the work is big enough).
     threads: Option<u32>,
     timeout_ms: Option<f64>,
     /// `validate`: `"value"` (a JS value, the default), `"json"` or `"yaml"` (text).
@@ -500,7 +500,10 @@ impl Session {
         let limits = options.limits.unwrap_or_default().apply(defaults);
         Session {
             files: Mutex::new(Arc::new(files)),
-            core: api::Session::new(core_options(limits), Arc::new(MemoryFs::new())),
+            core: api::Session::new(
+                core_options(limits, options.threads),
+                Arc::new(MemoryFs::new()),
+            ),
             last_stats: Mutex::new(None),
         }
     }
@@ -529,22 +532,32 @@ impl Session {
             .clone()
             .unwrap_or_else(|| DEFAULT_ENTRY.to_string());
         let files = self.call_files(source.map(|it| (it, entry.as_str())), options);
-        let session = match options.limits {
-            None => self.core.with_file_system(files),
-            Some(limits) => {
-                let limits = limits.apply(self.core.options().limits);
-                api::Session::new(core_options(limits), files)
+        let session = match (options.limits, options.threads) {
+            (None, None) => self.core.with_file_system(files),
+            (limits, threads) => {
+                let core = self.core.options();
+                let limits = limits.unwrap_or_default().apply(core.limits);
+                let mut options = core_options(limits, threads);
+                if threads.is_none() {
+                    options.threads = core.threads;
+                }
+                api::Session::new(options, files)
             }
         };
         (session, entry)
     }
 }
 
-/// The core options of a JS session: the host's clock (`timeoutMs`, phase times).
-fn core_options(limits: Limits) -> Options {
+/// The core options of a JS session: the host's clock (`timeoutMs`, phase times); `threads:
+/// 1` keeps every phase on the calling thread.
+fn core_options(limits: Limits, threads: Option<u32>) -> Options {
     Options {
         limits,
         clock: Some(api::Clock(Arc::new(performance_now))),
+        threads: match threads {
+            Some(1) => Threads::Sequential,
+            _ => Threads::Auto,
+        },
         ..Options::default()
     }
 }
