@@ -48,6 +48,33 @@ function hostStack(file) {
   };
 }
 
+/**
+ * `value` of a successful evaluation: for JSON, the document as a JS value, which is
+ * `JSON.parse(text)` (so numbers and key order are exactly what any consumer of the text
+ * sees), made on first read and kept; `null` for the other formats.
+ */
+function withValue(result, options) {
+  if (result?.ok !== true || 'value' in result) return result;
+  const format = options?.format ?? 'json';
+  if (format !== 'json' || typeof result.text !== 'string') {
+    result.value = null;
+    return result;
+  }
+  const define = (value) =>
+    Object.defineProperty(result, 'value', { value, writable: true, enumerable: true, configurable: true });
+  Object.defineProperty(result, 'value', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = JSON.parse(result.text);
+      define(value);
+      return value;
+    },
+    set: define,
+  });
+  return result;
+}
+
 export function bind(wasm, variant, load, exports) {
   let ready;
   let pool;
@@ -130,7 +157,8 @@ export function bind(wasm, variant, load, exports) {
     return failed ?? guard(() => call(source ?? null, full), entryOf(options));
   }
 
-  const evaluate = (source, options) => run(wasm.evaluate, wasm.missingFiles, source, options);
+  const evaluate = async (source, options) =>
+    withValue(await run(wasm.evaluate, wasm.missingFiles, source, options), options);
   const typecheck = (source, options) => run(wasm.typecheck, wasm.missingFiles, source, options);
 
   // A compiled schema: `validate(data, { dataFormat? })`, synchronous, many documents.
@@ -182,9 +210,10 @@ export function bind(wasm, variant, load, exports) {
   class Session extends wasm.Session {
     evaluate(source, options) {
       if (options?.loadModule !== undefined) {
-        return run((s, o) => super.evaluate(s, o), (s, o) => super.missingFiles(s, o), source, options);
+        return run((s, o) => super.evaluate(s, o), (s, o) => super.missingFiles(s, o), source, options)
+          .then((result) => withValue(result, options));
       }
-      return guard(() => super.evaluate(source ?? null, options), entryOf(options));
+      return withValue(guard(() => super.evaluate(source ?? null, options), entryOf(options)), options);
     }
     typecheck(source, options) {
       if (options?.loadModule !== undefined) {

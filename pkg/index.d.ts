@@ -116,6 +116,8 @@ export interface UsageError {
 }
 
 export type EvalResult =
+  // `value`: for json, the document as a JS value, `JSON.parse(text)` made on first read
+  // (a caller that only wants `text` never pays for it); null for the other formats.
   | { ok: true; value: unknown; text: string; stats: Stats; diagnostics: Diagnostic[] }
   // `stats` is null when the host's stack ran out inside the wasm (an R3006 made by the glue).
   | { ok: false; value?: undefined; text: null; stats: Stats | null; diagnostics: Diagnostic[]; error?: undefined }

@@ -118,6 +118,14 @@ test('evaluate success shape: value, text, stats', async () => {
   assert.equal(result.ok, true, JSON.stringify(result.diagnostics));
   assert.deepEqual(result.value, { a: 2, b: 'x' });
   assert.deepEqual(JSON.parse(result.text), result.value);
+  // Parsed once, on first read: the same object each time, an own enumerable property
+  // (spread, structuredClone and postMessage carry it), and assignable.
+  assert.equal(result.value, result.value);
+  assert.deepEqual({ ...result }.value, { a: 2, b: 'x' });
+  assert.deepEqual(structuredClone(result).value, { a: 2, b: 'x' });
+  assert.ok(Object.keys(result).includes('value'));
+  result.value = 'mine';
+  assert.equal(result.value, 'mine');
   assert.equal(typeof result.stats.steps, 'number');
   assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error'), []);
   const field = await evaluate('let a = 1;\nlet b = [1, 2];\n', { field: 'b' });

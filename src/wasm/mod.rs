@@ -294,16 +294,10 @@ impl Session {
             stats: &output.stats,
             diagnostics: api::diagnostics_to_dtos(&output.diagnostics, &output.sources),
         };
+        // `value` (the document as a JS value for JSON) is added by the JS glue, lazily:
+        // `JSON.parse(text)` on first use (pkg/bind.js), which large documents that only
+        // want `text` never pay.
         let js = to_js(&result);
-        if ok {
-            // The document as a JS value: JSON.parse of the JSON rendering, so numbers and
-            // key order are exactly what any JS consumer of the text would see.
-            let value = match (format, &output.text) {
-                (Format::Json, Some(text)) => js_sys::JSON::parse(text).unwrap_or(JsValue::NULL),
-                _ => JsValue::NULL,
-            };
-            let _ = js_sys::Reflect::set(&js, &"value".into(), &value);
-        }
         *lock(&self.last_stats) = Some(output.stats);
         js
     }
