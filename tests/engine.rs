@@ -129,6 +129,32 @@ fn output_is_identical_for_any_number_of_workers() {
     }
 }
 
+/// The automatic mode evaluates a module's first declarations in source order to learn what
+/// one costs, then schedules the rest on the pool or keeps it on the calling thread: light
+/// and heavy modules, failures inside and after that sample, and budgets that run out give
+/// the sequential outcome.
+#[test]
+fn automatic_mode_matches_sequential_after_its_sample() {
+    let light: String = (0..900)
+        .map(|i| format!("let x{i} = {{ n = {i}, s = \"x{i}\" }};\n"))
+        .collect();
+    let mut cases = vec![light.clone(), format!("{light}let bad = 1 / 0;\n")];
+    cases.push(format!("let early = 1 / 0;\n{light}"));
+    cases.extend((0..6).map(|seed| program(100 + seed, 700)));
+    for (case, source) in cases.iter().enumerate() {
+        for max_steps in [u64::MAX, 60_000 + case as u64 * 10_007] {
+            let sequential = evaluate(source, Threads::Sequential, None, max_steps);
+            for workers in [2, 8] {
+                let auto = evaluate(source, Threads::Auto, Some(workers), max_steps);
+                assert_eq!(
+                    sequential, auto,
+                    "case {case}, {workers} workers, max_steps {max_steps}"
+                );
+            }
+        }
+    }
+}
+
 /// A shared session under load: many programs at once, some failing, some cancelled.
 #[test]
 fn one_session_serves_a_thousand_concurrent_evaluations() {

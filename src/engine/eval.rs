@@ -78,6 +78,18 @@ impl Splitter for ListSplitter<'_> {
     }
 }
 
+/// Declarations evaluated in source order under [`Threads::Auto`] before the rest is
+/// scheduled, to learn what one costs.
+const AUTO_SAMPLE: usize = 128;
+
+/// The average steps per declaration below which [`Threads::Auto`] keeps a module's
+/// declarations on one thread. A step costs about 15 ns natively, handing a declaration to
+/// another worker (a machine, a once-cell, scheduling, frees on another thread) about as
+/// much as evaluating a small record: the services workload (66 steps a declaration) ran
+/// no faster on 2 workers natively and 1.3 times slower in the threaded wasm build, the
+/// compute workload (2,277) 1.9 times faster.
+const AUTO_MIN_STEPS: u64 = 256;
+
 /// A value from the session cache, with the steps its evaluation took.
 pub type CachedValue = (Value, u64);
 
@@ -133,26 +145,6 @@ pub fn run(
             }
         }
     }
-    // Only what the cache did not give is scheduled, over the DAG of the edges between
-    // those declarations (the others' values are already there).
-    let todo: Vec<usize> = (0..n)
-        .filter(|i| outcomes.get(*i).is_some_and(|o| o.get().is_none()))
-        .collect();
-    let mut node_of = vec![u32::MAX; n];
-    for (t, &i) in todo.iter().enumerate() {
-        if let Some(slot) = node_of.get_mut(i) {
-            *slot = t as u32;
-        }
-    }
-    let dag = Dag::new(todo.iter().map(|&i| {
-        program.decls.get(i).map_or_else(Vec::new, |d| {
-            d.deps
-                .iter()
-                .filter_map(|dep| node_of.get(*dep as usize).copied())
-                .filter(|node| *node != u32::MAX)
-                .collect()
-        })
-    }));
     let globals = Linked {
         file: program.file,
         own: &values,
@@ -168,14 +160,12 @@ pub fn run(
         )
         .with_splitter(splitter.as_ref().map(|s| s as &dyn Splitter))
     };
-    dag::run(par, &dag, |t| {
-        let Some(&i) = todo.get(t) else {
-            return true;
-        };
+    // Evaluates declaration `i` into its slots; false when it failed.
+    let eval_one = |i: usize| {
         let mut m = machine(budget);
         let result = m.eval_decl(program, i);
         let steps = m.steps();
-        let ok = match result {
+        match result {
             Ok(value) => {
                 let key = cache.and_then(|c| c.keys.get(i).copied().flatten().map(|k| (c, k)));
                 if let Some((cache, key)) = key {
@@ -197,9 +187,55 @@ pub fn run(
                 }
                 false
             }
-        };
-        ok
-    });
+        }
+    };
+    // Only what the cache did not give is evaluated (the others' values are already there).
+    let mut todo: Vec<usize> = (0..n)
+        .filter(|i| outcomes.get(*i).is_some_and(|o| o.get().is_none()))
+        .collect();
+    // Under Threads::Auto, the first declarations are evaluated in source order (always a
+    // valid schedule) to learn what one costs: below AUTO_MIN_STEPS on average, handing
+    // them to other workers costs about what they do, and the rest stays on this thread.
+    let mut par = par;
+    let sequential = Par::sequential();
+    if par.threads() == Threads::Auto && par.worth_it(todo.len()) {
+        let sample = todo.len().min(AUTO_SAMPLE);
+        let mut steps = 0u64;
+        for &i in todo.iter().take(sample) {
+            if !eval_one(i) {
+                // Nothing after the earliest failure can change the outcome.
+                todo.clear();
+                break;
+            }
+            steps += outcomes
+                .get(i)
+                .and_then(|o| o.get())
+                .map_or(0, |(steps, _)| *steps);
+        }
+        if !todo.is_empty() {
+            todo.drain(..sample);
+            if steps < AUTO_MIN_STEPS * sample as u64 {
+                par = &sequential;
+            }
+        }
+    }
+    // The rest over the DAG of the edges between those declarations.
+    let mut node_of = vec![u32::MAX; n];
+    for (t, &i) in todo.iter().enumerate() {
+        if let Some(slot) = node_of.get_mut(i) {
+            *slot = t as u32;
+        }
+    }
+    let dag = Dag::new(todo.iter().map(|&i| {
+        program.decls.get(i).map_or_else(Vec::new, |d| {
+            d.deps
+                .iter()
+                .filter_map(|dep| node_of.get(*dep as usize).copied())
+                .filter(|node| *node != u32::MAX)
+                .collect()
+        })
+    }));
+    dag::run(par, &dag, |t| todo.get(t).is_none_or(|&i| eval_one(i)));
 
     // The canonical run, replayed from the outcomes.
     let mut total = 0u64;
