@@ -199,22 +199,34 @@ pub fn run(
     let mut par = par;
     let sequential = Par::sequential();
     if par.threads() == Threads::Auto && par.worth_it(todo.len()) {
-        let sample = todo.len().min(AUTO_SAMPLE);
+        // The sample ends as soon as its steps decide for the pool.
+        let enough = AUTO_MIN_STEPS * AUTO_SAMPLE as u64;
         let mut steps = 0u64;
-        for &i in todo.iter().take(sample) {
+        let mut sampled = 0usize;
+        for &i in todo.iter().take(AUTO_SAMPLE) {
+            sampled += 1;
             if !eval_one(i) {
                 // Nothing after the earliest failure can change the outcome.
-                todo.clear();
                 break;
             }
             steps += outcomes
                 .get(i)
                 .and_then(|o| o.get())
                 .map_or(0, |(steps, _)| *steps);
+            if steps >= enough {
+                break;
+            }
         }
-        if !todo.is_empty() {
-            todo.drain(..sample);
-            if steps < AUTO_MIN_STEPS * sample as u64 {
+        let failed = todo
+            .get(sampled.saturating_sub(1))
+            .and_then(|i| outcomes.get(*i))
+            .and_then(|o| o.get())
+            .is_some_and(|(_, error)| error.is_some());
+        if failed {
+            todo.clear();
+        } else {
+            todo.drain(..sampled);
+            if steps < enough {
                 par = &sequential;
             }
         }
