@@ -160,9 +160,9 @@ pub fn run(
         )
         .with_splitter(splitter.as_ref().map(|s| s as &dyn Splitter))
     };
-    // Evaluates declaration `i` into its slots; false when it failed.
-    let eval_one = |i: usize| {
-        let mut m = machine(budget);
+    // Evaluates declaration `i` into its slots with `m`; false when it failed.
+    let eval_in = |m: &mut Machine, i: usize| {
+        m.restart(budget);
         let result = m.eval_decl(program, i);
         let steps = m.steps();
         match result {
@@ -189,6 +189,9 @@ pub fn run(
             }
         }
     };
+    let eval_one = |i: usize| eval_in(&mut machine(budget), i);
+    // One machine for the declarations evaluated in a row on this thread.
+    let mut here = machine(budget);
     // Only what the cache did not give is evaluated (the others' values are already there).
     let mut todo: Vec<usize> = (0..n)
         .filter(|i| outcomes.get(*i).is_some_and(|o| o.get().is_none()))
@@ -205,7 +208,7 @@ pub fn run(
         let mut sampled = 0usize;
         for &i in todo.iter().take(AUTO_SAMPLE) {
             sampled += 1;
-            if !eval_one(i) {
+            if !eval_in(&mut here, i) {
                 // Nothing after the earliest failure can change the outcome.
                 break;
             }
@@ -231,23 +234,33 @@ pub fn run(
             }
         }
     }
-    // The rest over the DAG of the edges between those declarations.
-    let mut node_of = vec![u32::MAX; n];
-    for (t, &i) in todo.iter().enumerate() {
-        if let Some(slot) = node_of.get_mut(i) {
-            *slot = t as u32;
+    if std::ptr::eq(par, &sequential) || !par.worth_it(todo.len()) {
+        // The rest in source order, on this thread.
+        for &i in &todo {
+            if !eval_in(&mut here, i) {
+                break;
+            }
         }
+    } else {
+        // The rest over the DAG of the edges between those declarations.
+        let mut node_of = vec![u32::MAX; n];
+        for (t, &i) in todo.iter().enumerate() {
+            if let Some(slot) = node_of.get_mut(i) {
+                *slot = t as u32;
+            }
+        }
+        let dag = Dag::new(todo.iter().map(|&i| {
+            program.decls.get(i).map_or_else(Vec::new, |d| {
+                d.deps
+                    .iter()
+                    .filter_map(|dep| node_of.get(*dep as usize).copied())
+                    .filter(|node| *node != u32::MAX)
+                    .collect()
+            })
+        }));
+        dag::run(par, &dag, |t| todo.get(t).is_none_or(|&i| eval_one(i)));
     }
-    let dag = Dag::new(todo.iter().map(|&i| {
-        program.decls.get(i).map_or_else(Vec::new, |d| {
-            d.deps
-                .iter()
-                .filter_map(|dep| node_of.get(*dep as usize).copied())
-                .filter(|node| *node != u32::MAX)
-                .collect()
-        })
-    }));
-    dag::run(par, &dag, |t| todo.get(t).is_none_or(|&i| eval_one(i)));
+    drop(here);
 
     // The canonical run, replayed from the outcomes.
     let mut total = 0u64;

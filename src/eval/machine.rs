@@ -192,6 +192,17 @@ impl<'g> Machine<'g> {
         self.steps
     }
 
+    /// Makes this machine like a new one that may spend `budget` steps, keeping its
+    /// stacks' memory (evaluating many small declarations in a row).
+    pub fn restart(&mut self, budget: u64) {
+        self.file = self.home;
+        self.steps = 0;
+        self.step_limit = budget;
+        self.stack.clear();
+        self.calls.clear();
+        self.decl_span = Span::default();
+    }
+
     /// Lets big list built-ins hand their elements to `splitter`.
     pub fn with_splitter(mut self, splitter: Option<&'g dyn Splitter>) -> Machine<'g> {
         self.splitter = splitter;
