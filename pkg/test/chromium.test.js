@@ -63,8 +63,10 @@ test(`eval fixtures (${cases.length}): threaded wasm in Chromium = native CLI = 
   assert.ok(existsSync(CLI), `${CLI} is missing: cargo build --release`);
   // The deep ones each in a fresh worker: a host stack overflow inside the threaded build
   // leaves the instance unusable (docs/wasm.md), so it must not take the others with it.
+  // The timer is unref'd: a pending one kept the test process alive for a minute after
+  // the answer came.
   const within = (promise, what) =>
-    Promise.race([promise, new Promise((_, fail) => setTimeout(() => fail(new Error(`${what}: no answer in 60 s`)), 60_000))]);
+    Promise.race([promise, new Promise((_, fail) => setTimeout(() => fail(new Error(`${what}: no answer in 60 s`)), 60_000).unref())]);
   const plain = cases.filter((it) => !WASM_DEPTH_DEVIATIONS.has(it.name));
   const { results } = await within(threaded.call({
     type: 'run',
