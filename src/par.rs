@@ -35,8 +35,27 @@ pub const HAS_THREADS: bool = cfg!(any(not(target_arch = "wasm32"), target_featu
 #[derive(Clone, Debug, Default)]
 pub struct Par {
     threads: Threads,
-    /// A dedicated pool (`--workers N`); `None` means rayon's global pool.
-    pool: Option<Arc<rayon::ThreadPool>>,
+    /// The pool, made on first use (a run that stays on one thread starts no threads).
+    pool: Arc<Pool>,
+}
+
+/// Which pool a run uses, and the pool once made.
+#[derive(Debug, Default)]
+struct Pool {
+    /// Workers of a dedicated pool (`--workers N`); `None`: the default pool.
+    workers: Option<usize>,
+    made: std::sync::OnceLock<Option<Arc<rayon::ThreadPool>>>,
+}
+
+impl Pool {
+    fn get(&self) -> Option<&Arc<rayon::ThreadPool>> {
+        self.made
+            .get_or_init(|| match self.workers {
+                Some(n) => build_pool(n),
+                None => default_pool(),
+            })
+            .as_ref()
+    }
 }
 
 impl Par {
@@ -44,7 +63,7 @@ impl Par {
     pub fn sequential() -> Par {
         Par {
             threads: Threads::Sequential,
-            pool: None,
+            pool: Arc::default(),
         }
     }
 
@@ -57,22 +76,23 @@ impl Par {
         }
         Par {
             threads,
-            pool: default_pool(),
+            pool: Arc::default(),
         }
     }
 
     /// `threads` on a dedicated pool of `workers` threads. One worker means sequential.
-    /// If the pool cannot be made (a host without threads), the run is sequential.
+    /// If the pool cannot be made (a host without threads), the run stays on the calling
+    /// thread.
     pub fn with_workers(threads: Threads, workers: usize) -> Par {
         if workers <= 1 || !HAS_THREADS || threads == Threads::Sequential {
             return Par::sequential();
         }
-        match build_pool(workers) {
-            Some(pool) => Par {
-                threads,
-                pool: Some(pool),
-            },
-            None => Par::sequential(),
+        Par {
+            threads,
+            pool: Arc::new(Pool {
+                workers: Some(workers),
+                made: std::sync::OnceLock::new(),
+            }),
         }
     }
 
@@ -85,9 +105,9 @@ impl Par {
         if self.threads == Threads::Sequential || !HAS_THREADS {
             return 1;
         }
-        match &self.pool {
-            Some(pool) => pool.current_num_threads(),
-            None => rayon::current_num_threads(),
+        match self.pool.workers {
+            Some(n) => n,
+            None => default_workers(),
         }
     }
 
@@ -117,7 +137,7 @@ impl Par {
     /// Runs `f` inside this run's pool, so that [`scope`] and [`for_each_index`] spawn
     /// onto it.
     pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
-        match &self.pool {
+        match self.pool.get() {
             Some(pool) => pool.install(f),
             None => f(),
         }
@@ -191,11 +211,19 @@ fn build_pool(workers: usize) -> Option<Arc<rayon::ThreadPool>> {
 #[cfg(not(target_arch = "wasm32"))]
 fn default_pool() -> Option<Arc<rayon::ThreadPool>> {
     static POOL: std::sync::OnceLock<Option<Arc<rayon::ThreadPool>>> = std::sync::OnceLock::new();
-    POOL.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        build_pool(cores)
-    })
-    .clone()
+    POOL.get_or_init(|| build_pool(default_workers())).clone()
+}
+
+/// The default pool's size: one worker per core natively.
+#[cfg(not(target_arch = "wasm32"))]
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// In wasm, the size `initThreadPool` gave rayon's global pool.
+#[cfg(target_arch = "wasm32")]
+fn default_workers() -> usize {
+    rayon::current_num_threads()
 }
 
 /// In wasm the pool is rayon's global one (wasm-bindgen-rayon's `initThreadPool`).
