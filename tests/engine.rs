@@ -591,4 +591,20 @@ fn compare_chunked_parses_on_fixtures() {
         }
     }
     assert!(reused_somewhere > 50, "{reused_somewhere}");
+    // Chunks of equal text, some found in place and some only by the cache, around edits
+    // that insert, delete and change declarations.
+    let cache = MapCache::default();
+    let texts = [
+        "let a = 1;\nlet a = 1;\nlet b = [a];\nlet a = 1;\n{ x = a }\n",
+        "let a = 1;\nlet b = [a];\nlet a = 1;\nlet a = 1;\n{ x = a }\n",
+        "let a = 1;\nlet a = 1;\nlet a = 1;\nlet b = [a];\nlet a = 1;\n{ x = a }\n",
+        "let b = [a];\nlet a = 1;\n{ x = a }\n",
+        "let a = 1;\nlet a = 2;\nlet b = [a];\nlet a = 1;\n{ x = a }\n",
+        "let a = 1;\nlet a = 1;\nlet b = [a];\nlet a = 1;\n{ x = a }\n",
+    ];
+    for _ in 0..2 {
+        for text in texts {
+            same(text, &cache, text);
+        }
+    }
 }

@@ -80,6 +80,11 @@ impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
         found
     }
 
+    /// Counts a hit served without a lookup (from a module's previous results).
+    pub fn count_hit(&self) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn insert(&self, key: K, value: V) {
         if self.capacity == 0 {
             return;

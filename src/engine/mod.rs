@@ -97,6 +97,10 @@ impl ChunkCache for Caches {
         self.chunks.insert(text_key(&chunk.text), chunk);
     }
 
+    fn hit(&self) {
+        self.chunks.count_hit();
+    }
+
     fn take_previous(&self, key: &str) -> Option<Previous> {
         self.previous.lock().ok()?.remove(key)
     }

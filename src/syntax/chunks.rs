@@ -46,6 +46,9 @@ pub trait ChunkCache {
     fn get(&self, text: &str) -> Option<Arc<Chunk>>;
     fn put(&self, chunk: Arc<Chunk>);
 
+    /// Counts a chunk found in the previous tree without asking [`ChunkCache::get`].
+    fn hit(&self) {}
+
     /// The previous tree of the module `key`, if kept (taking it out).
     fn take_previous(&self, _key: &str) -> Option<Previous> {
         None
@@ -84,32 +87,48 @@ struct Reuse {
     decls: Vec<Decl>,
     moved: Vec<bool>,
     placed: Vec<Placed>,
-    /// Placements by chunk address: the first not yet taken, and the next of the same chunk.
-    by_chunk: HashMap<usize, usize>,
-    next_same: Vec<usize>,
+    /// Placements by chunk address: the first not yet taken, and the next of the same chunk
+    /// (built on the first chunk not found at its expected place).
+    by_chunk: Option<(HashMap<usize, usize>, Vec<usize>)>,
 }
 
 impl Reuse {
     fn new(previous: Previous) -> Option<Reuse> {
         let module = Arc::try_unwrap(previous.module).ok()?;
-        let placed = previous.placed;
-        let mut by_chunk = HashMap::default();
-        by_chunk.reserve(placed.len());
-        let mut next_same = vec![usize::MAX; placed.len()];
-        for (j, p) in placed.iter().enumerate().rev() {
-            if let Some(next) = by_chunk.insert(Arc::as_ptr(&p.chunk) as usize, j) {
-                if let Some(slot) = next_same.get_mut(j) {
-                    *slot = next;
-                }
-            }
-        }
         let module_decls = module.decls;
         Some(Reuse {
             moved: vec![false; module_decls.len()],
             decls: module_decls,
-            placed,
-            by_chunk,
-            next_same,
+            placed: previous.placed,
+            by_chunk: None,
+        })
+    }
+
+    /// The previous tree's chunk `j` if its text is `text` and its declarations are still
+    /// there: after an edit, most chunks are where they were, counted from the start
+    /// (before the edit) or from the end (after it). Comparing texts in order is cheaper
+    /// than a lookup in the cache for each chunk.
+    fn same_at(&self, j: usize, text: &str) -> Option<Arc<Chunk>> {
+        let p = self.placed.get(j)?;
+        let range = p.first..p.first + p.chunk.decls.len();
+        let free = self.moved.get(range)?.iter().all(|it| !*it);
+        (free && *p.chunk.text == *text).then(|| p.chunk.clone())
+    }
+
+    fn by_chunk(&mut self) -> &mut (HashMap<usize, usize>, Vec<usize>) {
+        let placed = &self.placed;
+        self.by_chunk.get_or_insert_with(|| {
+            let mut by_chunk = HashMap::default();
+            by_chunk.reserve(placed.len());
+            let mut next_same = vec![usize::MAX; placed.len()];
+            for (j, p) in placed.iter().enumerate().rev() {
+                if let Some(next) = by_chunk.insert(Arc::as_ptr(&p.chunk) as usize, j) {
+                    if let Some(slot) = next_same.get_mut(j) {
+                        *slot = next;
+                    }
+                }
+            }
+            (by_chunk, next_same)
         })
     }
 
@@ -123,17 +142,27 @@ impl Reuse {
         out: &mut Vec<Decl>,
     ) -> Option<Shift> {
         let key = Arc::as_ptr(chunk) as usize;
-        let j = *self.by_chunk.get(&key)?;
-        match self
-            .next_same
-            .get(j)
-            .copied()
-            .filter(|it| *it != usize::MAX)
-        {
-            Some(next) => self.by_chunk.insert(key, next),
-            None => self.by_chunk.remove(&key),
-        };
+        loop {
+            let j = {
+                let (by_chunk, next_same) = self.by_chunk();
+                let j = *by_chunk.get(&key)?;
+                match next_same.get(j).copied().filter(|it| *it != usize::MAX) {
+                    Some(next) => by_chunk.insert(key, next),
+                    None => by_chunk.remove(&key),
+                };
+                j
+            };
+            // A placement already taken in place is passed over.
+            if let Some(shift) = self.take_at(j, start, ids, out) {
+                return Some(shift);
+            }
+        }
+    }
+
+    /// Moves the declarations of the previous tree's chunk `j` into `out` (see [`take`]).
+    fn take_at(&mut self, j: usize, start: u32, ids: u32, out: &mut Vec<Decl>) -> Option<Shift> {
         let p = self.placed.get(j)?;
+        let chunk = &p.chunk;
         let range = p.first..p.first + chunk.decls.len();
         let moved = self.moved.get_mut(range.clone())?;
         let taken = self.decls.get_mut(range)?;
@@ -250,13 +279,27 @@ fn assemble(
     for (k, &start) in starts.iter().enumerate() {
         let end = starts.get(k + 1).copied().unwrap_or(text.len());
         let chunk_text = text.get(start..end)?;
-        let chunk = match cache.get(chunk_text) {
-            Some(chunk) => chunk,
-            None => {
-                let chunk = Arc::new(parse_chunk(file, chunk_text)?);
-                cache.put(chunk.clone());
-                chunk
+        // The previous tree's chunk at the same place, counted from the start or the end.
+        let in_place = reuse.as_ref().and_then(|r| {
+            let from_end = (k + r.placed.len()).checked_sub(starts.len());
+            [Some(k), from_end]
+                .into_iter()
+                .flatten()
+                .find_map(|j| Some((j, r.same_at(j, chunk_text)?)))
+        });
+        let chunk = match &in_place {
+            Some((_, chunk)) => {
+                cache.hit();
+                chunk.clone()
             }
+            None => match cache.get(chunk_text) {
+                Some(chunk) => chunk,
+                None => {
+                    let chunk = Arc::new(parse_chunk(file, chunk_text)?);
+                    cache.put(chunk.clone());
+                    chunk
+                }
+            },
         };
         if chunk.body.is_some() && k + 1 != starts.len() {
             return None;
@@ -266,9 +309,10 @@ fn assemble(
             ids: module.n_exprs,
         };
         let first = module.decls.len();
-        let moved = reuse
-            .as_mut()
-            .and_then(|r| r.take(&chunk, shift.by, shift.ids, &mut module.decls));
+        let moved = reuse.as_mut().and_then(|r| match in_place {
+            Some((j, _)) => r.take_at(j, shift.by, shift.ids, &mut module.decls),
+            None => r.take(&chunk, shift.by, shift.ids, &mut module.decls),
+        });
         match moved {
             Some(delta) => shifts.push((module.decls.len(), delta)),
             None => {
