@@ -13,42 +13,39 @@ enum Item<'a> {
     Type(&'a Type),
 }
 
-/// Calls `found` with every lower-case name the expression mentions (variables, qualified
-/// heads, refinement predicate functions).
-pub fn names_in_expr<'a>(expr: &'a Expr, found: &mut impl FnMut(&'a Name)) {
-    walk(Item::Expr(expr), found);
-}
-
-/// The same for a type (refinement predicates and `with` bounds mention values).
-pub fn names_in_type<'a>(ty: &'a Type, found: &mut impl FnMut(&'a Name)) {
-    walk(Item::Type(ty), found);
-}
-
-/// Every name a `let` declaration mentions: its annotation and its value.
-pub fn names_in_let<'a>(l: &'a ast::LetDecl, found: &mut impl FnMut(&'a Name)) {
-    if let Some(ann) = &l.ann {
-        names_in_type(ann, found);
-    }
-    names_in_expr(&l.value, found);
-}
-
-/// [`names_in_let`] over many declarations, with one walk stack for all of them.
-#[derive(Default)]
-pub struct Walker<'a> {
-    stack: Vec<Item<'a>>,
-}
-
-impl<'a> Walker<'a> {
-    pub fn names_in_let(&mut self, l: &'a ast::LetDecl, found: &mut impl FnMut(&'a Name)) {
+/// Every distinct name a `let` declaration mentions (its annotation and its value), in
+/// order of first mention; worked out once per declaration and kept in it
+/// ([`ast::Mentions`]): a session's next parse reuses the declaration, and with it this.
+pub fn mentions(l: &ast::LetDecl) -> &[Name] {
+    l.mentions.get_or_init(|| {
+        let mut names: Vec<Name> = Vec::new();
+        let mut seen: crate::hash::HashSet<Name> = crate::hash::HashSet::default();
+        let mut add = |n: &Name| {
+            // Most declarations mention a handful of names: a scan beats hashing them.
+            let new = if names.len() < 16 {
+                !names.contains(n)
+            } else {
+                if seen.is_empty() {
+                    seen.extend(names.iter().cloned());
+                }
+                seen.insert(n.clone())
+            };
+            if new {
+                names.push(n.clone());
+            }
+        };
+        let mut stack = Vec::new();
         if let Some(ann) = &l.ann {
-            walk_with(&mut self.stack, Item::Type(ann), found);
+            walk_with(&mut stack, Item::Type(ann), &mut |n| add(n));
         }
-        walk_with(&mut self.stack, Item::Expr(&l.value), found);
-    }
+        walk_with(&mut stack, Item::Expr(&l.value), &mut |n| add(n));
+        names.into_boxed_slice()
+    })
 }
 
-fn walk<'a>(start: Item<'a>, found: &mut impl FnMut(&'a Name)) {
-    walk_with(&mut Vec::new(), start, found);
+/// Calls `found` with every distinct name a `let` declaration mentions ([`mentions`]).
+pub fn names_in_let<'a>(l: &'a ast::LetDecl, found: &mut impl FnMut(&'a Name)) {
+    mentions(l).iter().for_each(found);
 }
 
 fn walk_with<'a>(stack: &mut Vec<Item<'a>>, start: Item<'a>, found: &mut impl FnMut(&'a Name)) {

@@ -35,7 +35,6 @@ pub fn let_keys(module: &ast::Module, source: &str, context: Key) -> Vec<Option<
     let mut by_name: HashMap<&Name, Key> = HashMap::default();
     by_name.reserve(module.decls.len());
     let mut keys = Vec::with_capacity(module.decls.len());
-    let mut walker = deps::Walker::default();
     for decl in &module.decls {
         let text = source
             .get(decl.span.start as usize..decl.span.end as usize)
@@ -45,11 +44,11 @@ pub fn let_keys(module: &ast::Module, source: &str, context: Key) -> Vec<Option<
                 let mut h = key_hasher();
                 env.hash(&mut h);
                 text.hash(&mut h);
-                walker.names_in_let(l, &mut |n| {
+                for n in deps::mentions(l) {
                     if let Some(k) = by_name.get(n) {
                         k.hash(&mut h);
                     }
-                });
+                }
                 let key = h.finish();
                 // The first binding of a name is the one later declarations see
                 // (a second one is a T2006 duplicate).

@@ -141,6 +141,34 @@ pub struct LetDecl {
     pub name: Ident,
     pub ann: Option<Type>,
     pub value: Expr,
+    /// The names the declaration mentions, worked out once (`engine::deps`).
+    pub mentions: Mentions,
+}
+
+/// A memo of the distinct names a `let` mentions, in order of first mention: filled on
+/// first use by `engine::deps::names_in_let` and kept with the declaration, which a
+/// session reuses from one parse to the next (`syntax::chunks`). Not part of the tree's
+/// meaning: two trees are equal whether or not their memos are filled.
+#[derive(Clone, Default)]
+pub struct Mentions(std::sync::OnceLock<Box<[Name]>>);
+
+impl Mentions {
+    /// The names, worked out by `compute` the first time.
+    pub fn get_or_init(&self, compute: impl FnOnce() -> Box<[Name]>) -> &[Name] {
+        self.0.get_or_init(compute)
+    }
+}
+
+impl PartialEq for Mentions {
+    fn eq(&self, _other: &Mentions) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Mentions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Mentions")
+    }
 }
 
 /// `type Name 'p... = rhs;`

@@ -709,6 +709,7 @@ impl<'a> Parser<'a> {
             name,
             ann,
             value,
+            mentions: ast::Mentions::default(),
         });
         decls.push(ast::Decl {
             kind,
@@ -748,6 +749,7 @@ impl<'a> Parser<'a> {
                     name,
                     ann,
                     value,
+                    mentions: ast::Mentions::default(),
                 })
             }
             T::Type => self.parse_type_decl(),

@@ -210,6 +210,7 @@ fn let_(name: &str, value: Expr) -> Decl {
         name: id(name),
         ann: None,
         value,
+        mentions: Default::default(),
     }))
 }
 fn let_ann(name: &str, ann: Type, value: Expr) -> Decl {
@@ -218,6 +219,7 @@ fn let_ann(name: &str, ann: Type, value: Expr) -> Decl {
         name: id(name),
         ann: Some(ann),
         value,
+        mentions: Default::default(),
     }))
 }
 fn let_rec(name: &str, value: Expr) -> Decl {
@@ -226,6 +228,7 @@ fn let_rec(name: &str, value: Expr) -> Decl {
         name: id(name),
         ann: None,
         value,
+        mentions: Default::default(),
     }))
 }
 fn union(name: &str, params: &[&str], variants: Vec<(&str, Option<Type>)>) -> Decl {
