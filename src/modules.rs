@@ -17,7 +17,7 @@
 //! modules. With a session cache, every `let` has a content key (`engine::keys`) that
 //! includes the [`module_keys`] of everything its module imports, transitively.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 
 use crate::engine::{self, dag, keys::Key, Caches};
@@ -57,7 +57,7 @@ pub fn module_keys(graph: &ModuleGraph, sources: &SourceMap) -> Vec<Key> {
         let Some(module) = graph.modules.get(idx) else {
             continue;
         };
-        let mut h = DefaultHasher::new();
+        let mut h = engine::keys::key_hasher();
         module.key.hash(&mut h);
         if let Some(source) = sources.get(module.file) {
             source.text.hash(&mut h);
@@ -86,7 +86,7 @@ pub fn let_keys(
     // What the module's lets see besides its own declarations: its identity (unions are
     // nominal per module) and everything it imports, transitively. Not its own text: each
     // let's key covers the declarations before it.
-    let mut h = DefaultHasher::new();
+    let mut h = engine::keys::key_hasher();
     module.key.hash(&mut h);
     for target in module.imports.iter().flatten() {
         module_keys.get(*target).copied().unwrap_or(0).hash(&mut h);

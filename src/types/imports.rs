@@ -202,7 +202,7 @@ pub struct ImportedModule<'a> {
 
 struct Builder<'a> {
     file: FileId,
-    later: super::infer::Later,
+    later: super::infer::Later<'a>,
     env: Env,
     diags: Vec<Diagnostic>,
     /// Names brought in, per namespace: identity and the import that brought them.
@@ -489,7 +489,7 @@ impl Builder<'_> {
     /// Reports M4005 when `name` clashes; returns whether it may be brought in.
     fn check_clash(&mut self, ns: Namespace, name: &Name, identity: &str, span: Span) -> bool {
         let local = match ns {
-            Namespace::Value => self.later.values.get(name),
+            Namespace::Value => self.later.value(name),
             Namespace::Type => self.later.types.get(name),
             Namespace::Ctor => self.later.ctors.get(name),
             Namespace::Class => self.later.classes.get(name),

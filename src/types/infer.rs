@@ -21,13 +21,57 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, BinOp, Expr, ExprId, ExprKind, Ident, Name, PatternKind, UnOp};
 
-/// Names declared anywhere at top level, for "declared later" notes.
+/// Names declared anywhere at top level, for "declared later" notes: the first declaration
+/// of each name, with its index and span.
 #[derive(Default)]
-pub struct Later {
-    pub values: HashMap<Name, (u32, Span)>,
+pub struct Later<'m> {
+    /// The module's declarations, from which `values` is made when first asked.
+    pub decls: &'m [ast::Decl],
+    /// Value names (lets and class methods). Only errors, export lists and import clashes
+    /// ask for them, so a module that has none of these never hashes its thousands of
+    /// let names a second time.
+    values: std::sync::OnceLock<HashMap<Name, (u32, Span)>>,
     pub types: HashMap<Name, (u32, Span)>,
     pub classes: HashMap<Name, (u32, Span)>,
     pub ctors: HashMap<Name, (u32, Span)>,
+}
+
+impl<'m> Later<'m> {
+    /// Nothing declared yet, for the declarations `decls`.
+    pub fn new(decls: &'m [ast::Decl]) -> Later<'m> {
+        Later {
+            decls,
+            ..Later::default()
+        }
+    }
+
+    /// The first top-level declaration of the value `name`.
+    pub fn value(&self, name: &Name) -> Option<&(u32, Span)> {
+        self.values
+            .get_or_init(|| {
+                let mut values = HashMap::default();
+                for (i, decl) in self.decls.iter().enumerate() {
+                    let i = i as u32;
+                    match &decl.kind {
+                        ast::DeclKind::Let(l) => {
+                            values
+                                .entry(l.name.name.clone())
+                                .or_insert((i, l.name.span));
+                        }
+                        ast::DeclKind::Class(c) => {
+                            for m in &c.methods {
+                                values
+                                    .entry(m.name.name.clone())
+                                    .or_insert((i, m.name.span));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                values
+            })
+            .get(name)
+    }
 }
 
 #[derive(Clone)]
@@ -105,7 +149,7 @@ pub struct Infer<'a> {
     pub env: &'a Env,
     /// Earlier `let`s of the same run, when the engine checks a run concurrently.
     pub overlay: Option<&'a dyn Overlay>,
-    pub later: &'a Later,
+    pub later: &'a Later<'a>,
     pub file: FileId,
     pub decl_index: u32,
     pub arena: Arena,
@@ -126,7 +170,7 @@ pub struct Infer<'a> {
 }
 
 impl<'a> Infer<'a> {
-    pub fn new(env: &'a Env, later: &'a Later, file: FileId, decl_index: u32) -> Infer<'a> {
+    pub fn new(env: &'a Env, later: &'a Later<'a>, file: FileId, decl_index: u32) -> Infer<'a> {
         Infer {
             env,
             overlay: None,
@@ -1691,7 +1735,7 @@ impl<'a> Infer<'a> {
             .help = Some(format!("use a member: `{name}.something`"));
             return self.arena.error();
         }
-        let later = self.later.values.get(name);
+        let later = self.later.value(name);
         let (file, index) = (self.file, self.decl_index);
         let d = self.error(Code::T2003, format!("unknown value `{name}`"), expr.span);
         Self::later_note(d, file, later, index, name);
