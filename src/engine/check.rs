@@ -85,9 +85,11 @@ fn apply_let(
     let pure = checked.diagnostics.is_empty()
         && checked.elab.uses.is_empty()
         && checked.elab.params.is_empty();
-    let scheme = checker.apply_let(i, l, checked);
-    if let Some((cache, key)) = cache.and_then(|c| c.key(i).map(|k| (c, k))) {
-        if pure && !hit {
+    let target = cache
+        .filter(|_| pure && !hit)
+        .and_then(|c| c.key(i).map(|k| (c, k)));
+    if let Some(scheme) = checker.apply_let(i, l, checked, target.is_some()) {
+        if let Some((cache, key)) = target {
             cache.schemes.insert(key, scheme);
         }
     }
