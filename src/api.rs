@@ -869,10 +869,19 @@ mod pipeline {
             max_depth: limits.max_depth,
             max_output_bytes: limits.max_output_bytes,
         };
+        let module_key = graph.modules.get(entry).map_or("", |it| it.key.as_str());
         let fragments = match (&session.caches, keys.get(entry).and_then(Option::as_deref)) {
-            (Some(caches), Some(keys)) => done.modules.get(&file).map(|values| {
-                engine::render::RenderCache::new(values, keys, &caches.rendered, limits.max_depth)
-            }),
+            (Some(caches), Some(keys)) if request.format == Format::Json => {
+                done.modules.get(&file).map(|values| {
+                    engine::render::RenderCache::new(
+                        values,
+                        keys,
+                        &caches.rendered,
+                        limits.max_depth,
+                        caches.take_kept_render(module_key),
+                    )
+                })
+            }
             _ => None,
         };
         // Rendering in chunks on the pool is exercised by `--parallel` only: measured on 2
@@ -902,6 +911,9 @@ mod pipeline {
                 })
             }
         };
+        if let (Some(caches), Some(fragments)) = (&session.caches, fragments) {
+            caches.keep_render(module_key, fragments.into_kept());
+        }
         timer.done("render");
         match rendered {
             Ok(text) => Some(text),

@@ -443,6 +443,15 @@ fn a_session_through_a_series_of_edits_answers_like_a_fresh_one() {
         base("8002 / 0", ""),
         base("7999", ""),
         base("8000", ""),
+        // Declarations inserted and removed before and after the others: each record's
+        // kept text is found again at its new place (counted from the start or the end).
+        format!(
+            "let zz = 1;\nlet zy = [zz];\n{}",
+            base("8000", "{ all = [s1, s2], p = pair }\n")
+        ),
+        base("8000", "{ all = [s1, s2], p = pair }\n"),
+        base("8000", "let zz = s3;\n{ all = [s1, s2, zz], p = pair }\n"),
+        base("8000", "{ all = [pair, s1, s2], p = s1 }\n"),
     ];
     let fs = |text: &str| -> Arc<dyn ligature::loader::FileSystem> {
         Arc::new(MemoryFs::new().with_file("main.lig", text.as_bytes().to_vec()))

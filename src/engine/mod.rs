@@ -43,6 +43,8 @@ pub struct Caches {
     pub values: Cache<Key, (Value, u64)>,
     /// JSON text of lets' records by (content key, depth), see [`render`].
     pub rendered: Cache<Key, Arc<str>>,
+    /// Each module's last rendering, by module key (at most [`MAX_PREVIOUS`]).
+    kept_renders: Mutex<crate::hash::HashMap<String, render::Kept>>,
 }
 
 /// Counters of the caches.
@@ -63,7 +65,27 @@ impl Caches {
             schemes: Cache::new(capacity),
             values: Cache::new(capacity),
             rendered: Cache::new(capacity),
+            kept_renders: Mutex::default(),
         }
+    }
+
+    /// The last rendering of module `key`, if kept (taking it out).
+    pub fn take_kept_render(&self, key: &str) -> Option<render::Kept> {
+        self.kept_renders.lock().ok()?.remove(key)
+    }
+
+    /// Keeps a rendering of module `key` for the next one.
+    pub fn keep_render(&self, key: &str, kept: render::Kept) {
+        // A replaced rendering is dropped after the lock is released.
+        let _replaced = match self.kept_renders.lock() {
+            Ok(mut all) => {
+                if all.len() >= MAX_PREVIOUS {
+                    all.clear();
+                }
+                all.insert(key.to_string(), kept)
+            }
+            Err(_) => None,
+        };
     }
 
     pub fn stats(&self) -> CachesStats {
@@ -83,6 +105,9 @@ impl Caches {
         self.schemes.clear();
         self.values.clear();
         self.rendered.clear();
+        if let Ok(mut kept) = self.kept_renders.lock() {
+            kept.clear();
+        }
     }
 }
 

@@ -6,9 +6,14 @@
 //! (see [`super::keys`]), so its text at a given depth, under the same limits, is too: it
 //! is cached by (k, depth, depth limit). Records are recognised by their address, which
 //! is stable for the duration of one rendering (the run's values keep them alive).
+//!
+//! Besides the session-wide cache, the texts of a module's last rendering are kept by
+//! declaration ([`Kept`]): after an edit, most declarations have the key they had at the
+//! same place, counted from the start or from the end, and their text is taken from there
+//! in order, without a lookup in the cache for each.
 
 use std::hash::BuildHasher;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::cache::Cache;
 use super::keys::Key;
@@ -20,50 +25,127 @@ use crate::hash::HashMap;
 /// Fragments longer than this are not kept (the cache bounds entries, not bytes).
 const MAX_FRAGMENT: usize = 256 * 1024;
 
+/// A module's last rendering: its lets' keys and the text of each let's record at the
+/// depth it was rendered at, under one depth limit.
+#[derive(Default)]
+pub struct Kept {
+    keys: Vec<Option<Key>>,
+    texts: Vec<Option<(u32, Arc<str>)>>,
+    max_depth: u32,
+}
+
 /// The records of one module's lets, for one rendering.
 pub struct RenderCache<'a> {
-    by_record: HashMap<usize, Key>,
+    /// Declaration index by record address.
+    by_record: HashMap<usize, u32>,
+    keys: &'a [Option<Key>],
+    /// The text of each declaration's record, at a depth: kept from the last rendering or
+    /// rendered now.
+    texts: Vec<OnceLock<(u32, Arc<str>)>>,
     rendered: &'a Cache<Key, Arc<str>>,
     max_depth: u32,
 }
 
 impl<'a> RenderCache<'a> {
     /// `values` and `keys` are a module's declarations' values and content keys (by
-    /// declaration index).
+    /// declaration index); `kept` is the module's last rendering, if any.
     pub fn new(
         values: &[Value],
-        keys: &[Option<Key>],
+        keys: &'a [Option<Key>],
         rendered: &'a Cache<Key, Arc<str>>,
         max_depth: u32,
+        kept: Option<Kept>,
     ) -> RenderCache<'a> {
         let mut by_record = HashMap::default();
         by_record.reserve(values.len());
-        for (value, key) in values.iter().zip(keys) {
-            if let (Value::Record(r), Some(key)) = (value, key) {
-                by_record.insert(Arc::as_ptr(r) as usize, *key);
+        for (i, (value, key)) in values.iter().zip(keys).enumerate() {
+            if let (Value::Record(r), Some(_)) = (value, key) {
+                by_record.insert(Arc::as_ptr(r) as usize, i as u32);
+            }
+        }
+        let texts: Vec<OnceLock<(u32, Arc<str>)>> = keys.iter().map(|_| OnceLock::new()).collect();
+        if let Some(mut kept) = kept.filter(|it| it.max_depth == max_depth) {
+            let shift = kept.keys.len() as isize - keys.len() as isize;
+            for (i, key) in keys.iter().enumerate() {
+                let Some(key) = key else { continue };
+                let from_end = (i as isize + shift) as usize;
+                let at = [i, from_end]
+                    .into_iter()
+                    .find(|j| kept.keys.get(*j) == Some(&Some(*key)));
+                let text = at.and_then(|j| kept.texts.get_mut(j)?.take());
+                if let (Some(text), Some(slot)) = (text, texts.get(i)) {
+                    rendered.count_hit();
+                    let _ = slot.set(text);
+                }
             }
         }
         RenderCache {
             by_record,
+            keys,
+            texts,
             rendered,
             max_depth,
         }
     }
+
+    /// What to keep for the module's next rendering.
+    pub fn into_kept(self) -> Kept {
+        Kept {
+            keys: self.keys.to_vec(),
+            texts: self.texts.into_iter().map(OnceLock::into_inner).collect(),
+            max_depth: self.max_depth,
+        }
+    }
+
+    /// The key of declaration `i`'s text at `depth` in the session's cache.
+    fn cache_key(&self, i: usize, depth: u32) -> Option<Key> {
+        let key = self.keys.get(i).copied().flatten()?;
+        Some(crate::hash::BuildHasher::default().hash_one(("json", key, depth, self.max_depth)))
+    }
+}
+
+/// A fragment is named by its declaration index (high half) and depth (low half).
+fn split(fragment: u64) -> (usize, u32) {
+    ((fragment >> 32) as usize, fragment as u32)
 }
 
 impl Fragments for RenderCache<'_> {
     fn key(&self, record: &Arc<Record>, depth: u32) -> Option<u64> {
-        let key = self.by_record.get(&(Arc::as_ptr(record) as usize))?;
-        Some(crate::hash::BuildHasher::default().hash_one(("json", key, depth, self.max_depth)))
+        let i = *self.by_record.get(&(Arc::as_ptr(record) as usize))?;
+        Some((u64::from(i) << 32) | u64::from(depth))
     }
 
-    fn get(&self, key: u64) -> Option<Arc<str>> {
-        self.rendered.get(&key)
+    fn get(&self, fragment: u64, out: &mut String) -> bool {
+        let (i, depth) = split(fragment);
+        let slot = self.texts.get(i);
+        if let Some((at, text)) = slot.and_then(OnceLock::get) {
+            if *at == depth {
+                out.push_str(text);
+                return true;
+            }
+        }
+        let Some(text) = self.cache_key(i, depth).and_then(|k| self.rendered.get(&k)) else {
+            return false;
+        };
+        out.push_str(&text);
+        if let Some(slot) = slot {
+            let _ = slot.set((depth, text));
+        }
+        true
     }
 
-    fn put(&self, key: u64, text: &str) {
-        if text.len() <= MAX_FRAGMENT {
-            self.rendered.insert(key, Arc::from(text));
+    fn put(&self, fragment: u64, text: &str) {
+        if text.len() > MAX_FRAGMENT {
+            return;
+        }
+        let (i, depth) = split(fragment);
+        let Some(key) = self.cache_key(i, depth) else {
+            return;
+        };
+        let text: Arc<str> = Arc::from(text);
+        self.rendered.insert(key, text.clone());
+        if let Some(slot) = self.texts.get(i) {
+            let _ = slot.set((depth, text));
         }
     }
 }

@@ -20,7 +20,8 @@ use crate::eval::value::{Record, Value};
 pub trait Fragments: Sync {
     /// The key of `record`'s text at `depth`, if the host keeps it.
     fn key(&self, record: &Arc<Record>, depth: u32) -> Option<u64>;
-    fn get(&self, key: u64) -> Option<Arc<str>>;
+    /// Appends the text of `key` to `out` if the host has it.
+    fn get(&self, key: u64, out: &mut String) -> bool;
     fn put(&self, key: u64, text: &str);
 }
 
@@ -201,8 +202,7 @@ impl Writer<'_> {
                 }
                 let key = self.fragments.and_then(|f| Some((f, f.key(r, depth)?)));
                 if let Some((fragments, key)) = key {
-                    if let Some(text) = fragments.get(key) {
-                        out.push_str(&text);
+                    if fragments.get(key, out) {
                         limits.check_size(out)?;
                         return Ok(());
                     }
