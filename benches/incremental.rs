@@ -11,10 +11,15 @@ use std::time::Instant;
 
 use ligature::api::{Clock, EvalRequest, MemoryFs, Options, Session};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const N: usize = 10_000;
 /// Timed rounds under `cargo bench`; `cargo test --all-targets` runs two as a smoke test.
 fn rounds() -> usize {
-    if std::env::args().any(|a| a == "--bench") {
+    if let Some(n) = std::env::var("ROUNDS").ok().and_then(|n| n.parse().ok()) {
+        n
+    } else if std::env::args().any(|a| a == "--bench") {
         30
     } else {
         2
