@@ -619,17 +619,44 @@ mod pipeline {
     }
 
     /// The cached values of every module's lets (by graph index).
-    fn prefetch(session: &Session, keys: &LetKeys) -> Vec<Vec<Option<engine::eval::CachedValue>>> {
+    fn prefetch(
+        session: &Session,
+        graph: &ModuleGraph,
+        keys: &LetKeys,
+    ) -> Vec<Vec<Option<engine::eval::CachedValue>>> {
         match &session.caches {
             Some(caches) => keys
                 .iter()
-                .map(|k| {
+                .zip(&graph.modules)
+                .map(|(k, module)| {
                     k.as_deref()
-                        .map(|k| engine::eval::ValueCache::prefetch(k, &caches.values))
+                        .map(|k| {
+                            let kept = caches.kept_values.take(&module.key);
+                            engine::eval::ValueCache::prefetch(k, &caches.values, kept)
+                        })
                         .unwrap_or_default()
                 })
                 .collect(),
             None => Vec::new(),
+        }
+    }
+
+    /// Keeps, by declaration, the values each module's run took from the cache or put in
+    /// it, for the next run (`engine::kept`).
+    fn keep_values(
+        session: &Session,
+        graph: &ModuleGraph,
+        keys: &LetKeys,
+        found: Vec<Vec<Option<engine::eval::CachedValue>>>,
+    ) {
+        let Some(caches) = &session.caches else {
+            return;
+        };
+        for ((k, module), found) in keys.iter().zip(&graph.modules).zip(found) {
+            if let Some(k) = k.as_deref() {
+                let kept = engine::eval::ValueCache::kept(k, &caches.values, found);
+                caches.kept_values.keep(&module.key, kept);
+            }
         }
     }
 
@@ -791,7 +818,7 @@ mod pipeline {
                 return None;
             }
         }
-        let found = prefetch(session, &loaded.keys);
+        let found = prefetch(session, &loaded.graph, &loaded.keys);
         timer.stats.reused = found.iter().flatten().filter(|it| it.is_some()).count() as u64;
         let programs = match modules::lower_graph(graph, checked, sources, false, &found) {
             Ok(it) => it,
@@ -860,6 +887,7 @@ mod pipeline {
                 }
             }
         }
+        keep_values(session, graph, keys, found);
         let evaluated = entry_result?;
         timer.stats.steps = steps;
         timer.done("eval");
@@ -878,7 +906,9 @@ mod pipeline {
                         keys,
                         &caches.rendered,
                         limits.max_depth,
-                        caches.take_kept_render(module_key),
+                        caches
+                            .kept_renders
+                            .take(&engine::render::kept_key(module_key, limits.max_depth)),
                     )
                 })
             }
@@ -912,7 +942,10 @@ mod pipeline {
             }
         };
         if let (Some(caches), Some(fragments)) = (&session.caches, fragments) {
-            caches.keep_render(module_key, fragments.into_kept());
+            caches.kept_renders.keep(
+                &engine::render::kept_key(module_key, limits.max_depth),
+                fragments.into_kept(),
+            );
         }
         timer.done("render");
         match rendered {

@@ -128,11 +128,12 @@ pub fn check_module(
     let natives = module.key == stdlib::key("validation");
     let (import_env, mut diagnostics) =
         imports::import_env(module.file, &module.ast, &imported, natives);
-    let cache = match (engine.caches, keys) {
-        (Some(caches), Some(keys)) => Some(engine::check::SchemeCache {
+    let mut cache = match (engine.caches, keys) {
+        (Some(caches), Some(keys)) => Some(engine::check::SchemeCache::new(
             keys,
-            schemes: &caches.schemes,
-        }),
+            &caches.schemes,
+            caches.kept_schemes.take(&module.key),
+        )),
         _ => None,
     };
     let (mut checked, env) = engine::check::check_module(
@@ -140,8 +141,11 @@ pub fn check_module(
         module.file,
         &module.ast,
         import_env.clone(),
-        cache,
+        cache.as_mut(),
     );
+    if let (Some(caches), Some(cache)) = (engine.caches, cache) {
+        caches.kept_schemes.keep(&module.key, cache.into_kept());
+    }
     diagnostics.append(&mut checked.diagnostics);
     checked.diagnostics = diagnostics;
     // Nothing imports the entry, so it needs no interface.

@@ -80,6 +80,11 @@ impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
         found
     }
 
+    /// The entry of `key`, without counting a hit or a miss or marking it used.
+    pub fn peek(&self, key: &K) -> Option<V> {
+        self.map.get(key).map(|entry| entry.value.clone())
+    }
+
     /// Counts a hit served without a lookup (from a module's previous results).
     pub fn count_hit(&self) {
         self.hits.fetch_add(1, Ordering::Relaxed);

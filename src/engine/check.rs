@@ -16,6 +16,7 @@ use super::cache::Cache;
 use super::dag::{self, Dag};
 use super::deps;
 use super::keys::Key;
+use super::kept::Kept;
 use crate::hash::{BuildHasher, HashMap};
 use crate::par::{Par, Threads};
 use crate::source::FileId;
@@ -32,14 +33,48 @@ use dashmap::DashMap;
 /// `Threads::Parallel` takes every run through the scheduler, which the tests rely on).
 const MIN_RUN: usize = 64;
 
-/// The session's scheme cache and the keys of the module's lets.
-#[derive(Clone, Copy)]
+/// The session's scheme cache and the keys of the module's lets, with the schemes found for
+/// them before checking (kept from the module's last check, see [`super::kept`], or in the
+/// cache) and those cached during it: what the module keeps for its next check.
 pub struct SchemeCache<'a> {
-    pub keys: &'a [Option<Key>],
-    pub schemes: &'a Cache<Key, Arc<Scheme>>,
+    keys: &'a [Option<Key>],
+    schemes: &'a Cache<Key, Arc<Scheme>>,
+    found: Vec<Option<Arc<Scheme>>>,
 }
 
-impl SchemeCache<'_> {
+impl<'a> SchemeCache<'a> {
+    pub fn new(
+        keys: &'a [Option<Key>],
+        schemes: &'a Cache<Key, Arc<Scheme>>,
+        mut kept: Option<Kept<Arc<Scheme>>>,
+    ) -> SchemeCache<'a> {
+        let n = keys.len();
+        let found = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let k = (*k)?;
+                match kept.as_mut().and_then(|kept| kept.take(i, n, k)) {
+                    Some(found) => {
+                        schemes.count_hit();
+                        Some(found)
+                    }
+                    None => schemes.get(&k),
+                }
+            })
+            .collect();
+        SchemeCache {
+            keys,
+            schemes,
+            found,
+        }
+    }
+
+    /// What the module keeps for its next check.
+    pub fn into_kept(self) -> Kept<Arc<Scheme>> {
+        Kept::new(self.keys.to_vec(), self.found)
+    }
+
     fn key(&self, i: u32) -> Option<Key> {
         self.keys.get(i as usize).copied().flatten()
     }
@@ -50,7 +85,7 @@ impl SchemeCache<'_> {
 /// keyed by expression ids, which move when an earlier declaration changes).
 fn infer_let(
     checker: &ModuleChecker,
-    cache: Option<SchemeCache<'_>>,
+    cache: Option<&SchemeCache<'_>>,
     i: u32,
     l: &ast::LetDecl,
     overlay: Option<&dyn Overlay>,
@@ -59,9 +94,8 @@ fn infer_let(
 }
 
 /// Let `i` from the cache, if it is there.
-fn cached_let(cache: Option<SchemeCache<'_>>, i: u32) -> Option<Checked1> {
-    let (cache, key) = cache.and_then(|c| c.key(i).map(|k| (c, k)))?;
-    let scheme = cache.schemes.get(&key)?;
+fn cached_let(cache: Option<&SchemeCache<'_>>, i: u32) -> Option<Checked1> {
+    let scheme = cache?.found.get(i as usize)?.clone()?;
     let checked = LetChecked {
         scheme,
         diagnostics: Vec::new(),
@@ -77,7 +111,7 @@ type Checked1 = (LetChecked, bool);
 /// same type) when the check was inferred just now and depends on nothing but its key.
 fn apply_let(
     checker: &mut ModuleChecker,
-    cache: Option<SchemeCache<'_>>,
+    cache: Option<&mut SchemeCache<'_>>,
     i: u32,
     l: &ast::LetDecl,
     (checked, hit): Checked1,
@@ -90,7 +124,10 @@ fn apply_let(
         .and_then(|c| c.key(i).map(|k| (c, k)));
     if let Some(scheme) = checker.apply_let(i, l, checked, target.is_some()) {
         if let Some((cache, key)) = target {
-            cache.schemes.insert(key, scheme);
+            cache.schemes.insert(key, scheme.clone());
+            if let Some(slot) = cache.found.get_mut(i as usize) {
+                *slot = Some(scheme);
+            }
         }
     }
 }
@@ -103,13 +140,13 @@ pub fn check_module(
     file: FileId,
     module: &ast::Module,
     env: Env,
-    cache: Option<SchemeCache<'_>>,
+    mut cache: Option<&mut SchemeCache<'_>>,
 ) -> (Checked, Env) {
     let mut checker = ModuleChecker::new(file, module, env);
     let decls = &module.decls;
     if !par.worth_it(decls.len()) {
         for (i, decl) in decls.iter().enumerate() {
-            check_decl(&mut checker, cache, i as u32, decl);
+            check_decl(&mut checker, cache.as_deref_mut(), i as u32, decl);
         }
         return checker.finish(module);
     }
@@ -121,13 +158,13 @@ pub fn check_module(
             .position(|d| !matches!(d.kind, DeclKind::Let(_)))
             .map_or(decls.len(), |n| i + n);
         if end > i && (par.threads() == Threads::Parallel || worth_a_parallel_run(decls, i, end)) {
-            check_run(par, &mut checker, cache, decls, i, end);
+            check_run(par, &mut checker, cache.as_deref_mut(), decls, i, end);
             i = end;
         } else {
             // A run not worth the pool, or the declaration that ends one: in order, here.
             let stop = end.max(i + 1);
             for (k, decl) in decls.iter().enumerate().take(stop).skip(i) {
-                check_decl(&mut checker, cache, k as u32, decl);
+                check_decl(&mut checker, cache.as_deref_mut(), k as u32, decl);
             }
             i = stop;
         }
@@ -157,13 +194,13 @@ fn worth_a_parallel_run(decls: &[ast::Decl], start: usize, end: usize) -> bool {
 
 fn check_decl(
     checker: &mut ModuleChecker,
-    cache: Option<SchemeCache<'_>>,
+    cache: Option<&mut SchemeCache<'_>>,
     i: u32,
     decl: &ast::Decl,
 ) {
     match &decl.kind {
         DeclKind::Let(l) => {
-            let checked = infer_let(checker, cache, i, l, None);
+            let checked = infer_let(checker, cache.as_deref(), i, l, None);
             apply_let(checker, cache, i, l, checked);
         }
         _ => checker.check_decl(i, decl),
@@ -192,7 +229,7 @@ impl Overlay for RunOverlay<'_> {
 fn check_run(
     par: &Par,
     checker: &mut ModuleChecker,
-    cache: Option<SchemeCache<'_>>,
+    mut cache: Option<&mut SchemeCache<'_>>,
     decls: &[ast::Decl],
     start: usize,
     end: usize,
@@ -226,7 +263,7 @@ fn check_run(
     let mut node_of: Vec<u32> = vec![u32::MAX; lets.len()];
     for k in 0..lets.len() {
         let i = (start + k) as u32;
-        match cached_let(cache, i) {
+        match cached_let(cache.as_deref(), i) {
             Some(checked) => {
                 if let Some(slot) = infos.get(k) {
                     let _ = slot.set(checked.0.value_info(i));
@@ -297,11 +334,11 @@ fn check_run(
     for (k, (l, result)) in lets.iter().zip(results).enumerate() {
         let i = (start + k) as u32;
         match result.into_inner() {
-            Some(checked) => apply_let(checker, cache, i, l, checked),
+            Some(checked) => apply_let(checker, cache.as_deref_mut(), i, l, checked),
             // Unreachable: checking never fails, so every node runs.
             None => {
-                let checked = infer_let(checker, cache, i, l, None);
-                apply_let(checker, cache, i, l, checked);
+                let checked = infer_let(checker, cache.as_deref(), i, l, None);
+                apply_let(checker, cache.as_deref_mut(), i, l, checked);
             }
         }
     }

@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 use super::cache::Cache;
 use super::dag::{self, Dag};
 use super::keys::Key;
+use super::kept::Kept;
 use crate::eval::link::{self, Evaluations, Linked};
 use crate::eval::lower::DeclKind;
 use crate::eval::machine::Splitter;
@@ -105,13 +106,42 @@ pub struct ValueCache<'a> {
 impl ValueCache<'_> {
     /// Looks up every let of the module: what [`lower_with`](crate::eval::lower::lower_with)
     /// may skip.
+    /// `kept` is what the module's last run kept (see [`super::kept`]).
     pub fn prefetch(
         keys: &[Option<Key>],
         values: &Cache<Key, CachedValue>,
+        mut kept: Option<Kept<CachedValue>>,
     ) -> Vec<Option<CachedValue>> {
+        let n = keys.len();
         keys.iter()
-            .map(|k| k.as_ref().and_then(|k| values.get(k)))
+            .enumerate()
+            .map(|(i, k)| {
+                let k = (*k)?;
+                match kept.as_mut().and_then(|kept| kept.take(i, n, k)) {
+                    Some(found) => {
+                        values.count_hit();
+                        Some(found)
+                    }
+                    None => values.get(&k),
+                }
+            })
             .collect()
+    }
+
+    /// What to keep after a run: the values `found` in the cache before it, and those it
+    /// put there.
+    pub fn kept(
+        keys: &[Option<Key>],
+        values: &Cache<Key, CachedValue>,
+        mut found: Vec<Option<CachedValue>>,
+    ) -> Kept<CachedValue> {
+        found.resize(keys.len(), None);
+        for (slot, key) in found.iter_mut().zip(keys) {
+            if let (None, Some(key)) = (&slot, key) {
+                *slot = values.peek(key);
+            }
+        }
+        Kept::new(keys.to_vec(), found)
     }
 }
 

@@ -15,6 +15,7 @@ pub mod dag;
 pub mod deps;
 pub mod eval;
 pub mod keys;
+pub mod kept;
 pub mod render;
 
 pub use crate::par::{Par, Threads};
@@ -43,8 +44,11 @@ pub struct Caches {
     pub values: Cache<Key, (Value, u64)>,
     /// JSON text of lets' records by (content key, depth), see [`render`].
     pub rendered: Cache<Key, Arc<str>>,
-    /// Each module's last rendering, by module key (at most [`MAX_PREVIOUS`]).
-    kept_renders: Mutex<crate::hash::HashMap<String, render::Kept>>,
+    /// What each module's last run took from `schemes`, `values` and `rendered`, by
+    /// declaration (see [`kept`]).
+    pub kept_schemes: kept::KeptStore<Arc<Scheme>>,
+    pub kept_values: kept::KeptStore<eval::CachedValue>,
+    pub kept_renders: kept::KeptStore<(u32, Arc<str>)>,
 }
 
 /// Counters of the caches.
@@ -65,27 +69,10 @@ impl Caches {
             schemes: Cache::new(capacity),
             values: Cache::new(capacity),
             rendered: Cache::new(capacity),
-            kept_renders: Mutex::default(),
+            kept_schemes: kept::KeptStore::default(),
+            kept_values: kept::KeptStore::default(),
+            kept_renders: kept::KeptStore::default(),
         }
-    }
-
-    /// The last rendering of module `key`, if kept (taking it out).
-    pub fn take_kept_render(&self, key: &str) -> Option<render::Kept> {
-        self.kept_renders.lock().ok()?.remove(key)
-    }
-
-    /// Keeps a rendering of module `key` for the next one.
-    pub fn keep_render(&self, key: &str, kept: render::Kept) {
-        // A replaced rendering is dropped after the lock is released.
-        let _replaced = match self.kept_renders.lock() {
-            Ok(mut all) => {
-                if all.len() >= MAX_PREVIOUS {
-                    all.clear();
-                }
-                all.insert(key.to_string(), kept)
-            }
-            Err(_) => None,
-        };
     }
 
     pub fn stats(&self) -> CachesStats {
@@ -105,9 +92,9 @@ impl Caches {
         self.schemes.clear();
         self.values.clear();
         self.rendered.clear();
-        if let Ok(mut kept) = self.kept_renders.lock() {
-            kept.clear();
-        }
+        self.kept_schemes.clear();
+        self.kept_values.clear();
+        self.kept_renders.clear();
     }
 }
 

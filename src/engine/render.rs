@@ -25,13 +25,13 @@ use crate::hash::HashMap;
 /// Fragments longer than this are not kept (the cache bounds entries, not bytes).
 const MAX_FRAGMENT: usize = 256 * 1024;
 
-/// A module's last rendering: its lets' keys and the text of each let's record at the
-/// depth it was rendered at, under one depth limit.
-#[derive(Default)]
-pub struct Kept {
-    keys: Vec<Option<Key>>,
-    texts: Vec<Option<(u32, Arc<str>)>>,
-    max_depth: u32,
+/// A module's last rendering: the text of each let's record at the depth it was rendered
+/// at (under one depth limit: the store's module key includes it, see [`kept_key`]).
+pub type Kept = super::kept::Kept<(u32, Arc<str>)>;
+
+/// The name under which a module's rendering under a depth limit is kept.
+pub fn kept_key(module: &str, max_depth: u32) -> String {
+    format!("{module}\u{0}{max_depth}")
 }
 
 /// The records of one module's lets, for one rendering.
@@ -64,16 +64,9 @@ impl<'a> RenderCache<'a> {
             }
         }
         let texts: Vec<OnceLock<(u32, Arc<str>)>> = keys.iter().map(|_| OnceLock::new()).collect();
-        if let Some(mut kept) = kept.filter(|it| it.max_depth == max_depth) {
-            let shift = kept.keys.len() as isize - keys.len() as isize;
-            for (i, key) in keys.iter().enumerate() {
-                let Some(key) = key else { continue };
-                let from_end = (i as isize + shift) as usize;
-                let at = [i, from_end]
-                    .into_iter()
-                    .find(|j| kept.keys.get(*j) == Some(&Some(*key)));
-                let text = at.and_then(|j| kept.texts.get_mut(j)?.take());
-                if let (Some(text), Some(slot)) = (text, texts.get(i)) {
+        if let Some(mut kept) = kept {
+            for (i, (key, slot)) in keys.iter().zip(&texts).enumerate() {
+                if let Some(text) = key.and_then(|key| kept.take(i, keys.len(), key)) {
                     rendered.count_hit();
                     let _ = slot.set(text);
                 }
@@ -90,11 +83,8 @@ impl<'a> RenderCache<'a> {
 
     /// What to keep for the module's next rendering.
     pub fn into_kept(self) -> Kept {
-        Kept {
-            keys: self.keys.to_vec(),
-            texts: self.texts.into_iter().map(OnceLock::into_inner).collect(),
-            max_depth: self.max_depth,
-        }
+        let texts = self.texts.into_iter().map(OnceLock::into_inner).collect();
+        Kept::new(self.keys.to_vec(), texts)
     }
 
     /// The key of declaration `i`'s text at `depth` in the session's cache.
