@@ -16,8 +16,8 @@ use std::sync::OnceLock;
 
 use super::cache::Cache;
 use super::dag::{self, Dag};
-use super::keys::Key;
 use super::kept::Kept;
+use super::keys::Key;
 use crate::eval::link::{self, Evaluations, Linked};
 use crate::eval::lower::DeclKind;
 use crate::eval::machine::Splitter;

@@ -14,8 +14,8 @@ pub mod check;
 pub mod dag;
 pub mod deps;
 pub mod eval;
-pub mod keys;
 pub mod kept;
+pub mod keys;
 pub mod render;
 
 pub use crate::par::{Par, Threads};

@@ -769,11 +769,11 @@ fn refinement_validation_reports_path() {
         span: sp(),
     };
     let tdecl = Decl {
-        kind: DeclKind::Type(TypeDecl {
+        kind: DeclKind::Type(Box::new(TypeDecl {
             name: id("Port"),
             params: vec![],
             rhs: TypeRhs::Alias(port),
-        }),
+        })),
         exported: false,
         span: sp(),
     };
@@ -799,7 +799,7 @@ fn refinement_validation_reports_path() {
         kind: DeclKind::Let(LetDecl {
             rec: false,
             name: id("ps"),
-            ann: Some(ann),
+            ann: Some(Box::new(ann)),
             value: xs,
             mentions: Default::default(),
         }),

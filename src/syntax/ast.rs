@@ -127,7 +127,9 @@ pub struct Decl {
 #[derive(Clone, Debug, PartialEq)]
 pub enum DeclKind {
     Let(LetDecl),
-    Type(TypeDecl),
+    /// Boxed: type declarations are few and large (a declaration is moved whole when a
+    /// session parses an edited file again, and every byte of it counts 100,000 times).
+    Type(Box<TypeDecl>),
     Class(ClassDecl),
     Instance(InstanceDecl),
     /// `export a, b as c;` or `export { a, b as c };`
@@ -139,7 +141,8 @@ pub enum DeclKind {
 pub struct LetDecl {
     pub rec: bool,
     pub name: Ident,
-    pub ann: Option<Type>,
+    /// Boxed: most lets have none, and a `Type` is larger than the rest of the `let`.
+    pub ann: Option<Box<Type>>,
     pub value: Expr,
     /// The names the declaration mentions, worked out once (`engine::deps`).
     pub mentions: Mentions,

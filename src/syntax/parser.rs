@@ -47,7 +47,7 @@ struct LetHead {
     start: u32,
     rec: bool,
     name: Ident,
-    ann: Option<Type>,
+    ann: Option<Box<Type>>,
     value: Expr,
 }
 
@@ -784,7 +784,7 @@ impl<'a> Parser<'a> {
             .expect_lident("a name to bind")
             .unwrap_or_else(|| self.placeholder_ident());
         let ann = if self.eat(T::Colon) {
-            Some(self.parse_type())
+            Some(Box::new(self.parse_type()))
         } else {
             None
         };
@@ -835,7 +835,7 @@ impl<'a> Parser<'a> {
             })
         };
         self.expect_semi("the type declaration");
-        ast::DeclKind::Type(ast::TypeDecl { name, params, rhs })
+        ast::DeclKind::Type(Box::new(ast::TypeDecl { name, params, rhs }))
     }
 
     /// `'a` or `a` as an identifier without the quote (span includes it).
@@ -2038,7 +2038,7 @@ impl<'a> Parser<'a> {
             let kind = ExprKind::Let {
                 rec,
                 name,
-                ann: ann.map(Box::new),
+                ann,
                 value: Box::new(value),
                 body: Box::new(expr),
             };

@@ -218,7 +218,7 @@ impl<'m> ModuleChecker<'m> {
     pub fn infer_let(&self, i: u32, l: &ast::LetDecl, overlay: Option<&dyn Overlay>) -> LetChecked {
         let mut inf = Infer::new(&self.env, &self.later, self.file, i);
         inf.overlay = overlay;
-        let scheme = inf.infer_binding(l.rec, &l.name, l.ann.as_ref(), &l.value);
+        let scheme = inf.infer_binding(l.rec, &l.name, l.ann.as_deref(), &l.value);
         let mut elab = Elaboration::default();
         inf.finish(&mut elab);
         LetChecked {

@@ -217,7 +217,7 @@ fn let_ann(name: &str, ann: Type, value: Expr) -> Decl {
     decl(DeclKind::Let(LetDecl {
         rec: false,
         name: id(name),
-        ann: Some(ann),
+        ann: Some(Box::new(ann)),
         value,
         mentions: Default::default(),
     }))
@@ -240,18 +240,18 @@ fn union(name: &str, params: &[&str], variants: Vec<(&str, Option<Type>)>) -> De
             span: sp(),
         })
         .collect();
-    decl(DeclKind::Type(TypeDecl {
+    decl(DeclKind::Type(Box::new(TypeDecl {
         name: id(name),
         params: params.iter().map(|p| id(p)).collect(),
         rhs: TypeRhs::Union(variants),
-    }))
+    })))
 }
 fn alias(name: &str, params: &[&str], ty: Type) -> Decl {
-    decl(DeclKind::Type(TypeDecl {
+    decl(DeclKind::Type(Box::new(TypeDecl {
         name: id(name),
         params: params.iter().map(|p| id(p)).collect(),
         rhs: TypeRhs::Alias(ty),
-    }))
+    })))
 }
 
 /// Checks a module and prints every binding's scheme, then every diagnostic.
