@@ -585,8 +585,9 @@ mod pipeline {
             };
         }
         let keys = let_keys(session, &graph, sources);
+        let body_keys = body_keys(session, &graph, sources);
         let (checked, mut check_diagnostics) =
-            modules::check_graph(session.engine(), &graph, keep_entry_env, &keys);
+            modules::check_graph(session.engine(), &graph, keep_entry_env, &keys, &body_keys);
         timer.done("check");
         diagnostics.append(&mut check_diagnostics);
         if diagnostic::has_errors(&diagnostics) {
@@ -615,6 +616,17 @@ mod pipeline {
         let module_keys = modules::module_keys(graph, sources);
         (0..graph.modules.len())
             .map(|idx| modules::let_keys(session.engine(), graph, idx, sources, &module_keys))
+            .collect()
+    }
+
+    /// The content keys of every module's trailing expression (by graph index).
+    fn body_keys(
+        session: &Session,
+        graph: &ModuleGraph,
+        sources: &SourceMap,
+    ) -> Vec<Option<engine::keys::Key>> {
+        (0..graph.modules.len())
+            .map(|idx| modules::body_key(session.engine(), graph, idx, sources))
             .collect()
     }
 
@@ -1027,8 +1039,9 @@ mod pipeline {
         let mut types = Vec::new();
         if !diagnostic::has_errors(&diagnostics) {
             let keys = let_keys(session, &graph, sources);
+            let body_keys = body_keys(session, &graph, sources);
             let (checked, mut check_diagnostics) =
-                modules::check_graph(session.engine(), &graph, false, &keys);
+                modules::check_graph(session.engine(), &graph, false, &keys, &body_keys);
             timer.done("check");
             diagnostics.append(&mut check_diagnostics);
             let entry = graph

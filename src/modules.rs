@@ -94,6 +94,18 @@ pub fn let_keys(
     Some(engine::keys::let_keys(&module.ast, &text, h.finish()))
 }
 
+/// The content key of module `idx`'s trailing expression, when the session caches.
+pub fn body_key(
+    engine: Engine<'_>,
+    graph: &ModuleGraph,
+    idx: usize,
+    sources: &SourceMap,
+) -> Option<Key> {
+    engine.caches?;
+    let module = graph.modules.get(idx)?;
+    engine::keys::body_key(&module.ast, &sources.get(module.file)?.text)
+}
+
 /// Checks module `idx` of `graph`; `done` holds the modules checked before it (by graph
 /// index), so every import of `idx` is there. `keep_env` keeps the final environment.
 pub fn check_module(
@@ -103,6 +115,7 @@ pub fn check_module(
     done: &[OnceLock<CheckedModule>],
     keep_env: bool,
     keys: Option<&[Option<Key>]>,
+    body_key: Option<Key>,
 ) -> CheckedModule {
     let Some(module) = graph.modules.get(idx) else {
         return CheckedModule {
@@ -128,49 +141,94 @@ pub fn check_module(
     let natives = module.key == stdlib::key("validation");
     let (import_env, mut diagnostics) =
         imports::import_env(module.file, &module.ast, &imported, natives);
-    let mut cache = match (engine.caches, keys) {
-        (Some(caches), Some(keys)) => Some(engine::check::SchemeCache::new(
-            keys,
-            &caches.schemes,
-            caches.kept_schemes.take(&module.key),
-        )),
+    let is_entry = graph.entry == Some(idx);
+    // After an edit, only the changed lets when that is certainly the same
+    // (`engine::check::recheck`); else the whole module, keeping what a re-check needs.
+    let rechecked = match (engine.caches, keys) {
+        (Some(caches), Some(keys)) if diagnostics.is_empty() => {
+            caches.kept_checks.take(&module.key).and_then(|kept| {
+                engine::check::recheck(
+                    module.file,
+                    &module.ast,
+                    (keys, body_key),
+                    &caches.schemes,
+                    kept,
+                )
+            })
+        }
         _ => None,
     };
-    let (mut checked, env) = engine::check::check_module(
-        engine.par,
-        module.file,
-        &module.ast,
-        import_env.clone(),
-        cache.as_mut(),
-    );
-    if let (Some(caches), Some(cache)) = (engine.caches, cache) {
-        caches.kept_schemes.keep(&module.key, cache.into_kept());
-    }
+    let (mut checked, env, kept) = match rechecked {
+        Some((checked, kept)) if keep_env => (checked, Some(kept.into_env()), None),
+        Some((checked, kept)) => (checked, None, Some(kept)),
+        None => {
+            let mut cache = match (engine.caches, keys) {
+                (Some(caches), Some(keys)) => Some(engine::check::SchemeCache::new(
+                    keys,
+                    &caches.schemes,
+                    caches.kept_schemes.take(&module.key),
+                )),
+                _ => None,
+            };
+            let (checked, env) = engine::check::check_module(
+                engine.par,
+                module.file,
+                &module.ast,
+                import_env.clone(),
+                cache.as_mut(),
+            );
+            match (engine.caches, cache) {
+                (Some(caches), Some(mut cache)) => {
+                    caches.kept_schemes.keep(&module.key, cache.take_kept());
+                    if keep_env || !diagnostics.is_empty() {
+                        (checked, Some(env), None)
+                    } else {
+                        let kept = engine::check::CheckKept::new(
+                            &module.ast,
+                            cache,
+                            body_key,
+                            &checked,
+                            env,
+                        );
+                        match kept {
+                            Ok(kept) => (checked, None, Some(kept)),
+                            Err(env) => (checked, Some(*env), None),
+                        }
+                    }
+                }
+                _ => (checked, Some(env), None),
+            }
+        }
+    };
     diagnostics.append(&mut checked.diagnostics);
     checked.diagnostics = diagnostics;
+    let final_env = env.as_ref().or(kept.as_ref().map(|k| k.env()));
     // Nothing imports the entry, so it needs no interface.
-    let interface = if graph.entry == Some(idx) {
-        Interface::default()
-    } else {
-        imports::interface(module.file, &module.key, &module.ast, &env)
+    let interface = match final_env {
+        Some(env) if !is_entry => imports::interface(module.file, &module.key, &module.ast, env),
+        _ => Interface::default(),
     };
+    if let (Some(caches), Some(kept)) = (engine.caches, kept) {
+        caches.kept_checks.keep(&module.key, kept);
+    }
     CheckedModule {
         checked,
         import_env,
         interface,
-        final_env: keep_env.then_some(env),
+        final_env: if keep_env { env } else { None },
     }
 }
 
 /// Checks every module, independent ones in parallel, each after its imports; the
 /// diagnostics of all of them in canonical order. `keep_entry_env` keeps the entry's final
 /// environment (data validation needs it). `keys` are the lets' content keys per module
-/// (by graph index) when the session caches.
+/// (by graph index) when the session caches, `body_keys` their trailing expressions'.
 pub fn check_graph(
     engine: Engine<'_>,
     graph: &ModuleGraph,
     keep_entry_env: bool,
     keys: &[Option<Vec<Option<Key>>>],
+    body_keys: &[Option<Key>],
 ) -> (Vec<Option<CheckedModule>>, Vec<Diagnostic>) {
     let done: Vec<OnceLock<CheckedModule>> =
         graph.modules.iter().map(|_| OnceLock::new()).collect();
@@ -201,7 +259,8 @@ pub fn check_graph(
         if let Some(&idx) = graph.order.get(at) {
             let keep_env = keep_entry_env && graph.entry == Some(idx);
             let module_keys = keys.get(idx).and_then(Option::as_deref);
-            let checked = check_module(engine, graph, idx, &done, keep_env, module_keys);
+            let body_key = body_keys.get(idx).copied().flatten();
+            let checked = check_module(engine, graph, idx, &done, keep_env, module_keys, body_key);
             if let Some(slot) = done.get(idx) {
                 let _ = slot.set(checked);
             }

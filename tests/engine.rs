@@ -452,6 +452,28 @@ fn a_session_through_a_series_of_edits_answers_like_a_fresh_one() {
         base("8000", "{ all = [s1, s2], p = pair }\n"),
         base("8000", "let zz = s3;\n{ all = [s1, s2, zz], p = pair }\n"),
         base("8000", "{ all = [pair, s1, s2], p = s1 }\n"),
+        // Edits a re-check of the changed lets alone (`engine::check::recheck`) must not
+        // take on, each after a clean version: a reference to a later let, to itself, a
+        // changed type its users see, an elaborated let, a renamed let, a type declared
+        // after the lets, a changed trailing expression.
+        base("8000", "let fw = 3;\nlet later1 = 5;\n"),
+        base("8000", "let fw = later1;\nlet later1 = 5;\n"),
+        base("8000", "let sr = 1;\n"),
+        base("8000", "let sr = sr + 1;\n"),
+        base("8000", "let tc = 1;\nlet tu = tc + 1;\n"),
+        base("8000", "let tc = \"x\";\nlet tu = tc + 1;\n"),
+        base("8000", "let tc = 2;\nlet tu = tc + 1;\n"),
+        base("8000", "let el = 1;\nlet eu = [el];\n"),
+        base("8000", "let el = toString 5;\nlet eu = [el];\n"),
+        base("8000", "let el = 2;\nlet eu = [el];\n"),
+        base("8000", "let rn = 1;\nlet ru = rn;\n"),
+        base("8000", "let rn2 = 1;\nlet ru = rn;\n"),
+        base("8000", "let zt : Z = 1;\ntype Z = Int;\n"),
+        base("8000", "let zt : Z = 2;\ntype Z = String;\n"),
+        base("8000", "let bd = 1;\n{ a = bd, b = s1 }\n"),
+        base("8000", "let bd = 2;\n{ a = bd, b = s1 }\n"),
+        base("8000", "let bd = 2;\n{ a = bd + 1, b = s1 }\n"),
+        base("8000", "let bd = 3;\n{ a = bd + 1, b = s2 }\n"),
     ];
     let fs = |text: &str| -> Arc<dyn ligature::loader::FileSystem> {
         Arc::new(MemoryFs::new().with_file("main.lig", text.as_bytes().to_vec()))
@@ -495,6 +517,107 @@ fn a_session_through_a_series_of_edits_answers_like_a_fresh_one() {
                 "version {n}"
             );
         }
+    }
+}
+
+/// After a clean version, an edit that a re-check of the changed lets alone
+/// (`engine::check::recheck`) must not take on, or must take on correctly: the session
+/// answers exactly like a fresh one (document, diagnostics, types).
+#[test]
+fn rechecking_only_the_changed_lets_answers_like_a_fresh_check() {
+    let prelude = "typeclass Render 'a where\n    render : 'a -> String;\n\
+                   instance Render Integer where\n    render = \\n -> \"i\" ++ toString n;\n\
+                   instance Render String where\n    render = \\s -> \"s\" ++ s;\n\
+                   let k0 = 0;\n";
+    let pairs: Vec<(String, String)> = [
+        // A reference to a later let, and to itself.
+        ("let a = 1;\nlet b = 2;\n", "let a = b;\nlet b = 2;\n"),
+        ("let a = 1;\n", "let a = a + 1;\n"),
+        // A changed type that a later let sees.
+        (
+            "let a = 1;\nlet b = a + 1;\n",
+            "let a = \"x\";\nlet b = a + 1;\n",
+        ),
+        // A let that had elaboration loses it, with the same shape and type.
+        (
+            "let p = render 5;\nlet q = [p];\n",
+            "let p = toString 5;\nlet q = [p];\n",
+        ),
+        // A let whose elaboration changes (another instance), with the same shape and type.
+        (
+            "let p = render 5;\nlet q = [p];\n",
+            "let p = render \"a\";\nlet q = [p];\n",
+        ),
+        // A let that gains elaboration.
+        (
+            "let p = toString 5;\nlet q = [p];\n",
+            "let p = render 5;\nlet q = [p];\n",
+        ),
+        // Expression ids move under an overloaded function lowered on every run.
+        (
+            "let a = 1;\nlet f = \\y -> render y ++ render (y + 1);\n{ r = f 3, a = a }\n",
+            "let a = 1 + 2 * 3;\nlet f = \\y -> render y ++ render (y + 1);\n{ r = f 3, a = a }\n",
+        ),
+        // An error that keeps the annotated type; a let renamed to an earlier let's name.
+        (
+            "let a : Integer = 1;\nlet b = a;\n",
+            "let a : Integer = \"x\";\nlet b = a;\n",
+        ),
+        (
+            "let a = 1;\nlet b = 2;\nlet c = b;\n",
+            "let a = 1;\nlet a = 2;\nlet c = b;\n",
+        ),
+        // A renamed let whose old name is still used.
+        (
+            "let rn = 1;\nlet ru = rn;\n",
+            "let rn2 = 1;\nlet ru = rn;\n",
+        ),
+        // A type declared after the lets changes; the trailing expression uses it.
+        (
+            "let x = 1;\ntype Z = Integer;\n{ v = (2 : Z) }\n",
+            "let x = 1;\ntype Z = String;\n{ v = (2 : Z) }\n",
+        ),
+        // The trailing expression changes, the lets do not (or change type-preservingly).
+        (
+            "let bd = 1;\n{ a = bd }\n",
+            "let bd = 1;\n{ a = bd ++ \"x\" }\n",
+        ),
+        ("let bd = 1;\n{ a = bd }\n", "let bd = 2;\n{ a = bd + 1 }\n"),
+        ("let bd = 1;\n{ a = bd }\n", "let bd = 2;\n{ a = bd }\n"),
+    ]
+    .iter()
+    .map(|(a, b)| (format!("{prelude}{a}"), format!("{prelude}{b}")))
+    .collect();
+    let fs = |text: &str| -> Arc<dyn ligature::loader::FileSystem> {
+        Arc::new(MemoryFs::new().with_file("main.lig", text.as_bytes().to_vec()))
+    };
+    let request = EvalRequest {
+        entry: "main.lig".into(),
+        ..EvalRequest::default()
+    };
+    let answer = |session: &Session| {
+        let out = session.evaluate(&request);
+        let typed = session.typecheck("main.lig");
+        format!(
+            "{:?}\n{}\n{:?}",
+            out.text,
+            api::render_diagnostics(&out.diagnostics, &out.sources, false),
+            typed.types
+        )
+    };
+    for (before, after) in &pairs {
+        let session = Session::new(Options::default(), fs(before));
+        let first = session.evaluate(&request);
+        assert!(first.ok(), "{before}: {:?}", first.diagnostics);
+        let session = session.with_file_system(fs(after));
+        let fresh = Session::new(
+            Options {
+                cache_capacity: 0,
+                ..Options::default()
+            },
+            fs(after),
+        );
+        assert_eq!(answer(&session), answer(&fresh), "{before}=>\n{after}");
     }
 }
 

@@ -87,7 +87,16 @@ impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
 
     /// Counts a hit served without a lookup (from a module's previous results).
     pub fn count_hit(&self) {
-        self.hits.fetch_add(1, Ordering::Relaxed);
+        self.count_hits(1);
+    }
+
+    /// Counts hits and misses of lookups that results kept elsewhere made unnecessary.
+    pub fn count_hits(&self, n: u64) {
+        self.hits.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn count_misses(&self, n: u64) {
+        self.misses.fetch_add(n, Ordering::Relaxed);
     }
 
     pub fn insert(&self, key: K, value: V) {

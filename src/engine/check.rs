@@ -23,7 +23,7 @@ use crate::source::FileId;
 use crate::syntax::ast::{self, DeclKind, Name};
 use crate::types::decl::{LetChecked, ModuleChecker};
 use crate::types::elab::Elaboration;
-use crate::types::env::{Env, Overlay, ValueInfo};
+use crate::types::env::{Env, Origin, Overlay, ValueInfo};
 use crate::types::ty::SType;
 use crate::types::ty::Scheme;
 use crate::types::Checked;
@@ -40,6 +40,10 @@ pub struct SchemeCache<'a> {
     keys: &'a [Option<Key>],
     schemes: &'a Cache<Key, Arc<Scheme>>,
     found: Vec<Option<Arc<Scheme>>>,
+    /// By declaration: a let checked without diagnostics and elaboration.
+    pure: Vec<bool>,
+    /// The module's elaboration after its declarations (before the trailing expression's).
+    lets_elab: Option<Elaboration>,
 }
 
 impl<'a> SchemeCache<'a> {
@@ -67,12 +71,14 @@ impl<'a> SchemeCache<'a> {
             keys,
             schemes,
             found,
+            pure: vec![false; n],
+            lets_elab: None,
         }
     }
 
     /// What the module keeps for its next check.
-    pub fn into_kept(self) -> Kept<Arc<Scheme>> {
-        Kept::new(self.keys.to_vec(), self.found)
+    pub fn take_kept(&mut self) -> Kept<Arc<Scheme>> {
+        Kept::new(self.keys.to_vec(), std::mem::take(&mut self.found))
     }
 
     fn key(&self, i: u32) -> Option<Key> {
@@ -119,6 +125,10 @@ fn apply_let(
     let pure = checked.diagnostics.is_empty()
         && checked.elab.uses.is_empty()
         && checked.elab.params.is_empty();
+    let mut cache = cache;
+    if let Some(slot) = cache.as_mut().and_then(|c| c.pure.get_mut(i as usize)) {
+        *slot = pure && checked.elab.instance_supers.is_empty();
+    }
     let target = cache
         .filter(|_| pure && !hit)
         .and_then(|c| c.key(i).map(|k| (c, k)));
@@ -148,7 +158,7 @@ pub fn check_module(
         for (i, decl) in decls.iter().enumerate() {
             check_decl(&mut checker, cache.as_deref_mut(), i as u32, decl);
         }
-        return checker.finish(module);
+        return finish(checker, module, cache);
     }
     let mut i = 0;
     while i < decls.len() {
@@ -169,7 +179,241 @@ pub fn check_module(
             i = stop;
         }
     }
+    finish(checker, module, cache)
+}
+
+/// Checks the trailing expression, having kept the elaboration of the declarations for a
+/// re-check ([`recheck`]).
+fn finish(
+    checker: ModuleChecker,
+    module: &ast::Module,
+    cache: Option<&mut SchemeCache<'_>>,
+) -> (Checked, Env) {
+    if let Some(cache) = cache {
+        cache.lets_elab = Some(checker.elab.clone());
+    }
     checker.finish(module)
+}
+
+/// Most changed lets a re-check takes on; more go through the whole check.
+const MAX_RECHECKED: usize = 64;
+
+/// What a module's check without diagnostics leaves for checking it again after an edit
+/// ([`recheck`]): its lets' keys, where each declaration's expression ids end, the
+/// declarations other than lets, which lets were checked without elaboration, and the
+/// results: the final environment, the bindings and the declarations' elaboration.
+pub struct CheckKept {
+    keys: Vec<Option<Key>>,
+    roots: Vec<u32>,
+    others: Vec<(usize, ast::Decl)>,
+    pure: Vec<bool>,
+    env: Env,
+    bindings: Vec<crate::types::BindingInfo>,
+    elab: Elaboration,
+    /// The trailing expression: its key, where its ids end, its type and the whole
+    /// module's elaboration with it.
+    body: Option<(Key, u32, Option<String>, Elaboration)>,
+}
+
+impl CheckKept {
+    /// What the check of `module` with `cache` leaves, with its final environment; the
+    /// environment back when the check had diagnostics (a re-check starts from a clean one).
+    pub fn new(
+        module: &ast::Module,
+        cache: SchemeCache<'_>,
+        body_key: Option<Key>,
+        checked: &Checked,
+        env: Env,
+    ) -> Result<CheckKept, Box<Env>> {
+        let Some(elab) = cache.lets_elab.filter(|_| checked.diagnostics.is_empty()) else {
+            return Err(Box::new(env));
+        };
+        let (roots, others) = shape(module);
+        Ok(CheckKept {
+            keys: cache.keys.to_vec(),
+            roots,
+            others,
+            pure: cache.pure,
+            env,
+            bindings: checked.bindings.clone(),
+            elab,
+            body: kept_body(module, body_key, checked),
+        })
+    }
+
+    /// The final environment, for the module's interface.
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+
+    pub fn into_env(self) -> Env {
+        self.env
+    }
+}
+
+/// What a re-check may take of the trailing expression's check.
+fn kept_body(
+    module: &ast::Module,
+    body_key: Option<Key>,
+    checked: &Checked,
+) -> Option<(Key, u32, Option<String>, Elaboration)> {
+    let root = module.body.as_ref()?.id.0;
+    Some((
+        body_key?,
+        root,
+        checked.body_type.clone(),
+        checked.elaboration.clone(),
+    ))
+}
+
+/// Where each let's expression ids end (the id of its value, made last), and the other
+/// declarations.
+fn shape(module: &ast::Module) -> (Vec<u32>, Vec<(usize, ast::Decl)>) {
+    let mut roots = Vec::with_capacity(module.decls.len());
+    let mut others = Vec::new();
+    for (i, decl) in module.decls.iter().enumerate() {
+        match &decl.kind {
+            DeclKind::Let(l) => roots.push(l.value.id.0),
+            _ => {
+                roots.push(u32::MAX);
+                others.push((i, decl.clone()));
+            }
+        }
+    }
+    (roots, others)
+}
+
+/// Checks `module` again from what its last check left (`kept`), inferring only the lets
+/// whose keys changed, when that certainly gives what the whole check would: the other
+/// declarations are the same and come before every changed let, every expression id is
+/// where it was (so the kept elaboration still applies), and each changed let has its old
+/// name and scheme, no diagnostics and no elaboration, and mentions no declaration at or
+/// after itself (it is inferred against the final environment, which holds them). Equal
+/// schemes mean the lets after it, and the environment, are what they were (early
+/// cutoff); the trailing expression is checked as always. `None` when any of this fails:
+/// the caller checks the whole module.
+pub fn recheck(
+    file: FileId,
+    module: &ast::Module,
+    (keys, body_key): (&[Option<Key>], Option<Key>),
+    schemes: &Cache<Key, Arc<Scheme>>,
+    kept: CheckKept,
+) -> Option<(Checked, CheckKept)> {
+    let decls = &module.decls;
+    if decls.len() != kept.keys.len() || keys.len() != decls.len() {
+        return None;
+    }
+    let mut changed = Vec::new();
+    let (mut same, mut lets) = (0, 0);
+    for (i, decl) in decls.iter().enumerate() {
+        if let DeclKind::Let(l) = &decl.kind {
+            lets += 1;
+            if kept.roots.get(i) != Some(&l.value.id.0) {
+                return None;
+            }
+            match (keys.get(i), kept.keys.get(i)) {
+                (Some(Some(k)), Some(Some(old))) if k == old => same += 1,
+                _ => changed.push(i),
+            }
+            if changed.len() > MAX_RECHECKED {
+                return None;
+            }
+        }
+    }
+    // An unchanged let means an unchanged context too: every key includes it.
+    let first = changed.first().copied().unwrap_or(decls.len());
+    let others_same = kept.others.len() == decls.len() - lets
+        && kept
+            .others
+            .iter()
+            .all(|(i, d)| *i < first && decls.get(*i) == Some(d));
+    if same == 0 || !others_same {
+        return None;
+    }
+    let CheckKept {
+        keys: _,
+        roots,
+        others,
+        pure,
+        env,
+        bindings,
+        elab,
+        body,
+    } = kept;
+    let mut checker = ModuleChecker::new(file, module, env);
+    for &i in &changed {
+        // The kept elaboration holds the old let's entries: only a let that had none may
+        // be re-inferred alone (its entries' ids now belong to other expressions).
+        let (Some(DeclKind::Let(l)), Some(true)) = (decls.get(i).map(|d| &d.kind), pure.get(i))
+        else {
+            return None;
+        };
+        let ahead = |n: &ast::Name| {
+            matches!(
+                checker.env.values.get(n).map(|v| &v.origin),
+                Some(Origin::Decl(j)) if *j as usize >= i
+            )
+        };
+        if deps::mentions(l).iter().any(ahead) {
+            return None;
+        }
+        let new = checker.infer_let(i as u32, l, None);
+        let old = checker.env.values.get(&l.name.name)?;
+        let unchanged = new.diagnostics.is_empty()
+            && new.elab.uses.is_empty()
+            && new.elab.params.is_empty()
+            && new.elab.instance_supers.is_empty()
+            && matches!(old.origin, Origin::Decl(j) if j as usize == i)
+            && *old.scheme == *new.scheme;
+        if !unchanged {
+            return None;
+        }
+        if let Some(Some(key)) = keys.get(i) {
+            schemes.insert(*key, old.scheme.clone());
+        }
+    }
+    // Counted as the whole check would: a hit for each unchanged let, a miss for the rest.
+    schemes.count_hits(same as u64);
+    schemes.count_misses(changed.len() as u64);
+    // Every scheme is what it was: the trailing expression's type too, if its text and ids
+    // are the same; else it is checked again.
+    let root = module.body.as_ref().map(|it| it.id.0);
+    let same_body = body
+        .as_ref()
+        .filter(|(key, at, _, _)| Some(*key) == body_key && Some(*at) == root);
+    let (checked, env, body) = match same_body {
+        Some((_, _, body_type, full)) => {
+            let checked = Checked {
+                diagnostics: Vec::new(),
+                elaboration: full.clone(),
+                bindings: bindings.clone(),
+                body_type: body_type.clone(),
+            };
+            (checked, checker.env, body)
+        }
+        None => {
+            checker.elab = elab.clone();
+            checker.bindings = bindings.clone();
+            let (checked, env) = checker.finish(module);
+            let body = if checked.diagnostics.is_empty() {
+                kept_body(module, body_key, &checked)
+            } else {
+                None
+            };
+            (checked, env, body)
+        }
+    };
+    let kept = CheckKept {
+        keys: keys.to_vec(),
+        roots,
+        others,
+        pure,
+        env,
+        bindings,
+        elab,
+        body,
+    };
+    Some((checked, kept))
 }
 
 /// Source bytes per `let`, on average over a run, below which [`Threads::Auto`] checks the

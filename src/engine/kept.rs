@@ -41,25 +41,28 @@ impl<V> Kept<V> {
 
 /// What the modules of a session kept from their last runs, by module (at most
 /// [`MAX_MODULES`]; beyond that, everything is dropped and kept again).
-pub struct KeptStore<V>(Mutex<HashMap<String, Kept<V>>>);
+pub struct Store<T>(Mutex<HashMap<String, T>>);
+
+/// Per-declaration results of the modules of a session.
+pub type KeptStore<V> = Store<Kept<V>>;
 
 /// Modules whose results are kept: those of the programs a session evaluates.
 pub const MAX_MODULES: usize = 64;
 
-impl<V> Default for KeptStore<V> {
+impl<T> Default for Store<T> {
     fn default() -> Self {
-        KeptStore(Mutex::default())
+        Store(Mutex::default())
     }
 }
 
-impl<V> KeptStore<V> {
-    /// The results kept for `module`, taken out (a concurrent run of the same module finds
-    /// none and asks the cache).
-    pub fn take(&self, module: &str) -> Option<Kept<V>> {
+impl<T> Store<T> {
+    /// What was kept for `module`, taken out (a concurrent run of the same module finds
+    /// nothing and does the work).
+    pub fn take(&self, module: &str) -> Option<T> {
         self.0.lock().ok()?.remove(module)
     }
 
-    pub fn keep(&self, module: &str, kept: Kept<V>) {
+    pub fn keep(&self, module: &str, kept: T) {
         // What is replaced is dropped after the lock is released.
         let _replaced = match self.0.lock() {
             Ok(mut all) => {

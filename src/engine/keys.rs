@@ -66,3 +66,15 @@ pub fn let_keys(module: &ast::Module, source: &str, context: Key) -> Vec<Option<
     }
     keys
 }
+
+/// The key of a module's trailing expression: its text. A re-check takes its type from the
+/// last check when this key, its expression ids and the schemes of every let are the same
+/// (`engine::check::recheck`).
+pub fn body_key(module: &ast::Module, source: &str) -> Option<Key> {
+    let body = module.body.as_ref()?;
+    let text = source.get(body.span.start as usize..body.span.end as usize)?;
+    let mut h = key_hasher();
+    "ligature-body".hash(&mut h);
+    text.hash(&mut h);
+    Some(h.finish())
+}

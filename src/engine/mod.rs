@@ -49,6 +49,8 @@ pub struct Caches {
     pub kept_schemes: kept::KeptStore<Arc<Scheme>>,
     pub kept_values: kept::KeptStore<eval::CachedValue>,
     pub kept_renders: kept::KeptStore<(u32, Arc<str>)>,
+    /// What each module's last clean check left for re-checking it (`check::recheck`).
+    pub kept_checks: kept::Store<check::CheckKept>,
 }
 
 /// Counters of the caches.
@@ -72,6 +74,7 @@ impl Caches {
             kept_schemes: kept::KeptStore::default(),
             kept_values: kept::KeptStore::default(),
             kept_renders: kept::KeptStore::default(),
+            kept_checks: kept::Store::default(),
         }
     }
 
@@ -95,6 +98,7 @@ impl Caches {
         self.kept_schemes.clear();
         self.kept_values.clear();
         self.kept_renders.clear();
+        self.kept_checks.clear();
     }
 }
 
