@@ -50,23 +50,10 @@ impl<'a> SchemeCache<'a> {
     pub fn new(
         keys: &'a [Option<Key>],
         schemes: &'a Cache<Key, Arc<Scheme>>,
-        mut kept: Option<Kept<Arc<Scheme>>>,
+        kept: Option<Kept<Arc<Scheme>>>,
     ) -> SchemeCache<'a> {
         let n = keys.len();
-        let found = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| {
-                let k = (*k)?;
-                match kept.as_mut().and_then(|kept| kept.take(i, n, k)) {
-                    Some(found) => {
-                        schemes.count_hit();
-                        Some(found)
-                    }
-                    None => schemes.get(&k),
-                }
-            })
-            .collect();
+        let found = super::kept::find_all(keys, schemes, kept);
         SchemeCache {
             keys,
             schemes,
@@ -330,21 +317,13 @@ pub fn recheck(
     if same == 0 || !others_same {
         return None;
     }
-    let CheckKept {
-        keys: _,
-        roots,
-        others,
-        pure,
-        env,
-        bindings,
-        elab,
-        body,
-    } = kept;
-    let mut checker = ModuleChecker::new(file, module, env);
+    let mut kept = kept;
+    let mut checker = ModuleChecker::new(file, module, std::mem::take(&mut kept.env));
     for &i in &changed {
         // The kept elaboration holds the old let's entries: only a let that had none may
         // be re-inferred alone (its entries' ids now belong to other expressions).
-        let (Some(DeclKind::Let(l)), Some(true)) = (decls.get(i).map(|d| &d.kind), pure.get(i))
+        let (Some(DeclKind::Let(l)), Some(true)) =
+            (decls.get(i).map(|d| &d.kind), kept.pure.get(i))
         else {
             return None;
         };
@@ -378,22 +357,23 @@ pub fn recheck(
     // Every scheme is what it was: the trailing expression's type too, if its text and ids
     // are the same; else it is checked again.
     let root = module.body.as_ref().map(|it| it.id.0);
-    let same_body = body
-        .as_ref()
+    let body = kept
+        .body
+        .take()
         .filter(|(key, at, _, _)| Some(*key) == body_key && Some(*at) == root);
-    let (checked, env, body) = match same_body {
-        Some((_, _, body_type, full)) => {
+    let (checked, env, body) = match body {
+        Some((key, at, body_type, full)) => {
             let checked = Checked {
                 diagnostics: Vec::new(),
                 elaboration: full.clone(),
-                bindings: bindings.clone(),
+                bindings: kept.bindings.clone(),
                 body_type: body_type.clone(),
             };
-            (checked, checker.env, body)
+            (checked, checker.env, Some((key, at, body_type, full)))
         }
         None => {
-            checker.elab = elab.clone();
-            checker.bindings = bindings.clone();
+            checker.elab = kept.elab.clone();
+            checker.bindings = kept.bindings.clone();
             let (checked, env) = checker.finish(module);
             let body = if checked.diagnostics.is_empty() {
                 kept_body(module, body_key, &checked)
@@ -403,16 +383,9 @@ pub fn recheck(
             (checked, env, body)
         }
     };
-    let kept = CheckKept {
-        keys: keys.to_vec(),
-        roots,
-        others,
-        pure,
-        env,
-        bindings,
-        elab,
-        body,
-    };
+    kept.keys = keys.to_vec();
+    kept.env = env;
+    kept.body = body;
     Some((checked, kept))
 }
 

@@ -110,22 +110,9 @@ impl ValueCache<'_> {
     pub fn prefetch(
         keys: &[Option<Key>],
         values: &Cache<Key, CachedValue>,
-        mut kept: Option<Kept<CachedValue>>,
+        kept: Option<Kept<CachedValue>>,
     ) -> Vec<Option<CachedValue>> {
-        let n = keys.len();
-        keys.iter()
-            .enumerate()
-            .map(|(i, k)| {
-                let k = (*k)?;
-                match kept.as_mut().and_then(|kept| kept.take(i, n, k)) {
-                    Some(found) => {
-                        values.count_hit();
-                        Some(found)
-                    }
-                    None => values.get(&k),
-                }
-            })
-            .collect()
+        super::kept::find_all(keys, values, kept)
     }
 
     /// What to keep after a run: the values `found` in the cache before it, and those it

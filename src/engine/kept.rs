@@ -12,6 +12,7 @@
 
 use std::sync::Mutex;
 
+use super::cache::Cache;
 use super::keys::Key;
 use crate::hash::HashMap;
 
@@ -37,6 +38,29 @@ impl<V> Kept<V> {
             .find(|j| self.keys.get(*j) == Some(&Some(key)))?;
         self.items.get_mut(at)?.take()
     }
+}
+
+/// The result for each key: the one `kept` has in place, else the one `cache` has (a
+/// result found in place counts as a hit of the cache).
+pub fn find_all<V: Clone>(
+    keys: &[Option<Key>],
+    cache: &Cache<Key, V>,
+    mut kept: Option<Kept<V>>,
+) -> Vec<Option<V>> {
+    let n = keys.len();
+    keys.iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let k = (*k)?;
+            match kept.as_mut().and_then(|kept| kept.take(i, n, k)) {
+                Some(found) => {
+                    cache.count_hit();
+                    Some(found)
+                }
+                None => cache.get(&k),
+            }
+        })
+        .collect()
 }
 
 /// What the modules of a session kept from their last runs, by module (at most
