@@ -20,7 +20,7 @@ pub mod render;
 
 pub use crate::par::{Par, Threads};
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -36,8 +36,8 @@ pub struct Caches {
     /// the parsed-module cache: an unchanged module is assembled from its chunks, moving
     /// them out of its previous tree.
     pub chunks: Cache<Key, Arc<Chunk>>,
-    /// The last tree assembled from chunks, by module key (at most [`MAX_PREVIOUS`]).
-    previous: Mutex<crate::hash::HashMap<String, Previous>>,
+    /// The last tree assembled from chunks, by module key (see [`kept::Store`]).
+    previous: kept::Store<Previous>,
     /// Schemes of lets by content key.
     pub schemes: Cache<Key, Arc<Scheme>>,
     /// Plain-data values of lets by content key, with their steps.
@@ -67,7 +67,7 @@ impl Caches {
     pub fn new(capacity: usize) -> Caches {
         Caches {
             chunks: Cache::new(capacity),
-            previous: Mutex::default(),
+            previous: kept::Store::default(),
             schemes: Cache::new(capacity),
             values: Cache::new(capacity),
             rendered: Cache::new(capacity),
@@ -89,9 +89,7 @@ impl Caches {
 
     pub fn clear(&self) {
         self.chunks.clear();
-        if let Ok(mut previous) = self.previous.lock() {
-            previous.clear();
-        }
+        self.previous.clear();
         self.schemes.clear();
         self.values.clear();
         self.rendered.clear();
@@ -118,25 +116,13 @@ impl ChunkCache for Caches {
     }
 
     fn take_previous(&self, key: &str) -> Option<Previous> {
-        self.previous.lock().ok()?.remove(key)
+        self.previous.take(key)
     }
 
     fn keep_previous(&self, key: &str, previous: Previous) {
-        // A replaced tree is dropped after the lock is released.
-        let _replaced = match self.previous.lock() {
-            Ok(mut kept) => {
-                if kept.len() >= MAX_PREVIOUS {
-                    kept.clear();
-                }
-                kept.insert(key.to_string(), previous)
-            }
-            Err(_) => None,
-        };
+        self.previous.keep(key, previous);
     }
 }
-
-/// Previous trees kept: one per module of the programs a session evaluates.
-const MAX_PREVIOUS: usize = 64;
 
 /// A fast hash: collisions cost a miss, never a wrong tree.
 fn text_key(text: &str) -> Key {
