@@ -538,7 +538,7 @@ impl Session {
         };
         match self.caches.as_deref() {
             Some(caches) => {
-                let parse = |key: &str, file, text: &str| {
+                let parse = |key: &str, file, text: &Arc<str>| {
                     syntax::chunks::parse_module_reusing(key, file, text, caches)
                 };
                 loader::load_with(&*self.fs, sources, entry, &options, &parse)

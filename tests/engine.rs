@@ -808,7 +808,8 @@ fn compare_chunked_parses_on_fixtures() {
             "{what}"
         );
         // Also through the previous tree, moved out and shifted back and forth.
-        let (module, diagnostics) = chunks::parse_module_reusing("main", file, text, cache);
+        let (module, diagnostics) =
+            chunks::parse_module_reusing("main", file, &Arc::from(text), cache);
         assert_eq!(whole.module, *module, "{what} (previous tree)");
         assert_eq!(
             format!("{:?}", whole.diagnostics),

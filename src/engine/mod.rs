@@ -115,6 +115,10 @@ impl ChunkCache for Caches {
         self.chunks.count_hit();
     }
 
+    fn hits(&self, n: u64) {
+        self.chunks.count_hits(n);
+    }
+
     fn take_previous(&self, key: &str) -> Option<Previous> {
         self.previous.take(key)
     }

@@ -150,7 +150,7 @@ struct Loader<'a> {
 
 /// How [`load_with`] parses a module: given its key, file and text, the tree and the
 /// syntax diagnostics.
-pub type ParseFn<'p> = dyn Fn(&str, FileId, &str) -> (Arc<ast::Module>, Vec<Diagnostic>) + 'p;
+pub type ParseFn<'p> = dyn Fn(&str, FileId, &Arc<str>) -> (Arc<ast::Module>, Vec<Diagnostic>) + 'p;
 
 /// Loads the entry file and everything it imports.
 pub fn load(
@@ -159,7 +159,7 @@ pub fn load(
     entry: &str,
     options: &LoadOptions,
 ) -> ModuleGraph {
-    let parse = |_: &str, file, text: &str| {
+    let parse = |_: &str, file, text: &Arc<str>| {
         let parsed = syntax::parse(file, text);
         (Arc::new(parsed.module), parsed.diagnostics)
     };
