@@ -562,6 +562,8 @@ mod pipeline {
         pub(super) diagnostics: Vec<Diagnostic>,
         /// The content keys of the lets, when the session caches.
         pub(super) keys: LetKeys,
+        /// The content keys of the trailing expressions (by graph index).
+        pub(super) body_keys: Vec<Option<engine::keys::Key>>,
     }
 
     /// Loads and checks the whole module graph.
@@ -582,6 +584,7 @@ mod pipeline {
                 checked: Err(()),
                 diagnostics,
                 keys: Vec::new(),
+                body_keys: Vec::new(),
             };
         }
         let keys = let_keys(session, &graph, sources);
@@ -596,6 +599,7 @@ mod pipeline {
                 checked: Err(()),
                 diagnostics,
                 keys,
+                body_keys,
             };
         }
         Loaded {
@@ -603,6 +607,7 @@ mod pipeline {
             checked: Ok(checked),
             diagnostics,
             keys,
+            body_keys,
         }
     }
 
@@ -650,6 +655,13 @@ mod pipeline {
                 })
                 .collect(),
             None => Vec::new(),
+        }
+    }
+
+    /// Keeps each module's program for its next lowering (`engine::lowered`).
+    fn keep_programs(session: &Session, graph: &ModuleGraph, lowered: modules::Lowered) {
+        if let Some(caches) = &session.caches {
+            modules::keep_programs(caches, graph, lowered);
         }
     }
 
@@ -727,8 +739,9 @@ mod pipeline {
         let mut builder = crate::validate::ShapeBuilder::new(env);
         let shape = builder.shape(&ty, &[], 0);
         let unions = builder.unions;
-        let programs =
-            modules::lower_graph(&graph, &checked, sources, true, &[]).map_err(|it| vec![*it])?;
+        let programs = modules::lower_graph(&graph, &checked, sources, true, &[], None)
+            .map_err(|it| vec![*it])?
+            .0;
         let limits = &session.options.limits;
         let eval_limits = limits.for_eval();
         let mut done = eval::link::Evaluations::default();
@@ -832,13 +845,19 @@ mod pipeline {
         }
         let found = prefetch(session, &loaded.graph, &loaded.keys);
         timer.stats.reused = found.iter().flatten().filter(|it| it.is_some()).count() as u64;
-        let programs = match modules::lower_graph(graph, checked, sources, false, &found) {
-            Ok(it) => it,
-            Err(diagnostic) => {
-                diagnostics.push(*diagnostic);
-                return None;
-            }
-        };
+        let body_keys = &loaded.body_keys;
+        let kept = session
+            .caches
+            .as_deref()
+            .map(|caches| (caches, loaded.keys.as_slice(), body_keys.as_slice()));
+        let (programs, lowerings) =
+            match modules::lower_graph(graph, checked, sources, false, &found, kept) {
+                Ok(it) => it,
+                Err(diagnostic) => {
+                    diagnostics.push(*diagnostic);
+                    return None;
+                }
+            };
         // What the document rule needs from the tree and the checker; then both go, so that
         // evaluation and rendering (the peak of memory) do not carry them.
         let exports = graph
@@ -895,6 +914,7 @@ mod pipeline {
                 }
                 Err(err) => {
                     diagnostics.push(err.to_diagnostic());
+                    keep_programs(session, graph, (programs, lowerings));
                     return None;
                 }
             }
@@ -903,7 +923,7 @@ mod pipeline {
         let evaluated = entry_result?;
         timer.stats.steps = steps;
         timer.done("eval");
-        drop(programs);
+        keep_programs(session, graph, (programs, lowerings));
         let document = select_document(exports, &bindings, evaluated, request.field.as_deref());
         let export_limits = eval::export::ExportLimits {
             max_depth: limits.max_depth,

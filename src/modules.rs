@@ -40,6 +40,9 @@ pub struct CheckedModule {
     /// The environment after the module's declarations (kept for the entry only: data
     /// validation looks types up in it).
     pub final_env: Option<Env>,
+    /// The layout of the declarations, when the session keeps this check for a re-check
+    /// (`engine::check::CheckKept::layout`).
+    pub layout: Option<u64>,
 }
 
 /// The session's pool and caches, as the pipeline passes them down.
@@ -123,6 +126,7 @@ pub fn check_module(
             import_env: Env::prelude(),
             interface: Interface::default(),
             final_env: None,
+            layout: None,
         };
     };
     let imported: Vec<ImportedModule<'_>> = module
@@ -208,6 +212,7 @@ pub fn check_module(
         Some(env) if !is_entry => imports::interface(module.file, &module.key, &module.ast, env),
         _ => Interface::default(),
     };
+    let layout = kept.as_ref().map(engine::check::CheckKept::layout);
     if let (Some(caches), Some(kept)) = (engine.caches, kept) {
         caches.kept_checks.keep(&module.key, kept);
     }
@@ -216,6 +221,7 @@ pub fn check_module(
         import_env,
         interface,
         final_env: if keep_env { env } else { None },
+        layout,
     }
 }
 
@@ -279,7 +285,11 @@ pub fn check_graph(
 
 /// Lowers module `idx`; `programs` holds its imports' programs (by graph index).
 /// `absolute` refers to the module's own bindings by module (needed when its closures or
-/// types are used elsewhere: imported modules, and a validation schema).
+/// types are used elsewhere: imported modules, and a validation schema). With `kept`
+/// (the session's kept programs, and the module's let and body keys), the module is
+/// lowered again from its last program when that is the same (`engine::lowered`), and
+/// what to keep of this lowering comes back with the program.
+#[allow(clippy::too_many_arguments)]
 pub fn lower_module(
     graph: &ModuleGraph,
     idx: usize,
@@ -288,7 +298,8 @@ pub fn lower_module(
     sources: &SourceMap,
     absolute: bool,
     skip: &dyn Fn(u32) -> bool,
-) -> Result<Program, Box<Diagnostic>> {
+    kept: Option<KeptFor<'_>>,
+) -> Result<(Program, Option<engine::lowered::Lowering>), Box<Diagnostic>> {
     let Some(module) = graph.modules.get(idx) else {
         return Err(Box::new(Diagnostic::new(
             crate::diagnostic::Code::T2003,
@@ -304,29 +315,55 @@ pub fn lower_module(
         .get(module.file)
         .map(|it| it.text.clone())
         .unwrap_or_else(|| Arc::from(""));
-    lower::lower_linked(
-        &module.ast,
-        &checked.checked.elaboration,
-        module.file,
-        &text,
-        &linked,
+    let input = engine::lowered::Input {
+        module: &module.ast,
+        elab: &checked.checked.elaboration,
+        file: module.file,
+        source: &text,
+        imports: &linked,
         absolute,
         skip,
-    )
+    };
+    let Some((caches, keys, body_key)) = kept else {
+        let program = lower::lower_linked(
+            &module.ast,
+            &checked.checked.elaboration,
+            module.file,
+            &text,
+            &linked,
+            absolute,
+            skip,
+        )?;
+        return Ok((program, None));
+    };
+    let known = engine::lowered::Known {
+        layout: checked.layout,
+        files: std::iter::once(module.file)
+            .chain(graph.modules.iter().map(|it| it.file))
+            .collect(),
+        keys,
+        body_key,
+    };
+    engine::lowered::lower(&input, known, caches.kept_programs.take(&module.key))
 }
 
 /// Lowers every module in canonical order; stops at the first failure. `entry_absolute`
 /// lowers the entry like an imported module (for validation schemas). `found[idx]` are
 /// the values of module `idx`'s lets already taken from the cache (lowered as
-/// placeholders).
+/// placeholders). With `kept` (the session's caches, and the let and body keys by graph
+/// index), modules are lowered again from their last programs where that is the same,
+/// and what to keep of each lowering comes back with the programs.
 pub fn lower_graph(
     graph: &ModuleGraph,
     checked: &[Option<CheckedModule>],
     sources: &SourceMap,
     entry_absolute: bool,
     found: &[Vec<Option<engine::eval::CachedValue>>],
-) -> Result<Vec<Option<Program>>, Box<Diagnostic>> {
+    kept: Option<KeptForGraph<'_>>,
+) -> Result<Lowered, Box<Diagnostic>> {
     let mut programs: Vec<Option<Program>> = graph.modules.iter().map(|_| None).collect();
+    let mut lowerings: Vec<Option<engine::lowered::Lowering>> =
+        graph.modules.iter().map(|_| None).collect();
     for &idx in &graph.order {
         let Some(Some(module)) = checked.get(idx) else {
             continue;
@@ -338,12 +375,54 @@ pub fn lower_graph(
                 .and_then(|f| f.get(i as usize))
                 .is_some_and(Option::is_some)
         };
-        let program = lower_module(graph, idx, module, &programs, sources, absolute, &skip)?;
+        let module_kept = kept.and_then(|(caches, keys, body_keys)| {
+            let keys = keys.get(idx)?.as_deref()?;
+            Some((caches, keys, body_keys.get(idx).copied().flatten()))
+        });
+        let (program, lowering) = lower_module(
+            graph,
+            idx,
+            module,
+            &programs,
+            sources,
+            absolute,
+            &skip,
+            module_kept,
+        )?;
         if let Some(slot) = programs.get_mut(idx) {
             *slot = Some(program);
         }
+        if let Some(slot) = lowerings.get_mut(idx) {
+            *slot = lowering;
+        }
     }
-    Ok(programs)
+    Ok((programs, lowerings))
+}
+
+/// The session's caches with a module's let keys and trailing expression's key: what
+/// lowering it again from its kept program needs.
+pub type KeptFor<'a> = (&'a Caches, &'a [Option<Key>], Option<Key>);
+
+/// The session's caches with every module's let keys and trailing expression's key (by
+/// graph index).
+pub type KeptForGraph<'a> = (
+    &'a Caches,
+    &'a [Option<Vec<Option<Key>>>],
+    &'a [Option<Key>],
+);
+
+/// The programs of a graph's modules, and what to keep of their lowering (by graph index).
+pub type Lowered = (Vec<Option<Program>>, Vec<Option<engine::lowered::Lowering>>);
+
+/// Keeps the programs of a run for the next lowering of their modules.
+pub fn keep_programs(caches: &Caches, graph: &ModuleGraph, (programs, lowerings): Lowered) {
+    for ((module, program), lowering) in graph.modules.iter().zip(programs).zip(lowerings) {
+        if let (Some(program), Some(lowering)) = (program, lowering) {
+            caches
+                .kept_programs
+                .keep(&module.key, lowering.keep(program));
+        }
+    }
 }
 
 /// Evaluates one module once, its independent declarations in parallel; its

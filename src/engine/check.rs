@@ -190,6 +190,11 @@ const MAX_RECHECKED: usize = 64;
 /// declarations other than lets, which lets were checked without elaboration, and the
 /// results: the final environment, the bindings and the declarations' elaboration.
 pub struct CheckKept {
+    /// Names the layout of the module's declarations (kinds, names, non-let declarations,
+    /// expression ids) that this check saw: new for each whole check, the same through the
+    /// re-checks that start from it, which keep that layout. Lowering keeps its program
+    /// under it (`engine::lowered`).
+    layout: u64,
     keys: Vec<Option<Key>>,
     roots: Vec<u32>,
     others: Vec<(usize, ast::Decl)>,
@@ -216,7 +221,9 @@ impl CheckKept {
             return Err(Box::new(env));
         };
         let (roots, others) = shape(module);
+        static LAYOUTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Ok(CheckKept {
+            layout: LAYOUTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             keys: cache.keys.to_vec(),
             roots,
             others,
@@ -231,6 +238,11 @@ impl CheckKept {
     /// The final environment, for the module's interface.
     pub fn env(&self) -> &Env {
         &self.env
+    }
+
+    /// See the field: the layout of the declarations this check and its re-checks saw.
+    pub fn layout(&self) -> u64 {
+        self.layout
     }
 
     pub fn into_env(self) -> Env {

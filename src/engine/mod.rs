@@ -16,6 +16,7 @@ pub mod deps;
 pub mod eval;
 pub mod kept;
 pub mod keys;
+pub mod lowered;
 pub mod render;
 
 pub use crate::par::{Par, Threads};
@@ -51,6 +52,8 @@ pub struct Caches {
     pub kept_renders: kept::KeptStore<(u32, Arc<str>)>,
     /// What each module's last clean check left for re-checking it (`check::recheck`).
     pub kept_checks: kept::Store<check::CheckKept>,
+    /// Each module's last program, for lowering only what an edit changed (`lowered`).
+    pub kept_programs: kept::Store<lowered::KeptProgram>,
 }
 
 /// Counters of the caches.
@@ -75,6 +78,7 @@ impl Caches {
             kept_values: kept::KeptStore::default(),
             kept_renders: kept::KeptStore::default(),
             kept_checks: kept::Store::default(),
+            kept_programs: kept::Store::default(),
         }
     }
 
@@ -97,6 +101,7 @@ impl Caches {
         self.kept_values.clear();
         self.kept_renders.clear();
         self.kept_checks.clear();
+        self.kept_programs.clear();
     }
 }
 

@@ -416,41 +416,116 @@ pub fn lower_linked(
     absolute: bool,
     skip: &dyn Fn(u32) -> bool,
 ) -> Result<Program, Box<Diagnostic>> {
-    let mut ctors = HashMap::default();
-    for (name, payload) in [("Some", true), ("None", false), ("Ok", true), ("Err", true)] {
-        ctors.insert(Name::new(name), payload);
+    lower_keeping(module, elab, file, source, imports, absolute, skip).map(|(program, _)| program)
+}
+
+/// What lowering a module learnt of its declarations: where each top-level name is bound,
+/// its types, constructors, classes and instances. Kept with the program, it lets
+/// [`relower`] lower a few declarations again after an edit that left every declaration
+/// in its place.
+pub struct Tables {
+    globals: HashMap<Name, u32>,
+    types: HashMap<Name, TypeInfo>,
+    ctors: HashMap<Name, bool>,
+    classes: HashMap<Name, ClassInfo>,
+    methods: HashMap<Name, (Name, u32)>,
+    instances: HashMap<u32, u32>,
+}
+
+impl Tables {
+    fn new() -> Tables {
+        let mut ctors = HashMap::default();
+        for (name, payload) in [("Some", true), ("None", false), ("Ok", true), ("Err", true)] {
+            ctors.insert(Name::new(name), payload);
+        }
+        Tables {
+            globals: HashMap::default(),
+            types: HashMap::default(),
+            ctors,
+            classes: HashMap::default(),
+            methods: HashMap::default(),
+            instances: HashMap::default(),
+        }
     }
-    let mut cx = Lowerer {
-        elab,
-        source,
-        file,
-        fns: Vec::new(),
-        globals: HashMap::default(),
-        global_limit: u32::MAX,
-        types: HashMap::default(),
-        ctors,
-        classes: HashMap::default(),
-        methods: HashMap::default(),
-        instances: HashMap::default(),
-        current_instance: None,
-        expanding: Vec::new(),
-        imports,
-        absolute,
-        self_thunk: false,
-        default_providers: HashMap::default(),
-        deps: Vec::new(),
-        skip,
-    };
-    cx.globals.reserve(module.decls.len());
-    let mut decls = Vec::with_capacity(module.decls.len());
-    for (idx, decl) in module.decls.iter().enumerate() {
-        let idx = u32::try_from(idx).map_err(|_| cx.bug(decl.span, "too many declarations"))?;
-        let mut lowered = cx.lower_decl(idx, decl)?;
-        let mut deps = std::mem::take(&mut cx.deps);
+
+    /// The declaration that binds top-level `name`, after all of them.
+    pub fn global(&self, name: &Name) -> Option<u32> {
+        self.globals.get(name).copied()
+    }
+}
+
+impl<'a> Lowerer<'a> {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        elab: &'a Elaboration,
+        source: &'a str,
+        file: FileId,
+        imports: &'a Imports,
+        absolute: bool,
+        skip: &'a dyn Fn(u32) -> bool,
+        tables: Tables,
+    ) -> Lowerer<'a> {
+        Lowerer {
+            elab,
+            source,
+            file,
+            fns: Vec::new(),
+            globals: tables.globals,
+            global_limit: u32::MAX,
+            types: tables.types,
+            ctors: tables.ctors,
+            classes: tables.classes,
+            methods: tables.methods,
+            instances: tables.instances,
+            current_instance: None,
+            expanding: Vec::new(),
+            imports,
+            absolute,
+            self_thunk: false,
+            default_providers: HashMap::default(),
+            deps: Vec::new(),
+            skip,
+        }
+    }
+
+    fn into_tables(self) -> Tables {
+        Tables {
+            globals: self.globals,
+            types: self.types,
+            ctors: self.ctors,
+            classes: self.classes,
+            methods: self.methods,
+            instances: self.instances,
+        }
+    }
+
+    /// Lowers declaration `idx`, with the declarations it references.
+    fn lower_decl_with_deps(&mut self, idx: usize, decl: &ast::Decl) -> LResult<CoreDecl> {
+        let idx = u32::try_from(idx).map_err(|_| self.bug(decl.span, "too many declarations"))?;
+        let mut lowered = self.lower_decl(idx, decl)?;
+        let mut deps = std::mem::take(&mut self.deps);
         deps.sort_unstable();
         deps.dedup();
         lowered.deps = deps;
-        decls.push(lowered);
+        Ok(lowered)
+    }
+}
+
+/// [`lower_linked`], keeping the [`Tables`] for [`relower`].
+pub fn lower_keeping(
+    module: &ast::Module,
+    elab: &Elaboration,
+    file: FileId,
+    source: &str,
+    imports: &Imports,
+    absolute: bool,
+    skip: &dyn Fn(u32) -> bool,
+) -> Result<(Program, Tables), Box<Diagnostic>> {
+    let mut cx = Lowerer::new(elab, source, file, imports, absolute, skip, Tables::new());
+    cx.globals.reserve(module.decls.len());
+    let mut decls = Vec::with_capacity(module.decls.len());
+    for (idx, decl) in module.decls.iter().enumerate() {
+        decls.push(cx.lower_decl_with_deps(idx, decl)?);
     }
     let body = match &module.body {
         Some(expr) => Some(cx.lower_root(None, |cx| cx.lower_expr(expr))?),
@@ -462,14 +537,53 @@ pub fn lower_linked(
     } else {
         HashMap::default()
     };
-    Ok(Program {
+    let default_providers = std::mem::take(&mut cx.default_providers);
+    let program = Program {
         file,
         decls,
         body,
         body_span,
         types,
-        default_providers: std::mem::take(&mut cx.default_providers),
-    })
+        default_providers,
+    };
+    Ok((program, cx.into_tables()))
+}
+
+/// Lowers again, in `program` (the module's last lowering, whose [`Tables`] are `tables`),
+/// the `let` declarations `redo` names, and the trailing expression when `redo_body`. Only
+/// for a module whose declarations are all where they were, with the same names and kinds,
+/// and where no name a redone `let` mentions is bound at or after it (lowering it first saw
+/// the prelude's, or nothing): the caller makes sure of both.
+#[allow(clippy::too_many_arguments)]
+pub fn relower(
+    module: &ast::Module,
+    elab: &Elaboration,
+    source: &str,
+    imports: &Imports,
+    absolute: bool,
+    skip: &dyn Fn(u32) -> bool,
+    (mut program, tables): (Program, Tables),
+    redo: &[usize],
+    redo_body: bool,
+) -> Result<(Program, Tables), Box<Diagnostic>> {
+    let mut cx = Lowerer::new(elab, source, program.file, imports, absolute, skip, tables);
+    for &idx in redo {
+        let (Some(decl), Some(slot)) = (module.decls.get(idx), program.decls.get_mut(idx)) else {
+            return Err(cx.bug(Span::default(), "re-lowered declaration out of range"));
+        };
+        if !matches!(decl.kind, ast::DeclKind::Let(_)) {
+            return Err(cx.bug(decl.span, "only lets are lowered again"));
+        }
+        *slot = cx.lower_decl_with_deps(idx, decl)?;
+    }
+    if redo_body {
+        program.body = match &module.body {
+            Some(expr) => Some(cx.lower_root(None, |cx| cx.lower_expr(expr))?),
+            None => None,
+        };
+        program.body_span = module.body.as_ref().map(|it| it.span).unwrap_or_default();
+    }
+    Ok((program, cx.into_tables()))
 }
 
 impl Lowerer<'_> {
