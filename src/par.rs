@@ -214,10 +214,13 @@ fn default_pool() -> Option<Arc<rayon::ThreadPool>> {
     POOL.get_or_init(|| build_pool(default_workers())).clone()
 }
 
-/// The default pool's size: one worker per core natively.
+/// The default pool's size: one worker per core natively, asked once (the answer is the
+/// pool's size for the life of the process; asking reads cgroup files, a tenth of a
+/// millisecond that every run paid).
 #[cfg(not(target_arch = "wasm32"))]
 fn default_workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    static WORKERS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *WORKERS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// In wasm, the size `initThreadPool` gave rayon's global pool.

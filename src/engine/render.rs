@@ -44,6 +44,8 @@ pub struct RenderCache<'a> {
     texts: Vec<OnceLock<(u32, Arc<str>)>>,
     rendered: &'a Cache<Key, Arc<str>>,
     max_depth: u32,
+    /// The length of the texts kept from the last rendering.
+    kept_len: usize,
 }
 
 impl<'a> RenderCache<'a> {
@@ -64,13 +66,17 @@ impl<'a> RenderCache<'a> {
             }
         }
         let texts: Vec<OnceLock<(u32, Arc<str>)>> = keys.iter().map(|_| OnceLock::new()).collect();
+        let mut kept_len = 0;
         if let Some(mut kept) = kept {
+            let mut hits = 0;
             for (i, (key, slot)) in keys.iter().zip(&texts).enumerate() {
                 if let Some(text) = key.and_then(|key| kept.take(i, keys.len(), key)) {
-                    rendered.count_hit();
+                    hits += 1;
+                    kept_len += text.1.len();
                     let _ = slot.set(text);
                 }
             }
+            rendered.count_hits(hits);
         }
         RenderCache {
             by_record,
@@ -78,6 +84,7 @@ impl<'a> RenderCache<'a> {
             texts,
             rendered,
             max_depth,
+            kept_len,
         }
     }
 
@@ -122,6 +129,11 @@ impl Fragments for RenderCache<'_> {
             let _ = slot.set((depth, text));
         }
         true
+    }
+
+    /// The kept texts and a tenth more (the document around them, the edited records).
+    fn size_hint(&self) -> usize {
+        self.kept_len + self.kept_len / 10
     }
 
     fn put(&self, fragment: u64, text: &str) {

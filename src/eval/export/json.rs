@@ -23,6 +23,12 @@ pub trait Fragments: Sync {
     /// Appends the text of `key` to `out` if the host has it.
     fn get(&self, key: u64, out: &mut String) -> bool;
     fn put(&self, key: u64, text: &str);
+
+    /// About how long the rendered text will be, when the host knows (to size the output
+    /// once instead of growing it).
+    fn size_hint(&self) -> usize {
+        0
+    }
 }
 
 /// Renders `v` as JSON.
@@ -37,7 +43,7 @@ pub fn render_with(
     limits: &ExportLimits,
     fragments: Option<&dyn Fragments>,
 ) -> Result<String, EvalErrorKind> {
-    let mut out = String::new();
+    let mut out = String::with_capacity(fragments.map_or(0, |f| f.size_hint()));
     Writer {
         limits,
         fragments,
@@ -60,7 +66,7 @@ pub fn render_split(
     splitter: Option<&dyn Splitter>,
 ) -> Result<String, EvalErrorKind> {
     if splitter.is_some() {
-        let mut out = String::new();
+        let mut out = String::with_capacity(fragments.map_or(0, |f| f.size_hint()));
         let writer = Writer {
             limits,
             fragments,
