@@ -325,7 +325,7 @@ pub fn lower_module(
         skip,
     };
     let Some((caches, keys, body_key)) = kept else {
-        let program = lower::lower_linked(
+        let (program, _) = lower::lower_linked(
             &module.ast,
             &checked.checked.elaboration,
             module.file,

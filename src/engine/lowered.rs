@@ -130,7 +130,7 @@ pub fn lower(
         }
         None => {
             let (program, tables) =
-                lower::lower_keeping(module, elab, file, source, imports, absolute, skip)?;
+                lower::lower_linked(module, elab, file, source, imports, absolute, skip)?;
             let full = (0..decls.len()).map(|i| !skip(i as u32)).collect();
             (program, tables, full)
         }

@@ -400,23 +400,7 @@ pub fn lower(
         false,
         &|_| false,
     )
-}
-
-/// Lowers a module that has imports. `absolute` makes references to the module's own
-/// top-level bindings [`Core::Imported`] (for modules that others import: their closures
-/// run in other modules' machines). The `let` declarations for which `skip` holds get a
-/// placeholder body: the host supplies their values (the engine's value cache) and never
-/// evaluates them.
-pub fn lower_linked(
-    module: &ast::Module,
-    elab: &Elaboration,
-    file: FileId,
-    source: &str,
-    imports: &Imports,
-    absolute: bool,
-    skip: &dyn Fn(u32) -> bool,
-) -> Result<Program, Box<Diagnostic>> {
-    lower_keeping(module, elab, file, source, imports, absolute, skip).map(|(program, _)| program)
+    .map(|(program, _)| program)
 }
 
 /// What lowering a module learnt of its declarations: where each top-level name is bound,
@@ -511,8 +495,13 @@ impl<'a> Lowerer<'a> {
     }
 }
 
-/// [`lower_linked`], keeping the [`Tables`] for [`relower`].
-pub fn lower_keeping(
+/// Lowers a module that has imports. `absolute` makes references to the module's own
+/// top-level bindings [`Core::Imported`] (for modules that others import: their closures
+/// run in other modules' machines). The `let` declarations for which `skip` holds get a
+/// placeholder body: the host supplies their values (the engine's value cache) and never
+/// evaluates them.
+/// With the program come its [`Tables`], for [`relower`].
+pub fn lower_linked(
     module: &ast::Module,
     elab: &Elaboration,
     file: FileId,
