@@ -9,6 +9,7 @@
 //! when the shape fits, run the plan on the value, collecting a C5005 (or C5003) per failing
 //! refined part. Nothing is re-checked or re-lowered per document.
 
+use std::fmt::Write as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -50,8 +51,10 @@ pub enum Shape {
     Unit,
     List(Box<Shape>),
     /// Fields in the type's order; `open` accepts further fields (a row variable).
+    /// `names` are the fields' names, shared by every record value converted.
     Record {
         fields: Vec<(Name, Shape)>,
+        names: Arc<[Name]>,
         open: bool,
     },
     /// An index into [`Schema::unions`] (unions may be recursive).
@@ -113,6 +116,7 @@ impl<'a> ShapeBuilder<'a> {
                     .iter()
                     .map(|(name, t)| (name.clone(), self.shape(t, args, depth + 1)))
                     .collect(),
+                names: fields.iter().map(|(name, _)| name.clone()).collect(),
                 open: tail.is_some(),
             },
             SType::Con(name, targs) => {
@@ -235,11 +239,19 @@ fn describe(data: &serde_json::Value) -> &'static str {
 }
 
 fn push_field(path: &mut String, name: &str) {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+    // Most names are ASCII: decided on bytes without decoding characters.
+    let ascii = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    let plain = if name.is_ascii() {
+        name.as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && name.as_bytes().iter().all(ascii)
+    } else {
+        name.chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+    };
     if plain {
         path.push('.');
         path.push_str(name);
@@ -338,7 +350,7 @@ impl Schema {
                 let mut out = Vec::with_capacity(items.len());
                 for (k, item) in items.iter().enumerate() {
                     let len = path.len();
-                    path.push_str(&format!("[{k}]"));
+                    let _ = write!(path, "[{k}]");
                     let v = self.convert(elem, item, path, errors, depth + 1);
                     path.truncate(len);
                     out.extend(v);
@@ -346,13 +358,20 @@ impl Schema {
                 (out.len() == items.len()).then(|| Value::list(out))
             }
             (Shape::List(_), _) => mismatch(errors, path, "an array (List)"),
-            (Shape::Record { fields, open }, J::Object(members)) => {
+            (
+                Shape::Record {
+                    fields,
+                    names,
+                    open,
+                },
+                J::Object(members),
+            ) => {
                 let before = errors.len();
                 let mut values = Vec::with_capacity(fields.len());
                 for (name, field) in fields {
                     let len = path.len();
                     push_field(path, name);
-                    match members.get(name.as_str()) {
+                    match member(members, name) {
                         Some(item) => {
                             values.extend(self.convert(field, item, path, errors, depth + 1))
                         }
@@ -381,9 +400,8 @@ impl Schema {
                 if errors.len() != before {
                     return None;
                 }
-                let names: Arc<[Name]> = fields.iter().map(|(name, _)| name.clone()).collect();
                 Some(Value::Record(Arc::new(crate::eval::value::Record {
-                    names,
+                    names: names.clone(),
                     values,
                 })))
             }
@@ -425,6 +443,19 @@ impl Schema {
             (Shape::Any, data) => Some(generic(data)),
             (Shape::Function, _) => mismatch(errors, path, "a function (no data has this type)"),
         }
+    }
+}
+
+/// The member `name` of a JSON object: a scan for the small objects of most documents
+/// (the map hashes with SipHash), a lookup for the others.
+fn member<'d>(
+    members: &'d serde_json::Map<String, serde_json::Value>,
+    name: &str,
+) -> Option<&'d serde_json::Value> {
+    if members.len() <= 16 {
+        members.iter().find(|(key, _)| *key == name).map(|(_, v)| v)
+    } else {
+        members.get(name)
     }
 }
 
@@ -479,7 +510,7 @@ fn run_plan(
         (Plan::List(inner), Value::List(items)) => {
             for (k, v) in items.iter().enumerate() {
                 let len = path.len();
-                path.push_str(&format!("[{k}]"));
+                let _ = write!(path, "[{k}]");
                 run_plan(machine, inner, v, path, errors, depth + 1);
                 path.truncate(len);
             }
