@@ -87,10 +87,15 @@ pub fn let_keys(
     let module = graph.modules.get(idx)?;
     let text = sources.get(module.file)?.text.clone();
     // What the module's lets see besides its own declarations: its identity (unions are
-    // nominal per module) and everything it imports, transitively. Not its own text: each
+    // nominal per module), its import statements (which names they bring, under which
+    // aliases) and everything it imports, transitively. Not the rest of its own text: each
     // let's key covers the declarations before it.
     let mut h = engine::keys::key_hasher();
     module.key.hash(&mut h);
+    for import in &module.ast.imports {
+        text.get(import.span.start as usize..import.span.end as usize)
+            .hash(&mut h);
+    }
     for target in module.imports.iter().flatten() {
         module_keys.get(*target).copied().unwrap_or(0).hash(&mut h);
     }

@@ -9,8 +9,8 @@
 //! when the shape fits, run the plan on the value, collecting a C5005 (or C5003) per failing
 //! refined part. Nothing is re-checked or re-lowered per document.
 
-use std::fmt::Write as _;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::diagnostic::Code;

@@ -681,6 +681,44 @@ fn lowering_only_the_changed_lets_answers_like_a_fresh_run() {
     }
 }
 
+/// The import statements are part of what a module's lets see: editing only which names
+/// an import brings, or their aliases, gives the answer of a fresh session (the lets'
+/// content keys, and so the caches, the re-check and the kept lowering, include them).
+#[test]
+fn editing_only_an_import_list_answers_like_a_fresh_session() {
+    let lib = "let f = 1;\nlet g = 2;\n";
+    let versions = [
+        "import \"./lib\" { f };\nlet x = f;\nlet y = 3;\n{ x = x, y = y }\n",
+        "import \"./lib\" { g as f };\nlet x = f;\nlet y = 3;\n{ x = x, y = y }\n",
+        "import \"./lib\" { f };\nlet x = f;\nlet y = 3;\n{ x = x, y = y }\n",
+    ];
+    let fs = |main: &str| -> Arc<dyn ligature::loader::FileSystem> {
+        Arc::new(
+            MemoryFs::new()
+                .with_file("main.lig", main.as_bytes().to_vec())
+                .with_file("lib.lig", lib.as_bytes().to_vec()),
+        )
+    };
+    let request = EvalRequest {
+        entry: "main.lig".into(),
+        ..EvalRequest::default()
+    };
+    let mut session = Session::new(Options::default(), fs(versions[0]));
+    for main in versions {
+        session = session.with_file_system(fs(main));
+        let fresh = Session::new(
+            Options {
+                cache_capacity: 0,
+                ..Options::default()
+            },
+            fs(main),
+        );
+        let (kept, fresh) = (session.evaluate(&request), fresh.evaluate(&request));
+        assert!(fresh.ok(), "{main}: {:?}", fresh.diagnostics);
+        assert_eq!(kept.text, fresh.text, "{main}");
+    }
+}
+
 /// Random edits (lets changed, inserted, deleted, duplicated, swapped) to random programs
 /// with records in the document: after each, a session that keeps its caches and each
 /// module's results by declaration (`engine::kept`) answers exactly like a fresh one,

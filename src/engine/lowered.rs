@@ -19,7 +19,8 @@
 //! a function of its text, position and the layout; its key covers its text and what it
 //! depends on) and the code is not a placeholder for a value the cache no longer has;
 //! the others are lowered again against the kept tables, unless one mentions a name the
-//! tables bind at or after it (its first lowering saw the prelude's, or nothing); the
+//! tables bind at or after it, as a value or a class method (its first lowering saw the
+//! prelude's, or nothing); the
 //! trailing expression is lowered again when its key or span changed. Otherwise the whole
 //! module is lowered.
 
@@ -182,7 +183,7 @@ fn redo(
         if same_key && lowered.span == decl.span && usable {
             continue;
         }
-        let bound_later = |n: &ast::Name| old.tables.global(n).is_some_and(|j| j as usize >= i);
+        let bound_later = |n: &ast::Name| old.tables.bound_at_or_after(n, i as u32);
         if deps::mentions(l).iter().any(bound_later) {
             return None;
         }
@@ -310,6 +311,14 @@ mod tests {
         same_as_fresh(
             shadow,
             &shadow.replace("k = 1", "k = 2"),
+            &|i| i == 0,
+            &none,
+        );
+        // The same with a method of a class declared later.
+        let method = "let n = length [1, 2, 3];\ntypeclass Len 'a where\n    length : 'a -> Integer;\nlet k = 1;\n";
+        same_as_fresh(
+            method,
+            &method.replace("k = 1", "k = 2"),
             &|i| i == 0,
             &none,
         );

@@ -344,6 +344,8 @@ enum TypeInfo {
 }
 
 struct ClassInfo {
+    /// The class's declaration.
+    decl: u32,
     n_supers: u32,
     methods: Vec<Name>,
     defaults: Vec<ast::MethodDef>,
@@ -432,9 +434,16 @@ impl Tables {
         }
     }
 
-    /// The declaration that binds top-level `name`, after all of them.
-    pub fn global(&self, name: &Name) -> Option<u32> {
-        self.globals.get(name).copied()
+    /// Whether `name` is bound by declaration `idx` or a later one: a top-level value, or a
+    /// method of a class declared there (lowering declaration `idx` first saw the
+    /// prelude's or an import's `name`, or nothing).
+    pub fn bound_at_or_after(&self, name: &Name, idx: u32) -> bool {
+        let method_class = || {
+            let (class, _) = self.methods.get(name)?;
+            Some(self.classes.get(class)?.decl)
+        };
+        self.globals.get(name).is_some_and(|j| *j >= idx)
+            || method_class().is_some_and(|j| j >= idx)
     }
 }
 
@@ -750,6 +759,7 @@ impl Lowerer<'_> {
                 self.classes.insert(
                     class.name.name.clone(),
                     ClassInfo {
+                        decl: idx,
                         n_supers,
                         methods: methods.clone(),
                         defaults: class.defaults.clone(),

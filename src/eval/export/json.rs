@@ -43,7 +43,7 @@ pub fn render_with(
     limits: &ExportLimits,
     fragments: Option<&dyn Fragments>,
 ) -> Result<String, EvalErrorKind> {
-    let mut out = String::with_capacity(fragments.map_or(0, |f| f.size_hint()));
+    let mut out = String::with_capacity(size_hint(limits, fragments));
     Writer {
         limits,
         fragments,
@@ -52,7 +52,25 @@ pub fn render_with(
     .write_value(v, &mut out, 0)?;
     out.push('\n');
     limits.check_size(&out)?;
-    Ok(out)
+    Ok(fit(out))
+}
+
+/// The capacity to start the output with: the host's hint, within the output limit.
+fn size_hint(limits: &ExportLimits, fragments: Option<&dyn Fragments>) -> usize {
+    let hint = fragments.map_or(0, |f| f.size_hint());
+    match limits.max_output_bytes {
+        Some(max) => hint.min(usize::try_from(max).unwrap_or(usize::MAX)),
+        None => hint,
+    }
+}
+
+/// The output without the room a hint that was too large left (a document smaller than the
+/// last one, or one binding of it).
+fn fit(mut out: String) -> String {
+    if out.capacity() > 2 * out.len() + 4096 {
+        out.shrink_to_fit();
+    }
+    out
 }
 
 /// [`render_with`], the elements of big lists in chunks that `splitter` may run on several
@@ -66,7 +84,7 @@ pub fn render_split(
     splitter: Option<&dyn Splitter>,
 ) -> Result<String, EvalErrorKind> {
     if splitter.is_some() {
-        let mut out = String::with_capacity(fragments.map_or(0, |f| f.size_hint()));
+        let mut out = String::with_capacity(size_hint(limits, fragments));
         let writer = Writer {
             limits,
             fragments,
@@ -75,7 +93,7 @@ pub fn render_split(
         if writer.write_value(v, &mut out, 0).is_ok() {
             out.push('\n');
             if limits.check_size(&out).is_ok() {
-                return Ok(out);
+                return Ok(fit(out));
             }
         }
     }
@@ -315,5 +333,42 @@ impl Writer<'_> {
         indent(out, depth);
         out.push('}');
         self.limits.check_size(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A host that expects a large document and keeps nothing.
+    struct Expecting(usize);
+
+    impl Fragments for Expecting {
+        fn key(&self, _: &Arc<Record>, _: u32) -> Option<u64> {
+            None
+        }
+        fn get(&self, _: u64, _: &mut String) -> bool {
+            false
+        }
+        fn put(&self, _: u64, _: &str) {}
+        fn size_hint(&self) -> usize {
+            self.0
+        }
+    }
+
+    #[test]
+    fn a_size_hint_changes_neither_the_text_nor_what_the_output_holds_on_to() {
+        let value = Value::list(vec![Value::Int(1), Value::str("two")]);
+        let limits = ExportLimits::default();
+        let plain = render(&value, &limits).expect("renders");
+        let hinted = render_with(&value, &limits, Some(&Expecting(8 << 20))).expect("renders");
+        assert_eq!(plain, hinted);
+        assert!(hinted.capacity() < 8192, "capacity {}", hinted.capacity());
+        // The hint never goes past the output limit, and the limit still applies.
+        let small = ExportLimits {
+            max_output_bytes: Some(4),
+            ..ExportLimits::default()
+        };
+        assert!(render_with(&value, &small, Some(&Expecting(usize::MAX))).is_err());
     }
 }
