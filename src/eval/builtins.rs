@@ -115,7 +115,7 @@ fn arg_int(m: &Machine<'_>, v: Option<&Value>, span: Span) -> R<i64> {
 }
 
 /// Calls `b` with exactly `b.arity()` arguments.
-pub fn call(m: &mut Machine<'_>, b: Builtin, args: Vec<Value>, span: Span) -> R<Value> {
+pub fn call(m: &mut Machine<'_>, b: Builtin, args: &[Value], span: Span) -> R<Value> {
     let a0 = args.first();
     let a1 = args.get(1);
     match b {

@@ -627,6 +627,23 @@ impl<'g> Machine<'g> {
                 }
             }
         }
+        // A built-in applied to all its arguments (`length s`, `contains s "@"`): the
+        // arguments in an array instead of a `Vec`, the same steps and errors as `apply`.
+        if let Value::Func(fc) = &f {
+            if let Func::Builtin(b) = &**fc {
+                let n = args.len();
+                if b.arity() == n && n <= 3 {
+                    let mut vals = [Value::Unit, Value::Unit, Value::Unit];
+                    for (slot, arg) in vals.iter_mut().zip(args) {
+                        *slot = self.eval(arg, frame)?;
+                    }
+                    self.enter(span)?;
+                    let res = builtins::call(self, *b, vals.get(..n).unwrap_or(&[]), span);
+                    self.calls.pop();
+                    return res;
+                }
+            }
+        }
         self.eval_app_general(f, args, span, frame)
     }
 
@@ -816,7 +833,7 @@ impl<'g> Machine<'g> {
                 }
                 Func::Builtin(b) => {
                     self.enter(span)?;
-                    let res = builtins::call(self, *b, args, span);
+                    let res = builtins::call(self, *b, &args, span);
                     self.calls.pop();
                     res?
                 }
