@@ -97,7 +97,11 @@ async function edge() {
       if (!result.ok) throw new Error(`edge: ${JSON.stringify(result).slice(0, 500)}`);
       return took;
     };
-    for (let i = 0; i < 20; i++) await post();
+    // Warm-up: V8 compiles a wasm module with its baseline compiler and moves hot
+    // functions to the optimising one in the background; on 2 cores that takes tens of
+    // requests of this size (measured: the first 20 had a median of 7.1 ms, the next 200
+    // of 3.3 ms).
+    for (let i = 0; i < 100; i++) await post();
     const times = [];
     for (let i = 0; i < (QUICK ? 50 : 200); i++) times.push(await post());
     // The same round trip with an empty-bodied 405: the HTTP and runtime overhead alone.
