@@ -329,7 +329,7 @@ pub fn lower_module(
         absolute,
         skip,
     };
-    let Some((caches, keys, body_key)) = kept else {
+    let Some((caches, keys, body_key, graph_files)) = kept else {
         let (program, _) = lower::lower_linked(
             &module.ast,
             &checked.checked.elaboration,
@@ -343,9 +343,11 @@ pub fn lower_module(
     };
     let known = engine::lowered::Known {
         layout: checked.layout,
-        files: std::iter::once(module.file)
-            .chain(graph.modules.iter().map(|it| it.file))
-            .collect(),
+        files: {
+            let mut h = engine::keys::key_hasher();
+            (module.file, graph_files).hash(&mut h);
+            h.finish()
+        },
         keys,
         body_key,
     };
@@ -366,6 +368,7 @@ pub fn lower_graph(
     found: &[Vec<Option<engine::eval::CachedValue>>],
     kept: Option<KeptForGraph<'_>>,
 ) -> Result<Lowered, Box<Diagnostic>> {
+    let graph_files = kept.map(|_| files_key(graph));
     let mut programs: Vec<Option<Program>> = graph.modules.iter().map(|_| None).collect();
     let mut lowerings: Vec<Option<engine::lowered::Lowering>> =
         graph.modules.iter().map(|_| None).collect();
@@ -380,10 +383,12 @@ pub fn lower_graph(
                 .and_then(|f| f.get(i as usize))
                 .is_some_and(Option::is_some)
         };
-        let module_kept = kept.and_then(|(caches, keys, body_keys)| {
-            let keys = keys.get(idx)?.as_deref()?;
-            Some((caches, keys, body_keys.get(idx).copied().flatten()))
-        });
+        let module_kept = kept
+            .zip(graph_files)
+            .and_then(|((caches, keys, body_keys), files)| {
+                let keys = keys.get(idx)?.as_deref()?;
+                Some((caches, keys, body_keys.get(idx).copied().flatten(), files))
+            });
         let (program, lowering) = lower_module(
             graph,
             idx,
@@ -404,9 +409,20 @@ pub fn lower_graph(
     Ok((programs, lowerings))
 }
 
-/// The session's caches with a module's let keys and trailing expression's key: what
-/// lowering it again from its kept program needs.
-pub type KeptFor<'a> = (&'a Caches, &'a [Option<Key>], Option<Key>);
+/// The session's caches with a module's let keys, its trailing expression's key and the
+/// key of the graph's files ([`files_key`]): what lowering it again from its kept program
+/// needs.
+pub type KeptFor<'a> = (&'a Caches, &'a [Option<Key>], Option<Key>, Key);
+
+/// The files of a graph's modules in graph order, hashed once per run (lowered code names
+/// other modules' declarations by file).
+fn files_key(graph: &ModuleGraph) -> Key {
+    let mut h = engine::keys::key_hasher();
+    for module in &graph.modules {
+        module.file.hash(&mut h);
+    }
+    h.finish()
+}
 
 /// The session's caches with every module's let keys and trailing expression's key (by
 /// graph index).

@@ -36,8 +36,8 @@ use crate::types::elab::Elaboration;
 pub struct Lowering {
     /// The layout of the check it was lowered after (`check::CheckKept::layout`).
     layout: u64,
-    /// The module's file, then the files of the graph's modules in graph order.
-    files: Vec<FileId>,
+    /// The module's file and the files of the graph's modules in graph order, hashed.
+    files: Key,
     absolute: bool,
     keys: Vec<Option<Key>>,
     body_key: Option<Key>,
@@ -80,7 +80,8 @@ pub struct Input<'a> {
 /// expression.
 pub struct Known<'a> {
     pub layout: Option<u64>,
-    pub files: Vec<FileId>,
+    /// The module's file and the files of the graph's modules in graph order, hashed.
+    pub files: Key,
     pub keys: &'a [Option<Key>],
     pub body_key: Option<Key>,
 }
@@ -247,7 +248,7 @@ mod tests {
         };
         let known = Known {
             layout: Some(7),
-            files: vec![file],
+            files: 0,
             keys: &keys,
             body_key: keys::body_key(&module, text),
         };
