@@ -914,7 +914,10 @@ mod pipeline {
                 }
                 Err(err) => {
                     diagnostics.push(err.to_diagnostic());
+                    // What the run found or made stays in place for the next one (after a
+                    // fix, the module is usually run again at once).
                     keep_programs(session, graph, (programs, lowerings));
+                    keep_values(session, graph, keys, found);
                     return None;
                 }
             }

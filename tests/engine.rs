@@ -338,6 +338,63 @@ fn editing_one_binding_recomputes_only_it_and_its_dependents() {
         .contains("\"total\": 16022"));
 }
 
+/// A run that fails keeps, by declaration, the values it found or made, as a run that
+/// succeeds does: the next run of the module takes them in place, even after the session's
+/// value cache has evicted them.
+#[test]
+fn a_failed_run_keeps_its_values_for_the_next_one() {
+    const N: usize = 100;
+    let lets: String = (0..N).map(|i| format!("let a{i} = {i} * 2;\n")).collect();
+    let good = format!("{lets}{{ x = a1 }}\n");
+    let bad = format!("{lets}{{ x = a1 / 0 }}\n");
+    // Four times the cache's capacity of other values: every one of main.lig's is evicted.
+    let other: String = (0..4 * N)
+        .map(|i| format!("let b{i} = {i} + 7;\n"))
+        .chain(["{ y = b1 }\n".to_string()])
+        .collect();
+    let fs = |main: &str| -> Arc<dyn ligature::loader::FileSystem> {
+        Arc::new(
+            MemoryFs::new()
+                .with_file("main.lig", main.as_bytes().to_vec())
+                .with_file("other.lig", other.as_bytes().to_vec()),
+        )
+    };
+    let request = |entry: &str| EvalRequest {
+        entry: entry.into(),
+        ..EvalRequest::default()
+    };
+    let options = Options {
+        cache_capacity: N + N / 2,
+        threads: Threads::Sequential,
+        ..Options::default()
+    };
+    let first = Session::new(options, fs(&good));
+    let out = first.evaluate(&request("main.lig"));
+    assert!(out.ok(), "{:?}", out.diagnostics);
+    assert_eq!(out.stats.reused, 0);
+
+    let second = first.with_file_system(fs(&bad));
+    let failed = second.evaluate(&request("main.lig"));
+    assert!(!failed.ok());
+    assert!(
+        failed
+            .diagnostics
+            .iter()
+            .any(|d| d.code.to_string() == "R3002"),
+        "{:?}",
+        failed.diagnostics
+    );
+    assert_eq!(failed.stats.reused, N as u64);
+
+    let flood = second.evaluate(&request("other.lig"));
+    assert!(flood.ok(), "{:?}", flood.diagnostics);
+    let again = second.evaluate(&request("main.lig"));
+    assert!(!again.ok());
+    // Every value from what the failed run kept, none from the (flooded) cache.
+    assert_eq!(again.stats.reused, N as u64);
+    assert_eq!(again.diagnostics.len(), failed.diagnostics.len());
+}
+
 /// Big list built-ins split across workers: same values, same first error, same budget
 /// outcome as one thread, including `all`/`any` stopping at the first deciding element.
 #[test]
