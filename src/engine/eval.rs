@@ -12,7 +12,8 @@
 //! Hence values, the error reported and the step count are the same for any number of
 //! threads; only the wall-clock timeout (R3008) depends on speed.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use super::cache::Cache;
 use super::dag::{self, Dag};
@@ -28,6 +29,90 @@ use crate::par::{self, Par, Threads};
 
 /// How one declaration's evaluation ended: its steps, and its error if it failed.
 type Outcome = (u64, Option<EvalError>);
+
+/// How each declaration's evaluation ended, set once per declaration from any worker: its
+/// steps, and apart the errors of the few that failed. A module of 100,000 declarations
+/// holds 8 bytes for each rather than room for a whole error (64 bytes each was 6 MB of
+/// memory touched for the first time, on a machine where that costs).
+struct Outcomes {
+    /// Steps by declaration; [`Outcomes::PENDING`] until its evaluation ended.
+    steps: Vec<AtomicU64>,
+    errors: Mutex<Vec<(usize, EvalError)>>,
+}
+
+/// [`Outcomes`] once every worker is done; the errors in declaration order.
+struct Ended {
+    steps: Vec<u64>,
+    errors: Vec<(usize, EvalError)>,
+}
+
+impl Ended {
+    /// How declaration `i` ended, if it did.
+    fn get(&self, i: usize) -> Option<Outcome> {
+        let steps = *self.steps.get(i).filter(|s| **s != Outcomes::PENDING)?;
+        let error = self
+            .errors
+            .binary_search_by_key(&i, |(at, _)| *at)
+            .ok()
+            .and_then(|k| self.errors.get(k))
+            .map(|(_, e)| e.clone());
+        Some((steps, error))
+    }
+}
+
+impl Outcomes {
+    const PENDING: u64 = u64::MAX;
+
+    fn new(n: usize) -> Outcomes {
+        Outcomes {
+            steps: (0..n).map(|_| AtomicU64::new(Self::PENDING)).collect(),
+            errors: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Records how declaration `i` ended, unless that is already known.
+    fn set(&self, i: usize, steps: u64, error: Option<EvalError>) {
+        let Some(slot) = self.steps.get(i) else {
+            return;
+        };
+        let steps = steps.min(Self::PENDING - 1);
+        let first = slot
+            .compare_exchange(Self::PENDING, steps, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if let (true, Some(error)) = (first, error) {
+            self.errors
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((i, error));
+        }
+    }
+
+    /// The steps of declaration `i`, once its evaluation ended.
+    fn steps(&self, i: usize) -> Option<u64> {
+        let steps = self.steps.get(i)?.load(Ordering::Acquire);
+        (steps != Self::PENDING).then_some(steps)
+    }
+
+    /// What ended, once every worker is done: by declaration.
+    fn into_ended(self) -> Ended {
+        let mut errors = self.errors.into_inner().unwrap_or_else(|e| e.into_inner());
+        errors.sort_unstable_by_key(|(at, _)| *at);
+        Ended {
+            steps: self.steps.into_iter().map(AtomicU64::into_inner).collect(),
+            errors,
+        }
+    }
+
+    fn failed(&self, i: usize) -> bool {
+        self.steps(i).is_some()
+            && self
+                .errors
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .any(|(at, _)| *at == i)
+    }
+}
 
 /// Lists shorter than this are mapped on one thread under [`Threads::Auto`]. An element
 /// costs from a few tens of nanoseconds (a small arithmetic closure) upwards, a chunk
@@ -151,14 +236,12 @@ pub fn run(
         return link::run_module(program, done, limits, budget, interrupt);
     }
     let values: Vec<OnceLock<Value>> = (0..n).map(|_| OnceLock::new()).collect();
-    let outcomes: Vec<OnceLock<Outcome>> = (0..n).map(|_| OnceLock::new()).collect();
+    let outcomes = Outcomes::new(n);
     if let Some(cache) = cache {
         for (i, found) in cache.found.iter().enumerate() {
-            if let (Some((value, steps)), Some(slot), Some(outcome)) =
-                (found, values.get(i), outcomes.get(i))
-            {
+            if let (Some((value, steps)), Some(slot)) = (found, values.get(i)) {
                 let _ = slot.set(value.clone());
-                let _ = outcome.set((*steps, None));
+                outcomes.set(i, *steps, None);
             }
         }
     }
@@ -193,15 +276,11 @@ pub fn run(
                 if let Some(slot) = values.get(i) {
                     let _ = slot.set(value);
                 }
-                if let Some(slot) = outcomes.get(i) {
-                    let _ = slot.set((steps, None));
-                }
+                outcomes.set(i, steps, None);
                 true
             }
             Err(err) => {
-                if let Some(slot) = outcomes.get(i) {
-                    let _ = slot.set((steps, Some(err)));
-                }
+                outcomes.set(i, steps, Some(err));
                 false
             }
         }
@@ -210,9 +289,7 @@ pub fn run(
     // One machine for the declarations evaluated in a row on this thread.
     let mut here = machine(budget);
     // Only what the cache did not give is evaluated (the others' values are already there).
-    let mut todo: Vec<usize> = (0..n)
-        .filter(|i| outcomes.get(*i).is_some_and(|o| o.get().is_none()))
-        .collect();
+    let mut todo: Vec<usize> = (0..n).filter(|i| outcomes.steps(*i).is_none()).collect();
     // Under Threads::Auto, the first declarations are evaluated in source order (always a
     // valid schedule) to learn what one costs: below AUTO_MIN_STEPS on average, handing
     // them to other workers costs about what they do, and the rest stays on this thread.
@@ -229,19 +306,14 @@ pub fn run(
                 // Nothing after the earliest failure can change the outcome.
                 break;
             }
-            steps += outcomes
-                .get(i)
-                .and_then(|o| o.get())
-                .map_or(0, |(steps, _)| *steps);
+            steps += outcomes.steps(i).unwrap_or(0);
             if steps >= enough {
                 break;
             }
         }
         let failed = todo
             .get(sampled.saturating_sub(1))
-            .and_then(|i| outcomes.get(*i))
-            .and_then(|o| o.get())
-            .is_some_and(|(_, error)| error.is_some());
+            .is_some_and(|i| outcomes.failed(*i));
         if failed {
             todo.clear();
         } else {
@@ -279,14 +351,15 @@ pub fn run(
     }
     drop(here);
 
-    // The canonical run, replayed from the outcomes.
+    // The canonical run, replayed from the outcomes (every worker is done with them).
+    let outcomes = outcomes.into_ended();
     let mut total = 0u64;
     let mut decl_steps = Vec::with_capacity(n + 1);
     let mut named = Vec::new();
     for (i, decl) in program.decls.iter().enumerate() {
         let remaining = budget.saturating_sub(total);
-        let (steps, error) = match outcomes.get(i).and_then(|o| o.get()) {
-            Some((steps, error)) => (*steps, error.clone()),
+        let (steps, error) = match outcomes.get(i) {
+            Some((steps, error)) => (steps, error),
             // Skipped only after an earlier failure, which returned above; evaluate it
             // here all the same rather than trust that.
             None => {
@@ -357,4 +430,46 @@ pub fn run(
         decl_steps,
     };
     Ok((evaluated, values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{FileId, Span};
+
+    fn error(message: &str) -> EvalError {
+        EvalError::new(
+            EvalErrorKind::Internal {
+                message: message.into(),
+            },
+            FileId(0),
+            Span::default(),
+        )
+    }
+
+    /// Each declaration's outcome is set once (the first wins, error and all), read back
+    /// by declaration, and pending until set.
+    #[test]
+    fn outcomes_are_set_once_and_read_by_declaration() {
+        let outcomes = Outcomes::new(4);
+        outcomes.set(2, 7, Some(error("two")));
+        outcomes.set(0, 3, None);
+        outcomes.set(2, 9, None);
+        outcomes.set(0, 5, Some(error("again")));
+        outcomes.set(3, u64::MAX, None);
+        outcomes.set(9, 1, None);
+        assert_eq!(outcomes.steps(0), Some(3));
+        assert_eq!(outcomes.steps(1), None);
+        assert!(outcomes.failed(2) && !outcomes.failed(0) && !outcomes.failed(1));
+        let ended = outcomes.into_ended();
+        let message =
+            |o: Option<Outcome>| o.map(|(steps, e)| (steps, e.map(|e| format!("{:?}", e.kind))));
+        assert_eq!(message(ended.get(0)), Some((3, None)));
+        assert_eq!(message(ended.get(1)), None);
+        let two = message(ended.get(2)).and_then(|(steps, e)| Some((steps, e?)));
+        assert!(two.is_some_and(|(steps, e)| steps == 7 && e.contains("two")));
+        // Steps are kept below the pending mark.
+        assert_eq!(ended.get(3).map(|o| o.0), Some(u64::MAX - 1));
+        assert!(ended.get(9).is_none());
+    }
 }
