@@ -37,7 +37,67 @@ type Outcome = (u64, Option<EvalError>);
 struct Outcomes {
     /// Steps by declaration; [`Outcomes::PENDING`] until its evaluation ended.
     steps: Vec<AtomicU64>,
+    /// Set under this lock together with the declaration's steps.
     errors: Mutex<Vec<(usize, EvalError)>>,
+}
+
+impl Outcomes {
+    const PENDING: u64 = u64::MAX;
+
+    fn new(n: usize) -> Outcomes {
+        Outcomes {
+            steps: (0..n).map(|_| AtomicU64::new(Self::PENDING)).collect(),
+            errors: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Records how declaration `i` ended, unless that is already known.
+    fn set(&self, i: usize, steps: u64, error: Option<EvalError>) {
+        let Some(slot) = self.steps.get(i) else {
+            return;
+        };
+        let steps = steps.min(Self::PENDING - 1);
+        let first = || {
+            slot.compare_exchange(Self::PENDING, steps, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        };
+        match error {
+            None => {
+                first();
+            }
+            Some(error) => {
+                let mut errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+                if first() {
+                    errors.push((i, error));
+                }
+            }
+        }
+    }
+
+    /// The steps of declaration `i`, once its evaluation ended.
+    fn steps(&self, i: usize) -> Option<u64> {
+        let steps = self.steps.get(i)?.load(Ordering::Acquire);
+        (steps != Self::PENDING).then_some(steps)
+    }
+
+    /// Whether declaration `i` ended with an error.
+    fn failed(&self, i: usize) -> bool {
+        self.errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|(at, _)| *at == i)
+    }
+
+    /// What ended, once every worker is done: by declaration.
+    fn into_ended(self) -> Ended {
+        let mut errors = self.errors.into_inner().unwrap_or_else(|e| e.into_inner());
+        errors.sort_unstable_by_key(|(at, _)| *at);
+        Ended {
+            steps: self.steps.into_iter().map(AtomicU64::into_inner).collect(),
+            errors,
+        }
+    }
 }
 
 /// [`Outcomes`] once every worker is done; the errors in declaration order.
@@ -57,60 +117,6 @@ impl Ended {
             .and_then(|k| self.errors.get(k))
             .map(|(_, e)| e.clone());
         Some((steps, error))
-    }
-}
-
-impl Outcomes {
-    const PENDING: u64 = u64::MAX;
-
-    fn new(n: usize) -> Outcomes {
-        Outcomes {
-            steps: (0..n).map(|_| AtomicU64::new(Self::PENDING)).collect(),
-            errors: Mutex::new(Vec::new()),
-        }
-    }
-
-    /// Records how declaration `i` ended, unless that is already known.
-    fn set(&self, i: usize, steps: u64, error: Option<EvalError>) {
-        let Some(slot) = self.steps.get(i) else {
-            return;
-        };
-        let steps = steps.min(Self::PENDING - 1);
-        let first = slot
-            .compare_exchange(Self::PENDING, steps, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok();
-        if let (true, Some(error)) = (first, error) {
-            self.errors
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push((i, error));
-        }
-    }
-
-    /// The steps of declaration `i`, once its evaluation ended.
-    fn steps(&self, i: usize) -> Option<u64> {
-        let steps = self.steps.get(i)?.load(Ordering::Acquire);
-        (steps != Self::PENDING).then_some(steps)
-    }
-
-    /// What ended, once every worker is done: by declaration.
-    fn into_ended(self) -> Ended {
-        let mut errors = self.errors.into_inner().unwrap_or_else(|e| e.into_inner());
-        errors.sort_unstable_by_key(|(at, _)| *at);
-        Ended {
-            steps: self.steps.into_iter().map(AtomicU64::into_inner).collect(),
-            errors,
-        }
-    }
-
-    fn failed(&self, i: usize) -> bool {
-        self.steps(i).is_some()
-            && self
-                .errors
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .iter()
-                .any(|(at, _)| *at == i)
     }
 }
 
