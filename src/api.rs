@@ -27,7 +27,7 @@ use crate::syntax;
 use crate::{eval, modules, types};
 
 pub use crate::loader::MemoryFs;
-pub use crate::validate::{DataFormat, Schema, Violation};
+pub use crate::validate::{Data, DataFormat, Schema, Violation};
 
 /// Evaluation limits (LANGUAGE.md section 12). Defaults never bother a normal config.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

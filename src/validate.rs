@@ -197,9 +197,162 @@ pub enum DataFormat {
     Yaml,
 }
 
+/// A parsed document in JSON's data model, read straight from JSON or YAML text (or a JS
+/// value) by its own `Deserialize`: objects are their members in order, in a `Vec`.
+/// serde_json's `Value` keeps objects in an `IndexMap` hashed with SipHash, which was a
+/// tenth of validating a document. The values are those serde_json's `Value` would hold:
+/// a later duplicate key replaces the earlier value in its place, and a number that is not
+/// finite (YAML's `.nan`, `.inf`) is null.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Data {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// An integer above `i64::MAX`.
+    UInt(u64),
+    /// A number with a fraction or an exponent; always finite.
+    Float(f64),
+    Str(String),
+    Array(Vec<Data>),
+    Object(Members),
+}
+
+/// An object's members in order; large objects also have an index by key (hashed with
+/// SipHash: the keys come from untrusted documents).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Members {
+    items: Vec<(String, Data)>,
+    index: Option<HashMap<String, usize>>,
+}
+
+/// Members up to which an object is searched by a scan, without an index.
+const SCAN_MEMBERS: usize = 16;
+
+impl Members {
+    pub fn get(&self, key: &str) -> Option<&Data> {
+        let at = match &self.index {
+            Some(index) => *index.get(key)?,
+            None => self.items.iter().position(|(k, _)| k == key)?,
+        };
+        self.items.get(at).map(|(_, v)| v)
+    }
+
+    /// Adds a member; a key already there gets the new value in its place.
+    fn insert(&mut self, key: String, value: Data) {
+        let known = match &self.index {
+            Some(index) => index.get(&key).copied(),
+            None => self.items.iter().position(|(k, _)| *k == key),
+        };
+        if let Some(slot) = known.and_then(|at| self.items.get_mut(at)) {
+            slot.1 = value;
+            return;
+        }
+        if let Some(index) = &mut self.index {
+            index.insert(key.clone(), self.items.len());
+        }
+        self.items.push((key, value));
+        if self.index.is_none() && self.items.len() > SCAN_MEMBERS {
+            let index = self
+                .items
+                .iter()
+                .enumerate()
+                .map(|(at, (k, _))| (k.clone(), at));
+            self.index = Some(index.collect());
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Data)> {
+        self.items.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Data {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Data, D::Error> {
+        deserializer.deserialize_any(DataVisitor)
+    }
+}
+
+struct DataVisitor;
+
+impl<'de> serde::de::Visitor<'de> for DataVisitor {
+    type Value = Data;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Data, E> {
+        Ok(Data::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Data, E> {
+        Ok(Data::Int(n))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Data, E> {
+        Ok(i64::try_from(n).map_or(Data::UInt(n), Data::Int))
+    }
+
+    fn visit_f64<E>(self, x: f64) -> Result<Data, E> {
+        Ok(if x.is_finite() {
+            Data::Float(x)
+        } else {
+            Data::Null
+        })
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Data, E> {
+        Ok(Data::Str(s.to_string()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Data, E> {
+        Ok(Data::Str(s))
+    }
+
+    fn visit_none<E>(self) -> Result<Data, E> {
+        Ok(Data::Null)
+    }
+
+    fn visit_unit<E>(self) -> Result<Data, E> {
+        Ok(Data::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, inner: D) -> Result<Data, D::Error> {
+        serde::Deserialize::deserialize(inner)
+    }
+
+    fn visit_newtype_struct<D: serde::Deserializer<'de>>(self, inner: D) -> Result<Data, D::Error> {
+        serde::Deserialize::deserialize(inner)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Data, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Data::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Data, A::Error> {
+        let mut members = Members::default();
+        while let Some((key, value)) = map.next_entry::<String, Data>()? {
+            members.insert(key, value);
+        }
+        Ok(Data::Object(members))
+    }
+}
+
 /// Parses a JSON or YAML document; a malformed one is a violation at `$` with its line
 /// and column.
-pub fn parse_data(text: &str, format: DataFormat) -> Result<serde_json::Value, Violation> {
+pub fn parse_data(text: &str, format: DataFormat) -> Result<Data, Violation> {
     match format {
         DataFormat::Json => serde_json::from_str(text).map_err(|err| {
             let what = err.to_string();
@@ -227,14 +380,52 @@ pub fn parse_data(text: &str, format: DataFormat) -> Result<serde_json::Value, V
     }
 }
 
-fn describe(data: &serde_json::Value) -> &'static str {
+fn describe(data: &Data) -> &'static str {
     match data {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
+        Data::Null => "null",
+        Data::Bool(_) => "a boolean",
+        Data::Int(_) | Data::UInt(_) | Data::Float(_) => "a number",
+        Data::Str(_) => "a string",
+        Data::Array(_) => "an array",
+        Data::Object(_) => "an object",
+    }
+}
+
+/// Where the checker is in the document, kept as steps and written out only for a
+/// violation: a document that conforms never pays for its paths (writing each one as the
+/// walk went was a tenth of validating one).
+#[derive(Default)]
+struct JsonPath<'a> {
+    steps: Vec<Step<'a>>,
+}
+
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Field(&'a str),
+    Index(usize),
+}
+
+impl<'a> JsonPath<'a> {
+    fn push(&mut self, step: Step<'a>) {
+        self.steps.push(step);
+    }
+
+    fn pop(&mut self) {
+        self.steps.pop();
+    }
+
+    /// The path as text: `$`, `$.services[3].port`, `$["a key"]`.
+    fn render(&self) -> String {
+        let mut out = String::from("$");
+        for step in &self.steps {
+            match step {
+                Step::Field(name) => push_field(&mut out, name),
+                Step::Index(k) => {
+                    let _ = write!(out, "[{k}]");
+                }
+            }
+        }
+        out
     }
 }
 
@@ -261,11 +452,18 @@ fn push_field(path: &mut String, name: &str) {
 }
 
 impl Schema {
-    /// Checks one parsed document; every violation found (empty when it conforms).
+    /// Checks one document given as a serde_json value.
     pub fn check_value(&self, data: &serde_json::Value) -> Vec<Violation> {
+        match <Data as serde::Deserialize>::deserialize(data) {
+            Ok(data) => self.check_data(&data),
+            Err(err) => vec![Violation::new("$", Code::C5004, err.to_string())],
+        }
+    }
+
+    /// Checks one parsed document; every violation found (empty when it conforms).
+    pub fn check_data(&self, data: &Data) -> Vec<Violation> {
         let mut errors = Vec::new();
-        let mut path = String::from("$");
-        let value = self.convert(&self.shape, data, &mut path, &mut errors, 0);
+        let value = self.convert(&self.shape, data, &mut JsonPath::default(), &mut errors, 0);
         if !errors.is_empty() {
             return errors;
         }
@@ -278,8 +476,14 @@ impl Schema {
                 self.limits.max_steps,
                 crate::eval::Interrupt::default(),
             );
-            let mut path = String::from("$");
-            run_plan(&mut machine, plan, &value, &mut path, &mut errors, 0);
+            run_plan(
+                &mut machine,
+                plan,
+                &value,
+                &mut JsonPath::default(),
+                &mut errors,
+                0,
+            );
         }
         errors
     }
@@ -287,60 +491,57 @@ impl Schema {
     /// Checks one document given as text.
     pub fn check_text(&self, text: &str, format: DataFormat) -> Vec<Violation> {
         match parse_data(text, format) {
-            Ok(data) => self.check_value(&data),
+            Ok(data) => self.check_data(&data),
             Err(violation) => vec![violation],
         }
     }
 
-    fn convert(
-        &self,
-        shape: &Shape,
-        data: &serde_json::Value,
-        path: &mut String,
+    fn convert<'d>(
+        &'d self,
+        shape: &'d Shape,
+        data: &'d Data,
+        path: &mut JsonPath<'d>,
         errors: &mut Vec<Violation>,
         depth: u32,
     ) -> Option<Value> {
-        use serde_json::Value as J;
+        use Data as J;
         if depth > self.limits.max_depth {
             errors.push(Violation::new(
-                path,
+                &path.render(),
                 Code::R3006,
                 "the data is nested too deeply",
             ));
             return None;
         }
-        let mismatch = |errors: &mut Vec<Violation>, path: &str, expected: &str| {
+        let mismatch = |errors: &mut Vec<Violation>, path: &JsonPath<'_>, expected: &str| {
             errors.push(Violation::new(
-                path,
+                &path.render(),
                 Code::C5004,
                 format!("expected {expected}, found {}", describe(data)),
             ));
             None
         };
         match (shape, data) {
-            (Shape::Int, J::Number(n)) => match n.as_i64() {
-                Some(i) if !n.is_f64() => Some(Value::Int(i)),
-                _ if n.is_f64() => mismatch(
-                    errors,
-                    path,
-                    "an Integer (a number without fraction or exponent)",
-                ),
-                _ => {
-                    errors.push(Violation::new(
-                        path,
-                        Code::C5004,
-                        format!("the number {n} does not fit an Integer"),
-                    ));
-                    None
-                }
-            },
+            (Shape::Int, J::Int(i)) => Some(Value::Int(*i)),
+            (Shape::Int, J::Float(_)) => mismatch(
+                errors,
+                path,
+                "an Integer (a number without fraction or exponent)",
+            ),
+            (Shape::Int, J::UInt(n)) => {
+                errors.push(Violation::new(
+                    &path.render(),
+                    Code::C5004,
+                    format!("the number {n} does not fit an Integer"),
+                ));
+                None
+            }
             (Shape::Int, _) => mismatch(errors, path, "an Integer"),
-            (Shape::Float, J::Number(n)) => match n.as_f64() {
-                Some(x) if x.is_finite() => Some(Value::Float(x)),
-                _ => mismatch(errors, path, "a finite Float"),
-            },
+            (Shape::Float, J::Int(i)) => Some(Value::Float(*i as f64)),
+            (Shape::Float, J::UInt(n)) => Some(Value::Float(*n as f64)),
+            (Shape::Float, J::Float(x)) => Some(Value::Float(*x)),
             (Shape::Float, _) => mismatch(errors, path, "a Float"),
-            (Shape::Str, J::String(s)) => Some(Value::str(s)),
+            (Shape::Str, J::Str(s)) => Some(Value::str(s)),
             (Shape::Str, _) => mismatch(errors, path, "a String"),
             (Shape::Bool, J::Bool(b)) => Some(Value::Bool(*b)),
             (Shape::Bool, _) => mismatch(errors, path, "a Bool"),
@@ -349,10 +550,9 @@ impl Schema {
             (Shape::List(elem), J::Array(items)) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (k, item) in items.iter().enumerate() {
-                    let len = path.len();
-                    let _ = write!(path, "[{k}]");
+                    path.push(Step::Index(k));
                     let v = self.convert(elem, item, path, errors, depth + 1);
-                    path.truncate(len);
+                    path.pop();
                     out.extend(v);
                 }
                 (out.len() == items.len()).then(|| Value::list(out))
@@ -369,31 +569,29 @@ impl Schema {
                 let before = errors.len();
                 let mut values = Vec::with_capacity(fields.len());
                 for (name, field) in fields {
-                    let len = path.len();
-                    push_field(path, name);
-                    match member(members, name) {
+                    path.push(Step::Field(name));
+                    match members.get(name) {
                         Some(item) => {
                             values.extend(self.convert(field, item, path, errors, depth + 1))
                         }
                         None => errors.push(Violation::new(
-                            path,
+                            &path.render(),
                             Code::C5004,
                             format!("missing field `{name}`"),
                         )),
                     }
-                    path.truncate(len);
+                    path.pop();
                 }
                 if !open {
-                    for key in members.keys() {
+                    for (key, _) in members.iter() {
                         if !fields.iter().any(|(name, _)| name == key) {
-                            let len = path.len();
-                            push_field(path, key);
+                            path.push(Step::Field(key));
                             errors.push(Violation::new(
-                                path,
+                                &path.render(),
                                 Code::C5004,
                                 format!("unexpected field `{key}`"),
                             ));
-                            path.truncate(len);
+                            path.pop();
                         }
                     }
                 }
@@ -420,7 +618,7 @@ impl Schema {
                     format!("`{}` (one of {})", union.name, names.join(", "))
                 };
                 match data {
-                    J::String(s) => match union.ctors.iter().find(|(name, _)| name == s) {
+                    J::Str(s) => match union.ctors.iter().find(|(name, _)| name == s) {
                         Some((name, None)) => Some(Value::ctor(name, None)),
                         _ => mismatch(errors, path, &expected()),
                     },
@@ -428,10 +626,9 @@ impl Schema {
                         let (key, inner) = members.iter().next()?;
                         match union.ctors.iter().find(|(name, _)| name == key) {
                             Some((name, Some(payload))) => {
-                                let len = path.len();
-                                push_field(path, key);
+                                path.push(Step::Field(key));
                                 let v = self.convert(payload, inner, path, errors, depth + 1);
-                                path.truncate(len);
+                                path.pop();
                                 Some(Value::ctor(name, Some(v?)))
                             }
                             _ => mismatch(errors, path, &expected()),
@@ -446,45 +643,31 @@ impl Schema {
     }
 }
 
-/// The member `name` of a JSON object: a scan for the small objects of most documents
-/// (the map hashes with SipHash), a lookup for the others.
-fn member<'d>(
-    members: &'d serde_json::Map<String, serde_json::Value>,
-    name: &str,
-) -> Option<&'d serde_json::Value> {
-    if members.len() <= 16 {
-        members.iter().find(|(key, _)| *key == name).map(|(_, v)| v)
-    } else {
-        members.get(name)
-    }
-}
-
 /// Data converted without a type (for type variables).
-fn generic(data: &serde_json::Value) -> Value {
-    use serde_json::Value as J;
+fn generic(data: &Data) -> Value {
+    use Data as J;
     match data {
         J::Null => Value::Unit,
         J::Bool(b) => Value::Bool(*b),
-        J::Number(n) => match n.as_i64() {
-            Some(i) if !n.is_f64() => Value::Int(i),
-            _ => Value::Float(n.as_f64().unwrap_or(0.0)),
-        },
-        J::String(s) => Value::str(s),
+        J::Int(i) => Value::Int(*i),
+        J::UInt(n) => Value::Float(*n as f64),
+        J::Float(x) => Value::Float(*x),
+        J::Str(s) => Value::str(s),
         J::Array(items) => Value::list(items.iter().map(generic).collect()),
         J::Object(members) => {
-            let names: Arc<[Name]> = members.keys().map(Name::new).collect();
-            let values = members.values().map(generic).collect();
+            let names: Arc<[Name]> = members.iter().map(|(k, _)| Name::new(k)).collect();
+            let values = members.iter().map(|(_, v)| generic(v)).collect();
             Value::Record(Arc::new(crate::eval::value::Record { names, values }))
         }
     }
 }
 
 /// Runs `plan` on `value`, one violation per failing refined part.
-fn run_plan(
+fn run_plan<'v>(
     machine: &mut Machine<'_>,
-    plan: &Plan,
-    value: &Value,
-    path: &mut String,
+    plan: &'v Plan,
+    value: &'v Value,
+    path: &mut JsonPath<'v>,
     errors: &mut Vec<Violation>,
     depth: u32,
 ) {
@@ -493,36 +676,35 @@ fn run_plan(
     }
     match (plan, value) {
         (Plan::Refined { .. }, _) => {
-            if let Err(err) = machine.validate(plan, value, Span::default(), path) {
-                errors.push(violation_of(&err, path));
+            // The machine's paths start at `$`; the path of this part replaces it when a
+            // check fails.
+            if let Err(err) = machine.validate(plan, value, Span::default(), "$") {
+                errors.push(violation_of(&err, &path.render()));
             }
         }
         (Plan::Record(fields), Value::Record(record)) => {
             for (name, inner) in fields {
                 if let Some(v) = record.get(name) {
-                    let len = path.len();
-                    push_field(path, name);
+                    path.push(Step::Field(name));
                     run_plan(machine, inner, v, path, errors, depth + 1);
-                    path.truncate(len);
+                    path.pop();
                 }
             }
         }
         (Plan::List(inner), Value::List(items)) => {
             for (k, v) in items.iter().enumerate() {
-                let len = path.len();
-                let _ = write!(path, "[{k}]");
+                path.push(Step::Index(k));
                 run_plan(machine, inner, v, path, errors, depth + 1);
-                path.truncate(len);
+                path.pop();
             }
         }
         (Plan::Union(ctors), Value::Ctor(ctor)) => {
             for (name, inner) in ctors {
                 if *name == ctor.name {
                     if let (Some(inner), Some(payload)) = (inner, &ctor.payload) {
-                        let len = path.len();
-                        push_field(path, name);
+                        path.push(Step::Field(name));
                         run_plan(machine, inner, payload, path, errors, depth + 1);
-                        path.truncate(len);
+                        path.pop();
                     }
                 }
             }
@@ -531,6 +713,7 @@ fn run_plan(
     }
 }
 
+/// The violation `err` of the part at `path`; the paths the machine wrote start at `$`.
 fn violation_of(err: &EvalError, path: &str) -> Violation {
     match &*err.kind {
         EvalErrorKind::ConstraintViolated {
@@ -540,7 +723,7 @@ fn violation_of(err: &EvalError, path: &str) -> Violation {
             path: inner,
             ..
         } => Violation::new(
-            inner,
+            &format!("{path}{}", inner.strip_prefix('$').unwrap_or(inner)),
             Code::C5005,
             format!("`{type_name}` rejects {value}: failing `{item}`"),
         ),
@@ -550,5 +733,64 @@ fn violation_of(err: &EvalError, path: &str) -> Violation {
             format!("the predicate of `{type_name}` failed: {}", inner.message()),
         ),
         _ => Violation::new(path, err.code(), err.message()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Documents read straight into [`Data`] hold what serde_json's `Value` held: members
+    /// in order, a repeated key's last value in its first place (in small and in indexed
+    /// objects), integers beyond `i64`, floats, and YAML's non-finite numbers as null.
+    #[test]
+    fn data_parses_as_serde_json_values_do() {
+        let many: String = (0..40)
+            .map(|k| format!("\"k{k}\": {k}"))
+            .chain(["\"k3\": \"again\"".to_string(), "\"k39\": null".to_string()])
+            .collect::<Vec<_>>()
+            .join(", ");
+        let texts = [
+            r#"{"b": 1, "a": [true, null, 2.5, -3, 18446744073709551615], "b": "x"}"#.to_string(),
+            format!("{{{many}}}"),
+            r#"[{"": {}}, [], "é\u0000", 1e3, 9223372036854775807, -9223372036854775808]"#
+                .to_string(),
+        ];
+        for text in &texts {
+            let direct = parse_data(text, DataFormat::Json).expect("parses");
+            let value: serde_json::Value = serde_json::from_str(text).expect("parses");
+            let via = <Data as serde::Deserialize>::deserialize(&value).expect("converts");
+            assert_eq!(direct, via, "{text}");
+            // Written back, the members are in serde_json's order with its values.
+            assert_eq!(to_json(&direct), value, "{text}");
+        }
+        let yaml = "a: .nan\nb: .inf\nc: 1.5\n1: one\n";
+        let direct = parse_data(yaml, DataFormat::Yaml).expect("parses");
+        let value: serde_json::Value = serde_yaml::from_str(yaml).expect("parses");
+        assert_eq!(to_json(&direct), value);
+        let Data::Object(members) = &direct else {
+            panic!("an object: {direct:?}");
+        };
+        assert_eq!(members.get("a"), Some(&Data::Null));
+        assert_eq!(members.get("1"), Some(&Data::Str("one".into())));
+    }
+
+    fn to_json(data: &Data) -> serde_json::Value {
+        use serde_json::Value as J;
+        match data {
+            Data::Null => J::Null,
+            Data::Bool(b) => J::Bool(*b),
+            Data::Int(i) => J::from(*i),
+            Data::UInt(n) => J::from(*n),
+            Data::Float(x) => J::from(*x),
+            Data::Str(s) => J::from(s.as_str()),
+            Data::Array(items) => J::Array(items.iter().map(to_json).collect()),
+            Data::Object(members) => J::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| (k.clone(), to_json(v)))
+                    .collect(),
+            ),
+        }
     }
 }

@@ -426,8 +426,8 @@ impl Schema {
             (Ok(Some(_)), None) => {
                 return usage_error("invalid data: `dataFormat` json or yaml needs a string")
             }
-            (Ok(None), _) => match serde_wasm_bindgen::from_value::<serde_json::Value>(data) {
-                Ok(value) => self.0.check_value(&value),
+            (Ok(None), _) => match serde_wasm_bindgen::from_value::<api::Data>(data) {
+                Ok(value) => self.0.check_data(&value),
                 Err(err) => return usage_error(&format!("invalid data: {err}")),
             },
         };
