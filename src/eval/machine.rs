@@ -991,7 +991,7 @@ impl<'g> Machine<'g> {
                                 def: def.clone(),
                                 captures: Box::new([]),
                             }));
-                            match self.call_closure(def, &[], &f, vec![v.clone()], item.span) {
+                            match self.call_closure(def, &[], &f, [v.clone()], item.span) {
                                 Ok(Value::Bool(b)) => b,
                                 Ok(_) => false,
                                 Err(inner) => {
