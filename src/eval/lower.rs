@@ -261,8 +261,9 @@ pub struct CheckItem {
 pub enum CheckKind {
     /// Compiled regex; for `pattern` it is anchored already.
     Regex(Arc<Regex>),
-    /// A closed function of `x` returning Bool.
-    Pred(Arc<LambdaDef>),
+    /// A closed function of `x` returning Bool: a closure value made once, so that a check
+    /// allocates nothing to call it.
+    Pred(Value),
 }
 
 /// One top-level declaration after lowering.
@@ -1527,7 +1528,7 @@ impl Lowerer<'_> {
                 if let Some(pred) = pred {
                     let def = self.lower_pred(pred.span, |cx| cx.lower_expr(pred))?;
                     checks.push(CheckItem {
-                        kind: CheckKind::Pred(def),
+                        kind: CheckKind::Pred(closed(def)),
                         text: format!("where {}", self.text(pred.span)),
                         span: pred.span,
                         file: self.file,
@@ -1701,7 +1702,7 @@ impl Lowerer<'_> {
                     BinOp::Le
                 };
                 let span = item.span;
-                CheckKind::Pred(self.lower_pred(span, |cx| {
+                CheckKind::Pred(closed(self.lower_pred(span, |cx| {
                     let bound = cx.lower_expr(e)?;
                     Ok(Core::Binary {
                         op,
@@ -1709,11 +1710,11 @@ impl Lowerer<'_> {
                         rhs: Box::new(bound),
                         span,
                     })
-                })?)
+                })?))
             }
             ast::ConstraintItemKind::Call { func, args, .. } => {
                 let span = item.span;
-                CheckKind::Pred(self.lower_pred(span, |cx| {
+                CheckKind::Pred(closed(self.lower_pred(span, |cx| {
                     let fexpr = ast::Expr {
                         kind: ast::ExprKind::Var(func.name.clone()),
                         span: func.span,
@@ -1727,7 +1728,7 @@ impl Lowerer<'_> {
                         args: lowered,
                         span,
                     })
-                })?)
+                })?))
             }
         };
         Ok(CheckItem {
@@ -1737,6 +1738,14 @@ impl Lowerer<'_> {
             file: self.file,
         })
     }
+}
+
+/// A refinement predicate as the closure value a check calls (it captures nothing).
+fn closed(def: Arc<LambdaDef>) -> Value {
+    Value::Func(Arc::new(Func::Closure {
+        def,
+        captures: Box::new([]),
+    }))
 }
 
 fn dict_param_name(binder: ExprId, index: u32) -> Name {

@@ -986,32 +986,26 @@ impl<'g> Machine<'g> {
                             Value::Str(s) => re.is_match(s),
                             _ => true,
                         },
-                        CheckKind::Pred(def) => {
-                            let f = Value::Func(Arc::new(Func::Closure {
-                                def: def.clone(),
-                                captures: Box::new([]),
-                            }));
-                            match self.call_closure(def, &[], &f, [v.clone()], item.span) {
-                                Ok(Value::Bool(b)) => b,
-                                Ok(_) => false,
-                                Err(inner) => {
-                                    if matches!(
-                                        *inner.kind,
-                                        EvalErrorKind::BudgetExhausted { .. }
-                                            | EvalErrorKind::Cancelled
-                                    ) {
-                                        return Err(inner);
-                                    }
-                                    return Err(self.err(
-                                        EvalErrorKind::PredicateError {
-                                            type_name: type_name.to_string(),
-                                            inner: Box::new(inner),
-                                        },
-                                        site,
-                                    ));
+                        CheckKind::Pred(f) => match self.apply_to(f, [v.clone()], item.span) {
+                            Ok(Value::Bool(b)) => b,
+                            Ok(_) => false,
+                            Err(inner) => {
+                                if matches!(
+                                    *inner.kind,
+                                    EvalErrorKind::BudgetExhausted { .. }
+                                        | EvalErrorKind::Cancelled
+                                ) {
+                                    return Err(inner);
                                 }
+                                return Err(self.err(
+                                    EvalErrorKind::PredicateError {
+                                        type_name: type_name.to_string(),
+                                        inner: Box::new(inner),
+                                    },
+                                    site,
+                                ));
                             }
-                        }
+                        },
                     };
                     if !ok {
                         let value =
