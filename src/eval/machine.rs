@@ -160,6 +160,9 @@ pub struct Machine<'g> {
     /// The declaration being evaluated: the location of errors raised outside any call
     /// whose node has no span of its own.
     decl_span: Span,
+    /// The path buffer of [`Machine::validate`], kept between checks (validating a
+    /// document runs thousands of them).
+    path: String,
 }
 
 type R<T> = Result<T, EvalError>;
@@ -185,6 +188,7 @@ impl<'g> Machine<'g> {
             stack: Vec::new(),
             calls: Vec::new(),
             decl_span: Span::default(),
+            path: String::new(),
         }
     }
 
@@ -935,8 +939,13 @@ impl<'g> Machine<'g> {
     /// Validates `v` against `plan`; `site` is the annotation span, `root` names the value.
     #[inline(never)]
     pub(crate) fn validate(&mut self, plan: &Plan, v: &Value, site: Span, root: &str) -> R<()> {
-        let mut path = root.to_string();
-        self.validate_at(plan, v, site, &mut path, 0)
+        // A check inside a predicate finds the buffer taken and starts a new one.
+        let mut path = std::mem::take(&mut self.path);
+        path.clear();
+        path.push_str(root);
+        let res = self.validate_at(plan, v, site, &mut path, 0);
+        self.path = path;
+        res
     }
 
     /// Checks the native stack every few levels (`par::deep`), then `validate_at_here`.
