@@ -7,6 +7,18 @@ use std::time::Duration;
 
 use ligature::api::{self, EvalRequest, Format, Limits, MemoryFs, Options, Session, Threads};
 
+/// A session without caches over `fs`: what a session that keeps results across calls
+/// must answer like.
+fn uncached(fs: Arc<dyn ligature::loader::FileSystem>) -> Session {
+    Session::new(
+        Options {
+            cache_capacity: 0,
+            ..Options::default()
+        },
+        fs,
+    )
+}
+
 /// A small deterministic generator (xorshift64*), so failures reproduce from the seed.
 struct Rng(u64);
 
@@ -321,14 +333,7 @@ fn editing_one_binding_recomputes_only_it_and_its_dependents() {
 
     // Same answer as a session that never saw the first version, and a different one
     // from the first version's.
-    let fresh = Session::new(
-        Options {
-            cache_capacity: 0,
-            ..Options::default()
-        },
-        fs(&edited),
-    )
-    .evaluate(&request);
+    let fresh = uncached(fs(&edited)).evaluate(&request);
     assert_eq!(out2.text, fresh.text);
     assert_ne!(out1.text, out2.text);
     assert!(out2
@@ -545,14 +550,7 @@ fn a_session_through_a_series_of_edits_answers_like_a_fresh_one() {
         for (n, version) in versions.iter().enumerate() {
             session = session.with_file_system(fs(version));
             let cached = session.evaluate(&request);
-            let fresh = Session::new(
-                Options {
-                    cache_capacity: 0,
-                    ..Options::default()
-                },
-                fs(version),
-            )
-            .evaluate(&request);
+            let fresh = uncached(fs(version)).evaluate(&request);
             assert_eq!(cached.text, fresh.text, "version {n} as {format:?}");
             assert_eq!(
                 format!("{:?}", cached.diagnostics),
@@ -560,14 +558,7 @@ fn a_session_through_a_series_of_edits_answers_like_a_fresh_one() {
                 "version {n} as {format:?}"
             );
             let typed = session.typecheck("main.lig");
-            let fresh_typed = Session::new(
-                Options {
-                    cache_capacity: 0,
-                    ..Options::default()
-                },
-                fs(version),
-            )
-            .typecheck("main.lig");
+            let fresh_typed = uncached(fs(version)).typecheck("main.lig");
             assert_eq!(
                 format!("{:?} {:?}", typed.types, typed.diagnostics),
                 format!("{:?} {:?}", fresh_typed.types, fresh_typed.diagnostics),
@@ -667,13 +658,7 @@ fn rechecking_only_the_changed_lets_answers_like_a_fresh_check() {
         let first = session.evaluate(&request);
         assert!(first.ok(), "{before}: {:?}", first.diagnostics);
         let session = session.with_file_system(fs(after));
-        let fresh = Session::new(
-            Options {
-                cache_capacity: 0,
-                ..Options::default()
-            },
-            fs(after),
-        );
+        let fresh = uncached(fs(after));
         assert_eq!(answer(&session), answer(&fresh), "{before}=>\n{after}");
     }
 }
@@ -722,13 +707,7 @@ fn lowering_only_the_changed_lets_answers_like_a_fresh_run() {
         let mut session = Session::new(Options::default(), fs(versions[0]));
         for text in versions {
             session = session.with_file_system(fs(text));
-            let fresh = Session::new(
-                Options {
-                    cache_capacity: 0,
-                    ..Options::default()
-                },
-                fs(text),
-            );
+            let fresh = uncached(fs(text));
             assert_eq!(
                 answer(session.evaluate(&request)),
                 answer(fresh.evaluate(&request)),
@@ -763,13 +742,7 @@ fn editing_only_an_import_list_answers_like_a_fresh_session() {
     let mut session = Session::new(Options::default(), fs(versions[0]));
     for main in versions {
         session = session.with_file_system(fs(main));
-        let fresh = Session::new(
-            Options {
-                cache_capacity: 0,
-                ..Options::default()
-            },
-            fs(main),
-        );
+        let fresh = uncached(fs(main));
         let (kept, fresh) = (session.evaluate(&request), fresh.evaluate(&request));
         assert!(fresh.ok(), "{main}: {:?}", fresh.diagnostics);
         assert_eq!(kept.text, fresh.text, "{main}");
@@ -873,14 +846,7 @@ fn random_edit_sequences_answer_like_a_fresh_session() {
             session = session.with_file_system(fs(&text));
             let kept = session.evaluate(&request);
             reused += kept.stats.reused;
-            let fresh = Session::new(
-                Options {
-                    cache_capacity: 0,
-                    ..Options::default()
-                },
-                fs(&text),
-            )
-            .evaluate(&request);
+            let fresh = uncached(fs(&text)).evaluate(&request);
             assert_eq!(
                 answer(kept),
                 answer(fresh),
