@@ -8,7 +8,7 @@ use super::elab::{DictExpr, Elaboration, InstanceRef};
 use super::env::{
     ClassInfo, CtorInfo, Env, InstanceInfo, MethodInfo, Origin, Overlay, TypeDef, ValueInfo,
 };
-use super::infer::{Infer, Later, SelfType, VarMode, VarScope};
+use super::infer::{Bound, Infer, Later, SelfType, VarMode, VarScope};
 use super::ty::{print_scheme, Node, Pred, SType, Scheme, TyId};
 use super::{BindingInfo, Checked};
 use crate::diagnostic::{Code, Diagnostic};
@@ -218,11 +218,17 @@ impl<'m> ModuleChecker<'m> {
     pub fn infer_let(&self, i: u32, l: &ast::LetDecl, overlay: Option<&dyn Overlay>) -> LetChecked {
         let mut inf = Infer::new(&self.env, &self.later, self.file, i);
         inf.overlay = overlay;
-        let scheme = inf.infer_binding(l.rec, &l.name, l.ann.as_deref(), &l.value);
+        // The previous let's scheme, when monomorphic: a run of lets of one type shares it.
+        let like = self.last_mono.as_ref().map(|(scheme, _)| scheme);
+        let scheme = match inf.infer_binding_like(l.rec, &l.name, l.ann.as_deref(), &l.value, like)
+        {
+            Bound::Own(scheme) => Arc::new(scheme),
+            Bound::Same(scheme) => scheme,
+        };
         let mut elab = Elaboration::default();
         inf.finish(&mut elab);
         LetChecked {
-            scheme: Arc::new(scheme),
+            scheme,
             diagnostics: inf.diags,
             elab,
         }

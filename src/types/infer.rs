@@ -145,6 +145,12 @@ pub struct SelfType {
 /// configurations stay far below (a service record: about 20); see T2016.
 pub const MAX_SCHEME_NODES: usize = 200_000;
 
+/// The scheme of a binding: its own, or one it has exactly (`Infer::infer_binding_like`).
+pub enum Bound {
+    Own(Scheme),
+    Same(Arc<Scheme>),
+}
+
 pub struct Infer<'a> {
     pub env: &'a Env,
     /// Earlier `let`s of the same run, when the engine checks a run concurrently.
@@ -419,6 +425,23 @@ impl<'a> Infer<'a> {
         ann: Option<&ast::Type>,
         value: &Expr,
     ) -> Scheme {
+        match self.infer_binding_like(rec, name, ann, value, None) {
+            Bound::Own(scheme) => scheme,
+            Bound::Same(scheme) => (*scheme).clone(),
+        }
+    }
+
+    /// [`Infer::infer_binding`], answering `like` itself when the binding's type is exactly
+    /// that closed, monomorphic scheme (no constraint, no variable): the scheme is then shared
+    /// rather than written out again, compared and dropped.
+    pub fn infer_binding_like(
+        &mut self,
+        rec: bool,
+        name: &Ident,
+        ann: Option<&ast::Type>,
+        value: &Expr,
+        like: Option<&Arc<Scheme>>,
+    ) -> Bound {
         let mark = self.pending.len();
         let outer = self.level;
         self.level += 1;
@@ -481,6 +504,21 @@ impl<'a> Infer<'a> {
         self.level = outer;
         let gen_preds = self.solve(mark, outer);
         self.givens.truncate(given_mark);
+        if let Some(like) = like {
+            let ty = match &ann_info {
+                Some((ty, context, ..)) => context.is_empty().then_some(*ty),
+                None => Some(found),
+            };
+            let plain = like.n_gen == 0
+                && like.constraints.is_empty()
+                && gen_preds.is_empty()
+                && !self.params.contains_key(&value.id);
+            if let Some(ty) = ty.filter(|_| plain) {
+                if self.arena.is_exactly(ty, &like.ty) {
+                    return Bound::Same(like.clone());
+                }
+            }
+        }
         let scheme = if let Some((ty, context, _, n_user)) = ann_info {
             for pid in gen_preds {
                 self.report_ambiguous(pid);
@@ -627,7 +665,7 @@ impl<'a> Infer<'a> {
                 self.uses.push((id, dicts));
             }
         }
-        scheme
+        Bound::Own(scheme)
     }
 
     /// The superclass indices leading from `from` to `to` (same arguments), if `to` is a

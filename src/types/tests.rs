@@ -1736,3 +1736,69 @@ let withDefault = \\d o -> match o { Some v => v, None => d };",
         }]]
     );
 }
+
+#[test]
+fn a_run_of_lets_of_one_closed_type_shares_its_scheme() {
+    // Each let is compared with the previous monomorphic scheme (`Arena::is_exactly`)
+    // instead of being written out: the printed types must be those of a fresh export, and
+    // only lets whose type is exactly the previous one may share it.
+    let src = "let mk = \\i w -> { name = w, port = i, tags = [w], res = { cpu = i } };
+let a = mk 1 \"a\";
+let b = mk 2 \"b\";
+let c : { name: String, port: Integer, tags: List String, res: { cpu: Integer } } = mk 3 \"c\";
+let d = { port = 1, name = \"d\", tags = [\"x\"], res = { cpu = 2 } };
+let e = { name = \"e\", port = 1, tags = [\"x\"], res = { cpu = 2 } };
+let f = { name = \"e\", port = 1, tags = [\"x\"], res = { cpu = 2.0 } };
+let g = { name = \"e\", port = 1, tags = [\"x\"], res = { cpu = 2.0, mem = 1 } };
+let h = { name = \"e\", port = 1, tags = [\"x\"], res = { cpu = 2.0 } };
+let i = [];
+let j = [];
+let k = \\r -> r.port;
+let l = \\r -> r.port;
+let m = [[1]];
+let n = [[\"1\"]];
+let o = [1];
+let p = { x = 1, y = 2 };
+let q = { x = 1, z = 2 };
+";
+    let module = super::testparse::parse(src).expect("parses");
+    let (checked, env) = super::check_module_in(FileId(0), &module, super::env::Env::prelude());
+    let printed: Vec<String> = checked
+        .bindings
+        .iter()
+        .map(|b| format!("{} : {}", b.name, b.scheme))
+        .collect();
+    assert_eq!(
+        printed,
+        [
+            "mk : 'a -> 'b -> { name: 'b, port: 'a, tags: List 'b, res: { cpu: 'a } }",
+            "a : { name: String, port: Integer, tags: List String, res: { cpu: Integer } }",
+            "b : { name: String, port: Integer, tags: List String, res: { cpu: Integer } }",
+            "c : { name: String, port: Integer, tags: List String, res: { cpu: Integer } }",
+            "d : { port: Integer, name: String, tags: List String, res: { cpu: Integer } }",
+            "e : { name: String, port: Integer, tags: List String, res: { cpu: Integer } }",
+            "f : { name: String, port: Integer, tags: List String, res: { cpu: Float } }",
+            "g : { name: String, port: Integer, tags: List String, res: { cpu: Float, mem: Integer } }",
+            "h : { name: String, port: Integer, tags: List String, res: { cpu: Float } }",
+            "i : List 'a",
+            "j : List 'a",
+            "k : { port: 'a | 'b } -> 'a",
+            "l : { port: 'a | 'b } -> 'a",
+            "m : List (List Integer)",
+            "n : List (List String)",
+            "o : List Integer",
+            "p : { x: Integer, y: Integer }",
+            "q : { x: Integer, z: Integer }",
+        ]
+    );
+    assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
+    let scheme = |name: &str| env.values[&Name::new(name)].scheme.clone();
+    let same = |x: &str, y: &str| std::sync::Arc::ptr_eq(&scheme(x), &scheme(y));
+    assert!(
+        same("a", "b") && same("b", "c"),
+        "a run of one type shares one scheme"
+    );
+    assert!(!same("c", "d") && !same("d", "e") && !same("e", "f") && !same("f", "g"));
+    assert!(!same("m", "n") && !same("n", "o") && !same("p", "q"));
+    assert_eq!(*scheme("a"), *scheme("e"));
+}

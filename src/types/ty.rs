@@ -546,6 +546,58 @@ impl Arena {
         }
     }
 
+    /// Whether `id` is, with no variable left, the closed type `ty`: what [`Arena::export`]
+    /// would build, without building it. `ty` holding a variable of any kind (or an open
+    /// row) answers `false`. Runs of bindings of one type are common in configurations (a
+    /// list of services); comparing with the previous binding's scheme lets them share it
+    /// instead of each writing its own tree out.
+    pub fn is_exactly(&self, id: TyId, ty: &SType) -> bool {
+        let mut stack = vec![(id, ty)];
+        while let Some((id, ty)) = stack.pop() {
+            let id = self.resolve(id);
+            match (self.node(id), ty) {
+                (Node::Con { name, args }, SType::Con(n, a)) => {
+                    if name != n || args.len() != a.len() {
+                        return false;
+                    }
+                    stack.extend(args.iter().copied().zip(a.iter()));
+                }
+                (Node::Fun(a, r), SType::Fun(sa, sr)) => {
+                    stack.push((*a, &**sa));
+                    stack.push((*r, &**sr));
+                }
+                (Node::Record { .. }, SType::Record(want, None)) => {
+                    // The fields of the whole row in order, as `export_ref` writes them.
+                    let mut want = want.iter();
+                    let mut cur = id;
+                    loop {
+                        match self.node(cur) {
+                            Node::Record { fields, tail } => {
+                                for (name, t) in fields {
+                                    match want.next() {
+                                        Some((n, st)) if n == name => stack.push((*t, st)),
+                                        _ => return false,
+                                    }
+                                }
+                                match tail {
+                                    None => break,
+                                    Some(t) => cur = self.resolve(*t),
+                                }
+                            }
+                            _ => return false,
+                        }
+                    }
+                    if want.next().is_some() {
+                        return false;
+                    }
+                }
+                (Node::Error, SType::Error) => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+
     /// A scheme type for printing in messages: every variable is named, rigid ones by their
     /// source name.
     pub fn to_display(&mut self, id: TyId, gens: &mut Vec<TyId>) -> SType {
