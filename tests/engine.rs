@@ -978,3 +978,71 @@ fn compare_chunked_parses_on_fixtures() {
         }
     }
 }
+
+/// Lets of one closed type share one scheme, compared with a neighbour instead of written
+/// out (`Arena::is_exactly`); on the pool, the neighbour is whichever one the worker just
+/// inferred. Random runs of equal, nearly equal (a field renamed, a type changed, fields
+/// in another order) and polymorphic types must type exactly as one thread types them.
+#[test]
+fn runs_of_lets_of_one_type_type_alike_on_any_number_of_workers() {
+    let shapes = [
+        "{ name = \"a\", port = 1, tags = [\"x\"] }",
+        "{ name = \"a\", port = 1.5, tags = [\"x\"] }",
+        "{ name = \"a\", pork = 1, tags = [\"x\"] }",
+        "{ port = 1, name = \"a\", tags = [\"x\"] }",
+        "{ name = \"a\", port = 1, tags = [] }",
+        "mk 1",
+        "[]",
+        "\\x -> x",
+    ];
+    for seed in 1..=6u64 {
+        let mut rng = Rng(seed);
+        let mut source =
+            String::from("let mk = \\i -> { name = \"m\", port = i, tags = [\"x\"] };\n");
+        let mut k = 0;
+        while k < 600 {
+            // Runs, so that neighbours on the pool often have the same type.
+            let shape = shapes[rng.below(shapes.len() as u64) as usize];
+            for _ in 0..=rng.below(40) {
+                source.push_str(&format!("let v{k} = {shape};\n"));
+                k += 1;
+            }
+        }
+        let fs = Arc::new(MemoryFs::new().with_file("main.lig", source.into_bytes()));
+        let types = |threads: Threads, workers: Option<usize>| {
+            let session = Session::new(
+                Options {
+                    threads,
+                    workers,
+                    cache_capacity: 0,
+                    ..Options::default()
+                },
+                fs.clone(),
+            );
+            let out = session.typecheck("main.lig");
+            assert!(out.ok(), "seed {seed}: {:?}", out.diagnostics);
+            out.types
+                .iter()
+                .map(|t| format!("{} : {}", t.name, t.ty))
+                .collect::<Vec<_>>()
+        };
+        let one = types(Threads::Sequential, None);
+        assert_eq!(one.len(), k + 1);
+        assert!(one
+            .iter()
+            .any(|t| t.ends_with("{ name: String, port: Integer, tags: List String }")));
+        assert!(one
+            .iter()
+            .any(|t| t.ends_with("{ port: Integer, name: String, tags: List String }")));
+        assert!(one
+            .iter()
+            .any(|t| t.ends_with("{ name: String, pork: Integer, tags: List String }")));
+        for workers in [2, 8] {
+            assert_eq!(
+                types(Threads::Parallel, Some(workers)),
+                one,
+                "seed {seed}, {workers} workers"
+            );
+        }
+    }
+}

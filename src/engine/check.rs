@@ -536,9 +536,20 @@ fn check_run(
             };
             if let Some(l) = lets.get(k) {
                 let i = (start + k) as u32;
-                let mut checked = (checker.infer_let(i, l, Some(&overlay)), false);
+                // A neighbour's scheme when this worker (usually) has just inferred it (a
+                // batch of ready lets runs from its end): a let of exactly that type shares
+                // it without writing its own out, or hashing it below.
+                let neighbour = |n: Option<usize>| {
+                    let (prev, _) = results.get(n?)?.get()?;
+                    Some(&prev.scheme).filter(|s| s.n_gen == 0 && s.constraints.is_empty())
+                };
+                let like = neighbour(Some(k + 1)).or_else(|| neighbour(k.checked_sub(1)));
+                let inferred = checker.infer_let_like(i, l, Some(&overlay), like);
+                let shared_with_previous =
+                    like.is_some_and(|like| Arc::ptr_eq(like, &inferred.scheme));
+                let mut checked = (inferred, false);
                 let scheme = &checked.0.scheme;
-                if scheme.n_gen == 0 && scheme.constraints.is_empty() {
+                if !shared_with_previous && scheme.n_gen == 0 && scheme.constraints.is_empty() {
                     let known = shared.get(&scheme.ty).map(|it| it.value().clone());
                     match known {
                         Some(known) => checked.0.scheme = known,

@@ -216,10 +216,22 @@ impl<'m> ModuleChecker<'m> {
     /// for the earlier `let`s of a run checked concurrently) without changing the checker:
     /// this is the part of checking a declaration that may run on several threads at once.
     pub fn infer_let(&self, i: u32, l: &ast::LetDecl, overlay: Option<&dyn Overlay>) -> LetChecked {
-        let mut inf = Infer::new(&self.env, &self.later, self.file, i);
-        inf.overlay = overlay;
         // The previous let's scheme, when monomorphic: a run of lets of one type shares it.
         let like = self.last_mono.as_ref().map(|(scheme, _)| scheme);
+        self.infer_let_like(i, l, overlay, like)
+    }
+
+    /// [`ModuleChecker::infer_let`], sharing `like` when the let's type is exactly that
+    /// scheme (see `Infer::infer_binding_like`).
+    pub fn infer_let_like(
+        &self,
+        i: u32,
+        l: &ast::LetDecl,
+        overlay: Option<&dyn Overlay>,
+        like: Option<&Arc<Scheme>>,
+    ) -> LetChecked {
+        let mut inf = Infer::new(&self.env, &self.later, self.file, i);
+        inf.overlay = overlay;
         let scheme = match inf.infer_binding_like(l.rec, &l.name, l.ann.as_deref(), &l.value, like)
         {
             Bound::Own(scheme) => Arc::new(scheme),
