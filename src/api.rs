@@ -116,6 +116,12 @@ pub struct Options {
     /// Entries per session cache (schemes and values of top-level lets); 0 disables
     /// caching, which suits a one-shot run (the CLI).
     pub cache_capacity: usize,
+    /// The host makes one request and exits (the CLI): what a run built and no longer
+    /// needs once its answer is ready (values, lowered programs, module trees, checked
+    /// environments) is left to the operating system instead of being freed piece by
+    /// piece, about 5% of the instructions of a 100,000-binding run. Only what is released
+    /// at the end is left: nothing later could reuse that memory. Default `false`.
+    pub one_shot: bool,
 }
 
 /// Default entries per session cache: room for the lets of a large configuration.
@@ -131,6 +137,7 @@ impl Default for Options {
             threads: Threads::Auto,
             workers: None,
             cache_capacity: DEFAULT_CACHE_CAPACITY,
+            one_shot: false,
         }
     }
 }
@@ -660,8 +667,9 @@ mod pipeline {
 
     /// Keeps each module's program for its next lowering (`engine::lowered`).
     fn keep_programs(session: &Session, graph: &ModuleGraph, lowered: modules::Lowered) {
-        if let Some(caches) = &session.caches {
-            modules::keep_programs(caches, graph, lowered);
+        match &session.caches {
+            Some(caches) => modules::keep_programs(caches, graph, lowered),
+            None => release(session, lowered),
         }
     }
 
@@ -814,7 +822,18 @@ mod pipeline {
             &mut diagnostics,
         );
         finish(&loaded.graph, &mut diagnostics);
+        release(session, loaded);
         (text, diagnostics)
+    }
+
+    /// Drops what a run no longer needs, or leaves it to the operating system when the
+    /// host exits after this request ([`Options::one_shot`]).
+    fn release<T>(session: &Session, what: T) {
+        if session.options.one_shot {
+            std::mem::forget(what);
+        } else {
+            drop(what);
+        }
     }
 
     fn evaluate_checked(
@@ -983,6 +1002,7 @@ mod pipeline {
             );
         }
         timer.done("render");
+        release(session, (done, document));
         match rendered {
             Ok(text) => Some(text),
             Err(kind) => {
@@ -1082,8 +1102,10 @@ mod pipeline {
                     })
                     .collect();
             }
+            release(session, checked);
         }
         finish(&graph, &mut diagnostics);
+        release(session, graph);
         (types, diagnostics)
     }
 }

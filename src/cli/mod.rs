@@ -311,6 +311,8 @@ fn eval(args: EvalArgs) -> i32 {
     let clock = args.stats.then(host_clock);
     let mut options = args.threads.options(limits, clock);
     options.register_roots = register_roots(&args.register_path);
+    // One request, then the process exits.
+    options.one_shot = true;
     let session = Session::new(options, Arc::new(fs));
     let cancel = Arc::new(AtomicBool::new(false));
     if let Some(timeout) = args.timeout {
@@ -361,6 +363,8 @@ fn eval(args: EvalArgs) -> i32 {
 fn typecheck(args: TypecheckArgs) -> i32 {
     let mut options = args.threads.options(Limits::default(), None);
     options.register_roots = register_roots(&args.register_path);
+    // With several files, each one's trees are freed before the next is checked.
+    options.one_shot = args.files.len() == 1;
     let session = Session::new(options, Arc::new(OsFs::default()));
     let mut failed = false;
     let mut stdout = std::io::stdout().lock();
