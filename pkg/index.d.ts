@@ -158,7 +158,11 @@ export type CompileResult =
 
 export type CompileOptions = Pick<Options, 'files' | 'entry' | 'limits' | 'loadModule'>;
 
-/** Evaluates `source` (stored at `options.entry`, default `main.lig`), or the entry file when null. */
+/**
+ * Evaluates `source` (stored at `options.entry`, default `main.lig`), or the entry file when null.
+ * A one-shot call keeps no caches (`stats.cache` is null); re-evaluating edits incrementally is
+ * what a `Session` is for.
+ */
 export function evaluate(source: string | null, options?: Options): Promise<EvalResult>;
 
 /** Type-checks like `evaluate` selects its entry. */

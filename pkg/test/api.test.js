@@ -348,6 +348,17 @@ test('Session keeps its caches across edits (incremental)', () => {
   assert.ok(again.stats.reused >= 1, `reused ${again.stats.reused}`);
 });
 
+test('one-shot calls keep no caches (nothing could reuse them); a Session does', async () => {
+  const source = 'let a = 1;\nlet b = a + 1;\n';
+  const once = await evaluate(source, {});
+  assert.deepEqual(once.value, { a: 1, b: 2 });
+  assert.equal(once.stats.cache, null);
+  const s = new Session({});
+  const first = s.evaluate(source, {});
+  assert.deepEqual(first.value, once.value);
+  assert.ok(first.stats.cache.values.entries >= 2, JSON.stringify(first.stats.cache));
+});
+
 test('deep recursion: R3006 at the wasm default depth, never a dead instance', async () => {
   const down = (n) => `let rec down = \\n -> if n == 0 then 0 else 1 + down (n - 1);\nlet a = down ${n};\n`;
   assert.deepEqual((await evaluate(down(900), {})).value, { a: 900 });

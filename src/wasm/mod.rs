@@ -251,7 +251,7 @@ impl Session {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<Session, JsValue> {
         let options = OptionsDto::from_js(options).map_err(|it| js_sys::TypeError::new(&it))?;
-        Ok(Session::from_options(&options))
+        Ok(Session::from_options(&options, true))
     }
 
     /// Adds or replaces the file at `path`.
@@ -482,7 +482,9 @@ impl FileSystem for RecordingFs {
 }
 
 impl Session {
-    fn from_options(options: &OptionsDto) -> Session {
+    /// A session from JS options; `caches` for a long-lived `Session`, not for the one-shot
+    /// functions, whose session answers one call and could reuse nothing (as the CLI's).
+    fn from_options(options: &OptionsDto, caches: bool) -> Session {
         let mut files = MemoryFs::new();
         for (path, text) in options.files.iter().flatten() {
             files.insert(path, text.as_bytes().to_vec());
@@ -495,7 +497,15 @@ impl Session {
         Session {
             files: Mutex::new(Arc::new(files)),
             core: api::Session::new(
-                core_options(limits, options.threads),
+                core_options(
+                    limits,
+                    options.threads,
+                    if caches {
+                        api::DEFAULT_CACHE_CAPACITY
+                    } else {
+                        0
+                    },
+                ),
                 Arc::new(MemoryFs::new()),
             ),
             last_stats: Mutex::new(None),
@@ -531,7 +541,7 @@ impl Session {
             (limits, threads) => {
                 let core = self.core.options();
                 let limits = limits.unwrap_or_default().apply(core.limits);
-                let mut options = core_options(limits, threads);
+                let mut options = core_options(limits, threads, core.cache_capacity);
                 if threads.is_none() {
                     options.threads = core.threads;
                 }
@@ -544,9 +554,10 @@ impl Session {
 
 /// The core options of a JS session: the host's clock (`timeoutMs`, phase times); `threads:
 /// 1` keeps every phase on the calling thread.
-fn core_options(limits: Limits, threads: Option<u32>) -> Options {
+fn core_options(limits: Limits, threads: Option<u32>, cache_capacity: usize) -> Options {
     Options {
         limits,
+        cache_capacity,
         clock: Some(api::Clock(Arc::new(performance_now))),
         threads: match threads {
             Some(1) => Threads::Sequential,
@@ -560,7 +571,7 @@ fn core_options(limits: Limits, threads: Option<u32>) -> Options {
 #[wasm_bindgen]
 pub fn evaluate(source: Option<String>, options: JsValue) -> JsValue {
     match OptionsDto::from_js(options.clone()) {
-        Ok(parsed) => Session::from_options(&parsed).evaluate(source, options),
+        Ok(parsed) => Session::from_options(&parsed, false).evaluate(source, options),
         Err(message) => usage_error(&message),
     }
 }
@@ -569,7 +580,7 @@ pub fn evaluate(source: Option<String>, options: JsValue) -> JsValue {
 #[wasm_bindgen]
 pub fn typecheck(source: Option<String>, options: JsValue) -> JsValue {
     match OptionsDto::from_js(options.clone()) {
-        Ok(parsed) => Session::from_options(&parsed).typecheck(source, options),
+        Ok(parsed) => Session::from_options(&parsed, false).typecheck(source, options),
         Err(message) => usage_error(&message),
     }
 }
@@ -578,7 +589,9 @@ pub fn typecheck(source: Option<String>, options: JsValue) -> JsValue {
 #[wasm_bindgen(js_name = compileSchema)]
 pub fn compile_schema(source: String, type_name: &str, options: JsValue) -> JsValue {
     match OptionsDto::from_js(options.clone()) {
-        Ok(parsed) => Session::from_options(&parsed).compile_schema(source, type_name, options),
+        Ok(parsed) => {
+            Session::from_options(&parsed, false).compile_schema(source, type_name, options)
+        }
         Err(message) => usage_error(&message),
     }
 }
@@ -587,7 +600,7 @@ pub fn compile_schema(source: String, type_name: &str, options: JsValue) -> JsVa
 #[wasm_bindgen(js_name = missingFiles)]
 pub fn missing_files(source: Option<String>, options: JsValue) -> JsValue {
     match OptionsDto::from_js(options.clone()) {
-        Ok(parsed) => Session::from_options(&parsed).missing_files(source, options),
+        Ok(parsed) => Session::from_options(&parsed, false).missing_files(source, options),
         Err(message) => usage_error(&message),
     }
 }
