@@ -11,6 +11,7 @@ use crate::eval::error::EvalErrorKind;
 use crate::eval::export::{write_float, ExportLimits};
 use crate::eval::machine::Splitter;
 use crate::eval::value::{Record, Value};
+use crate::syntax::ast::Name;
 
 /// Rendered records that a host keeps between renderings. A fragment is exactly the text
 /// [`render`] writes for the record at that depth (under the same limits), so using one
@@ -49,7 +50,7 @@ pub fn render_with(
         fragments,
         splitter: None,
     }
-    .write_value(v, &mut out, 0)?;
+    .write_value(v, &mut out, &mut KeyTexts::default(), 0)?;
     out.push('\n');
     limits.check_size(&out)?;
     Ok(fit(out))
@@ -156,7 +157,10 @@ pub fn render_split(
             fragments,
             splitter,
         };
-        if writer.write_value(v, &mut out, 0).is_ok() {
+        if writer
+            .write_value(v, &mut out, &mut KeyTexts::default(), 0)
+            .is_ok()
+        {
             out.push('\n');
             if limits.check_size(&out).is_ok() {
                 return Ok(fit(out));
@@ -239,6 +243,40 @@ pub(crate) fn write_int(out: &mut String, n: i64) {
     out.push_str(std::str::from_utf8(buf.get(at..).unwrap_or(&[])).unwrap_or(""));
 }
 
+/// The written keys (`"name": `) of the record shapes met last: records of one literal share
+/// their names, so a document of many records of a few shapes writes each key once.
+#[derive(Default)]
+struct KeyTexts {
+    /// By the address of the shape's names (alive while the value is written), most recent
+    /// last; a handful at most.
+    shapes: Vec<(*const Name, Arc<[String]>)>,
+}
+
+impl KeyTexts {
+    const SHAPES: usize = 8;
+
+    fn of(&mut self, names: &Arc<[Name]>) -> Arc<[String]> {
+        let at = names.as_ptr();
+        if let Some((_, texts)) = self.shapes.iter().rev().find(|(p, _)| *p == at) {
+            return texts.clone();
+        }
+        let texts: Arc<[String]> = names
+            .iter()
+            .map(|name| {
+                let mut text = String::with_capacity(name.len() + 4);
+                write_string(&mut text, name);
+                text.push_str(": ");
+                text
+            })
+            .collect();
+        if self.shapes.len() == Self::SHAPES {
+            self.shapes.remove(0);
+        }
+        self.shapes.push((at, texts.clone()));
+        texts
+    }
+}
+
 struct Writer<'a> {
     limits: &'a ExportLimits,
     fragments: Option<&'a dyn Fragments>,
@@ -248,14 +286,21 @@ struct Writer<'a> {
 
 impl Writer<'_> {
     /// Checks the native stack every few levels (`par::deep`), then `write_value_here`.
-    fn write_value(&self, v: &Value, out: &mut String, depth: u32) -> Result<(), EvalErrorKind> {
-        crate::par::deep(depth, || self.write_value_here(v, out, depth))
+    fn write_value(
+        &self,
+        v: &Value,
+        out: &mut String,
+        keys: &mut KeyTexts,
+        depth: u32,
+    ) -> Result<(), EvalErrorKind> {
+        crate::par::deep(depth, || self.write_value_here(v, out, keys, depth))
     }
 
     fn write_value_here(
         &self,
         v: &Value,
         out: &mut String,
+        keys: &mut KeyTexts,
         depth: u32,
     ) -> Result<(), EvalErrorKind> {
         let limits = self.limits;
@@ -279,7 +324,7 @@ impl Writer<'_> {
                     Some(splitter) if splitter.worth_it(xs.len()) => {
                         self.write_elements_split(xs, out, depth + 1, splitter)?;
                     }
-                    _ => self.write_elements(xs, out, depth + 1)?,
+                    _ => self.write_elements(xs, out, keys, depth + 1)?,
                 }
                 out.push('\n');
                 indent(out, depth);
@@ -298,7 +343,7 @@ impl Writer<'_> {
                     }
                 }
                 let start = out.len();
-                self.write_record(r, out, depth)?;
+                self.write_record(r, out, keys, depth)?;
                 if let Some((fragments, key)) = key {
                     fragments.put(key, out.get(start..).unwrap_or(""));
                 }
@@ -310,7 +355,7 @@ impl Writer<'_> {
                     indent(out, depth + 1);
                     write_string(out, &c.name);
                     out.push_str(": ");
-                    self.write_value(p, out, depth + 1)?;
+                    self.write_value(p, out, keys, depth + 1)?;
                     out.push('\n');
                     indent(out, depth);
                     out.push('}');
@@ -330,6 +375,7 @@ impl Writer<'_> {
         &self,
         xs: &[Value],
         out: &mut String,
+        keys: &mut KeyTexts,
         depth: u32,
     ) -> Result<(), EvalErrorKind> {
         for (k, x) in xs.iter().enumerate() {
@@ -337,7 +383,7 @@ impl Writer<'_> {
                 out.push_str(",\n");
             }
             indent(out, depth);
-            self.write_value(x, out, depth)?;
+            self.write_value(x, out, keys, depth)?;
         }
         Ok(())
     }
@@ -362,7 +408,9 @@ impl Writer<'_> {
         splitter.for_each(chunks.len(), &|c| {
             if let (Some(xs), Some(slot)) = (chunks.get(c), texts.get(c)) {
                 let mut text = String::new();
-                let _ = slot.set(inner.write_elements(xs, &mut text, depth).map(|()| text));
+                let mut keys = KeyTexts::default();
+                let written = inner.write_elements(xs, &mut text, &mut keys, depth);
+                let _ = slot.set(written.map(|()| text));
             }
         });
         let joined: usize = texts
@@ -393,16 +441,22 @@ impl Writer<'_> {
     }
 
     /// A non-empty record, ending with the size check.
-    fn write_record(&self, r: &Record, out: &mut String, depth: u32) -> Result<(), EvalErrorKind> {
+    fn write_record(
+        &self,
+        r: &Record,
+        out: &mut String,
+        keys: &mut KeyTexts,
+        depth: u32,
+    ) -> Result<(), EvalErrorKind> {
         out.push_str("{\n");
-        for (k, (name, x)) in r.names.iter().zip(r.values.iter()).enumerate() {
+        let texts = keys.of(&r.names);
+        for (k, (key, x)) in texts.iter().zip(r.values.iter()).enumerate() {
             if k > 0 {
                 out.push_str(",\n");
             }
             indent(out, depth + 1);
-            write_string(out, name);
-            out.push_str(": ");
-            self.write_value(x, out, depth + 1)?;
+            out.push_str(key);
+            self.write_value(x, out, keys, depth + 1)?;
         }
         out.push('\n');
         indent(out, depth);
@@ -460,6 +514,50 @@ mod tests {
             let text = render(&v, &ExportLimits::default()).expect("renders");
             assert_eq!(estimate(&v, 100, usize::MAX), text.len(), "{text}");
         }
+    }
+
+    #[test]
+    fn keys_written_once_per_shape_read_as_serde_json_writes_them() {
+        // Twelve shapes (more than the cache holds), interleaved and nested, keys that need
+        // escapes: the text must be serde_json's pretty text of the same document.
+        let key = |s: usize, f: usize| match f {
+            0 => format!("plain{s}"),
+            1 => format!("quote\"{s}"),
+            2 => format!("line\nbreak\\{s}"),
+            3 => format!("ü{s}\u{1}"),
+            _ => format!("inner{s}"),
+        };
+        let names: Vec<Arc<[Name]>> = (0..12)
+            .map(|s| (0..5).map(|f| Name::new(key(s, f))).collect())
+            .collect();
+        // A record of shape `s` (its last field holds `inner`), as a value and as JSON.
+        let record = |s: usize, i: i64, inner: (Value, serde_json::Value)| {
+            let mut values: Vec<Value> = (0..4).map(|_| Value::Int(i)).collect();
+            values.push(inner.0);
+            let mut json = serde_json::Map::new();
+            for f in 0..4 {
+                json.insert(key(s, f), serde_json::Value::from(i));
+            }
+            json.insert(key(s, 4), inner.1);
+            let value = Value::Record(Arc::new(Record {
+                names: names[s].clone(),
+                values,
+            }));
+            (value, serde_json::Value::Object(json))
+        };
+        let (items, json): (Vec<Value>, Vec<serde_json::Value>) = (0..60)
+            .map(|i: usize| {
+                let leaf = (Value::Unit, serde_json::Value::Null);
+                let inner = record((i * 5 + 1) % 12, -(i as i64), leaf);
+                record((i * 7) % 12, i as i64, inner)
+            })
+            .unzip();
+        let text = render(&Value::list(items), &ExportLimits::default()).expect("renders");
+        let expected = serde_json::to_string_pretty(&json).expect("serialises") + "\n";
+        assert!(
+            text == expected,
+            "--- got\n{text}\n--- serde_json\n{expected}"
+        );
     }
 
     #[test]
