@@ -4,6 +4,7 @@
 //! file) may pass [`Fragments`]: the text of a record at a given depth, once rendered, is
 //! taken from it instead of being written again.
 
+use std::cell::RefCell;
 use std::fmt::Write;
 use std::sync::{Arc, OnceLock};
 
@@ -45,12 +46,7 @@ pub fn render_with(
     fragments: Option<&dyn Fragments>,
 ) -> Result<String, EvalErrorKind> {
     let mut out = String::with_capacity(size_hint(v, limits, fragments));
-    Writer {
-        limits,
-        fragments,
-        splitter: None,
-    }
-    .write_value(v, &mut out, &mut KeyTexts::default(), 0)?;
+    Writer::new(limits, fragments, None).write_value(v, &mut out, 0)?;
     out.push('\n');
     limits.check_size(&out)?;
     Ok(fit(out))
@@ -152,15 +148,8 @@ pub fn render_split(
 ) -> Result<String, EvalErrorKind> {
     if splitter.is_some() {
         let mut out = String::with_capacity(size_hint(v, limits, fragments));
-        let writer = Writer {
-            limits,
-            fragments,
-            splitter,
-        };
-        if writer
-            .write_value(v, &mut out, &mut KeyTexts::default(), 0)
-            .is_ok()
-        {
+        let writer = Writer::new(limits, fragments, splitter);
+        if writer.write_value(v, &mut out, 0).is_ok() {
             out.push('\n');
             if limits.check_size(&out).is_ok() {
                 return Ok(fit(out));
@@ -282,25 +271,32 @@ struct Writer<'a> {
     fragments: Option<&'a dyn Fragments>,
     /// Splits big lists across threads (only at the top of a parallel rendering).
     splitter: Option<&'a dyn Splitter>,
+    keys: RefCell<KeyTexts>,
 }
 
-impl Writer<'_> {
+impl<'a> Writer<'a> {
+    fn new(
+        limits: &'a ExportLimits,
+        fragments: Option<&'a dyn Fragments>,
+        splitter: Option<&'a dyn Splitter>,
+    ) -> Writer<'a> {
+        Writer {
+            limits,
+            fragments,
+            splitter,
+            keys: RefCell::default(),
+        }
+    }
+
     /// Checks the native stack every few levels (`par::deep`), then `write_value_here`.
-    fn write_value(
-        &self,
-        v: &Value,
-        out: &mut String,
-        keys: &mut KeyTexts,
-        depth: u32,
-    ) -> Result<(), EvalErrorKind> {
-        crate::par::deep(depth, || self.write_value_here(v, out, keys, depth))
+    fn write_value(&self, v: &Value, out: &mut String, depth: u32) -> Result<(), EvalErrorKind> {
+        crate::par::deep(depth, || self.write_value_here(v, out, depth))
     }
 
     fn write_value_here(
         &self,
         v: &Value,
         out: &mut String,
-        keys: &mut KeyTexts,
         depth: u32,
     ) -> Result<(), EvalErrorKind> {
         let limits = self.limits;
@@ -324,7 +320,7 @@ impl Writer<'_> {
                     Some(splitter) if splitter.worth_it(xs.len()) => {
                         self.write_elements_split(xs, out, depth + 1, splitter)?;
                     }
-                    _ => self.write_elements(xs, out, keys, depth + 1)?,
+                    _ => self.write_elements(xs, out, depth + 1)?,
                 }
                 out.push('\n');
                 indent(out, depth);
@@ -343,7 +339,7 @@ impl Writer<'_> {
                     }
                 }
                 let start = out.len();
-                self.write_record(r, out, keys, depth)?;
+                self.write_record(r, out, depth)?;
                 if let Some((fragments, key)) = key {
                     fragments.put(key, out.get(start..).unwrap_or(""));
                 }
@@ -355,7 +351,7 @@ impl Writer<'_> {
                     indent(out, depth + 1);
                     write_string(out, &c.name);
                     out.push_str(": ");
-                    self.write_value(p, out, keys, depth + 1)?;
+                    self.write_value(p, out, depth + 1)?;
                     out.push('\n');
                     indent(out, depth);
                     out.push('}');
@@ -375,7 +371,6 @@ impl Writer<'_> {
         &self,
         xs: &[Value],
         out: &mut String,
-        keys: &mut KeyTexts,
         depth: u32,
     ) -> Result<(), EvalErrorKind> {
         for (k, x) in xs.iter().enumerate() {
@@ -383,7 +378,7 @@ impl Writer<'_> {
                 out.push_str(",\n");
             }
             indent(out, depth);
-            self.write_value(x, out, keys, depth)?;
+            self.write_value(x, out, depth)?;
         }
         Ok(())
     }
@@ -400,16 +395,13 @@ impl Writer<'_> {
         let chunks: Vec<&[Value]> = xs.chunks(chunk).collect();
         let texts: Vec<OnceLock<Result<String, EvalErrorKind>>> =
             (0..chunks.len()).map(|_| OnceLock::new()).collect();
-        let inner = Writer {
-            limits: self.limits,
-            fragments: self.fragments,
-            splitter: None,
-        };
+        let (limits, fragments) = (self.limits, self.fragments);
         splitter.for_each(chunks.len(), &|c| {
             if let (Some(xs), Some(slot)) = (chunks.get(c), texts.get(c)) {
+                // A writer per chunk: its keys are its own.
                 let mut text = String::new();
-                let mut keys = KeyTexts::default();
-                let written = inner.write_elements(xs, &mut text, &mut keys, depth);
+                let written =
+                    Writer::new(limits, fragments, None).write_elements(xs, &mut text, depth);
                 let _ = slot.set(written.map(|()| text));
             }
         });
@@ -441,22 +433,16 @@ impl Writer<'_> {
     }
 
     /// A non-empty record, ending with the size check.
-    fn write_record(
-        &self,
-        r: &Record,
-        out: &mut String,
-        keys: &mut KeyTexts,
-        depth: u32,
-    ) -> Result<(), EvalErrorKind> {
+    fn write_record(&self, r: &Record, out: &mut String, depth: u32) -> Result<(), EvalErrorKind> {
         out.push_str("{\n");
-        let texts = keys.of(&r.names);
+        let texts = self.keys.borrow_mut().of(&r.names);
         for (k, (key, x)) in texts.iter().zip(r.values.iter()).enumerate() {
             if k > 0 {
                 out.push_str(",\n");
             }
             indent(out, depth + 1);
             out.push_str(key);
-            self.write_value(x, out, keys, depth + 1)?;
+            self.write_value(x, out, depth + 1)?;
         }
         out.push('\n');
         indent(out, depth);
