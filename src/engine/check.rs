@@ -545,11 +545,11 @@ fn check_run(
                 };
                 let like = neighbour(Some(k + 1)).or_else(|| neighbour(k.checked_sub(1)));
                 let inferred = checker.infer_let_like(i, l, Some(&overlay), like);
-                let shared_with_previous =
+                let shared_with_neighbour =
                     like.is_some_and(|like| Arc::ptr_eq(like, &inferred.scheme));
                 let mut checked = (inferred, false);
                 let scheme = &checked.0.scheme;
-                if !shared_with_previous && scheme.n_gen == 0 && scheme.constraints.is_empty() {
+                if !shared_with_neighbour && scheme.n_gen == 0 && scheme.constraints.is_empty() {
                     let known = shared.get(&scheme.ty).map(|it| it.value().clone());
                     match known {
                         Some(known) => checked.0.scheme = known,
