@@ -175,11 +175,21 @@ impl Splitter for ListSplitter<'_> {
 const AUTO_SAMPLE: usize = 128;
 
 /// The average steps per declaration below which [`Threads::Auto`] keeps a module's
-/// declarations on one thread. A step costs about 15 ns natively, handing a declaration to
-/// another worker (a machine, a once-cell, scheduling, frees on another thread) about as
-/// much as evaluating a small record: the services workload (66 steps a declaration) ran
-/// no faster on 2 workers natively and 1.3 times slower in the threaded wasm build, the
-/// compute workload (2,277) 1.9 times faster.
+/// declarations on one thread. Handing a declaration to another worker (a machine, a
+/// once-cell, scheduling in batches, frees on another thread) costs about a dozen steps
+/// natively. Measured on 2 cores (2026-12-03, `--workers 2`, eval phase of `--stats`):
+/// services 100,000 (66 steps a declaration) 137 ms on one thread, 90 ms on the pool, the
+/// whole run 0.38-0.42 s -> 0.34-0.35 s at equal peak memory; 100,000 lets `tI = I + 1`
+/// (3 steps) 17.5 ms on one thread, 21 ms on the pool, so they stay. (With the kernel's
+/// transparent huge pages off, an earlier night, services ran about as fast either way:
+/// each worker then faulted in its own fresh 4 KB pages.)
+#[cfg(not(target_arch = "wasm32"))]
+const AUTO_MIN_STEPS: u64 = 32;
+
+/// In the threaded wasm build a hand-off costs more (Atomics.wait wake-ups, one shared
+/// linear memory grown by `memory.grow`): services ran 1.3 times slower on its pool, the
+/// compute workload (2,277 steps a declaration) 1.7 times faster.
+#[cfg(target_arch = "wasm32")]
 const AUTO_MIN_STEPS: u64 = 256;
 
 /// A value from the session cache, with the steps its evaluation took.
