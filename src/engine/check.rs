@@ -24,8 +24,8 @@ use crate::syntax::ast::{self, DeclKind, Name};
 use crate::types::decl::{LetChecked, ModuleChecker};
 use crate::types::elab::Elaboration;
 use crate::types::env::{Env, Origin, Overlay, ValueInfo};
-use crate::types::ty::SType;
 use crate::types::ty::Scheme;
+use crate::types::ty::{ClosedFindings, SType};
 use crate::types::Checked;
 use dashmap::DashMap;
 
@@ -93,6 +93,7 @@ fn cached_let(cache: Option<&SchemeCache<'_>>, i: u32) -> Option<Checked1> {
         scheme,
         diagnostics: Vec::new(),
         elab: Elaboration::default(),
+        closed: ClosedFindings::default(),
     };
     Some((checked, true))
 }

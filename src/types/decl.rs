@@ -9,7 +9,7 @@ use super::env::{
     ClassInfo, CtorInfo, Env, InstanceInfo, MethodInfo, Origin, Overlay, TypeDef, ValueInfo,
 };
 use super::infer::{Bound, Infer, Later, SelfType, VarMode, VarScope};
-use super::ty::{print_scheme, Node, Pred, SType, Scheme, TyId};
+use super::ty::{print_scheme, ClosedFindings, ClosedTypes, Node, Pred, SType, Scheme, TyId};
 use super::{BindingInfo, Checked};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
@@ -57,6 +57,8 @@ pub struct LetChecked {
     pub scheme: Arc<Scheme>,
     pub diagnostics: Vec<Diagnostic>,
     pub elab: Elaboration,
+    /// What the inference learnt for the module's closed types.
+    pub closed: ClosedFindings,
 }
 
 impl LetChecked {
@@ -89,6 +91,9 @@ pub struct ModuleChecker<'m> {
     printed: HashMap<usize, (Arc<Scheme>, Arc<str>)>,
     /// The last monomorphic scheme stored, with its printed form.
     last_mono: Option<(Arc<Scheme>, Arc<str>)>,
+    /// The closed types of the top-level values lets have used, shared by the inference
+    /// of every later let.
+    closed: ClosedTypes,
     /// Nodes of the distinct schemes stored so far, and the most allowed (see
     /// `keep_new_scheme`); whether T2016 was reported for it.
     scheme_nodes: usize,
@@ -132,6 +137,7 @@ impl<'m> ModuleChecker<'m> {
             mono_schemes: HashMap::default(),
             printed: HashMap::default(),
             last_mono: None,
+            closed: ClosedTypes::default(),
             scheme_nodes: 0,
             scheme_budget: scheme_budget(module),
             over_scheme_budget: false,
@@ -231,6 +237,7 @@ impl<'m> ModuleChecker<'m> {
         like: Option<&Arc<Scheme>>,
     ) -> LetChecked {
         let mut inf = Infer::new(&self.env, &self.later, self.file, i);
+        inf.over_closed(&self.closed);
         inf.overlay = overlay;
         let scheme = match inf.infer_binding_like(l.rec, &l.name, l.ann.as_deref(), &l.value, like)
         {
@@ -243,7 +250,16 @@ impl<'m> ModuleChecker<'m> {
             scheme,
             diagnostics: inf.diags,
             elab,
+            closed: inf.closed_found,
         }
+    }
+
+    /// This checker without shared closed types: each let instantiates every scheme it
+    /// uses, as before they existed (for tests comparing both).
+    #[cfg(test)]
+    pub fn without_closed_types(mut self) -> ModuleChecker<'m> {
+        self.closed = ClosedTypes::at_most(0);
+        self
     }
 
     /// A scheme not seen before in this module, printed, counted against the module's
@@ -300,7 +316,9 @@ impl<'m> ModuleChecker<'m> {
             scheme,
             mut diagnostics,
             elab,
+            closed,
         } = checked;
+        self.closed.learn(closed);
         self.diags.append(&mut diagnostics);
         // Most lets (and every one from the cache) have no elaboration: not even an empty
         // map is merged then, which cost a tenth of checking an edited file of 10,000 lets.

@@ -16,7 +16,10 @@ use std::sync::Arc;
 
 use super::elab::{DictExpr, Elaboration, InstanceRef};
 use super::env::{builtin_class_has, Env, InstanceInfo, Overlay, TypeDef, ValueInfo};
-use super::ty::{print_type, Arena, Namer, Node, Pred, SType, Scheme, TyId, UnifyError};
+use super::ty::{
+    print_type, Arena, ClosedFindings, ClosedTypes, Namer, Node, Pred, SType, Scheme, TyId,
+    UnifyError,
+};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, BinOp, Expr, ExprId, ExprKind, Ident, Name, PatternKind, UnOp};
@@ -158,7 +161,7 @@ pub struct Infer<'a> {
     pub later: &'a Later<'a>,
     pub file: FileId,
     pub decl_index: u32,
-    pub arena: Arena,
+    pub arena: Arena<'a>,
     pub level: u32,
     pub diags: Vec<Diagnostic>,
     locals: HashMap<Name, Vec<Local>>,
@@ -173,6 +176,11 @@ pub struct Infer<'a> {
     pub self_type: Option<SelfType>,
     /// Instantiations of monomorphic schemes, by scheme address: they can be shared.
     mono_cache: HashMap<usize, (Arc<Scheme>, TyId)>,
+    /// The module's closed top-level types, when inferring one of its lets (see
+    /// [`Infer::over_closed`]).
+    closed: Option<&'a ClosedTypes>,
+    /// What this inference learnt for the module's [`ClosedTypes`].
+    pub closed_found: ClosedFindings,
 }
 
 impl<'a> Infer<'a> {
@@ -197,7 +205,16 @@ impl<'a> Infer<'a> {
             extra_instances: Vec::new(),
             self_type: None,
             mono_cache: HashMap::default(),
+            closed: None,
+            closed_found: ClosedFindings::default(),
         }
+    }
+
+    /// Uses the module's closed top-level types (before anything is inferred: the arena
+    /// starts over them).
+    pub fn over_closed(&mut self, closed: &'a ClosedTypes) {
+        self.arena = Arena::over(closed, 64);
+        self.closed = Some(closed);
     }
 
     // ------------------------------------------------------------ diagnostics
@@ -336,8 +353,19 @@ impl<'a> Infer<'a> {
     // ------------------------------------------------------------ schemes
 
     /// Instantiates a shared scheme; monomorphic ones are built once per declaration.
-    fn instantiate_shared(&mut self, scheme: &Arc<Scheme>, span: Span, id: ExprId) -> TyId {
+    /// `top` for a top-level value's scheme (a local one may mention this inference's
+    /// variables, and lives only as long as it).
+    fn instantiate_shared(
+        &mut self,
+        scheme: &Arc<Scheme>,
+        span: Span,
+        id: ExprId,
+        top: bool,
+    ) -> TyId {
         if scheme.n_gen == 0 && scheme.constraints.is_empty() {
+            if let Some(t) = self.closed.filter(|_| top).and_then(|c| c.get(scheme)) {
+                return t;
+            }
             // The cache holds the scheme alive, so its address cannot be reused.
             let key = Arc::as_ptr(scheme) as usize;
             if let Some((_, t)) = self.mono_cache.get(&key) {
@@ -345,6 +373,9 @@ impl<'a> Infer<'a> {
             }
             let t = self.arena.instantiate(&scheme.ty, &[]);
             self.mono_cache.insert(key, (scheme.clone(), t));
+            if top && self.closed.is_some() {
+                self.closed_found.wanted.push(scheme.clone());
+            }
             return t;
         }
         self.instantiate(scheme, span, id)
@@ -514,7 +545,15 @@ impl<'a> Infer<'a> {
                 && gen_preds.is_empty()
                 && !self.params.contains_key(&value.id);
             if let Some(ty) = ty.filter(|_| plain) {
+                let ty = self.arena.find(ty);
+                let base = self.closed.filter(|_| self.arena.in_base(ty));
+                if base.is_some_and(|c| c.is_exactly(ty, like)) {
+                    return Bound::Same(like.clone());
+                }
                 if self.arena.is_exactly(ty, &like.ty) {
+                    if base.is_some() {
+                        self.closed_found.exact = Some((ty, like.clone()));
+                    }
                     return Bound::Same(like.clone());
                 }
             }
@@ -1668,7 +1707,7 @@ impl<'a> Infer<'a> {
         if !upper {
             if let Some(info) = self.env.values.get(&key) {
                 let scheme = info.scheme.clone();
-                return self.instantiate_shared(&scheme, expr.span, expr.id);
+                return self.instantiate_shared(&scheme, expr.span, expr.id, true);
             }
         }
         self.not_exported(module, &member.name, member.span);
@@ -1757,12 +1796,12 @@ impl<'a> Infer<'a> {
                     self.rec_uses.push((expr.id, binder));
                     ty
                 }
-                Local::Poly(scheme) => self.instantiate_shared(&scheme, expr.span, expr.id),
+                Local::Poly(scheme) => self.instantiate_shared(&scheme, expr.span, expr.id, false),
             };
         }
         if let Some(info) = self.top_value(name) {
             let scheme = info.scheme.clone();
-            return self.instantiate_shared(&scheme, expr.span, expr.id);
+            return self.instantiate_shared(&scheme, expr.span, expr.id, true);
         }
         if self.env.module_aliases.contains_key(name) {
             self.error(

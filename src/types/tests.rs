@@ -1802,3 +1802,98 @@ let q = { x = 1, z = 2 };
     assert!(!same("m", "n") && !same("n", "o") && !same("p", "q"));
     assert_eq!(*scheme("a"), *scheme("e"));
 }
+
+/// Checks `module` with and without the module's shared closed types (`ClosedTypes`) and
+/// returns both results, printed.
+fn with_and_without_closed_types(module: &Module) -> (String, String) {
+    let check = |shared: bool| {
+        let checker =
+            super::decl::ModuleChecker::new(FileId(0), module, super::env::Env::prelude());
+        let checker = if shared {
+            checker
+        } else {
+            checker.without_closed_types()
+        };
+        let checked = checker.check(module);
+        format!(
+            "{:#?}\n{:#?}\n{:?}\n{:#?}",
+            checked.bindings, checked.diagnostics, checked.body_type, checked.elaboration
+        )
+    };
+    (check(true), check(false))
+}
+
+#[test]
+fn lets_sharing_closed_types_check_as_lets_that_do_not() {
+    // Fixtures nest as deep as the parser allows: on the pipeline's stack, as in use.
+    crate::par::on_pipeline_stack(closed_types_compared);
+}
+
+fn closed_types_compared() {
+    // Closed top-level types are instantiated once per module and shared by later lets;
+    // types, messages and elaboration must be exactly those of lets that instantiate
+    // everything themselves. Closed values used as they are, through polymorphic and
+    // row-polymorphic functions, in annotations that fail, in lists with other types,
+    // compared, spread, and a run of one type (whose sharing is remembered).
+    let src = "let mk = \\i w -> { name = w ++ \"\", port = i + 0, tags = [w], res = { cpu = i } };
+let mkp = \\i w -> { name = w, port = i, tags = [w], res = { cpu = i } };
+let t0 = mk 5 \"f\";
+let n0 = 7;
+let t1 = mk 6 \"g\";
+let t2 = mk 7 \"h\";
+let u0 = mkp 1 \"a\";
+let u1 = mkp 1 \"a\";
+let base = { name = \"b\", port = 1, tags = [\"t\"], res = { cpu = 1 } };
+let one = 1;
+let s0 = mk 1 \"a\";
+let s1 = mk 2 \"b\";
+let s2 = mk 3 \"c\";
+let port = \\r -> r.port;
+let p = port base + port s0 + one;
+let ids = \\x -> x;
+let q = ids base;
+let bad : { name: String } = mk 4 \"d\";
+let bad2 = [base, 1];
+let bad3 = mk \"x\" 1;
+let same = base == s1;
+let more = { ...base, extra = one };
+let pair = { l = base, r = s2 };
+let nested = [[base], [s0, s1]];
+let f = \\r -> { ...r, port = r.port + one };
+let g = f base;
+let h = (port (f s2)) + 1.5;
+let i = mk one \"e\";
+{ all = [s0, s1, s2, q, g, i, t0, t1, t2, u0, u1], p = p }
+";
+    let module = super::testparse::parse(src).expect("parses");
+    let (shared, own) = with_and_without_closed_types(&module);
+    assert_eq!(shared, own);
+    assert!(
+        shared.contains("T2001") || shared.contains("mismatch"),
+        "{shared}"
+    );
+    // Every checker fixture too (those without imports).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut compared = 0;
+    for dir in ["types/ok", "types/err", "eval", "errors"] {
+        let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+            .expect("fixture directory")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "lig"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).expect("fixture");
+            let Some(module) = super::testparse::parse(&text) else {
+                continue;
+            };
+            if !module.imports.is_empty() {
+                continue;
+            }
+            let (shared, own) = with_and_without_closed_types(&module);
+            assert_eq!(shared, own, "{}", path.display());
+            compared += 1;
+        }
+    }
+    assert!(compared >= 80, "only {compared} fixtures compared");
+}

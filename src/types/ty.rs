@@ -8,6 +8,8 @@
 //! Finished declarations keep [`Scheme`]s: arena-free trees in which `Gen(i)` are the
 //! quantified variables.
 
+use std::sync::Arc;
+
 use crate::hash::HashMap;
 
 use crate::syntax::ast::Name;
@@ -112,22 +114,40 @@ pub enum UnifyError {
 /// A record's fields and the end of its row (see [`Arena::flatten_record`]).
 pub type FlatRecord = (Vec<(Name, TyId)>, Result<Option<TyId>, ()>);
 
+/// The nodes of one inference. Ids below `base.len()` are nodes of a [`ClosedTypes`] base
+/// shared by every let of a module (closed types only: no variable, never changed); the
+/// others are this arena's own.
 #[derive(Default)]
-pub struct Arena {
+pub struct Arena<'b> {
+    base: &'b [Node],
     nodes: Vec<Node>,
 }
 
-impl Arena {
+impl<'b> Arena<'b> {
     /// An arena with room for `n` nodes (one per checked declaration: a typical binding
     /// needs a few dozen, and growing from empty costs several reallocations each time).
-    pub fn with_capacity(n: usize) -> Arena {
+    pub fn with_capacity(n: usize) -> Arena<'static> {
         Arena {
+            base: &[],
             nodes: Vec::with_capacity(n),
         }
     }
 
+    /// An empty arena over the closed types of `base`: their ids are valid here.
+    pub fn over(base: &'b ClosedTypes, n: usize) -> Arena<'b> {
+        Arena {
+            base: &base.arena.nodes,
+            nodes: Vec::with_capacity(n),
+        }
+    }
+
+    /// Whether `id` is a node of the base (a closed type: nothing in it can change).
+    pub fn in_base(&self, id: TyId) -> bool {
+        (id.0 as usize) < self.base.len()
+    }
+
     pub fn push(&mut self, node: Node) -> TyId {
-        let id = TyId(self.nodes.len() as u32);
+        let id = TyId((self.base.len() + self.nodes.len()) as u32);
         self.nodes.push(node);
         id
     }
@@ -160,12 +180,18 @@ impl Arena {
     }
 
     pub fn node(&self, id: TyId) -> &Node {
-        // Ids are only created by this arena, so they are in range.
-        &self.nodes[id.0 as usize]
+        // Ids are only created by this arena and its base, so they are in range.
+        let i = id.0 as usize;
+        match self.base.get(i) {
+            Some(node) => node,
+            None => &self.nodes[i - self.base.len()],
+        }
     }
 
+    /// A node of this arena's own; never one of the base (callers change only variables,
+    /// and the base has none).
     fn node_mut(&mut self, id: TyId) -> &mut Node {
-        &mut self.nodes[id.0 as usize]
+        &mut self.nodes[id.0 as usize - self.base.len()]
     }
 
     /// The representative of `id`, with path compression.
@@ -383,6 +409,10 @@ impl Arena {
             let t = self.find(t);
             if t == var {
                 return Err(UnifyError::Occurs);
+            }
+            if self.in_base(t) {
+                // A closed type: no variable to lower, `var` cannot occur in it.
+                continue;
             }
             match self.node_mut(t) {
                 Node::Var {
@@ -661,6 +691,117 @@ impl Arena {
         }
         false
     }
+}
+
+/// The closed schemes of top-level values (no quantified variable, no constraint), each
+/// instantiated once per module and shared by the inference of every later `let`: ids of
+/// [`Arena::over`]. A closed type has no variable, so unification never changes its nodes
+/// (it only binds the other side's variables), and a run of lets that all apply one
+/// function (`let sI = mk I "wI";`) no longer builds its type's nodes once each. Filled
+/// between lets, in source order ([`ClosedTypes::add`]); a let checked on the pool sees
+/// what the lets before its run added, which changes ids only, never a type.
+pub struct ClosedTypes {
+    /// Nodes at most: past them, further schemes are instantiated by each let as before.
+    max_nodes: usize,
+    arena: Arena<'static>,
+    /// By scheme address; the scheme is held, so that its address is not reused.
+    by_scheme: HashMap<usize, (Arc<Scheme>, TyId)>,
+    /// The last base type found to be exactly a scheme (see [`ClosedTypes::is_exactly`]).
+    exact: Option<(TyId, Arc<Scheme>)>,
+}
+
+impl Default for ClosedTypes {
+    fn default() -> ClosedTypes {
+        ClosedTypes::at_most(1 << 20)
+    }
+}
+
+impl ClosedTypes {
+    /// A base of at most `max_nodes` nodes (0: none, every let instantiates for itself).
+    pub fn at_most(max_nodes: usize) -> ClosedTypes {
+        ClosedTypes {
+            max_nodes,
+            arena: Arena::default(),
+            by_scheme: HashMap::default(),
+            exact: None,
+        }
+    }
+
+    /// The base type of `scheme`, if added.
+    pub fn get(&self, scheme: &Arc<Scheme>) -> Option<TyId> {
+        self.by_scheme
+            .get(&(Arc::as_ptr(scheme) as usize))
+            .map(|(_, t)| *t)
+    }
+
+    /// Adds a closed scheme (a top-level value's) if it is one, is new and fits.
+    pub fn add(&mut self, scheme: &Arc<Scheme>) {
+        let key = Arc::as_ptr(scheme) as usize;
+        let closed = scheme.n_gen == 0 && scheme.constraints.is_empty() && is_ground(&scheme.ty);
+        if !closed || self.by_scheme.contains_key(&key) {
+            return;
+        }
+        if self.arena.nodes.len() + scheme.ty.size() > self.max_nodes {
+            return;
+        }
+        let t = self.arena.instantiate(&scheme.ty, &[]);
+        self.by_scheme.insert(key, (scheme.clone(), t));
+    }
+
+    /// Adds what an inference over this base learnt (between lets, in source order).
+    pub fn learn(&mut self, found: ClosedFindings) {
+        for scheme in &found.wanted {
+            self.add(scheme);
+        }
+        if let Some((id, scheme)) = found.exact {
+            self.remember_exact(id, scheme);
+        }
+    }
+
+    /// Whether the base type `id` is known to be exactly `scheme`'s type (the last such
+    /// finding is kept: a run of lets of one type asks the same question each time).
+    pub fn is_exactly(&self, id: TyId, scheme: &Arc<Scheme>) -> bool {
+        self.exact
+            .as_ref()
+            .is_some_and(|(t, s)| *t == id && Arc::ptr_eq(s, scheme))
+    }
+
+    /// Remembers that the base type `id` is exactly `scheme`'s type.
+    pub fn remember_exact(&mut self, id: TyId, scheme: Arc<Scheme>) {
+        if (id.0 as usize) < self.arena.nodes.len() {
+            self.exact = Some((id, scheme));
+        }
+    }
+}
+
+/// What one inference over a [`ClosedTypes`] base learnt for it.
+#[derive(Debug, Default)]
+pub struct ClosedFindings {
+    /// Closed top-level schemes the inference instantiated itself, not being in the base.
+    pub wanted: Vec<Arc<Scheme>>,
+    /// A base type found exactly equal to a scheme.
+    pub exact: Option<(TyId, Arc<Scheme>)>,
+}
+
+/// Whether a scheme type has no variable of any kind.
+fn is_ground(ty: &SType) -> bool {
+    let mut stack = vec![ty];
+    while let Some(t) = stack.pop() {
+        match t {
+            SType::Gen(_) | SType::Free(_) | SType::Rigid(_) => return false,
+            SType::Con(_, args) => stack.extend(args.iter()),
+            SType::Fun(a, r) => {
+                stack.push(a);
+                stack.push(r);
+            }
+            SType::Record(fields, tail) => {
+                stack.extend(fields.iter().map(|(_, t)| t));
+                stack.extend(tail.as_deref());
+            }
+            SType::Error => {}
+        }
+    }
+    true
 }
 
 // ---------------------------------------------------------------- printing
