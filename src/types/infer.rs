@@ -353,17 +353,18 @@ impl<'a> Infer<'a> {
     // ------------------------------------------------------------ schemes
 
     /// Instantiates a shared scheme; monomorphic ones are built once per declaration.
-    /// `top` for a top-level value's scheme (a local one may mention this inference's
-    /// variables, and lives only as long as it).
+    /// `top`: the name of a top-level value whose scheme this is (a local one may mention
+    /// this inference's variables, and lives only as long as it).
     fn instantiate_shared(
         &mut self,
         scheme: &Arc<Scheme>,
         span: Span,
         id: ExprId,
-        top: bool,
+        top: Option<&Name>,
     ) -> TyId {
         if scheme.n_gen == 0 && scheme.constraints.is_empty() {
-            if let Some(t) = self.closed.filter(|_| top).and_then(|c| c.get(scheme)) {
+            let closed = self.closed.filter(|_| top.is_some());
+            if let Some(t) = closed.and_then(|c| c.get(scheme)) {
                 return t;
             }
             // The cache holds the scheme alive, so its address cannot be reused.
@@ -373,8 +374,9 @@ impl<'a> Infer<'a> {
             }
             let t = self.arena.instantiate(&scheme.ty, &[]);
             self.mono_cache.insert(key, (scheme.clone(), t));
-            if top && self.closed.is_some() {
-                self.closed_found.wanted.push(scheme.clone());
+            if let (Some(name), Some(_)) = (top, closed) {
+                // By name: cloning the scheme would touch its count from every worker.
+                self.closed_found.wanted.push((name.clone(), key));
             }
             return t;
         }
@@ -1707,7 +1709,7 @@ impl<'a> Infer<'a> {
         if !upper {
             if let Some(info) = self.env.values.get(&key) {
                 let scheme = info.scheme.clone();
-                return self.instantiate_shared(&scheme, expr.span, expr.id, true);
+                return self.instantiate_shared(&scheme, expr.span, expr.id, Some(&key));
             }
         }
         self.not_exported(module, &member.name, member.span);
@@ -1796,12 +1798,12 @@ impl<'a> Infer<'a> {
                     self.rec_uses.push((expr.id, binder));
                     ty
                 }
-                Local::Poly(scheme) => self.instantiate_shared(&scheme, expr.span, expr.id, false),
+                Local::Poly(scheme) => self.instantiate_shared(&scheme, expr.span, expr.id, None),
             };
         }
         if let Some(info) = self.top_value(name) {
             let scheme = info.scheme.clone();
-            return self.instantiate_shared(&scheme, expr.span, expr.id, true);
+            return self.instantiate_shared(&scheme, expr.span, expr.id, Some(name));
         }
         if self.env.module_aliases.contains_key(name) {
             self.error(

@@ -735,7 +735,7 @@ impl ClosedTypes {
     }
 
     /// Adds a closed scheme (a top-level value's) if it is one, is new and fits.
-    pub fn add(&mut self, scheme: &Arc<Scheme>) {
+    fn add(&mut self, scheme: &Arc<Scheme>) {
         let key = Arc::as_ptr(scheme) as usize;
         let closed = scheme.n_gen == 0 && scheme.constraints.is_empty() && is_ground(&scheme.ty);
         if !closed || self.by_scheme.contains_key(&key) {
@@ -748,10 +748,18 @@ impl ClosedTypes {
         self.by_scheme.insert(key, (scheme.clone(), t));
     }
 
-    /// Adds what an inference over this base learnt (between lets, in source order).
-    pub fn learn(&mut self, found: ClosedFindings) {
-        for scheme in &found.wanted {
-            self.add(scheme);
+    /// Adds what an inference over this base learnt (between lets, in source order);
+    /// `scheme` gives a top-level value's scheme by name.
+    pub fn learn<'s>(
+        &mut self,
+        found: ClosedFindings,
+        scheme: impl Fn(&Name) -> Option<&'s Arc<Scheme>>,
+    ) {
+        for (name, key) in &found.wanted {
+            // The scheme the inference used, if the name still has it.
+            if let Some(s) = scheme(name).filter(|s| Arc::as_ptr(s) as usize == *key) {
+                self.add(s);
+            }
         }
         if let Some((id, scheme)) = found.exact {
             self.remember_exact(id, scheme);
@@ -777,8 +785,9 @@ impl ClosedTypes {
 /// What one inference over a [`ClosedTypes`] base learnt for it.
 #[derive(Debug, Default)]
 pub struct ClosedFindings {
-    /// Closed top-level schemes the inference instantiated itself, not being in the base.
-    pub wanted: Vec<Arc<Scheme>>,
+    /// Closed top-level schemes the inference instantiated itself, not being in the base:
+    /// the value's name (qualified as in the environment) and the scheme's address.
+    pub wanted: Vec<(Name, usize)>,
     /// A base type found exactly equal to a scheme.
     pub exact: Option<(TyId, Arc<Scheme>)>,
 }
