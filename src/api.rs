@@ -968,11 +968,16 @@ mod pipeline {
             }
             _ => None,
         };
-        // Rendering in chunks on the pool is exercised by `--parallel` only: measured on 2
-        // cores (services-100000), the chunks' own buffers and the copy that joins them cost
-        // more than the second core saved (79 ms against 38 ms on one thread).
+        // Big lists render in chunks on the pool, each chunk's text allocated once at its
+        // estimate. Measured on 2 cores (services-100000, medians of 10, 2026-12-03): 26.7
+        // ms against 40.6 ms on one thread after a parallel evaluation (when the chunks grew
+        // by doubling, it was 79 ms against 38). Not measured in the threaded wasm build,
+        // which renders on one thread unless forced.
         let render_splitter = match session.par.threads() {
             Threads::Parallel => engine::eval::ListSplitter::new(&session.par),
+            Threads::Auto if cfg!(not(target_arch = "wasm32")) => {
+                engine::eval::ListSplitter::new(&session.par)
+            }
             _ => None,
         };
         let rendered = match request.format {

@@ -45,7 +45,7 @@ pub fn render_with(
     limits: &ExportLimits,
     fragments: Option<&dyn Fragments>,
 ) -> Result<String, EvalErrorKind> {
-    let mut out = String::with_capacity(size_hint(v, limits, fragments));
+    let mut out = String::with_capacity(size_hint(v, limits, fragments, None));
     Writer::new(limits, fragments, None).write_value(v, &mut out, 0)?;
     out.push('\n');
     limits.check_size(&out)?;
@@ -54,18 +54,29 @@ pub fn render_with(
 
 /// The capacity to start the output with: the host's hint, else [`estimate`] with an
 /// eighth more for escapes, within the output limit.
-fn size_hint(v: &Value, limits: &ExportLimits, fragments: Option<&dyn Fragments>) -> usize {
-    let max = limits
-        .max_output_bytes
-        .map_or(usize::MAX, |max| usize::try_from(max).unwrap_or(usize::MAX));
+/// With `split`, the lists it would split are left out (see [`estimate_from`]).
+fn size_hint(
+    v: &Value,
+    limits: &ExportLimits,
+    fragments: Option<&dyn Fragments>,
+    split: Option<&dyn Splitter>,
+) -> usize {
+    let max = max_output(limits);
     let hint = match fragments.map_or(0, |f| f.size_hint()) {
         0 => {
-            let guess = estimate(v, limits.max_depth, max.min(ESTIMATE_CAP));
-            guess.saturating_add(guess / 8)
+            let guess = estimate_from(vec![(v, 0)], limits.max_depth, max.min(ESTIMATE_CAP), split);
+            // The final newline, and an eighth for escapes.
+            guess.saturating_add(1 + guess / 8)
         }
         hint => hint,
     };
     hint.min(max)
+}
+
+fn max_output(limits: &ExportLimits) -> usize {
+    limits
+        .max_output_bytes
+        .map_or(usize::MAX, |max| usize::try_from(max).unwrap_or(usize::MAX))
 }
 
 /// Past this many bytes [`estimate`] stops counting: the output then grows as it goes.
@@ -78,9 +89,34 @@ const ESTIMATE_CAP: usize = 1 << 30;
 /// copied, where page faults cost more than the rendering itself on this machine. Every
 /// part adds at least one byte, so the cap also bounds the walk (values that share parts
 /// can be exponentially bigger than their memory).
+#[cfg(test)]
 fn estimate(v: &Value, max_depth: u32, cap: usize) -> usize {
-    let mut total: usize = 1; // the final newline
-    let mut stack: Vec<(&Value, usize)> = vec![(v, 0)];
+    // The final newline.
+    estimate_from(vec![(v, 0)], max_depth, cap, None)
+        .saturating_add(1)
+        .min(cap)
+}
+
+/// [`estimate`] of the elements `xs` of a list at `depth` with their indentation and
+/// separators: a chunk of a split list.
+fn estimate_elements(xs: &[Value], depth: u32, max_depth: u32, cap: usize) -> usize {
+    let items = xs.iter().map(|x| (x, depth as usize)).collect();
+    // Each element's indentation, ",\n" between them.
+    let n = xs.len();
+    let framing = n.saturating_mul(2 * depth as usize) + n.saturating_sub(1) * 2;
+    estimate_from(items, max_depth, cap, None).saturating_add(framing)
+}
+
+/// The estimate of the values on `stack` (each with its depth). Lists that `split` would
+/// split count without their elements: their chunks are estimated and reserved when
+/// they are joined.
+fn estimate_from(
+    mut stack: Vec<(&Value, usize)>,
+    max_depth: u32,
+    cap: usize,
+    split: Option<&dyn Splitter>,
+) -> usize {
+    let mut total: usize = 0;
     while let Some((v, depth)) = stack.pop() {
         if total >= cap {
             return cap;
@@ -99,6 +135,7 @@ fn estimate(v: &Value, max_depth: u32, cap: usize) -> usize {
             Value::Str(s) => s.len() + 2,
             Value::List(xs) if xs.is_empty() => 2,
             Value::Record(r) if r.values.is_empty() => 2,
+            Value::List(xs) if split.is_some_and(|s| s.worth_it(xs.len())) => open_close,
             Value::List(xs) => {
                 if depth < max_depth as usize {
                     stack.extend(xs.iter().map(|x| (x, depth + 1)));
@@ -147,7 +184,7 @@ pub fn render_split(
     splitter: Option<&dyn Splitter>,
 ) -> Result<String, EvalErrorKind> {
     if splitter.is_some() {
-        let mut out = String::with_capacity(size_hint(v, limits, fragments));
+        let mut out = String::with_capacity(size_hint(v, limits, fragments, splitter));
         let writer = Writer::new(limits, fragments, splitter);
         if writer.write_value(v, &mut out, 0).is_ok() {
             out.push('\n');
@@ -398,8 +435,10 @@ impl<'a> Writer<'a> {
         let (limits, fragments) = (self.limits, self.fragments);
         splitter.for_each(chunks.len(), &|c| {
             if let (Some(xs), Some(slot)) = (chunks.get(c), texts.get(c)) {
-                // A writer per chunk: its keys are its own.
-                let mut text = String::new();
+                // A writer per chunk: its keys are its own; its text allocated once.
+                let cap = max_output(limits).min(ESTIMATE_CAP);
+                let guess = estimate_elements(xs, depth, limits.max_depth, cap);
+                let mut text = String::with_capacity(guess.saturating_add(guess / 8).min(cap));
                 let written =
                     Writer::new(limits, fragments, None).write_elements(xs, &mut text, depth);
                 let _ = slot.set(written.map(|()| text));
@@ -413,7 +452,8 @@ impl<'a> Writer<'a> {
                     .map_or(0, |t| t.len() + 2)
             })
             .sum();
-        out.reserve(joined);
+        // Keeping the room the document's estimate left for what follows the list.
+        out.reserve(joined + (out.capacity() - out.len()));
         for (c, slot) in texts.into_iter().enumerate() {
             if c > 0 {
                 out.push_str(",\n");
@@ -499,6 +539,19 @@ mod tests {
         for v in [doc, Value::Int(7), Value::list(vec![]), service(3)] {
             let text = render(&v, &ExportLimits::default()).expect("renders");
             assert_eq!(estimate(&v, 100, usize::MAX), text.len(), "{text}");
+        }
+        // A chunk of a split list, at any depth: its elements with their framing.
+        let xs: Vec<Value> = (0..7).map(service).collect();
+        let limits = ExportLimits::default();
+        for depth in [0, 1, 3] {
+            for chunk in [&xs[..], &xs[2..3], &xs[..0]] {
+                let mut text = String::new();
+                Writer::new(&limits, None, None)
+                    .write_elements(chunk, &mut text, depth)
+                    .expect("renders");
+                let guess = estimate_elements(chunk, depth, 100, usize::MAX);
+                assert_eq!(guess, text.len(), "{text}");
+            }
         }
     }
 
