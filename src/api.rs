@@ -22,7 +22,7 @@ use crate::engine;
 use crate::loader::{self, FileSystem, ModuleGraph};
 use crate::par::Par;
 pub use crate::par::Threads;
-use crate::source::{SourceMap, Span};
+use crate::source::{self, SourceMap, Span};
 use crate::syntax;
 use crate::{eval, modules, types};
 
@@ -550,8 +550,31 @@ impl Session {
                 };
                 loader::load_with(&*self.fs, sources, entry, &options, &parse)
             }
-            None => loader::load(&*self.fs, sources, entry, &options),
+            None => {
+                let parse = |_: &str, file, text: &Arc<str>| {
+                    let parsed = self.parse(file, text);
+                    (Arc::new(parsed.module), parsed.diagnostics)
+                };
+                loader::load_with(&*self.fs, sources, entry, &options, &parse)
+            }
         }
+    }
+
+    /// Parses one module, in pieces on the pool when it is big (or the run is forced
+    /// parallel, so that the tests cover the path). Measured on 2 cores (services-100000,
+    /// 3.96 MB, medians of 12, 2026-12-03): 46.2 ms in one piece, 29.0 ms in two; lowering
+    /// the tree a worker built then took 4.6 ms more, the run 16 ms less.
+    fn parse(&self, file: source::FileId, text: &str) -> syntax::Parsed {
+        let pieces = match self.par.threads() {
+            Threads::Sequential => 1,
+            Threads::Parallel => self.par.workers(),
+            Threads::Auto if text.len() >= syntax::chunks::MIN_PIECES_BYTES => self.par.workers(),
+            Threads::Auto => 1,
+        };
+        if pieces < 2 {
+            return syntax::parse(file, text);
+        }
+        syntax::chunks::parse_in_pieces(file, text, pieces, &|n, job| self.par.for_each(n, job))
     }
 }
 

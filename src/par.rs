@@ -134,6 +134,11 @@ impl Par {
         }
     }
 
+    /// Runs `job(0..n)` on this run's pool (in any order), returning when all are done.
+    pub fn for_each(&self, n: usize, job: &(dyn Fn(usize) + Sync)) {
+        self.install(|| for_each_index(n, job));
+    }
+
     /// Runs `f` inside this run's pool, so that [`scope`] and [`for_each_index`] spawn
     /// onto it.
     pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {

@@ -1,7 +1,7 @@
 //! The concurrent engine: output identical for any number of workers (LANGUAGE.md 7.4),
 //! and one Session shared by many concurrent evaluations.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -919,6 +919,7 @@ fn compare_chunked_parses_on_fixtures() {
     );
     assert!(files.len() > 100);
     let file = FileId(0);
+    let split = AtomicUsize::new(0);
     let same = |text: &str, cache: &MapCache, what: &str| {
         let whole = syntax::parse(file, text);
         let reused = chunks::parse_reusing(file, text, cache);
@@ -928,6 +929,19 @@ fn compare_chunked_parses_on_fixtures() {
             format!("{:?}", reused.diagnostics),
             "{what}"
         );
+        // In pieces cut at declaration starts, as on the pool (here one after another).
+        for pieces in [2, 3, 7] {
+            let in_pieces = chunks::parse_in_pieces(file, text, pieces, &|n, job| {
+                split.fetch_add(usize::from(n > 1), Ordering::Relaxed);
+                (0..n).for_each(job)
+            });
+            assert_eq!(whole.module, in_pieces.module, "{what} ({pieces} pieces)");
+            assert_eq!(
+                format!("{:?}", whole.diagnostics),
+                format!("{:?}", in_pieces.diagnostics),
+                "{what} ({pieces} pieces)"
+            );
+        }
         // Also through the previous tree, moved out and shifted back and forth.
         let (module, diagnostics) =
             chunks::parse_module_reusing("main", file, &Arc::from(text), cache);
@@ -961,6 +975,8 @@ fn compare_chunked_parses_on_fixtures() {
         }
     }
     assert!(reused_somewhere > 50, "{reused_somewhere}");
+    let split = split.load(Ordering::Relaxed);
+    assert!(split > 500, "only {split} texts were cut in pieces");
     // Chunks of equal text, some found in place and some only by the cache, around edits
     // that insert, delete and change declarations.
     let cache = MapCache::default();

@@ -281,6 +281,116 @@ pub fn parse_module_reusing(
     }
 }
 
+/// Runs `job(0..n)`, in any order, maybe on several threads (the host's pool).
+pub type ForEach<'a> = dyn Fn(usize, &(dyn Fn(usize) + Sync)) + 'a;
+
+/// Texts shorter than this are parsed in one piece by [`parse_in_pieces`]: a piece costs a
+/// scan for its start, a walk moving its spans and ids, and a hand-off to a worker.
+pub const MIN_PIECES_BYTES: usize = 256 * 1024;
+
+/// Parses `text` like [`parse`], in up to `pieces` pieces of about equal size cut at
+/// declaration starts, which `for_each(n, job)` may parse on several threads (it runs
+/// `job(0..n)`, in any order). The pieces are assembled as [`assemble`] assembles chunks,
+/// under the same condition: every piece parses cleanly on its own (the first may hold the
+/// header and imports; only the last a trailing expression); otherwise the text is parsed
+/// whole, as it is when it has an error.
+pub fn parse_in_pieces(file: FileId, text: &str, pieces: usize, for_each: &ForEach<'_>) -> Parsed {
+    let starts = piece_starts(text, pieces);
+    if starts.len() < 2 || u32::try_from(text.len()).is_err() {
+        return parse(file, text);
+    }
+    let parsed: Vec<std::sync::OnceLock<Parsed>> =
+        starts.iter().map(|_| std::sync::OnceLock::new()).collect();
+    for_each(starts.len(), &|k| {
+        let (Some(&start), Some(slot)) = (starts.get(k), parsed.get(k)) else {
+            return;
+        };
+        let end = starts.get(k + 1).copied().unwrap_or(text.len());
+        if let Some(piece) = text.get(start..end) {
+            let _ = slot.set(parse(file, piece));
+        }
+    });
+    let last = starts.len() - 1;
+    let mut module: Option<ast::Module> = None;
+    for (k, (slot, &start)) in parsed.into_iter().zip(&starts).enumerate() {
+        let clean = slot.into_inner().filter(|p| {
+            let m = &p.module;
+            p.diagnostics.is_empty()
+                && (k == 0 || (m.header.is_none() && m.imports.is_empty()))
+                && (k == last || m.body.is_none())
+        });
+        let Some(Parsed { module: piece, .. }) = clean else {
+            return parse(file, text);
+        };
+        let Some(whole) = module.as_mut() else {
+            module = Some(piece);
+            continue;
+        };
+        let shift = Shift {
+            by: start as u32,
+            ids: whole.n_exprs,
+        };
+        let Some(n_exprs) = whole.n_exprs.checked_add(piece.n_exprs) else {
+            return parse(file, text);
+        };
+        let first = whole.decls.len();
+        whole.decls.extend(piece.decls);
+        let mut stack = Vec::new();
+        for decl in whole.decls.get_mut(first..).unwrap_or(&mut []) {
+            shift.decl(decl, &mut stack);
+        }
+        if let Some(mut body) = piece.body {
+            shift.expr(&mut body, &mut Vec::new());
+            whole.body = Some(body);
+        }
+        whole.n_exprs = n_exprs;
+    }
+    match module {
+        Some(module) => Parsed {
+            module,
+            diagnostics: Vec::new(),
+        },
+        None => parse(file, text),
+    }
+}
+
+/// Where the pieces of [`parse_in_pieces`] start: 0, then for each further piece the first
+/// declaration start at or after its share of the text (fewer pieces when none is found).
+fn piece_starts(text: &str, pieces: usize) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0];
+    for k in 1..pieces.max(1) {
+        let target = text.len() / pieces * k;
+        let from = starts.last().copied().unwrap_or(0).max(target);
+        // The next line start from `from` on that begins a declaration.
+        let mut at = match bytes
+            .get(from..)
+            .and_then(|b| b.iter().position(|&b| b == b'\n'))
+        {
+            Some(n) => from + n + 1,
+            None => break,
+        };
+        let found = loop {
+            let line = bytes.get(at..).unwrap_or(&[]);
+            if line.is_empty() {
+                break None;
+            }
+            if starts_decl(line) {
+                break Some(at);
+            }
+            match line.iter().position(|&b| b == b'\n') {
+                Some(n) => at += n + 1,
+                None => break None,
+            }
+        };
+        match found {
+            Some(at) => starts.push(at),
+            None => break,
+        }
+    }
+    starts
+}
+
 /// The module from its chunks, or `None` when some chunk does not parse cleanly alone;
 /// with where each chunk went.
 fn assemble(
