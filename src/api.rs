@@ -770,7 +770,7 @@ mod pipeline {
         let mut builder = crate::validate::ShapeBuilder::new(env);
         let shape = builder.shape(&ty, &[], 0);
         let unions = builder.unions;
-        let programs = modules::lower_graph(&graph, &checked, sources, true, &[], None)
+        let programs = modules::lower_graph(&graph, &checked, sources, true, &[], None, None)
             .map_err(|it| vec![*it])?
             .0;
         let limits = &session.options.limits;
@@ -892,8 +892,10 @@ mod pipeline {
             .caches
             .as_deref()
             .map(|caches| (caches, loaded.keys.as_slice(), body_keys.as_slice()));
+        let for_each = |n: usize, job: &(dyn Fn(usize) + Sync)| session.par.for_each(n, job);
+        let spread = engine::lowered::spread(&session.par, &for_each);
         let (programs, lowerings) =
-            match modules::lower_graph(graph, checked, sources, false, &found, kept) {
+            match modules::lower_graph(graph, checked, sources, false, &found, kept, spread) {
                 Ok(it) => it,
                 Err(diagnostic) => {
                     diagnostics.push(*diagnostic);

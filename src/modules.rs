@@ -302,8 +302,9 @@ pub fn lower_module(
     programs: &[Option<Program>],
     sources: &SourceMap,
     absolute: bool,
-    skip: &dyn Fn(u32) -> bool,
+    skip: &lower::Skip<'_>,
     kept: Option<KeptFor<'_>>,
+    spread: Option<lower::Spread<'_>>,
 ) -> Result<(Program, Option<engine::lowered::Lowering>), Box<Diagnostic>> {
     let Some(module) = graph.modules.get(idx) else {
         return Err(Box::new(Diagnostic::new(
@@ -328,6 +329,7 @@ pub fn lower_module(
         imports: &linked,
         absolute,
         skip,
+        spread,
     };
     let Some((caches, keys, body_key, graph_files)) = kept else {
         let (program, _) = lower::lower_linked(
@@ -338,6 +340,7 @@ pub fn lower_module(
             &linked,
             absolute,
             skip,
+            spread,
         )?;
         return Ok((program, None));
     };
@@ -367,6 +370,7 @@ pub fn lower_graph(
     entry_absolute: bool,
     found: &[Vec<Option<engine::eval::CachedValue>>],
     kept: Option<KeptForGraph<'_>>,
+    spread: Option<lower::Spread<'_>>,
 ) -> Result<Lowered, Box<Diagnostic>> {
     let graph_files = kept.map(|_| files_key(graph));
     let mut programs: Vec<Option<Program>> = graph.modules.iter().map(|_| None).collect();
@@ -398,6 +402,7 @@ pub fn lower_graph(
             absolute,
             &skip,
             module_kept,
+            spread,
         )?;
         if let Some(slot) = programs.get_mut(idx) {
             *slot = Some(program);

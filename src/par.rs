@@ -149,6 +149,10 @@ impl Par {
     }
 }
 
+/// Runs `job(0..n)`, in any order, maybe on several threads: how code outside the engine
+/// (the parser, lowering) is handed a pool without depending on it.
+pub type ForEach<'a> = dyn Fn(usize, &(dyn Fn(usize) + Sync)) + Sync + 'a;
+
 /// Native stack of each worker. Checking and evaluation recurse on the native stack
 /// (evaluation about 0.7 KB per Ligature call, bounded by the depth limit; checking by the
 /// source nesting limit), as on the CLI's own big-stack thread: rayon's 2 MiB default would

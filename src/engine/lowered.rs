@@ -28,6 +28,7 @@ use super::deps;
 use super::keys::Key;
 use crate::diagnostic::Diagnostic;
 use crate::eval::lower::{self, Imports, Program, Tables};
+use crate::par::{ForEach, Par, Threads};
 use crate::source::FileId;
 use crate::syntax::ast::{self, DeclKind};
 use crate::types::elab::Elaboration;
@@ -72,7 +73,30 @@ pub struct Input<'a> {
     pub imports: &'a Imports,
     pub absolute: bool,
     /// The lets whose values the host has (lowered as placeholders).
-    pub skip: &'a dyn Fn(u32) -> bool,
+    pub skip: &'a lower::Skip<'a>,
+    /// Threads for long runs of lets (see [`spread`]).
+    pub spread: Option<lower::Spread<'a>>,
+}
+
+/// Runs of lets shorter than this are lowered in order under [`Threads::Auto`]: a let of
+/// the services workload lowers in about 0.5 us, a part of a run costs a worker's tables
+/// borrowed and a hand-off.
+const AUTO_MIN_RUN: usize = 1024;
+
+/// How lowering may use `par`'s threads, through `for_each` (which runs jobs on them).
+pub fn spread<'a>(par: &Par, for_each: &'a ForEach<'a>) -> Option<lower::Spread<'a>> {
+    let min_run = match par.threads() {
+        _ if par.workers() < 2 => return None,
+        Threads::Sequential => return None,
+        // Forced parallel cuts every run, so that the tests cover the path.
+        Threads::Parallel => 2,
+        Threads::Auto => AUTO_MIN_RUN,
+    };
+    Some(lower::Spread {
+        for_each,
+        workers: par.workers(),
+        min_run,
+    })
 }
 
 /// What the session knows of the module besides its tree: the layout of its check (when
@@ -102,6 +126,7 @@ pub fn lower(
         imports,
         absolute,
         skip,
+        spread,
     } = *input;
     let decls = &module.decls;
     let reused = match (kept, known.layout) {
@@ -132,7 +157,7 @@ pub fn lower(
         }
         None => {
             let (program, tables) =
-                lower::lower_linked(module, elab, file, source, imports, absolute, skip)?;
+                lower::lower_linked(module, elab, file, source, imports, absolute, skip, spread)?;
             let full = (0..decls.len()).map(|i| !skip(i as u32)).collect();
             (program, tables, full)
         }
@@ -218,7 +243,7 @@ mod tests {
     fn lowered(
         text: &str,
         absolute: bool,
-        skip: &dyn Fn(u32) -> bool,
+        skip: &lower::Skip<'_>,
         kept: Option<KeptProgram>,
     ) -> (String, KeptProgram) {
         let file = FileId(0);
@@ -245,6 +270,7 @@ mod tests {
             imports: &imports,
             absolute,
             skip,
+            spread: None,
         };
         let known = Known {
             layout: Some(7),
@@ -257,12 +283,101 @@ mod tests {
         (debug, lowering.expect("a layout was given").keep(program))
     }
 
+    /// The program of `text` lowered in order, and with its runs of lets cut into parts of
+    /// one let (lowered here one after another, as the pool may, in any order), absolute or
+    /// not, with every third let's value supplied or none.
+    fn lowered_both_ways(text: &str) -> Vec<(String, String)> {
+        let file = FileId(0);
+        let module = syntax::parse(file, text).module;
+        let checked = crate::types::check_module(file, &module);
+        let imports = Imports::default();
+        // Backwards, so that a part never finds the tables as an earlier part left them.
+        let for_each = |n: usize, job: &(dyn Fn(usize) + Sync)| (0..n).rev().for_each(job);
+        let spread = lower::Spread {
+            for_each: &for_each,
+            workers: 1_000_000,
+            min_run: 2,
+        };
+        let mut out = Vec::new();
+        for absolute in [false, true] {
+            let none = |_: u32| false;
+            let some = |i: u32| i % 3 == 1;
+            let skips: [&lower::Skip<'_>; 2] = [&none, &some];
+            for skip in skips {
+                let lower = |spread| {
+                    let lowered = lower::lower_linked(
+                        &module,
+                        &checked.elaboration,
+                        file,
+                        text,
+                        &imports,
+                        absolute,
+                        skip,
+                        spread,
+                    );
+                    format!("{:?}", lowered.map(|(program, _)| program))
+                };
+                out.push((lower(None), lower(Some(spread))));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn runs_of_lets_lowered_in_parts_lower_as_in_order() {
+        // Lets that use names bound later in the run (the prelude's `length` before the
+        // module's), records, functions, annotations, a trailing expression naming them.
+        let text = "let a = length [1, 2];
+let length = \\xs -> 42;
+let b = length [1];
+let f = \\x -> { v = x + a, w = b };
+let c : { v: Integer, w: Integer } = f 1;
+let rec go = \\n -> if n <= 0 then 0 else go (n - 1);
+type T = { x: Integer };
+let d : T = { x = go 3 };
+let e = d.x + c.v;
+{ all = [a, b, e], g = f 2 }
+";
+        for (in_order, in_parts) in lowered_both_ways(text) {
+            assert_eq!(in_order, in_parts);
+            assert!(in_order.starts_with("Ok("), "{in_order}");
+        }
+        // Every fixture that checks cleanly without imports.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut compared = 0;
+        for dir in ["types/ok", "eval"] {
+            let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+                .expect("fixtures")
+                .map(|e| e.expect("entry").path())
+                .filter(|p| p.extension().is_some_and(|e| e == "lig"))
+                .collect();
+            paths.sort();
+            for path in paths {
+                let text = std::fs::read_to_string(&path).expect("fixture");
+                let parsed = syntax::parse(FileId(0), &text);
+                let clean = parsed.diagnostics.is_empty() && parsed.module.imports.is_empty();
+                if !clean
+                    || !crate::types::check_module(FileId(0), &parsed.module)
+                        .diagnostics
+                        .is_empty()
+                {
+                    continue;
+                }
+                for (in_order, in_parts) in lowered_both_ways(&text) {
+                    assert_eq!(in_order, in_parts, "{}", path.display());
+                }
+                compared += 1;
+            }
+        }
+        assert!(compared >= 40, "only {compared} fixtures compared");
+    }
+
     /// Lowering `after` from the program of `before` gives what lowering it afresh does.
     fn same_as_fresh(
         before: &str,
         after: &str,
-        skip_before: &dyn Fn(u32) -> bool,
-        skip_after: &dyn Fn(u32) -> bool,
+        skip_before: &lower::Skip<'_>,
+        skip_after: &lower::Skip<'_>,
     ) {
         let (_, kept) = lowered(before, false, skip_before, None);
         let (again, _) = lowered(after, false, skip_after, Some(kept));

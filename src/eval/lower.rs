@@ -13,13 +13,15 @@
 //! - type annotations that contain refinements become validation [`Plan`]s.
 
 use crate::hash::HashMap;
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::eval::builtins::Builtin;
 use crate::eval::value::{Func, Value};
+use crate::par::ForEach;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, BinOp, ExprId, Name, UnOp};
 use crate::types::elab::{DictExpr, Elaboration};
@@ -331,6 +333,7 @@ impl FnCtx {
     }
 }
 
+#[derive(Clone)]
 enum TypeInfo {
     Alias {
         params: Vec<Name>,
@@ -344,6 +347,7 @@ enum TypeInfo {
     },
 }
 
+#[derive(Clone)]
 struct ClassInfo {
     /// The class's declaration.
     decl: u32,
@@ -357,16 +361,12 @@ struct Lowerer<'a> {
     source: &'a str,
     file: FileId,
     fns: Vec<FnCtx>,
-    globals: HashMap<Name, u32>,
-    /// Globals at or above this decl index are not visible (predicates of earlier types).
+    /// Where top-level names are bound: owned while declarations are lowered in order,
+    /// borrowed (and never changed) by the workers lowering a run of lets (`lower_run`).
+    t: Cow<'a, Tables>,
+    /// Globals at or above this decl index are not visible (predicates of earlier types;
+    /// the later lets of a run, whose names are bound up front).
     global_limit: u32,
-    types: HashMap<Name, TypeInfo>,
-    ctors: HashMap<Name, bool>,
-    classes: HashMap<Name, ClassInfo>,
-    /// Method name -> (class name, method index).
-    methods: HashMap<Name, (Name, u32)>,
-    /// Instance decl index -> number of context dictionaries.
-    instances: HashMap<u32, u32>,
     /// While lowering an instance: its decl index and context size.
     current_instance: Option<(u32, u32)>,
     /// Union names being expanded into plans (guards recursive unions).
@@ -381,10 +381,24 @@ struct Lowerer<'a> {
     /// Top-level declarations of this module referenced by the declaration being lowered.
     deps: Vec<u32>,
     /// Lets whose values the host supplies (see [`lower_with`]).
-    skip: &'a dyn Fn(u32) -> bool,
+    skip: &'a Skip<'a>,
 }
 
 type LResult<T> = Result<T, Box<Diagnostic>>;
+
+/// Which lets the host supplies the values of (see [`lower_linked`]).
+pub type Skip<'a> = dyn Fn(u32) -> bool + Sync + 'a;
+
+/// How [`lower_linked`] may lower long runs of lets on several threads.
+#[derive(Clone, Copy)]
+pub struct Spread<'a> {
+    /// Runs `job(0..n)`, in any order, maybe at once.
+    pub for_each: &'a ForEach<'a>,
+    /// Workers: a run is cut into four times as many parts.
+    pub workers: usize,
+    /// Runs of fewer consecutive lets are lowered in order.
+    pub min_run: usize,
+}
 
 /// Lowers a checked module. `source` is the module's text (used to quote constraint items
 /// in messages). Never panics; an unresolvable construct is a `Severity::Bug` diagnostic.
@@ -402,6 +416,7 @@ pub fn lower(
         &Imports::default(),
         false,
         &|_| false,
+        None,
     )
     .map(|(program, _)| program)
 }
@@ -410,6 +425,7 @@ pub fn lower(
 /// its types, constructors, classes and instances. Kept with the program, it lets
 /// [`relower`] lower a few declarations again after an edit that left every declaration
 /// in its place.
+#[derive(Clone)]
 pub struct Tables {
     globals: HashMap<Name, u32>,
     types: HashMap<Name, TypeInfo>,
@@ -456,21 +472,16 @@ impl<'a> Lowerer<'a> {
         file: FileId,
         imports: &'a Imports,
         absolute: bool,
-        skip: &'a dyn Fn(u32) -> bool,
-        tables: Tables,
+        skip: &'a Skip<'a>,
+        t: Cow<'a, Tables>,
     ) -> Lowerer<'a> {
         Lowerer {
             elab,
             source,
             file,
             fns: Vec::new(),
-            globals: tables.globals,
+            t,
             global_limit: u32::MAX,
-            types: tables.types,
-            ctors: tables.ctors,
-            classes: tables.classes,
-            methods: tables.methods,
-            instances: tables.instances,
             current_instance: None,
             expanding: Vec::new(),
             imports,
@@ -482,15 +493,16 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn into_tables(self) -> Tables {
-        Tables {
-            globals: self.globals,
-            types: self.types,
-            ctors: self.ctors,
-            classes: self.classes,
-            methods: self.methods,
-            instances: self.instances,
+    /// Binds top-level `name` to declaration `idx`, unless a run bound it up front (the
+    /// workers of a run borrow the tables and must not change them).
+    fn bind_global(&mut self, name: &Name, idx: u32) {
+        if self.t.globals.get(name) != Some(&idx) {
+            self.t.to_mut().globals.insert(name.clone(), idx);
         }
+    }
+
+    fn into_tables(self) -> Tables {
+        self.t.into_owned()
     }
 
     /// Lowers declaration `idx`, with the declarations it references.
@@ -510,7 +522,10 @@ impl<'a> Lowerer<'a> {
 /// run in other modules' machines). The `let` declarations for which `skip` holds get a
 /// placeholder body: the host supplies their values (the engine's value cache) and never
 /// evaluates them.
+/// With `spread`, runs of at least `min_run` consecutive lets are lowered on its threads
+/// (see [`lower_run`]); the program is the same.
 /// With the program come its [`Tables`], for [`relower`].
+#[allow(clippy::too_many_arguments)]
 pub fn lower_linked(
     module: &ast::Module,
     elab: &Elaboration,
@@ -518,17 +533,52 @@ pub fn lower_linked(
     source: &str,
     imports: &Imports,
     absolute: bool,
-    skip: &dyn Fn(u32) -> bool,
+    skip: &Skip<'_>,
+    spread: Option<Spread<'_>>,
 ) -> Result<(Program, Tables), Box<Diagnostic>> {
-    let mut cx = Lowerer::new(elab, source, file, imports, absolute, skip, Tables::new());
-    cx.globals.reserve(module.decls.len());
-    let mut decls = Vec::with_capacity(module.decls.len());
-    for (idx, decl) in module.decls.iter().enumerate() {
-        decls.push(cx.lower_decl_with_deps(idx, decl)?);
+    let mut cx = Lowerer::new(
+        elab,
+        source,
+        file,
+        imports,
+        absolute,
+        skip,
+        Cow::Owned(Tables::new()),
+    );
+    cx.t.to_mut().globals.reserve(module.decls.len());
+    let all = &module.decls;
+    let mut decls = Vec::with_capacity(all.len());
+    let is_let = |d: &ast::Decl| matches!(d.kind, ast::DeclKind::Let(_));
+    let mut idx = 0;
+    let mut body = None;
+    while idx < all.len() {
+        let run = all
+            .get(idx..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|d| is_let(d))
+            .count();
+        match spread.filter(|s| run >= s.min_run.max(2)) {
+            Some(spread) => {
+                // A run that ends the declarations takes the trailing expression along.
+                let last = idx + run == all.len();
+                let with = module.body.as_ref().filter(|_| last);
+                body = lower_run(&mut cx, all, idx..idx + run, with, spread, &mut decls)?;
+                idx += run;
+            }
+            None => {
+                // The whole run in order (a run is looked at once, from its start).
+                for (k, decl) in all.iter().enumerate().skip(idx).take(run.max(1)) {
+                    decls.push(cx.lower_decl_with_deps(k, decl)?);
+                }
+                idx += run.max(1);
+            }
+        }
     }
-    let body = match &module.body {
-        Some(expr) => Some(cx.lower_root(None, |cx| cx.lower_expr(expr))?),
-        None => None,
+    let body = match (body, &module.body) {
+        (Some(body), _) => Some(body),
+        (None, Some(expr)) => Some(cx.lower_root(None, |cx| cx.lower_expr(expr))?),
+        (None, None) => None,
     };
     let body_span = module.body.as_ref().map(|it| it.span).unwrap_or_default();
     let types = if absolute {
@@ -548,6 +598,94 @@ pub fn lower_linked(
     Ok((program, cx.into_tables()))
 }
 
+/// Lowers the lets `run` of `all` on `spread`'s threads into `out`. Their names are bound
+/// first; each let is then lowered by a worker that borrows the tables and sees, through
+/// `global_limit`, only the lets before it, as lowering in order does (a run has no type,
+/// class or instance declaration, the other things the tables hold). With `body` (the
+/// trailing expression, when the run ends the declarations), it is lowered alongside,
+/// seeing every let, and returned. The first failure in source order is the one reported.
+fn lower_run(
+    cx: &mut Lowerer<'_>,
+    all: &[ast::Decl],
+    run: std::ops::Range<usize>,
+    body: Option<&ast::Expr>,
+    spread: Spread<'_>,
+    out: &mut Vec<CoreDecl>,
+) -> LResult<Option<(Core, u32)>> {
+    let lets = all.get(run.clone()).unwrap_or(&[]);
+    {
+        let globals = &mut cx.t.to_mut().globals;
+        for (k, decl) in run.clone().zip(lets) {
+            if let ast::DeclKind::Let(l) = &decl.kind {
+                globals.insert(l.name.name.clone(), k as u32);
+            }
+        }
+    }
+    let part = (lets.len() / (spread.workers.max(1) * 4)).max(1);
+    let n_parts = lets.len().div_ceil(part);
+    let parts: Vec<OnceLock<LResult<Vec<CoreDecl>>>> =
+        (0..n_parts).map(|_| OnceLock::new()).collect();
+    let tables: &Tables = &cx.t;
+    let (elab, source, file, imports, absolute, skip) = (
+        cx.elab,
+        cx.source,
+        cx.file,
+        cx.imports,
+        cx.absolute,
+        cx.skip,
+    );
+    let lowered_body: OnceLock<LResult<(Core, u32)>> = OnceLock::new();
+    // The trailing expression, the biggest job (it names every let), is job 0: started first.
+    let first = usize::from(body.is_some());
+    (spread.for_each)(n_parts + first, &|job| {
+        let mut worker = Lowerer::new(
+            elab,
+            source,
+            file,
+            imports,
+            absolute,
+            skip,
+            Cow::Borrowed(tables),
+        );
+        let Some(p) = job.checked_sub(first) else {
+            if let Some(expr) = body {
+                let _ = lowered_body.set(worker.lower_root(None, |cx| cx.lower_expr(expr)));
+            }
+            return;
+        };
+        let Some(slot) = parts.get(p) else {
+            return;
+        };
+        let from = run.start + p * part;
+        let to = (from + part).min(run.end);
+        let mut lowered = Vec::with_capacity(to - from);
+        let mut result = Ok(());
+        for (k, decl) in all.iter().enumerate().take(to).skip(from) {
+            worker.global_limit = k as u32;
+            match worker.lower_decl_with_deps(k, decl) {
+                Ok(d) => lowered.push(d),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        let _ = slot.set(result.map(|()| lowered));
+    });
+    for slot in parts {
+        match slot.into_inner() {
+            Some(Ok(lowered)) => out.extend(lowered),
+            Some(Err(e)) => return Err(e),
+            None => return Err(cx.bug(Span::default(), "a part of a run was not lowered")),
+        }
+    }
+    match (body, lowered_body.into_inner()) {
+        (None, _) => Ok(None),
+        (Some(_), Some(lowered)) => lowered.map(Some),
+        (Some(expr), None) => Err(cx.bug(expr.span, "the trailing expression was not lowered")),
+    }
+}
+
 /// Lowers again, in `program` (the module's last lowering, whose [`Tables`] are `tables`),
 /// the `let` declarations `redo` names, and the trailing expression when `redo_body`. Only
 /// for a module whose declarations are all where they were, with the same names and kinds,
@@ -560,12 +698,20 @@ pub fn relower(
     source: &str,
     imports: &Imports,
     absolute: bool,
-    skip: &dyn Fn(u32) -> bool,
+    skip: &Skip<'_>,
     (mut program, tables): (Program, Tables),
     redo: &[usize],
     redo_body: bool,
 ) -> Result<(Program, Tables), Box<Diagnostic>> {
-    let mut cx = Lowerer::new(elab, source, program.file, imports, absolute, skip, tables);
+    let mut cx = Lowerer::new(
+        elab,
+        source,
+        program.file,
+        imports,
+        absolute,
+        skip,
+        Cow::Owned(tables),
+    );
     for &idx in redo {
         let (Some(decl), Some(slot)) = (module.decls.get(idx), program.decls.get_mut(idx)) else {
             return Err(cx.bug(Span::default(), "re-lowered declaration out of range"));
@@ -603,6 +749,7 @@ impl Lowerer<'_> {
     /// The validation templates of every declared type.
     fn templates(&mut self) -> LResult<HashMap<Name, Arc<TypeTemplate>>> {
         let mut names: Vec<(Name, u32)> = self
+            .t
             .types
             .iter()
             .map(|(name, info)| {
@@ -663,7 +810,7 @@ impl Lowerer<'_> {
             ast::DeclKind::Let(let_decl) if (self.skip)(idx) => {
                 // The host already has this binding's value: only its name is needed.
                 let name = let_decl.name.name.clone();
-                self.globals.insert(name.clone(), idx);
+                self.bind_global(&name, idx);
                 Ok(CoreDecl {
                     name: Some(name),
                     kind: DeclKind::Value {
@@ -687,7 +834,7 @@ impl Lowerer<'_> {
                 let (value, n_slots) = self.lower_root(None, |cx| {
                     cx.lower_binding_rhs(&let_decl.value, n_dicts, self_name.clone())
                 })?;
-                self.globals.insert(name.clone(), idx);
+                self.bind_global(&name, idx);
                 let ann_span = let_decl.ann.as_ref().map(|it| it.span).unwrap_or(decl.span);
                 Ok(CoreDecl {
                     name: Some(name),
@@ -707,7 +854,7 @@ impl Lowerer<'_> {
                     ast::TypeRhs::Union(variants) => Some(variants.clone()),
                     ast::TypeRhs::Alias(_) => None,
                     ast::TypeRhs::Lone { variant, .. } => {
-                        let known = self.types.contains_key(&variant.name.name)
+                        let known = self.t.types.contains_key(&variant.name.name)
                             || is_prelude_type(&variant.name.name);
                         if known {
                             None
@@ -719,7 +866,9 @@ impl Lowerer<'_> {
                 let info = match (union, &type_decl.rhs) {
                     (Some(variants), _) => {
                         for variant in &variants {
-                            self.ctors
+                            self.t
+                                .to_mut()
+                                .ctors
                                 .insert(variant.name.name.clone(), variant.payload.is_some());
                         }
                         TypeInfo::Union {
@@ -736,7 +885,10 @@ impl Lowerer<'_> {
                     },
                     (None, ast::TypeRhs::Union(_)) => return Err(self.bug(decl.span, "union")),
                 };
-                self.types.insert(type_decl.name.name.clone(), info);
+                self.t
+                    .to_mut()
+                    .types
+                    .insert(type_decl.name.name.clone(), info);
                 Ok(CoreDecl {
                     name: None,
                     kind: DeclKind::None,
@@ -753,11 +905,12 @@ impl Lowerer<'_> {
                 let n_supers = u32::try_from(class.superclasses.len()).unwrap_or(u32::MAX);
                 for (k, method) in methods.iter().enumerate() {
                     let k = u32::try_from(k).unwrap_or(u32::MAX);
-                    self.methods
+                    let t = self.t.to_mut();
+                    t.methods
                         .insert(method.clone(), (class.name.name.clone(), k));
-                    self.globals.remove(method);
+                    t.globals.remove(method);
                 }
-                self.classes.insert(
+                self.t.to_mut().classes.insert(
                     class.name.name.clone(),
                     ClassInfo {
                         decl: idx,
@@ -785,7 +938,7 @@ impl Lowerer<'_> {
             }
             ast::DeclKind::Instance(inst) => {
                 let n_ctx = u32::try_from(inst.context.len()).unwrap_or(u32::MAX);
-                self.instances.insert(idx, n_ctx);
+                self.t.to_mut().instances.insert(idx, n_ctx);
                 self.current_instance = Some((idx, n_ctx));
                 let res = self.lower_instance(idx, inst, n_ctx, decl.span);
                 self.current_instance = None;
@@ -844,7 +997,7 @@ impl Lowerer<'_> {
     ) -> LResult<(Core, u32)> {
         let class_name = inst.class.name.name.clone();
         let mut provider = None;
-        let (methods, defaults) = match self.classes.get(&class_name) {
+        let (methods, defaults) = match self.t.classes.get(&class_name) {
             Some(class) if inst.class.module.is_none() => {
                 (class.methods.clone(), class.defaults.clone())
             }
@@ -1069,19 +1222,24 @@ impl Lowerer<'_> {
         if let Some(var) = self.resolve_local(name) {
             return self.apply_dicts(Core::Var(var), dicts, expr.span);
         }
-        if let Some(&idx) = self.globals.get(name) {
+        if let Some(&idx) = self.t.globals.get(name) {
             if idx < self.global_limit {
                 let head = self.global_ref(idx);
                 return self.apply_dicts(head, dicts, expr.span);
             }
         }
-        if !self.methods.contains_key(name) {
+        if !self.t.methods.contains_key(name) {
             if let Some(imported) = self.imports.values.get(name).cloned() {
                 return self.lower_imported(imported, dicts, expr.span);
             }
         }
-        if let Some((class, k)) = self.methods.get(name).cloned() {
-            let n_supers = self.classes.get(&class).map(|it| it.n_supers).unwrap_or(0);
+        if let Some((class, k)) = self.t.methods.get(name).cloned() {
+            let n_supers = self
+                .t
+                .classes
+                .get(&class)
+                .map(|it| it.n_supers)
+                .unwrap_or(0);
             let Some(dict) = dicts.first() else {
                 return Err(self.bug(expr.span, "method without a dictionary"));
             };
@@ -1427,6 +1585,7 @@ impl Lowerer<'_> {
 
     fn lower_ctor(&mut self, name: &Name, span: Span) -> LResult<Core> {
         match self
+            .t
             .ctors
             .get(name)
             .or_else(|| self.imports.ctors.get(name))
@@ -1580,7 +1739,7 @@ impl Lowerer<'_> {
                     return Ok(any.then_some(Plan::Union(out)));
                 }
                 let local = if qname.module.is_none() {
-                    self.types.get(name)
+                    self.t.types.get(name)
                 } else {
                     None
                 };

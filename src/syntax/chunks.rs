@@ -281,9 +281,6 @@ pub fn parse_module_reusing(
     }
 }
 
-/// Runs `job(0..n)`, in any order, maybe on several threads (the host's pool).
-pub type ForEach<'a> = dyn Fn(usize, &(dyn Fn(usize) + Sync)) + 'a;
-
 /// Texts shorter than this are parsed in one piece by [`parse_in_pieces`]: a piece costs a
 /// scan for its start, a walk moving its spans and ids, and a hand-off to a worker.
 pub const MIN_PIECES_BYTES: usize = 256 * 1024;
@@ -294,7 +291,12 @@ pub const MIN_PIECES_BYTES: usize = 256 * 1024;
 /// under the same condition: every piece parses cleanly on its own (the first may hold the
 /// header and imports; only the last a trailing expression); otherwise the text is parsed
 /// whole, as it is when it has an error.
-pub fn parse_in_pieces(file: FileId, text: &str, pieces: usize, for_each: &ForEach<'_>) -> Parsed {
+pub fn parse_in_pieces(
+    file: FileId,
+    text: &str,
+    pieces: usize,
+    for_each: &crate::par::ForEach<'_>,
+) -> Parsed {
     let starts = piece_starts(text, pieces);
     if starts.len() < 2 || u32::try_from(text.len()).is_err() {
         return parse(file, text);
