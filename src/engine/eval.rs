@@ -168,6 +168,10 @@ impl Splitter for ListSplitter<'_> {
     fn for_each(&self, n: usize, job: &(dyn Fn(usize) + Sync)) {
         self.par.install(|| par::for_each_index(n, job));
     }
+
+    fn at_once(&self) -> usize {
+        self.par.workers()
+    }
 }
 
 /// Declarations evaluated in source order under [`Threads::Auto`] before the rest is

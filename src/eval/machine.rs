@@ -110,6 +110,10 @@ pub trait Splitter: Sync {
     /// Calls `job(c)` for every chunk `c` in `0..n`, possibly in parallel, and returns when
     /// all are done.
     fn for_each(&self, n: usize, job: &(dyn Fn(usize) + Sync));
+    /// How many chunks may run at once (the workers).
+    fn at_once(&self) -> usize {
+        1
+    }
 }
 
 /// Read access to already evaluated top-level declarations.

@@ -420,7 +420,11 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    /// The elements of a big list in chunks on `splitter`, joined in order.
+    /// The elements of a big list in chunks on `splitter`, joined in order. The chunks
+    /// are estimated first (on the pool), the output reserved once; then they are rendered
+    /// in waves of as many as run at once, each wave's texts joined and freed before the
+    /// next: rendering all chunks before joining them held the whole list's text twice
+    /// (services-100000: 24 MB more at the peak).
     fn write_elements_split(
         &self,
         xs: &[Value],
@@ -430,44 +434,55 @@ impl<'a> Writer<'a> {
     ) -> Result<(), EvalErrorKind> {
         let chunk = splitter.chunk_len(xs.len()).max(1);
         let chunks: Vec<&[Value]> = xs.chunks(chunk).collect();
-        let texts: Vec<OnceLock<Result<String, EvalErrorKind>>> =
-            (0..chunks.len()).map(|_| OnceLock::new()).collect();
         let (limits, fragments) = (self.limits, self.fragments);
+        let cap = max_output(limits).min(ESTIMATE_CAP);
+        let estimates: Vec<OnceLock<usize>> = chunks.iter().map(|_| OnceLock::new()).collect();
         splitter.for_each(chunks.len(), &|c| {
-            if let (Some(xs), Some(slot)) = (chunks.get(c), texts.get(c)) {
-                // A writer per chunk: its keys are its own; its text allocated once.
-                let cap = max_output(limits).min(ESTIMATE_CAP);
+            if let (Some(xs), Some(slot)) = (chunks.get(c), estimates.get(c)) {
                 let guess = estimate_elements(xs, depth, limits.max_depth, cap);
-                let mut text = String::with_capacity(guess.saturating_add(guess / 8).min(cap));
-                let written =
-                    Writer::new(limits, fragments, None).write_elements(xs, &mut text, depth);
-                let _ = slot.set(written.map(|()| text));
+                let _ = slot.set(guess.saturating_add(guess / 8).min(cap));
             }
         });
-        let joined: usize = texts
+        let estimates: Vec<usize> = estimates
+            .into_iter()
+            .map(|it| it.into_inner().unwrap_or(0))
+            .collect();
+        let joined = estimates
             .iter()
-            .map(|slot| {
-                slot.get()
-                    .and_then(|it| it.as_ref().ok())
-                    .map_or(0, |t| t.len() + 2)
-            })
-            .sum();
+            .fold(2 * chunks.len(), |sum, it| sum.saturating_add(*it))
+            .min(cap);
         // Keeping the room the document's estimate left for what follows the list.
-        out.reserve(joined + (out.capacity() - out.len()));
-        for (c, slot) in texts.into_iter().enumerate() {
-            if c > 0 {
-                out.push_str(",\n");
-            }
-            match slot.into_inner() {
-                Some(Ok(text)) => out.push_str(&text),
-                Some(Err(err)) => return Err(err),
-                None => {
-                    return Err(EvalErrorKind::Internal {
-                        message: "a list chunk was not rendered".into(),
-                    })
+        out.reserve(joined.saturating_add(out.capacity() - out.len()));
+        let wave = splitter.at_once().max(1);
+        for first in (0..chunks.len()).step_by(wave) {
+            let n = wave.min(chunks.len() - first);
+            let texts: Vec<OnceLock<Result<String, EvalErrorKind>>> =
+                (0..n).map(|_| OnceLock::new()).collect();
+            splitter.for_each(n, &|k| {
+                let c = first + k;
+                if let (Some(xs), Some(slot)) = (chunks.get(c), texts.get(k)) {
+                    // A writer per chunk: its keys are its own; its text allocated once.
+                    let mut text = String::with_capacity(estimates.get(c).copied().unwrap_or(0));
+                    let written =
+                        Writer::new(limits, fragments, None).write_elements(xs, &mut text, depth);
+                    let _ = slot.set(written.map(|()| text));
                 }
+            });
+            for (k, slot) in texts.into_iter().enumerate() {
+                if first + k > 0 {
+                    out.push_str(",\n");
+                }
+                match slot.into_inner() {
+                    Some(Ok(text)) => out.push_str(&text),
+                    Some(Err(err)) => return Err(err),
+                    None => {
+                        return Err(EvalErrorKind::Internal {
+                            message: "a list chunk was not rendered".into(),
+                        })
+                    }
+                }
+                self.limits.check_size(out)?;
             }
-            self.limits.check_size(out)?;
         }
         Ok(())
     }
