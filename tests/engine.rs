@@ -6,6 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ligature::api::{self, EvalRequest, Format, Limits, MemoryFs, Options, Session, Threads};
+use ligature::eval::lower;
+use ligature::source::FileId;
+use ligature::syntax;
 
 /// A session without caches over `fs`: what a session that keeps results across calls
 /// must answer like.
@@ -873,8 +876,7 @@ fn parsing_from_chunks_equals_a_whole_parse_on_every_fixture() {
 }
 
 fn compare_chunked_parses_on_fixtures() {
-    use ligature::source::FileId;
-    use ligature::syntax::{self, chunks};
+    use ligature::syntax::chunks;
     use std::sync::Mutex;
 
     #[derive(Default)]
@@ -1061,4 +1063,93 @@ fn runs_of_lets_of_one_type_type_alike_on_any_number_of_workers() {
             );
         }
     }
+}
+
+/// The program of `text` lowered in order, and with its runs of lets cut into parts of
+/// one let (lowered here one after another, as the pool may, in any order), absolute or
+/// not, with every third let's value supplied or none.
+fn lowered_both_ways(text: &str) -> Vec<(String, String)> {
+    let file = FileId(0);
+    let module = syntax::parse(file, text).module;
+    let checked = ligature::types::check_module(file, &module);
+    let imports = lower::Imports::default();
+    // Backwards, so that a part never finds the tables as an earlier part left them.
+    let for_each = |n: usize, job: &(dyn Fn(usize) + Sync)| (0..n).rev().for_each(job);
+    let spread = lower::Spread {
+        for_each: &for_each,
+        workers: 1_000_000,
+        min_run: 2,
+    };
+    let mut out = Vec::new();
+    for absolute in [false, true] {
+        let none = |_: u32| false;
+        let some = |i: u32| i % 3 == 1;
+        let skips: [&lower::Skip<'_>; 2] = [&none, &some];
+        for skip in skips {
+            let lower = |spread| {
+                let lowered = lower::lower_linked(
+                    &module,
+                    &checked.elaboration,
+                    file,
+                    text,
+                    &imports,
+                    absolute,
+                    skip,
+                    spread,
+                );
+                format!("{:?}", lowered.map(|(program, _)| program))
+            };
+            out.push((lower(None), lower(Some(spread))));
+        }
+    }
+    out
+}
+
+#[test]
+fn runs_of_lets_lowered_in_parts_lower_as_in_order() {
+    // Lets that use names bound later in the run (the prelude's `length` before the
+    // module's), records, functions, annotations, a trailing expression naming them.
+    let text = "let a = length [1, 2];
+let length = \\xs -> 42;
+let b = length [1];
+let f = \\x -> { v = x + a, w = b };
+let c : { v: Integer, w: Integer } = f 1;
+let rec go = \\n -> if n <= 0 then 0 else go (n - 1);
+type T = { x: Integer };
+let d : T = { x = go 3 };
+let e = d.x + c.v;
+{ all = [a, b, e], g = f 2 }
+";
+    for (in_order, in_parts) in lowered_both_ways(text) {
+        assert_eq!(in_order, in_parts);
+        assert!(in_order.starts_with("Ok("), "{in_order}");
+    }
+    // Every fixture that checks cleanly without imports.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut compared = 0;
+    for dir in ["types/ok", "eval"] {
+        let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+            .expect("fixtures")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "lig"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).expect("fixture");
+            let parsed = syntax::parse(FileId(0), &text);
+            let clean = parsed.diagnostics.is_empty() && parsed.module.imports.is_empty();
+            if !clean
+                || !ligature::types::check_module(FileId(0), &parsed.module)
+                    .diagnostics
+                    .is_empty()
+            {
+                continue;
+            }
+            for (in_order, in_parts) in lowered_both_ways(&text) {
+                assert_eq!(in_order, in_parts, "{}", path.display());
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared >= 40, "only {compared} fixtures compared");
 }
