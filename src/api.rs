@@ -996,11 +996,14 @@ mod pipeline {
         // Big lists render in chunks on the pool, each chunk's text allocated once at its
         // estimate. Measured on 2 cores (services-100000, medians of 10, 2026-12-03): 26.7
         // ms against 40.6 ms on one thread after a parallel evaluation (when the chunks grew
-        // by doubling, it was 79 ms against 38). Not measured in the threaded wasm build,
-        // which renders on one thread unless forced.
+        // by doubling, it was 79 ms against 38). Not with a session's rendered records
+        // (`fragments`): their text is copied, not written, and the chunks' estimates would
+        // walk the values again (after a one-let edit of 10,000, 2.6 ms instead of 0.7).
+        // Not measured in the threaded wasm build, which renders on one thread
+        // unless forced.
         let render_splitter = match session.par.threads() {
             Threads::Parallel => engine::eval::ListSplitter::new(&session.par),
-            Threads::Auto if cfg!(not(target_arch = "wasm32")) => {
+            Threads::Auto if cfg!(not(target_arch = "wasm32")) && fragments.is_none() => {
                 engine::eval::ListSplitter::new(&session.par)
             }
             _ => None,
