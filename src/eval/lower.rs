@@ -496,8 +496,14 @@ impl<'a> Lowerer<'a> {
     /// Binds top-level `name` to declaration `idx`, unless a run bound it up front (the
     /// workers of a run borrow the tables and must not change them).
     fn bind_global(&mut self, name: &Name, idx: u32) {
-        if self.t.globals.get(name) != Some(&idx) {
-            self.t.to_mut().globals.insert(name.clone(), idx);
+        match &mut self.t {
+            Cow::Owned(t) => {
+                t.globals.insert(name.clone(), idx);
+            }
+            Cow::Borrowed(t) if t.globals.get(name) == Some(&idx) => {}
+            Cow::Borrowed(_) => {
+                self.t.to_mut().globals.insert(name.clone(), idx);
+            }
         }
     }
 
