@@ -904,16 +904,6 @@ fn compare_chunked_parses_on_fixtures() {
         }
     }
 
-    fn lig_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).expect("fixtures").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                lig_files(&path, out);
-            } else if path.extension().is_some_and(|it| it == "lig") {
-                out.push(path);
-            }
-        }
-    }
     let mut files = Vec::new();
     lig_files(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
@@ -1128,11 +1118,8 @@ let e = d.x + c.v;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut compared = 0;
     for dir in ["types/ok", "eval"] {
-        let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
-            .expect("fixtures")
-            .map(|e| e.expect("entry").path())
-            .filter(|p| p.extension().is_some_and(|e| e == "lig"))
-            .collect();
+        let mut paths = Vec::new();
+        lig_files(&root.join(dir), &mut paths);
         paths.sort();
         for path in paths {
             let text = std::fs::read_to_string(&path).expect("fixture");
@@ -1152,4 +1139,16 @@ let e = d.x + c.v;
         }
     }
     assert!(compared >= 40, "only {compared} fixtures compared");
+}
+
+/// The `.lig` files under `dir`, at any depth.
+fn lig_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("fixtures").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            lig_files(&path, out);
+        } else if path.extension().is_some_and(|it| it == "lig") {
+            out.push(path);
+        }
+    }
 }

@@ -493,6 +493,22 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// A lowerer of the same module that borrows these tables (never changing them), for a
+    /// worker lowering part of a run of lets.
+    fn worker(&self) -> Lowerer<'_> {
+        let mut worker = Lowerer::new(
+            self.elab,
+            self.source,
+            self.file,
+            self.imports,
+            self.absolute,
+            self.skip,
+            Cow::Borrowed(&*self.t),
+        );
+        worker.global_limit = self.global_limit;
+        worker
+    }
+
     /// Binds top-level `name` to declaration `idx`, unless a run bound it up front (the
     /// workers of a run borrow the tables and must not change them).
     fn bind_global(&mut self, name: &Name, idx: u32) {
@@ -631,28 +647,12 @@ fn lower_run(
     let n_parts = lets.len().div_ceil(part);
     let parts: Vec<OnceLock<LResult<Vec<CoreDecl>>>> =
         (0..n_parts).map(|_| OnceLock::new()).collect();
-    let tables: &Tables = &cx.t;
-    let (elab, source, file, imports, absolute, skip) = (
-        cx.elab,
-        cx.source,
-        cx.file,
-        cx.imports,
-        cx.absolute,
-        cx.skip,
-    );
+    let cx_ref: &Lowerer<'_> = cx;
     let lowered_body: OnceLock<LResult<(Core, u32)>> = OnceLock::new();
     // The trailing expression, the biggest job (it names every let), is job 0: started first.
     let first = usize::from(body.is_some());
     (spread.for_each)(n_parts + first, &|job| {
-        let mut worker = Lowerer::new(
-            elab,
-            source,
-            file,
-            imports,
-            absolute,
-            skip,
-            Cow::Borrowed(tables),
-        );
+        let mut worker = cx_ref.worker();
         let Some(p) = job.checked_sub(first) else {
             if let Some(expr) = body {
                 let _ = lowered_body.set(worker.lower_root(None, |cx| cx.lower_expr(expr)));

@@ -72,10 +72,14 @@ pub struct Scheme {
 impl SType {
     /// Nodes of the tree (iteratively: schemes may be deep).
     pub fn size(&self) -> usize {
-        let mut n = 0;
+        self.nodes().count()
+    }
+
+    /// Every node of the tree, depth first, with an explicit stack (schemes may be deep).
+    pub fn nodes(&self) -> impl Iterator<Item = &SType> {
         let mut stack = vec![self];
-        while let Some(t) = stack.pop() {
-            n += 1;
+        std::iter::from_fn(move || {
+            let t = stack.pop()?;
             match t {
                 SType::Con(_, args) => stack.extend(args.iter()),
                 SType::Fun(a, r) => {
@@ -88,8 +92,8 @@ impl SType {
                 }
                 SType::Gen(_) | SType::Free(_) | SType::Rigid(_) | SType::Error => {}
             }
-        }
-        n
+            Some(t)
+        })
     }
 }
 
@@ -794,23 +798,8 @@ pub struct ClosedFindings {
 
 /// Whether a scheme type has no variable of any kind.
 fn is_ground(ty: &SType) -> bool {
-    let mut stack = vec![ty];
-    while let Some(t) = stack.pop() {
-        match t {
-            SType::Gen(_) | SType::Free(_) | SType::Rigid(_) => return false,
-            SType::Con(_, args) => stack.extend(args.iter()),
-            SType::Fun(a, r) => {
-                stack.push(a);
-                stack.push(r);
-            }
-            SType::Record(fields, tail) => {
-                stack.extend(fields.iter().map(|(_, t)| t));
-                stack.extend(tail.as_deref());
-            }
-            SType::Error => {}
-        }
-    }
-    true
+    ty.nodes()
+        .all(|t| !matches!(t, SType::Gen(_) | SType::Free(_) | SType::Rigid(_)))
 }
 
 // ---------------------------------------------------------------- printing
