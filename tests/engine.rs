@@ -1152,3 +1152,37 @@ fn lig_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         }
     }
 }
+
+#[test]
+fn pieces_cut_inside_comments_and_strings_parse_as_the_whole_text() {
+    // Lines that start with `let` inside block comments and multi-line strings: a cut
+    // there leaves a piece with an unclosed comment or string, and the whole text is parsed
+    // instead. The result must be the whole parse for any number of pieces, with and
+    // without an error elsewhere.
+    let mut text = String::new();
+    for i in 0..40 {
+        text.push_str(&format!("let a{i} = {i};\n"));
+        match i % 4 {
+            0 => text.push_str("/* a comment\nlet hidden = 1;\n*/\n"),
+            1 => text.push_str(&format!("let s{i} = \"two\nlet lines = 2;\n\";\n")),
+            2 => text.push_str("// let line = 3;\n"),
+            _ => text.push_str(&format!("let r{i} = {{ x = a{i} }};\n")),
+        }
+    }
+    text.push_str("{ last = a39 }\n");
+    let broken = text.replace("let a20 = 20;", "let a20 = ;");
+    let file = FileId(0);
+    for text in [&text, &broken] {
+        let whole = syntax::parse(file, text);
+        for pieces in 2..=12 {
+            let in_pieces =
+                syntax::chunks::parse_in_pieces(file, text, pieces, &|n, job| (0..n).for_each(job));
+            assert_eq!(whole.module, in_pieces.module, "{pieces} pieces");
+            assert_eq!(
+                format!("{:?}", whole.diagnostics),
+                format!("{:?}", in_pieces.diagnostics),
+                "{pieces} pieces"
+            );
+        }
+    }
+}
