@@ -560,17 +560,9 @@ impl Session {
         }
     }
 
-    /// Parses one module, in pieces on the pool when it is big (or the run is forced
-    /// parallel, so that the tests cover the path). Measured on 2 cores (services-100000,
-    /// 3.96 MB, medians of 12, 2026-12-03): 46.2 ms in one piece, 29.0 ms in two; lowering
-    /// the tree a worker built then took 4.6 ms more, the run 16 ms less.
+    /// Parses one module, in pieces on the pool when it is big (`engine::parse_pieces`).
     fn parse(&self, file: source::FileId, text: &str) -> syntax::Parsed {
-        let pieces = match self.par.threads() {
-            Threads::Sequential => 1,
-            Threads::Parallel => self.par.workers(),
-            Threads::Auto if text.len() >= syntax::chunks::MIN_PIECES_BYTES => self.par.workers(),
-            Threads::Auto => 1,
-        };
+        let pieces = engine::parse_pieces(&self.par, text.len());
         if pieces < 2 {
             return syntax::parse(file, text);
         }

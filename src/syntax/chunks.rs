@@ -281,14 +281,6 @@ pub fn parse_module_reusing(
     }
 }
 
-/// Texts shorter than this are parsed in one piece under `Threads::Auto` (see
-/// `api::Session::parse`): a piece costs a scan for its start, a walk moving its spans and
-/// ids, a hand-off to a worker and the fresh memory a worker's tree takes. Measured on 2
-/// cores (2026-12-03): services-100000 (3.96 MB) parsed in 29 ms instead of 46; the chain
-/// workload (0.5 MB) saved 2 ms of parsing but ran 5 ms longer in all, with lowering on the
-/// pool too.
-pub const MIN_PIECES_BYTES: usize = 1 << 20;
-
 /// Parses `text` like [`parse`], in up to `pieces` pieces of about equal size cut at
 /// declaration starts, which `for_each(n, job)` may parse on several threads (it runs
 /// `job(0..n)`, in any order). The pieces are assembled as [`assemble`] assembles chunks,

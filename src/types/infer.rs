@@ -213,7 +213,7 @@ impl<'a> Infer<'a> {
     /// Uses the module's closed top-level types (before anything is inferred: the arena
     /// starts over them).
     pub fn over_closed(&mut self, closed: &'a ClosedTypes) {
-        self.arena = Arena::over(closed, 64);
+        self.arena = std::mem::take(&mut self.arena).over(closed);
         self.closed = Some(closed);
     }
 

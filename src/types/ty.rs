@@ -137,11 +137,16 @@ impl<'b> Arena<'b> {
         }
     }
 
-    /// An empty arena over the closed types of `base`: their ids are valid here.
-    pub fn over(base: &'b ClosedTypes, n: usize) -> Arena<'b> {
+    /// This (empty) arena over the closed types of `base`: their ids are valid here. Its
+    /// room for nodes is kept.
+    pub fn over<'c>(self, base: &'c ClosedTypes) -> Arena<'c> {
+        debug_assert!(
+            self.nodes.is_empty(),
+            "an arena gets its base before any node"
+        );
         Arena {
             base: &base.arena.nodes,
-            nodes: Vec::with_capacity(n),
+            nodes: self.nodes,
         }
     }
 
