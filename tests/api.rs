@@ -244,3 +244,83 @@ fn a_far_deadline_or_no_clock_changes_nothing() {
     }
     assert!(reads.load(std::sync::atomic::Ordering::Relaxed) > 10);
 }
+
+/// §9.5: a register whose `register.toml` is present and invalid is M4007 for every import
+/// that reaches the register, whatever the form or the module named (the register itself,
+/// a module under it, one through its `[exports]`).
+#[test]
+fn an_invalid_manifest_is_m4007_for_every_import_of_its_register() {
+    let manifests = [
+        ("not TOML", "this is not toml [[[\n"),
+        ("no version", "[register]\nname = \"conf\"\n"),
+        (
+            "duplicate key",
+            "[register]\nname = \"conf\"\nname = \"x\"\nversion = \"1.0.0\"\n",
+        ),
+        (
+            "bad semver",
+            "[register]\nname = \"conf\"\nversion = \"one\"\n",
+        ),
+        (
+            "version not a string",
+            "[register]\nname = \"conf\"\nversion = 1\n",
+        ),
+    ];
+    let imports = [
+        "import conf;\na\n",
+        "import conf as c;\nc.a\n",
+        "import conf { a };\na\n",
+        "import { a } from conf;\na\n",
+        "import conf.sub;\nb\n",
+        "import conf.sub as s;\ns.b\n",
+    ];
+    for (what, manifest) in manifests {
+        for main in imports {
+            let mut fs = MemoryFs::new();
+            fs.insert("main.lig", main.as_bytes().to_vec());
+            fs.insert("regs/conf/register.toml", manifest.as_bytes().to_vec());
+            fs.insert("regs/conf/mod.lig", b"export let a = 1;\n".to_vec());
+            fs.insert("regs/conf/sub.lig", b"export let b = 2;\n".to_vec());
+            let options = Options {
+                register_roots: vec!["regs".into()],
+                ..Options::default()
+            };
+            let session = Session::new(options, Arc::new(fs));
+            let out = session.evaluate(&EvalRequest {
+                entry: "main.lig".into(),
+                ..EvalRequest::default()
+            });
+            let codes: Vec<&str> = out.diagnostics.iter().map(|d| d.code.as_str()).collect();
+            assert_eq!(
+                codes,
+                ["M4007"],
+                "manifest {what}, {main:?}: {:?}",
+                out.diagnostics
+            );
+        }
+    }
+    for main in imports {
+        let mut fs = MemoryFs::new();
+        fs.insert("main.lig", main.as_bytes().to_vec());
+        fs.insert(
+            "regs/conf/register.toml",
+            b"[register]\nname = \"conf\"\nversion = \"1.0.0\"\n".to_vec(),
+        );
+        fs.insert("regs/conf/mod.lig", b"export let a = 1;\n".to_vec());
+        fs.insert("regs/conf/sub.lig", b"export let b = 2;\n".to_vec());
+        let options = Options {
+            register_roots: vec!["regs".into()],
+            ..Options::default()
+        };
+        let session = Session::new(options, Arc::new(fs));
+        let out = session.evaluate(&EvalRequest {
+            entry: "main.lig".into(),
+            ..EvalRequest::default()
+        });
+        assert!(
+            out.diagnostics.is_empty(),
+            "{main:?}: {:?}",
+            out.diagnostics
+        );
+    }
+}

@@ -245,6 +245,9 @@ impl<'a> Resolver<'a> {
             candidates.push(path.clone());
             hit.then_some(path)
         };
+        // A present manifest must be valid whatever the import names (§9.5), the register
+        // itself (`import conf;`) included, so it is read before anything else of the register.
+        let manifest = self.manifest(&dir)?;
         let Some((first, more)) = rest.split_first() else {
             return match found(self.fs, &mut candidates, join(&dir, "mod.lig")) {
                 Some(key) => Ok(Target { key, root }),
@@ -254,7 +257,7 @@ impl<'a> Resolver<'a> {
                 }),
             };
         };
-        if let Some(manifest) = self.manifest(&dir)? {
+        if let Some(manifest) = manifest {
             if let Some(target) = manifest.exports.get(*first) {
                 let base = join(&dir, target);
                 if !is_inside(&base, &dir) || target.starts_with('/') {
