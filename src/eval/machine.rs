@@ -664,13 +664,13 @@ impl<'g> Machine<'g> {
         frame: Frame<'_>,
     ) -> R<Value> {
         let mut f = f;
-        let mut needed = remaining_arity(&f);
+        let mut needed = needed_now(&f);
         let mut vals = Vec::with_capacity(args.len());
         for arg in args {
             vals.push(self.eval(arg, frame)?);
             if vals.len() == needed {
                 f = self.apply(f, std::mem::take(&mut vals), span)?;
-                needed = remaining_arity(&f);
+                needed = needed_now(&f);
             }
         }
         if vals.is_empty() {
@@ -809,6 +809,11 @@ impl<'g> Machine<'g> {
     pub(crate) fn apply(&mut self, f: Value, args: Vec<Value>, span: Span) -> R<Value> {
         let mut f = f;
         let mut args = args;
+        // How many leading arguments were already checked against the closure's parameter
+        // annotations: a partial application checks the arguments it is given (§8.3 with
+        // §5.2: `\x y -> e` is `\x -> \y -> e`, each parameter checked when its lambda is
+        // applied), so they are not checked again when the last argument comes.
+        let mut checked = 0;
         loop {
             let Value::Func(func) = &f else {
                 if let Value::Dict(_) = f {
@@ -821,6 +826,7 @@ impl<'g> Machine<'g> {
             let arity = match &**func {
                 Func::Closure { def, .. } => def.arity as usize,
                 Func::Partial { head, args: done } => {
+                    checked = done.len();
                     let mut all = done.clone();
                     all.extend(args);
                     args = all;
@@ -832,12 +838,15 @@ impl<'g> Machine<'g> {
                 Func::CtorFn(_) => 1,
             };
             if args.len() < arity {
+                if let Func::Closure { def, .. } = &**func {
+                    self.check_params(def, &args, checked, span)?;
+                }
                 return Ok(Value::Func(Arc::new(Func::Partial { head: f, args })));
             }
             let rest = args.split_off(arity);
             let result = match &**func {
                 Func::Closure { def, captures } => {
-                    self.call_closure(def, captures, &f, args, span)?
+                    self.call_closure(def, captures, &f, args, checked, span)?
                 }
                 Func::Builtin(b) => {
                     self.enter(span)?;
@@ -859,7 +868,18 @@ impl<'g> Machine<'g> {
             }
             f = result;
             args = rest;
+            checked = 0;
         }
+    }
+
+    /// Checks `args[from..]` against the closure's parameter annotations, in order.
+    fn check_params(&mut self, def: &LambdaDef, args: &[Value], from: usize, span: Span) -> R<()> {
+        for (k, arg) in args.iter().enumerate().skip(from) {
+            if let Some(Some(plan)) = def.checks.get(k) {
+                self.validate(plan, arg, span, "")?;
+            }
+        }
+        Ok(())
     }
 
     /// `apply` for the built-ins' loops (`map`, `fold`, …): a closure of exactly `N`
@@ -874,7 +894,7 @@ impl<'g> Machine<'g> {
         if let Value::Func(func) = f {
             if let Func::Closure { def, captures } = &**func {
                 if def.arity as usize == N {
-                    return self.call_closure(def, captures, f, args, span);
+                    return self.call_closure(def, captures, f, args, 0, span);
                 }
             }
         }
@@ -900,6 +920,7 @@ impl<'g> Machine<'g> {
         captures: &[Value],
         self_fn: &Value,
         args: impl IntoIterator<Item = Value, IntoIter: ExactSizeIterator>,
+        checked: usize,
         span: Span,
     ) -> R<Value> {
         self.enter(span)?;
@@ -911,7 +932,7 @@ impl<'g> Machine<'g> {
         self.stack
             .resize(base + (def.n_slots as usize).max(n_args), Value::Unit);
         let mut res = Ok(());
-        for (k, check) in def.checks.iter().enumerate() {
+        for (k, check) in def.checks.iter().enumerate().skip(checked) {
             if let Some(plan) = check {
                 let v = self.stack.get(base + k).cloned().unwrap_or(Value::Unit);
                 if let Err(e) = self.validate(plan, &v, span, "") {
@@ -1079,6 +1100,21 @@ impl<'g> Machine<'g> {
 }
 
 /// How many more arguments `f` takes before it runs (0 for a non-function).
+/// How many arguments to evaluate before applying `f`: all it needs, except that a closure
+/// with annotated parameters takes them one at a time, so each is checked before the next
+/// argument is evaluated (the order of `\x -> \y -> e`, §5.2 and §7.3).
+fn needed_now(f: &Value) -> usize {
+    let mut head = f;
+    while let Value::Func(func) = head {
+        match &**func {
+            Func::Partial { head: h, .. } => head = h,
+            Func::Closure { def, .. } if def.checks.iter().any(Option::is_some) => return 1,
+            _ => break,
+        }
+    }
+    remaining_arity(f)
+}
+
 fn remaining_arity(f: &Value) -> usize {
     match f {
         Value::Func(func) => match &**func {
