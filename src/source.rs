@@ -66,6 +66,9 @@ pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
     line_starts: OnceLock<Vec<u32>>,
+    /// Whether the text is ASCII, found with the line index: then a column is a byte count,
+    /// and a position costs no walk over its line (many diagnostics on one long line).
+    ascii: OnceLock<bool>,
 }
 
 impl SourceFile {
@@ -74,6 +77,7 @@ impl SourceFile {
             name: name.into(),
             text: text.into(),
             line_starts: OnceLock::new(),
+            ascii: OnceLock::new(),
         }
     }
 
@@ -103,9 +107,16 @@ impl SourceFile {
             Err(idx) => idx.saturating_sub(1),
         };
         let line_start = starts.get(line_idx).copied().unwrap_or(0) as usize;
-        let prefix = text.get(line_start..offset).unwrap_or("");
-        let column = prefix.chars().count() as u32 + 1;
-        let utf16_column = prefix.encode_utf16().count() as u32 + 1;
+        let (column, utf16_column) = if *self.ascii.get_or_init(|| text.is_ascii()) {
+            let n = offset.saturating_sub(line_start) as u32 + 1;
+            (n, n)
+        } else {
+            let prefix = text.get(line_start..offset).unwrap_or("");
+            (
+                prefix.chars().count() as u32 + 1,
+                prefix.encode_utf16().count() as u32 + 1,
+            )
+        };
         Position {
             line: line_idx as u32 + 1,
             column,
