@@ -124,9 +124,21 @@ pub fn call(m: &mut Machine<'_>, b: Builtin, args: &[Value], span: Span) -> R<Va
             if let Value::Str(_) = v {
                 return Ok(v.clone());
             }
+            // Each byte produced costs a step (§12.1): the text is never written past the
+            // remaining budget, which ends the run there with R3007.
+            let limits = crate::eval::export::ExportLimits {
+                max_depth: m.limits.max_depth,
+                max_output_bytes: Some(m.remaining_steps()),
+                interrupt: m.interrupt().clone(),
+            };
             let mut out = String::new();
-            crate::eval::export::text::render_into(v, &mut out, m.limits.max_depth)
-                .map_err(|kind| m.err(kind, span))?;
+            match crate::eval::export::text::render_into(v, &mut out, &limits) {
+                Ok(()) => {}
+                Err(EvalErrorKind::OutputTooLarge { .. }) => {
+                    m.charge(u64::MAX, span)?;
+                }
+                Err(kind) => return Err(m.err(kind, span)),
+            }
             m.charge(out.len() as u64, span)?;
             Ok(Value::Str(Arc::from(out)))
         }

@@ -55,6 +55,13 @@ impl Interrupt {
         }
     }
 
+    /// Whether the host's flag is set (an atomic load; no clock).
+    pub fn flag_set(&self) -> bool {
+        self.flag
+            .as_ref()
+            .is_some_and(|it| it.load(Ordering::Relaxed))
+    }
+
     /// Whether the flag is set or the deadline has passed (reads the clock).
     pub fn fired(&self) -> bool {
         if self
@@ -328,6 +335,15 @@ impl<'g> Machine<'g> {
 
     /// Charges `n` steps.
     #[inline]
+    /// Steps this machine may still spend.
+    pub(crate) fn remaining_steps(&self) -> u64 {
+        self.step_limit.saturating_sub(self.steps)
+    }
+
+    pub(crate) fn interrupt(&self) -> &Interrupt {
+        &self.interrupt
+    }
+
     pub(crate) fn charge(&mut self, n: u64, span: Span) -> R<()> {
         let before = self.steps;
         self.steps = self.steps.saturating_add(n);

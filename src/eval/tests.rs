@@ -150,6 +150,7 @@ fn json_rejects_functions_and_large_output() {
     let limits = ExportLimits {
         max_depth: 100,
         max_output_bytes: Some(10),
+        ..ExportLimits::default()
     };
     let err = export::json::render(&sample(), &limits).expect_err("too large");
     assert!(matches!(
@@ -1086,6 +1087,7 @@ fn eval_source(src: &str) -> Result<String, String> {
     let limits = ExportLimits {
         max_depth: limits.max_depth,
         max_output_bytes: limits.max_output_bytes,
+        ..ExportLimits::default()
     };
     let out = match format {
         "json" => export::json::render(&doc, &limits),

@@ -110,14 +110,35 @@ impl Value {
     /// not refer to code, spans or declaration indices of the program that built it (so a
     /// cache may hand it to another version of the program). Iterative: values may nest
     /// deeper than the native stack.
+    ///
+    /// A part shared by several others is walked once (`let a1 = [a0, a0]; ...` is
+    /// exponentially bigger than its memory), so the walk is linear in the value's memory.
     pub fn is_plain_data(&self) -> bool {
         let mut work = vec![self];
+        let mut seen: std::collections::HashSet<usize> = std::collections::HashSet::new();
+        // A part only one reference reaches cannot be met twice: only shared ones are kept.
+        let mut first_visit = |ptr: usize, count: usize| count == 1 || seen.insert(ptr);
         while let Some(v) = work.pop() {
             match v {
                 Value::Func(_) | Value::Dict(_) => return false,
-                Value::List(items) => work.extend(items.iter()),
-                Value::Record(r) => work.extend(r.values.iter()),
-                Value::Ctor(c) => work.extend(c.payload.iter()),
+                Value::List(items) => {
+                    if first_visit(
+                        Arc::as_ptr(items) as *const u8 as usize,
+                        Arc::strong_count(items),
+                    ) {
+                        work.extend(items.iter());
+                    }
+                }
+                Value::Record(r) => {
+                    if first_visit(Arc::as_ptr(r) as *const u8 as usize, Arc::strong_count(r)) {
+                        work.extend(r.values.iter());
+                    }
+                }
+                Value::Ctor(c) => {
+                    if first_visit(Arc::as_ptr(c) as *const u8 as usize, Arc::strong_count(c)) {
+                        work.extend(c.payload.iter());
+                    }
+                }
                 Value::Unit | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) => {}
             }
         }

@@ -74,13 +74,12 @@ fn size_hint(
 }
 
 fn max_output(limits: &ExportLimits) -> usize {
-    limits
-        .max_output_bytes
-        .map_or(usize::MAX, |max| usize::try_from(max).unwrap_or(usize::MAX))
+    usize::try_from(limits.max_output()).unwrap_or(usize::MAX)
 }
 
 /// Past this many bytes [`estimate`] stops counting: the output then grows as it goes.
-const ESTIMATE_CAP: usize = 1 << 30;
+/// The walk polls nothing, so the cap also bounds its time (about 60 ms).
+const ESTIMATE_CAP: usize = 64 << 20;
 
 /// The length of `v`'s text, exact but for escapes (not counted) and floats (counted at 24
 /// bytes), counted up to `cap` and `max_depth`: a walk without writing, so that the output
@@ -416,6 +415,7 @@ impl<'a> Writer<'a> {
             }
             indent(out, depth);
             self.write_value(x, out, depth)?;
+            self.limits.tick(out)?;
         }
         Ok(())
     }
@@ -498,6 +498,7 @@ impl<'a> Writer<'a> {
             indent(out, depth + 1);
             out.push_str(key);
             self.write_value(x, out, depth + 1)?;
+            self.limits.tick(out)?;
         }
         out.push('\n');
         indent(out, depth);

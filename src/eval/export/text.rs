@@ -3,27 +3,36 @@
 use std::fmt::Write;
 
 use crate::eval::error::EvalErrorKind;
-use crate::eval::export::write_float;
+use crate::eval::export::{write_float, ExportLimits};
 use crate::eval::value::Value;
 
 /// Renders `v` as Ligature text.
 pub fn render(v: &Value, max_depth: u32) -> Result<String, EvalErrorKind> {
-    let mut out = String::new();
-    render_into(v, &mut out, max_depth)?;
-    Ok(out)
+    let limits = ExportLimits {
+        max_depth,
+        ..ExportLimits::default()
+    };
+    render_limited(v, &limits)
 }
 
-/// Renders with an output limit (R3010).
-pub fn render_limited(v: &Value, limits: &super::ExportLimits) -> Result<String, EvalErrorKind> {
-    let out = render(v, limits.max_depth)?;
+/// Renders under `limits`: the output size (R3010) is checked as it grows, not only at the
+/// end (a value sharing its parts can be exponentially bigger than its memory).
+pub fn render_limited(v: &Value, limits: &ExportLimits) -> Result<String, EvalErrorKind> {
+    let mut out = String::new();
+    render_into(v, &mut out, limits)?;
     limits.check_size(&out)?;
     Ok(out)
 }
 
-/// A rendering for messages, shortened when long.
+/// A rendering for messages, shortened when long (and never written past that).
 pub fn render_short(v: &Value, max_depth: u32) -> String {
+    let limits = ExportLimits {
+        max_depth: max_depth.min(200),
+        max_output_bytes: Some(80),
+        ..ExportLimits::default()
+    };
     let mut out = String::new();
-    if render_into(v, &mut out, max_depth.min(200)).is_err() {
+    if render_into(v, &mut out, &limits).is_err() && out.len() <= 80 {
         out.push_str("...");
     }
     if out.len() > 80 {
@@ -37,8 +46,12 @@ pub fn render_short(v: &Value, max_depth: u32) -> String {
     out
 }
 
-pub fn render_into(v: &Value, out: &mut String, max_depth: u32) -> Result<(), EvalErrorKind> {
-    write_value(v, out, 0, max_depth)
+pub fn render_into(
+    v: &Value,
+    out: &mut String,
+    limits: &ExportLimits,
+) -> Result<(), EvalErrorKind> {
+    write_value(v, out, 0, limits)
 }
 
 pub fn write_string(out: &mut String, s: &str) {
@@ -65,19 +78,21 @@ fn write_value(
     v: &Value,
     out: &mut String,
     depth: u32,
-    max_depth: u32,
+    limits: &ExportLimits,
 ) -> Result<(), EvalErrorKind> {
-    crate::par::deep(depth, || write_value_here(v, out, depth, max_depth))
+    crate::par::deep(depth, || write_value_here(v, out, depth, limits))
 }
 
 fn write_value_here(
     v: &Value,
     out: &mut String,
     depth: u32,
-    max_depth: u32,
+    limits: &ExportLimits,
 ) -> Result<(), EvalErrorKind> {
-    if depth > max_depth {
-        return Err(EvalErrorKind::DepthExceeded { max: max_depth });
+    if depth > limits.max_depth {
+        return Err(EvalErrorKind::DepthExceeded {
+            max: limits.max_depth,
+        });
     }
     match v {
         Value::Unit => out.push_str("()"),
@@ -93,7 +108,8 @@ fn write_value_here(
                 if k > 0 {
                     out.push_str(", ");
                 }
-                write_value(x, out, depth + 1, max_depth)?;
+                write_value(x, out, depth + 1, limits)?;
+                limits.tick(out)?;
             }
             out.push(']');
         }
@@ -108,7 +124,8 @@ fn write_value_here(
                     }
                     out.push_str(name);
                     out.push_str(" = ");
-                    write_value(x, out, depth + 1, max_depth)?;
+                    write_value(x, out, depth + 1, limits)?;
+                    limits.tick(out)?;
                 }
                 out.push_str(" }");
             }
@@ -126,7 +143,7 @@ fn write_value_here(
                 if paren {
                     out.push('(');
                 }
-                write_value(p, out, depth + 1, max_depth)?;
+                write_value(p, out, depth + 1, limits)?;
                 if paren {
                     out.push(')');
                 }

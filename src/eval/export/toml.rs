@@ -123,6 +123,7 @@ fn write_table_here<'v>(
         out.push_str(" = ");
         write_inline(x, out, depth + 1, limits)?;
         out.push('\n');
+        limits.tick(out)?;
     }
     for (key, x) in &items {
         if is_table(x) {
@@ -136,6 +137,7 @@ fn write_table_here<'v>(
                 for item in xs.iter() {
                     write_header(out, path, true);
                     write_table(item, out, path, depth + 1, limits)?;
+                    limits.tick(out)?;
                 }
                 path.pop();
             }
@@ -176,6 +178,7 @@ fn write_inline_here(
                     out.push_str(", ");
                 }
                 write_inline(x, out, depth + 1, limits)?;
+                limits.tick(out)?;
             }
             out.push(']');
         }
@@ -199,6 +202,7 @@ fn write_inline_here(
                 write_key(out, key);
                 out.push_str(" = ");
                 write_inline(x, out, depth + 1, limits)?;
+                limits.tick(out)?;
             }
             out.push_str(" }");
         }

@@ -139,6 +139,7 @@ fn write_block_here(
                 }
                 out.push_str("- ");
                 write_block(x, out, indent + 2, depth + 1, limits)?;
+                limits.tick(out)?;
             }
         }
         Value::Record(r) => {
@@ -150,6 +151,7 @@ fn write_block_here(
                     newline(out, indent);
                 }
                 write_entry(name, x, out, indent, depth, limits)?;
+                limits.tick(out)?;
             }
             limits.check_size(out)?;
         }
