@@ -148,6 +148,39 @@ fn output_is_identical_for_any_number_of_workers() {
 /// one costs, then schedules the rest on the pool or keeps it on the calling thread: light
 /// and heavy modules, failures inside and after that sample, and budgets that run out give
 /// the sequential outcome.
+/// A failure of an earlier declaration stops the later ones still running (their outcome
+/// cannot matter): without it, `--parallel` ran an evaluation of hours beside a division by
+/// zero that decides the run (this test would not end). Each program puts the failing
+/// declaration before, and beside, declarations of about 10^10 steps.
+#[test]
+fn an_earlier_failure_stops_later_declarations_on_every_worker() {
+    let long = "fold (\\s i -> s + fold (\\t j -> t + j) 0 (range 0 100000)) 0 (range 0 100000)";
+    // Declarations become ready in batches of 32 per worker: the fillers put the long one
+    // in another batch, which another worker takes while the failing one runs.
+    let fillers: String = (0..40).map(|k| format!("let f{k} = {k};\n")).collect();
+    let programs = [
+        // Ready after `g`, so queued after the failing `a` in push order.
+        format!("let g = \\x -> x;\nlet a = 1 / 0;\nlet b = g ({long});\n"),
+        format!("let a = fold (\\s i -> s + i) 0 (range 0 300000) / 0;\n{fillers}let b = {long};\n"),
+        format!("let rec f = \\n -> if n == 0 then 1 / 0 else f (n - 1);\nlet a = f 9000;\n{fillers}let b = {long};\nlet c = {long};\n"),
+    ];
+    for source in &programs {
+        for (threads, workers) in [
+            (Threads::Parallel, Some(2)),
+            (Threads::Parallel, Some(4)),
+            (Threads::Auto, Some(2)),
+        ] {
+            let limits = Limits {
+                max_steps: u64::MAX / 2,
+                ..Limits::default()
+            };
+            let out = run(source, threads, workers, limits);
+            let codes: Vec<&str> = out.diagnostics.iter().map(|d| d.code.as_str()).collect();
+            assert_eq!(codes, ["R3002"], "{threads:?} {workers:?}:\n{source}");
+        }
+    }
+}
+
 #[test]
 fn automatic_mode_matches_sequential_after_its_sample() {
     let light: String = (0..900)

@@ -14,6 +14,8 @@
 //! declaration), so nodes numbered above a known failure are skipped, and a failed node's
 //! dependents never run.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::par::{self, Par};
@@ -155,14 +157,17 @@ struct State<'a, F> {
 }
 
 impl<'a, F: Fn(usize) -> bool + Sync + Send> State<'a, F> {
-    /// Runs ready nodes until the local queue is empty, spawning surplus batches.
-    fn drain<'s>(&'s self, s: &rayon::Scope<'s>, mut queue: Vec<usize>)
+    /// Runs ready nodes until the local queue is empty, lowest number first, spawning
+    /// surplus batches (the highest numbers).
+    fn drain<'s>(&'s self, s: &rayon::Scope<'s>, batch: Vec<usize>)
     where
         'a: 's,
     {
-        // Lowest numbers first: they are the ones an early failure would make decisive.
-        queue.reverse();
-        while let Some(i) = queue.pop() {
+        // Lowest numbers first, the newly ready included: they are the ones an early failure
+        // would make decisive, and a failure stops the later nodes still running (a queue
+        // in push order ran `fib 40` declared after `1 / 0`, then reported the division).
+        let mut queue: BinaryHeap<Reverse<usize>> = batch.into_iter().map(Reverse).collect();
+        while let Some(Reverse(i)) = queue.pop() {
             if i > self.failed.load(Ordering::Relaxed) {
                 continue;
             }
@@ -176,13 +181,23 @@ impl<'a, F: Fn(usize) -> bool + Sync + Send> State<'a, F> {
                     .get(d as usize)
                     .is_some_and(|p| p.fetch_sub(1, Ordering::AcqRel) == 1);
                 if ready {
-                    queue.push(d as usize);
+                    queue.push(Reverse(d as usize));
                 }
             }
-            while queue.len() > BATCH {
-                let at = queue.len() - BATCH;
-                let batch: Vec<usize> = queue.drain(at..).rev().collect();
-                s.spawn(move |s| self.drain(s, batch));
+            if queue.len() > BATCH {
+                // Ascending order: keep the first BATCH here, hand the rest over.
+                let mut sorted: Vec<usize> = queue
+                    .into_sorted_vec()
+                    .into_iter()
+                    .rev()
+                    .map(|Reverse(it)| it)
+                    .collect();
+                let rest = sorted.split_off(BATCH);
+                for batch in rest.chunks(BATCH) {
+                    let batch = batch.to_vec();
+                    s.spawn(move |s| self.drain(s, batch));
+                }
+                queue = sorted.into_iter().map(Reverse).collect();
             }
         }
     }

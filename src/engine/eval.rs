@@ -12,7 +12,7 @@
 //! Hence values, the error reported and the step count are the same for any number of
 //! threads; only the wall-clock timeout (R3008) depends on speed.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use super::cache::Cache;
@@ -257,6 +257,9 @@ pub fn run(
     }
     let values: Vec<OnceLock<Value>> = (0..n).map(|_| OnceLock::new()).collect();
     let outcomes = Outcomes::new(n);
+    // The lowest declaration that failed: later ones still running stop (their outcome
+    // cannot matter), so a failure ends a parallel run as soon as a sequential one.
+    let first_failure = AtomicUsize::new(usize::MAX);
     if let Some(cache) = cache {
         for (i, found) in cache.found.iter().enumerate() {
             if let (Some((value, steps)), Some(slot)) = (found, values.get(i)) {
@@ -279,10 +282,12 @@ pub fn run(
             interrupt.clone(),
         )
         .with_splitter(splitter.as_ref().map(|s| s as &dyn Splitter))
+        .watching(&first_failure)
     };
     // Evaluates declaration `i` into its slots with `m`; false when it failed.
     let eval_in = |m: &mut Machine, i: usize| {
         m.restart(budget);
+        m.evaluating(i);
         let result = m.eval_decl(program, i);
         let steps = m.steps();
         match result {
@@ -301,6 +306,7 @@ pub fn run(
             }
             Err(err) => {
                 outcomes.set(i, steps, Some(err));
+                first_failure.fetch_min(i, Ordering::Relaxed);
                 false
             }
         }

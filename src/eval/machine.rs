@@ -6,7 +6,7 @@
 //! Every node costs one step; the [`Interrupt`] (the host's cancel flag and deadline) is
 //! polled every 4096 steps.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::eval::builtins;
@@ -174,6 +174,10 @@ pub struct Machine<'g> {
     /// The path buffer of [`Machine::validate`], kept between checks (validating a
     /// document runs thousands of them).
     path: String,
+    /// When evaluating declaration `.1` beside others: the lowest declaration known to have
+    /// failed (`usize::MAX` while none has). A failure before this declaration decides the
+    /// run's outcome, so this one stops (R3008, never reported) instead of running on.
+    watch: Option<(&'g AtomicUsize, usize)>,
 }
 
 type R<T> = Result<T, EvalError>;
@@ -200,7 +204,28 @@ impl<'g> Machine<'g> {
             calls: Vec::new(),
             decl_span: Span::default(),
             path: String::new(),
+            watch: None,
         }
+    }
+
+    /// Stops this machine once `first_failure` (the lowest failed declaration of its run)
+    /// falls below the declaration it evaluates (see [`Machine::evaluating`]).
+    pub fn watching(mut self, first_failure: &'g AtomicUsize) -> Machine<'g> {
+        self.watch = Some((first_failure, usize::MAX));
+        self
+    }
+
+    /// The declaration this machine evaluates next, for [`Machine::watching`].
+    pub fn evaluating(&mut self, decl: usize) {
+        if let Some((_, at)) = &mut self.watch {
+            *at = decl;
+        }
+    }
+
+    /// Whether an earlier declaration of the run has failed.
+    fn superseded(&self) -> bool {
+        self.watch
+            .is_some_and(|(first, decl)| first.load(Ordering::Relaxed) < decl)
     }
 
     pub fn steps(&self) -> u64 {
@@ -256,11 +281,13 @@ impl<'g> Machine<'g> {
             ..self.limits.clone()
         };
         let (file, globals, interrupt) = (self.file, self.globals, self.interrupt.clone());
+        let watch = self.watch;
         type ChunkResult = Option<(Vec<Value>, u64, bool)>;
         let results: Vec<OnceLock<ChunkResult>> = chunks.iter().map(|_| OnceLock::new()).collect();
         splitter.for_each(chunks.len(), &|c| {
             let Some(chunk) = chunks.get(c) else { return };
             let mut sub = Machine::new(file, globals, limits.clone(), remaining, interrupt.clone());
+            sub.watch = watch;
             let mut out = Vec::with_capacity(chunk.len());
             let mut decided = false;
             let mut failed = false;
@@ -355,7 +382,7 @@ impl<'g> Machine<'g> {
                 span,
             ));
         }
-        if (before >> 12) != (self.steps >> 12) && self.interrupt.fired() {
+        if (before >> 12) != (self.steps >> 12) && (self.interrupt.fired() || self.superseded()) {
             return Err(self.err(EvalErrorKind::Cancelled, span));
         }
         Ok(())
