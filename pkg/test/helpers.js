@@ -207,8 +207,8 @@ export async function openChromium() {
     page.on('pageerror', (error) => errors.push(String(error)));
     // Console output of the page and of every worker (the pool's too): `[type, text]`.
     const messages = [];
-    page.on('console', (message) => messages.push([message.type(), message.text()]));
-    page.on('worker', (worker) => worker.on('console', (message) => messages.push([message.type(), message.text()])));
+    page.on('console', (message) => messages.push([message.type(), message.text(), message.location()?.url ?? '']));
+    page.on('worker', (worker) => worker.on('console', (message) => messages.push([message.type(), message.text(), message.location()?.url ?? ''])));
     await page.goto(`${server.url}/testpage/page.html`);
     await page.waitForFunction(() => typeof window.ligature === 'function');
     let workers = 0;
