@@ -28,7 +28,19 @@ WASM_PROFILE_ENV := CARGO_PROFILE_RELEASE_DEBUG=0
 # 1,000 levels of nesting in the parser, before V8's own stack limit, corrupting memory instead
 # of raising a catchable RangeError) and the stack pointer exported, so that the JS glue can
 # reset it if the host ever aborts a call midway (bind.js `guard`).
-WASM_STACK_FLAGS := -C link-arg=-zstack-size=8388608 -C link-arg=--export=__stack_pointer
+WASM_STACK_SIZE := 8388608
+WASM_STACK_FLAGS := -C link-arg=-zstack-size=$(WASM_STACK_SIZE) -C link-arg=--export=__stack_pointer
+
+# wasm-bindgen-rayon 1.3's bundler-less worker helper starts each pool worker with the glue's
+# positional `init(module, memory)`, which the current wasm-bindgen glue still accepts but
+# answers with "using deprecated parameters for the initialization function" in every
+# worker's console. The generated copy is rewritten to the object form, `{ module_or_path,
+# memory, thread_stack_size }`, giving each pool thread a shadow stack as big as the main
+# thread's (the default is smaller); the build stops if the helper no longer has that call
+# (then see whether wasm-bindgen-rayon fixed it).
+WASM_RAYON_INIT_OLD := await pkg.default(data.module, data.memory);
+WASM_RAYON_INIT_NEW := await pkg.default({ module_or_path: data.module, memory: data.memory, thread_stack_size: $(WASM_STACK_SIZE) });
+WASM_REWRITE_JS := const fs = require("fs"); const [file, from, to] = process.argv.slice(1); const text = fs.readFileSync(file, "utf8"); if (!text.includes(from)) { console.error(file + ": no " + from + " to rewrite (wasm.mk)"); process.exit(1); } fs.writeFileSync(file, text.replace(from, to)); console.log(file + ": pool workers init with the object form");
 
 # The threaded build's flags (WASM-NOTES.md item 2): atomics alone do not make the memory shared
 # with this compiler, hence the explicit linker arguments. Given to that one command only, never
@@ -73,6 +85,8 @@ wasm-threads: wasm-tools ## Threaded wasm build (nightly, build-std, shared memo
 	rm -rf $(WASM_DIST)/web-threads
 	$(WASM_BINDGEN) --target web --out-dir $(WASM_DIST)/web-threads --out-name ligature \
 	  $(WASM_MT_DIR)/$(WASM_TARGET)/release/ligature.wasm
+	@helper=$$(ls $(WASM_DIST)/web-threads/snippets/wasm-bindgen-rayon-*/src/workerHelpers.no-bundler.js) && \
+	  node -e '$(WASM_REWRITE_JS)' "$$helper" '$(WASM_RAYON_INIT_OLD)' '$(WASM_RAYON_INIT_NEW)'
 	$(WASM_OPT) $(WASM_OPT_FLAGS) --enable-threads $(WASM_DIST)/web-threads/ligature_bg.wasm \
 	  -o $(WASM_DIST)/web-threads/ligature_bg.wasm
 	@ls -l $(WASM_DIST)/web-threads/ligature_bg.wasm | awk '{print "pkg/dist/web-threads/ligature_bg.wasm: " $$5 " bytes"}'

@@ -1,7 +1,40 @@
 // Hand-written types of the `ligature` npm package: every entry point (`ligature`,
 // `ligature/web`, `ligature/web-threads`, `ligature/node`, `ligature/edge`) exports this API.
-// Program errors are values (`{ ok: false, diagnostics }`), malformed options are values too
-// (`{ ok: false, diagnostics: [], error }`); only `new Session(badOptions)` throws (a TypeError).
+//
+// Program errors are values (`{ ok: false, diagnostics }`); malformed options, and data that
+// is not JSON (`schema.validate`), are values too (`{ ok: false, diagnostics: [], error }`),
+// except in `new Session(badOptions)`, which throws a TypeError. An argument of the wrong
+// type (a source, type name or path that is not a string) is a TypeError, thrown by the
+// synchronous methods and a rejected promise from the async functions; so is any call on a
+// freed Session or Schema.
+//
+// Self-contained: no DOM lib and no @types/node needed (`lib: ["es2022"]` is enough); the
+// host types below are structural stand-ins for URL, Response and WebAssembly.Module.
+
+/** Anything with an `href`, such as a `URL`. */
+export interface UrlLike {
+  readonly href: string;
+}
+
+/** A fetch `Response` (or a promise of one). */
+export interface ResponseLike {
+  readonly url: string;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/** A compiled `WebAssembly.Module` (typed structurally: the DOM lib is not required). */
+export type WasmModuleLike = object;
+
+/** What `init` accepts: wasm-bindgen's `init` inputs. */
+export type InitInput =
+  | string
+  | UrlLike
+  | ResponseLike
+  | PromiseLike<ResponseLike>
+  | ArrayBuffer
+  | ArrayBufferView
+  | WasmModuleLike
+  | { module_or_path: string | UrlLike | ResponseLike | PromiseLike<ResponseLike> | ArrayBuffer | ArrayBufferView | WasmModuleLike };
 
 /** Which build this entry runs. */
 export const variant: 'web' | 'web-threads' | 'node' | 'edge';
@@ -11,27 +44,40 @@ export const variant: 'web' | 'web-threads' | 'node' | 'edge';
  * accepts: a URL, a Response, bytes or a compiled `WebAssembly.Module`; Node and edge
  * entries are instantiated on import and ignore the argument.
  */
-export function init(input?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module): Promise<void>;
+export function init(input?: InitInput): Promise<void>;
 
 /**
- * Starts the threaded build's pool of `threads` Web Workers (default
- * `navigator.hardwareConcurrency`) and resolves to its size; resolves to 1 on the other builds.
+ * Starts the threaded build's pool of `threads` Web Workers (an integer from 1 to 65,536;
+ * default `navigator.hardwareConcurrency`) and resolves to its size; resolves to 1 on the
+ * other builds.
  */
 export function initThreadPool(threads?: number): Promise<number>;
 
+/** Non-negative integers; a limit given as `undefined` keeps its default. */
 export interface Limits {
-  /** Evaluation steps (default 1e9). */
+  /** Evaluation steps (default 1e9), up to 2^64 - 1. */
   maxSteps?: number | bigint;
-  /** Nested function applications (default 10,000; see docs/wasm.md for the hosts' stacks). */
-  maxDepth?: number;
-  /** Size of the rendered document in bytes (default unlimited). */
+  /**
+   * Nested function applications, up to 2^32 - 1. Default **1,000** in these wasm builds
+   * (the language's default, and the CLI's, is 10,000): wasm frames run on the host's JS
+   * stack (about 1 MB under V8: Node, Web Workers, workerd), not on the module's 8 MiB
+   * shadow stack, and it holds about 1,900 nested calls (2,800 in tail position). Raised
+   * past what the host holds, a call still ends as R3006 ("the host's stack ran out").
+   */
+  maxDepth?: number | bigint;
+  /** Size of the rendered document in bytes (default unlimited), up to 2^64 - 1. */
   maxOutputBytes?: number | bigint;
 }
 
 /** Where a missing module comes from: its text, or null/undefined when there is none. */
 export type LoadModule = (path: string) => string | null | undefined | Promise<string | null | undefined>;
 
-export interface Options {
+/**
+ * The options of `evaluate` (one-shot or a Session's). Each call accepts exactly the options it
+ * uses (see TypecheckOptions, CompileOptions, ValidateOptions, SessionOptions); any other key
+ * is a usage error naming it. A key whose value is `undefined` counts as absent.
+ */
+export interface EvaluateOptions {
   /** Extra files by path (imports resolve against them), overlaying a session's files. */
   files?: Record<string, string>;
   /** Path of the entry (default `main.lig`); the source argument is stored there. */
@@ -52,6 +98,15 @@ export interface Options {
   /** Wall-clock limit of the evaluation in milliseconds (the host's `performance.now`): R3008. */
   timeoutMs?: number;
 }
+
+/** @deprecated The name of `EvaluateOptions` before each call had its own options. */
+export type Options = EvaluateOptions;
+
+/** The options of `typecheck`: checking renders nothing and evaluates nothing. */
+export type TypecheckOptions = Pick<EvaluateOptions, 'files' | 'entry' | 'loadModule' | 'threads'>;
+
+/** The options of `new Session(…)`: the session's files and defaults. */
+export type SessionOptions = Pick<EvaluateOptions, 'files' | 'limits' | 'threads'>;
 
 export interface Label {
   file: string;
@@ -96,10 +151,12 @@ export interface CacheStats {
   evictions: number;
 }
 
+/** Measurements of a run, filled when it fails too (the CLI's `--stats` prints the same). */
 export interface Stats {
-  /** `[phase, milliseconds]` in pipeline order. */
+  /** `[phase, milliseconds]` in pipeline order, up to the phase that stopped a failed run. */
   phases: [string, number][];
   source_bytes: number;
+  /** Evaluation steps spent, in the canonical order; after R3007, the whole budget. */
   steps: number;
   workers: number;
   /** Top-level values taken from the session's cache. */
@@ -108,7 +165,7 @@ export interface Stats {
   cache: { chunks: CacheStats; schemes: CacheStats; values: CacheStats; rendered: CacheStats } | null;
 }
 
-/** A usage error: malformed options or a failing `loadModule`. */
+/** A usage error: malformed options, data that is not JSON, or a failing `loadModule`. */
 export interface UsageError {
   ok: false;
   diagnostics: [];
@@ -139,15 +196,21 @@ export type ValidateResult =
   | { ok: boolean; errors: Violation[]; diagnostics: Diagnostic[]; error?: undefined }
   | (UsageError & { errors?: [] });
 
-export interface ValidateOptions {
-  /** `value` (default): `data` is a JS value; `json`/`yaml`: `data` is text the core parses. */
+export interface DataOptions {
+  /**
+   * `value` (default): `data` is a JS value in JSON's data model (plain objects, arrays,
+   * strings, finite numbers, booleans, null; a cycle, a function, a symbol, a BigInt,
+   * `undefined`, a Map or a Date is a usage error naming its path); `json`/`yaml`: `data` is
+   * text the core parses.
+   */
   dataFormat?: 'value' | 'json' | 'yaml';
 }
 
 /** A compiled validation schema: check any number of documents without recompiling. */
 export interface Schema {
-  validate(data: unknown, options?: ValidateOptions): ValidateResult;
-  /** Releases the wasm memory of the schema. */
+  /** Throws a TypeError once the schema is freed. */
+  validate(data: unknown, options?: DataOptions | null): ValidateResult;
+  /** Releases the wasm memory of the schema; a second call does nothing. */
   free(): void;
 }
 
@@ -156,17 +219,21 @@ export type CompileResult =
   | { ok: false; schema?: undefined; diagnostics: Diagnostic[]; error?: undefined }
   | UsageError;
 
-export type CompileOptions = Pick<Options, 'files' | 'entry' | 'limits' | 'loadModule'>;
+/** The options of `compileSchema`; `entry` is where the schema source is stored (default `schema.lig`). */
+export type CompileOptions = Pick<EvaluateOptions, 'files' | 'entry' | 'limits' | 'loadModule'>;
+
+/** The options of the one-shot `validate`. */
+export type ValidateOptions = CompileOptions & DataOptions;
 
 /**
  * Evaluates `source` (stored at `options.entry`, default `main.lig`), or the entry file when null.
  * A one-shot call keeps no caches (`stats.cache` is null); re-evaluating edits incrementally is
  * what a `Session` is for.
  */
-export function evaluate(source: string | null, options?: Options): Promise<EvalResult>;
+export function evaluate(source: string | null, options?: EvaluateOptions | null): Promise<EvalResult>;
 
 /** Type-checks like `evaluate` selects its entry. */
-export function typecheck(source: string | null, options?: Options): Promise<CheckResult>;
+export function typecheck(source: string | null, options?: TypecheckOptions | null): Promise<CheckResult>;
 
 /**
  * Checks `data` against the type `typeName` declared in (or imported by) the Ligature
@@ -176,27 +243,31 @@ export function validate(
   data: unknown,
   schemaSource: string,
   typeName: string,
-  options?: CompileOptions & ValidateOptions,
+  options?: ValidateOptions | null,
 ): Promise<ValidateResult>;
 
 /** Compiles a schema once for many `schema.validate(data)` calls. */
-export function compileSchema(schemaSource: string, typeName: string, options?: CompileOptions): Promise<CompileResult>;
+export function compileSchema(schemaSource: string, typeName: string, options?: CompileOptions | null): Promise<CompileResult>;
 
-/** A long-lived context (the playground's): files, limits and caches kept across calls. */
+/**
+ * A long-lived context (the playground's): files, limits and caches kept across calls.
+ * After `free()`, every method and `stats` throw a TypeError ("this Session was freed");
+ * a second `free()` does nothing.
+ */
 export class Session {
   /** Throws a TypeError for malformed options. */
-  constructor(options?: Pick<Options, 'files' | 'limits' | 'threads'> | null);
+  constructor(options?: SessionOptions | null);
   setFile(path: string, text: string): void;
   /** Whether the file existed. */
   removeFile(path: string): boolean;
-  evaluate(source: string | null, options: Options & { loadModule: LoadModule }): Promise<EvalResult>;
-  evaluate(source: string | null, options?: Omit<Options, 'loadModule'>): EvalResult;
-  typecheck(source: string | null, options: Options & { loadModule: LoadModule }): Promise<CheckResult>;
-  typecheck(source: string | null, options?: Omit<Options, 'loadModule'>): CheckResult;
+  evaluate(source: string | null, options: EvaluateOptions & { loadModule: LoadModule }): Promise<EvalResult>;
+  evaluate(source: string | null, options?: Omit<EvaluateOptions, 'loadModule'> | null): EvalResult;
+  typecheck(source: string | null, options: TypecheckOptions & { loadModule: LoadModule }): Promise<CheckResult>;
+  typecheck(source: string | null, options?: Omit<TypecheckOptions, 'loadModule'> | null): CheckResult;
   /** Compiles a schema against the session's files (no `loadModule`: synchronous). */
-  compileSchema(schemaSource: string, typeName: string, options?: Omit<CompileOptions, 'loadModule'>): CompileResult;
+  compileSchema(schemaSource: string, typeName: string, options?: Omit<CompileOptions, 'loadModule'> | null): CompileResult;
   /** The stats of the last `evaluate` or `typecheck` (null before the first). */
   readonly stats: Stats | null;
-  /** Releases the session's wasm memory. */
+  /** Releases the session's wasm memory; a second call does nothing. */
   free(): void;
 }

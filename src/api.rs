@@ -783,7 +783,7 @@ mod pipeline {
                 eval::Interrupt::default(),
                 None,
             )
-            .map_err(|err| vec![err.to_diagnostic()])?;
+            .map_err(|failed| vec![failed.error.to_diagnostic()])?;
             steps += evaluated.steps;
         }
         let entry_program = programs.get(entry).and_then(Option::as_ref);
@@ -948,8 +948,12 @@ mod pipeline {
                         entry_result = Some(evaluated);
                     }
                 }
-                Err(err) => {
-                    diagnostics.push(err.to_diagnostic());
+                Err(failed) => {
+                    diagnostics.push(failed.error.to_diagnostic());
+                    // The stats of a failed run too: the steps spent until it stopped (all
+                    // of the budget for R3007), and the evaluation's time.
+                    timer.stats.steps = steps + failed.steps;
+                    timer.done("eval");
                     // What the run found or made stays in place for the next one (after a
                     // fix, the module is usually run again at once).
                     keep_programs(session, graph, (programs, lowerings));

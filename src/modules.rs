@@ -462,7 +462,7 @@ pub fn eval_module(
     budget: u64,
     interrupt: eval::Interrupt,
     cache: Option<engine::eval::ValueCache<'_>>,
-) -> Result<eval::Evaluated, eval::EvalError> {
+) -> Result<eval::Evaluated, eval::link::Failed> {
     let (evaluated, values) =
         engine::eval::run(engine.par, program, done, limits, budget, interrupt, cache)?;
     done.modules.insert(program.file, values);

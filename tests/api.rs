@@ -324,3 +324,67 @@ fn an_invalid_manifest_is_m4007_for_every_import_of_its_register() {
         );
     }
 }
+
+/// A failed run's stats (issue 17): `steps` is what it spent until it stopped (for R3007, the
+/// whole budget, an imported module's steps included) and the phases run up to evaluation,
+/// in every threading mode; before, R3007 reported 0 steps and no `eval` phase. The CLI's
+/// `--stats` prints these stats.
+#[test]
+fn a_failed_evaluation_still_reports_its_steps_and_phases() {
+    use ligature::api::{Limits, Threads};
+    let files = [
+        (
+            "main.lig",
+            "import \"./lib\" as lib;\n\
+             let a = lib.n + 1;\n\
+             let rec f = \\n -> if n == 0 then 0 else f (n - 1) + f (n - 1);\n\
+             let b = f 40;\n",
+        ),
+        (
+            "lib.lig",
+            "let n = fold (\\s k -> s + k) 0 (range 0 100);\n",
+        ),
+        ("fails.lig", "let a = 1 + 2;\nlet b = 1 / 0;\n"),
+    ];
+    for threads in [Threads::Sequential, Threads::Auto, Threads::Parallel] {
+        let mut fs = MemoryFs::new();
+        for (path, text) in files {
+            fs.insert(path, text.as_bytes().to_vec());
+        }
+        let (clock, _) = ticking_clock();
+        let options = Options {
+            clock: Some(clock),
+            threads,
+            limits: Limits {
+                max_steps: 5_000,
+                ..Limits::default()
+            },
+            ..Options::default()
+        };
+        let session = Session::new(options, Arc::new(fs));
+        let out = session.evaluate(&EvalRequest {
+            entry: "main.lig".into(),
+            ..EvalRequest::default()
+        });
+        let codes: Vec<&str> = out.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["R3007"], "{threads:?}");
+        assert_eq!(out.stats.steps, 5_000, "{threads:?}: the whole budget");
+        let phases: Vec<&str> = out.stats.phases.iter().map(|(name, _)| *name).collect();
+        assert_eq!(phases.last(), Some(&"eval"), "{threads:?}: {phases:?}");
+        assert!(out.stats.source_bytes > 0);
+        // Another run-time error: the steps before it, not zero.
+        let out = session.evaluate(&EvalRequest {
+            entry: "fails.lig".into(),
+            ..EvalRequest::default()
+        });
+        let codes: Vec<&str> = out.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["R3002"], "{threads:?}");
+        assert!(
+            out.stats.steps >= 3 && out.stats.steps < 5_000,
+            "{threads:?}: {}",
+            out.stats.steps
+        );
+        let phases: Vec<&str> = out.stats.phases.iter().map(|(name, _)| *name).collect();
+        assert_eq!(phases.last(), Some(&"eval"), "{threads:?}: {phases:?}");
+    }
+}

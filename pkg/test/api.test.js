@@ -59,23 +59,27 @@ test('a missing entry file is M4001 with the file name', async () => {
 });
 
 test('malformed options are usage errors as values, not throws', async () => {
+  // (usage.test.js checks every call's options; typecheck takes no format or limits.)
   const cases = [
-    [{ format: 'xml' }, /unknown format `xml`/],
-    [{ timeout: 5 }, /unknown option `timeout`/],
-    [{ loadModule: 'not a function' }, /`loadModule` must be a function/],
+    [{ format: 'xml' }, /format must be one of 'json', 'yaml', 'toml', 'text', got "xml"/],
+    [{ timeout: 5 }, /(evaluate|typecheck) has no option `timeout`/],
+    [{ loadModule: 'not a function' }, /loadModule must be a function/],
     [{ loadModule: () => { throw new Error('offline'); } }, /loadModule failed: offline/],
-    [{ loadModule: () => 42, entry: 'absent.lig' }, /must give a string, null or undefined/],
+    [{ loadModule: () => 42, entry: 'absent.lig' }, /must give a string, null or undefined, got 42/],
     [{ limits: { maxStep: 1 } }, /unknown limit `maxStep`/],
-    [{ limits: { maxSteps: -1 } }, /invalid options/],
-    [{ limits: 3 }, /invalid options/],
-    [{ files: { 'a.lig': 3 } }, /invalid options/],
-    [{ threads: 0 }, /`threads` must be at least 1/],
-    [{ timeoutMs: -1 }, /`timeoutMs`/],
-    [42, /invalid options/],
+    [{ limits: { maxSteps: -1 } }, /limits\.maxSteps must be a non-negative integer, got -1/],
+    [{ limits: 3 }, /limits must be an object/],
+    [{ files: { 'a.lig': 3 } }, /files\["a\.lig"\] must be a string, got 3/],
+    [{ threads: 0 }, /threads must be an integer of at least 1, got 0/],
+    [{ timeoutMs: -1 }, /timeoutMs must be a non-negative number/],
+    [42, /options must be an object/],
   ];
   for (const [options, pattern] of cases) {
     const source = options?.loadModule ? 'import "./lib" as lib;\nlet x = lib.y;\n' : '1';
-    for (const result of [await evaluate(source, options), await typecheck(source, options)]) {
+    const checks = options !== null && typeof options === 'object' && ('limits' in options || 'format' in options || 'timeoutMs' in options)
+      ? [await evaluate(source, options)]
+      : [await evaluate(source, options), await typecheck(source, options)];
+    for (const result of checks) {
       assert.equal(result.ok, false);
       assert.deepEqual(result.diagnostics, []);
       assert.match(result.error, pattern);
@@ -276,7 +280,7 @@ test('validate: JSON paths, codes, JS values and JSON/YAML text', async () => {
   assert.deepEqual(noType.errors, []);
   assertFailure(await validate(good, 'type T = ;', 'T'), 'E1001');
   assert.match((await validate(good, SCHEMA, 'Doc', { dataFormat: 'xml' })).error, /dataFormat/);
-  assert.match((await validate(5, SCHEMA, 'Doc', { dataFormat: 'json' })).error, /needs a string/);
+  assert.match((await validate(5, SCHEMA, 'Doc', { dataFormat: 'json' })).error, /needs the text as a string/);
 });
 
 test('compileSchema: one schema, many documents; schema imports from files', async () => {

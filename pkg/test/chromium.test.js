@@ -32,6 +32,20 @@ test('the page and its worker are cross-origin isolated; index.js picks the thre
   assert.equal(threaded.info.variant, 'web-threads');
 });
 
+test('the pool workers start without console warnings (wasm-bindgen init in the object form)', async () => {
+  // Each pool worker used to log "using deprecated parameters for the initialization
+  // function" (wasm-bindgen-rayon's positional init; wasm.mk rewrites it).
+  assert.ok(threaded.info.threads >= 1);
+  const started = await browser.worker('../web-threads.js');
+  assert.ok(started.info.threads >= 1);
+  await new Promise((ok) => setTimeout(ok, 200));
+  // (The page's favicon is the static server's 404, not the package's.)
+  const warnings = browser.messages.filter(([type, text, url]) =>
+    !url.endsWith('/favicon.ico') && (type === 'warning' || type === 'error' || /deprecated/i.test(text)));
+  assert.deepEqual(warnings, []);
+  await started.terminate();
+});
+
 test('the pool has navigator.hardwareConcurrency threads and the engine runs on them', async () => {
   const n = threaded.info.hardwareConcurrency;
   assert.ok(n >= 1);

@@ -193,7 +193,7 @@ export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 /**
  * Debian's Chromium through playwright-core on a page of this package served with COOP/COEP
- * on 127.0.0.1. Resolves to `{ page, url, worker(entry), close }`; `worker(entry)` starts a
+ * on 127.0.0.1. Resolves to `{ page, url, errors, messages, worker(entry), close }`; `worker(entry)` starts a
  * module Worker running the package entry (`../index.js`, `../web.js`) and resolves
  * to `{ info, call(message), terminate }` once its `init` (and thread pool) is done.
  */
@@ -205,6 +205,10 @@ export async function openChromium() {
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (error) => errors.push(String(error)));
+    // Console output of the page and of every worker (the pool's too): `[type, text]`.
+    const messages = [];
+    page.on('console', (message) => messages.push([message.type(), message.text(), message.location()?.url ?? '']));
+    page.on('worker', (worker) => worker.on('console', (message) => messages.push([message.type(), message.text(), message.location()?.url ?? ''])));
     await page.goto(`${server.url}/testpage/page.html`);
     await page.waitForFunction(() => typeof window.ligature === 'function');
     let workers = 0;
@@ -232,6 +236,7 @@ export async function openChromium() {
       page,
       url: server.url,
       errors,
+      messages,
       worker,
       close: async () => {
         await browser.close();

@@ -19,7 +19,7 @@ use super::cache::Cache;
 use super::dag::{self, Dag};
 use super::kept::Kept;
 use super::keys::Key;
-use crate::eval::link::{self, Evaluations, Linked};
+use crate::eval::link::{self, Evaluations, Failed, Linked};
 use crate::eval::lower::DeclKind;
 use crate::eval::machine::Splitter;
 use crate::eval::{
@@ -249,7 +249,7 @@ pub fn run(
     budget: u64,
     interrupt: Interrupt,
     cache: Option<ValueCache<'_>>,
-) -> Result<(Evaluated, Vec<Value>), EvalError> {
+) -> Result<(Evaluated, Vec<Value>), Failed> {
     let n = program.decls.len();
     let splitter = ListSplitter::new(par);
     if cache.is_none() && splitter.is_none() && !par.worth_it(n) {
@@ -409,7 +409,7 @@ pub fn run(
         if steps > remaining && !cancelled {
             // The canonical run ran out of budget inside this declaration.
             let mut m = machine(remaining);
-            return Err(match m.eval_decl(program, i) {
+            let error = match m.eval_decl(program, i) {
                 Err(err) => err,
                 Ok(_) => EvalError::new(
                     EvalErrorKind::BudgetExhausted {
@@ -418,10 +418,17 @@ pub fn run(
                     program.file,
                     decl.span,
                 ),
+            };
+            return Err(Failed {
+                error,
+                steps: total + m.steps().min(remaining),
             });
         }
-        if let Some(err) = error {
-            return Err(err);
+        if let Some(error) = error {
+            return Err(Failed {
+                error,
+                steps: total + steps,
+            });
         }
         total += steps;
         decl_steps.push(steps);
@@ -429,19 +436,30 @@ pub fn run(
             match values.get(i).and_then(|v| v.get()) {
                 Some(value) => named.push((name.clone(), value.clone())),
                 None => {
-                    return Err(EvalError::new(
-                        EvalErrorKind::Internal {
-                            message: format!("declaration {i} has no value"),
-                        },
-                        program.file,
-                        decl.span,
-                    ))
+                    return Err(Failed {
+                        error: EvalError::new(
+                            EvalErrorKind::Internal {
+                                message: format!("declaration {i} has no value"),
+                            },
+                            program.file,
+                            decl.span,
+                        ),
+                        steps: total,
+                    })
                 }
             }
         }
     }
     let mut m = machine(budget.saturating_sub(total));
-    let body = m.eval_body(program)?;
+    let body = match m.eval_body(program) {
+        Ok(it) => it,
+        Err(error) => {
+            return Err(Failed {
+                error,
+                steps: total + m.steps(),
+            })
+        }
+    };
     decl_steps.push(m.steps());
     let steps = total + m.steps();
     drop(m);

@@ -141,6 +141,14 @@ impl Globals for Linked<'_> {
     }
 }
 
+/// A module's evaluation that stopped with `error` after spending `steps` (in the canonical
+/// order): what a failed run's stats report.
+#[derive(Debug)]
+pub struct Failed {
+    pub error: EvalError,
+    pub steps: u64,
+}
+
 /// Evaluates one module whose imports are in `done`, spending at most `budget` steps;
 /// returns its evaluation and every declaration's value (for its importers).
 pub fn run_module(
@@ -149,7 +157,7 @@ pub fn run_module(
     limits: &Limits,
     budget: u64,
     interrupt: Interrupt,
-) -> Result<(Evaluated, Vec<Value>), EvalError> {
+) -> Result<(Evaluated, Vec<Value>), Failed> {
     let own: Vec<OnceLock<Value>> = (0..program.decls.len()).map(|_| OnceLock::new()).collect();
     let globals = Linked {
         file: program.file,
@@ -157,7 +165,15 @@ pub fn run_module(
         done,
     };
     let mut machine = Machine::new(program.file, &globals, limits.clone(), budget, interrupt);
-    let evaluated = super::machine::run_in_order(&mut machine, program, &own)?;
+    let evaluated = match super::machine::run_in_order(&mut machine, program, &own) {
+        Ok(it) => it,
+        Err(error) => {
+            return Err(Failed {
+                error,
+                steps: machine.steps().min(budget),
+            })
+        }
+    };
     drop(machine);
     let values = own
         .into_iter()

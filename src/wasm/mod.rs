@@ -35,10 +35,12 @@ pub use wasm_bindgen_rayon::init_thread_pool;
 const DEFAULT_ENTRY: &str = "main.lig";
 
 /// The default `maxDepth` of the wasm builds (the language's is 10,000). Wasm frames live on
-/// the host's stack, not in linear memory: V8 gives about 1 MB (Node's main thread, Web
-/// Workers, workerd), which holds about 1,700 nested Ligature calls. At 1,000 the evaluator
-/// reports R3006 itself, with its call chain, well before the host would abort the call.
-/// A caller may raise it where the host's stack is bigger (docs/wasm.md).
+/// the host's stack, not in linear memory (the 8 MiB shadow stack of wasm.mk is not what runs
+/// out): V8 gives about 1 MB (Node's main thread, Web Workers, workerd), which holds about
+/// 1,900 nested Ligature calls (measured 2026-12-07, Node 20; 2,800 in tail position). At
+/// 1,000 the evaluator reports R3006 itself, with its call chain, well before the host would
+/// abort the call. A caller may raise it where the host's stack is bigger (docs/wasm.md).
+/// pkg/index.d.ts and pkg/README.md state this default (pkg/test/limits.test.js).
 const WASM_MAX_DEPTH: u32 = 1_000;
 
 #[wasm_bindgen]
