@@ -211,7 +211,9 @@ impl<'g> Machine<'g> {
     /// Stops this machine once `first_failure` (the lowest failed declaration of its run)
     /// falls below the declaration it evaluates (see [`Machine::evaluating`]).
     pub fn watching(mut self, first_failure: &'g AtomicUsize) -> Machine<'g> {
-        self.watch = Some((first_failure, usize::MAX));
+        // Declaration 0 until told otherwise: nothing comes before it, so a machine that is
+        // never told (the canonical replay's) is never stopped.
+        self.watch = Some((first_failure, 0));
         self
     }
 
