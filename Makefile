@@ -5,7 +5,7 @@ TOOLCHAIN := $(shell sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 CARGO ?= cargo
 EXAMPLE ?= examples/deploy.lig
 
-.PHONY: help setup build test test-rust lint fmt wasm-check example bench bench-peers bench-quick bless ready clean
+.PHONY: help setup build test test-rust lint fmt wasm-check example bench bench-peers bench-robustness bench-quick bless ready clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -43,6 +43,9 @@ bless: ## Regenerate expected fixture outputs (review the diff!)
 bench: build bench-wasm ## Benchmarks: generated workloads through the release CLI (MB/s, memory, phases, 1 vs 2 threads), incremental re-evaluation
 	python3 benches/run.py
 	$(CARGO) bench --bench incremental
+
+bench-robustness: build ## Adversarial inputs (issue 16) through the release CLI: code, time and peak memory of each
+	python3 benches/robustness.py
 
 bench-peers: build ## The workloads through jrsonnet and nickel too, when installed (cargo install jrsonnet nickel-lang-cli)
 	python3 benches/peers.py
