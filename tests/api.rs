@@ -276,53 +276,38 @@ fn an_invalid_manifest_is_m4007_for_every_import_of_its_register() {
     ];
     for (what, manifest) in manifests {
         for main in imports {
-            let mut fs = MemoryFs::new();
-            fs.insert("main.lig", main.as_bytes().to_vec());
-            fs.insert("regs/conf/register.toml", manifest.as_bytes().to_vec());
-            fs.insert("regs/conf/mod.lig", b"export let a = 1;\n".to_vec());
-            fs.insert("regs/conf/sub.lig", b"export let b = 2;\n".to_vec());
-            let options = Options {
-                register_roots: vec!["regs".into()],
-                ..Options::default()
-            };
-            let session = Session::new(options, Arc::new(fs));
-            let out = session.evaluate(&EvalRequest {
-                entry: "main.lig".into(),
-                ..EvalRequest::default()
-            });
-            let codes: Vec<&str> = out.diagnostics.iter().map(|d| d.code.as_str()).collect();
-            assert_eq!(
-                codes,
-                ["M4007"],
-                "manifest {what}, {main:?}: {:?}",
-                out.diagnostics
-            );
+            let codes = evaluate_with_register(main, manifest);
+            assert_eq!(codes, ["M4007"], "manifest {what}, {main:?}");
         }
     }
+    // The same register with a valid manifest evaluates every form.
+    let valid = "[register]\nname = \"conf\"\nversion = \"1.0.0\"\n";
     for main in imports {
-        let mut fs = MemoryFs::new();
-        fs.insert("main.lig", main.as_bytes().to_vec());
-        fs.insert(
-            "regs/conf/register.toml",
-            b"[register]\nname = \"conf\"\nversion = \"1.0.0\"\n".to_vec(),
-        );
-        fs.insert("regs/conf/mod.lig", b"export let a = 1;\n".to_vec());
-        fs.insert("regs/conf/sub.lig", b"export let b = 2;\n".to_vec());
-        let options = Options {
-            register_roots: vec!["regs".into()],
-            ..Options::default()
-        };
-        let session = Session::new(options, Arc::new(fs));
-        let out = session.evaluate(&EvalRequest {
-            entry: "main.lig".into(),
-            ..EvalRequest::default()
-        });
-        assert!(
-            out.diagnostics.is_empty(),
-            "{main:?}: {:?}",
-            out.diagnostics
-        );
+        assert!(evaluate_with_register(main, valid).is_empty(), "{main:?}");
     }
+}
+
+/// The codes of evaluating `main` beside a register `conf` (under the root `regs`) with
+/// this `register.toml`, a `mod.lig` exporting `a` and a `sub.lig` exporting `b`.
+fn evaluate_with_register(main: &str, manifest: &str) -> Vec<String> {
+    let mut fs = MemoryFs::new();
+    fs.insert("main.lig", main.as_bytes().to_vec());
+    fs.insert("regs/conf/register.toml", manifest.as_bytes().to_vec());
+    fs.insert("regs/conf/mod.lig", b"export let a = 1;\n".to_vec());
+    fs.insert("regs/conf/sub.lig", b"export let b = 2;\n".to_vec());
+    let options = Options {
+        register_roots: vec!["regs".into()],
+        ..Options::default()
+    };
+    let session = Session::new(options, Arc::new(fs));
+    let out = session.evaluate(&EvalRequest {
+        entry: "main.lig".into(),
+        ..EvalRequest::default()
+    });
+    out.diagnostics
+        .iter()
+        .map(|d| d.code.as_str().to_string())
+        .collect()
 }
 
 /// A failed run's stats (issue 17): `steps` is what it spent until it stopped (for R3007, the
