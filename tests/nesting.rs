@@ -111,12 +111,25 @@ const CONSTRUCTS: &[Construct] = &[
     },
     Construct {
         name: "lambdas in parentheses",
-        source: |n| format!("let f = {}x{} in f {}", rep("(\\x -> ", n), rep(")", n), args(n)),
+        source: |n| {
+            format!(
+                "let f = {}x{} in f {}",
+                rep("(\\x -> ", n),
+                rep(")", n),
+                args(n)
+            )
+        },
         value: one,
     },
     Construct {
         name: "lambdas with annotated parameters",
-        source: |n| format!("let f = {}x in f {}", rep("\\(x : Integer) -> ", n), args(n)),
+        source: |n| {
+            format!(
+                "let f = {}x in f {}",
+                rep("\\(x : Integer) -> ", n),
+                args(n)
+            )
+        },
         value: one,
     },
     Construct {
@@ -219,7 +232,13 @@ const CONSTRUCTS: &[Construct] = &[
     },
     Construct {
         name: "refinement predicates in parentheses",
-        source: |n| format!("let x : Integer where {}x > 0{} = 1;\nx", rep("(", n), rep(")", n)),
+        source: |n| {
+            format!(
+                "let x : Integer where {}x > 0{} = 1;\nx",
+                rep("(", n),
+                rep(")", n)
+            )
+        },
         value: one,
     },
     Construct {
@@ -416,5 +435,8 @@ fn chains_inside_nesting_and_nesting_inside_chains() {
     let source = format!("{}{chain}a{}", rep("(", LEVELS), rep(")", LEVELS));
     assert_eq!(evaluate(source), Ok("1".into()));
     let source = format!("{chain}{}a{}", rep("[", LEVELS), rep("]", LEVELS));
-    assert_eq!(evaluate(source), Ok(format!("{}1{}", rep("[", LEVELS), rep("]", LEVELS))));
+    assert_eq!(
+        evaluate(source),
+        Ok(format!("{}1{}", rep("[", LEVELS), rep("]", LEVELS)))
+    );
 }
