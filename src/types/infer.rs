@@ -1934,12 +1934,17 @@ impl<'a> Infer<'a> {
                 }
             }
             PatternKind::Record { fields, open } => {
-                let mut fs = Vec::new();
-                for f in fields {
-                    let t = self.arena.fresh(self.level);
-                    fs.push((f.name.name.clone(), t));
-                    self.infer_pattern(&f.pat, t, bound);
-                }
+                // The record's shape meets the expected type before its fields' patterns
+                // are inferred (as for lists): a field's type is then usually known, and
+                // nested patterns bind their variables to parts of it, instead of each level
+                // walking the whole pattern type below it (quadratic in the depth).
+                let field_types: Vec<TyId> =
+                    fields.iter().map(|_| self.arena.fresh(self.level)).collect();
+                let fs = fields
+                    .iter()
+                    .zip(&field_types)
+                    .map(|(f, t)| (f.name.name.clone(), *t))
+                    .collect();
                 let tail = if *open {
                     Some(self.arena.fresh(self.level))
                 } else {
@@ -1947,6 +1952,9 @@ impl<'a> Infer<'a> {
                 };
                 let t = self.arena.push(Node::Record { fields: fs, tail });
                 self.expect(expected, t, pat.span, None);
+                for (f, t) in fields.iter().zip(field_types) {
+                    self.infer_pattern(&f.pat, t, bound);
+                }
             }
             PatternKind::List(items) => {
                 let elem = self.arena.fresh(self.level);
