@@ -1938,8 +1938,10 @@ impl<'a> Infer<'a> {
                 // are inferred (as for lists): a field's type is then usually known, and
                 // nested patterns bind their variables to parts of it, instead of each level
                 // walking the whole pattern type below it (quadratic in the depth).
-                let field_types: Vec<TyId> =
-                    fields.iter().map(|_| self.arena.fresh(self.level)).collect();
+                let field_types: Vec<TyId> = fields
+                    .iter()
+                    .map(|_| self.arena.fresh(self.level))
+                    .collect();
                 let fs = fields
                     .iter()
                     .zip(&field_types)
