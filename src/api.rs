@@ -421,6 +421,15 @@ impl Session {
         modules::Engine {
             par: &self.par,
             caches: self.caches.as_deref(),
+            interrupt: None,
+        }
+    }
+
+    /// [`Session::engine`] for a run that `interrupt` may stop.
+    fn engine_for<'a>(&'a self, interrupt: Option<&'a eval::Interrupt>) -> modules::Engine<'a> {
+        modules::Engine {
+            interrupt,
+            ..self.engine()
         }
     }
 
@@ -593,6 +602,7 @@ mod pipeline {
         session: &Session,
         entry: &str,
         keep_entry_env: bool,
+        interrupt: Option<&eval::Interrupt>,
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
     ) -> Loaded {
@@ -611,8 +621,13 @@ mod pipeline {
         }
         let keys = let_keys(session, &graph, sources);
         let body_keys = body_keys(session, &graph, sources);
-        let (checked, mut check_diagnostics) =
-            modules::check_graph(session.engine(), &graph, keep_entry_env, &keys, &body_keys);
+        let (checked, mut check_diagnostics) = modules::check_graph(
+            session.engine_for(interrupt),
+            &graph,
+            keep_entry_env,
+            &keys,
+            &body_keys,
+        );
         timer.done("check");
         diagnostics.append(&mut check_diagnostics);
         if diagnostic::has_errors(&diagnostics) {
@@ -719,7 +734,7 @@ mod pipeline {
             checked,
             mut diagnostics,
             ..
-        } = load_and_check(session, schema, true, sources, timer);
+        } = load_and_check(session, schema, true, None, sources, timer);
         let Ok(checked) = checked else {
             finish(&graph, &mut diagnostics);
             return Err(diagnostics);
@@ -825,7 +840,14 @@ mod pipeline {
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
     ) -> (Option<String>, Vec<Diagnostic>) {
-        let mut loaded = load_and_check(session, &request.entry, false, sources, timer);
+        let mut loaded = load_and_check(
+            session,
+            &request.entry,
+            false,
+            Some(interrupt),
+            sources,
+            timer,
+        );
         let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
         let text = evaluate_checked(
             session,
@@ -839,6 +861,11 @@ mod pipeline {
         finish(&loaded.graph, &mut diagnostics);
         release(session, loaded);
         (text, diagnostics)
+    }
+
+    /// R3008 between two phases (evaluation reports its own, where it stopped).
+    fn cancelled(file: source::FileId) -> Diagnostic {
+        eval::EvalError::new(eval::EvalErrorKind::Cancelled, file, Span::default()).to_diagnostic()
     }
 
     /// Drops what a run no longer needs, or leaves it to the operating system when the
@@ -876,6 +903,10 @@ mod pipeline {
                 ));
                 return None;
             }
+        }
+        if interrupt.fired() {
+            diagnostics.push(cancelled(file));
+            return None;
         }
         let found = prefetch(session, &loaded.graph, &loaded.keys);
         timer.stats.reused = found.iter().flatten().filter(|it| it.is_some()).count() as u64;
@@ -915,6 +946,10 @@ mod pipeline {
         }
         let (graph, keys) = (&loaded.graph, &loaded.keys);
         timer.done("lower");
+        if interrupt.fired() {
+            diagnostics.push(cancelled(file));
+            return None;
+        }
         let limits = &session.options.limits;
         let eval_limits = limits.for_eval();
         let mut done = eval::link::Evaluations::default();

@@ -50,6 +50,8 @@ pub struct CheckedModule {
 pub struct Engine<'a> {
     pub par: &'a Par,
     pub caches: Option<&'a Caches>,
+    /// What stops the run (LANGUAGE.md 12.3): checking polls it between declarations.
+    pub interrupt: Option<&'a eval::Interrupt>,
 }
 
 /// Content keys of the modules (by graph index): a module's path and text, and the keys of
@@ -181,6 +183,7 @@ pub fn check_module(
             };
             let (checked, env) = engine::check::check_module(
                 engine.par,
+                engine.interrupt,
                 module.file,
                 &module.ast,
                 import_env.clone(),

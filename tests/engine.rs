@@ -1130,6 +1130,17 @@ fn lowered_both_ways(text: &str) -> Vec<(String, String)> {
 
 #[test]
 fn runs_of_lets_lowered_in_parts_lower_as_in_order() {
+    // The fixtures include 10,000-link `let ... in` chains (not nesting: no E1009), which
+    // checking and lowering walk recursively: a big stack, as the CLI and the library give.
+    std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(compare_lowerings_in_parts_and_in_order)
+        .expect("thread")
+        .join()
+        .expect("no failure");
+}
+
+fn compare_lowerings_in_parts_and_in_order() {
     // Lets that use names bound later in the run (the prelude's `length` before the
     // module's), records, functions, annotations, a trailing expression naming them.
     let text = "let a = length [1, 2];

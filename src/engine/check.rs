@@ -17,9 +17,10 @@ use super::dag::{self, Dag};
 use super::deps;
 use super::kept::Kept;
 use super::keys::Key;
+use crate::eval::{EvalError, EvalErrorKind, Interrupt};
 use crate::hash::{BuildHasher, HashMap};
 use crate::par::{Par, Threads};
-use crate::source::FileId;
+use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, DeclKind, Name};
 use crate::types::decl::{LetChecked, ModuleChecker};
 use crate::types::elab::Elaboration;
@@ -135,6 +136,7 @@ fn apply_let(
 /// schemes of unchanged lets taken from `cache`.
 pub fn check_module(
     par: &Par,
+    interrupt: Option<&Interrupt>,
     file: FileId,
     module: &ast::Module,
     env: Env,
@@ -142,14 +144,26 @@ pub fn check_module(
 ) -> (Checked, Env) {
     let mut checker = ModuleChecker::new(file, module, env);
     let decls = &module.decls;
+    // Polled before each declaration or run of lets: a run stopped by its host (LANGUAGE.md
+    // 12.3) reports R3008 from the check phase too.
+    let fired = || interrupt.is_some_and(Interrupt::fired);
     if !par.worth_it(decls.len()) {
         for (i, decl) in decls.iter().enumerate() {
+            if fired() {
+                return cancelled(checker, file);
+            }
             check_decl(&mut checker, cache.as_deref_mut(), i as u32, decl);
+        }
+        if fired() {
+            return cancelled(checker, file);
         }
         return finish(checker, module, cache);
     }
     let mut i = 0;
     while i < decls.len() {
+        if fired() {
+            return cancelled(checker, file);
+        }
         let end = decls
             .iter()
             .skip(i)
@@ -167,7 +181,19 @@ pub fn check_module(
             i = stop;
         }
     }
+    if fired() {
+        return cancelled(checker, file);
+    }
     finish(checker, module, cache)
+}
+
+/// The check stopped by the host: what it found so far and R3008.
+fn cancelled(checker: ModuleChecker, file: FileId) -> (Checked, Env) {
+    let empty = ast::Module::default();
+    let (mut checked, env) = checker.finish(&empty);
+    let error = EvalError::new(EvalErrorKind::Cancelled, file, Span::default());
+    checked.diagnostics.push(error.to_diagnostic());
+    (checked, env)
 }
 
 /// Checks the trailing expression, having kept the elaboration of the declarations for a

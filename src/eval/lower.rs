@@ -14,6 +14,7 @@
 
 use crate::hash::HashMap;
 use std::borrow::Cow;
+use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
@@ -791,7 +792,7 @@ impl Lowerer<'_> {
                 ),
                 span: Span::default(),
             };
-            let plan = self.plan_of(&ty, &HashMap::default())?.map(Arc::new);
+            let plan = self.plan_of(&ty)?.map(Arc::new);
             out.insert(name, Arc::new(TypeTemplate { arity, plan }));
         }
         Ok(out)
@@ -834,7 +835,7 @@ impl Lowerer<'_> {
                 let n_dicts = self.elab.n_params(let_decl.value.id);
                 let self_name = let_decl.rec.then(|| name.clone());
                 let check = match &let_decl.ann {
-                    Some(ty) => self.plan_of(ty, &HashMap::default())?.map(Arc::new),
+                    Some(ty) => self.plan_of(ty)?.map(Arc::new),
                     None => None,
                 };
                 let (value, n_slots) = self.lower_root(None, |cx| {
@@ -1131,7 +1132,7 @@ impl Lowerer<'_> {
         let mut checks = Vec::with_capacity(params.len());
         for param in params {
             checks.push(match &param.ann {
-                Some(ty) => self.plan_of(ty, &HashMap::default())?.map(Arc::new),
+                Some(ty) => self.plan_of(ty)?.map(Arc::new),
                 None => None,
             });
         }
@@ -1536,7 +1537,7 @@ impl Lowerer<'_> {
             ast::ExprKind::List(items) => Core::List(self.lower_exprs(items)?),
             ast::ExprKind::Ann { expr: inner, ty } => {
                 let inner = self.lower_expr(inner)?;
-                let plan = self.plan_of(ty, &HashMap::default())?.map(Arc::new);
+                let plan = self.plan_of(ty)?.map(Arc::new);
                 Core::Ann {
                     expr: Box::new(inner),
                     plan,
@@ -1562,7 +1563,7 @@ impl Lowerer<'_> {
             let n_dicts = self.elab.n_params(value.id);
             let self_name = rec.then(|| name.name.clone());
             let check = match ann {
-                Some(ty) => self.plan_of(ty, &HashMap::default())?.map(Arc::new),
+                Some(ty) => self.plan_of(ty)?.map(Arc::new),
                 None => None,
             };
             let value = self.lower_binding_rhs(value, n_dicts, self_name)?;
@@ -1641,25 +1642,25 @@ impl Lowerer<'_> {
     // ------------------------------------------------------------ validation plans
 
     /// The plan for `ty`, or `None` when the type contains no refinement.
-    fn plan_of(
-        &mut self,
-        ty: &ast::Type,
-        subst: &HashMap<Name, Option<Arc<ast::Type>>>,
-    ) -> LResult<Option<Plan>> {
-        self.plan_named(ty, subst, None)
+    fn plan_of(&mut self, ty: &ast::Type) -> LResult<Option<Plan>> {
+        self.plan_named(ty, &Rc::default(), None)
     }
 
-    fn plan_named(
+    /// The plan for `ty` read under `subst`. Type arguments are never substituted into
+    /// syntax: a variable bound by an alias or union parameter is read where it was written,
+    /// under the substitution of that place (`TypeArg`), so nested applications such as
+    /// `L (L (... Integer))` cost time and memory linear in their size, not quadratic.
+    fn plan_named<'t>(
         &mut self,
-        ty: &ast::Type,
-        subst: &HashMap<Name, Option<Arc<ast::Type>>>,
+        ty: &'t ast::Type,
+        subst: &Rc<Subst<'t>>,
         alias_name: Option<Name>,
     ) -> LResult<Option<Plan>> {
         match &ty.kind {
             ast::TypeKind::Var(v) => match subst.get(&v.name) {
                 Some(Some(arg)) => {
                     let arg = arg.clone();
-                    self.plan_named(&arg, &HashMap::default(), None)
+                    self.plan_named(arg.ty, &arg.subst, None)
                 }
                 _ => Ok(v
                     .name
@@ -1669,14 +1670,14 @@ impl Lowerer<'_> {
             },
             ast::TypeKind::Fun(..) | ast::TypeKind::Error => Ok(None),
             ast::TypeKind::Qualified { ty, .. } => self.plan_named(ty, subst, alias_name),
-            ast::TypeKind::List(inner) => {
-                Ok(self.plan_of(inner, subst)?.map(|p| Plan::List(Box::new(p))))
-            }
+            ast::TypeKind::List(inner) => Ok(self
+                .plan_named(inner, subst, None)?
+                .map(|p| Plan::List(Box::new(p)))),
             ast::TypeKind::Record { fields, .. } => {
                 let mut out = Vec::new();
                 let mut any = false;
                 for field in fields {
-                    if let Some(plan) = self.plan_of(&field.ty, subst)? {
+                    if let Some(plan) = self.plan_named(&field.ty, subst, None)? {
                         any = true;
                         out.push((field.name.name.clone(), plan));
                     }
@@ -1684,7 +1685,7 @@ impl Lowerer<'_> {
                 Ok(any.then_some(Plan::Record(out)))
             }
             ast::TypeKind::Refined { base, items, pred } => {
-                let base_plan = self.plan_of(base, subst)?;
+                let base_plan = self.plan_named(base, subst, None)?;
                 let type_name = alias_name.unwrap_or_else(|| Name::new(self.text(ty.span)));
                 let mut checks = Vec::new();
                 for item in items {
@@ -1707,40 +1708,40 @@ impl Lowerer<'_> {
             }
             ast::TypeKind::Con(qname, args) => {
                 let name = &qname.name.name;
-                // Substitute arguments (lazily, as types) into the definition.
-                let arg_types: Vec<Option<Arc<ast::Type>>> = args
+                // The arguments, each read under the substitution of this place.
+                let arg_types: Vec<TypeArg<'t>> = args
                     .iter()
-                    .map(|a| Some(Arc::new(subst_type(a, subst))))
+                    .map(|ty| TypeArg {
+                        ty,
+                        subst: subst.clone(),
+                    })
                     .collect();
                 if name == "List" {
-                    let Some(Some(inner)) = arg_types.first() else {
+                    let Some(inner) = arg_types.first() else {
                         return Ok(None);
                     };
                     return Ok(self
-                        .plan_of(inner, &HashMap::default())?
+                        .plan_named(inner.ty, &inner.subst, None)?
                         .map(|p| Plan::List(Box::new(p))));
                 }
                 if name == "Option" || name == "Result" {
-                    let (ctors, params): (Vec<(&str, Option<&str>)>, Vec<&str>) =
-                        if name == "Option" {
-                            (vec![("Some", Some("a")), ("None", None)], vec!["a"])
-                        } else {
-                            (vec![("Ok", Some("a")), ("Err", Some("e"))], vec!["a", "e"])
-                        };
-                    let env: HashMap<Name, Option<Arc<ast::Type>>> = params
-                        .iter()
-                        .zip(arg_types.iter())
-                        .map(|(p, a)| (Name::new(p), a.clone()))
-                        .collect();
+                    let ctors: &[(&str, usize)] = if name == "Option" {
+                        &[("Some", 0)]
+                    } else {
+                        &[("Ok", 0), ("Err", 1)]
+                    };
                     let mut out = Vec::new();
                     let mut any = false;
-                    for (ctor, param) in ctors {
-                        let plan = match param.and_then(|p| env.get(p).cloned().flatten()) {
-                            Some(t) => self.plan_of(&t, &HashMap::default())?,
+                    for &(ctor, index) in ctors {
+                        let plan = match arg_types.get(index) {
+                            Some(arg) => self.plan_named(arg.ty, &arg.subst, None)?,
                             None => None,
                         };
                         any |= plan.is_some();
                         out.push((Name::new(ctor), plan));
+                    }
+                    if name == "Option" {
+                        out.push((Name::new("None"), None));
                     }
                     return Ok(any.then_some(Plan::Union(out)));
                 }
@@ -1761,20 +1762,16 @@ impl Lowerer<'_> {
                         return Ok(None);
                     };
                     let mut arg_plans = Vec::with_capacity(arg_types.len());
-                    for arg in arg_types.iter().flatten() {
-                        arg_plans.push(self.plan_of(arg, &HashMap::default())?.map(Arc::new));
+                    for arg in &arg_types {
+                        arg_plans.push(self.plan_named(arg.ty, &arg.subst, None)?.map(Arc::new));
                     }
                     return Ok(plan.instantiate(&arg_plans));
                 };
                 match info {
                     TypeInfo::Alias { params, rhs, decl } => {
-                        let env: HashMap<Name, Option<Arc<ast::Type>>> = params
-                            .iter()
-                            .cloned()
-                            .zip(arg_types.iter().cloned())
-                            .collect();
-                        let rhs = rhs.clone();
-                        let limit = std::mem::replace(&mut self.global_limit, *decl);
+                        let env = Rc::new(bind_params(params, arg_types));
+                        let (rhs, decl) = (rhs.clone(), *decl);
+                        let limit = std::mem::replace(&mut self.global_limit, decl);
                         let res = self.plan_named(&rhs, &env, Some(name.clone()));
                         self.global_limit = limit;
                         res
@@ -1787,20 +1784,16 @@ impl Lowerer<'_> {
                         if self.expanding.contains(name) {
                             return Ok(None);
                         }
-                        let env: HashMap<Name, Option<Arc<ast::Type>>> = params
-                            .iter()
-                            .cloned()
-                            .zip(arg_types.iter().cloned())
-                            .collect();
-                        let variants = variants.clone();
-                        let limit = std::mem::replace(&mut self.global_limit, *decl);
+                        let env = Rc::new(bind_params(params, arg_types));
+                        let (variants, decl) = (variants.clone(), *decl);
+                        let limit = std::mem::replace(&mut self.global_limit, decl);
                         self.expanding.push(name.clone());
                         let mut out = Vec::new();
                         let mut any = false;
                         let mut res = Ok(());
                         for variant in &variants {
                             let plan = match &variant.payload {
-                                Some(t) => match self.plan_of(t, &env) {
+                                Some(t) => match self.plan_named(t, &env, None) {
                                     Ok(p) => p,
                                     Err(e) => {
                                         res = Err(e);
@@ -1933,48 +1926,20 @@ fn is_prelude_type(name: &str) -> bool {
     )
 }
 
-/// Substitutes type variables by their arguments (used to pass arguments into aliases).
-fn subst_type(ty: &ast::Type, subst: &HashMap<Name, Option<Arc<ast::Type>>>) -> ast::Type {
-    if subst.is_empty() {
-        return ty.clone();
-    }
-    let kind = match &ty.kind {
-        ast::TypeKind::Var(v) => match subst.get(&v.name) {
-            Some(Some(t)) => return (**t).clone(),
-            _ => ty.kind.clone(),
-        },
-        ast::TypeKind::Con(q, args) => ast::TypeKind::Con(
-            q.clone(),
-            args.iter().map(|a| subst_type(a, subst)).collect(),
-        ),
-        ast::TypeKind::Fun(a, b) => ast::TypeKind::Fun(
-            Box::new(subst_type(a, subst)),
-            Box::new(subst_type(b, subst)),
-        ),
-        ast::TypeKind::List(a) => ast::TypeKind::List(Box::new(subst_type(a, subst))),
-        ast::TypeKind::Record { fields, rest } => ast::TypeKind::Record {
-            fields: fields
-                .iter()
-                .map(|f| ast::FieldType {
-                    name: f.name.clone(),
-                    ty: subst_type(&f.ty, subst),
-                })
-                .collect(),
-            rest: rest.clone(),
-        },
-        ast::TypeKind::Refined { base, items, pred } => ast::TypeKind::Refined {
-            base: Box::new(subst_type(base, subst)),
-            items: items.clone(),
-            pred: pred.clone(),
-        },
-        ast::TypeKind::Qualified { context, ty: inner } => ast::TypeKind::Qualified {
-            context: context.clone(),
-            ty: Box::new(subst_type(inner, subst)),
-        },
-        ast::TypeKind::Error => ast::TypeKind::Error,
-    };
-    ast::Type {
-        kind,
-        span: ty.span,
-    }
+/// A type argument: its syntax and the substitution its variables are read under.
+#[derive(Clone)]
+struct TypeArg<'t> {
+    ty: &'t ast::Type,
+    subst: Rc<Subst<'t>>,
+}
+
+/// Type variables bound to their arguments (`None`: a parameter given no argument).
+type Subst<'t> = HashMap<Name, Option<TypeArg<'t>>>;
+
+fn bind_params<'t>(params: &[Name], args: Vec<TypeArg<'t>>) -> Subst<'t> {
+    let mut args = args.into_iter();
+    params
+        .iter()
+        .map(|param| (param.clone(), args.next()))
+        .collect()
 }

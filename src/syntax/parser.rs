@@ -14,18 +14,19 @@
 //! consuming a token. After an item with an error, the top level skips to the next `;` at
 //! nesting level 0 or the next token that starts a declaration.
 //!
-//! Nesting is counted (`depth`): every expression, type and pattern entered, every link of a
-//! `let ... in` or `else if` chain, of a prefix-operator chain, of a binary-operator chain and of
-//! a field-access chain adds one level. Long chains are parsed with loops, so the Rust stack
-//! only grows with bracket-like nesting. Beyond [`MAX_NESTING`] the parser reports E1009 once
-//! and jumps to the end of the file.
+//! Nesting is counted (`depth`): every bracket, block, type and pattern entered, every link of a
+//! prefix-operator chain, of a binary-operator chain and of a field-access chain adds one
+//! construct. A `let ... in` or `else if` chain is one construct however long: it continues to
+//! the right instead of nesting (LANGUAGE.md section 12.4). Long chains are parsed with loops,
+//! so the Rust stack only grows with bracket-like nesting. Beyond [`NESTING_BUDGET`] the
+//! parser reports E1009 once and jumps to the end of the file.
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 
 use super::ast::{self, Expr, ExprId, ExprKind, Ident, Name, Pattern, PatternKind, Type, TypeKind};
 use super::lexer::{self, Token, TokenKind as T};
-use super::MAX_NESTING;
+use super::NESTING_BUDGET;
 
 pub(crate) struct Parser<'a> {
     file: FileId,
@@ -411,7 +412,7 @@ impl<'a> Parser<'a> {
     /// of the file) when that goes beyond the limit. The caller leaves the levels either way.
     fn enter(&mut self, n: u32) -> bool {
         self.depth = self.depth.saturating_add(n);
-        if self.depth <= MAX_NESTING {
+        if self.depth <= NESTING_BUDGET {
             return true;
         }
         if !self.nesting_reported {
@@ -420,7 +421,7 @@ impl<'a> Parser<'a> {
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::E1009,
-                    format!("nesting too deep: more than {MAX_NESTING} levels"),
+                    format!("nesting too deep: more than {NESTING_BUDGET} nested constructs"),
                     self.file,
                     span,
                 )
@@ -1997,11 +1998,12 @@ impl<'a> Parser<'a> {
     /// parsed (a top-level `let` followed by `in`).
     fn parse_let_chain(&mut self, first: Option<LetHead>) -> Expr {
         let mut heads = Vec::new();
-        let mut n_links = 0;
         let mut next = first;
+        // The chain is one level, however long: each link's body is the next link, which
+        // continues to the right instead of nesting (LANGUAGE.md section 12.4).
+        let entered = self.enter(1);
         let body = loop {
-            n_links += 1;
-            if !self.enter(1) {
+            if !entered {
                 break self.error_expr();
             }
             let head = match next.take() {
@@ -2020,7 +2022,7 @@ impl<'a> Parser<'a> {
                 break self.parse_expr();
             }
         };
-        self.leave(n_links);
+        self.leave(1);
         self.fold_lets(heads, body)
     }
 
@@ -2050,10 +2052,10 @@ impl<'a> Parser<'a> {
     /// A chain `if c then a else if d then b else e`, parsed with a loop.
     fn parse_if(&mut self) -> Expr {
         let mut arms = Vec::new();
-        let mut n_links = 0;
+        // One level for the whole `else if` chain, as for `let ... in` chains.
+        let entered = self.enter(1);
         let else_branch = loop {
-            n_links += 1;
-            if !self.enter(1) {
+            if !entered {
                 break self.error_expr();
             }
             let arm = self.parse_if_arm();
@@ -2066,7 +2068,7 @@ impl<'a> Parser<'a> {
                 break self.parse_expr();
             }
         };
-        self.leave(n_links);
+        self.leave(1);
         self.fold_ifs(arms, else_branch)
     }
 

@@ -1403,10 +1403,29 @@ impl<'a> Infer<'a> {
         else {
             return self.arena.error();
         };
+        // A chain `let ... in let ... in body` is a loop, not a recursion: it may be
+        // arbitrarily long (LANGUAGE.md 12.4).
         let scheme = self.infer_binding(*rec, name, ann.as_deref(), value);
         self.push_local(&name.name, Local::Poly(Arc::new(scheme)));
+        let mut names = vec![&name.name];
+        let mut body = &**body;
+        while let ExprKind::Let {
+            rec,
+            name,
+            ann,
+            value,
+            body: next,
+        } = &body.kind
+        {
+            let scheme = self.infer_binding(*rec, name, ann.as_deref(), value);
+            self.push_local(&name.name, Local::Poly(Arc::new(scheme)));
+            names.push(&name.name);
+            body = next;
+        }
         let t = self.infer_expr(body);
-        self.pop_local(&name.name);
+        while let Some(name) = names.pop() {
+            self.pop_local(name);
+        }
         t
     }
 
@@ -1420,18 +1439,37 @@ impl<'a> Infer<'a> {
         else {
             return self.arena.error();
         };
-        let c = self.infer_expr(cond);
-        let b = self.prim("Bool");
-        self.expect(b, c, cond.span, None);
-        let t = self.infer_expr(then_branch);
-        let e = self.infer_expr(else_branch);
-        self.expect(
-            t,
-            e,
-            else_branch.span,
-            Some((then_branch.span, "expected because of this branch")),
-        );
-        t
+        // An `else if` chain is a loop, not a recursion (it may be arbitrarily long,
+        // LANGUAGE.md 12.4), with the unifications of the nested reading: innermost first,
+        // each `if` taking the type of its `then` branch.
+        let mut arms = Vec::new();
+        let (mut cond, mut then_branch, mut else_branch) = (cond, then_branch, else_branch);
+        loop {
+            let c = self.infer_expr(cond);
+            let b = self.prim("Bool");
+            self.expect(b, c, cond.span, None);
+            let t = self.infer_expr(then_branch);
+            arms.push((t, then_branch.span, else_branch.span));
+            match &else_branch.kind {
+                ExprKind::If {
+                    cond: c,
+                    then_branch: t,
+                    else_branch: e,
+                } => (cond, then_branch, else_branch) = (c, t, e),
+                _ => break,
+            }
+        }
+        let mut acc = self.infer_expr(else_branch);
+        while let Some((t, then_span, else_span)) = arms.pop() {
+            self.expect(
+                t,
+                acc,
+                else_span,
+                Some((then_span, "expected because of this branch")),
+            );
+            acc = t;
+        }
+        acc
     }
 
     #[inline(never)]
@@ -1934,12 +1972,19 @@ impl<'a> Infer<'a> {
                 }
             }
             PatternKind::Record { fields, open } => {
-                let mut fs = Vec::new();
-                for f in fields {
-                    let t = self.arena.fresh(self.level);
-                    fs.push((f.name.name.clone(), t));
-                    self.infer_pattern(&f.pat, t, bound);
-                }
+                // The record's shape meets the expected type before its fields' patterns
+                // are inferred (as for lists): a field's type is then usually known, and
+                // nested patterns bind their variables to parts of it, instead of each level
+                // walking the whole pattern type below it (quadratic in the depth).
+                let field_types: Vec<TyId> = fields
+                    .iter()
+                    .map(|_| self.arena.fresh(self.level))
+                    .collect();
+                let fs = fields
+                    .iter()
+                    .zip(&field_types)
+                    .map(|(f, t)| (f.name.name.clone(), *t))
+                    .collect();
                 let tail = if *open {
                     Some(self.arena.fresh(self.level))
                 } else {
@@ -1947,6 +1992,9 @@ impl<'a> Infer<'a> {
                 };
                 let t = self.arena.push(Node::Record { fields: fs, tail });
                 self.expect(expected, t, pat.span, None);
+                for (f, t) in fields.iter().zip(field_types) {
+                    self.infer_pattern(&f.pat, t, bound);
+                }
             }
             PatternKind::List(items) => {
                 let elem = self.arena.fresh(self.level);

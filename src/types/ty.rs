@@ -125,6 +125,11 @@ pub type FlatRecord = (Vec<(Name, TyId)>, Result<Option<TyId>, ()>);
 pub struct Arena<'b> {
     base: &'b [Node],
     nodes: Vec<Node>,
+    /// By own node: found by an occurs check to hold no variable, once resolved. A type
+    /// without variables never changes, so the next check skips it: binding variables to
+    /// parts of one deep type (`[[[x]]]` against a 10,000-deep list) walks it once in all,
+    /// not once per binding. Shorter than `nodes` (unset) for the nodes pushed since.
+    ground: Vec<bool>,
 }
 
 impl<'b> Arena<'b> {
@@ -134,6 +139,7 @@ impl<'b> Arena<'b> {
         Arena {
             base: &[],
             nodes: Vec::with_capacity(n),
+            ground: Vec::new(),
         }
     }
 
@@ -147,6 +153,7 @@ impl<'b> Arena<'b> {
         Arena {
             base: &base.arena.nodes,
             nodes: self.nodes,
+            ground: self.ground,
         }
     }
 
@@ -394,6 +401,46 @@ impl<'b> Arena<'b> {
         }
     }
 
+    /// Whether `id` (resolved) is known to hold no variable: a node of the closed base, or
+    /// one an occurs check found ground.
+    fn is_ground(&self, id: TyId) -> bool {
+        self.in_base(id)
+            || self
+                .ground
+                .get(id.0 as usize - self.base.len())
+                .copied()
+                .unwrap_or(false)
+    }
+
+    /// Whether every part of the compound node `id` is ground (after resolving it).
+    fn parts_ground(&mut self, id: TyId) -> bool {
+        let parts: Vec<TyId> = match self.node(id) {
+            Node::Con { args, .. } => args.clone(),
+            Node::Fun(a, r) => vec![*a, *r],
+            Node::Record { fields, tail } => fields
+                .iter()
+                .map(|(_, it)| *it)
+                .chain(tail.iter().copied())
+                .collect(),
+            Node::Var { .. } => return false,
+            Node::Error => Vec::new(),
+        };
+        parts.into_iter().all(|it| {
+            let it = self.find(it);
+            self.is_ground(it)
+        })
+    }
+
+    fn mark_ground(&mut self, id: TyId) {
+        let i = id.0 as usize - self.base.len();
+        if self.ground.len() <= i {
+            self.ground.resize(i + 1, false);
+        }
+        if let Some(slot) = self.ground.get_mut(i) {
+            *slot = true;
+        }
+    }
+
     /// Binds a row variable (rigid row variables cannot grow).
     fn bind_any(&mut self, var: TyId, to: TyId) -> Result<(), UnifyError> {
         match self.node(var) {
@@ -413,14 +460,22 @@ impl<'b> Arena<'b> {
     /// the levels of the variables of `to` to `var`'s level.
     fn bind(&mut self, var: TyId, to: TyId) -> Result<(), UnifyError> {
         let level = self.level_of(var);
-        let mut stack = vec![to];
-        while let Some(t) = stack.pop() {
+        // Depth first; a compound node is seen again (`true`) after its parts, and marked
+        // ground when they all are.
+        let mut stack = vec![(to, false)];
+        while let Some((t, parts_done)) = stack.pop() {
             let t = self.find(t);
             if t == var {
                 return Err(UnifyError::Occurs);
             }
-            if self.in_base(t) {
+            if self.is_ground(t) {
                 // A closed type: no variable to lower, `var` cannot occur in it.
+                continue;
+            }
+            if parts_done {
+                if self.parts_ground(t) {
+                    self.mark_ground(t);
+                }
                 continue;
             }
             match self.node_mut(t) {
@@ -435,14 +490,21 @@ impl<'b> Arena<'b> {
                         *l = level;
                     }
                 }
-                Node::Con { args, .. } => stack.extend(args.iter().copied()),
+                Node::Con { args, .. } => {
+                    let parts = args.iter().map(|it| (*it, false));
+                    stack.push((t, true));
+                    stack.extend(parts);
+                }
                 Node::Fun(a, r) => {
-                    stack.push(*a);
-                    stack.push(*r);
+                    let (a, r) = (*a, *r);
+                    stack.extend([(t, true), (a, false), (r, false)]);
                 }
                 Node::Record { fields, tail } => {
-                    stack.extend(fields.iter().map(|(_, t)| *t));
-                    stack.extend(tail.iter().copied());
+                    let parts = fields.iter().map(|(_, it)| (*it, false));
+                    let tail = tail.iter().map(|it| (*it, false));
+                    let parts: Vec<_> = parts.chain(tail).collect();
+                    stack.push((t, true));
+                    stack.extend(parts);
                 }
                 Node::Error => {}
             }
