@@ -15,7 +15,7 @@
 use crate::hash::HashMap;
 use std::borrow::Cow;
 use std::rc::Rc;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use regex::Regex;
 
@@ -157,13 +157,69 @@ pub enum Plan {
     Union(Vec<(Name, Option<Plan>)>),
     /// In a type's template: the plan of its `k`-th argument (see [`Plan::instantiate`]).
     Param(u32),
+    /// A recursive union (`type Tree = Leaf Port | Node (List Tree)`): its plan, in which
+    /// its own occurrences are [`Plan::Back`] to this knot (§8.4 checks refinements through
+    /// union payloads and lists, however deep the value).
+    Knot(Arc<Knot>),
+    /// An occurrence of an enclosing recursive union inside its own plan. Weak: the knot
+    /// owns its plan, and the enclosing [`Plan::Knot`] keeps the knot alive while it is used.
+    Back(Weak<Knot>),
+}
+
+/// The plan of a recursive union, set once when its body is lowered.
+#[derive(Debug, Default)]
+pub struct Knot {
+    pub plan: OnceLock<Plan>,
 }
 
 impl Plan {
+    /// Whether anything in this plan checks a value, `own` (a knot being tied) aside: its
+    /// own occurrences check only what the rest of it checks.
+    fn checks_beyond(&self, own: &Arc<Knot>) -> bool {
+        match self {
+            Plan::Refined { .. } | Plan::Param(_) | Plan::Knot(_) => true,
+            Plan::Record(fields) => fields.iter().any(|(_, p)| p.checks_beyond(own)),
+            Plan::List(inner) => inner.checks_beyond(own),
+            Plan::Union(ctors) => ctors
+                .iter()
+                .any(|(_, p)| p.as_ref().is_some_and(|p| p.checks_beyond(own))),
+            Plan::Back(w) => !std::ptr::eq(w.as_ptr(), Arc::as_ptr(own)),
+        }
+    }
+
+    /// Ties `knot` around `body` (a recursive union's plan, whose own occurrences are
+    /// [`Plan::Back`] to it): `None` when nothing in it checks a value.
+    fn tie(knot: Arc<Knot>, body: Option<Plan>) -> Option<Plan> {
+        let body = body.filter(|it| it.checks_beyond(&knot))?;
+        let _ = knot.plan.set(body);
+        Some(Plan::Knot(knot))
+    }
+
     /// Fills a template's parameters with the plans of the arguments (`None`: nothing to
     /// check); `None` when nothing is left to check.
     pub fn instantiate(&self, args: &[Option<Arc<Plan>>]) -> Option<Plan> {
+        self.instantiate_in(args, &mut Vec::new())
+    }
+
+    /// [`Plan::instantiate`] inside the knots being re-tied: each old knot with its new one.
+    fn instantiate_in(
+        &self,
+        args: &[Option<Arc<Plan>>],
+        knots: &mut Vec<(*const Knot, Arc<Knot>)>,
+    ) -> Option<Plan> {
         match self {
+            Plan::Knot(old) => {
+                let new = Arc::new(Knot::default());
+                knots.push((Arc::as_ptr(old), new.clone()));
+                let body = old.plan.get().and_then(|it| it.instantiate_in(args, knots));
+                knots.pop();
+                Plan::tie(new, body)
+            }
+            Plan::Back(old) => knots
+                .iter()
+                .rev()
+                .find(|(at, _)| std::ptr::eq(*at, old.as_ptr()))
+                .map(|(_, new)| Plan::Back(Arc::downgrade(new))),
             Plan::Param(k) => args
                 .get(*k as usize)
                 .cloned()
@@ -177,25 +233,29 @@ impl Plan {
                 type_name: type_name.clone(),
                 base: base
                     .as_ref()
-                    .and_then(|it| it.instantiate(args))
+                    .and_then(|it| it.instantiate_in(args, knots))
                     .map(Box::new),
                 items: items.clone(),
             }),
             Plan::Record(fields) => {
                 let out: Vec<(Name, Plan)> = fields
                     .iter()
-                    .filter_map(|(name, plan)| Some((name.clone(), plan.instantiate(args)?)))
+                    .filter_map(|(name, plan)| {
+                        Some((name.clone(), plan.instantiate_in(args, knots)?))
+                    })
                     .collect();
                 (!out.is_empty()).then_some(Plan::Record(out))
             }
-            Plan::List(inner) => inner.instantiate(args).map(|it| Plan::List(Box::new(it))),
+            Plan::List(inner) => inner
+                .instantiate_in(args, knots)
+                .map(|it| Plan::List(Box::new(it))),
             Plan::Union(ctors) => {
                 let out: Vec<(Name, Option<Plan>)> = ctors
                     .iter()
                     .map(|(name, plan)| {
                         (
                             name.clone(),
-                            plan.as_ref().and_then(|it| it.instantiate(args)),
+                            plan.as_ref().and_then(|it| it.instantiate_in(args, knots)),
                         )
                     })
                     .collect();
@@ -371,7 +431,7 @@ struct Lowerer<'a> {
     /// While lowering an instance: its decl index and context size.
     current_instance: Option<(u32, u32)>,
     /// Union names being expanded into plans (guards recursive unions).
-    expanding: Vec<Name>,
+    expanding: Vec<Expanding>,
     imports: &'a Imports,
     /// Refer to this module's own top-level bindings by module and index, because its
     /// closures may run inside other modules (every module but the entry).
@@ -1781,13 +1841,30 @@ impl Lowerer<'_> {
                         variants,
                         decl,
                     } => {
-                        if self.expanding.contains(name) {
-                            return Ok(None);
+                        let here: Vec<(usize, usize)> =
+                            arg_types.iter().map(TypeArg::resolved).collect();
+                        if let Some(open) =
+                            self.expanding.iter_mut().rev().find(|it| it.name == *name)
+                        {
+                            // An occurrence of the union inside its own plan: with the same
+                            // arguments (regular recursion), the plan being tied; other
+                            // arguments would unfold for ever and are not checked (spec
+                            // note 28).
+                            if open.args != here {
+                                return Ok(None);
+                            }
+                            open.met = true;
+                            return Ok(Some(Plan::Back(Arc::downgrade(&open.knot))));
                         }
                         let env = Rc::new(bind_params(params, arg_types));
                         let (variants, decl) = (variants.clone(), *decl);
                         let limit = std::mem::replace(&mut self.global_limit, decl);
-                        self.expanding.push(name.clone());
+                        self.expanding.push(Expanding {
+                            name: name.clone(),
+                            args: here,
+                            knot: Arc::default(),
+                            met: false,
+                        });
                         let mut out = Vec::new();
                         let mut any = false;
                         let mut res = Ok(());
@@ -1805,10 +1882,14 @@ impl Lowerer<'_> {
                             any |= plan.is_some();
                             out.push((variant.name.name.clone(), plan));
                         }
-                        self.expanding.pop();
+                        let open = self.expanding.pop();
                         self.global_limit = limit;
                         res?;
-                        Ok(any.then_some(Plan::Union(out)))
+                        let plan = any.then_some(Plan::Union(out));
+                        Ok(match open {
+                            Some(open) if open.met => Plan::tie(open.knot, plan),
+                            _ => plan,
+                        })
                     }
                 }
             }
@@ -1931,6 +2012,32 @@ fn is_prelude_type(name: &str) -> bool {
 struct TypeArg<'t> {
     ty: &'t ast::Type,
     subst: Rc<Subst<'t>>,
+}
+
+impl TypeArg<'_> {
+    /// Where the argument was written, through the variables bound to other arguments:
+    /// two arguments with the same place (the type and its substitution) are the same type.
+    fn resolved(&self) -> (usize, usize) {
+        let (mut ty, mut subst) = (self.ty, self.subst.clone());
+        while let ast::TypeKind::Var(v) = &ty.kind {
+            let Some(Some(arg)) = subst.get(&v.name) else {
+                break;
+            };
+            let next = arg.subst.clone();
+            ty = arg.ty;
+            subst = next;
+        }
+        (ty as *const ast::Type as usize, Rc::as_ptr(&subst) as usize)
+    }
+}
+
+/// A union whose plan is being lowered: its arguments (resolved), the knot its own
+/// occurrences point to, and whether one was met.
+struct Expanding {
+    name: Name,
+    args: Vec<(usize, usize)>,
+    knot: Arc<Knot>,
+    met: bool,
 }
 
 /// Type variables bound to their arguments (`None`: a parameter given no argument).

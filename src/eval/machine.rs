@@ -1126,6 +1126,17 @@ impl<'g> Machine<'g> {
                 }
                 Ok(())
             }
+            (Plan::Knot(knot), _) => match knot.plan.get() {
+                Some(plan) => self.validate_at(plan, v, site, path, depth),
+                None => Ok(()),
+            },
+            (Plan::Back(knot), _) => match knot.upgrade() {
+                Some(knot) => match knot.plan.get() {
+                    Some(plan) => self.validate_at(plan, v, site, path, depth),
+                    None => Ok(()),
+                },
+                None => Ok(()),
+            },
             (Plan::Union(ctors), Value::Ctor(c)) => {
                 for (name, p) in ctors {
                     if name == &c.name {
@@ -1144,7 +1155,6 @@ impl<'g> Machine<'g> {
     }
 }
 
-/// How many more arguments `f` takes before it runs (0 for a non-function).
 /// How many arguments to evaluate before applying `f`: all it needs, except that a closure
 /// with annotated parameters takes them one at a time, so each is checked before the next
 /// argument is evaluated (the order of `\x -> \y -> e`, §5.2 and §7.3).
@@ -1160,6 +1170,7 @@ fn needed_now(f: &Value) -> usize {
     remaining_arity(f)
 }
 
+/// How many more arguments `f` takes before it runs (0 for a non-function).
 fn remaining_arity(f: &Value) -> usize {
     match f {
         Value::Func(func) => match &**func {
