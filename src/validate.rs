@@ -543,7 +543,7 @@ struct Walk<'g> {
     /// C5005 / C5003: failing refinements (reported only when the shape fits everywhere).
     refinements: Vec<Violation>,
     machine: Option<Machine<'g>>,
-    /// The document was nested beyond [`MAX_DATA_DEPTH`]: the parse stopped there.
+    /// The document was nested beyond [`MAX_DATA_DEPTH`] (reported once).
     too_deep: bool,
     /// Negative zeros seen (as floats: serde_json reads `-0` as `-0.0`), in document order.
     negative_zeros: usize,
@@ -736,20 +736,38 @@ struct Skip<'w, 'g> {
     walk: &'w mut Walk<'g>,
 }
 
-fn enter<'g, E: serde::de::Error>(walk: &mut Walk<'g>) -> Result<(), E> {
+fn enter<E>(walk: &mut Walk<'_>) -> Result<(), E> {
     walk.depth += 1;
-    if walk.depth > MAX_DATA_DEPTH {
-        if !walk.too_deep {
-            walk.too_deep = true;
-            walk.errors.push(Violation::new(
-                &walk.path.render(),
-                Code::C5004,
-                format!("the document is nested deeper than {MAX_DATA_DEPTH} levels"),
-            ));
-        }
-        return Err(E::custom("the document is nested too deeply"));
-    }
     Ok(())
+}
+
+/// At [`MAX_DATA_DEPTH`]: the part is reported (once) and skipped by the parser's own
+/// skipping, which does not recurse (serde_json's and serde_yaml's), instead of failing the
+/// parse: a failing parse makes serde_json compute a position at every level on the way
+/// out, which on a deep document cost minutes.
+fn too_deep(walk: &mut Walk<'_>) -> bool {
+    if walk.depth < MAX_DATA_DEPTH {
+        return false;
+    }
+    if !walk.too_deep {
+        walk.too_deep = true;
+        // Reported at `$`: the path down there is too long to print whole.
+        let mut below = walk.path.render();
+        if below.len() > 80 {
+            let cut = (0..=80)
+                .rev()
+                .find(|at| below.is_char_boundary(*at))
+                .unwrap_or(0);
+            below.truncate(cut);
+            below.push_str("...");
+        }
+        walk.errors.push(Violation::new(
+            "$",
+            Code::C5004,
+            format!("the document is nested deeper than {MAX_DATA_DEPTH} levels (at {below})"),
+        ));
+    }
+    true
 }
 
 impl<'de, 'w, 'g, 's> serde::de::DeserializeSeed<'de> for Part<'w, 'g, 's> {
@@ -757,6 +775,11 @@ impl<'de, 'w, 'g, 's> serde::de::DeserializeSeed<'de> for Part<'w, 'g, 's> {
 
     fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Option<Value>, D::Error> {
         let depth = self.walk.depth;
+        if too_deep(self.walk) {
+            return de
+                .deserialize_ignored_any(serde::de::IgnoredAny)
+                .map(|_| None);
+        }
         crate::par::deep(depth, move || {
             let need = self.need;
             let shape = self.shape;
@@ -786,6 +809,9 @@ impl<'de, 'w, 'g> serde::de::DeserializeSeed<'de> for Skip<'w, 'g> {
 
     fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
         let depth = self.walk.depth;
+        if too_deep(self.walk) {
+            return de.deserialize_ignored_any(serde::de::IgnoredAny).map(drop);
+        }
         crate::par::deep(depth, move || de.deserialize_any(self))
     }
 }
@@ -1353,11 +1379,7 @@ impl Schema {
             shape: &self.shape,
             need,
         };
-        let res = crate::par::with_stack(|| parse(part));
-        if walk.too_deep {
-            return Ok(walk.errors);
-        }
-        res?;
+        crate::par::with_stack(|| parse(part))?;
         if !walk.zero_integers.is_empty() {
             let integers = json.map(negative_zero_integers).unwrap_or_default();
             for (nth, path) in std::mem::take(&mut walk.zero_integers) {

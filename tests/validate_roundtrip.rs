@@ -129,7 +129,9 @@ fn gen_ty(rng: &mut Rng, decls: &mut Decls, depth: u32) -> Ty {
         _ => {
             let body = gen_ty(rng, decls, depth + 1);
             let k = decls.aliases.len();
-            decls.lines.push(format!("type L{k} = {};\n", ty_text(&body)));
+            decls
+                .lines
+                .push(format!("type L{k} = {};\n", ty_text(&body)));
             decls.aliases.push(body);
             Ty::Alias(k)
         }
@@ -146,7 +148,18 @@ struct Gen<'a> {
 }
 
 const STRINGS: &[&str] = &[
-    "", "api", "a b", "on", "null", "42", "-0", "x\"y", "back\\slash", "é", "~", "1.0",
+    "",
+    "api",
+    "a b",
+    "on",
+    "null",
+    "42",
+    "-0",
+    "x\"y",
+    "back\\slash",
+    "é",
+    "~",
+    "1.0",
 ];
 
 impl Gen<'_> {
@@ -166,7 +179,14 @@ impl Gen<'_> {
                     _ => self.rng.below(100_000) as i64,
                 };
                 if faulty {
-                    let bad = ["1.5", "\"7\"", "true", "9223372036854775808", "-0.0", "null"];
+                    let bad = [
+                        "1.5",
+                        "\"7\"",
+                        "true",
+                        "9223372036854775808",
+                        "-0.0",
+                        "null",
+                    ];
                     return (String::new(), bad[self.rng.below(bad.len())].into());
                 }
                 let lig = if n < 0 {
