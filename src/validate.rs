@@ -420,6 +420,16 @@ fn json_error(err: &serde_json::Error) -> Violation {
 fn yaml_error(err: &serde_yaml::Error) -> Violation {
     let what = err.to_string();
     let what = what.split(" at line ").next().unwrap_or(&what).to_string();
+    if what.starts_with("recursion limit exceeded") {
+        // serde_yaml's own bound, which it does not let a caller lift (docs/spec-notes.md).
+        return Violation::new(
+            "$",
+            Code::C5004,
+            format!(
+                "the YAML document is nested deeper than {YAML_MAX_DEPTH} levels, the most the YAML reader follows (JSON documents may nest {MAX_DATA_DEPTH})"
+            ),
+        );
+    }
     let message = match err.location() {
         Some(at) if at.line() > 0 && at.column() > 0 => format!(
             "malformed YAML at line {}, column {}: {what}",
@@ -436,6 +446,9 @@ fn yaml_error(err: &serde_yaml::Error) -> Violation {
 /// level (a constructor's object around its payload), so this leaves room; beyond it the
 /// document is C5004, never a crash.
 pub const MAX_DATA_DEPTH: u32 = 100_000;
+
+/// Levels of nesting serde_yaml follows (fixed in serde_yaml 0.9).
+pub const YAML_MAX_DEPTH: u32 = 128;
 
 /// A JSON path kept as steps, written out only for a violation: a document that conforms
 /// never pays for its paths.

@@ -53,7 +53,10 @@ pub fn read_file(path: &str) -> Result<Vec<u8>, FsError> {
         return Err(FsError::Other(too_big("the file", limit)));
     }
     let file = std::fs::File::open(path).map_err(not_found)?;
-    read_bounded(file, limit).map_err(FsError::Other)
+    // Sized from the file's length: read into a growing buffer, a 190 MB document peaked
+    // at 340 MB (the buffer doubling and copying) instead of 200.
+    let hint = usize::try_from(meta.len()).unwrap_or(0).saturating_add(1);
+    read_bounded(file, limit, hint).map_err(FsError::Other)
 }
 
 /// Reads a regular file as UTF-8 text (see [`read_file`]).
@@ -67,12 +70,12 @@ pub fn read_text(path: &str) -> Result<String, String> {
 
 /// Reads standard input, at most [`max_input_bytes`].
 pub fn read_stdin() -> Result<Vec<u8>, String> {
-    read_bounded(std::io::stdin().lock(), max_input_bytes())
+    read_bounded(std::io::stdin().lock(), max_input_bytes(), 0)
 }
 
 /// Reads at most `limit` bytes; more is an error (the file grew, or a stream).
-fn read_bounded(reader: impl Read, limit: u64) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
+fn read_bounded(reader: impl Read, limit: u64, hint: usize) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::with_capacity(hint);
     reader
         .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
