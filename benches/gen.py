@@ -4,6 +4,7 @@
 usage: gen.py WORKLOAD N > file.lig
        gen.py modules N DIR     (writes DIR/main.lig and DIR/m0.lig ... DIR/m{N-1}.lig)
        gen.py documents N DIR   (writes DIR/schema.lig and DIR/d0.json ... DIR/d{N-1}.json)
+       gen.py bigdoc N DIR      (writes DIR/schema.lig and DIR/fleet.json)
 
 workloads:
   services  N top-level bindings `let sI = mk I "wI";`, each building a record with string
@@ -17,6 +18,8 @@ workloads:
             i/2 selectively), each with 50 bindings; main.lig imports the last one.
   documents N JSON documents of about 1 KB each and a schema with a refined record type
             (`ligature validate DIR/d*.json --schema DIR/schema.lig --type Fleet`).
+  bigdoc    one JSON document DIR/fleet.json of N services (1,000,000: about 190 MB) and the
+            same schema (`ligature validate DIR/fleet.json --schema DIR/schema.lig --type Fleet`).
 """
 import os
 import sys

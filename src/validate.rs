@@ -1519,6 +1519,17 @@ mod tests {
         assert_eq!(members.get("1"), Some(&Data::Str("one".into())));
     }
 
+    /// The negative zeros of a JSON text, in order, and whether each is written as an
+    /// integer; strings (with escaped quotes) are skipped.
+    #[test]
+    fn negative_zeros_are_told_apart_by_their_text() {
+        let text = r#"["-0", "a\"-0", -0, -0.0, {"a": -0e1}, -1e-400, 10, -10, 0, -0]"#;
+        assert_eq!(
+            negative_zero_integers(text),
+            [true, false, false, false, true]
+        );
+    }
+
     fn to_json(data: &Data) -> serde_json::Value {
         data.to_json()
     }

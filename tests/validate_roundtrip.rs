@@ -224,7 +224,7 @@ impl Gen<'_> {
                     let bad = ["\"true\"", "1", "null"];
                     return (String::new(), bad[self.rng.below(bad.len())].into());
                 }
-                let b = if pick % 2 == 0 { "true" } else { "false" };
+                let b = if pick.is_multiple_of(2) { "true" } else { "false" };
                 (b.into(), b.into())
             }
             Ty::Unit => {
@@ -282,7 +282,7 @@ impl Gen<'_> {
                 )
             }
             Ty::Opt(inner) => {
-                if pick % 3 == 0 && !faulty {
+                if pick.is_multiple_of(3) && !faulty {
                     return ("None".into(), "\"None\"".into());
                 }
                 let (lig, json) = self.value(inner, depth + 1);
