@@ -445,7 +445,13 @@ fn yaml_error(err: &serde_yaml::Error) -> Violation {
 /// writes for values nested 10,000 deep (section 12.4) have up to two levels per value
 /// level (a constructor's object around its payload), so this leaves room; beyond it the
 /// document is C5004, never a crash.
+#[cfg(not(target_arch = "wasm32"))]
 pub const MAX_DATA_DEPTH: u32 = 100_000;
+
+/// In WebAssembly the native stack is the host's (about 1 MB, docs/spec-notes.md 24) and
+/// cannot be grown: the bound stays near serde_json's former 128.
+#[cfg(target_arch = "wasm32")]
+pub const MAX_DATA_DEPTH: u32 = 256;
 
 /// Levels of nesting serde_yaml follows (fixed in serde_yaml 0.9).
 pub const YAML_MAX_DEPTH: u32 = 128;

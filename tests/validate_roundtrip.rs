@@ -224,7 +224,11 @@ impl Gen<'_> {
                     let bad = ["\"true\"", "1", "null"];
                     return (String::new(), bad[self.rng.below(bad.len())].into());
                 }
-                let b = if pick.is_multiple_of(2) { "true" } else { "false" };
+                let b = if pick.is_multiple_of(2) {
+                    "true"
+                } else {
+                    "false"
+                };
                 (b.into(), b.into())
             }
             Ty::Unit => {
