@@ -4,6 +4,7 @@
 usage: gen.py WORKLOAD N > file.lig
        gen.py modules N DIR     (writes DIR/main.lig and DIR/m0.lig ... DIR/m{N-1}.lig)
        gen.py documents N DIR   (writes DIR/schema.lig and DIR/d0.json ... DIR/d{N-1}.json)
+       gen.py bigdoc N DIR      (writes DIR/schema.lig and DIR/fleet.json)
 
 workloads:
   services  N top-level bindings `let sI = mk I "wI";`, each building a record with string
@@ -17,6 +18,8 @@ workloads:
             i/2 selectively), each with 50 bindings; main.lig imports the last one.
   documents N JSON documents of about 1 KB each and a schema with a refined record type
             (`ligature validate DIR/d*.json --schema DIR/schema.lig --type Fleet`).
+  bigdoc    one JSON document DIR/fleet.json of N services (1,000,000: about 190 MB) and the
+            same schema (`ligature validate DIR/fleet.json --schema DIR/schema.lig --type Fleet`).
 """
 import os
 import sys
@@ -116,10 +119,34 @@ def documents(n, out_dir):
             json.dump(doc, f, indent=1)
 
 
+def bigdoc(n, out_dir):
+    """One document of n services (1,000,000: about 200 MB) against the fleet schema."""
+    import json
+    import random
+    rng = random.Random(7)
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "schema.lig"), "w") as f:
+        f.write(SCHEMA)
+    with open(os.path.join(out_dir, "fleet.json"), "w") as f:
+        f.write('{"region": "eu-west", "version": 1, "services": [\n')
+        for i in range(n):
+            service = {
+                "name": f"svc-{i}",
+                "port": 1024 + rng.randrange(60000),
+                "replicas": 1 + rng.randrange(64),
+                "cpu": round(rng.random() * 100, 2),
+                "tier": rng.choice(["Gold", "Silver", "Bronze"]),
+                "tags": [f"team-{rng.randrange(20)}", "prod", f"zone-{i % 3}"],
+                "owner": {"Some": f"owner{i % 97}@example.com"} if i % 2 else "None",
+            }
+            f.write(("" if i == 0 else ",\n") + json.dumps(service, indent=2))
+        f.write("]}\n")
+
+
 def main():
-    if len(sys.argv) == 4 and sys.argv[1] in ("modules", "documents"):
+    if len(sys.argv) == 4 and sys.argv[1] in ("modules", "documents", "bigdoc"):
         n, out_dir = int(sys.argv[2]), sys.argv[3]
-        (modules if sys.argv[1] == "modules" else documents)(n, out_dir)
+        {"modules": modules, "documents": documents, "bigdoc": bigdoc}[sys.argv[1]](n, out_dir)
         return
     if len(sys.argv) != 3:
         sys.exit(__doc__)

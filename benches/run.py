@@ -110,6 +110,32 @@ def bench_validate(binary, n, repeat):
             "note": f"{n / best:,.0f} documents/s"}
 
 
+def bench_bigdoc(binary, n, repeat):
+    """One JSON document of n services (1,000,000: 190 MB) against the refined fleet schema,
+    in the default (automatic) mode and with --sequential, interleaved; medians of the runs,
+    peak RSS the maximum seen (the target: under 1 GB, automatic no slower than one thread)."""
+    path = generate_dir("bigdoc", n)
+    base = ["validate", os.path.join(path, "fleet.json"), "--schema", os.path.join(path, "schema.lig"),
+            "--type", "Fleet"]
+    times = {"": [], "--sequential": []}
+    peak = {"": 0.0, "--sequential": 0.0}
+    for k in range(repeat):
+        order = ["", "--sequential"] if k % 2 == 0 else ["--sequential", ""]
+        for mode in order:
+            elapsed, rss, err, code = run_once(binary, base + ([mode] if mode else []))
+            if code != 0:
+                sys.exit(f"bigdoc {n} failed (exit {code}):\n{err[:2000]}")
+            times[mode].append(elapsed)
+            peak[mode] = max(peak[mode], rss)
+    mb = os.path.getsize(os.path.join(path, "fleet.json")) / 1e6
+    rows = []
+    for mode, label in (("", "auto"), ("--sequential", "--sequential")):
+        ts = sorted(times[mode])
+        rows.append({"workload": "validate one document", "n": n, "mb": mb, "seconds": ts[len(ts) // 2],
+                     "rss": peak[mode], "phases": None, "extra": label, "note": "median of interleaved runs"})
+    return rows
+
+
 TIMEOUT_PROGRAM = "let rec spin = \\n -> if n == 0 then 0 else spin (n - 1);\n" + "".join(
     # 600 independent bindings (enough for the automatic parallel path), each about 0.3 s of
     # work: minutes in all. Every worker is busy when the timeout fires, so the time to stop
@@ -169,6 +195,7 @@ def main():
         rows += [one, two]
     rows.append(bench_modules(binary, 1_000 // scale, repeat))
     rows.append(bench_validate(binary, 10_000 // scale, repeat))
+    rows += bench_bigdoc(binary, 1_000_000 // scale, 3 if quick else 5)
     rows.append(bench_timeout(binary, repeat))
     print(f"machine: {os.cpu_count()} cores; best of {repeat} runs; peak RSS is the maximum seen\n")
     print("| workload | threads | bindings | source | end to end | vs 1 thread | throughput | peak memory | phases |")

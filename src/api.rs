@@ -770,8 +770,14 @@ mod pipeline {
                 syntax::ast::Name::new(type_name),
             ))
             .map_or_else(|| syntax::ast::Name::new(type_name), |it| it.name.clone());
+        // A union's types carry its identity (name and declaring file), as they do in a
+        // field or an alias: the declared name alone found none of its constructors'
+        // payloads, so `{"A": 1}` was refused at the top level.
         let ty = match &**def {
             types::env::TypeDef::Alias { body, .. } => body.clone(),
+            types::env::TypeDef::Union { identity, .. } => {
+                types::ty::SType::Con(identity.clone(), Vec::new())
+            }
             _ => types::ty::SType::Con(declared, Vec::new()),
         };
         let mut builder = crate::validate::ShapeBuilder::new(env);

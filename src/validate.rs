@@ -136,7 +136,13 @@ impl<'a> ShapeBuilder<'a> {
                     _ => {}
                 }
                 match self.env.type_by_con(name).map(|it| &**it) {
-                    Some(TypeDef::Union { ctors, .. }) => {
+                    Some(TypeDef::Union {
+                        ctors, identity, ..
+                    }) => {
+                        // Constructors are found by the union's identity, whatever name
+                        // reached it (the top-level type's declared name once lost every
+                        // payload here).
+                        let name = identity;
                         let key = format!("{name}{targs:?}");
                         if let Some(idx) = self.memo.get(&key) {
                             return Shape::Union(*idx);
@@ -350,70 +356,113 @@ impl<'de> serde::de::Visitor<'de> for DataVisitor {
     }
 }
 
-/// Parses a JSON or YAML document; a malformed one is a violation at `$` with its line
-/// and column.
+impl Data {
+    /// The document as a serde_json value.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Data::Null => J::Null,
+            Data::Bool(b) => J::Bool(*b),
+            Data::Int(i) => J::from(*i),
+            Data::UInt(n) => J::from(*n),
+            Data::Float(x) => J::from(*x),
+            Data::Str(s) => J::from(s.as_str()),
+            Data::Array(items) => J::Array(items.iter().map(Data::to_json).collect()),
+            Data::Object(members) => J::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Parses a JSON or YAML document into [`Data`] (for hosts that hold documents as values);
+/// a malformed one is a violation at `$` with its line and column. Checking text does not
+/// go through this: [`Schema::check_text`] checks while it parses.
 pub fn parse_data(text: &str, format: DataFormat) -> Result<Data, Violation> {
+    let text = strip_bom(text);
     match format {
-        DataFormat::Json => serde_json::from_str(text).map_err(|err| {
-            let what = err.to_string();
-            let what = what.split(" at line ").next().unwrap_or(&what).to_string();
-            Violation::new(
-                "$",
-                Code::C5004,
-                format!(
-                    "malformed JSON at line {}, column {}: {what}",
-                    err.line(),
-                    err.column()
-                ),
-            )
-        }),
-        DataFormat::Yaml => serde_yaml::from_str(text).map_err(|err| {
-            let (line, column) = err.location().map_or((0, 0), |it| (it.line(), it.column()));
-            let what = err.to_string();
-            let what = what.split(" at line ").next().unwrap_or(&what).to_string();
-            Violation::new(
-                "$",
-                Code::C5004,
-                format!("malformed YAML at line {line}, column {column}: {what}"),
-            )
-        }),
+        // `Data`'s reader recurses without a bound of its own: serde_json's 128 levels stay.
+        DataFormat::Json => serde_json::from_str(text).map_err(|err| json_error(&err)),
+        DataFormat::Yaml => serde_yaml::from_str(text).map_err(|err| yaml_error(&err)),
     }
 }
 
-fn describe(data: &Data) -> &'static str {
-    match data {
-        Data::Null => "null",
-        Data::Bool(_) => "a boolean",
-        Data::Int(_) | Data::UInt(_) | Data::Float(_) => "a number",
-        Data::Str(_) => "a string",
-        Data::Array(_) => "an array",
-        Data::Object(_) => "an object",
-    }
+/// A UTF-8 byte order mark at the start of a document is not part of it.
+fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
-/// Where the checker is in the document, kept as steps and written out only for a
-/// violation: a document that conforms never pays for its paths (writing each one as the
-/// walk went was a tenth of validating one).
+fn json_error(err: &serde_json::Error) -> Violation {
+    let what = err.to_string();
+    let what = what.split(" at line ").next().unwrap_or(&what).to_string();
+    Violation::new(
+        "$",
+        Code::C5004,
+        format!(
+            "malformed JSON at line {}, column {}: {what}",
+            err.line(),
+            err.column()
+        ),
+    )
+}
+
+/// serde_yaml's locations are 1-based; some errors (an empty stream, several documents)
+/// have none, and then none is printed (never a made-up "line 0, column 0").
+fn yaml_error(err: &serde_yaml::Error) -> Violation {
+    let what = err.to_string();
+    let what = what.split(" at line ").next().unwrap_or(&what).to_string();
+    if what.starts_with("recursion limit exceeded") {
+        // serde_yaml's own bound, which it does not let a caller lift (docs/spec-notes.md).
+        return Violation::new(
+            "$",
+            Code::C5004,
+            format!(
+                "the YAML document is nested deeper than {YAML_MAX_DEPTH} levels, the most the YAML reader follows (JSON documents may nest {MAX_DATA_DEPTH})"
+            ),
+        );
+    }
+    let message = match err.location() {
+        Some(at) if at.line() > 0 && at.column() > 0 => format!(
+            "malformed YAML at line {}, column {}: {what}",
+            at.line(),
+            at.column()
+        ),
+        _ => format!("malformed YAML: {what}"),
+    };
+    Violation::new("$", Code::C5004, message)
+}
+
+/// Levels of nesting a document may have (arrays and objects). Documents that `eval`
+/// writes for values nested 10,000 deep (section 12.4) have up to two levels per value
+/// level (a constructor's object around its payload), so this leaves room; beyond it the
+/// document is C5004, never a crash.
+#[cfg(not(target_arch = "wasm32"))]
+pub const MAX_DATA_DEPTH: u32 = 100_000;
+
+/// In WebAssembly the native stack is the host's (about 1 MB, docs/spec-notes.md 24) and
+/// cannot be grown: the bound stays near serde_json's former 128.
+#[cfg(target_arch = "wasm32")]
+pub const MAX_DATA_DEPTH: u32 = 256;
+
+/// Levels of nesting serde_yaml follows (fixed in serde_yaml 0.9).
+pub const YAML_MAX_DEPTH: u32 = 128;
+
+/// A JSON path kept as steps, written out only for a violation: a document that conforms
+/// never pays for its paths.
 #[derive(Default)]
-struct JsonPath<'a> {
-    steps: Vec<Step<'a>>,
+struct JsonPath {
+    steps: Vec<Step>,
 }
 
-#[derive(Clone, Copy)]
-enum Step<'a> {
-    Field(&'a str),
+enum Step {
+    Field(Name),
     Index(usize),
 }
 
-impl<'a> JsonPath<'a> {
-    fn push(&mut self, step: Step<'a>) {
-        self.steps.push(step);
-    }
-
-    fn pop(&mut self) {
-        self.steps.pop();
-    }
-
+impl JsonPath {
     /// The path as text: `$`, `$.services[3].port`, `$["a key"]`.
     fn render(&self) -> String {
         let mut out = String::from("$");
@@ -451,266 +500,961 @@ fn push_field(path: &mut String, name: &str) {
     }
 }
 
-impl Schema {
-    /// Checks one document given as a serde_json value.
-    pub fn check_value(&self, data: &serde_json::Value) -> Vec<Violation> {
-        match <Data as serde::Deserialize>::deserialize(data) {
-            Ok(data) => self.check_data(&data),
-            Err(err) => vec![Violation::new("$", Code::C5004, err.to_string())],
+/// What a part of the document needs besides its shape.
+#[derive(Clone, Copy)]
+enum Need<'p> {
+    /// Only the shape: nothing is built.
+    Shape,
+    /// The shape, and the refinements of this plan on the parts that have them: each
+    /// refined part is built as a [`Value`], checked and dropped.
+    Check(&'p Plan),
+    /// The whole value (a refinement above checks it).
+    Build,
+}
+
+impl<'p> Need<'p> {
+    /// The need of a record's field, a list's element or a constructor's payload.
+    fn field(self, name: &str) -> Need<'p> {
+        match self {
+            Need::Check(Plan::Record(fields)) => fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(Need::Shape, |(_, p)| Need::Check(p)),
+            Need::Check(_) | Need::Shape => Need::Shape,
+            Need::Build => Need::Build,
         }
     }
 
-    /// Checks one parsed document; every violation found (empty when it conforms).
-    pub fn check_data(&self, data: &Data) -> Vec<Violation> {
-        let mut errors = Vec::new();
-        let value = self.convert(&self.shape, data, &mut JsonPath::default(), &mut errors, 0);
-        if !errors.is_empty() {
-            return errors;
-        }
-        if let (Some(plan), Some(value)) = (&self.plan, value) {
-            let globals = crate::eval::link::globals(&self.evaluations);
-            let mut machine = Machine::new(
-                self.file,
-                &globals,
-                self.limits.clone(),
-                self.limits.max_steps,
-                crate::eval::Interrupt::default(),
-            );
-            run_plan(
-                &mut machine,
-                plan,
-                &value,
-                &mut JsonPath::default(),
-                &mut errors,
-                0,
-            );
-        }
-        errors
-    }
-
-    /// Checks one document given as text.
-    pub fn check_text(&self, text: &str, format: DataFormat) -> Vec<Violation> {
-        match parse_data(text, format) {
-            Ok(data) => self.check_data(&data),
-            Err(violation) => vec![violation],
+    fn element(self) -> Need<'p> {
+        match self {
+            Need::Check(Plan::List(inner)) => Need::Check(inner),
+            Need::Check(_) | Need::Shape => Need::Shape,
+            Need::Build => Need::Build,
         }
     }
 
-    fn convert<'d>(
-        &'d self,
-        shape: &'d Shape,
-        data: &'d Data,
-        path: &mut JsonPath<'d>,
-        errors: &mut Vec<Violation>,
-        depth: u32,
-    ) -> Option<Value> {
-        use Data as J;
-        if depth > self.limits.max_depth {
-            errors.push(Violation::new(
-                &path.render(),
-                Code::R3006,
-                "the data is nested too deeply",
-            ));
-            return None;
+    fn payload(self, ctor: &str) -> Need<'p> {
+        match self {
+            Need::Check(Plan::Union(ctors)) => ctors
+                .iter()
+                .find(|(n, _)| n == ctor)
+                .and_then(|(_, p)| p.as_ref())
+                .map_or(Need::Shape, Need::Check),
+            Need::Check(_) | Need::Shape => Need::Shape,
+            Need::Build => Need::Build,
         }
-        let mismatch = |errors: &mut Vec<Violation>, path: &JsonPath<'_>, expected: &str| {
-            errors.push(Violation::new(
-                &path.render(),
-                Code::C5004,
-                format!("expected {expected}, found {}", describe(data)),
-            ));
-            None
+    }
+}
+
+/// The state of checking one document while it is parsed.
+struct Walk<'g> {
+    schema: &'g Schema,
+    path: JsonPath,
+    depth: u32,
+    /// C5004: shape mismatches.
+    errors: Vec<Violation>,
+    /// C5005 / C5003: failing refinements (reported only when the shape fits everywhere).
+    refinements: Vec<Violation>,
+    machine: Option<Machine<'g>>,
+    /// The document was nested beyond [`MAX_DATA_DEPTH`] (reported once).
+    too_deep: bool,
+    /// Negative zeros seen (as floats: serde_json reads `-0` as `-0.0`), in document order.
+    negative_zeros: usize,
+    /// The ones that an Integer took, with their paths, to be told apart from `-0.0` by
+    /// their text (section 11.8: a number with a fraction is no Integer).
+    zero_integers: Vec<(usize, String)>,
+}
+
+/// A scalar the document holds.
+#[derive(Clone, Copy)]
+enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// Beyond `i64` (an integer for YAML's 128-bit readers, or above `i64::MAX`).
+    Big(i128),
+    Float(f64),
+    Str(&'a str),
+}
+
+fn describe_scalar(scalar: Scalar<'_>) -> String {
+    match scalar {
+        Scalar::Null => "null".into(),
+        Scalar::Bool(_) => "a boolean".into(),
+        Scalar::Float(x) if x.is_nan() => {
+            ".nan, which is not a finite Float (Ligature has no NaN or infinity)".into()
+        }
+        Scalar::Float(x) if x.is_infinite() => format!(
+            "{}, which is not a finite Float (Ligature has no NaN or infinity)",
+            if x > 0.0 { ".inf" } else { "-.inf" }
+        ),
+        Scalar::Int(_) | Scalar::Big(_) | Scalar::Float(_) => "a number".into(),
+        Scalar::Str(_) => "a string".into(),
+    }
+}
+
+impl<'g> Walk<'g> {
+    fn mismatch(&mut self, expected: &str, found: &str) -> Option<Value> {
+        self.errors.push(Violation::new(
+            &self.path.render(),
+            Code::C5004,
+            format!("expected {expected}, found {found}"),
+        ));
+        None
+    }
+
+    fn expected_union(&self, idx: usize) -> String {
+        let Some(union) = self.schema.unions.get(idx) else {
+            return "a constructor".into();
         };
-        match (shape, data) {
-            (Shape::Int, J::Int(i)) => Some(Value::Int(*i)),
-            (Shape::Int, J::Float(_)) => mismatch(
-                errors,
-                path,
-                "an Integer (a number without fraction or exponent)",
-            ),
-            (Shape::Int, J::UInt(n)) => {
-                errors.push(Violation::new(
-                    &path.render(),
+        let names: Vec<String> = union
+            .ctors
+            .iter()
+            .map(|(name, payload)| match payload {
+                Some(_) => format!("{{\"{name}\": ...}}"),
+                None => format!("\"{name}\""),
+            })
+            .collect();
+        format!("`{}` (one of {})", union.name, names.join(", "))
+    }
+
+    /// A scalar against `shape`; the value when `need` builds one.
+    fn scalar(&mut self, shape: &Shape, need: Need<'_>, scalar: Scalar<'_>) -> Option<Value> {
+        if let Scalar::Float(x) = scalar {
+            if x == 0.0 && x.is_sign_negative() {
+                self.negative_zeros += 1;
+                if matches!(shape, Shape::Int) {
+                    // Taken as the integer 0 for now; `-0.0` is rejected once the text
+                    // has told them apart.
+                    self.zero_integers
+                        .push((self.negative_zeros - 1, self.path.render()));
+                    return Some(Value::Int(0));
+                }
+            }
+            if !x.is_finite() && matches!(shape, Shape::Float | Shape::Int | Shape::Any) {
+                let expected = if matches!(shape, Shape::Int) {
+                    "an Integer"
+                } else {
+                    "a Float"
+                };
+                return self.mismatch(expected, &describe_scalar(scalar));
+            }
+        }
+        let value = match (shape, scalar) {
+            (Shape::Int, Scalar::Int(i)) => Value::Int(i),
+            (Shape::Int, Scalar::Big(n)) => {
+                self.errors.push(Violation::new(
+                    &self.path.render(),
                     Code::C5004,
                     format!("the number {n} does not fit an Integer"),
                 ));
-                None
+                return None;
             }
-            (Shape::Int, _) => mismatch(errors, path, "an Integer"),
-            (Shape::Float, J::Int(i)) => Some(Value::Float(*i as f64)),
-            (Shape::Float, J::UInt(n)) => Some(Value::Float(*n as f64)),
-            (Shape::Float, J::Float(x)) => Some(Value::Float(*x)),
-            (Shape::Float, _) => mismatch(errors, path, "a Float"),
-            (Shape::Str, J::Str(s)) => Some(Value::str(s)),
-            (Shape::Str, _) => mismatch(errors, path, "a String"),
-            (Shape::Bool, J::Bool(b)) => Some(Value::Bool(*b)),
-            (Shape::Bool, _) => mismatch(errors, path, "a Bool"),
-            (Shape::Unit, J::Null) => Some(Value::Unit),
-            (Shape::Unit, _) => mismatch(errors, path, "null (Unit)"),
-            (Shape::List(elem), J::Array(items)) => {
-                let mut out = Vec::with_capacity(items.len());
-                for (k, item) in items.iter().enumerate() {
-                    path.push(Step::Index(k));
-                    let v = self.convert(elem, item, path, errors, depth + 1);
-                    path.pop();
-                    out.extend(v);
-                }
-                (out.len() == items.len()).then(|| Value::list(out))
+            (Shape::Int, Scalar::Float(_)) => {
+                return self.mismatch(
+                    "an Integer (a number without fraction or exponent)",
+                    "a number",
+                )
             }
-            (Shape::List(_), _) => mismatch(errors, path, "an array (List)"),
-            (
-                Shape::Record {
-                    fields,
-                    names,
-                    open,
-                },
-                J::Object(members),
-            ) => {
-                let before = errors.len();
-                let mut values = Vec::with_capacity(fields.len());
-                for (name, field) in fields {
-                    path.push(Step::Field(name));
-                    match members.get(name) {
-                        Some(item) => {
-                            values.extend(self.convert(field, item, path, errors, depth + 1))
-                        }
-                        None => errors.push(Violation::new(
-                            &path.render(),
-                            Code::C5004,
-                            format!("missing field `{name}`"),
-                        )),
-                    }
-                    path.pop();
-                }
-                if !open {
-                    for (key, _) in members.iter() {
-                        if !fields.iter().any(|(name, _)| name == key) {
-                            path.push(Step::Field(key));
-                            errors.push(Violation::new(
-                                &path.render(),
-                                Code::C5004,
-                                format!("unexpected field `{key}`"),
-                            ));
-                            path.pop();
-                        }
-                    }
-                }
-                if errors.len() != before {
+            (Shape::Float, Scalar::Int(i)) => Value::Float(i as f64),
+            (Shape::Float, Scalar::Big(n)) => Value::Float(n as f64),
+            (Shape::Float, Scalar::Float(x)) => Value::Float(x),
+            (Shape::Str, Scalar::Str(s)) => {
+                if matches!(need, Need::Shape) {
                     return None;
                 }
-                Some(Value::Record(Arc::new(crate::eval::value::Record {
-                    names: names.clone(),
-                    values,
-                })))
+                Value::str(s)
             }
-            (Shape::Record { .. }, _) => mismatch(errors, path, "an object (record)"),
-            (Shape::Union(idx), data) => {
-                let union = self.unions.get(*idx)?;
-                let expected = || {
-                    let names: Vec<String> = union
-                        .ctors
-                        .iter()
-                        .map(|(name, payload)| match payload {
-                            Some(_) => format!("{{\"{name}\": ...}}"),
-                            None => format!("\"{name}\""),
-                        })
-                        .collect();
-                    format!("`{}` (one of {})", union.name, names.join(", "))
-                };
-                match data {
-                    J::Str(s) => match union.ctors.iter().find(|(name, _)| name == s) {
-                        Some((name, None)) => Some(Value::ctor(name, None)),
-                        _ => mismatch(errors, path, &expected()),
-                    },
-                    J::Object(members) if members.len() == 1 => {
-                        let (key, inner) = members.iter().next()?;
-                        match union.ctors.iter().find(|(name, _)| name == key) {
-                            Some((name, Some(payload))) => {
-                                path.push(Step::Field(key));
-                                let v = self.convert(payload, inner, path, errors, depth + 1);
-                                path.pop();
-                                Some(Value::ctor(name, Some(v?)))
-                            }
-                            _ => mismatch(errors, path, &expected()),
+            (Shape::Bool, Scalar::Bool(b)) => Value::Bool(b),
+            (Shape::Unit, Scalar::Null) => Value::Unit,
+            (Shape::Union(idx), Scalar::Str(s)) => {
+                let found = self
+                    .schema
+                    .unions
+                    .get(*idx)
+                    .and_then(|u| u.ctors.iter().find(|(name, _)| name == s));
+                match found {
+                    Some((name, None)) => Value::ctor(name, None),
+                    Some((name, Some(_))) => {
+                        let expected = self.expected_union(*idx);
+                        return self.mismatch(
+                            &expected,
+                            &format!("the string \"{name}\" (`{name}` takes a payload)"),
+                        );
+                    }
+                    None => {
+                        let expected = self.expected_union(*idx);
+                        return self.mismatch(&expected, "a string that names no constructor");
+                    }
+                }
+            }
+            (Shape::Any, Scalar::Null) => Value::Unit,
+            (Shape::Any, Scalar::Bool(b)) => Value::Bool(b),
+            (Shape::Any, Scalar::Int(i)) => Value::Int(i),
+            (Shape::Any, Scalar::Big(n)) => Value::Float(n as f64),
+            (Shape::Any, Scalar::Float(x)) => Value::Float(x),
+            (Shape::Any, Scalar::Str(s)) => Value::str(s),
+            (shape, scalar) => {
+                let expected = self.expected(shape);
+                return self.mismatch(&expected, &describe_scalar(scalar));
+            }
+        };
+        Some(value)
+    }
+
+    fn expected(&self, shape: &Shape) -> String {
+        match shape {
+            Shape::Int => "an Integer".into(),
+            Shape::Float => "a Float".into(),
+            Shape::Str => "a String".into(),
+            Shape::Bool => "a Bool".into(),
+            Shape::Unit => "null (Unit)".into(),
+            Shape::List(_) => "an array (List)".into(),
+            Shape::Record { .. } => "an object (record)".into(),
+            Shape::Union(idx) => self.expected_union(*idx),
+            Shape::Any => "any value".into(),
+            Shape::Function => "a function (no data has this type)".into(),
+        }
+    }
+
+    /// Runs the refinements of `plan` on the value built for the part here.
+    fn refine(&mut self, plan: &Plan, value: &Value) {
+        let Some(machine) = self.machine.as_mut() else {
+            return;
+        };
+        // The machine's paths start at `$`; the path of this part replaces it.
+        if let Err(err) = machine.validate(plan, value, Span::default(), "$") {
+            self.refinements
+                .push(violation_of(&err, &self.path.render()));
+        }
+    }
+}
+
+/// One part of the document to check against `shape`: a `DeserializeSeed` (and visitor)
+/// that checks while the parser reads, building a [`Value`] only where a refinement needs
+/// one. Nesting is followed with the native stack grown as needed (`par::deep`), up to
+/// [`MAX_DATA_DEPTH`].
+struct Part<'w, 'g, 's> {
+    walk: &'w mut Walk<'g>,
+    shape: &'s Shape,
+    need: Need<'s>,
+}
+
+/// The shape of parts a type variable takes: anything.
+static ANY: Shape = Shape::Any;
+
+/// Consumes a part already found wrong (or an open record's further field) without
+/// checking it, only counting its depth and negative zeros.
+struct Skip<'w, 'g> {
+    walk: &'w mut Walk<'g>,
+}
+
+fn enter<E>(walk: &mut Walk<'_>) -> Result<(), E> {
+    walk.depth += 1;
+    Ok(())
+}
+
+/// At [`MAX_DATA_DEPTH`]: the part is reported (once) and skipped by the parser's own
+/// skipping, which does not recurse (serde_json's and serde_yaml's), instead of failing the
+/// parse: a failing parse makes serde_json compute a position at every level on the way
+/// out, which on a deep document cost minutes.
+fn too_deep(walk: &mut Walk<'_>) -> bool {
+    if walk.depth < MAX_DATA_DEPTH {
+        return false;
+    }
+    if !walk.too_deep {
+        walk.too_deep = true;
+        // Reported at `$`: the path down there is too long to print whole.
+        let mut below = walk.path.render();
+        if below.len() > 80 {
+            let cut = (0..=80)
+                .rev()
+                .find(|at| below.is_char_boundary(*at))
+                .unwrap_or(0);
+            below.truncate(cut);
+            below.push_str("...");
+        }
+        walk.errors.push(Violation::new(
+            "$",
+            Code::C5004,
+            format!("the document is nested deeper than {MAX_DATA_DEPTH} levels (at {below})"),
+        ));
+    }
+    true
+}
+
+impl<'de, 'w, 'g, 's> serde::de::DeserializeSeed<'de> for Part<'w, 'g, 's> {
+    type Value = Option<Value>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Option<Value>, D::Error> {
+        let depth = self.walk.depth;
+        if too_deep(self.walk) {
+            return de
+                .deserialize_ignored_any(serde::de::IgnoredAny)
+                .map(|_| None);
+        }
+        crate::par::deep(depth, move || {
+            let need = self.need;
+            let shape = self.shape;
+            match need {
+                // A refined part: built, checked and dropped.
+                Need::Check(plan @ Plan::Refined { .. }) => {
+                    let walk = self.walk;
+                    let before = walk.errors.len();
+                    let value = de.deserialize_any(Part {
+                        walk: &mut *walk,
+                        shape,
+                        need: Need::Build,
+                    })?;
+                    if let (Some(value), true) = (value, walk.errors.len() == before) {
+                        walk.refine(plan, &value);
+                    }
+                    Ok(None)
+                }
+                _ => de.deserialize_any(self),
+            }
+        })
+    }
+}
+
+impl<'de, 'w, 'g> serde::de::DeserializeSeed<'de> for Skip<'w, 'g> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        let depth = self.walk.depth;
+        if too_deep(self.walk) {
+            return de.deserialize_ignored_any(serde::de::IgnoredAny).map(drop);
+        }
+        crate::par::deep(depth, move || de.deserialize_any(self))
+    }
+}
+
+impl<'de, 'w, 'g> serde::de::Visitor<'de> for Skip<'w, 'g> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i128<E>(self, _: i128) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u128<E>(self, _: u128) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, x: f64) -> Result<(), E> {
+        if x == 0.0 && x.is_sign_negative() {
+            self.walk.negative_zeros += 1;
+        }
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, inner: D) -> Result<(), D::Error> {
+        serde::de::DeserializeSeed::deserialize(self, inner)
+    }
+
+    fn visit_newtype_struct<D: serde::Deserializer<'de>>(self, inner: D) -> Result<(), D::Error> {
+        serde::de::DeserializeSeed::deserialize(self, inner)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        enter(self.walk)?;
+        while seq
+            .next_element_seed(Skip {
+                walk: &mut *self.walk,
+            })?
+            .is_some()
+        {}
+        self.walk.depth -= 1;
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        enter(self.walk)?;
+        while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            map.next_value_seed(Skip {
+                walk: &mut *self.walk,
+            })?;
+        }
+        self.walk.depth -= 1;
+        Ok(())
+    }
+}
+
+/// A record's key, read without allocating when it names a field.
+enum Key {
+    Field(usize),
+    Other(String),
+}
+
+struct KeySeed<'s> {
+    fields: &'s [(Name, Shape)],
+}
+
+impl<'de, 's> serde::de::DeserializeSeed<'de> for KeySeed<'s> {
+    type Value = Key;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Key, D::Error> {
+        de.deserialize_str(self)
+    }
+}
+
+impl<'de, 's> serde::de::Visitor<'de> for KeySeed<'s> {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Key, E> {
+        Ok(match self.fields.iter().position(|(name, _)| name == key) {
+            Some(at) => Key::Field(at),
+            None => Key::Other(key.to_string()),
+        })
+    }
+
+    // YAML keys that are not strings are read by their text, as serde_json's `Value` did.
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Key, E> {
+        self.visit_str(if b { "true" } else { "false" })
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Key, E> {
+        self.visit_str(&n.to_string())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Key, E> {
+        self.visit_str(&n.to_string())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, x: f64) -> Result<Key, E> {
+        self.visit_str(&x.to_string())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Key, E> {
+        self.visit_str("null")
+    }
+}
+
+/// A key of an object that is not a record (a constructor, or data for a type variable).
+fn any_key<'de, A: serde::de::MapAccess<'de>>(map: &mut A) -> Result<Option<String>, A::Error> {
+    Ok(map
+        .next_key_seed(KeySeed { fields: &[] })?
+        .map(|key| match key {
+            Key::Other(key) => key,
+            Key::Field(_) => String::new(),
+        }))
+}
+
+impl<'g> Walk<'g> {
+    fn duplicate(&mut self, key: &str) {
+        let walk = self;
+        walk.path.steps.push(Step::Field(Name::new(key)));
+        walk.errors.push(Violation::new(
+            &walk.path.render(),
+            Code::C5004,
+            format!("duplicate key `{key}`"),
+        ));
+        walk.path.steps.pop();
+    }
+
+    fn record<'de, 's, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        need: Need<'s>,
+        mut map: A,
+        fields: &'s [(Name, Shape)],
+        names: &Arc<[Name]>,
+        open: bool,
+    ) -> Result<Option<Value>, A::Error> {
+        let walk = self;
+        let build = matches!(need, Need::Build);
+        let before = walk.errors.len();
+        let mut seen = vec![false; fields.len()];
+        let mut values: Vec<Option<Value>> = if build {
+            vec![None; fields.len()]
+        } else {
+            Vec::new()
+        };
+        let mut others: Vec<String> = Vec::new();
+        while let Some(key) = map.next_key_seed(KeySeed { fields })? {
+            match key {
+                Key::Field(at) => {
+                    let Some((name, shape)) = fields.get(at) else {
+                        map.next_value_seed(Skip { walk: &mut *walk })?;
+                        continue;
+                    };
+                    if std::mem::replace(&mut seen[at], true) {
+                        walk.duplicate(name);
+                        map.next_value_seed(Skip { walk: &mut *walk })?;
+                        continue;
+                    }
+                    walk.path.steps.push(Step::Field(name.clone()));
+                    let value = map.next_value_seed(Part {
+                        walk: &mut *walk,
+                        shape,
+                        need: need.field(name),
+                    })?;
+                    walk.path.steps.pop();
+                    if let Some(slot) = values.get_mut(at) {
+                        *slot = value;
+                    }
+                }
+                Key::Other(key) => {
+                    if others.contains(&key) {
+                        walk.duplicate(&key);
+                    } else if !open {
+                        walk.path.steps.push(Step::Field(Name::new(&key)));
+                        walk.errors.push(Violation::new(
+                            &walk.path.render(),
+                            Code::C5004,
+                            format!("unexpected field `{key}`"),
+                        ));
+                        walk.path.steps.pop();
+                    }
+                    others.push(key);
+                    map.next_value_seed(Skip { walk: &mut *walk })?;
+                }
+            }
+        }
+        for ((name, _), seen) in fields.iter().zip(&seen) {
+            if !seen {
+                walk.path.steps.push(Step::Field(name.clone()));
+                walk.errors.push(Violation::new(
+                    &walk.path.render(),
+                    Code::C5004,
+                    format!("missing field `{name}`"),
+                ));
+                walk.path.steps.pop();
+            }
+        }
+        if !build || walk.errors.len() != before {
+            return Ok(None);
+        }
+        let values: Option<Vec<Value>> = values.into_iter().collect();
+        Ok(values.map(|values| {
+            Value::Record(Arc::new(crate::eval::value::Record {
+                names: names.clone(),
+                values,
+            }))
+        }))
+    }
+
+    fn union<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        need: Need<'_>,
+        mut map: A,
+        idx: usize,
+    ) -> Result<Option<Value>, A::Error> {
+        let walk = self;
+        let Some(key) = any_key(&mut map)? else {
+            let expected = walk.expected_union(idx);
+            return Ok(walk.mismatch(&expected, "an empty object"));
+        };
+        let schema = walk.schema;
+        let ctor = schema
+            .unions
+            .get(idx)
+            .and_then(|u| u.ctors.iter().find(|(name, _)| *name == key));
+        let mut value = None;
+        let mut ok = true;
+        match ctor {
+            Some((name, Some(payload))) => {
+                walk.path.steps.push(Step::Field(name.clone()));
+                let before = walk.errors.len();
+                let inner = map.next_value_seed(Part {
+                    walk: &mut *walk,
+                    shape: payload,
+                    need: need.payload(name),
+                })?;
+                walk.path.steps.pop();
+                if walk.errors.len() == before && matches!(need, Need::Build) {
+                    value = inner.map(|inner| Value::ctor(name, Some(inner)));
+                }
+            }
+            Some((name, None)) => {
+                ok = false;
+                let expected = walk.expected_union(idx);
+                walk.mismatch(
+                    &expected,
+                    &format!("an object (`{name}` takes no payload: write \"{name}\")"),
+                );
+                map.next_value_seed(Skip { walk: &mut *walk })?;
+            }
+            None => {
+                ok = false;
+                let expected = walk.expected_union(idx);
+                walk.mismatch(
+                    &expected,
+                    &format!("an object whose key `{key}` names no constructor"),
+                );
+                map.next_value_seed(Skip { walk: &mut *walk })?;
+            }
+        }
+        let mut more = false;
+        while let Some(other) = any_key(&mut map)? {
+            if other == key {
+                walk.duplicate(&other);
+            } else if ok && !more {
+                more = true;
+                let expected = walk.expected_union(idx);
+                walk.mismatch(&expected, "an object with more than one member");
+            }
+            map.next_value_seed(Skip { walk: &mut *walk })?;
+        }
+        Ok(value)
+    }
+
+    /// An object for a type variable: any members, each key once.
+    fn any_object<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        need: Need<'_>,
+        mut map: A,
+    ) -> Result<Option<Value>, A::Error> {
+        let walk = self;
+        let build = matches!(need, Need::Build);
+        let mut keys: Vec<String> = Vec::new();
+        let mut index: Option<std::collections::HashSet<String>> = None;
+        let mut values = Vec::new();
+        let mut whole = true;
+        while let Some(key) = any_key(&mut map)? {
+            let known = match &index {
+                Some(index) => index.contains(&key),
+                None => keys.contains(&key),
+            };
+            if known {
+                walk.duplicate(&key);
+                map.next_value_seed(Skip { walk: &mut *walk })?;
+                continue;
+            }
+            walk.path.steps.push(Step::Field(Name::new(&key)));
+            let value = map.next_value_seed(Part {
+                walk: &mut *walk,
+                shape: &ANY,
+                need,
+            })?;
+            walk.path.steps.pop();
+            whole &= value.is_some();
+            values.extend(value);
+            if let Some(index) = &mut index {
+                index.insert(key.clone());
+            }
+            keys.push(key);
+            if index.is_none() && keys.len() > 16 {
+                index = Some(keys.iter().cloned().collect());
+            }
+        }
+        if !build || !whole {
+            return Ok(None);
+        }
+        let names: Arc<[Name]> = keys.iter().map(Name::new).collect();
+        Ok(Some(Value::Record(Arc::new(crate::eval::value::Record {
+            names,
+            values,
+        }))))
+    }
+}
+
+impl<'de, 'w, 'g, 's> serde::de::Visitor<'de> for Part<'w, 'g, 's> {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON or YAML value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Option<Value>, E> {
+        Ok(self.walk.scalar(self.shape, self.need, Scalar::Bool(b)))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Option<Value>, E> {
+        Ok(self.walk.scalar(self.shape, self.need, Scalar::Int(n)))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Option<Value>, E> {
+        let scalar = i64::try_from(n).map_or(Scalar::Big(i128::from(n)), Scalar::Int);
+        Ok(self.walk.scalar(self.shape, self.need, scalar))
+    }
+
+    fn visit_i128<E>(self, n: i128) -> Result<Option<Value>, E> {
+        let scalar = i64::try_from(n).map_or(Scalar::Big(n), Scalar::Int);
+        Ok(self.walk.scalar(self.shape, self.need, scalar))
+    }
+
+    fn visit_u128<E: serde::de::Error>(self, n: u128) -> Result<Option<Value>, E> {
+        let n = i128::try_from(n).unwrap_or(i128::MAX);
+        self.visit_i128(n)
+    }
+
+    fn visit_f64<E>(self, x: f64) -> Result<Option<Value>, E> {
+        Ok(self.walk.scalar(self.shape, self.need, Scalar::Float(x)))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Option<Value>, E> {
+        Ok(self.walk.scalar(self.shape, self.need, Scalar::Str(s)))
+    }
+
+    fn visit_none<E>(self) -> Result<Option<Value>, E> {
+        Ok(self.walk.scalar(self.shape, self.need, Scalar::Null))
+    }
+
+    fn visit_unit<E>(self) -> Result<Option<Value>, E> {
+        Ok(self.walk.scalar(self.shape, self.need, Scalar::Null))
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, inner: D) -> Result<Option<Value>, D::Error> {
+        serde::de::DeserializeSeed::deserialize(self, inner)
+    }
+
+    fn visit_newtype_struct<D: serde::Deserializer<'de>>(
+        self,
+        inner: D,
+    ) -> Result<Option<Value>, D::Error> {
+        serde::de::DeserializeSeed::deserialize(self, inner)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> Result<Option<Value>, A::Error> {
+        let walk = self.walk;
+        enter(walk)?;
+        let elem = match self.shape {
+            Shape::List(elem) => Some(&**elem),
+            Shape::Any => Some(&ANY),
+            _ => None,
+        };
+        let Some(elem) = elem else {
+            let expected = walk.expected(self.shape);
+            walk.mismatch(&expected, "an array");
+            while seq.next_element_seed(Skip { walk: &mut *walk })?.is_some() {}
+            walk.depth -= 1;
+            return Ok(None);
+        };
+        let build = matches!(self.need, Need::Build);
+        let need = self.need.element();
+        let before = walk.errors.len();
+        let mut out = Vec::new();
+        let mut k = 0;
+        loop {
+            walk.path.steps.push(Step::Index(k));
+            let item = seq.next_element_seed(Part {
+                walk: &mut *walk,
+                shape: elem,
+                need,
+            })?;
+            walk.path.steps.pop();
+            match item {
+                None => break,
+                Some(value) => {
+                    if build {
+                        out.extend(value);
+                    }
+                }
+            }
+            k += 1;
+        }
+        walk.depth -= 1;
+        Ok((build && walk.errors.len() == before && out.len() == k).then(|| Value::list(out)))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<Option<Value>, A::Error> {
+        let walk = self.walk;
+        enter(walk)?;
+        let shape = self.shape;
+        let value = match shape {
+            Shape::Record {
+                fields,
+                names,
+                open,
+            } => walk.record(self.need, map, fields, names, *open)?,
+            Shape::Union(idx) => walk.union(self.need, map, *idx)?,
+            Shape::Any => walk.any_object(self.need, map)?,
+            _ => {
+                let expected = walk.expected(shape);
+                walk.mismatch(&expected, "an object");
+                while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+                    map.next_value_seed(Skip { walk: &mut *walk })?;
+                }
+                walk.depth -= 1;
+                return Ok(None);
+            }
+        };
+        walk.depth -= 1;
+        Ok(value)
+    }
+}
+
+impl Schema {
+    /// Checks one document given as a serde_json value.
+    pub fn check_value(&self, data: &serde_json::Value) -> Vec<Violation> {
+        self.check_with(None, |part| {
+            serde::de::DeserializeSeed::deserialize(part, data).map(drop)
+        })
+        .unwrap_or_else(|err| vec![Violation::new("$", Code::C5004, err.to_string())])
+    }
+
+    /// Checks one document already read into [`Data`].
+    pub fn check_data(&self, data: &Data) -> Vec<Violation> {
+        self.check_value(&data.to_json())
+    }
+
+    /// Checks one document given as text, while it is parsed: nothing but the parts that
+    /// refinements check is built, so the memory is the text's and the walk's.
+    pub fn check_text(&self, text: &str, format: DataFormat) -> Vec<Violation> {
+        let text = strip_bom(text);
+        match format {
+            DataFormat::Json => {
+                let res = self.check_with(Some(text), |part| {
+                    let mut de = serde_json::Deserializer::from_str(text);
+                    de.disable_recursion_limit();
+                    serde::de::DeserializeSeed::deserialize(part, &mut de)?;
+                    de.end()
+                });
+                res.unwrap_or_else(|err| vec![json_error(&err)])
+            }
+            DataFormat::Yaml => self
+                .check_with(None, |part| {
+                    serde::de::DeserializeSeed::deserialize(
+                        part,
+                        serde_yaml::Deserializer::from_str(text),
+                    )
+                    .map(drop)
+                })
+                .unwrap_or_else(|err| vec![yaml_error(&err)]),
+        }
+    }
+
+    /// Runs `parse` with the part for the whole document; the violations, or the parser's
+    /// error when the document is malformed. `json` is the text of a JSON document (its
+    /// negative zeros are told apart by their text).
+    fn check_with<E>(
+        &self,
+        json: Option<&str>,
+        parse: impl FnOnce(Part<'_, '_, '_>) -> Result<(), E>,
+    ) -> Result<Vec<Violation>, E> {
+        let globals = self
+            .plan
+            .as_ref()
+            .map(|_| crate::eval::link::globals(&self.evaluations));
+        let machine = globals.as_ref().map(|globals| {
+            Machine::new(
+                self.file,
+                globals,
+                self.limits.clone(),
+                self.limits.max_steps,
+                crate::eval::Interrupt::default(),
+            )
+        });
+        let mut walk = Walk {
+            schema: self,
+            path: JsonPath::default(),
+            depth: 0,
+            errors: Vec::new(),
+            refinements: Vec::new(),
+            machine,
+            too_deep: false,
+            negative_zeros: 0,
+            zero_integers: Vec::new(),
+        };
+        let need = match &self.plan {
+            Some(plan) => Need::Check(plan),
+            None => Need::Shape,
+        };
+        let part = Part {
+            walk: &mut walk,
+            shape: &self.shape,
+            need,
+        };
+        crate::par::with_stack(|| parse(part))?;
+        if !walk.zero_integers.is_empty() {
+            let integers = json.map(negative_zero_integers).unwrap_or_default();
+            for (nth, path) in std::mem::take(&mut walk.zero_integers) {
+                if !integers.get(nth).copied().unwrap_or(false) {
+                    walk.errors.push(Violation::new(
+                        &path,
+                        Code::C5004,
+                        "expected an Integer (a number without fraction or exponent), found a number",
+                    ));
+                }
+            }
+        }
+        if walk.errors.is_empty() {
+            Ok(walk.refinements)
+        } else {
+            Ok(walk.errors)
+        }
+    }
+}
+
+/// For each number of a JSON text whose value is negative zero, in order: whether it is
+/// written as an integer (`-0`, the integer 0) rather than with a fraction or an exponent
+/// (`-0.0`, `-0e3`, `-1e-400`). serde_json reads all of them as the float `-0.0`; this scan
+/// runs only for documents where an Integer took one.
+fn negative_zero_integers(text: &str) -> Vec<bool> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(&b) = bytes.get(at) {
+        match b {
+            b'"' => {
+                at += 1;
+                while let Some(&c) = bytes.get(at) {
+                    at += 1;
+                    match c {
+                        b'\\' => at += 1,
+                        b'"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = at;
+                while bytes
+                    .get(at)
+                    .is_some_and(|c| matches!(c, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
+                {
+                    at += 1;
+                }
+                let token = text.get(start..at).unwrap_or("");
+                if token.starts_with('-') {
+                    if let Ok(x) = token.parse::<f64>() {
+                        if x == 0.0 {
+                            out.push(!token.contains(['.', 'e', 'E']));
                         }
                     }
-                    _ => mismatch(errors, path, &expected()),
                 }
             }
-            (Shape::Any, data) => Some(generic(data)),
-            (Shape::Function, _) => mismatch(errors, path, "a function (no data has this type)"),
+            _ => at += 1,
         }
     }
-}
-
-/// Data converted without a type (for type variables).
-fn generic(data: &Data) -> Value {
-    use Data as J;
-    match data {
-        J::Null => Value::Unit,
-        J::Bool(b) => Value::Bool(*b),
-        J::Int(i) => Value::Int(*i),
-        J::UInt(n) => Value::Float(*n as f64),
-        J::Float(x) => Value::Float(*x),
-        J::Str(s) => Value::str(s),
-        J::Array(items) => Value::list(items.iter().map(generic).collect()),
-        J::Object(members) => {
-            let names: Arc<[Name]> = members.iter().map(|(k, _)| Name::new(k)).collect();
-            let values = members.iter().map(|(_, v)| generic(v)).collect();
-            Value::Record(Arc::new(crate::eval::value::Record { names, values }))
-        }
-    }
-}
-
-/// Runs `plan` on `value`, one violation per failing refined part.
-fn run_plan<'v>(
-    machine: &mut Machine<'_>,
-    plan: &'v Plan,
-    value: &'v Value,
-    path: &mut JsonPath<'v>,
-    errors: &mut Vec<Violation>,
-    depth: u32,
-) {
-    if depth > 10_000 {
-        return;
-    }
-    match (plan, value) {
-        (Plan::Refined { .. }, _) => {
-            // The machine's paths start at `$`; the path of this part replaces it when a
-            // check fails.
-            if let Err(err) = machine.validate(plan, value, Span::default(), "$") {
-                errors.push(violation_of(&err, &path.render()));
-            }
-        }
-        (Plan::Record(fields), Value::Record(record)) => {
-            for (name, inner) in fields {
-                if let Some(v) = record.get(name) {
-                    path.push(Step::Field(name));
-                    run_plan(machine, inner, v, path, errors, depth + 1);
-                    path.pop();
-                }
-            }
-        }
-        (Plan::List(inner), Value::List(items)) => {
-            for (k, v) in items.iter().enumerate() {
-                path.push(Step::Index(k));
-                run_plan(machine, inner, v, path, errors, depth + 1);
-                path.pop();
-            }
-        }
-        (Plan::Union(ctors), Value::Ctor(ctor)) => {
-            for (name, inner) in ctors {
-                if *name == ctor.name {
-                    if let (Some(inner), Some(payload)) = (inner, &ctor.payload) {
-                        path.push(Step::Field(name));
-                        run_plan(machine, inner, payload, path, errors, depth + 1);
-                        path.pop();
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
+    out
 }
 
 /// The violation `err` of the part at `path`; the paths the machine wrote start at `$`.
@@ -775,22 +1519,18 @@ mod tests {
         assert_eq!(members.get("1"), Some(&Data::Str("one".into())));
     }
 
+    /// The negative zeros of a JSON text, in order, and whether each is written as an
+    /// integer; strings (with escaped quotes) are skipped.
+    #[test]
+    fn negative_zeros_are_told_apart_by_their_text() {
+        let text = r#"["-0", "a\"-0", -0, -0.0, {"a": -0e1}, -1e-400, 10, -10, 0, -0]"#;
+        assert_eq!(
+            negative_zero_integers(text),
+            [true, false, false, false, true]
+        );
+    }
+
     fn to_json(data: &Data) -> serde_json::Value {
-        use serde_json::Value as J;
-        match data {
-            Data::Null => J::Null,
-            Data::Bool(b) => J::Bool(*b),
-            Data::Int(i) => J::from(*i),
-            Data::UInt(n) => J::from(*n),
-            Data::Float(x) => J::from(*x),
-            Data::Str(s) => J::from(s.as_str()),
-            Data::Array(items) => J::Array(items.iter().map(to_json).collect()),
-            Data::Object(members) => J::Object(
-                members
-                    .iter()
-                    .map(|(k, v)| (k.clone(), to_json(v)))
-                    .collect(),
-            ),
-        }
+        data.to_json()
     }
 }

@@ -471,3 +471,340 @@ fn a_symbolic_link_out_of_the_project_is_m4006() {
     let out = ligature_in(&dir.join("project"), &["eval", "main.lig"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+fn validate_in(dir: &std::path::Path, data: &str, type_name: &str) -> Output {
+    ligature_in(
+        dir,
+        &[
+            "validate",
+            data,
+            "--schema",
+            "schema.lig",
+            "--type",
+            type_name,
+        ],
+        &[],
+    )
+}
+
+#[test]
+fn validate_accepts_a_union_at_the_top_level_as_eval_writes_it() {
+    let dir = scratch("validate_top_union");
+    write(
+        &dir,
+        "schema.lig",
+        "type U = A Integer | B;\ntype W = U;\nlet a : U = A 1;\nlet b : U = B;\n",
+    );
+    for (name, value) in [("a", "A 1"), ("b", "B")] {
+        write(
+            &dir,
+            "v.lig",
+            &format!("type U = A Integer | B;\nlet v : U = {value};\nv\n"),
+        );
+        let out = ligature_in(&dir, &["eval", "v.lig"], &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        write(&dir, &format!("{name}.json"), &stdout(&out));
+        let out = ligature_in(&dir, &["eval", "v.lig", "--format", "yaml"], &[]);
+        write(&dir, &format!("{name}.yaml"), &stdout(&out));
+        for ext in ["json", "yaml"] {
+            for ty in ["U", "W"] {
+                let out = validate_in(&dir, &format!("{name}.{ext}"), ty);
+                assert_eq!(
+                    out.status.code(),
+                    Some(0),
+                    "{name}.{ext} as {ty}: {}",
+                    stderr(&out)
+                );
+            }
+        }
+    }
+    // Near misses: a payload constructor without its payload, a nullary one with one,
+    // two members, an unknown constructor.
+    for (k, bad) in [
+        r#""A""#,
+        r#"{"B": null}"#,
+        r#"{"A": 1, "B": null}"#,
+        r#""C""#,
+        r#"{"A": "1"}"#,
+    ]
+    .iter()
+    .enumerate()
+    {
+        write(&dir, &format!("bad{k}.json"), bad);
+        let out = validate_in(&dir, &format!("bad{k}.json"), "U");
+        assert_eq!(out.status.code(), Some(1), "{bad}: {}", stderr(&out));
+        assert!(stderr(&out).contains("error[C5004]"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn validate_data_edge_cases() {
+    let dir = scratch("validate_edges");
+    write(
+        &dir,
+        "schema.lig",
+        "type I = List Integer;\ntype F = List Float;\ntype P = { port: Integer };\ntype T = Leaf Integer | Node (List T);\n",
+    );
+    let case = |name: &str, text: &str, ty: &str| {
+        write(&dir, name, text);
+        let out = validate_in(&dir, name, ty);
+        (out.status.code(), stderr(&out))
+    };
+    // -0 is the integer 0 in both formats; -0.0 has a fraction (section 11.8).
+    assert_eq!(case("z.json", "[-0, 0]", "I").0, Some(0));
+    assert_eq!(case("z.yaml", "- -0\n- 0\n", "I").0, Some(0));
+    let (code, text) = case("zf.json", r#"[-0, "-0.0", -0.0, -0e0, -0]"#, "I");
+    assert_eq!(code, Some(1));
+    assert!(text.contains("$[1]: error[C5004]"), "{text}");
+    assert!(text.contains("$[2]: error[C5004]"), "{text}");
+    assert!(text.contains("$[3]: error[C5004]"), "{text}");
+    assert!(!text.contains("$[0]") && !text.contains("$[4]"), "{text}");
+    assert_eq!(case("zf.yaml", "- -0.0\n", "I").0, Some(1));
+    assert_eq!(case("f.json", "[-0, -0.0, 1e3]", "F").0, Some(0));
+    // YAML's non-finite numbers are named, never "null".
+    let (code, text) = case("f.yaml", "- .nan\n- .inf\n- -.inf\n- 1.5\n", "F");
+    assert_eq!(code, Some(1));
+    assert!(
+        text.contains("$[0]: error[C5004]: expected a Float, found .nan"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "$[1]: error[C5004]: expected a Float, found .inf, which is not a finite Float"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("$[2]: error[C5004]: expected a Float, found -.inf"),
+        "{text}"
+    );
+    assert!(!text.contains("null") && !text.contains("$[3]"), "{text}");
+    // Duplicate keys are refused, naming the key and its path, in both formats.
+    let (code, text) = case("dup.json", r#"{"port":99999,"port":80}"#, "P");
+    assert_eq!(code, Some(1));
+    assert!(
+        text.contains("dup.json: $.port: error[C5004]: duplicate key `port`"),
+        "{text}"
+    );
+    let (code, text) = case("dup.yaml", "port: 99999\nport: 80\n", "P");
+    assert_eq!(code, Some(1));
+    assert!(
+        text.contains("dup.yaml: $.port: error[C5004]: duplicate key `port`"),
+        "{text}"
+    );
+    let (code, text) = case("dup2.json", r#"[{"Node": [{"Leaf": 1, "Leaf": 2}]}]"#, "I");
+    assert_eq!(code, Some(1), "{text}");
+    let (code, text) = case(
+        "dup3.json",
+        r#"{"Node": [{"Leaf": 1}, {"Node": [], "Node": []}]}"#,
+        "T",
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        text.contains("$.Node[1].Node: error[C5004]: duplicate key `Node`"),
+        "{text}"
+    );
+    // A UTF-8 byte order mark is skipped.
+    assert_eq!(case("bom.json", "\u{feff}{\"port\": 80}", "P").0, Some(0));
+    assert_eq!(case("bom.yaml", "\u{feff}port: 80\n", "P").0, Some(0));
+    // Deep data: 20,000 levels of a tree (40,000 of JSON) validate; 60,000 (120,000 of
+    // JSON, beyond the bound) are a clean C5004.
+    let tree = |depth: usize| {
+        format!(
+            "{}{{\"Leaf\": 1}}{}",
+            "{\"Node\": [".repeat(depth),
+            "]}".repeat(depth)
+        )
+    };
+    let (code, text) = case("deep.json", &tree(20_000), "T");
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = case("deeper.json", &tree(60_000), "T");
+    assert_eq!(code, Some(1));
+    assert!(
+        text.contains("error[C5004]: the document is nested deeper than 100000 levels"),
+        "{text}"
+    );
+    // Beyond the bound inside a part already found wrong too.
+    let (code, text) = case(
+        "deepbad.json",
+        &format!("{}{}", "[".repeat(150_000), "]".repeat(150_000)),
+        "P",
+    );
+    assert_eq!(code, Some(1));
+    assert!(text.contains("error[C5004]"), "{text}");
+}
+
+#[test]
+fn validate_reads_a_deep_tree_that_eval_writes() {
+    let dir = scratch("validate_deep_eval");
+    write(
+        &dir,
+        "schema.lig",
+        "type T = Leaf Integer | Node (List T);\n",
+    );
+    let depth = 2_000;
+    write(
+        &dir,
+        "deep.lig",
+        &format!(
+            "type T = Leaf Integer | Node (List T);\nlet t : T = {}Leaf 1{};\nt\n",
+            "Node [".repeat(depth),
+            "]".repeat(depth)
+        ),
+    );
+    for format in ["json", "yaml"] {
+        let out = ligature_in(&dir, &["eval", "deep.lig", "--format", format], &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        write(&dir, &format!("deep.{format}"), &stdout(&out));
+    }
+    let out = validate_in(&dir, "deep.json", "T");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn yaml_errors_have_one_based_positions() {
+    let dir = scratch("validate_yaml_positions");
+    write(&dir, "schema.lig", "type P = { port: Integer };\n");
+    let cases = [
+        ("a.yaml", "port: [1,\n  2\n  x: 3\n", Some("line 3")),
+        ("b.yaml", "port: 1\n  bad: 2\n", Some("line 2")),
+        ("c.yaml", "port: \"open\n", Some("line 2")),
+        ("d.yaml", "port: 1\n---\nport: 2\n", None),
+        ("e.yaml", "", None),
+        ("f.yaml", "- [\n", Some("line 2")),
+        ("g.yaml", "port: *nope\n", Some("line 1")),
+    ];
+    for (name, text, line) in cases {
+        write(&dir, name, text);
+        let out = validate_in(&dir, name, "P");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains("error[C5004]"), "{name}: {err}");
+        assert!(
+            !err.contains("line 0") && !err.contains("column 0"),
+            "{name}: {err}"
+        );
+        if let Some(line) = line {
+            assert!(
+                err.contains(&format!("malformed YAML at {line}, column ")),
+                "{name}: {err}"
+            );
+        }
+    }
+}
+
+/// Runs the binary with a time bound: a read that blocks fails the test instead of
+/// hanging the suite.
+fn ligature_bounded(
+    dir: &std::path::Path,
+    args: &[&str],
+    stdin: Stdio,
+    envs: &[(&str, &str)],
+) -> (Option<i32>, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ligature"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(stdin)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (key, value) in envs {
+        cmd.env(key, value);
+    }
+    let mut child = cmd.spawn().expect("the ligature binary starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let mut err = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut pipe, &mut err);
+            }
+            return (status.code(), err);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`ligature {}` did not finish in 30 s", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn only_regular_files_and_bounded_stdin_are_read() {
+    let dir = scratch("read_bounds");
+    write(&dir, "schema.lig", "type P = { port: Integer };\n");
+    write(&dir, "p.json", r#"{"port": 80}"#);
+    write(&dir, "imp.lig", "import \"./fifo.lig\" as f;\n1\n");
+    let made = Command::new("mkfifo")
+        .arg(dir.join("fifo.lig"))
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let _ = Command::new("mkfifo").arg(dir.join("fifo.json")).status();
+    let runs: [&[&str]; 7] = [
+        &["eval", "fifo.lig"],
+        &["eval", "/dev/zero"],
+        &["typecheck", "fifo.lig"],
+        &[
+            "validate",
+            "fifo.json",
+            "--schema",
+            "schema.lig",
+            "--type",
+            "P",
+        ],
+        &[
+            "validate",
+            "/dev/zero",
+            "--schema",
+            "schema.lig",
+            "--type",
+            "P",
+        ],
+        &["validate", "p.json", "--schema", "fifo.lig", "--type", "P"],
+        &["validate", "p.json", "--schema", "/dev/zero", "--type", "P"],
+    ];
+    for args in runs {
+        let (code, err) = ligature_bounded(&dir, args, Stdio::null(), &[]);
+        assert_eq!(code, Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("only regular files are read"),
+            "{args:?}: {err}"
+        );
+    }
+    let (code, err) = ligature_bounded(&dir, &["eval", "imp.lig"], Stdio::null(), &[]);
+    assert_eq!(code, Some(1), "{err}");
+    // Standard input and files are read up to a bound (here lowered to 4 KiB).
+    let zero = std::fs::File::open("/dev/zero").expect("/dev/zero");
+    let limit = [("LIGATURE_MAX_INPUT_BYTES", "4096")];
+    let (code, err) = ligature_bounded(&dir, &["eval", "-"], Stdio::from(zero), &limit);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("larger than the limit of 4096 bytes"), "{err}");
+    write(&dir, "big.json", &format!("[{}0]", "0, ".repeat(2000)));
+    write(
+        &dir,
+        "big.lig",
+        &format!("let x = [{}0];\n", "0, ".repeat(2000)),
+    );
+    let (code, err) = ligature_bounded(
+        &dir,
+        &[
+            "validate",
+            "big.json",
+            "--schema",
+            "schema.lig",
+            "--type",
+            "P",
+        ],
+        Stdio::null(),
+        &limit,
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("larger than the limit"), "{err}");
+    let (code, err) = ligature_bounded(&dir, &["eval", "big.lig"], Stdio::null(), &limit);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("larger than the limit"), "{err}");
+    let (code, err) = ligature_bounded(&dir, &["eval", "big.lig"], Stdio::null(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+}

@@ -7,7 +7,7 @@
 mod os_fs;
 mod validate;
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -292,12 +292,13 @@ fn print_diagnostics(
 fn eval(args: EvalArgs) -> i32 {
     let mut fs = OsFs::default();
     let entry = if args.file == "-" {
-        let mut bytes = Vec::new();
-        if let Err(err) = std::io::stdin().read_to_end(&mut bytes) {
-            eprintln!("error: cannot read standard input: {err}");
-            return 2;
+        match os_fs::read_stdin() {
+            Ok(bytes) => fs.stdin = Some(bytes),
+            Err(err) => {
+                eprintln!("error: cannot read standard input: {err}");
+                return 1;
+            }
         }
-        fs.stdin = Some(bytes);
         "<stdin>".to_string()
     } else {
         args.file.clone()

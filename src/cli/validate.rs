@@ -29,7 +29,7 @@ fn format_of(path: &str) -> DataFormat {
 }
 
 fn check_file(schema: &api::Schema, file: &str) -> Checked {
-    let violations = match std::fs::read_to_string(file) {
+    let violations = match super::os_fs::read_text(file) {
         Ok(text) => schema.check_text(&text, format_of(file)),
         Err(err) => vec![Violation {
             path: "$".into(),
@@ -56,20 +56,6 @@ pub(super) fn run(args: ValidateArgs) -> i32 {
             return 1;
         }
     };
-    // Stacks as big as the engine's workers': the refinement checks run the evaluator, whose
-    // calls move to a fresh stack segment whenever less than 32 MiB is left (`par::with_stack`);
-    // on rayon's default 2 MiB stacks that was a segment per check, ten times slower.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.worker_count())
-        .stack_size(ligature::par::WORKER_STACK)
-        .build();
-    let pool = match pool {
-        Ok(pool) => pool,
-        Err(err) => {
-            eprintln!("error: cannot start the worker threads: {err}");
-            return 2;
-        }
-    };
     let bar = if std::io::stderr().is_terminal() && args.data.len() > 1 {
         let bar = ProgressBar::with_draw_target(
             Some(args.data.len() as u64),
@@ -82,16 +68,43 @@ pub(super) fn run(args: ValidateArgs) -> i32 {
     } else {
         ProgressBar::hidden()
     };
-    let results: Vec<Checked> = pool.install(|| {
+    // One file, or one worker: checked on this thread (a pool gains nothing there, and
+    // its idle worker cost time on a busy machine).
+    let results: Vec<Checked> = if args.data.len() == 1 || args.threads.worker_count() == 1 {
         args.data
-            .par_iter()
+            .iter()
             .map(|file| {
                 let res = check_file(&schema, file);
                 bar.inc(1);
                 res
             })
             .collect()
-    });
+    } else {
+        // Stacks as big as the engine's workers': the refinement checks run the evaluator, whose
+        // calls move to a fresh stack segment whenever less than 32 MiB is left (`par::with_stack`);
+        // on rayon's default 2 MiB stacks that was a segment per check, ten times slower.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(args.threads.worker_count())
+            .stack_size(ligature::par::WORKER_STACK)
+            .build();
+        let pool = match pool {
+            Ok(pool) => pool,
+            Err(err) => {
+                eprintln!("error: cannot start the worker threads: {err}");
+                return 2;
+            }
+        };
+        pool.install(|| {
+            args.data
+                .par_iter()
+                .map(|file| {
+                    let res = check_file(&schema, file);
+                    bar.inc(1);
+                    res
+                })
+                .collect()
+        })
+    };
     bar.finish_and_clear();
     let failed = results
         .iter()

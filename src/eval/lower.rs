@@ -1849,7 +1849,7 @@ impl Lowerer<'_> {
                             // An occurrence of the union inside its own plan: with the same
                             // arguments (regular recursion), the plan being tied; other
                             // arguments would unfold for ever and are not checked (spec
-                            // note 28).
+                            // note 30).
                             if open.args != here {
                                 return Ok(None);
                             }
