@@ -533,6 +533,20 @@ impl<'p> Need<'p> {
         }
     }
 
+    /// A recursive union's plan in place of its knot or of an occurrence of it (`knots`:
+    /// every knot of the schema's plan, by address, with its plan).
+    fn resolve(self, knots: &[(usize, &'p Plan)]) -> Need<'p> {
+        let at = match self {
+            Need::Check(Plan::Knot(knot)) => Arc::as_ptr(knot) as usize,
+            Need::Check(Plan::Back(knot)) => knot.as_ptr() as usize,
+            _ => return self,
+        };
+        knots
+            .iter()
+            .find(|(it, _)| *it == at)
+            .map_or(Need::Shape, |(_, plan)| Need::Check(plan))
+    }
+
     fn payload(self, ctor: &str) -> Need<'p> {
         match self {
             Need::Check(Plan::Union(ctors)) => ctors
@@ -558,6 +572,8 @@ struct Walk<'g> {
     machine: Option<Machine<'g>>,
     /// The document was nested beyond [`MAX_DATA_DEPTH`] (reported once).
     too_deep: bool,
+    /// The knots of the schema's plan (see [`knots_of`]).
+    knots: Vec<(usize, &'g Plan)>,
     /// Negative zeros seen (as floats: serde_json reads `-0` as `-0.0`), in document order.
     negative_zeros: usize,
     /// The ones that an Integer took, with their paths, to be told apart from `-0.0` by
@@ -794,7 +810,7 @@ impl<'de, 'w, 'g, 's> serde::de::DeserializeSeed<'de> for Part<'w, 'g, 's> {
                 .map(|_| None);
         }
         crate::par::deep(depth, move || {
-            let need = self.need;
+            let need = self.need.resolve(&self.walk.knots);
             let shape = self.shape;
             match need {
                 // A refined part: built, checked and dropped.
@@ -811,7 +827,7 @@ impl<'de, 'w, 'g, 's> serde::de::DeserializeSeed<'de> for Part<'w, 'g, 's> {
                     }
                     Ok(None)
                 }
-                _ => de.deserialize_any(self),
+                _ => de.deserialize_any(Part { need, ..self }),
             }
         })
     }
@@ -1382,6 +1398,7 @@ impl Schema {
             too_deep: false,
             negative_zeros: 0,
             zero_integers: Vec::new(),
+            knots: self.plan.as_deref().map(knots_of).unwrap_or_default(),
         };
         let need = match &self.plan {
             Some(plan) => Need::Check(plan),
@@ -1411,6 +1428,29 @@ impl Schema {
             Ok(walk.errors)
         }
     }
+}
+
+/// Every knot (recursive union) of `plan`, by address, with its plan: what a
+/// [`Plan::Back`] in it stands for. An explicit stack: plans can be 10,000 levels deep.
+fn knots_of(plan: &Plan) -> Vec<(usize, &Plan)> {
+    let mut out = Vec::new();
+    let mut work = vec![plan];
+    while let Some(plan) = work.pop() {
+        match plan {
+            Plan::Knot(knot) => {
+                if let Some(inner) = knot.plan.get() {
+                    out.push((Arc::as_ptr(knot) as usize, inner));
+                    work.push(inner);
+                }
+            }
+            Plan::Refined { base, .. } => work.extend(base.as_deref()),
+            Plan::Record(fields) => work.extend(fields.iter().map(|(_, p)| p)),
+            Plan::List(inner) => work.push(inner),
+            Plan::Union(ctors) => work.extend(ctors.iter().filter_map(|(_, p)| p.as_ref())),
+            Plan::Param(_) | Plan::Back(_) => {}
+        }
+    }
+    out
 }
 
 /// For each number of a JSON text whose value is negative zero, in order: whether it is

@@ -376,3 +376,46 @@ fn a_failed_evaluation_still_reports_its_steps_and_phases() {
         assert_eq!(phases.last(), Some(&"eval"), "{threads:?}: {phases:?}");
     }
 }
+
+/// §8.4 through `validate`: refinements inside a recursive union are checked at every depth,
+/// in text and in values (the wasm route), directly and through a record.
+#[test]
+fn validation_checks_refinements_inside_recursive_unions() {
+    let schema = "type Port = Integer where x >= 1;\n\
+                  type Tree 'a = Leaf 'a | Node (List (Tree 'a));\n\
+                  type T = Tree Port;\n\
+                  type Rose = Rose { port: Port, kids: List Rose };\n";
+    let session = session(&[("schema.lig", schema)]);
+    let cases = [
+        (
+            "T",
+            r#"{"Node":[{"Leaf":1},{"Node":[{"Leaf":0}]}]}"#,
+            Some("$.Node[1].Node[0].Leaf"),
+        ),
+        ("T", r#"{"Node":[{"Leaf":1},{"Node":[{"Leaf":5}]}]}"#, None),
+        (
+            "Rose",
+            r#"{"Rose":{"port":1,"kids":[{"Rose":{"port":0,"kids":[]}}]}}"#,
+            Some("$.Rose.kids[0].Rose.port"),
+        ),
+    ];
+    for (type_name, data, bad) in cases {
+        let value: serde_json::Value = serde_json::from_str(data).expect("json");
+        for input in [DataInput::Json(data.into()), DataInput::Value(value)] {
+            let out = session.validate(&ValidateRequest {
+                schema: "schema.lig".into(),
+                type_name: type_name.into(),
+                data: input,
+            });
+            let got: Vec<(&str, &str)> = out
+                .errors
+                .iter()
+                .map(|it| (it.path.as_str(), it.code.as_str()))
+                .collect();
+            match bad {
+                Some(path) => assert_eq!(got, [(path, "C5005")], "{data}"),
+                None => assert!(got.is_empty(), "{data}: {got:?}"),
+            }
+        }
+    }
+}
