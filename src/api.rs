@@ -1013,6 +1013,7 @@ mod pipeline {
             max_depth: limits.max_depth,
             max_output_bytes: limits.max_output_bytes,
             interrupt: interrupt.clone(),
+            ticks: eval::export::Ticks::default(),
         };
         let module_key = graph.modules.get(entry).map_or("", |it| it.key.as_str());
         let fragments = match (&session.caches, keys.get(entry).and_then(Option::as_deref)) {

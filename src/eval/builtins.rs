@@ -130,6 +130,7 @@ pub fn call(m: &mut Machine<'_>, b: Builtin, args: &[Value], span: Span) -> R<Va
                 max_depth: m.limits.max_depth,
                 max_output_bytes: Some(m.remaining_steps()),
                 interrupt: m.interrupt().clone(),
+                ticks: crate::eval::export::Ticks::default(),
             };
             let mut out = String::new();
             match crate::eval::export::text::render_into(v, &mut out, &limits) {

@@ -11,6 +11,7 @@ pub mod yaml;
 
 use crate::eval::error::EvalErrorKind;
 use crate::eval::machine::Interrupt;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Limits that apply while rendering, and the run's interrupt (timeout or cancel, §12.3:
 /// rendering stops promptly too).
@@ -19,6 +20,7 @@ pub struct ExportLimits {
     pub max_depth: u32,
     pub max_output_bytes: Option<u64>,
     pub interrupt: Interrupt,
+    pub ticks: Ticks,
 }
 
 impl Default for ExportLimits {
@@ -27,6 +29,7 @@ impl Default for ExportLimits {
             max_depth: 10_000,
             max_output_bytes: None,
             interrupt: Interrupt::default(),
+            ticks: Ticks::default(),
         }
     }
 }
@@ -37,11 +40,19 @@ impl Default for ExportLimits {
 /// benchmark document; a host that wants more says so. See docs/spec-notes.md.
 pub const DEFAULT_MAX_OUTPUT: u64 = 256 << 20;
 
-/// The host's clock is read once per this many [`ExportLimits::tick`]s on a thread.
+/// The host's clock is read once per this many [`ExportLimits::tick`]s.
 const CLOCK_EVERY: u32 = 1024;
 
-thread_local! {
-    static TICKS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+/// Counts [`ExportLimits::tick`]s between reads of the host's clock. Only a run with a
+/// deadline counts (hosts with no timer beside the run: single-threaded wasm), so the
+/// parallel JSON chunks of a native run never contend on it. A clone starts at zero.
+#[derive(Debug, Default)]
+pub struct Ticks(AtomicU32);
+
+impl Clone for Ticks {
+    fn clone(&self) -> Ticks {
+        Ticks::default()
+    }
 }
 
 impl ExportLimits {
@@ -60,7 +71,7 @@ impl ExportLimits {
     }
 
     /// The check after each list element and record field: the size, the cancel flag (one
-    /// atomic load) and, every [`CLOCK_EVERY`] ticks of the thread, the deadline (a read
+    /// atomic load) and, every [`CLOCK_EVERY`] ticks, the deadline (a read
     /// of the host's clock). A list of numbers passes no other check, so without it a
     /// document of 10^8 numbers was written whatever the limits.
     pub(crate) fn tick(&self, out: &str) -> Result<(), EvalErrorKind> {
@@ -69,11 +80,8 @@ impl ExportLimits {
             return Err(EvalErrorKind::Cancelled);
         }
         if self.interrupt.deadline.is_some() {
-            let due = TICKS.with(|it| {
-                let n = it.get().wrapping_add(1);
-                it.set(n);
-                n % CLOCK_EVERY == 0
-            });
+            let n = self.ticks.0.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+            let due = n % CLOCK_EVERY == 0;
             if due && self.interrupt.fired() {
                 return Err(EvalErrorKind::Cancelled);
             }
