@@ -266,6 +266,11 @@ pub enum CheckKind {
     /// A closed function of `x` returning Bool: a closure value made once, so that a check
     /// allocates nothing to call it.
     Pred(Value),
+    /// A function of `x` returning Bool that uses locals in scope where the type is written
+    /// (LANGUAGE.md 8.1): its captures are read from the frame the check runs in (the
+    /// enclosing function's at an annotation or a `let ... in`, the lambda's own at its
+    /// parameters) when the check runs.
+    Open(Arc<LambdaDef>),
 }
 
 /// One top-level declaration after lowering.
@@ -371,6 +376,9 @@ struct Lowerer<'a> {
     current_instance: Option<(u32, u32)>,
     /// Union names being expanded into plans (guards recursive unions).
     expanding: Vec<Name>,
+    /// How many declared types' bodies the plan being built is inside: their predicates see
+    /// only earlier top-level names (`global_limit`), never the locals of the use site.
+    closed: u32,
     imports: &'a Imports,
     /// Refer to this module's own top-level bindings by module and index, because its
     /// closures may run inside other modules (every module but the entry).
@@ -385,6 +393,19 @@ struct Lowerer<'a> {
 }
 
 type LResult<T> = Result<T, Box<Diagnostic>>;
+
+/// The arguments of the declared types being expanded into a plan, by parameter name.
+type Subst = HashMap<Name, Arc<TyArg>>;
+
+/// A declared type's argument, with the scope it is written in: a predicate inside it sees
+/// what is in scope there (top-level names before `limit`; the use site's locals unless
+/// `closed`), not what the type's body sees.
+struct TyArg {
+    ty: ast::Type,
+    subst: Subst,
+    limit: u32,
+    closed: u32,
+}
 
 /// Which lets the host supplies the values of (see [`lower_linked`]).
 pub type Skip<'a> = dyn Fn(u32) -> bool + Sync + 'a;
@@ -484,6 +505,7 @@ impl<'a> Lowerer<'a> {
             global_limit: u32::MAX,
             current_instance: None,
             expanding: Vec::new(),
+            closed: 0,
             imports,
             absolute,
             self_thunk: false,
@@ -791,7 +813,7 @@ impl Lowerer<'_> {
                 ),
                 span: Span::default(),
             };
-            let plan = self.plan_of(&ty, &HashMap::default())?.map(Arc::new);
+            let plan = self.plan_of(&ty, &Subst::default())?.map(Arc::new);
             out.insert(name, Arc::new(TypeTemplate { arity, plan }));
         }
         Ok(out)
@@ -834,7 +856,7 @@ impl Lowerer<'_> {
                 let n_dicts = self.elab.n_params(let_decl.value.id);
                 let self_name = let_decl.rec.then(|| name.clone());
                 let check = match &let_decl.ann {
-                    Some(ty) => self.plan_of(ty, &HashMap::default())?.map(Arc::new),
+                    Some(ty) => self.plan_of(ty, &Subst::default())?.map(Arc::new),
                     None => None,
                 };
                 let (value, n_slots) = self.lower_root(None, |cx| {
@@ -1128,39 +1150,50 @@ impl Lowerer<'_> {
             .iter()
             .map(|p| p.name.as_ref().map(|it| it.name.clone()))
             .collect();
-        let mut checks = Vec::with_capacity(params.len());
-        for param in params {
-            checks.push(match &param.ann {
-                Some(ty) => self.plan_of(ty, &HashMap::default())?.map(Arc::new),
-                None => None,
-            });
-        }
-        self.lower_lambda_with(names, checks, self_name, span, |cx| cx.lower_expr(body))
+        let anns: Vec<Option<&ast::Type>> = params.iter().map(|p| p.ann.as_ref()).collect();
+        self.lower_lambda_with(names, anns, self_name, span, |cx| cx.lower_expr(body))
     }
 
+    /// A lambda of `params`; `anns` are the parameters' annotations, whose checks are
+    /// lowered inside the lambda, each seeing the parameters before its own (as the checker
+    /// does), so that their locals are the lambda's captures and earlier parameters.
     fn lower_lambda_with(
         &mut self,
         params: Vec<Option<Name>>,
-        checks: Vec<Option<Arc<Plan>>>,
+        anns: Vec<Option<&ast::Type>>,
         self_name: Option<Name>,
         span: Span,
         body: impl FnOnce(&mut Self) -> LResult<Core>,
     ) -> LResult<Core> {
         let arity = u32::try_from(params.len()).map_err(|_| self.bug(span, "arity"))?;
         let mut ctx = FnCtx::new(self_name);
-        for (k, name) in params.into_iter().enumerate() {
-            if let Some(name) = name {
-                ctx.scopes.push((name, k as u32));
-            }
-        }
         ctx.next_slot = arity;
         ctx.max_slot = arity;
         self.fns.push(ctx);
-        let res = body(self);
+        let mut checks = Vec::with_capacity(params.len());
+        let mut res = Ok(());
+        for (k, name) in params.into_iter().enumerate() {
+            if let Some(Some(ty)) = anns.get(k) {
+                match self.plan_of(ty, &Subst::default()) {
+                    Ok(plan) => checks.push(plan.map(Arc::new)),
+                    Err(e) => {
+                        res = Err(e);
+                        break;
+                    }
+                }
+            } else {
+                checks.push(None);
+            }
+            if let (Some(name), Some(ctx)) = (name, self.fns.last_mut()) {
+                ctx.scopes.push((name, k as u32));
+            }
+        }
+        let res = res.and_then(|()| body(self));
         let Some(ctx) = self.fns.pop() else {
             return Err(self.bug(span, "function stack"));
         };
         let body = res?;
+        checks.resize(arity as usize, None);
         let def = LambdaDef {
             file: self.file,
             arity,
@@ -1536,7 +1569,7 @@ impl Lowerer<'_> {
             ast::ExprKind::List(items) => Core::List(self.lower_exprs(items)?),
             ast::ExprKind::Ann { expr: inner, ty } => {
                 let inner = self.lower_expr(inner)?;
-                let plan = self.plan_of(ty, &HashMap::default())?.map(Arc::new);
+                let plan = self.plan_of(ty, &Subst::default())?.map(Arc::new);
                 Core::Ann {
                     expr: Box::new(inner),
                     plan,
@@ -1562,7 +1595,7 @@ impl Lowerer<'_> {
             let n_dicts = self.elab.n_params(value.id);
             let self_name = rec.then(|| name.name.clone());
             let check = match ann {
-                Some(ty) => self.plan_of(ty, &HashMap::default())?.map(Arc::new),
+                Some(ty) => self.plan_of(ty, &Subst::default())?.map(Arc::new),
                 None => None,
             };
             let value = self.lower_binding_rhs(value, n_dicts, self_name)?;
@@ -1641,25 +1674,62 @@ impl Lowerer<'_> {
     // ------------------------------------------------------------ validation plans
 
     /// The plan for `ty`, or `None` when the type contains no refinement.
-    fn plan_of(
-        &mut self,
-        ty: &ast::Type,
-        subst: &HashMap<Name, Option<Arc<ast::Type>>>,
-    ) -> LResult<Option<Plan>> {
+    fn plan_of(&mut self, ty: &ast::Type, subst: &Subst) -> LResult<Option<Plan>> {
         self.plan_named(ty, subst, None)
+    }
+
+    /// The plan of a declared type's argument, in the scope where the argument is written.
+    fn plan_of_arg(&mut self, arg: &TyArg) -> LResult<Option<Plan>> {
+        let limit = std::mem::replace(&mut self.global_limit, arg.limit);
+        let closed = std::mem::replace(&mut self.closed, arg.closed);
+        let res = self.plan_named(&arg.ty, &arg.subst, None);
+        self.global_limit = limit;
+        self.closed = closed;
+        res
+    }
+
+    /// `arg` as written here, under `subst` (a type variable that `subst` binds stays the
+    /// argument it stands for, with that argument's scope).
+    fn ty_arg(&self, arg: &ast::Type, subst: &Subst) -> Arc<TyArg> {
+        if let ast::TypeKind::Var(v) = &arg.kind {
+            if let Some(bound) = subst.get(&v.name) {
+                return bound.clone();
+            }
+        }
+        Arc::new(TyArg {
+            ty: arg.clone(),
+            subst: subst.clone(),
+            limit: self.global_limit,
+            closed: self.closed,
+        })
+    }
+
+    /// The plan of a declared type's body (`rhs` of an alias, a variant's payload): only
+    /// the top-level names before `decl` are visible in it.
+    fn plan_in_decl(
+        &mut self,
+        decl: u32,
+        f: impl FnOnce(&mut Self) -> LResult<Option<Plan>>,
+    ) -> LResult<Option<Plan>> {
+        let limit = std::mem::replace(&mut self.global_limit, decl);
+        self.closed += 1;
+        let res = f(self);
+        self.closed -= 1;
+        self.global_limit = limit;
+        res
     }
 
     fn plan_named(
         &mut self,
         ty: &ast::Type,
-        subst: &HashMap<Name, Option<Arc<ast::Type>>>,
+        subst: &Subst,
         alias_name: Option<Name>,
     ) -> LResult<Option<Plan>> {
         match &ty.kind {
             ast::TypeKind::Var(v) => match subst.get(&v.name) {
-                Some(Some(arg)) => {
+                Some(arg) => {
                     let arg = arg.clone();
-                    self.plan_named(&arg, &HashMap::default(), None)
+                    self.plan_of_arg(&arg)
                 }
                 _ => Ok(v
                     .name
@@ -1691,9 +1761,9 @@ impl Lowerer<'_> {
                     checks.push(self.lower_item(item)?);
                 }
                 if let Some(pred) = pred {
-                    let def = self.lower_pred(pred.span, |cx| cx.lower_expr(pred))?;
+                    let kind = self.lower_pred(pred.span, |cx| cx.lower_expr(pred))?;
                     checks.push(CheckItem {
-                        kind: CheckKind::Pred(closed(def)),
+                        kind,
                         text: format!("where {}", self.text(pred.span)),
                         span: pred.span,
                         file: self.file,
@@ -1707,36 +1777,27 @@ impl Lowerer<'_> {
             }
             ast::TypeKind::Con(qname, args) => {
                 let name = &qname.name.name;
-                // Substitute arguments (lazily, as types) into the definition.
-                let arg_types: Vec<Option<Arc<ast::Type>>> = args
-                    .iter()
-                    .map(|a| Some(Arc::new(subst_type(a, subst))))
-                    .collect();
+                let arg_types: Vec<Arc<TyArg>> =
+                    args.iter().map(|a| self.ty_arg(a, subst)).collect();
                 if name == "List" {
-                    let Some(Some(inner)) = arg_types.first() else {
+                    let Some(inner) = arg_types.first() else {
                         return Ok(None);
                     };
                     return Ok(self
-                        .plan_of(inner, &HashMap::default())?
+                        .plan_of_arg(inner)?
                         .map(|p| Plan::List(Box::new(p))));
                 }
                 if name == "Option" || name == "Result" {
-                    let (ctors, params): (Vec<(&str, Option<&str>)>, Vec<&str>) =
-                        if name == "Option" {
-                            (vec![("Some", Some("a")), ("None", None)], vec!["a"])
-                        } else {
-                            (vec![("Ok", Some("a")), ("Err", Some("e"))], vec!["a", "e"])
-                        };
-                    let env: HashMap<Name, Option<Arc<ast::Type>>> = params
-                        .iter()
-                        .zip(arg_types.iter())
-                        .map(|(p, a)| (Name::new(p), a.clone()))
-                        .collect();
+                    let ctors: Vec<(&str, Option<usize>)> = if name == "Option" {
+                        vec![("Some", Some(0)), ("None", None)]
+                    } else {
+                        vec![("Ok", Some(0)), ("Err", Some(1))]
+                    };
                     let mut out = Vec::new();
                     let mut any = false;
                     for (ctor, param) in ctors {
-                        let plan = match param.and_then(|p| env.get(p).cloned().flatten()) {
-                            Some(t) => self.plan_of(&t, &HashMap::default())?,
+                        let plan = match param.and_then(|p| arg_types.get(p)) {
+                            Some(t) => self.plan_of_arg(t)?,
                             None => None,
                         };
                         any |= plan.is_some();
@@ -1745,7 +1806,7 @@ impl Lowerer<'_> {
                     return Ok(any.then_some(Plan::Union(out)));
                 }
                 let local = if qname.module.is_none() {
-                    self.t.types.get(name)
+                    self.t.types.get(name).cloned()
                 } else {
                     None
                 };
@@ -1761,23 +1822,16 @@ impl Lowerer<'_> {
                         return Ok(None);
                     };
                     let mut arg_plans = Vec::with_capacity(arg_types.len());
-                    for arg in arg_types.iter().flatten() {
-                        arg_plans.push(self.plan_of(arg, &HashMap::default())?.map(Arc::new));
+                    for arg in &arg_types {
+                        arg_plans.push(self.plan_of_arg(arg)?.map(Arc::new));
                     }
                     return Ok(plan.instantiate(&arg_plans));
                 };
                 match info {
                     TypeInfo::Alias { params, rhs, decl } => {
-                        let env: HashMap<Name, Option<Arc<ast::Type>>> = params
-                            .iter()
-                            .cloned()
-                            .zip(arg_types.iter().cloned())
-                            .collect();
-                        let rhs = rhs.clone();
-                        let limit = std::mem::replace(&mut self.global_limit, *decl);
-                        let res = self.plan_named(&rhs, &env, Some(name.clone()));
-                        self.global_limit = limit;
-                        res
+                        let env: Subst = params.iter().cloned().zip(arg_types).collect();
+                        let name = name.clone();
+                        self.plan_in_decl(decl, |cx| cx.plan_named(&rhs, &env, Some(name)))
                     }
                     TypeInfo::Union {
                         params,
@@ -1787,53 +1841,50 @@ impl Lowerer<'_> {
                         if self.expanding.contains(name) {
                             return Ok(None);
                         }
-                        let env: HashMap<Name, Option<Arc<ast::Type>>> = params
-                            .iter()
-                            .cloned()
-                            .zip(arg_types.iter().cloned())
-                            .collect();
-                        let variants = variants.clone();
-                        let limit = std::mem::replace(&mut self.global_limit, *decl);
+                        let env: Subst = params.iter().cloned().zip(arg_types).collect();
                         self.expanding.push(name.clone());
-                        let mut out = Vec::new();
-                        let mut any = false;
-                        let mut res = Ok(());
-                        for variant in &variants {
-                            let plan = match &variant.payload {
-                                Some(t) => match self.plan_of(t, &env) {
-                                    Ok(p) => p,
-                                    Err(e) => {
-                                        res = Err(e);
-                                        break;
-                                    }
-                                },
-                                None => None,
-                            };
-                            any |= plan.is_some();
-                            out.push((variant.name.name.clone(), plan));
-                        }
+                        let res = self.plan_in_decl(decl, |cx| {
+                            let mut out = Vec::new();
+                            let mut any = false;
+                            for variant in &variants {
+                                let plan = match &variant.payload {
+                                    Some(t) => cx.plan_of(t, &env)?,
+                                    None => None,
+                                };
+                                any |= plan.is_some();
+                                out.push((variant.name.name.clone(), plan));
+                            }
+                            Ok(any.then_some(Plan::Union(out)))
+                        });
                         self.expanding.pop();
-                        self.global_limit = limit;
-                        res?;
-                        Ok(any.then_some(Plan::Union(out)))
+                        res
                     }
                 }
             }
         }
     }
 
+    /// A refinement predicate: a function of `x` (the value checked) lowered where its type
+    /// is written. At a use site it sees every local in scope there (LANGUAGE.md 8.1) and
+    /// is [`CheckKind::Open`] when it uses one; in a declared type's body it sees only the
+    /// earlier top-level names and is closed.
     fn lower_pred(
         &mut self,
         span: Span,
         body: impl FnOnce(&mut Self) -> LResult<Core>,
-    ) -> LResult<Arc<LambdaDef>> {
-        // Predicates are closed functions of `x`: they see only globals and the prelude.
-        let saved = std::mem::take(&mut self.fns);
-        self.fns.push(FnCtx::new(None));
-        let res = self.lower_lambda_with(vec![Some(Name::new("x"))], vec![None], None, span, body);
-        self.fns = saved;
+    ) -> LResult<CheckKind> {
+        let x = vec![Some(Name::new("x"))];
+        let res = if self.closed > 0 {
+            let saved = std::mem::take(&mut self.fns);
+            let res = self.lower_lambda_with(x, vec![None], None, span, body);
+            self.fns = saved;
+            res
+        } else {
+            self.lower_lambda_with(x, vec![None], None, span, body)
+        };
         match res? {
-            Core::Lambda(def) => Ok(def),
+            Core::Lambda(def) if def.captures.is_empty() => Ok(CheckKind::Pred(closed(def))),
+            Core::Lambda(def) => Ok(CheckKind::Open(def)),
             _ => Err(self.bug(span, "predicate")),
         }
     }
@@ -1867,7 +1918,7 @@ impl Lowerer<'_> {
                     BinOp::Le
                 };
                 let span = item.span;
-                CheckKind::Pred(closed(self.lower_pred(span, |cx| {
+                self.lower_pred(span, |cx| {
                     let bound = cx.lower_expr(e)?;
                     Ok(Core::Binary {
                         op,
@@ -1875,17 +1926,39 @@ impl Lowerer<'_> {
                         rhs: Box::new(bound),
                         span,
                     })
-                })?))
+                })?
             }
-            ast::ConstraintItemKind::Call { func, args, .. } => {
+            ast::ConstraintItemKind::Call {
+                module,
+                func,
+                args,
+                id,
+            } => {
                 let span = item.span;
-                CheckKind::Pred(closed(self.lower_pred(span, |cx| {
-                    let fexpr = ast::Expr {
-                        kind: ast::ExprKind::Var(func.name.clone()),
-                        span: func.span,
-                        id: ExprId(u32::MAX),
+                self.lower_pred(span, |cx| {
+                    // The function as the checker saw it: `f` (a local, a global, an
+                    // import, a method) or `m.f`, with its dictionaries at the item's id.
+                    let f = match module {
+                        None => {
+                            let var = ast::Expr {
+                                kind: ast::ExprKind::Var(func.name.clone()),
+                                span: func.span,
+                                id: *id,
+                            };
+                            cx.lower_expr(&var)?
+                        }
+                        Some(m) => {
+                            let key = Name::new(format!("{}.{}", m.name, func.name));
+                            let Some(imported) = cx.imports.values.get(&key).cloned() else {
+                                return Err(cx.bug(
+                                    func.span,
+                                    &format!("unknown qualified name `{key}`"),
+                                ));
+                            };
+                            let dicts = cx.elab.dicts_at(*id);
+                            cx.lower_imported(imported, dicts, func.span)?
+                        }
                     };
-                    let f = cx.lower_expr(&fexpr)?;
                     let mut lowered = vec![Core::Var(VarRef::Local(0))];
                     lowered.extend(cx.lower_exprs(args)?);
                     Ok(Core::App {
@@ -1893,7 +1966,7 @@ impl Lowerer<'_> {
                         args: lowered,
                         span,
                     })
-                })?))
+                })?
             }
         };
         Ok(CheckItem {
@@ -1931,50 +2004,4 @@ fn is_prelude_type(name: &str) -> bool {
             | "Option"
             | "Result"
     )
-}
-
-/// Substitutes type variables by their arguments (used to pass arguments into aliases).
-fn subst_type(ty: &ast::Type, subst: &HashMap<Name, Option<Arc<ast::Type>>>) -> ast::Type {
-    if subst.is_empty() {
-        return ty.clone();
-    }
-    let kind = match &ty.kind {
-        ast::TypeKind::Var(v) => match subst.get(&v.name) {
-            Some(Some(t)) => return (**t).clone(),
-            _ => ty.kind.clone(),
-        },
-        ast::TypeKind::Con(q, args) => ast::TypeKind::Con(
-            q.clone(),
-            args.iter().map(|a| subst_type(a, subst)).collect(),
-        ),
-        ast::TypeKind::Fun(a, b) => ast::TypeKind::Fun(
-            Box::new(subst_type(a, subst)),
-            Box::new(subst_type(b, subst)),
-        ),
-        ast::TypeKind::List(a) => ast::TypeKind::List(Box::new(subst_type(a, subst))),
-        ast::TypeKind::Record { fields, rest } => ast::TypeKind::Record {
-            fields: fields
-                .iter()
-                .map(|f| ast::FieldType {
-                    name: f.name.clone(),
-                    ty: subst_type(&f.ty, subst),
-                })
-                .collect(),
-            rest: rest.clone(),
-        },
-        ast::TypeKind::Refined { base, items, pred } => ast::TypeKind::Refined {
-            base: Box::new(subst_type(base, subst)),
-            items: items.clone(),
-            pred: pred.clone(),
-        },
-        ast::TypeKind::Qualified { context, ty: inner } => ast::TypeKind::Qualified {
-            context: context.clone(),
-            ty: Box::new(subst_type(inner, subst)),
-        },
-        ast::TypeKind::Error => ast::TypeKind::Error,
-    };
-    ast::Type {
-        kind,
-        span: ty.span,
-    }
 }

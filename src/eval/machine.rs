@@ -441,7 +441,7 @@ impl<'g> Machine<'g> {
                 } => {
                     let v = self.eval(value, frame)?;
                     if let Some(plan) = check {
-                        self.validate(plan, &v, *span, "")?;
+                        self.validate_in(plan, &v, *span, "", Some(frame))?;
                     }
                     self.set_slot(frame, *slot, v);
                     core = body;
@@ -523,7 +523,7 @@ impl<'g> Machine<'g> {
                         continue;
                     };
                     let v = self.eval(expr, frame)?;
-                    self.validate(plan, &v, *span, "")?;
+                    self.validate_in(plan, &v, *span, "", Some(frame))?;
                     return Ok(v);
                 }
                 Core::MakeDict(parts) => {
@@ -911,10 +911,17 @@ impl<'g> Machine<'g> {
         self.stack
             .resize(base + (def.n_slots as usize).max(n_args), Value::Unit);
         let mut res = Ok(());
+        // The checks run in the lambda's own frame: their predicates may read its
+        // captures and earlier parameters.
+        let frame = Frame {
+            base,
+            captures,
+            self_fn: Some(self_fn),
+        };
         for (k, check) in def.checks.iter().enumerate() {
             if let Some(plan) = check {
                 let v = self.stack.get(base + k).cloned().unwrap_or(Value::Unit);
-                if let Err(e) = self.validate(plan, &v, span, "") {
+                if let Err(e) = self.validate_in(plan, &v, span, "", Some(frame)) {
                     res = Err(e);
                     break;
                 }
@@ -922,11 +929,6 @@ impl<'g> Machine<'g> {
         }
         let out = match res {
             Ok(()) => {
-                let frame = Frame {
-                    base,
-                    captures,
-                    self_fn: Some(self_fn),
-                };
                 self.file = def.file;
                 crate::par::with_stack(|| self.eval(&def.body, frame))
             }
@@ -940,14 +942,46 @@ impl<'g> Machine<'g> {
 
     // ------------------------------------------------------------ validation
 
+    /// The closure of an open predicate: its captures read from `frame`, where the check
+    /// runs (lowering resolved them there).
+    fn open_pred(&self, def: &Arc<LambdaDef>, frame: Option<Frame<'_>>, span: Span) -> R<Value> {
+        let Some(frame) = frame else {
+            return Err(self.internal("an open predicate checked outside a frame", span));
+        };
+        let mut captures = Vec::with_capacity(def.captures.len());
+        for var in &def.captures {
+            match self.read_var(frame, *var) {
+                Some(v) => captures.push(v),
+                None => return Err(self.internal("an open predicate's capture", span)),
+            }
+        }
+        Ok(Value::Func(Arc::new(Func::Closure {
+            def: def.clone(),
+            captures: captures.into_boxed_slice(),
+        })))
+    }
+
     /// Validates `v` against `plan`; `site` is the annotation span, `root` names the value.
     #[inline(never)]
     pub(crate) fn validate(&mut self, plan: &Plan, v: &Value, site: Span, root: &str) -> R<()> {
+        self.validate_in(plan, v, site, root, None)
+    }
+
+    /// [`Machine::validate`] in `frame`, where the plan's open predicates
+    /// ([`CheckKind::Open`]) find the locals they use.
+    fn validate_in(
+        &mut self,
+        plan: &Plan,
+        v: &Value,
+        site: Span,
+        root: &str,
+        frame: Option<Frame<'_>>,
+    ) -> R<()> {
         // A check inside a predicate finds the buffer taken and starts a new one.
         let mut path = std::mem::take(&mut self.path);
         path.clear();
         path.push_str(root);
-        let res = self.validate_at(plan, v, site, &mut path, 0);
+        let res = self.validate_at(plan, v, site, &mut path, 0, frame);
         self.path = path;
         res
     }
@@ -960,8 +994,11 @@ impl<'g> Machine<'g> {
         site: Span,
         path: &mut String,
         depth: u32,
+        frame: Option<Frame<'_>>,
     ) -> R<()> {
-        crate::par::deep(depth, || self.validate_at_here(plan, v, site, path, depth))
+        crate::par::deep(depth, || {
+            self.validate_at_here(plan, v, site, path, depth, frame)
+        })
     }
 
     fn validate_at_here(
@@ -971,6 +1008,7 @@ impl<'g> Machine<'g> {
         site: Span,
         path: &mut String,
         depth: u32,
+        frame: Option<Frame<'_>>,
     ) -> R<()> {
         if depth > self.limits.max_depth {
             return Err(self.err(
@@ -990,7 +1028,7 @@ impl<'g> Machine<'g> {
                 _,
             ) => {
                 if let Some(base) = base {
-                    self.validate_at(base, v, site, path, depth + 1)?;
+                    self.validate_at(base, v, site, path, depth + 1, frame)?;
                 }
                 for item in items {
                     self.charge(1, site)?;
@@ -999,7 +1037,17 @@ impl<'g> Machine<'g> {
                             Value::Str(s) => re.is_match(s),
                             _ => true,
                         },
-                        CheckKind::Pred(f) => match self.apply_to(f, [v.clone()], item.span) {
+                        CheckKind::Pred(_) | CheckKind::Open(_) => {
+                        let opened;
+                        let f = match &item.kind {
+                            CheckKind::Open(def) => {
+                                opened = self.open_pred(def, frame, item.span)?;
+                                &opened
+                            }
+                            CheckKind::Pred(f) => f,
+                            CheckKind::Regex(_) => return Err(self.internal("regex", site)),
+                        };
+                        match self.apply_to(f, [v.clone()], item.span) {
                             Ok(Value::Bool(b)) => b,
                             Ok(_) => false,
                             Err(inner) => {
@@ -1018,7 +1066,8 @@ impl<'g> Machine<'g> {
                                     site,
                                 ));
                             }
-                        },
+                        }
+                        }
                     };
                     if !ok {
                         let value =
@@ -1045,7 +1094,7 @@ impl<'g> Machine<'g> {
                             path.push('.');
                         }
                         path.push_str(name);
-                        self.validate_at(p, fv, site, path, depth + 1)?;
+                        self.validate_at(p, fv, site, path, depth + 1, frame)?;
                         path.truncate(len);
                     }
                 }
@@ -1055,7 +1104,7 @@ impl<'g> Machine<'g> {
                 for (k, x) in xs.iter().enumerate() {
                     let len = path.len();
                     path.push_str(&format!("[{k}]"));
-                    self.validate_at(p, x, site, path, depth + 1)?;
+                    self.validate_at(p, x, site, path, depth + 1, frame)?;
                     path.truncate(len);
                 }
                 Ok(())
@@ -1066,7 +1115,7 @@ impl<'g> Machine<'g> {
                         if let (Some(p), Some(payload)) = (p, &c.payload) {
                             let len = path.len();
                             path.push_str(&format!("({name})"));
-                            self.validate_at(p, payload, site, path, depth + 1)?;
+                            self.validate_at(p, payload, site, path, depth + 1, frame)?;
                             path.truncate(len);
                         }
                     }
