@@ -265,30 +265,6 @@ impl Gen {
                 2 => "(-2.25)".into(),
                 _ => format!("{}.5", self.rng.below(100)),
             },
-            Ty::Str if self.scoped && self.rng.chance(40) => match self.rng.below(5) {
-                0 => format!("(show ({} : Integer))", self.expr(&Ty::Int, env, d)),
-                1 => {
-                    let xs = self.expr(&Ty::list(Ty::Int), env, d);
-                    format!("(l.render ({xs} : List Integer))")
-                }
-                2 => {
-                    // Instance resolution as deep as the nesting.
-                    let n = 1 + self.rng.below(if self.rng.chance(10) { 2_000 } else { 100 });
-                    let inner = self.expr(&Ty::Int, env, d);
-                    format!("(show {}{inner}{})", "[".repeat(n), "]".repeat(n))
-                }
-                3 => {
-                    let s = self.expr(&Ty::Str, env, d);
-                    let item = ["v.isValidEmail()", "l.nonEmpty()", "l.ok()", "ok()"]
-                        [self.rng.below(4)];
-                    format!("({s} : String with {item})")
-                }
-                _ => {
-                    let s = self.expr(&Ty::Str, env, d);
-                    let (y, n) = (self.fresh(), self.int_in_scope(env));
-                    format!("(let {y} : String where length x >= {n} || true = {s} in {y})")
-                }
-            },
             Ty::Str => match self.rng.below(5) {
                 0 => "\"\"".into(),
                 1 => "\"a\\\"b\\\\c\\n\"".into(),
@@ -506,6 +482,31 @@ impl Gen {
                     format!("({a} {op} {b})")
                 }
                 _ => self.leaf(ty, env),
+            },
+            Ty::Str if self.scoped && self.rng.chance(40) => match self.rng.below(5) {
+                0 => format!("(show ({} : Integer))", self.expr(&Ty::Int, env, d)),
+                1 => {
+                    let xs = self.expr(&Ty::list(Ty::Int), env, d);
+                    format!("(l.render ({xs} : List Integer))")
+                }
+                2 => {
+                    // Instance resolution as deep as the nesting.
+                    let most = if self.rng.chance(10) { 2_000 } else { 100 };
+                    let n = 1 + self.rng.below(most);
+                    let inner = self.expr(&Ty::Int, env, d);
+                    format!("(show {}{inner}{})", "[".repeat(n), "]".repeat(n))
+                }
+                3 => {
+                    let s = self.expr(&Ty::Str, env, d);
+                    let item =
+                        ["v.isValidEmail()", "l.nonEmpty()", "l.ok()", "ok()"][self.rng.below(4)];
+                    format!("({s} : String with {item})")
+                }
+                _ => {
+                    let s = self.expr(&Ty::Str, env, d);
+                    let (y, n) = (self.fresh(), self.int_in_scope(env));
+                    format!("(let {y} : String where length x >= {n} || true = {s} in {y})")
+                }
             },
             Ty::Str => match self.rng.below(5) {
                 0 => {

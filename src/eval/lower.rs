@@ -1783,9 +1783,7 @@ impl Lowerer<'_> {
                     let Some(inner) = arg_types.first() else {
                         return Ok(None);
                     };
-                    return Ok(self
-                        .plan_of_arg(inner)?
-                        .map(|p| Plan::List(Box::new(p))));
+                    return Ok(self.plan_of_arg(inner)?.map(|p| Plan::List(Box::new(p))));
                 }
                 if name == "Option" || name == "Result" {
                     let ctors: Vec<(&str, Option<usize>)> = if name == "Option" {
@@ -1950,10 +1948,9 @@ impl Lowerer<'_> {
                         Some(m) => {
                             let key = Name::new(format!("{}.{}", m.name, func.name));
                             let Some(imported) = cx.imports.values.get(&key).cloned() else {
-                                return Err(cx.bug(
-                                    func.span,
-                                    &format!("unknown qualified name `{key}`"),
-                                ));
+                                return Err(
+                                    cx.bug(func.span, &format!("unknown qualified name `{key}`"))
+                                );
                             };
                             let dicts = cx.elab.dicts_at(*id);
                             cx.lower_imported(imported, dicts, func.span)?

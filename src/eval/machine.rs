@@ -1038,35 +1038,35 @@ impl<'g> Machine<'g> {
                             _ => true,
                         },
                         CheckKind::Pred(_) | CheckKind::Open(_) => {
-                        let opened;
-                        let f = match &item.kind {
-                            CheckKind::Open(def) => {
-                                opened = self.open_pred(def, frame, item.span)?;
-                                &opened
-                            }
-                            CheckKind::Pred(f) => f,
-                            CheckKind::Regex(_) => return Err(self.internal("regex", site)),
-                        };
-                        match self.apply_to(f, [v.clone()], item.span) {
-                            Ok(Value::Bool(b)) => b,
-                            Ok(_) => false,
-                            Err(inner) => {
-                                if matches!(
-                                    *inner.kind,
-                                    EvalErrorKind::BudgetExhausted { .. }
-                                        | EvalErrorKind::Cancelled
-                                ) {
-                                    return Err(inner);
+                            let opened;
+                            let f = match &item.kind {
+                                CheckKind::Open(def) => {
+                                    opened = self.open_pred(def, frame, item.span)?;
+                                    &opened
                                 }
-                                return Err(self.err(
-                                    EvalErrorKind::PredicateError {
-                                        type_name: type_name.to_string(),
-                                        inner: Box::new(inner),
-                                    },
-                                    site,
-                                ));
+                                CheckKind::Pred(f) => f,
+                                CheckKind::Regex(_) => return Err(self.internal("regex", site)),
+                            };
+                            match self.apply_to(f, [v.clone()], item.span) {
+                                Ok(Value::Bool(b)) => b,
+                                Ok(_) => false,
+                                Err(inner) => {
+                                    if matches!(
+                                        *inner.kind,
+                                        EvalErrorKind::BudgetExhausted { .. }
+                                            | EvalErrorKind::Cancelled
+                                    ) {
+                                        return Err(inner);
+                                    }
+                                    return Err(self.err(
+                                        EvalErrorKind::PredicateError {
+                                            type_name: type_name.to_string(),
+                                            inner: Box::new(inner),
+                                        },
+                                        site,
+                                    ));
+                                }
                             }
-                        }
                         }
                     };
                     if !ok {

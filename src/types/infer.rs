@@ -1043,7 +1043,11 @@ impl<'a> Infer<'a> {
         } else {
             format!("needs more than {MAX_INSTANCE_STEPS} constraints")
         };
-        let d = self.error(Code::T2017, format!("resolving `{class} {shown}` {how}"), span);
+        let d = self.error(
+            Code::T2017,
+            format!("resolving `{class} {shown}` {how}"),
+            span,
+        );
         d.notes.push(format!(
             "through {}",
             chain
@@ -1424,7 +1428,12 @@ impl<'a> Infer<'a> {
                         }
                         Some(m) => {
                             let key = Name::new(format!("{}.{}", m.name, func.name));
-                            match self.env.values.get(key.as_str()).map(|it| it.scheme.clone()) {
+                            match self
+                                .env
+                                .values
+                                .get(key.as_str())
+                                .map(|it| it.scheme.clone())
+                            {
                                 Some(scheme) => self.instantiate(&scheme, func.span, *id),
                                 None => {
                                     self.error(
@@ -2260,7 +2269,11 @@ fn instance_text(inst: &InstanceInfo) -> String {
     if inst.context.is_empty() {
         return head;
     }
-    let context: Vec<String> = inst.context.iter().map(|p| pred(&p.class, &p.args)).collect();
+    let context: Vec<String> = inst
+        .context
+        .iter()
+        .map(|p| pred(&p.class, &p.args))
+        .collect();
     if context.len() == 1 {
         format!("{} => {head}", context.join(""))
     } else {
