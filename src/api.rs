@@ -421,6 +421,7 @@ impl Session {
         modules::Engine {
             par: &self.par,
             caches: self.caches.as_deref(),
+            interrupt: None,
         }
     }
 
@@ -593,6 +594,7 @@ mod pipeline {
         session: &Session,
         entry: &str,
         keep_entry_env: bool,
+        interrupt: Option<&eval::Interrupt>,
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
     ) -> Loaded {
@@ -611,8 +613,12 @@ mod pipeline {
         }
         let keys = let_keys(session, &graph, sources);
         let body_keys = body_keys(session, &graph, sources);
+        let engine = modules::Engine {
+            interrupt,
+            ..session.engine()
+        };
         let (checked, mut check_diagnostics) =
-            modules::check_graph(session.engine(), &graph, keep_entry_env, &keys, &body_keys);
+            modules::check_graph(engine, &graph, keep_entry_env, &keys, &body_keys);
         timer.done("check");
         diagnostics.append(&mut check_diagnostics);
         if diagnostic::has_errors(&diagnostics) {
@@ -719,7 +725,7 @@ mod pipeline {
             checked,
             mut diagnostics,
             ..
-        } = load_and_check(session, schema, true, sources, timer);
+        } = load_and_check(session, schema, true, None, sources, timer);
         let Ok(checked) = checked else {
             finish(&graph, &mut diagnostics);
             return Err(diagnostics);
@@ -825,7 +831,14 @@ mod pipeline {
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
     ) -> (Option<String>, Vec<Diagnostic>) {
-        let mut loaded = load_and_check(session, &request.entry, false, sources, timer);
+        let mut loaded = load_and_check(
+            session,
+            &request.entry,
+            false,
+            Some(interrupt),
+            sources,
+            timer,
+        );
         let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
         let text = evaluate_checked(
             session,

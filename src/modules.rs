@@ -50,6 +50,9 @@ pub struct CheckedModule {
 pub struct Engine<'a> {
     pub par: &'a Par,
     pub caches: Option<&'a Caches>,
+    /// The request's cancel flag and deadline, which checking honours between
+    /// declarations (R3008), as evaluation does between steps.
+    pub interrupt: Option<&'a eval::Interrupt>,
 }
 
 /// Content keys of the modules (by graph index): a module's path and text, and the keys of
@@ -185,6 +188,7 @@ pub fn check_module(
                 &module.ast,
                 import_env.clone(),
                 cache.as_mut(),
+                engine.interrupt,
             );
             match (engine.caches, cache) {
                 (Some(caches), Some(mut cache)) => {

@@ -17,9 +17,11 @@ use super::dag::{self, Dag};
 use super::deps;
 use super::kept::Kept;
 use super::keys::Key;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::eval::Interrupt;
 use crate::hash::{BuildHasher, HashMap};
 use crate::par::{Par, Threads};
-use crate::source::FileId;
+use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, DeclKind, Name};
 use crate::types::decl::{LetChecked, ModuleChecker};
 use crate::types::elab::Elaboration;
@@ -139,11 +141,15 @@ pub fn check_module(
     module: &ast::Module,
     env: Env,
     mut cache: Option<&mut SchemeCache<'_>>,
+    interrupt: Option<&Interrupt>,
 ) -> (Checked, Env) {
     let mut checker = ModuleChecker::new(file, module, env);
     let decls = &module.decls;
     if !par.worth_it(decls.len()) {
         for (i, decl) in decls.iter().enumerate() {
+            if stopped(interrupt, i) {
+                return cancelled(checker, module, file, decl.span);
+            }
             check_decl(&mut checker, cache.as_deref_mut(), i as u32, decl);
         }
         return finish(checker, module, cache);
@@ -156,18 +162,56 @@ pub fn check_module(
             .position(|d| !matches!(d.kind, DeclKind::Let(_)))
             .map_or(decls.len(), |n| i + n);
         if end > i && (par.threads() == Threads::Parallel || worth_a_parallel_run(decls, i, end)) {
+            // Stopped where the sequential check stops, with the same declarations checked.
+            if let Some(k) = (i..end).find(|k| stopped(interrupt, *k)) {
+                for (j, decl) in decls.iter().enumerate().take(k).skip(i) {
+                    check_decl(&mut checker, cache.as_deref_mut(), j as u32, decl);
+                }
+                let span = decls.get(k).map_or(Span::default(), |it| it.span);
+                return cancelled(checker, module, file, span);
+            }
             check_run(par, &mut checker, cache.as_deref_mut(), decls, i, end);
             i = end;
         } else {
             // A run not worth the pool, or the declaration that ends one: in order, here.
             let stop = end.max(i + 1);
             for (k, decl) in decls.iter().enumerate().take(stop).skip(i) {
+                if stopped(interrupt, k) {
+                    return cancelled(checker, module, file, decl.span);
+                }
                 check_decl(&mut checker, cache.as_deref_mut(), k as u32, decl);
             }
             i = stop;
         }
     }
     finish(checker, module, cache)
+}
+
+/// Whether the request was cancelled or its deadline passed, asked before declaration `i`:
+/// every 64 declarations (a deadline reads the host's clock), from the 64th (a module
+/// that small checks in no time; a run cancelled before it starts then stops in
+/// evaluation, as it did before checking was polled). The places polled do not depend on
+/// the number of workers, so neither does the outcome of a run cancelled before it starts.
+fn stopped(interrupt: Option<&Interrupt>, i: usize) -> bool {
+    i % 64 == 63 && interrupt.is_some_and(Interrupt::fired)
+}
+
+/// The check of a module stopped at the declaration at `span` by the request's cancel flag
+/// or deadline: what was found so far, and R3008 there.
+fn cancelled(
+    checker: ModuleChecker,
+    module: &ast::Module,
+    file: FileId,
+    span: Span,
+) -> (Checked, Env) {
+    let (mut checked, env) = checker.finish(module);
+    checked.diagnostics.push(Diagnostic::new(
+        Code::R3008,
+        "checking timed out or was cancelled",
+        file,
+        span,
+    ));
+    (checked, env)
 }
 
 /// Checks the trailing expression, having kept the elaboration of the declarations for a

@@ -118,7 +118,7 @@ pub const MAX_INSTANCE_DEPTH: u32 = 2 * crate::syntax::MAX_NESTING;
 /// How many predicates instance contexts may make while one binding's constraints are
 /// solved (T2017): contexts with two constraints on the head's own type would otherwise
 /// double the work at every level below the depth bound.
-pub const MAX_INSTANCE_STEPS: usize = 1_000_000;
+pub const MAX_INSTANCE_STEPS: usize = 100_000;
 
 struct Given {
     class: Name,
