@@ -1099,7 +1099,18 @@ impl<'a> Infer<'a> {
             }
         }
         for (id, pids) in std::mem::take(&mut self.uses) {
-            let dicts = pids.iter().map(|p| self.dict_of(*p)).collect();
+            // A failed resolution's dictionary is never built (the module does not run):
+            // one that failed 20,000 instances deep (T2017) would be that deep.
+            let dicts = pids
+                .iter()
+                .map(|p| {
+                    if self.pred_ok(*p) {
+                        self.dict_of(*p)
+                    } else {
+                        DictExpr::Context { index: u32::MAX }
+                    }
+                })
+                .collect();
             elab.uses.insert(id, dicts);
         }
         elab.params.extend(std::mem::take(&mut self.params));
