@@ -86,7 +86,16 @@ fn parse_args(source: &str) -> Result<Args, String> {
 }
 
 /// Compares `actual` with the expected file (or writes it under BLESS).
+/// Every fixture's output goes through here, so no fixture may end in an internal error:
+/// `bug[...]` diagnostics must be unreachable, and are never blessed.
 fn expect_file(path: &Path, actual: &str) -> datatest_stable::Result<()> {
+    if actual.contains("bug[") {
+        return Err(format!(
+            "{}: an internal error (a `bug[...]` diagnostic) is never an expected outcome\n{actual}",
+            path.display()
+        )
+        .into());
+    }
     if bless() {
         std::fs::write(path, actual)?;
         return Ok(());

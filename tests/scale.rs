@@ -339,3 +339,41 @@ fn wide_programs_work() {
         Expect::Value(|it| it.trim() == "99999"),
     );
 }
+
+const RESOLVE: &str = "typeclass R 'a where r : 'a -> Integer;
+instance R Integer where r = \\x -> x;
+instance R 'a => R (List 'a) where r = \\xs -> 0;
+";
+
+#[test]
+fn instance_resolution_as_deep_as_the_parser_allows_works() {
+    // Dictionaries were cut at 64 levels (an internal error at 65); each level of the
+    // list is one level of `R 'a => R (List 'a)`.
+    check(
+        "instance resolution 9,990",
+        format!("{RESOLVE}r {}", nested("[", "1", "]", 9_990)),
+        Expect::Value(|it| it.trim() == "0"),
+    );
+}
+
+#[test]
+fn instance_resolution_that_never_ends_is_t2017() {
+    check(
+        "instance loop",
+        "typeclass C 'a where c : 'a -> Integer;
+instance C (List 'a) => C (List 'a) where c = \\x -> 1;
+c [1]
+"
+        .into(),
+        Expect::Error("T2017"),
+    );
+    check(
+        "instance growing",
+        "typeclass C 'a where c : 'a -> Integer;
+instance C (List (List 'a)) => C (List 'a) where c = \\x -> 1;
+c [1]
+"
+        .into(),
+        Expect::Error("T2017"),
+    );
+}

@@ -66,6 +66,22 @@ fn expected_files_have_inputs() {
     );
 }
 
+/// `bug[...]` diagnostics (internal errors) must be unreachable: no fixture expects one.
+#[test]
+fn no_fixture_expects_an_internal_error() {
+    let mut found = Vec::new();
+    for path in files_under("tests/fixtures") {
+        let ext = path.extension().and_then(|it| it.to_str()).unwrap_or("");
+        if ext == "out" || ext == "err" {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            if text.contains("bug[") {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(found.is_empty(), "fixtures expecting `bug[...]`: {found:?}");
+}
+
 #[test]
 fn library_does_no_io() {
     // The library reads no files, clocks or environment and never prints (DESIGN.md 2).

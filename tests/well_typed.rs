@@ -170,9 +170,54 @@ struct Bound {
 struct Gen {
     rng: Rng,
     next_var: u32,
+    /// Also the forms of [`scoped_programs_do_not_go_wrong`]: refinements that use the
+    /// locals in scope, constraint items (qualified, methods), a second module whose class
+    /// methods are imported renamed and through an alias, deep instance resolution.
+    scoped: bool,
 }
 
+/// The second module of scoped programs (`lib.lig`).
+const LIB: &str = r#"typeclass Render 'a where render : 'a -> String;
+instance Render Integer where render = \n -> toString n;
+instance Render 'a => Render (List 'a) where
+  render = \xs -> fold (\acc x -> acc ++ render x) "[" xs ++ "]";
+typeclass Check 'a where ok : 'a -> Bool;
+instance Check Integer where ok = \n -> n == n;
+instance Check String where ok = \s -> length s >= 0;
+let atLeast = \n m -> n >= m;
+let nonEmpty = \s -> length s >= 0;
+"#;
+
+/// The imports of scoped programs: a renamed method, a module alias, a standard module.
+const IMPORTS: &str = r#"import { render as show, ok } from "./lib";
+import "./lib" as l;
+import std.validation as v;
+"#;
+
 impl Gen {
+    /// An integer expression in scope (a local when there is one), for refinements.
+    fn int_in_scope(&mut self, env: &[Bound]) -> String {
+        let ints: Vec<&Bound> = env.iter().filter(|it| it.ty == Ty::Int).collect();
+        if ints.is_empty() {
+            return self.int_literal();
+        }
+        ints[self.rng.below(ints.len())].text.clone()
+    }
+
+    /// A refinement of `Integer` that uses what is in scope: some hold for every value,
+    /// some may fail (C5005).
+    fn int_refinement(&mut self, env: &[Bound]) -> String {
+        let local = self.int_in_scope(env);
+        match self.rng.below(6) {
+            0 => format!("Integer where x >= {local}"),
+            1 => format!("Integer where x == {local} || x != {local}"),
+            2 => format!("Integer with >= {local}"),
+            3 => format!("Integer with l.atLeast({local})"),
+            4 => "Integer with l.ok()".into(),
+            _ => format!("Integer with ok() where x <= {local} || true"),
+        }
+    }
+
     fn fresh(&mut self) -> String {
         self.next_var += 1;
         format!("v{}", self.next_var)
@@ -297,7 +342,10 @@ impl Gen {
                 let x = self.fresh();
                 let value = self.expr(&t, env, d);
                 let body = self.expr(ty, &Gen::with(env, &x, &t), d);
-                return if t == Ty::Int && self.rng.chance(30) {
+                return if t == Ty::Int && self.scoped && self.rng.chance(50) {
+                    let refined = self.int_refinement(env);
+                    format!("(let {x} : {refined} = {value} in {body})")
+                } else if t == Ty::Int && self.rng.chance(30) {
                     // A refinement the value may fail (C5005).
                     format!("(let {x} : Integer where x >= 0 = {value} in {body})")
                 } else if self.rng.chance(40) && !t.has_function() {
@@ -374,6 +422,10 @@ impl Gen {
                         let f = self.expr(&Ty::fun(ty.clone(), ty.clone()), env, d);
                         format!("(twice {f} {a})")
                     }
+                    _ if *ty == Ty::Int && self.scoped => {
+                        let refined = self.int_refinement(env);
+                        format!("({a} : {refined})")
+                    }
                     _ => format!("({a} : {})", ty.source()),
                 };
             }
@@ -430,6 +482,31 @@ impl Gen {
                     format!("({a} {op} {b})")
                 }
                 _ => self.leaf(ty, env),
+            },
+            Ty::Str if self.scoped && self.rng.chance(40) => match self.rng.below(5) {
+                0 => format!("(show ({} : Integer))", self.expr(&Ty::Int, env, d)),
+                1 => {
+                    let xs = self.expr(&Ty::list(Ty::Int), env, d);
+                    format!("(l.render ({xs} : List Integer))")
+                }
+                2 => {
+                    // Instance resolution as deep as the nesting.
+                    let most = if self.rng.chance(10) { 2_000 } else { 100 };
+                    let n = 1 + self.rng.below(most);
+                    let inner = self.expr(&Ty::Int, env, d);
+                    format!("(show {}{inner}{})", "[".repeat(n), "]".repeat(n))
+                }
+                3 => {
+                    let s = self.expr(&Ty::Str, env, d);
+                    let item =
+                        ["v.isValidEmail()", "l.nonEmpty()", "l.ok()", "ok()"][self.rng.below(4)];
+                    format!("({s} : String with {item})")
+                }
+                _ => {
+                    let s = self.expr(&Ty::Str, env, d);
+                    let (y, n) = (self.fresh(), self.int_in_scope(env));
+                    format!("(let {y} : String where length x >= {n} || true = {s} in {y})")
+                }
             },
             Ty::Str => match self.rng.below(5) {
                 0 => {
@@ -531,7 +608,11 @@ impl Gen {
             Ty::Fun(a, b) => {
                 let x = self.fresh();
                 let body = self.expr(b, &Gen::with(env, &x, a), d);
-                if self.rng.chance(30) && !a.has_function() {
+                if **a == Ty::Int && self.scoped && self.rng.chance(50) {
+                    // The parameter's refinement is written where `x` is not bound yet.
+                    let refined = self.int_refinement(env);
+                    format!("(\\({x} : {refined}) -> {body})")
+                } else if self.rng.chance(30) && !a.has_function() {
                     format!("(\\({x} : {}) -> {body})", a.source())
                 } else {
                     format!("(\\{x} -> {body})")
@@ -557,7 +638,11 @@ impl Gen {
     /// A whole program: the prelude, a few top-level bindings (usable by the later ones) and
     /// the document, annotated with its type.
     fn program(&mut self) -> (String, Ty) {
-        let mut src = PRELUDE.to_string();
+        let mut src = if self.scoped {
+            format!("{IMPORTS}{PRELUDE}")
+        } else {
+            PRELUDE.to_string()
+        };
         let mut env = Vec::new();
         for k in 0..self.rng.below(4) {
             let ty = self.ty(2);
@@ -589,14 +674,18 @@ struct Outcome {
     errors: u64,
 }
 
-fn run_case(seed: u64, outcome: &mut Outcome) {
+fn run_case(seed: u64, scoped: bool, outcome: &mut Outcome) {
     let mut gen = Gen {
         rng: Rng(seed),
         next_var: 0,
+        scoped,
     };
     let (src, ty) = gen.program();
     let mut fs = MemoryFs::new();
     fs.insert("main.lig", src.clone().into_bytes());
+    if scoped {
+        fs.insert("lib.lig", LIB.as_bytes().to_vec());
+    }
     let options = Options {
         limits: Limits {
             max_steps: 200_000,
@@ -654,10 +743,28 @@ fn well_typed_programs_do_not_go_wrong() {
         errors: 0,
     };
     for seed in 0..CASES {
-        run_case(seed, &mut outcome);
+        run_case(seed, false, &mut outcome);
     }
     // The generator must mostly make programs that run to a value, with some legitimate
     // run-time errors among them (else it would not test much of either).
     assert!(outcome.values > CASES / 2, "values: {}", outcome.values);
+    assert!(outcome.errors > 0);
+}
+
+/// The forms that reached internal errors (`bug[T2003]`) before: refinements using locals
+/// (`let ... in`, lambda and pattern variables, `let rec` counters) in annotations, annotated
+/// lets and lambda parameters; qualified constraint items and methods as constraint items; a
+/// class method imported renamed (`{ render as show }`) and through an alias (`l.render`)
+/// from a second module; instance resolution nested deeper than 64.
+#[test]
+fn scoped_programs_do_not_go_wrong() {
+    let mut outcome = Outcome {
+        values: 0,
+        errors: 0,
+    };
+    for seed in 0..CASES / 2 {
+        run_case(1_000_000 + seed, true, &mut outcome);
+    }
+    assert!(outcome.values > CASES / 4, "values: {}", outcome.values);
     assert!(outcome.errors > 0);
 }

@@ -72,6 +72,7 @@ codes! {
     T2014 = "type/spread-unknown", Error;
     T2015 = "type/recursive-alias", Error;
     T2016 = "type/too-large", Error;
+    T2017 = "type/instance-too-deep", Error;
     R3001 = "eval/overflow", Error;
     R3002 = "eval/division-by-zero", Error;
     R3003 = "eval/match-failure", Error;

@@ -146,7 +146,13 @@ pub fn check_module(
     let decls = &module.decls;
     // Polled before each declaration or run of lets: a run stopped by its host (LANGUAGE.md
     // 12.3) reports R3008 from the check phase too.
-    let fired = || interrupt.is_some_and(Interrupt::fired);
+    // The flag (an atomic load) at every poll, the deadline (a read of the host's clock)
+    // every 64 declarations.
+    let mut polls = 0u32;
+    let mut fired = || {
+        polls = polls.wrapping_add(1);
+        interrupt.is_some_and(|it| it.flag_set() || (polls % 64 == 1 && it.fired()))
+    };
     if !par.worth_it(decls.len()) {
         for (i, decl) in decls.iter().enumerate() {
             if fired() {

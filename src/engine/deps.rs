@@ -127,7 +127,9 @@ fn walk_with<'a>(stack: &mut Vec<Item<'a>>, start: Item<'a>, found: &mut impl Fn
                             ConstraintItemKind::Ge(e) | ConstraintItemKind::Le(e) => {
                                 stack.push(Item::Expr(e));
                             }
-                            ConstraintItemKind::Call { module, func, args } => {
+                            ConstraintItemKind::Call {
+                                module, func, args, ..
+                            } => {
                                 if let Some(m) = module {
                                     found(&m.name);
                                 }

@@ -43,8 +43,13 @@ pub fn imports<'p>(env: &Env, program: &dyn Fn(FileId) -> Option<&'p Program>) -
                 let Some(info) = env.class_by_name(class) else {
                     continue;
                 };
-                let method = name.rsplit('.').next().unwrap_or(name);
-                let Some(index) = info.methods.iter().position(|m| m.name == method) else {
+                // The method's own name: an import may rename it (`{ render as show }`),
+                // an alias qualifies it (`l.render`).
+                let method = env
+                    .origins
+                    .get(&(Namespace::Value, name.clone()))
+                    .map_or_else(|| name.rsplit('.').next().unwrap_or(name), |it| &it.name);
+                let Some(index) = info.methods.iter().position(|m| m.name == *method) else {
                     continue;
                 };
                 ImportedValue::Method {

@@ -327,6 +327,11 @@ pub enum CheckKind {
     /// A closed function of `x` returning Bool: a closure value made once, so that a check
     /// allocates nothing to call it.
     Pred(Value),
+    /// A function of `x` returning Bool that uses locals in scope where the type is written
+    /// (LANGUAGE.md 8.1): its captures are read from the frame the check runs in (the
+    /// enclosing function's at an annotation or a `let ... in`, the lambda's own at its
+    /// parameters) when the check runs.
+    Open(Arc<LambdaDef>),
 }
 
 /// One top-level declaration after lowering.
@@ -432,6 +437,9 @@ struct Lowerer<'a> {
     current_instance: Option<(u32, u32)>,
     /// Union names being expanded into plans (guards recursive unions).
     expanding: Vec<Expanding>,
+    /// How many declared types' bodies the plan being built is inside: their predicates see
+    /// only earlier top-level names (`global_limit`), never the locals of the use site.
+    closed: u32,
     imports: &'a Imports,
     /// Refer to this module's own top-level bindings by module and index, because its
     /// closures may run inside other modules (every module but the entry).
@@ -545,6 +553,7 @@ impl<'a> Lowerer<'a> {
             global_limit: u32::MAX,
             current_instance: None,
             expanding: Vec::new(),
+            closed: 0,
             imports,
             absolute,
             self_thunk: false,
@@ -1189,39 +1198,50 @@ impl Lowerer<'_> {
             .iter()
             .map(|p| p.name.as_ref().map(|it| it.name.clone()))
             .collect();
-        let mut checks = Vec::with_capacity(params.len());
-        for param in params {
-            checks.push(match &param.ann {
-                Some(ty) => self.plan_of(ty)?.map(Arc::new),
-                None => None,
-            });
-        }
-        self.lower_lambda_with(names, checks, self_name, span, |cx| cx.lower_expr(body))
+        let anns: Vec<Option<&ast::Type>> = params.iter().map(|p| p.ann.as_ref()).collect();
+        self.lower_lambda_with(names, anns, self_name, span, |cx| cx.lower_expr(body))
     }
 
+    /// A lambda of `params`; `anns` are the parameters' annotations, whose checks are
+    /// lowered inside the lambda, each seeing the parameters before its own (as the checker
+    /// does), so that their locals are the lambda's captures and earlier parameters.
     fn lower_lambda_with(
         &mut self,
         params: Vec<Option<Name>>,
-        checks: Vec<Option<Arc<Plan>>>,
+        anns: Vec<Option<&ast::Type>>,
         self_name: Option<Name>,
         span: Span,
         body: impl FnOnce(&mut Self) -> LResult<Core>,
     ) -> LResult<Core> {
         let arity = u32::try_from(params.len()).map_err(|_| self.bug(span, "arity"))?;
         let mut ctx = FnCtx::new(self_name);
-        for (k, name) in params.into_iter().enumerate() {
-            if let Some(name) = name {
-                ctx.scopes.push((name, k as u32));
-            }
-        }
         ctx.next_slot = arity;
         ctx.max_slot = arity;
         self.fns.push(ctx);
-        let res = body(self);
+        let mut checks = Vec::with_capacity(params.len());
+        let mut res = Ok(());
+        for (k, name) in params.into_iter().enumerate() {
+            if let Some(Some(ty)) = anns.get(k) {
+                match self.plan_of(ty) {
+                    Ok(plan) => checks.push(plan.map(Arc::new)),
+                    Err(e) => {
+                        res = Err(e);
+                        break;
+                    }
+                }
+            } else {
+                checks.push(None);
+            }
+            if let (Some(name), Some(ctx)) = (name, self.fns.last_mut()) {
+                ctx.scopes.push((name, k as u32));
+            }
+        }
+        let res = res.and_then(|()| body(self));
         let Some(ctx) = self.fns.pop() else {
             return Err(self.bug(span, "function stack"));
         };
         let body = res?;
+        checks.resize(arity as usize, None);
         let def = LambdaDef {
             file: self.file,
             arity,
@@ -1706,6 +1726,31 @@ impl Lowerer<'_> {
         self.plan_named(ty, &Rc::default(), None)
     }
 
+    /// The plan of a declared type's argument, in the scope where the argument is written.
+    fn plan_of_arg(&mut self, arg: &TypeArg<'_>) -> LResult<Option<Plan>> {
+        let limit = std::mem::replace(&mut self.global_limit, arg.limit);
+        let closed = std::mem::replace(&mut self.closed, arg.closed);
+        let res = self.plan_named(arg.ty, &arg.subst, None);
+        self.global_limit = limit;
+        self.closed = closed;
+        res
+    }
+
+    /// The plan of a declared type's body (`rhs` of an alias, a variant's payload): only
+    /// the top-level names before `decl` are visible in it.
+    fn plan_in_decl(
+        &mut self,
+        decl: u32,
+        f: impl FnOnce(&mut Self) -> LResult<Option<Plan>>,
+    ) -> LResult<Option<Plan>> {
+        let limit = std::mem::replace(&mut self.global_limit, decl);
+        self.closed += 1;
+        let res = f(self);
+        self.closed -= 1;
+        self.global_limit = limit;
+        res
+    }
+
     /// The plan for `ty` read under `subst`. Type arguments are never substituted into
     /// syntax: a variable bound by an alias or union parameter is read where it was written,
     /// under the substitution of that place (`TypeArg`), so nested applications such as
@@ -1720,7 +1765,7 @@ impl Lowerer<'_> {
             ast::TypeKind::Var(v) => match subst.get(&v.name) {
                 Some(Some(arg)) => {
                     let arg = arg.clone();
-                    self.plan_named(arg.ty, &arg.subst, None)
+                    self.plan_of_arg(&arg)
                 }
                 _ => Ok(v
                     .name
@@ -1752,9 +1797,9 @@ impl Lowerer<'_> {
                     checks.push(self.lower_item(item)?);
                 }
                 if let Some(pred) = pred {
-                    let def = self.lower_pred(pred.span, |cx| cx.lower_expr(pred))?;
+                    let kind = self.lower_pred(pred.span, |cx| cx.lower_expr(pred))?;
                     checks.push(CheckItem {
-                        kind: CheckKind::Pred(closed(def)),
+                        kind,
                         text: format!("where {}", self.text(pred.span)),
                         span: pred.span,
                         file: self.file,
@@ -1774,6 +1819,8 @@ impl Lowerer<'_> {
                     .map(|ty| TypeArg {
                         ty,
                         subst: subst.clone(),
+                        limit: self.global_limit,
+                        closed: self.closed,
                     })
                     .collect();
                 if name == "List" {
@@ -1781,7 +1828,7 @@ impl Lowerer<'_> {
                         return Ok(None);
                     };
                     return Ok(self
-                        .plan_named(inner.ty, &inner.subst, None)?
+                        .plan_of_arg(inner)?
                         .map(|p| Plan::List(Box::new(p))));
                 }
                 if name == "Option" || name == "Result" {
@@ -1794,7 +1841,7 @@ impl Lowerer<'_> {
                     let mut any = false;
                     for &(ctor, index) in ctors {
                         let plan = match arg_types.get(index) {
-                            Some(arg) => self.plan_named(arg.ty, &arg.subst, None)?,
+                            Some(arg) => self.plan_of_arg(arg)?,
                             None => None,
                         };
                         any |= plan.is_some();
@@ -1806,7 +1853,7 @@ impl Lowerer<'_> {
                     return Ok(any.then_some(Plan::Union(out)));
                 }
                 let local = if qname.module.is_none() {
-                    self.t.types.get(name)
+                    self.t.types.get(name).cloned()
                 } else {
                     None
                 };
@@ -1823,18 +1870,15 @@ impl Lowerer<'_> {
                     };
                     let mut arg_plans = Vec::with_capacity(arg_types.len());
                     for arg in &arg_types {
-                        arg_plans.push(self.plan_named(arg.ty, &arg.subst, None)?.map(Arc::new));
+                        arg_plans.push(self.plan_of_arg(arg)?.map(Arc::new));
                     }
                     return Ok(plan.instantiate(&arg_plans));
                 };
                 match info {
                     TypeInfo::Alias { params, rhs, decl } => {
-                        let env = Rc::new(bind_params(params, arg_types));
-                        let (rhs, decl) = (rhs.clone(), *decl);
-                        let limit = std::mem::replace(&mut self.global_limit, decl);
-                        let res = self.plan_named(&rhs, &env, Some(name.clone()));
-                        self.global_limit = limit;
-                        res
+                        let env = Rc::new(bind_params(&params, arg_types));
+                        let name = name.clone();
+                        self.plan_in_decl(decl, |cx| cx.plan_named(&rhs, &env, Some(name)))
                     }
                     TypeInfo::Union {
                         params,
@@ -1856,36 +1900,28 @@ impl Lowerer<'_> {
                             open.met = true;
                             return Ok(Some(Plan::Back(Arc::downgrade(&open.knot))));
                         }
-                        let env = Rc::new(bind_params(params, arg_types));
-                        let (variants, decl) = (variants.clone(), *decl);
-                        let limit = std::mem::replace(&mut self.global_limit, decl);
+                        let env = Rc::new(bind_params(&params, arg_types));
                         self.expanding.push(Expanding {
                             name: name.clone(),
                             args: here,
                             knot: Arc::default(),
                             met: false,
                         });
-                        let mut out = Vec::new();
-                        let mut any = false;
-                        let mut res = Ok(());
-                        for variant in &variants {
-                            let plan = match &variant.payload {
-                                Some(t) => match self.plan_named(t, &env, None) {
-                                    Ok(p) => p,
-                                    Err(e) => {
-                                        res = Err(e);
-                                        break;
-                                    }
-                                },
-                                None => None,
-                            };
-                            any |= plan.is_some();
-                            out.push((variant.name.name.clone(), plan));
-                        }
+                        let res = self.plan_in_decl(decl, |cx| {
+                            let mut out = Vec::new();
+                            let mut any = false;
+                            for variant in &variants {
+                                let plan = match &variant.payload {
+                                    Some(t) => cx.plan_named(t, &env, None)?,
+                                    None => None,
+                                };
+                                any |= plan.is_some();
+                                out.push((variant.name.name.clone(), plan));
+                            }
+                            Ok(any.then_some(Plan::Union(out)))
+                        });
                         let open = self.expanding.pop();
-                        self.global_limit = limit;
-                        res?;
-                        let plan = any.then_some(Plan::Union(out));
+                        let plan = res?;
                         Ok(match open {
                             Some(open) if open.met => Plan::tie(open.knot, plan),
                             _ => plan,
@@ -1896,18 +1932,27 @@ impl Lowerer<'_> {
         }
     }
 
+    /// A refinement predicate: a function of `x` (the value checked) lowered where its type
+    /// is written. At a use site it sees every local in scope there (LANGUAGE.md 8.1) and
+    /// is [`CheckKind::Open`] when it uses one; in a declared type's body it sees only the
+    /// earlier top-level names and is closed.
     fn lower_pred(
         &mut self,
         span: Span,
         body: impl FnOnce(&mut Self) -> LResult<Core>,
-    ) -> LResult<Arc<LambdaDef>> {
-        // Predicates are closed functions of `x`: they see only globals and the prelude.
-        let saved = std::mem::take(&mut self.fns);
-        self.fns.push(FnCtx::new(None));
-        let res = self.lower_lambda_with(vec![Some(Name::new("x"))], vec![None], None, span, body);
-        self.fns = saved;
+    ) -> LResult<CheckKind> {
+        let x = vec![Some(Name::new("x"))];
+        let res = if self.closed > 0 {
+            let saved = std::mem::take(&mut self.fns);
+            let res = self.lower_lambda_with(x, vec![None], None, span, body);
+            self.fns = saved;
+            res
+        } else {
+            self.lower_lambda_with(x, vec![None], None, span, body)
+        };
         match res? {
-            Core::Lambda(def) => Ok(def),
+            Core::Lambda(def) if def.captures.is_empty() => Ok(CheckKind::Pred(closed(def))),
+            Core::Lambda(def) => Ok(CheckKind::Open(def)),
             _ => Err(self.bug(span, "predicate")),
         }
     }
@@ -1941,7 +1986,7 @@ impl Lowerer<'_> {
                     BinOp::Le
                 };
                 let span = item.span;
-                CheckKind::Pred(closed(self.lower_pred(span, |cx| {
+                self.lower_pred(span, |cx| {
                     let bound = cx.lower_expr(e)?;
                     Ok(Core::Binary {
                         op,
@@ -1949,17 +1994,38 @@ impl Lowerer<'_> {
                         rhs: Box::new(bound),
                         span,
                     })
-                })?))
+                })?
             }
-            ast::ConstraintItemKind::Call { func, args, .. } => {
+            ast::ConstraintItemKind::Call {
+                module,
+                func,
+                args,
+                id,
+            } => {
                 let span = item.span;
-                CheckKind::Pred(closed(self.lower_pred(span, |cx| {
-                    let fexpr = ast::Expr {
-                        kind: ast::ExprKind::Var(func.name.clone()),
-                        span: func.span,
-                        id: ExprId(u32::MAX),
+                self.lower_pred(span, |cx| {
+                    // The function as the checker saw it: `f` (a local, a global, an
+                    // import, a method) or `m.f`, with its dictionaries at the item's id.
+                    let f = match module {
+                        None => {
+                            let var = ast::Expr {
+                                kind: ast::ExprKind::Var(func.name.clone()),
+                                span: func.span,
+                                id: *id,
+                            };
+                            cx.lower_expr(&var)?
+                        }
+                        Some(m) => {
+                            let key = Name::new(format!("{}.{}", m.name, func.name));
+                            let Some(imported) = cx.imports.values.get(&key).cloned() else {
+                                return Err(
+                                    cx.bug(func.span, &format!("unknown qualified name `{key}`"))
+                                );
+                            };
+                            let dicts = cx.elab.dicts_at(*id);
+                            cx.lower_imported(imported, dicts, func.span)?
+                        }
                     };
-                    let f = cx.lower_expr(&fexpr)?;
                     let mut lowered = vec![Core::Var(VarRef::Local(0))];
                     lowered.extend(cx.lower_exprs(args)?);
                     Ok(Core::App {
@@ -1967,7 +2033,7 @@ impl Lowerer<'_> {
                         args: lowered,
                         span,
                     })
-                })?))
+                })?
             }
         };
         Ok(CheckItem {
@@ -2012,6 +2078,11 @@ fn is_prelude_type(name: &str) -> bool {
 struct TypeArg<'t> {
     ty: &'t ast::Type,
     subst: Rc<Subst<'t>>,
+    /// The scope it is written in: a predicate inside it sees what is in scope there
+    /// (top-level names before `limit`; the use site's locals unless `closed`), not what
+    /// the type's body sees.
+    limit: u32,
+    closed: u32,
 }
 
 impl TypeArg<'_> {

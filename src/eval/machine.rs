@@ -486,7 +486,7 @@ impl<'g> Machine<'g> {
                 } => {
                     let v = self.eval(value, frame)?;
                     if let Some(plan) = check {
-                        self.validate(plan, &v, *span, "")?;
+                        self.validate_in(plan, &v, *span, "", Some(frame))?;
                     }
                     self.set_slot(frame, *slot, v);
                     core = body;
@@ -568,7 +568,7 @@ impl<'g> Machine<'g> {
                         continue;
                     };
                     let v = self.eval(expr, frame)?;
-                    self.validate(plan, &v, *span, "")?;
+                    self.validate_in(plan, &v, *span, "", Some(frame))?;
                     return Ok(v);
                 }
                 Core::MakeDict(parts) => {
@@ -883,8 +883,8 @@ impl<'g> Machine<'g> {
                 Func::CtorFn(_) => 1,
             };
             if args.len() < arity {
-                if let Func::Closure { def, .. } = &**func {
-                    self.check_params(def, &args, checked, span)?;
+                if let Func::Closure { def, captures } = &**func {
+                    self.check_params(def, captures, &f, &args, checked, span)?;
                 }
                 return Ok(Value::Func(Arc::new(Func::Partial { head: f, args })));
             }
@@ -918,13 +918,37 @@ impl<'g> Machine<'g> {
     }
 
     /// Checks `args[from..]` against the closure's parameter annotations, in order.
-    fn check_params(&mut self, def: &LambdaDef, args: &[Value], from: usize, span: Span) -> R<()> {
+    /// The arguments are laid out as a call would lay them, so that a predicate reading
+    /// the closure's captures or earlier parameters finds them in the frame.
+    fn check_params(
+        &mut self,
+        def: &LambdaDef,
+        captures: &[Value],
+        self_fn: &Value,
+        args: &[Value],
+        from: usize,
+        span: Span,
+    ) -> R<()> {
+        let base = self.stack.len();
+        self.stack.extend(args.iter().cloned());
+        self.stack
+            .resize(base + (def.n_slots as usize).max(args.len()), Value::Unit);
+        let frame = Frame {
+            base,
+            captures,
+            self_fn: Some(self_fn),
+        };
+        let mut res = Ok(());
         for (k, arg) in args.iter().enumerate().skip(from) {
             if let Some(Some(plan)) = def.checks.get(k) {
-                self.validate(plan, arg, span, "")?;
+                res = self.validate_in(plan, arg, span, "", Some(frame));
+                if res.is_err() {
+                    break;
+                }
             }
         }
-        Ok(())
+        self.stack.truncate(base);
+        res
     }
 
     /// `apply` for the built-ins' loops (`map`, `fold`, …): a closure of exactly `N`
@@ -977,10 +1001,17 @@ impl<'g> Machine<'g> {
         self.stack
             .resize(base + (def.n_slots as usize).max(n_args), Value::Unit);
         let mut res = Ok(());
+        // The checks run in the lambda's own frame: their predicates may read its
+        // captures and earlier parameters.
+        let frame = Frame {
+            base,
+            captures,
+            self_fn: Some(self_fn),
+        };
         for (k, check) in def.checks.iter().enumerate().skip(checked) {
             if let Some(plan) = check {
                 let v = self.stack.get(base + k).cloned().unwrap_or(Value::Unit);
-                if let Err(e) = self.validate(plan, &v, span, "") {
+                if let Err(e) = self.validate_in(plan, &v, span, "", Some(frame)) {
                     res = Err(e);
                     break;
                 }
@@ -988,11 +1019,6 @@ impl<'g> Machine<'g> {
         }
         let out = match res {
             Ok(()) => {
-                let frame = Frame {
-                    base,
-                    captures,
-                    self_fn: Some(self_fn),
-                };
                 self.file = def.file;
                 crate::par::with_stack(|| self.eval(&def.body, frame))
             }
@@ -1006,14 +1032,46 @@ impl<'g> Machine<'g> {
 
     // ------------------------------------------------------------ validation
 
+    /// The closure of an open predicate: its captures read from `frame`, where the check
+    /// runs (lowering resolved them there).
+    fn open_pred(&self, def: &Arc<LambdaDef>, frame: Option<Frame<'_>>, span: Span) -> R<Value> {
+        let Some(frame) = frame else {
+            return Err(self.internal("an open predicate checked outside a frame", span));
+        };
+        let mut captures = Vec::with_capacity(def.captures.len());
+        for var in &def.captures {
+            match self.read_var(frame, *var) {
+                Some(v) => captures.push(v),
+                None => return Err(self.internal("an open predicate's capture", span)),
+            }
+        }
+        Ok(Value::Func(Arc::new(Func::Closure {
+            def: def.clone(),
+            captures: captures.into_boxed_slice(),
+        })))
+    }
+
     /// Validates `v` against `plan`; `site` is the annotation span, `root` names the value.
     #[inline(never)]
     pub(crate) fn validate(&mut self, plan: &Plan, v: &Value, site: Span, root: &str) -> R<()> {
+        self.validate_in(plan, v, site, root, None)
+    }
+
+    /// [`Machine::validate`] in `frame`, where the plan's open predicates
+    /// ([`CheckKind::Open`]) find the locals they use.
+    fn validate_in(
+        &mut self,
+        plan: &Plan,
+        v: &Value,
+        site: Span,
+        root: &str,
+        frame: Option<Frame<'_>>,
+    ) -> R<()> {
         // A check inside a predicate finds the buffer taken and starts a new one.
         let mut path = std::mem::take(&mut self.path);
         path.clear();
         path.push_str(root);
-        let res = self.validate_at(plan, v, site, &mut path, 0);
+        let res = self.validate_at(plan, v, site, &mut path, 0, frame);
         self.path = path;
         res
     }
@@ -1026,8 +1084,11 @@ impl<'g> Machine<'g> {
         site: Span,
         path: &mut String,
         depth: u32,
+        frame: Option<Frame<'_>>,
     ) -> R<()> {
-        crate::par::deep(depth, || self.validate_at_here(plan, v, site, path, depth))
+        crate::par::deep(depth, || {
+            self.validate_at_here(plan, v, site, path, depth, frame)
+        })
     }
 
     fn validate_at_here(
@@ -1037,6 +1098,7 @@ impl<'g> Machine<'g> {
         site: Span,
         path: &mut String,
         depth: u32,
+        frame: Option<Frame<'_>>,
     ) -> R<()> {
         if depth > self.limits.max_depth {
             return Err(self.err(
@@ -1056,7 +1118,7 @@ impl<'g> Machine<'g> {
                 _,
             ) => {
                 if let Some(base) = base {
-                    self.validate_at(base, v, site, path, depth + 1)?;
+                    self.validate_at(base, v, site, path, depth + 1, frame)?;
                 }
                 for item in items {
                     self.charge(1, site)?;
@@ -1065,26 +1127,37 @@ impl<'g> Machine<'g> {
                             Value::Str(s) => re.is_match(s),
                             _ => true,
                         },
-                        CheckKind::Pred(f) => match self.apply_to(f, [v.clone()], item.span) {
-                            Ok(Value::Bool(b)) => b,
-                            Ok(_) => false,
-                            Err(inner) => {
-                                if matches!(
-                                    *inner.kind,
-                                    EvalErrorKind::BudgetExhausted { .. }
-                                        | EvalErrorKind::Cancelled
-                                ) {
-                                    return Err(inner);
+                        CheckKind::Pred(_) | CheckKind::Open(_) => {
+                            let opened;
+                            let f = match &item.kind {
+                                CheckKind::Open(def) => {
+                                    opened = self.open_pred(def, frame, item.span)?;
+                                    &opened
                                 }
-                                return Err(self.err(
-                                    EvalErrorKind::PredicateError {
-                                        type_name: type_name.to_string(),
-                                        inner: Box::new(inner),
-                                    },
-                                    site,
-                                ));
+                                CheckKind::Pred(f) => f,
+                                CheckKind::Regex(_) => return Err(self.internal("regex", site)),
+                            };
+                            match self.apply_to(f, [v.clone()], item.span) {
+                                Ok(Value::Bool(b)) => b,
+                                Ok(_) => false,
+                                Err(inner) => {
+                                    if matches!(
+                                        *inner.kind,
+                                        EvalErrorKind::BudgetExhausted { .. }
+                                            | EvalErrorKind::Cancelled
+                                    ) {
+                                        return Err(inner);
+                                    }
+                                    return Err(self.err(
+                                        EvalErrorKind::PredicateError {
+                                            type_name: type_name.to_string(),
+                                            inner: Box::new(inner),
+                                        },
+                                        site,
+                                    ));
+                                }
                             }
-                        },
+                        }
                     };
                     if !ok {
                         let value =
@@ -1111,7 +1184,7 @@ impl<'g> Machine<'g> {
                             path.push('.');
                         }
                         path.push_str(name);
-                        self.validate_at(p, fv, site, path, depth + 1)?;
+                        self.validate_at(p, fv, site, path, depth + 1, frame)?;
                         path.truncate(len);
                     }
                 }
@@ -1121,18 +1194,18 @@ impl<'g> Machine<'g> {
                 for (k, x) in xs.iter().enumerate() {
                     let len = path.len();
                     path.push_str(&format!("[{k}]"));
-                    self.validate_at(p, x, site, path, depth + 1)?;
+                    self.validate_at(p, x, site, path, depth + 1, frame)?;
                     path.truncate(len);
                 }
                 Ok(())
             }
             (Plan::Knot(knot), _) => match knot.plan.get() {
-                Some(plan) => self.validate_at(plan, v, site, path, depth),
+                Some(plan) => self.validate_at(plan, v, site, path, depth, frame),
                 None => Ok(()),
             },
             (Plan::Back(knot), _) => match knot.upgrade() {
                 Some(knot) => match knot.plan.get() {
-                    Some(plan) => self.validate_at(plan, v, site, path, depth),
+                    Some(plan) => self.validate_at(plan, v, site, path, depth, frame),
                     None => Ok(()),
                 },
                 None => Ok(()),
@@ -1143,7 +1216,7 @@ impl<'g> Machine<'g> {
                         if let (Some(p), Some(payload)) = (p, &c.payload) {
                             let len = path.len();
                             path.push_str(&format!("({name})"));
-                            self.validate_at(p, payload, site, path, depth + 1)?;
+                            self.validate_at(p, payload, site, path, depth + 1, frame)?;
                             path.truncate(len);
                         }
                     }

@@ -307,6 +307,9 @@ pub enum ConstraintItemKind {
         module: Option<Ident>,
         func: Ident,
         args: Vec<Expr>,
+        /// The id under which the checker records the dictionaries `func` takes (an
+        /// overloaded function or a class method), as for a `Var` expression.
+        id: ExprId,
     },
 }
 

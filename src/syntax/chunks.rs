@@ -808,7 +808,13 @@ impl Shift {
                                     | ast::ConstraintItemKind::Pattern(s) => self.str_lit(s),
                                     ast::ConstraintItemKind::Ge(e)
                                     | ast::ConstraintItemKind::Le(e) => stack.push(Item::Expr(e)),
-                                    ast::ConstraintItemKind::Call { module, func, args } => {
+                                    ast::ConstraintItemKind::Call {
+                                        module,
+                                        func,
+                                        args,
+                                        id,
+                                    } => {
+                                        id.0 = id.0.wrapping_add(self.ids);
                                         if let Some(m) = module {
                                             self.ident(m);
                                         }

@@ -335,7 +335,9 @@ fn type_sexp(ty: &Type) -> Sexp {
                     ]),
                     ConstraintItemKind::Ge(expr) => list(vec![atom(">="), expr_sexp(expr)]),
                     ConstraintItemKind::Le(expr) => list(vec![atom("<="), expr_sexp(expr)]),
-                    ConstraintItemKind::Call { module, func, args } => {
+                    ConstraintItemKind::Call {
+                        module, func, args, ..
+                    } => {
                         let name = match module {
                             Some(module) => format!("{}.{}", module.name, func.name),
                             None => func.name.to_string(),

@@ -1299,7 +1299,14 @@ impl<'a> Parser<'a> {
                     } else {
                         self.unexpected("`(` after the constraint function");
                     }
-                    ast::ConstraintItemKind::Call { module, func, args }
+                    let id = ExprId(self.next_id);
+                    self.next_id += 1;
+                    ast::ConstraintItemKind::Call {
+                        module,
+                        func,
+                        args,
+                        id,
+                    }
                 }
             }
             _ => {

@@ -102,7 +102,23 @@ struct PredState {
     args: Vec<TyId>,
     span: Span,
     sol: Sol,
+    /// How many instance contexts led to this predicate (0 for a use site's own).
+    depth: u32,
+    /// The predicate whose instance's context made this one, if any.
+    parent: Option<usize>,
 }
+
+/// How many instances deep the resolution of one constraint may go (T2017). Resolution
+/// through instance contexts need not terminate (`instance C (List 'a) => C (List 'a)`),
+/// so it is bounded, as GHC's and rustc's solvers are. The bound is above the parser's
+/// nesting limit, so that any value the parser accepts (a list nested 10,000 deep under
+/// `instance R 'a => R (List 'a)`) resolves.
+pub const MAX_INSTANCE_DEPTH: u32 = 2 * crate::syntax::MAX_NESTING;
+
+/// How many predicates instance contexts may make while one binding's constraints are
+/// solved (T2017): contexts with two constraints on the head's own type would otherwise
+/// double the work at every level below the depth bound.
+pub const MAX_INSTANCE_STEPS: usize = 100_000;
 
 struct Given {
     class: Name,
@@ -413,6 +429,8 @@ impl<'a> Infer<'a> {
             args,
             span,
             sol: Sol::Pending,
+            depth: 0,
+            parent: None,
         });
         let pid = self.preds.len() - 1;
         self.pending.push(pid);
@@ -699,6 +717,8 @@ impl<'a> Infer<'a> {
                                 binder: value.id,
                                 index,
                             }),
+                            depth: 0,
+                            parent: None,
                         });
                         self.preds.len() - 1
                     })
@@ -759,6 +779,8 @@ impl<'a> Infer<'a> {
         let mut work: Vec<usize> = self.pending.drain(mark.min(self.pending.len())..).collect();
         let mut deferred = Vec::new();
         let mut generalised = Vec::new();
+        // Predicates made from instance contexts (bounded by MAX_INSTANCE_STEPS).
+        let mut made = 0usize;
         let mut i = 0;
         while i < work.len() {
             let pid = work[i];
@@ -849,6 +871,20 @@ impl<'a> Infer<'a> {
                         .into_iter()
                         .map(|g| g.unwrap_or_else(|| self.arena.error()))
                         .collect();
+                    let depth = self.preds[pid].depth + 1;
+                    made += inst.context.len();
+                    if !inst.context.is_empty()
+                        && (depth > MAX_INSTANCE_DEPTH || made > MAX_INSTANCE_STEPS)
+                    {
+                        self.too_deep(pid, &inst, depth > MAX_INSTANCE_DEPTH);
+                        // What is left of this resolution is abandoned with it.
+                        for rest in work.drain(i..) {
+                            if matches!(self.preds[rest].sol, Sol::Pending) {
+                                self.preds[rest].sol = Sol::Error;
+                            }
+                        }
+                        break;
+                    }
                     let mut subs = Vec::new();
                     for pred in &inst.context {
                         let args = pred
@@ -861,6 +897,8 @@ impl<'a> Infer<'a> {
                             args,
                             span,
                             sol: Sol::Pending,
+                            depth,
+                            parent: Some(pid),
                         });
                         let sub = self.preds.len() - 1;
                         if self.is_user_class(&pred.class) {
@@ -950,6 +988,81 @@ impl<'a> Infer<'a> {
         None
     }
 
+    /// Reports T2017: resolving predicate `pid` needs instance `inst` more than
+    /// [`MAX_INSTANCE_DEPTH`] instances deep (`deep`), or more than [`MAX_INSTANCE_STEPS`]
+    /// constraints. Names the constraint that started it and the
+    /// instances of the chain.
+    fn too_deep(&mut self, pid: usize, inst: &InstanceInfo, deep: bool) {
+        let mut root = pid;
+        let mut chain = vec![instance_text(inst)];
+        let mut cur = Some(pid);
+        while let Some(p) = cur {
+            root = p;
+            if let Sol::Instance(iref, _) = &self.preds[p].sol {
+                let iref = *iref;
+                let class = self.preds[p].class.clone();
+                let found = self
+                    .env
+                    .instances
+                    .get(class.as_str())
+                    .into_iter()
+                    .flatten()
+                    .chain(self.extra_instances.iter())
+                    .find(|it| it.iref == iref)
+                    .map(|it| instance_text(it));
+                if let Some(text) = found {
+                    if !chain.contains(&text) {
+                        chain.push(text);
+                    }
+                }
+            }
+            cur = self.preds[p].parent;
+        }
+        self.preds[pid].sol = Sol::Error;
+        let class = self.preds[root].class.clone();
+        let args = self.preds[root].args.clone();
+        let span = self.preds[root].span;
+        let shown: Vec<String> = args
+            .iter()
+            .map(|a| {
+                let text = self.show(*a);
+                if text.contains(' ') && !text.starts_with(['(', '[', '{']) {
+                    format!("({text})")
+                } else {
+                    text
+                }
+            })
+            .collect();
+        let mut shown = shown.join(" ");
+        if shown.chars().count() > 80 {
+            shown = shown.chars().take(80).collect::<String>() + "...";
+        }
+        chain.reverse();
+        let how = if deep {
+            format!("goes more than {MAX_INSTANCE_DEPTH} instances deep")
+        } else {
+            format!("needs more than {MAX_INSTANCE_STEPS} constraints")
+        };
+        let d = self.error(
+            Code::T2017,
+            format!("resolving `{class} {shown}` {how}"),
+            span,
+        );
+        d.notes.push(format!(
+            "through {}",
+            chain
+                .iter()
+                .map(|it| format!("`instance {it}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        d.help = Some(
+            "an instance whose context needs the same class at a type at least as big as its \
+             head never finishes resolving"
+                .into(),
+        );
+    }
+
     fn no_instance(&mut self, pid: usize, class: &str, args: &[TyId], span: Span) {
         self.preds[pid].sol = Sol::Error;
         let shown: Vec<String> = args.iter().map(|a| self.show(*a)).collect();
@@ -986,25 +1099,49 @@ impl<'a> Infer<'a> {
             }
         }
         for (id, pids) in std::mem::take(&mut self.uses) {
-            let dicts = pids.iter().map(|p| self.dict_of(*p, 0)).collect();
+            // A failed resolution's dictionary is never built (the module does not run):
+            // one that failed 20,000 instances deep (T2017) would be that deep.
+            let dicts = pids
+                .iter()
+                .map(|p| {
+                    if self.pred_ok(*p) {
+                        self.dict_of(*p)
+                    } else {
+                        DictExpr::Context { index: u32::MAX }
+                    }
+                })
+                .collect();
             elab.uses.insert(id, dicts);
         }
         elab.params.extend(std::mem::take(&mut self.params));
     }
 
-    pub fn dict_of(&self, pid: usize, depth: u32) -> DictExpr {
-        let broken = DictExpr::Context { index: u32::MAX };
-        if depth > 64 {
-            return broken;
+    /// The dictionary that solves predicate `pid`. Built with an explicit stack: instance
+    /// contexts may chain [`MAX_INSTANCE_DEPTH`] deep.
+    pub fn dict_of(&self, pid: usize) -> DictExpr {
+        let broken = || DictExpr::Context { index: u32::MAX };
+        // (predicate, whether its arguments are built already)
+        let mut todo = vec![(pid, false)];
+        let mut built: Vec<DictExpr> = Vec::new();
+        while let Some((p, ready)) = todo.pop() {
+            match self.preds.get(p).map(|it| &it.sol) {
+                Some(Sol::Instance(iref, subs)) => {
+                    if ready {
+                        let args = built.split_off(built.len().saturating_sub(subs.len()));
+                        built.push(DictExpr::Instance {
+                            instance: *iref,
+                            args,
+                        });
+                    } else {
+                        todo.push((p, true));
+                        todo.extend(subs.iter().rev().map(|s| (*s, false)));
+                    }
+                }
+                Some(Sol::Dict(d)) => built.push(d.clone()),
+                _ => built.push(broken()),
+            }
         }
-        match self.preds.get(pid).map(|p| &p.sol) {
-            Some(Sol::Instance(iref, subs)) => DictExpr::Instance {
-                instance: *iref,
-                args: subs.iter().map(|s| self.dict_of(*s, depth + 1)).collect(),
-            },
-            Some(Sol::Dict(d)) => d.clone(),
-            _ => broken,
-        }
+        built.pop().unwrap_or_else(broken)
     }
 
     /// Solves `class args` right now (instance declarations' superclasses) and returns the
@@ -1020,22 +1157,23 @@ impl<'a> Infer<'a> {
         for p in rest {
             self.report_ambiguous(p);
         }
-        if self.pred_ok(pid, 0) {
-            Some(self.dict_of(pid, 0))
+        if self.pred_ok(pid) {
+            Some(self.dict_of(pid))
         } else {
             None
         }
     }
 
-    fn pred_ok(&self, pid: usize, depth: u32) -> bool {
-        if depth > 64 {
-            return false;
+    fn pred_ok(&self, pid: usize) -> bool {
+        let mut todo = vec![pid];
+        while let Some(p) = todo.pop() {
+            match self.preds.get(p).map(|it| &it.sol) {
+                Some(Sol::Instance(_, subs)) => todo.extend(subs.iter().copied()),
+                Some(Sol::Dict(_)) | Some(Sol::NoDict) => {}
+                _ => return false,
+            }
         }
-        match self.preds.get(pid).map(|p| &p.sol) {
-            Some(Sol::Instance(_, subs)) => subs.iter().all(|s| self.pred_ok(*s, depth + 1)),
-            Some(Sol::Dict(_)) | Some(Sol::NoDict) => true,
-            _ => false,
-        }
+        true
     }
 
     // ------------------------------------------------------------ annotations
@@ -1282,24 +1420,41 @@ impl<'a> Infer<'a> {
                         );
                     }
                 }
-                ast::ConstraintItemKind::Call { module, func, args } => {
-                    let scheme = match module {
-                        None => self.lookup_value_scheme(&func.name),
-                        Some(m) => self
-                            .env
-                            .values
-                            .get(format!("{}.{}", m.name, func.name).as_str())
-                            .map(|it| it.scheme.clone()),
-                    };
-                    let f = match scheme {
-                        Some(scheme) => self.instantiate(&scheme, func.span, ExprId(u32::MAX)),
+                ast::ConstraintItemKind::Call {
+                    module,
+                    func,
+                    args,
+                    id,
+                } => {
+                    // `f` is a use of a value like any other (a local, an overloaded
+                    // binding, a method): its dictionaries are recorded at the item's id.
+                    let f = match module {
                         None => {
-                            self.error(
-                                Code::T2003,
-                                format!("unknown value `{}`", func.name),
-                                func.span,
-                            );
-                            self.arena.error()
+                            let fexpr = Expr {
+                                kind: ExprKind::Var(func.name.clone()),
+                                span: func.span,
+                                id: *id,
+                            };
+                            self.infer_var(&func.name, &fexpr)
+                        }
+                        Some(m) => {
+                            let key = Name::new(format!("{}.{}", m.name, func.name));
+                            match self
+                                .env
+                                .values
+                                .get(key.as_str())
+                                .map(|it| it.scheme.clone())
+                            {
+                                Some(scheme) => self.instantiate(&scheme, func.span, *id),
+                                None => {
+                                    self.error(
+                                        Code::T2003,
+                                        format!("unknown value `{key}`"),
+                                        func.span,
+                                    );
+                                    self.arena.error()
+                                }
+                            }
                         }
                     };
                     let arg_tys: Vec<TyId> = args.iter().map(|a| self.infer_expr(a)).collect();
@@ -1335,18 +1490,6 @@ impl<'a> Infer<'a> {
             }
         }
         self.pop_mono(&x);
-    }
-
-    fn lookup_value_scheme(&self, name: &Name) -> Option<Arc<Scheme>> {
-        if let Some(Some(local)) = self.locals.get(name).map(|s| s.last()) {
-            return match local {
-                Local::Poly(s) => Some(s.clone()),
-                Local::Mono(t) | Local::Rec { ty: t, .. } => {
-                    Some(Arc::new(Scheme::mono(SType::Free(*t))))
-                }
-            };
-        }
-        self.top_value(name).map(|v| v.scheme.clone())
     }
 
     /// A top-level value in scope: an earlier `let` of the run being checked, else the
@@ -2155,5 +2298,44 @@ fn min_gen(ty: &SType) -> Option<u32> {
             .chain(tail.iter().filter_map(|t| min_gen(t)))
             .min(),
         _ => None,
+    }
+}
+
+/// An instance as written: `C (List 'a)`, with its context (`C 'a => C (List 'a)`).
+fn instance_text(inst: &InstanceInfo) -> String {
+    fn var(k: u32) -> String {
+        match char::from_u32(u32::from(b'a') + k).filter(|_| k < 26) {
+            Some(c) => format!("'{c}"),
+            None => format!("'t{k}"),
+        }
+    }
+    fn atom(t: &SType) -> String {
+        match t {
+            SType::Gen(k) => var(*k),
+            SType::Con(name, args) if args.is_empty() => name.to_string(),
+            SType::Con(name, args) => {
+                let args: Vec<String> = args.iter().map(atom).collect();
+                format!("({name} {})", args.join(" "))
+            }
+            _ => "_".into(),
+        }
+    }
+    let pred = |class: &Name, args: &[SType]| {
+        let args: Vec<String> = args.iter().map(atom).collect();
+        format!("{class} {}", args.join(" "))
+    };
+    let head = pred(&inst.class, &inst.head);
+    if inst.context.is_empty() {
+        return head;
+    }
+    let context: Vec<String> = inst
+        .context
+        .iter()
+        .map(|p| pred(&p.class, &p.args))
+        .collect();
+    if context.len() == 1 {
+        format!("{} => {head}", context.join(""))
+    } else {
+        format!("({}) => {head}", context.join(", "))
     }
 }
