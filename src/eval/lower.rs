@@ -1827,9 +1827,7 @@ impl Lowerer<'_> {
                     let Some(inner) = arg_types.first() else {
                         return Ok(None);
                     };
-                    return Ok(self
-                        .plan_of_arg(inner)?
-                        .map(|p| Plan::List(Box::new(p))));
+                    return Ok(self.plan_of_arg(inner)?.map(|p| Plan::List(Box::new(p))));
                 }
                 if name == "Option" || name == "Result" {
                     let ctors: &[(&str, usize)] = if name == "Option" {
