@@ -64,7 +64,16 @@ fn size_hint(
     let max = max_output(limits);
     let hint = match fragments.map_or(0, |f| f.size_hint()) {
         0 => {
-            let guess = estimate_from(vec![(v, 0)], limits.max_depth, max.min(ESTIMATE_CAP), split);
+            let cap = max.min(ESTIMATE_CAP);
+            let guess = estimate_from(vec![(v, 0)], limits.max_depth, cap, split);
+            if guess >= cap && cap < max {
+                // Bigger than the walk counts: room up to the output limit and an eighth
+                // (the element that crosses it), at most 1 GiB, at once. Address space,
+                // touched only as it is written; growing by doubling held the old buffer
+                // too, and the element crossing an exactly reserved limit doubled it again
+                // (a document stopped at 256 MiB peaked at 540 MB).
+                return max.saturating_add(max / 8).min(1 << 30);
+            }
             // The final newline, and an eighth for escapes.
             guess.saturating_add(1 + guess / 8)
         }
@@ -185,11 +194,17 @@ pub fn render_split(
     if splitter.is_some() {
         let mut out = String::with_capacity(size_hint(v, limits, fragments, splitter));
         let writer = Writer::new(limits, fragments, splitter);
-        if writer.write_value(v, &mut out, 0).is_ok() {
-            out.push('\n');
-            if limits.check_size(&out).is_ok() {
-                return Ok(fit(out));
+        match writer.write_value(v, &mut out, 0) {
+            Ok(()) => {
+                out.push('\n');
+                if limits.check_size(&out).is_ok() {
+                    return Ok(fit(out));
+                }
             }
+            // Met in document order (the text before it was all written): the sequential
+            // rendering would stop there too, after writing as much again.
+            Err(err @ EvalErrorKind::OutputTooLarge { .. }) => return Err(err),
+            Err(_) => {}
         }
     }
     render_with(v, limits, fragments)
@@ -456,16 +471,29 @@ impl<'a> Writer<'a> {
         let wave = splitter.at_once().max(1);
         for first in (0..chunks.len()).step_by(wave) {
             let n = wave.min(chunks.len() - first);
-            let texts: Vec<OnceLock<Result<String, EvalErrorKind>>> =
-                (0..n).map(|_| OnceLock::new()).collect();
+            // Each chunk of a wave may write its share of what the output limit leaves:
+            // chunks written at once under the whole limit each held up to all of it (a
+            // document far over the limit peaked at twice the limit). A chunk over its share
+            // fails the split rendering, which the caller then renders sequentially, to the
+            // exact outcome.
+            let left = max_output(limits).saturating_sub(out.len());
+            let chunk_limits = ExportLimits {
+                max_output_bytes: Some((left / n) as u64),
+                ..limits.clone()
+            };
+            let chunk_limits = &chunk_limits;
+            // A chunk's error comes with the length it had written.
+            type Written = Result<String, (EvalErrorKind, usize)>;
+            let texts: Vec<OnceLock<Written>> = (0..n).map(|_| OnceLock::new()).collect();
             splitter.for_each(n, &|k| {
                 let c = first + k;
                 if let (Some(xs), Some(slot)) = (chunks.get(c), texts.get(k)) {
                     // A writer per chunk: its keys are its own; its text allocated once.
                     let mut text = String::with_capacity(estimates.get(c).copied().unwrap_or(0));
-                    let written =
-                        Writer::new(limits, fragments, None).write_elements(xs, &mut text, depth);
-                    let _ = slot.set(written.map(|()| text));
+                    let written = Writer::new(chunk_limits, fragments, None)
+                        .write_elements(xs, &mut text, depth);
+                    let len = text.len();
+                    let _ = slot.set(written.map(|()| text).map_err(|err| (err, len)));
                 }
             });
             for (k, slot) in texts.into_iter().enumerate() {
@@ -474,7 +502,24 @@ impl<'a> Writer<'a> {
                 }
                 match slot.into_inner() {
                     Some(Ok(text)) => out.push_str(&text),
-                    Some(Err(err)) => return Err(err),
+                    // Over its share, and the text before it with the chunk's written
+                    // part over the whole limit: the sequential rendering meets the limit
+                    // there too, with nothing else before it (everything before was written
+                    // without error, in order), so the outcome is known.
+                    Some(Err((EvalErrorKind::OutputTooLarge { .. }, len)))
+                        if out.len().saturating_add(len) as u64 > self.limits.max_output() =>
+                    {
+                        return Err(EvalErrorKind::OutputTooLarge {
+                            max: self.limits.max_output(),
+                        });
+                    }
+                    // Over its share only: the caller renders sequentially.
+                    Some(Err((EvalErrorKind::OutputTooLarge { .. }, _))) => {
+                        return Err(EvalErrorKind::Internal {
+                            message: "a list chunk over its share of the output limit".into(),
+                        })
+                    }
+                    Some(Err((err, _))) => return Err(err),
                     None => {
                         return Err(EvalErrorKind::Internal {
                             message: "a list chunk was not rendered".into(),
