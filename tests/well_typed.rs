@@ -303,7 +303,10 @@ impl Gen {
             }
             Ty::Option(t) => {
                 if self.rng.chance(30) {
-                    "None".into()
+                    // Annotated: a bare `None` leaves its payload's type open, which a
+                    // class constraint on it (`length v` in `Some v => ...`) makes
+                    // ambiguous (T2012, rightly).
+                    format!("(None : {})", Ty::Option(t.clone()).source())
                 } else {
                     format!("(Some {})", self.leaf(t, env))
                 }
@@ -675,8 +678,9 @@ impl Gen {
 }
 
 /// Run-time errors a well-typed program may legitimately end with: overflow, division by
-/// zero, the depth limit, the step budget and a refinement the value fails.
-const LEGITIMATE: [&str; 5] = ["R3001", "R3002", "R3006", "R3007", "C5005"];
+/// zero, the depth limit, the step budget, a refinement the value fails and a predicate
+/// that fails to evaluate (C5003).
+const LEGITIMATE: [&str; 6] = ["R3001", "R3002", "R3006", "R3007", "C5005", "C5003"];
 
 struct Outcome {
     values: u64,
