@@ -50,6 +50,9 @@ def cases(tmp):
     add("9,000 errors on one line", "let a = 1; " * 9000, [], "T2006", 1)
     add("one error on a 50 MB line", 'let x = 1 + "' + "a" * (50 << 20) + '";\n', [], "T2001", 3)
     add("failure beside fib 40 (--parallel)", "let rec fib = \\n -> if n < 2 then n else fib (n - 1) + fib (n - 2);\nlet a = 1 / 0;\nlet b = fib 40;\n", ["--parallel"], "R3002", 1)
+    budget = "let x = 1;\nlet a = fold (\\s i -> s + fold (\\t j -> t + j) 0 (range 0 10000)) 0 (range 0 10000);\nlet b = 2;\n"
+    add("budget exhausted (--sequential)", budget, ["--max-steps", "20000000", "--sequential"], "R3007", 1)
+    add("budget exhausted (--parallel)", budget, ["--max-steps", "20000000", "--parallel"], "R3007", 1)
     add("10,000 nested parentheses", "let x = %s;\n" % nest("(", "1", ")", 10000), [], None, 1)
     add("let chain of 100,000", "".join("let x%d = %d in\n" % (i, i) for i in range(100000)) + "x0\n", [], None, 2)
     return out

@@ -282,7 +282,9 @@ impl Gen {
             },
             Ty::Bool => if self.rng.chance(50) { "true" } else { "false" }.into(),
             Ty::List(t) => match self.rng.below(3) {
-                0 => "[]".into(),
+                // Annotated, as `None` is: an element type left open under a class
+                // constraint is rightly ambiguous (T2012).
+                0 => format!("([] : {})", ty.source()),
                 _ => format!("[{}]", self.leaf(t, env)),
             },
             Ty::Record(fields) => {

@@ -100,6 +100,59 @@ impl Outcomes {
     }
 }
 
+/// The declarations `0..len` that have all ended, with their steps: a declaration that
+/// starts right after them knows the exact budget the canonical run has left for it. Only
+/// a declaration ending at the front takes the lock.
+#[derive(Default)]
+struct Prefix {
+    len: AtomicUsize,
+    state: Mutex<PrefixState>,
+}
+
+#[derive(Default)]
+struct PrefixState {
+    steps: u64,
+    /// Declarations that ran with exactly the canonical budget and failed: (index, budget).
+    exact: Vec<(usize, u64)>,
+}
+
+impl Prefix {
+    /// The canonical budget left for declaration `i`, when everything before it has ended.
+    fn exact_budget(&self, i: usize, budget: u64) -> Option<u64> {
+        if self.len.load(Ordering::Acquire) != i {
+            return None;
+        }
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        (self.len.load(Ordering::Acquire) == i).then(|| budget.saturating_sub(state.steps))
+    }
+
+    /// Declaration `i`, run with exactly the canonical `budget`, failed.
+    fn exhausted_exactly(&self, i: usize, budget: u64) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.exact.push((i, budget));
+    }
+
+    /// Whether declaration `i` failed running with exactly `budget`.
+    fn was_exact(&self, i: usize, budget: u64) -> bool {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.exact.contains(&(i, budget))
+    }
+
+    /// Declaration `i` ended: the prefix grows over it and whatever ended after it.
+    fn ended(&self, i: usize, outcomes: &Outcomes) {
+        if self.len.load(Ordering::Acquire) != i {
+            return;
+        }
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut len = self.len.load(Ordering::Acquire);
+        while let Some(steps) = outcomes.steps(len) {
+            state.steps = state.steps.saturating_add(steps);
+            len += 1;
+        }
+        self.len.store(len, Ordering::Release);
+    }
+}
+
 /// [`Outcomes`] once every worker is done; the errors in declaration order.
 struct Ended {
     steps: Vec<u64>,
@@ -260,6 +313,7 @@ pub fn run(
     // The lowest declaration that failed: later ones still running stop (their outcome
     // cannot matter), so a failure ends a parallel run as soon as a sequential one.
     let first_failure = AtomicUsize::new(usize::MAX);
+    let prefix = Prefix::default();
     if let Some(cache) = cache {
         for (i, found) in cache.found.iter().enumerate() {
             if let (Some((value, steps)), Some(slot)) = (found, values.get(i)) {
@@ -268,6 +322,8 @@ pub fn run(
             }
         }
     }
+    // Declarations the cache gave have ended already.
+    prefix.ended(0, &outcomes);
     let globals = Linked {
         file: program.file,
         own: &values,
@@ -284,12 +340,26 @@ pub fn run(
         .with_splitter(splitter.as_ref().map(|s| s as &dyn Splitter))
         .watching(&first_failure)
     };
-    // Evaluates declaration `i` into its slots with `m`; false when it failed.
+    // Evaluates declaration `i` into its slots with `m`; false when it failed. A declaration
+    // whose predecessors have all ended gets exactly the budget the canonical run has left
+    // there, so that when it exhausts it, its error is the canonical one (no second run
+    // with that budget at the replay); the others may spend the whole budget.
     let eval_in = |m: &mut Machine, i: usize| {
-        m.restart(budget);
+        let exact = prefix.exact_budget(i, budget);
+        m.restart(exact.unwrap_or(budget));
         m.evaluating(i);
         let result = m.eval_decl(program, i);
         let steps = m.steps();
+        let advance = |error: Option<EvalError>| {
+            let failed = error.is_some();
+            outcomes.set(i, steps, error);
+            if failed {
+                if let Some(exact) = exact {
+                    prefix.exhausted_exactly(i, exact);
+                }
+            }
+            prefix.ended(i, &outcomes);
+        };
         match result {
             Ok(value) => {
                 let key = cache.and_then(|c| c.keys.get(i).copied().flatten().map(|k| (c, k)));
@@ -301,11 +371,11 @@ pub fn run(
                 if let Some(slot) = values.get(i) {
                     let _ = slot.set(value);
                 }
-                outcomes.set(i, steps, None);
+                advance(None);
                 true
             }
             Err(err) => {
-                outcomes.set(i, steps, Some(err));
+                advance(Some(err));
                 first_failure.fetch_min(i, Ordering::Relaxed);
                 false
             }
@@ -407,7 +477,14 @@ pub fn run(
             Some(EvalErrorKind::Cancelled)
         );
         if steps > remaining && !cancelled {
-            // The canonical run ran out of budget inside this declaration.
+            // The canonical run ran out of budget inside this declaration: its own error
+            // when it ran with exactly this budget, else that of a run with it.
+            if let (Some(error), true) = (&error, prefix.was_exact(i, remaining)) {
+                return Err(Failed {
+                    error: error.clone(),
+                    steps: total + remaining,
+                });
+            }
             let mut m = machine(remaining);
             let error = match m.eval_decl(program, i) {
                 Err(err) => err,
