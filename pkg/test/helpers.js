@@ -19,8 +19,16 @@ export function fixtureOptions(name, source) {
   if (!first.startsWith('// args:')) return { options, cliArgs: [] };
   const words = first.slice('// args:'.length).trim().split(/\s+/).filter(Boolean);
   const limits = {};
+  let cancelled = false;
   for (let i = 0; i < words.length; i += 2) {
     const [flag, value] = [words[i], words[i + 1]];
+    // The host cancels the run before it starts: in JS, a deadline already passed.
+    if (flag === '--cancelled') {
+      options.timeoutMs = 0;
+      cancelled = true;
+      i -= 1;
+      continue;
+    }
     if (value === undefined) throw new Error(`${name}: ${flag} needs a value`);
     switch (flag) {
       case '--format': options.format = value; break;
@@ -32,7 +40,8 @@ export function fixtureOptions(name, source) {
     }
   }
   if (Object.keys(limits).length > 0) options.limits = limits;
-  return { options, cliArgs: words };
+  // The CLI has no way to cancel a run before it starts: such a fixture has no native run.
+  return { options, cliArgs: cancelled ? null : words };
 }
 
 /** Codes of the diagnostics in a rendered `.err` file: every `error[CODE]`-style header. */
