@@ -22,6 +22,8 @@ use crate::syntax::ast::Name;
 use crate::types::env::{Env, TypeDef};
 use crate::types::ty::SType;
 
+mod deep_yaml;
+
 /// One violation: where in the document, which code, and what.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Violation {
@@ -415,7 +417,8 @@ fn yaml_error(err: &serde_yaml::Error) -> Violation {
     let what = err.to_string();
     let what = what.split(" at line ").next().unwrap_or(&what).to_string();
     if what.starts_with("recursion limit exceeded") {
-        // serde_yaml's own bound, which it does not let a caller lift (docs/spec-notes.md).
+        // serde_yaml's own bound, which it does not let a caller lift: only `parse_data`
+        // meets it (checking text reads deeper documents again, `deep_yaml`).
         return Violation::new(
             "$",
             Code::C5004,
@@ -435,6 +438,22 @@ fn yaml_error(err: &serde_yaml::Error) -> Violation {
     Violation::new("$", Code::C5004, message)
 }
 
+fn is_recursion_limit(err: &serde_yaml::Error) -> bool {
+    err.to_string().starts_with("recursion limit exceeded")
+}
+
+/// An error of the deep YAML reader, in [`yaml_error`]'s words.
+fn deep_yaml_error(err: &deep_yaml::Error) -> Violation {
+    let message = match err.at {
+        Some((line, column)) if line > 0 && column > 0 => format!(
+            "malformed YAML at line {line}, column {column}: {}",
+            err.what
+        ),
+        _ => format!("malformed YAML: {}", err.what),
+    };
+    Violation::new("$", Code::C5004, message)
+}
+
 /// Levels of nesting a document may have (arrays and objects). Documents that `eval`
 /// writes for values nested 10,000 deep (section 12.4) have up to two levels per value
 /// level (a constructor's object around its payload), so this leaves room; beyond it the
@@ -447,7 +466,8 @@ pub const MAX_DATA_DEPTH: u32 = 100_000;
 #[cfg(target_arch = "wasm32")]
 pub const MAX_DATA_DEPTH: u32 = 256;
 
-/// Levels of nesting serde_yaml follows (fixed in serde_yaml 0.9).
+/// Levels of nesting serde_yaml follows (fixed in serde_yaml 0.9): [`parse_data`]'s bound
+/// for YAML. [`Schema::check_text`] reads deeper YAML documents with `deep_yaml`.
 pub const YAML_MAX_DEPTH: u32 = 128;
 
 /// A JSON path kept as steps, written out only for a violation: a document that conforms
@@ -1355,16 +1375,55 @@ impl Schema {
                 });
                 res.unwrap_or_else(|err| vec![json_error(&err)])
             }
-            DataFormat::Yaml => self
-                .check_with(None, |part| {
+            DataFormat::Yaml => {
+                let res = self.check_with(None, |part| {
                     serde::de::DeserializeSeed::deserialize(
                         part,
                         serde_yaml::Deserializer::from_str(text),
                     )
                     .map(drop)
-                })
-                .unwrap_or_else(|err| vec![yaml_error(&err)]),
+                });
+                match res {
+                    Ok(violations) => violations,
+                    // Nested beyond serde_yaml's fixed 128 levels: read again by an event
+                    // parser without a bound, through the same walk.
+                    Err(err) if is_recursion_limit(&err) => self.check_yaml_by_events(text),
+                    Err(err) => vec![yaml_error(&err)],
+                }
+            }
         }
+    }
+
+    /// Checks a YAML document read by the event parser (`deep_yaml`) instead of serde_yaml:
+    /// what [`Schema::check_text`] does for YAML nested beyond serde_yaml's 128 levels. Public
+    /// for the tests that hold both readers to the same violations.
+    #[doc(hidden)]
+    pub fn check_yaml_by_events(&self, text: &str) -> Vec<Violation> {
+        let text = strip_bom(text);
+        self.check_with(None, |part| {
+            let document = deep_yaml::Document::load(text)?;
+            serde::de::DeserializeSeed::deserialize(part, &mut document.deserializer()).map(drop)
+        })
+        .unwrap_or_else(|err| {
+            if !err.flow_bound {
+                return vec![deep_yaml_error(&err)];
+            }
+            // Flow collections nested beyond the event parser's bound: a document in JSON's
+            // syntax (a YAML 1.2 document too) is read as JSON, without a bound of its own.
+            let json = self.check_text(text, DataFormat::Json);
+            if json.iter().any(|v| v.message.starts_with("malformed JSON")) {
+                vec![Violation::new(
+                    "$",
+                    Code::C5004,
+                    format!(
+                        "the YAML document nests flow collections ([...], {{...}}) deeper than {} levels, the most the YAML reader follows (block collections, and documents in JSON's syntax, may nest {MAX_DATA_DEPTH})",
+                        deep_yaml::FLOW_DEPTH
+                    ),
+                )]
+            } else {
+                json
+            }
+        })
     }
 
     /// Runs `parse` with the part for the whole document; the violations, or the parser's

@@ -657,8 +657,59 @@ fn validate_reads_a_deep_tree_that_eval_writes() {
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         write(&dir, &format!("deep.{format}"), &stdout(&out));
     }
-    let out = validate_in(&dir, "deep.json", "T");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // YAML as deep as JSON (beyond serde_yaml's 128 levels, docs/spec-notes.md 26).
+    for name in ["deep.json", "deep.yaml"] {
+        let out = validate_in(&dir, name, "T");
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+    }
+}
+
+/// Deep YAML in the other forms: compact block lists beyond the bound are the JSON bound's
+/// C5004; flow collections nested beyond the YAML reader's 255 levels are read as JSON when
+/// they are JSON, else a C5004 naming that bound; malformed deep YAML keeps 1-based positions.
+#[test]
+fn validate_reads_deep_yaml_in_every_form() {
+    let dir = scratch("validate_deep_yaml");
+    write(&dir, "schema.lig", "type L = List (List Integer);\n");
+    let case = |name: &str, text: &str| {
+        write(&dir, name, text);
+        let out = validate_in(&dir, name, "L");
+        (out.status.code(), stderr(&out))
+    };
+    let (code, text) = case(
+        "block.yaml",
+        &format!("- - 1\n  - 2\n- {}1\n", "- ".repeat(300)),
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        text.contains("$[1][0]: error[C5004]: expected an Integer, found an array"),
+        "{text}"
+    );
+    let (code, text) = case("beyond.yaml", &format!("{}1\n", "- ".repeat(100_000)));
+    assert_eq!(code, Some(1));
+    assert!(
+        text.contains("$: error[C5004]: the document is nested deeper than 100000 levels"),
+        "{text}"
+    );
+    let flow = |inner: &str| format!("[[1], {}{inner}{}]\n", "[".repeat(300), "]".repeat(300));
+    let (code, text) = case("flow.yaml", &flow("1"));
+    assert_eq!(code, Some(1));
+    assert!(
+        text.contains("$[1][0]: error[C5004]: expected an Integer, found an array"),
+        "{text}"
+    );
+    let (code, text) = case("flowplain.yaml", &flow("x"));
+    assert_eq!(code, Some(1));
+    assert!(
+        text.contains("error[C5004]: the YAML document nests flow collections"),
+        "{text}"
+    );
+    let (code, text) = case("bad.yaml", &format!("{}1\n  x: 2\n", "- ".repeat(200)));
+    assert_eq!(code, Some(1));
+    assert!(
+        text.contains("error[C5004]: malformed YAML at line 2, column "),
+        "{text}"
+    );
 }
 
 #[test]

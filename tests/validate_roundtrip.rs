@@ -411,6 +411,14 @@ fn what_eval_writes_validates_and_near_misses_do_not() {
         ];
         for (text, format) in &written {
             let errors = schema.check_text(text, *format);
+            if *format == DataFormat::Yaml {
+                // The reader of YAML nested beyond serde_yaml's bound agrees with it.
+                assert_eq!(
+                    errors,
+                    schema.check_yaml_by_events(text),
+                    "case {case}\n{text}"
+                );
+            }
             assert!(
                 errors.is_empty(),
                 "case {case}: {format:?} of `{type_name}` refused\n{program}\n{text}\n{errors:?}"
@@ -430,6 +438,13 @@ fn what_eval_writes_validates_and_near_misses_do_not() {
             }
             for format in [DataFormat::Json, DataFormat::Yaml] {
                 let errors = schema.check_text(&bad, format);
+                if format == DataFormat::Yaml {
+                    assert_eq!(
+                        errors,
+                        schema.check_yaml_by_events(&bad),
+                        "case {case}\n{bad}"
+                    );
+                }
                 assert!(
                     !errors.is_empty(),
                     "case {case}: near miss accepted as {format:?} `{type_name}`\n{program}\n{bad}"
@@ -448,7 +463,8 @@ fn what_eval_writes_validates_and_near_misses_do_not() {
 }
 
 /// A tree nested 2,000 deep, as eval writes it, validates in both formats (JSON: 4,000
-/// levels; the spec's 10,000 source levels are covered by the CLI test on data).
+/// levels, YAML as many, beyond serde_yaml's 128; the spec's 10,000 source levels are
+/// covered by the CLI test on data).
 #[test]
 fn a_deep_tree_round_trips() {
     let depth = 2_000;
@@ -465,4 +481,136 @@ fn a_deep_tree_round_trips() {
         .expect("the schema compiles");
     let json = eval(&session, Format::Json);
     assert!(schema.check_text(&json, DataFormat::Json).is_empty());
+    let yaml = eval(&session, Format::Yaml);
+    let errors = schema.check_text(&yaml, DataFormat::Yaml);
+    assert!(errors.is_empty(), "{:?}", errors.first());
+}
+
+/// Runs `f` on a thread with an 8 MiB stack (a caller's ordinary thread), failing after
+/// `secs` seconds instead of hanging.
+fn on_small_stack(secs: u64, f: impl FnOnce() + Send + 'static) {
+    let (done, finished) = std::sync::mpsc::channel();
+    let worker = std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(move || {
+            f();
+            let _ = done.send(());
+        })
+        .expect("spawns");
+    match finished.recv_timeout(std::time::Duration::from_secs(secs)) {
+        Ok(()) => worker.join().expect("the check passes"),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            if let Err(panic) = worker.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("not done within {secs} s"),
+    }
+}
+
+/// A tree `depth` deep in the YAML eval writes (block style, two-space indentation), with
+/// `leaf` as the innermost `Leaf`'s payload.
+fn yaml_tree(depth: usize, leaf: &str) -> String {
+    let mut out = String::from("Node:\n");
+    for level in 1..depth {
+        out.push_str(&" ".repeat(4 * level - 2));
+        out.push_str("- Node:\n");
+    }
+    out.push_str(&" ".repeat(4 * depth - 2));
+    out.push_str("- Leaf: ");
+    out.push_str(leaf);
+    out.push('\n');
+    out
+}
+
+/// YAML documents nest as deep as JSON ones (docs/spec-notes.md 26): the 4,999-deep tree eval
+/// writes validates, a 5,000-deep one with a bad leaf is rejected at the leaf's path, and
+/// one beyond `MAX_DATA_DEPTH` is the clean bound, all on an 8 MiB thread.
+#[test]
+fn deep_yaml_validates_as_deep_json_does() {
+    on_small_stack(300, || {
+        let depth = 4_999;
+        let program = format!(
+            "type T = Leaf Integer | Node (List T);\nlet t : T = {}Leaf 1{};\nt\n",
+            "Node [".repeat(depth),
+            "]".repeat(depth)
+        );
+        let mut fs = MemoryFs::new();
+        fs.insert("main.lig", program.into_bytes());
+        let session = Session::new(Options::default(), Arc::new(fs));
+        let schema = session
+            .compile_schema("main.lig", "T")
+            .expect("the schema compiles");
+        let yaml = eval(&session, Format::Yaml);
+        assert_eq!(yaml, yaml_tree(depth, "1"), "eval's YAML as generated here");
+        let errors = schema.check_text(&yaml, DataFormat::Yaml);
+        assert!(errors.is_empty(), "{:?}", errors.first());
+
+        for (leaf, found) in [
+            ("x", "expected an Integer, found a string"),
+            (".inf", "found .inf, which is not a finite Float"),
+            (
+                "1.5",
+                "expected an Integer (a number without fraction or exponent)",
+            ),
+        ] {
+            let errors = schema.check_text(&yaml_tree(5_000, leaf), DataFormat::Yaml);
+            assert_eq!(errors.len(), 1, "{leaf}: {errors:?}");
+            assert_eq!(
+                errors[0].path,
+                format!("${}.Leaf", ".Node[0]".repeat(5_000))
+            );
+            assert_eq!(errors[0].code, "C5004");
+            assert!(
+                errors[0].message.contains(found),
+                "{leaf}: {}",
+                errors[0].message
+            );
+        }
+
+        // A duplicate key deep down is still C5004 at its path.
+        let dup = yaml_tree(300, "1").replace(
+            "- Leaf: 1\n",
+            &format!("- Leaf: 1\n{}Leaf: 2\n", " ".repeat(4 * 300)),
+        );
+        let errors = schema.check_text(&dup, DataFormat::Yaml);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].message.contains("duplicate key `Leaf`"),
+            "{errors:?}"
+        );
+
+        // Nested lists in YAML's compact block form: 100,000 levels (the leaf's included, as
+        // for JSON) are read, more are the bound (JSON's), never a crash.
+        let mut fs = MemoryFs::new();
+        fs.insert("s.lig", b"type L = List (List Integer);\n".to_vec());
+        let session = Session::new(Options::default(), Arc::new(fs));
+        let lists = session.compile_schema("s.lig", "L").expect("compiles");
+        let within = format!("{}1\n", "- ".repeat(99_999));
+        let errors = lists.check_text(&within, DataFormat::Yaml);
+        assert!(
+            !errors.iter().any(|e| e.message.contains("nested deeper")),
+            "{errors:?}"
+        );
+        let beyond = format!("{}1\n", "- ".repeat(100_000));
+        let errors = lists.check_text(&beyond, DataFormat::Yaml);
+        assert!(
+            errors.iter().any(|e| e.code == "C5004"
+                && e.path == "$"
+                && e.message
+                    .starts_with("the document is nested deeper than 100000 levels")),
+            "{errors:?}"
+        );
+        // Malformed YAML deep down keeps 1-based positions (an unclosed `[` on line 202 of
+        // 202: the end of the text, line 203, column 1, as serde_yaml says for shallow ones).
+        let bad = format!("{}x: [\n", yaml_tree(200, "1"));
+        let errors = schema.check_text(&bad, DataFormat::Yaml);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0]
+                .message
+                .starts_with("malformed YAML at line 203, column 1: "),
+            "{errors:?}"
+        );
+    });
 }

@@ -13,6 +13,9 @@
 //! The generator is driven by a fixed-seed PRNG, so every run checks the same programs; a
 //! failure prints the case's seed and the program.
 
+// Each test prints its run's counts (programs, values, run-time errors) for whoever ran it.
+#![allow(clippy::print_stderr)]
+
 use std::sync::Arc;
 
 use ligature::api::{EvalRequest, Limits, MemoryFs, Options, Session, Threads};

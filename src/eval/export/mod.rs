@@ -83,7 +83,7 @@ impl ExportLimits {
         }
         if self.interrupt.deadline.is_some() {
             let n = self.ticks.0.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-            let due = n % CLOCK_EVERY == 0;
+            let due = n.is_multiple_of(CLOCK_EVERY);
             if due && self.interrupt.fired() {
                 return Err(EvalErrorKind::Cancelled);
             }
