@@ -124,6 +124,13 @@ pub fn call(m: &mut Machine<'_>, b: Builtin, args: &[Value], span: Span) -> R<Va
             if let Value::Str(_) = v {
                 return Ok(v.clone());
             }
+            if let Value::Int(n) = v {
+                // The common case, with nothing to bound: at most 20 bytes.
+                let mut out = String::with_capacity(20);
+                crate::eval::export::json::write_int(&mut out, *n);
+                m.charge(out.len() as u64, span)?;
+                return Ok(Value::Str(Arc::from(out)));
+            }
             // Each byte produced costs a step (§12.1): the text is never written past the
             // remaining budget, which ends the run there with R3007.
             let limits = crate::eval::export::ExportLimits {

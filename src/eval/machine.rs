@@ -373,18 +373,37 @@ impl<'g> Machine<'g> {
         &self.interrupt
     }
 
+    /// Spends `n` steps; every 4,096 steps, polls the host's interrupt and the run's
+    /// earlier failures. The hot path stays small enough to inline into the evaluator's
+    /// loop (with the polls inline it was not: +4.8% instructions on services-100000).
+    #[inline]
     pub(crate) fn charge(&mut self, n: u64, span: Span) -> R<()> {
         let before = self.steps;
         self.steps = self.steps.saturating_add(n);
         if self.steps > self.step_limit {
-            return Err(self.err(
-                EvalErrorKind::BudgetExhausted {
-                    max: self.limits.max_steps,
-                },
-                span,
-            ));
+            return Err(self.exhausted(span));
         }
-        if (before >> 12) != (self.steps >> 12) && (self.interrupt.fired() || self.superseded()) {
+        if (before >> 12) != (self.steps >> 12) {
+            return self.poll(span);
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn exhausted(&self, span: Span) -> EvalError {
+        self.err(
+            EvalErrorKind::BudgetExhausted {
+                max: self.limits.max_steps,
+            },
+            span,
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn poll(&self, span: Span) -> R<()> {
+        if self.interrupt.fired() || self.superseded() {
             return Err(self.err(EvalErrorKind::Cancelled, span));
         }
         Ok(())
