@@ -2472,9 +2472,10 @@ mod tests {
                 span: Span::new(0, 0),
             });
             let answers = let_in_answers(&tokens);
-            for pos in 0..tokens.len() {
+            assert_eq!(answers.len(), tokens.len());
+            for (pos, answer) in answers.iter().enumerate() {
                 assert_eq!(
-                    answers[pos],
+                    *answer,
                     scan(&tokens, pos),
                     "at {pos} of {:?}",
                     tokens.iter().map(|t| t.kind).collect::<Vec<_>>()
