@@ -761,30 +761,35 @@ fn run_case(seed: u64, scoped: bool, outcome: &mut Outcome) {
     }
 }
 
-#[test]
-fn well_typed_programs_do_not_go_wrong() {
+/// Runs `n` cases from `first` and checks what they ended in: mostly values, some
+/// legitimate run-time errors (else the generator would not test much of either), few
+/// programs the generator left ambiguous, and never an internal error (`run_case` fails
+/// on one).
+fn run_cases(what: &str, first: u64, n: u64, scoped: bool) {
     let mut outcome = Outcome {
         values: 0,
         errors: 0,
         ambiguous: 0,
     };
-    let n = cases();
-    for seed in 0..n {
-        run_case(seed, false, &mut outcome);
+    for seed in first..first + n {
+        run_case(seed, scoped, &mut outcome);
     }
-    // The generator must mostly make programs that run to a value, with some legitimate
-    // run-time errors among them (else it would not test much of either).
     assert!(outcome.values > n / 2, "values: {}", outcome.values);
+    assert!(outcome.errors > 0);
     assert!(
         outcome.ambiguous <= n / 1000,
         "ambiguous: {}",
         outcome.ambiguous
     );
     eprintln!(
-        "{n} programs: {} values, {} run-time errors, {} ambiguous (T2012), no internal error",
+        "{n} {what}: {} values, {} run-time errors, {} ambiguous (T2012), no internal error",
         outcome.values, outcome.errors, outcome.ambiguous
     );
-    assert!(outcome.errors > 0);
+}
+
+#[test]
+fn well_typed_programs_do_not_go_wrong() {
+    run_cases("programs", 0, cases(), false);
 }
 
 /// The forms that reached internal errors (`bug[T2003]`) before: refinements using locals
@@ -794,24 +799,5 @@ fn well_typed_programs_do_not_go_wrong() {
 /// from a second module; instance resolution nested deeper than 64.
 #[test]
 fn scoped_programs_do_not_go_wrong() {
-    let mut outcome = Outcome {
-        values: 0,
-        errors: 0,
-        ambiguous: 0,
-    };
-    let n = cases() / 2;
-    for seed in 0..n {
-        run_case(1_000_000 + seed, true, &mut outcome);
-    }
-    assert!(outcome.values > n / 2, "values: {}", outcome.values);
-    assert!(
-        outcome.ambiguous <= n / 1000,
-        "ambiguous: {}",
-        outcome.ambiguous
-    );
-    eprintln!(
-        "{n} scoped programs: {} values, {} run-time errors, {} ambiguous (T2012), no internal error",
-        outcome.values, outcome.errors, outcome.ambiguous
-    );
-    assert!(outcome.errors > 0);
+    run_cases("scoped programs", 1_000_000, cases() / 2, true);
 }
