@@ -66,13 +66,15 @@ fn size_hint(
         0 => {
             let cap = max.min(ESTIMATE_CAP);
             let guess = estimate_from(vec![(v, 0)], limits.max_depth, cap, split);
-            if guess >= cap && cap < max {
+            // Only for limits of the default's order: a host's limit of gigabytes would
+            // reserve that much (more than the threaded wasm build's whole memory).
+            if guess >= cap && cap < max && max <= RESERVE_UP_TO {
                 // Bigger than the walk counts: room up to the output limit and an eighth
-                // (the element that crosses it), at most 1 GiB, at once. Address space,
+                // (the element that crosses it) at once (limits up to 256 MiB). Address space,
                 // touched only as it is written; growing by doubling held the old buffer
                 // too, and the element crossing an exactly reserved limit doubled it again
                 // (a document stopped at 256 MiB peaked at 540 MB).
-                return max.saturating_add(max / 8).min(1 << 30);
+                return max.saturating_add(max / 8);
             }
             // The final newline, and an eighth for escapes.
             guess.saturating_add(1 + guess / 8)
@@ -85,6 +87,9 @@ fn size_hint(
 fn max_output(limits: &ExportLimits) -> usize {
     usize::try_from(limits.max_output()).unwrap_or(usize::MAX)
 }
+
+/// Output limits up to this are reserved whole when the estimate stops counting.
+const RESERVE_UP_TO: usize = 256 << 20;
 
 /// Past this many bytes [`estimate`] stops counting: the output then grows as it goes.
 /// The walk polls nothing, so the cap also bounds its time (about 60 ms).
