@@ -4,15 +4,48 @@
 // diagnostics: [], error }); misuse (an argument of the wrong type, a freed object) is a
 // TypeError, and a module that cannot load rejects `init`.
 
-/** `init(input)` of a `--target web` module: a URL, Response, bytes, a compiled
- * `WebAssembly.Module`, or wasm-bindgen's own `{ module_or_path, … }` object. */
+/**
+ * The module `init(input)` or `initSync(input)` was given, as wasm-bindgen's glue takes it
+ * (`module_or_path` / `module`), or a TypeError. Accepted, as in esbuild-wasm and
+ * wasm-bindgen: `{ wasmURL }` (a URL or string), `{ module }` (a compiled
+ * `WebAssembly.Module`, bytes or a Response), wasm-bindgen's own `{ module_or_path }`, or
+ * any of those values alone.
+ */
+export function initInput(call, input) {
+  if (input === undefined) return undefined;
+  if (input === null || (typeof input !== 'object' && typeof input !== 'string')) {
+    throw new TypeError(`${call}: input must be { wasmURL } or { module }, a URL, a Response, bytes or a WebAssembly.Module, got ${describe(input)}`);
+  }
+  if (!plainObject(input)) return input;
+  const keys = Object.keys(input).filter((key) => input[key] !== undefined);
+  const known = ['wasmURL', 'module', 'module_or_path'];
+  const unknown = keys.find((key) => !known.includes(key));
+  if (unknown !== undefined) throw new TypeError(`${call}: unknown option \`${unknown}\` (its options: wasmURL, module)`);
+  if (keys.length !== 1) throw new TypeError(`${call}: give one of wasmURL or module, got ${keys.length === 0 ? 'neither' : keys.join(' and ')}`);
+  const value = input[keys[0]];
+  if (keys[0] === 'wasmURL' && typeof value !== 'string' && typeof value?.href !== 'string') {
+    throw new TypeError(`${call}: wasmURL must be a URL or a string, got ${describe(value)}`);
+  }
+  if (value === null || (typeof value !== 'object' && typeof value !== 'string')) {
+    throw new TypeError(`${call}: ${keys[0]} must be a URL, a Response, bytes or a WebAssembly.Module, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** `init(input)` of a `--target web` module. */
 export function webLoader(wasm) {
-  return (input) =>
-    wasm.default(
-      input === undefined || Object.getPrototypeOf(input) === Object.prototype
-        ? input
-        : { module_or_path: input },
-    );
+  return (input) => wasm.default(input === undefined ? undefined : { module_or_path: input });
+}
+
+/** `initSync(input)` of a `--target web` module: bytes or a compiled module only. */
+export function webSyncLoader(wasm) {
+  return (input) => {
+    const bytes = input instanceof ArrayBuffer || ArrayBuffer.isView(input);
+    if (!bytes && !(typeof WebAssembly === 'object' && input instanceof WebAssembly.Module)) {
+      throw new TypeError(`initSync: needs the module's bytes or a compiled WebAssembly.Module (a URL needs the async init), got ${describe(input)}`);
+    }
+    return wasm.initSync({ module: input });
+  };
 }
 
 /** Files `loadModule` may add to one call (a guard against a loader that never ends). */
@@ -21,12 +54,12 @@ const MAX_LOADED = 10_000;
 const SCHEMA_CACHE = 16;
 
 /** The entry file a call names (for a diagnostic the glue makes). */
-function entryOf(options) {
+export function entryOf(options) {
   return typeof options?.entry === 'string' ? options.entry : 'main.lig';
 }
 
 /** A usage error as a value. */
-function usage(error) {
+export function usage(error) {
   return { ok: false, diagnostics: [], error };
 }
 
@@ -43,7 +76,7 @@ function usage(error) {
 //   `schema.validate` is a usage error as a value too, naming its JSON path.
 
 /** A value in a few plain words, for messages ("got 42", "got an array"). */
-function describe(value) {
+export function describe(value) {
   switch (typeof value) {
     case 'undefined':
       return 'undefined';
@@ -75,7 +108,7 @@ function plainObject(value) {
 }
 
 /** Throws the TypeError of a positional argument that is not a string (or null, when allowed). */
-function needString(call, name, value, nullable = false) {
+export function needString(call, name, value, nullable = false) {
   if (typeof value === 'string' || (nullable && (value === null || value === undefined))) return;
   const wanted = nullable ? 'a string or null' : 'a string';
   throw new TypeError(`${call}: ${name} must be ${wanted}, got ${describe(value)}`);
@@ -86,7 +119,7 @@ const U64_MAX = 2n ** 64n - 1n;
 const LIMIT_MAX = { maxSteps: U64_MAX, maxDepth: U32_MAX, maxOutputBytes: U64_MAX };
 
 /** A non-negative integer (a number or a BigInt) up to `max`, else an error message. */
-function integerProblem(name, value, max, min = 0) {
+export function integerProblem(name, value, max, min = 0) {
   const isInteger = (typeof value === 'number' && Number.isInteger(value)) || typeof value === 'bigint';
   const wanted = min === 0 ? 'a non-negative integer' : `an integer of at least ${min}`;
   if (!isInteger || value < min) return `${name} must be ${wanted}, got ${describe(value)}`;
@@ -144,6 +177,12 @@ const OPTION_CHECKS = {
     if (typeof value !== 'function') return `loadModule must be a function (path) => string | null, got ${describe(value)}`;
     return [value];
   },
+  signal(value) {
+    if (typeof value?.aborted !== 'boolean' || typeof value.addEventListener !== 'function') {
+      return `signal must be an AbortSignal, got ${describe(value)}`;
+    }
+    return [value];
+  },
 };
 
 function oneOf(name, values) {
@@ -152,26 +191,26 @@ function oneOf(name, values) {
 }
 
 /** The options each call uses, and no more: any other is rejected. */
-const EVALUATE_OPTIONS = ['files', 'entry', 'loadModule', 'field', 'format', 'limits', 'threads', 'timeoutMs'];
-const TYPECHECK_OPTIONS = ['files', 'entry', 'loadModule', 'threads'];
+const EVALUATE_OPTIONS = ['files', 'entry', 'loadModule', 'field', 'format', 'limits', 'threads', 'timeoutMs', 'signal'];
+const TYPECHECK_OPTIONS = ['files', 'entry', 'loadModule', 'threads', 'timeoutMs', 'signal'];
 const CALL_OPTIONS = {
   evaluate: EVALUATE_OPTIONS,
   typecheck: TYPECHECK_OPTIONS,
-  compileSchema: ['files', 'entry', 'limits', 'loadModule'],
-  validate: ['files', 'entry', 'limits', 'loadModule', 'dataFormat'],
+  compileSchema: ['files', 'entry', 'limits', 'loadModule', 'timeoutMs', 'signal'],
+  validate: ['files', 'entry', 'limits', 'loadModule', 'dataFormat', 'timeoutMs', 'signal'],
   'new Session': ['files', 'limits', 'threads'],
   'Session.evaluate': EVALUATE_OPTIONS,
   'Session.typecheck': TYPECHECK_OPTIONS,
-  'Session.compileSchema': ['files', 'entry', 'limits'],
+  'Session.compileSchema': ['files', 'entry', 'limits', 'timeoutMs', 'signal'],
   'Session.missingFiles': ['files', 'entry', 'loadModule'],
-  'schema.validate': ['dataFormat'],
+  'schema.validate': ['dataFormat', 'timeoutMs', 'signal'],
 };
 
 /**
  * The options of `call` as `{ options }` (a fresh object of the given, valid, defined keys,
  * or undefined), or `{ error }`, a message in plain words naming the option.
  */
-function checkOptions(call, options) {
+export function checkOptions(call, options) {
   if (options === undefined || options === null) return { options: undefined };
   const valid = CALL_OPTIONS[call];
   const list = valid.join(', ');
@@ -202,7 +241,7 @@ function childPath(path, key) {
  * data cannot overflow the stack); an object met again inside itself is a cycle, while the
  * same object under two keys is fine, as for `JSON.stringify`.
  */
-function dataProblem(data) {
+export function dataProblem(data) {
   const inside = new Set();
   const todo = [[data, '$']];
   while (todo.length > 0) {
@@ -246,7 +285,7 @@ function dataProblem(data) {
 }
 
 /** The TypeError of a call on a freed Session or Schema. */
-function freed(what) {
+export function freed(what) {
   return new TypeError(`this ${what} was freed (free() releases it for good; make a new one)`);
 }
 
@@ -271,7 +310,7 @@ function hostStack(file) {
  * `JSON.parse(text)` (so numbers and key order are exactly what any consumer of the text
  * sees), made on first read and kept; `null` for the other formats.
  */
-function withValue(result, options) {
+export function withValue(result, options) {
   if (result?.ok !== true || 'value' in result) return result;
   const format = options?.format ?? 'json';
   if (format !== 'json' || typeof result.text !== 'string') {
@@ -293,8 +332,136 @@ function withValue(result, options) {
   return result;
 }
 
-export function bind(wasm, variant, load, exports) {
-  let ready;
+const now = () => globalThis.performance?.now() ?? Date.now();
+
+/** What `race` resolves to when the run stopped first. */
+export const STOPPED = Symbol('stopped');
+
+/**
+ * One call's run (LANGUAGE.md §12.3): its `signal` and its deadline, `timeoutMs` from the
+ * moment the call was made, so that the timeout covers loading (`loadModule`) as well as
+ * the phases in the wasm, which get what remains of it.
+ */
+export class Run {
+  constructor(options) {
+    this.signal = options?.signal;
+    this.timeoutMs = options?.timeoutMs;
+    this.deadline = this.timeoutMs === undefined ? Infinity : now() + this.timeoutMs;
+    this.loading = false;
+  }
+
+  /** 'aborted' or 'timeout' once the run must stop, else undefined. */
+  get stopped() {
+    if (this.signal?.aborted) return 'aborted';
+    if (this.deadline !== Infinity && now() >= this.deadline) return 'timeout';
+    return undefined;
+  }
+
+  /** The options of the wasm call: the time that remains, and no signal or loader. */
+  wasmOptions(options) {
+    if (options === undefined) return undefined;
+    const { signal: _signal, loadModule: _loadModule, ...rest } = options;
+    if (this.deadline !== Infinity) rest.timeoutMs = Math.max(0, this.deadline - now());
+    return rest;
+  }
+
+  /** `promise`'s value, or STOPPED as soon as the signal aborts or the deadline passes. */
+  race(promise) {
+    if (this.signal === undefined && this.deadline === Infinity) return promise;
+    if (this.stopped) {
+      promise.catch(() => {});
+      return Promise.resolve(STOPPED);
+    }
+    return new Promise((resolve, reject) => {
+      const stop = () => {
+        finish();
+        resolve(STOPPED);
+      };
+      const timer = this.deadline === Infinity ? undefined : setTimeout(stop, Math.max(0, this.deadline - now()));
+      this.signal?.addEventListener('abort', stop);
+      const finish = () => {
+        clearTimeout(timer);
+        this.signal?.removeEventListener('abort', stop);
+      };
+      promise.then(
+        (value) => {
+          finish();
+          resolve(value);
+        },
+        (error) => {
+          finish();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** The result of a run that stopped: R3008 at the start of the entry file. */
+  result(file) {
+    const why = this.stopped === 'timeout' || (this.stopped === undefined && this.deadline !== Infinity)
+      ? `the run took longer than its timeoutMs (${this.timeoutMs} ms)`
+      : 'the run was cancelled (its AbortSignal was aborted)';
+    const message = `${why}${this.loading ? ' while loading modules' : ''}`;
+    return {
+      ok: false, text: null, types: [], errors: [], stats: null,
+      diagnostics: [{
+        code: 'R3008', name: 'eval/timeout', severity: 'error', message, file,
+        start: 0, end: 0, line: 1, column: 1, endLine: 1, endColumn: 1, utf16Column: 1, labels: [], notes: [],
+        rendered: `${file}:1:1: error[R3008]: ${message}\n`,
+      }],
+    };
+  }
+}
+
+/**
+ * `loadModule`: fetch the imports the loader cannot find, all of one round concurrently,
+ * until none is missing; then the pure phases run on the completed file map. `probe(options)`
+ * answers `{ ok, missing }` (a Promise or not); `options` are checked options. Resolves to
+ * `{ options }` (the files completed, no loader) or `{ failed }`, a result value.
+ */
+export async function loadImports(probe, options, run, file) {
+  if (options?.loadModule === undefined) return { options };
+  const { loadModule, ...rest } = options;
+  const files = { ...(rest.files ?? {}) };
+  const asked = new Set();
+  run.loading = true;
+  for (;;) {
+    if (run.stopped) return { failed: run.result(file) };
+    const found = await run.race(Promise.resolve(probe({ ...run.wasmOptions(rest), files })));
+    if (found === STOPPED) return { failed: run.result(file) };
+    if (!found.ok) return { failed: found };
+    const paths = found.missing.filter((path) => !asked.has(path));
+    if (paths.length === 0) {
+      run.loading = false;
+      return { options: { ...rest, files } };
+    }
+    if (asked.size + paths.length > MAX_LOADED) {
+      return { failed: usage(`loadModule: more than ${MAX_LOADED} files asked for`) };
+    }
+    paths.forEach((path) => asked.add(path));
+    let texts;
+    try {
+      texts = await run.race(Promise.all(paths.map(async (path) => loadModule(path))));
+    } catch (error) {
+      return { failed: usage(`loadModule failed: ${error?.message ?? error}`) };
+    }
+    if (texts === STOPPED) return { failed: run.result(file) };
+    for (const [i, text] of texts.entries()) {
+      if (typeof text === 'string') files[paths[i]] = text;
+      else if (text !== null && text !== undefined) {
+        return { failed: usage(`loadModule(${JSON.stringify(paths[i])}) must give a string, null or undefined, got ${describe(text)}`) };
+      }
+    }
+  }
+}
+
+/**
+ * The API over one wasm-bindgen module. `load(input)` instantiates it (async), `loadSync`
+ * (optional) does so synchronously; `exports`, when given, is an instance already made (Node,
+ * edge: instantiated on import).
+ */
+export function bind(wasm, variant, load, exports, loadSync) {
+  let ready = exports === undefined ? undefined : Promise.resolve();
   let pool;
   let raw = exports;
 
@@ -317,20 +484,35 @@ export function bind(wasm, variant, load, exports) {
   }
 
   function init(input) {
-    if (input !== undefined && (input === null || (typeof input !== 'object' && typeof input !== 'string'))) {
-      return Promise.reject(new TypeError(
-        `init: input must be a URL, a Response, bytes or a WebAssembly.Module, got ${describe(input)}`,
-      ));
+    let module;
+    try {
+      module = initInput('init', input);
+    } catch (error) {
+      return Promise.reject(error);
     }
     // An async function runs `load` synchronously up to its first await, so a synchronous
     // loader (initSync) has finished when `init()` returns.
     ready ??= (async () => {
-      raw = (await load(input)) ?? raw;
+      raw = (await load(module)) ?? raw;
     })();
     ready.catch(() => {
       ready = undefined;
     });
     return ready;
+  }
+  /** Instantiates the module synchronously from its bytes or a compiled module (idempotent). */
+  function initSync(input) {
+    if (ready !== undefined) return;
+    const module = initInput('initSync', input);
+    if (module === undefined || loadSync === undefined) {
+      throw new TypeError(
+        loadSync === undefined
+          ? `initSync: the ${variant} build loads asynchronously; use await init()`
+          : 'initSync: needs { module } (the bytes of ligature_bg.wasm or a compiled WebAssembly.Module)',
+      );
+    }
+    raw = loadSync(module) ?? raw;
+    ready = Promise.resolve();
   }
   async function initThreadPool(threads) {
     if (threads !== undefined) {
@@ -341,43 +523,30 @@ export function bind(wasm, variant, load, exports) {
     if (typeof wasm.initThreadPool !== 'function') return 1;
     const n = threads === undefined ? globalThis.navigator?.hardwareConcurrency ?? 1 : Number(threads);
     pool ??= wasm.initThreadPool(n).then(() => n);
+    pool.catch(() => {
+      pool = undefined;
+    });
     return pool;
   }
-  // `loadModule`: fetch the imports the loader cannot find, all of one round concurrently,
-  // until none is missing; then the pure phases run on the completed file map. `options`
-  // are checked options (checkOptions).
-  async function withImports(missingFiles, source, options) {
-    if (options?.loadModule === undefined) return { options };
-    const { loadModule, ...rest } = options;
-    const files = { ...(rest.files ?? {}) };
-    const asked = new Set();
-    for (;;) {
-      const probe = guard(() => missingFiles(source ?? null, { ...rest, files }));
-      if (!probe.ok) return { failed: probe };
-      const paths = probe.missing.filter((path) => !asked.has(path));
-      if (paths.length === 0) return { options: { ...rest, files } };
-      if (asked.size + paths.length > MAX_LOADED) {
-        return { failed: usage(`loadModule: more than ${MAX_LOADED} files asked for`) };
-      }
-      paths.forEach((path) => asked.add(path));
-      let texts;
-      try {
-        texts = await Promise.all(paths.map(async (path) => loadModule(path)));
-      } catch (error) {
-        return { failed: usage(`loadModule failed: ${error?.message ?? error}`) };
-      }
-      for (const [i, text] of texts.entries()) {
-        if (typeof text === 'string') files[paths[i]] = text;
-        else if (text !== null && text !== undefined) {
-          return { failed: usage(`loadModule(${JSON.stringify(paths[i])}) must give a string, null or undefined, got ${describe(text)}`) };
-        }
-      }
-    }
-  }
+  // One call: stopped before it starts (an aborted signal, `timeoutMs: 0`), then its imports
+  // (`loadModule`), then the wasm with what remains of the timeout.
   async function run(call, missingFiles, source, options) {
-    await init();
-    const { options: full, failed } = await withImports(missingFiles, source, options);
-    return failed ?? guard(() => call(source ?? null, full), entryOf(options));
+    const file = entryOf(options);
+    const stop = new Run(options);
+    if (stop.stopped) return stop.result(file);
+    await stop.race(init());
+    if (stop.stopped) return stop.result(file);
+    const probe = (opts) => guard(() => missingFiles(source ?? null, opts));
+    const { options: full, failed } = await loadImports(probe, options, stop, file);
+    if (failed !== undefined) return failed;
+    if (stop.stopped) return stop.result(file);
+    return guard(() => call(source ?? null, stop.wasmOptions(full)), file);
+  }
+  /** A synchronous call (no loader): only a signal aborted or a timeout passed before it stops it here. */
+  function runSync(call, source, options, file = entryOf(options)) {
+    const stop = new Run(options);
+    if (stop.stopped) return stop.result(file);
+    return guard(() => call(source ?? null, stop.wasmOptions(options)), file);
   }
 
   async function evaluate(source, options) {
@@ -393,7 +562,8 @@ export function bind(wasm, variant, load, exports) {
     return run(wasm.typecheck, wasm.missingFiles, source, checked);
   }
 
-  // A compiled schema: `validate(data, { dataFormat? })`, synchronous, many documents.
+  // A compiled schema: `validate(data, { dataFormat?, timeoutMs?, signal? })`, synchronous,
+  // many documents.
   function wrapSchema(result) {
     if (!result.ok || result.schema === undefined) return result;
     let compiled = result.schema;
@@ -409,7 +579,7 @@ export function bind(wasm, variant, load, exports) {
         const problem = text ? undefined : dataProblem(data);
         if (problem !== undefined) return { ...usage(`invalid data: ${problem}`), errors: [] };
         const target = compiled;
-        return guard(() => target.validate(data, checked));
+        return runSync((_, opts) => target.validate(data, opts), null, checked, 'data');
       },
       /** Releases the schema's wasm memory; a second call does nothing. */
       free() {
@@ -428,13 +598,13 @@ export function bind(wasm, variant, load, exports) {
     return compileChecked(schemaSource, typeName, checked);
   }
   async function compileChecked(schemaSource, typeName, checked) {
-    await init();
-    const { options: full, failed } = await withImports(
+    const result = await run(
+      (_, opts) => wasm.compileSchema(schemaSource, typeName, opts),
       (_, opts) => wasm.missingFiles(schemaSource, { entry: 'schema.lig', ...opts }),
       schemaSource,
-      checked,
+      { entry: 'schema.lig', ...checked },
     );
-    return failed ?? wrapSchema(guard(() => wasm.compileSchema(schemaSource, typeName, full)));
+    return wrapSchema(result);
   }
   // One-shot validation; the compiled schemas of plain calls (no files, entry, limits or
   // loadModule) are kept, the last few, so that a request handler compiles once.
@@ -444,12 +614,13 @@ export function bind(wasm, variant, load, exports) {
     needString('validate', 'typeName', typeName);
     const { options: checked, error } = checkOptions('validate', options);
     if (error !== undefined) return { ...usage(error), errors: [] };
-    const { dataFormat, ...compileOptions } = checked ?? {};
+    const { dataFormat, timeoutMs, signal, ...compileOptions } = checked ?? {};
+    const stop = new Run(checked);
     const plain = Object.keys(compileOptions).length === 0;
     const key = plain ? `${typeName}\u0000${schemaSource}` : undefined;
     let compiled = key === undefined ? undefined : schemas.get(key);
     if (compiled === undefined) {
-      compiled = await compileChecked(schemaSource, typeName, plain ? undefined : compileOptions);
+      compiled = await compileChecked(schemaSource, typeName, { ...compileOptions, timeoutMs, signal });
       if (!compiled.ok) return { ok: false, errors: [], diagnostics: compiled.diagnostics ?? [], error: compiled.error };
       if (key !== undefined) {
         schemas.set(key, compiled);
@@ -462,7 +633,9 @@ export function bind(wasm, variant, load, exports) {
     } else {
       await init();
     }
-    const result = compiled.schema.validate(data, dataFormat === undefined ? undefined : { dataFormat });
+    // What remains of the call's timeout is the validation's.
+    const rest = stop.deadline === Infinity ? undefined : Math.max(0, stop.deadline - now());
+    const result = compiled.schema.validate(data, { dataFormat, timeoutMs: rest, signal });
     if (key === undefined) compiled.schema.free();
     return result;
   }
@@ -509,7 +682,7 @@ export function bind(wasm, variant, load, exports) {
         return run((s, o) => this.#call(() => super.evaluate(s, o)), (s, o) => this.#call(() => super.missingFiles(s, o)), source, checked)
           .then((result) => withValue(result, checked));
       }
-      return withValue(guard(() => super.evaluate(source ?? null, checked), entryOf(checked)), checked);
+      return withValue(runSync((s, o) => super.evaluate(s, o), source, checked), checked);
     }
     typecheck(source, options) {
       alive(this);
@@ -520,7 +693,7 @@ export function bind(wasm, variant, load, exports) {
       if (promised) {
         return run((s, o) => this.#call(() => super.typecheck(s, o)), (s, o) => this.#call(() => super.missingFiles(s, o)), source, checked);
       }
-      return guard(() => super.typecheck(source ?? null, checked), entryOf(checked));
+      return runSync((s, o) => super.typecheck(s, o), source, checked);
     }
     compileSchema(schemaSource, typeName, options) {
       alive(this);
@@ -528,7 +701,7 @@ export function bind(wasm, variant, load, exports) {
       needString('Session.compileSchema', 'typeName', typeName);
       const { options: checked, error } = checkOptions('Session.compileSchema', options);
       if (error !== undefined) return usage(error);
-      return wrapSchema(guard(() => super.compileSchema(schemaSource, typeName, checked)));
+      return wrapSchema(runSync((_, o) => super.compileSchema(schemaSource, typeName, o), null, checked, checked?.entry ?? 'schema.lig'));
     }
     get stats() {
       alive(this);
@@ -550,5 +723,5 @@ export function bind(wasm, variant, load, exports) {
       this.free();
     };
   }
-  return { variant, init, initThreadPool, evaluate, typecheck, validate, compileSchema, Session };
+  return { variant, init, initSync, initThreadPool, evaluate, typecheck, validate, compileSchema, Session };
 }

@@ -1,9 +1,11 @@
 // The single-threaded browser build, whatever the page's isolation.
-import { bind, webLoader } from './bind.js';
+import { bind, webLoader, webSyncLoader } from './bind.js';
 import * as wasm from './dist/web/ligature.js';
 
-export const { variant, init, initThreadPool, evaluate, typecheck, validate, compileSchema, Session } = bind(
+export const { variant, init, initSync, initThreadPool, evaluate, typecheck, validate, compileSchema, Session } = bind(
   wasm,
   'web',
   webLoader(wasm),
+  undefined,
+  webSyncLoader(wasm),
 );

@@ -153,14 +153,14 @@ test('each call accepts exactly the options it uses, and names the valid ones', 
   const f = await fixtures();
   const unused = {
     evaluate: ['dataFormat', 'timeout'],
-    typecheck: ['format', 'field', 'timeoutMs', 'limits', 'dataFormat'],
-    compileSchema: ['format', 'field', 'timeoutMs', 'dataFormat', 'threads'],
-    validate: ['format', 'field', 'timeoutMs', 'threads'],
+    typecheck: ['format', 'field', 'limits', 'dataFormat'],
+    compileSchema: ['format', 'field', 'dataFormat', 'threads'],
+    validate: ['format', 'field', 'threads'],
     'Session.evaluate': ['dataFormat'],
-    'Session.typecheck': ['format', 'field', 'timeoutMs', 'limits'],
+    'Session.typecheck': ['format', 'field', 'limits'],
     'Session.compileSchema': ['format', 'loadModule', 'dataFormat'],
     'schema.validate': ['files', 'entry', 'limits', 'format'],
-    'new Session': ['format', 'field', 'entry', 'timeoutMs', 'dataFormat', 'loadModule'],
+    'new Session': ['format', 'field', 'entry', 'timeoutMs', 'signal', 'dataFormat', 'loadModule'],
   };
   for (const [label, call, form] of optionCalls(f)) {
     for (const key of unused[label]) {
