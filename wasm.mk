@@ -31,16 +31,12 @@ WASM_PROFILE_ENV := CARGO_PROFILE_RELEASE_DEBUG=0
 WASM_STACK_SIZE := 8388608
 WASM_STACK_FLAGS := -C link-arg=-zstack-size=$(WASM_STACK_SIZE) -C link-arg=--export=__stack_pointer
 
-# wasm-bindgen-rayon 1.3's bundler-less worker helper starts each pool worker with the glue's
-# positional `init(module, memory)`, which the current wasm-bindgen glue still accepts but
-# answers with "using deprecated parameters for the initialization function" in every
-# worker's console. The generated copy is rewritten to the object form, `{ module_or_path,
-# memory, thread_stack_size }`, giving each pool thread a shadow stack as big as the main
-# thread's (the default is smaller); the build stops if the helper no longer has that call
-# (then see whether wasm-bindgen-rayon fixed it).
-WASM_RAYON_INIT_OLD := await pkg.default(data.module, data.memory);
-WASM_RAYON_INIT_NEW := await pkg.default({ module_or_path: data.module, memory: data.memory, thread_stack_size: $(WASM_STACK_SIZE) });
-WASM_REWRITE_JS := const fs = require("fs"); const [file, from, to] = process.argv.slice(1); const text = fs.readFileSync(file, "utf8"); if (!text.includes(from)) { console.error(file + ": no " + from + " to rewrite (wasm.mk)"); process.exit(1); } fs.writeFileSync(file, text.replace(from, to)); console.log(file + ": pool workers init with the object form");
+# wasm-bindgen-rayon's worker helper spawns each pool thread from its own URL and imports
+# the glue by URL inside it, which no bundler survives (Vite, esbuild, webpack rename, split
+# or inline both): pkg/build.mjs replaces it with pkg/src/start-workers.js, whose threads run
+# the glue and pkg/src/pool-worker.js bundled into one string, from a Blob URL. It also
+# bundles `ligature/worker`'s engine worker for each build (dist/<build>/engine-worker*.js).
+PKG_BUILD := node pkg/build.mjs
 
 # The threaded build's flags (WASM-NOTES.md item 2): atomics alone do not make the memory shared
 # with this compiler, hence the explicit linker arguments. Given to that one command only, never
@@ -75,6 +71,7 @@ wasm: wasm-tools ## Single-threaded wasm build + JS glue into pkg/dist/web (Node
 	rm -rf $(WASM_DIST)/web
 	$(WASM_BINDGEN) --target web --out-dir $(WASM_DIST)/web --out-name ligature \
 	  $(WASM_ST_DIR)/$(WASM_TARGET)/release/ligature.wasm
+	$(PKG_BUILD) engine $(WASM_DIST)/web
 	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WASM_DIST)/web/ligature_bg.wasm -o $(WASM_DIST)/web/ligature_bg.wasm
 	@ls -l $(WASM_DIST)/web/ligature_bg.wasm | awk '{print "pkg/dist/web/ligature_bg.wasm: " $$5 " bytes"}'
 	@gzip -9 -c $(WASM_DIST)/web/ligature_bg.wasm | wc -c | awk '{print "gzipped: " $$1 " bytes"}'
@@ -85,8 +82,8 @@ wasm-threads: wasm-tools ## Threaded wasm build (nightly, build-std, shared memo
 	rm -rf $(WASM_DIST)/web-threads
 	$(WASM_BINDGEN) --target web --out-dir $(WASM_DIST)/web-threads --out-name ligature \
 	  $(WASM_MT_DIR)/$(WASM_TARGET)/release/ligature.wasm
-	@helper=$$(ls $(WASM_DIST)/web-threads/snippets/wasm-bindgen-rayon-*/src/workerHelpers.no-bundler.js) && \
-	  node -e '$(WASM_REWRITE_JS)' "$$helper" '$(WASM_RAYON_INIT_OLD)' '$(WASM_RAYON_INIT_NEW)'
+	$(PKG_BUILD) pool $(WASM_DIST)/web-threads $(WASM_STACK_SIZE)
+	$(PKG_BUILD) engine $(WASM_DIST)/web-threads
 	$(WASM_OPT) $(WASM_OPT_FLAGS) --enable-threads $(WASM_DIST)/web-threads/ligature_bg.wasm \
 	  -o $(WASM_DIST)/web-threads/ligature_bg.wasm
 	@ls -l $(WASM_DIST)/web-threads/ligature_bg.wasm | awk '{print "pkg/dist/web-threads/ligature_bg.wasm: " $$5 " bytes"}'

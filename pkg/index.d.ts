@@ -25,8 +25,10 @@ export interface ResponseLike {
 /** A compiled `WebAssembly.Module` (typed structurally: the DOM lib is not required). */
 export type WasmModuleLike = object;
 
-/** What `init` accepts: wasm-bindgen's `init` inputs. */
+/** Where the module is: `{ wasmURL }` (esbuild-wasm's name) or `{ module }`, or the value alone. */
 export type InitInput =
+  | { wasmURL: string | UrlLike }
+  | { module: WasmModuleLike | ArrayBuffer | ArrayBufferView | ResponseLike | PromiseLike<ResponseLike> }
   | string
   | UrlLike
   | ResponseLike
@@ -40,16 +42,29 @@ export type InitInput =
 export const variant: 'web' | 'web-threads' | 'node' | 'edge';
 
 /**
- * Instantiates the module (idempotent). Web entries accept what wasm-bindgen's `init`
- * accepts: a URL, a Response, bytes or a compiled `WebAssembly.Module`; Node and edge
- * entries are instantiated on import and ignore the argument.
+ * Instantiates the module (idempotent). Web entries fetch `ligature_bg.wasm` next to the
+ * glue by default (bundlers that follow `new URL(…, import.meta.url)`, such as Vite and
+ * webpack, emit it); `{ wasmURL }` says where it is served (esbuild: copy the file),
+ * `{ module }` gives it compiled or as bytes. Node and edge entries are instantiated on
+ * import and ignore the argument. An invalid argument rejects with a TypeError.
  */
 export function init(input?: InitInput): Promise<void>;
 
 /**
+ * Instantiates the module synchronously from its bytes or a compiled module (`{ module }`);
+ * does nothing once instantiated (always on Node and edge). Throws a TypeError for a URL
+ * (that needs the async `init`). Browsers refuse to compile large modules synchronously on a
+ * page's main thread: pass a compiled `WebAssembly.Module` there, or call it in a worker.
+ */
+export function initSync(input?: { module: WasmModuleLike | ArrayBuffer | ArrayBufferView } | WasmModuleLike | ArrayBuffer | ArrayBufferView): void;
+
+/**
  * Starts the threaded build's pool of `threads` Web Workers (an integer from 1 to 65,536;
  * default `navigator.hardwareConcurrency`) and resolves to its size; resolves to 1 on the
- * other builds.
+ * other builds. Works unbundled and under any bundler (the pool's workers start from a Blob
+ * URL). Rejects with a message saying why when the pool cannot start: no Web Workers, no
+ * SharedArrayBuffer (the context is not cross-origin isolated), a worker that fails or does
+ * not start within 30 s; never hangs.
  */
 export function initThreadPool(threads?: number): Promise<number>;
 
@@ -95,15 +110,31 @@ export interface EvaluateOptions {
   limits?: Limits;
   /** `1`: run on the calling thread. More: the pool of `initThreadPool` (its size is fixed when it starts); absent: parallel when the work is big enough. */
   threads?: number;
-  /** Wall-clock limit of the evaluation in milliseconds (the host's `performance.now`): R3008. */
+  /**
+   * Wall-clock limit of the whole call in milliseconds, from the moment it is made: loading
+   * (`loadModule` included), parsing, checking, evaluation and rendering. Past it: R3008.
+   */
   timeoutMs?: number;
+  /**
+   * Stops the call with R3008 when aborted. In-thread, the signal is seen before the call
+   * starts and while `loadModule` runs (the wasm itself blocks the thread, so an abort
+   * raised on it waits): to stop a call at any point, use `ligature/worker`.
+   */
+  signal?: AbortSignalLike;
+}
+
+/** An `AbortSignal` (typed structurally: the DOM lib is not required). */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
 }
 
 /** @deprecated The name of `EvaluateOptions` before each call had its own options. */
 export type Options = EvaluateOptions;
 
 /** The options of `typecheck`: checking renders nothing and evaluates nothing. */
-export type TypecheckOptions = Pick<EvaluateOptions, 'files' | 'entry' | 'loadModule' | 'threads'>;
+export type TypecheckOptions = Pick<EvaluateOptions, 'files' | 'entry' | 'loadModule' | 'threads' | 'timeoutMs' | 'signal'>;
 
 /** The options of `new Session(…)`: the session's files and defaults. */
 export type SessionOptions = Pick<EvaluateOptions, 'files' | 'limits' | 'threads'>;
@@ -204,6 +235,9 @@ export interface DataOptions {
    * text the core parses.
    */
   dataFormat?: 'value' | 'json' | 'yaml';
+  /** As in `EvaluateOptions`. */
+  timeoutMs?: number;
+  signal?: AbortSignalLike;
 }
 
 /** A compiled validation schema: check any number of documents without recompiling. */
@@ -220,7 +254,7 @@ export type CompileResult =
   | UsageError;
 
 /** The options of `compileSchema`; `entry` is where the schema source is stored (default `schema.lig`). */
-export type CompileOptions = Pick<EvaluateOptions, 'files' | 'entry' | 'limits' | 'loadModule'>;
+export type CompileOptions = Pick<EvaluateOptions, 'files' | 'entry' | 'limits' | 'loadModule' | 'timeoutMs' | 'signal'>;
 
 /** The options of the one-shot `validate`. */
 export type ValidateOptions = CompileOptions & DataOptions;

@@ -148,12 +148,16 @@ export async function serveStatic(root) {
   const server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
     const file = normalize(join(base, path));
-    const headers = {
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp',
-      'Cross-Origin-Resource-Policy': 'same-origin',
-      'Cache-Control': 'no-store',
-    };
+    // `?plain`: a document without COOP/COEP, hence not cross-origin isolated.
+    const plain = new URL(request.url, 'http://localhost').searchParams.has('plain');
+    const headers = plain
+      ? { 'Cache-Control': 'no-store' }
+      : {
+          'Cross-Origin-Opener-Policy': 'same-origin',
+          'Cross-Origin-Embedder-Policy': 'require-corp',
+          'Cross-Origin-Resource-Policy': 'same-origin',
+          'Cache-Control': 'no-store',
+        };
     if (!(file === base || file.startsWith(base + sep)) || !existsSync(file) || !statSync(file).isFile()) {
       response.writeHead(404, headers).end('not found');
       return;

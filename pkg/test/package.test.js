@@ -135,44 +135,113 @@ export async function main(bytes: ArrayBuffer): Promise<string> {
   }
 });
 
-test("the threaded build's pool workers start wasm-bindgen with the object form, no deprecated call", async () => {
+/** The threaded build's rayon worker helper, as build.mjs generates it. */
+function poolHelper() {
   const snippets = join(PKG, 'dist', 'web-threads', 'snippets');
   const [dir] = readdirSync(snippets).filter((it) => it.startsWith('wasm-bindgen-rayon-'));
   assert.ok(dir, `no wasm-bindgen-rayon snippet in ${snippets}`);
-  const helper = join(snippets, dir, 'src', 'workerHelpers.no-bundler.js');
-  // The glue takes `{ module_or_path, memory, thread_stack_size }` and warns about anything else.
-  const glue = readFileSync(join(PKG, 'dist', 'web-threads', 'ligature.js'), 'utf8');
-  assert.match(glue, /\(\{module_or_path, memory, thread_stack_size\} = module_or_path\)/);
-  // Run the helper as a pool worker would: the init message, then what it passes to init.
-  const calls = [];
-  globalThis.__ligatureInitCalls = calls;
-  const fake = 'data:text/javascript,' + encodeURIComponent(
-    'export default async (...args) => { globalThis.__ligatureInitCalls.push(args); };\nexport function wbg_rayon_start_worker() {}\n',
-  );
-  const target = new EventTarget();
-  const saved = { self: globalThis.self, postMessage: globalThis.postMessage };
-  const posted = [];
-  globalThis.self = target;
-  globalThis.postMessage = (message) => posted.push(message);
-  try {
-    await import(`${new URL(`file://${helper}`).href}?test`);
-    const module = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
-    const memory = { shared: true };
-    const event = new Event('message');
-    event.data = { type: 'wasm_bindgen_worker_init', module, memory, receiver: 1, mainJS: fake };
-    target.dispatchEvent(event);
-    for (let i = 0; i < 100 && posted.length === 0; i += 1) await new Promise((ok) => setTimeout(ok, 10));
-  } finally {
-    globalThis.self = saved.self;
-    globalThis.postMessage = saved.postMessage;
-    delete globalThis.__ligatureInitCalls;
+  return join(snippets, dir, 'src', 'workerHelpers.no-bundler.js');
+}
+
+/**
+ * Runs the helper's `startWorkers` against fake Workers (a Node test cannot start the pool:
+ * the Chromium and bundler tests do). `reply(worker, message)` answers each start message.
+ */
+async function startPool({ threads = 2, reply, shared = true, noWorker = false }) {
+  const created = [];
+  const sources = [];
+  let built = 0;
+  class FakeWorker extends EventTarget {
+    constructor(url, options) {
+      super();
+      this.url = url;
+      this.options = options;
+      this.posted = [];
+      this.terminated = false;
+      created.push(this);
+    }
+    postMessage(message) {
+      this.posted.push(message);
+      queueMicrotask(() => {
+        const answer = reply(this, message);
+        if (answer === undefined) return;
+        const event = new Event('message');
+        event.data = answer;
+        this.dispatchEvent(event);
+      });
+    }
+    terminate() {
+      this.terminated = true;
+    }
   }
-  assert.deepEqual(posted, [{ type: 'wasm_bindgen_worker_ready' }]);
-  assert.equal(calls.length, 1);
-  assert.equal(calls[0].length, 1, 'one argument: the object form');
-  const [init] = calls[0];
-  assert.equal(Object.getPrototypeOf(init), Object.prototype);
-  assert.deepEqual(Object.keys(init).sort(), ['memory', 'module_or_path', 'thread_stack_size']);
-  assert.ok(init.module_or_path instanceof WebAssembly.Module);
-  assert.equal(init.thread_stack_size, 8 << 20, "the pool threads' shadow stack is the main thread's");
+  const saved = { Worker: globalThis.Worker, createObjectURL: URL.createObjectURL };
+  globalThis.Worker = noWorker ? undefined : FakeWorker;
+  URL.createObjectURL = (blob) => {
+    sources.push(blob);
+    return `blob:test/${sources.length}`;
+  };
+  const memory = shared
+    ? new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true })
+    : new WebAssembly.Memory({ initial: 1 });
+  const module = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+  const builder = { numThreads: () => threads, receiver: () => 42, build: () => { built += 1; } };
+  try {
+    const { startWorkers } = await import(`${new URL(`file://${poolHelper()}`).href}?${Math.random()}`);
+    const outcome = await startWorkers(module, memory, builder).then(() => 'started', (error) => error);
+    return { outcome, created, sources, built, module, memory };
+  } finally {
+    globalThis.Worker = saved.Worker;
+    URL.createObjectURL = saved.createObjectURL;
+  }
+}
+
+test("the threaded build's pool threads start from a self-contained Blob, with the object form of init", async () => {
+  const ready = (_, message) => (message.type === 'ligature_pool_start' ? { type: 'ligature_pool_ready' } : undefined);
+  const { outcome, created, sources, built, module, memory } = await startPool({ threads: 3, reply: ready });
+  assert.equal(outcome, 'started');
+  assert.equal(built, 1, 'the pool is built once, after every thread is ready');
+  assert.equal(created.length, 3);
+  for (const worker of created) {
+    assert.match(worker.url, /^blob:/, 'no worker URL for a bundler to rewrite');
+    assert.equal(worker.options.type, 'module');
+    assert.equal(worker.posted.length, 1);
+    const [message] = worker.posted;
+    assert.equal(message.module, module);
+    assert.equal(message.memory, memory);
+    assert.equal(message.receiver, 42);
+    assert.equal(message.stackSize, 8 << 20, "the pool threads' shadow stack is the main thread's");
+  }
+  // The threads' source: the glue and the pool worker, with nothing to import.
+  const source = await sources[0].text();
+  assert.doesNotMatch(source, /^\s*import\s/m, 'a static import in the pool source');
+  assert.doesNotMatch(source, /\bimport\s*\(/, 'a dynamic import in the pool source');
+  assert.match(source, /wbg_rayon_start_worker/);
+  assert.match(source, /module_or_path:\s*\w+\.module,\s*memory:\s*\w+\.memory,\s*thread_stack_size:\s*\w+\.stackSize/, 'init in the object form');
+  // The old helper's way of starting threads is gone.
+  const helper = readFileSync(poolHelper(), 'utf8');
+  assert.doesNotMatch(helper, /fetch\(import\.meta\.url\)|import\(data\.mainJS\)/);
+});
+
+test('initThreadPool rejects, naming the reason, when a pool thread cannot start (never hangs)', async () => {
+  const failing = await startPool({ reply: () => ({ type: 'ligature_pool_failed', message: 'CompileError: bad module' }) });
+  assert.ok(failing.outcome instanceof Error);
+  assert.match(failing.outcome.message, /could not instantiate the module: CompileError: bad module/);
+  assert.ok(failing.created.every((it) => it.terminated), 'the started threads are ended');
+  assert.equal(failing.built, 0);
+  let first = true;
+  const dying = await startPool({
+    reply(worker) {
+      if (!first) return { type: 'ligature_pool_ready' };
+      first = false;
+      const event = new Event('error');
+      event.message = 'Uncaught SyntaxError';
+      queueMicrotask(() => worker.dispatchEvent(event));
+      return undefined;
+    },
+  });
+  assert.match(dying.outcome.message, /a pool thread failed: Uncaught SyntaxError/);
+  const unshared = await startPool({ shared: false, reply: () => undefined });
+  assert.match(unshared.outcome.message, /needs SharedArrayBuffer: serve the page cross-origin isolated/);
+  const noWorker = await startPool({ noWorker: true, reply: () => undefined });
+  assert.match(noWorker.outcome.message, /needs Web Workers/);
 });

@@ -17,7 +17,8 @@
 //! are hand-written in `pkg/index.d.ts`.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -42,6 +43,20 @@ const DEFAULT_ENTRY: &str = "main.lig";
 /// abort the call. A caller may raise it where the host's stack is bigger (docs/wasm.md).
 /// pkg/index.d.ts and pkg/README.md state this default (pkg/test/limits.test.js).
 const WASM_MAX_DEPTH: u32 = 1_000;
+
+/// The flag that stops the call running in this instance, for `ligature/worker`: the page
+/// that owns the worker sets it (`Atomics.store` into the threaded build's shared memory,
+/// at [`cancel_flag`]'s address) to end the call with R3008, and clears it before it sends
+/// the next call, one at a time (pkg/worker.js). Every call polls it, like a host's cancel
+/// flag natively; nothing in this instance ever sets it.
+static CANCEL: LazyLock<Arc<AtomicBool>> = LazyLock::new(|| Arc::new(AtomicBool::new(false)));
+
+/// The address of [`CANCEL`] in linear memory (a byte: 0 runs, 1 stops). It lives as long
+/// as the instance.
+#[wasm_bindgen(js_name = cancelFlag)]
+pub fn cancel_flag() -> u32 {
+    Arc::as_ptr(&CANCEL) as usize as u32
+}
 
 #[wasm_bindgen]
 extern "C" {
@@ -285,7 +300,7 @@ impl Session {
             entry,
             field: options.field.clone(),
             format,
-            cancel: None,
+            cancel: Some(Arc::clone(&CANCEL)),
             timeout_ms: options.timeout_ms,
         };
         let output = session.evaluate(&request);

@@ -1,0 +1,81 @@
+// The worker of `ligature/worker` (createWorker): runs one build's in-thread API and answers
+// the page's requests, one at a time. Bundled at build time (build.mjs) with that build's
+// glue into one self-contained ES module (dist/<build>/engine-worker.js, and the same text
+// as a string in engine-worker-source.js, which pkg/worker.js starts from a Blob URL).
+//
+// Requests are `{ id, op, args }`, answers `{ id, result }` or `{ id, error: { name, message } }`.
+// The page checks arguments and options and runs `loadModule` itself: what arrives here is
+// checked, with the files complete. Objects that live here (sessions, compiled schemas) are
+// numbered handles.
+import * as glue from 'ligature-glue';
+import { bind, webLoader, webSyncLoader } from '../bind.js';
+
+const api = bind(glue, ENGINE_VARIANT, webLoader(glue), undefined, webSyncLoader(glue));
+const handles = new Map();
+let nextHandle = 1;
+
+function keep(object) {
+  const handle = nextHandle++;
+  handles.set(handle, object);
+  return handle;
+}
+
+function object(handle) {
+  const found = handles.get(handle);
+  if (found === undefined) throw new Error(`no object ${handle} in this worker`);
+  return found;
+}
+
+/** A result without the lazy `value` (the page parses the text itself, if asked). */
+function plain(result) {
+  if (result !== null && typeof result === 'object' && 'value' in result && typeof result.text === 'string') {
+    delete result.value;
+  }
+  if (result?.schema !== undefined) {
+    const { schema, ...rest } = result;
+    return { ...rest, schema: keep(schema) };
+  }
+  return result;
+}
+
+const ops = {
+  async start({ module, threads }) {
+    const exports = await glue.default(module === undefined ? undefined : { module_or_path: module });
+    await api.init();
+    const started = ENGINE_VARIANT === 'web-threads' ? await api.initThreadPool(threads) : 1;
+    const threaded = ENGINE_VARIANT === 'web-threads';
+    return {
+      variant: ENGINE_VARIANT,
+      threads: started,
+      // The threaded build's memory is shared: the page stops a call by setting the flag.
+      memory: threaded ? exports.memory : undefined,
+      cancelFlag: threaded ? glue.cancelFlag() : undefined,
+    };
+  },
+  evaluate: (source, options) => api.evaluate(source, options),
+  typecheck: (source, options) => api.typecheck(source, options),
+  compileSchema: (source, typeName, options) => api.compileSchema(source, typeName, options),
+  validate: (data, source, typeName, options) => api.validate(data, source, typeName, options),
+  missingFiles: (source, options) => glue.missingFiles(source, options),
+  schemaValidate: (handle, data, options) => object(handle).validate(data, options),
+  sessionNew: (options) => keep(new api.Session(options)),
+  session: (handle, method, args) => {
+    const session = object(handle);
+    return method === 'stats' ? session.stats : session[method](...args);
+  },
+  free(handle) {
+    handles.get(handle)?.free();
+    handles.delete(handle);
+  },
+};
+
+addEventListener('message', async ({ data }) => {
+  if (data == null || typeof data.id !== 'number' || !Object.hasOwn(ops, data.op)) return;
+  try {
+    const result = plain(await ops[data.op](...data.args));
+    postMessage({ id: data.id, result });
+  } catch (error) {
+    postMessage({ id: data.id, error: { name: error?.name ?? 'Error', message: String(error?.message ?? error) } });
+  }
+});
+postMessage({ type: 'ligature_engine_loaded' });

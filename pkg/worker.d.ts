@@ -1,0 +1,90 @@
+// Types of `ligature/worker`: the package's API in a Worker, as promises (see index.d.ts for
+// the options and results, which are the same).
+import type {
+  CheckResult,
+  CompileOptions,
+  DataOptions,
+  Diagnostic,
+  EvalResult,
+  EvaluateOptions,
+  LoadModule,
+  SessionOptions,
+  Stats,
+  TypecheckOptions,
+  UrlLike,
+  UsageError,
+  ValidateOptions,
+  ValidateResult,
+  WasmModuleLike,
+} from './index.js';
+
+export type * from './index.js';
+
+export interface WorkerOptions {
+  /**
+   * Threads of the worker's pool: more than 1 runs the threaded build, which needs a
+   * cross-origin-isolated page (else `createWorker` rejects). Default:
+   * `navigator.hardwareConcurrency` when isolated, else 1 (the single-threaded build).
+   */
+  threads?: number;
+  /** Where that build's `ligature_bg.wasm` is served (default: next to the package's files). */
+  wasmURL?: string | UrlLike;
+  /** The module compiled, or its bytes, instead of `wasmURL`. */
+  module?: WasmModuleLike | ArrayBuffer | ArrayBufferView;
+  /**
+   * The worker script, `dist/<build>/engine-worker.js`, served from a URL, for pages whose
+   * Content-Security-Policy forbids `blob:` workers. Default: started from a Blob URL.
+   */
+  workerURL?: string | UrlLike;
+}
+
+/** A compiled schema living in the worker. */
+export interface RemoteSchema {
+  /** Rejects with a TypeError once the schema is freed. */
+  validate(data: unknown, options?: DataOptions | null): Promise<ValidateResult>;
+  /** Releases the schema in the worker; a second call does nothing. */
+  free(): void;
+}
+
+export type RemoteCompileResult =
+  | { ok: true; schema: RemoteSchema; diagnostics: [] }
+  | { ok: false; schema?: undefined; diagnostics: Diagnostic[]; error?: undefined }
+  | UsageError;
+
+/** A Session in the worker: the in-thread Session's methods, as promises. */
+export interface RemoteSession {
+  setFile(path: string, text: string): Promise<void>;
+  removeFile(path: string): Promise<boolean>;
+  evaluate(source: string | null, options?: EvaluateOptions | null): Promise<EvalResult>;
+  typecheck(source: string | null, options?: TypecheckOptions | null): Promise<CheckResult>;
+  compileSchema(schemaSource: string, typeName: string, options?: Omit<CompileOptions, 'loadModule'> | null): Promise<RemoteCompileResult>;
+  /** The stats of the last evaluate or typecheck (null before the first). */
+  readonly stats: Promise<Stats | null>;
+  free(): void;
+}
+
+export interface Engine {
+  /** The build the worker runs. */
+  readonly variant: 'web' | 'web-threads';
+  /** Threads of its pool (1 for the single-threaded build). */
+  readonly threads: number;
+  /**
+   * Every call takes `signal` and `timeoutMs`: the promise resolves to R3008 as soon as the
+   * signal aborts or the time is up, in any phase; the worker stops the run (the threaded
+   * build through a shared flag; the single-threaded worker is replaced, its sessions and
+   * schemas made again on the next call). Calls run one at a time, in order.
+   */
+  evaluate(source: string | null, options?: EvaluateOptions | null): Promise<EvalResult>;
+  typecheck(source: string | null, options?: TypecheckOptions | null): Promise<CheckResult>;
+  validate(data: unknown, schemaSource: string, typeName: string, options?: ValidateOptions | null): Promise<ValidateResult>;
+  compileSchema(schemaSource: string, typeName: string, options?: CompileOptions | null): Promise<RemoteCompileResult>;
+  /** `new engine.Session(options)`: throws a TypeError for malformed options. */
+  readonly Session: new (options?: SessionOptions | null) => RemoteSession;
+  /** Ends the worker: pending and later calls reject. */
+  terminate(): void;
+}
+
+/** Starts the worker; rejects with the reason when it cannot (no Worker, threads without isolation, a module that does not load). */
+export function createWorker(options?: WorkerOptions | null): Promise<Engine>;
+
+export type { LoadModule };

@@ -1,0 +1,647 @@
+// `ligature/worker`: the API off the calling thread. `const engine = await createWorker()`
+// starts a Worker running the package's in-thread API (the threaded build with a pool when
+// the page is cross-origin isolated, else the single-threaded one) and returns the same API
+// as promises: `engine.evaluate`, `typecheck`, `validate`, `compileSchema`, `new
+// engine.Session(…)`, with the same checks and results. Pages keep painting while it runs.
+//
+// - The worker's script is bundled at build time into one string (dist/<build>/
+//   engine-worker-source.js) and started from a Blob URL: nothing for a bundler to find.
+//   `workerURL` starts dist/<build>/engine-worker.js from a URL instead (a CSP without
+//   `worker-src blob:`).
+// - Calls run one at a time, in order. `signal` and `timeoutMs` stop a call at once, in
+//   every phase: its promise resolves to R3008 as soon as the signal aborts or the time is
+//   up; a call still queued never starts; the running one is stopped by the flag the
+//   threaded build polls (its memory is shared with this thread), or by ending the worker
+//   (the single-threaded build), which the next call replaces, sessions and schemas
+//   included (they are rebuilt from what this side remembers: options and files).
+// - `loadModule` runs on this thread (it is a function); the worker gets the files.
+
+import {
+  Run,
+  STOPPED,
+  checkOptions,
+  dataProblem,
+  describe,
+  entryOf,
+  freed,
+  initInput,
+  integerProblem,
+  loadImports,
+  needString,
+  usage,
+  withValue,
+} from './bind.js';
+
+/** How long a stopped call of the threaded build may take to answer before its worker is ended. */
+const STOP_GRACE_MS = 1_000;
+/** How long the worker may take to load and instantiate the module. */
+const START_TIMEOUT_MS = 60_000;
+
+/** The build's wasm, next to this file (bundlers emit both as assets). */
+function defaultWasmURL(build) {
+  return build === 'web-threads'
+    ? new URL('./dist/web-threads/ligature_bg.wasm', import.meta.url)
+    : new URL('./dist/web/ligature_bg.wasm', import.meta.url);
+}
+
+async function workerSource(build) {
+  const module = build === 'web-threads'
+    ? await import('./dist/web-threads/engine-worker-source.js')
+    : await import('./dist/web/engine-worker-source.js');
+  return module.default;
+}
+
+/** The compiled module from a URL (compiled once: every worker of the engine reuses it). */
+async function compile(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`ligature: could not fetch ${url}: HTTP ${response.status}`);
+  if (typeof WebAssembly.compileStreaming === 'function' && response.headers.get('content-type')?.startsWith('application/wasm')) {
+    return WebAssembly.compileStreaming(response);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+const CREATE_OPTIONS = ['threads', 'wasmURL', 'module', 'workerURL'];
+
+function createOptions(options) {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`createWorker: options must be an object { ${CREATE_OPTIONS.join(', ')} }, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!CREATE_OPTIONS.includes(key)) {
+      throw new TypeError(`createWorker: unknown option \`${key}\` (its options: ${CREATE_OPTIONS.join(', ')})`);
+    }
+  }
+  if (options.threads !== undefined) {
+    const problem = integerProblem('threads', options.threads, 65_536, 1);
+    if (problem) throw new TypeError(`createWorker: ${problem}`);
+  }
+  if (options.workerURL !== undefined && typeof options.workerURL !== 'string' && typeof options.workerURL?.href !== 'string') {
+    throw new TypeError(`createWorker: workerURL must be a URL or a string, got ${describe(options.workerURL)}`);
+  }
+  const { wasmURL, module } = options;
+  const input = wasmURL === undefined && module === undefined
+    ? undefined
+    : initInput('createWorker', wasmURL !== undefined && module !== undefined ? { wasmURL, module } : wasmURL !== undefined ? { wasmURL } : { module });
+  return { threads: options.threads, input, workerURL: options.workerURL };
+}
+
+/**
+ * Starts a worker and resolves to its engine once the module is instantiated (and the pool
+ * started); rejects with a clear error when it cannot start.
+ */
+export async function createWorker(options) {
+  const config = createOptions(options);
+  if (typeof Worker !== 'function') {
+    throw new Error('ligature/worker needs Web Workers; in Node, edge runtimes and workers, use the in-thread API (`ligature`)');
+  }
+  const isolated = globalThis.crossOriginIsolated === true;
+  if (config.threads > 1 && !isolated) {
+    throw new Error(`createWorker: threads: ${config.threads} needs SharedArrayBuffer: serve the page cross-origin isolated (COOP: same-origin, COEP: require-corp)`);
+  }
+  const threads = config.threads ?? (isolated ? globalThis.navigator?.hardwareConcurrency ?? 1 : 1);
+  const build = isolated && threads > 1 ? 'web-threads' : 'web';
+  let module = await (config.input ?? defaultWasmURL(build));
+  if (typeof module === 'string' || typeof module?.href === 'string') {
+    module = await compile(new URL(typeof module === 'string' ? module : module.href, globalThis.location?.href).href);
+  } else if (module instanceof ArrayBuffer || ArrayBuffer.isView(module)) {
+    module = await WebAssembly.compile(module);
+  } else if (typeof module?.arrayBuffer === 'function') {
+    module = await WebAssembly.compile(await module.arrayBuffer());
+  }
+  const source = config.workerURL === undefined ? await workerSource(build) : undefined;
+  const channel = new Channel({ build, threads, module, source, workerURL: config.workerURL });
+  const info = await channel.start();
+  return new Engine(channel, info);
+}
+
+/**
+ * The worker and its queue: one request in flight, the rest in order. A request resolves
+ * to the worker's answer, or to STOPPED when its run stops first.
+ */
+class Channel {
+  constructor(config) {
+    this.config = config;
+    this.queue = [];
+    this.current = undefined;
+    this.worker = undefined;
+    this.starting = undefined;
+    this.info = undefined;
+    this.generation = 0;
+    this.nextId = 1;
+    this.closed = undefined;
+  }
+
+  start() {
+    if (this.closed) return Promise.reject(this.closed);
+    this.starting ??= new Promise((resolve, reject) => {
+      const { source, workerURL } = this.config;
+      const url = workerURL ?? URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+      let worker;
+      try {
+        worker = new Worker(url, { type: 'module', name: 'ligature' });
+      } catch (error) {
+        reject(new Error(`ligature: could not start the worker: ${error?.message ?? error}`));
+        return;
+      }
+      const fail = (why) => {
+        clearTimeout(timer);
+        worker.terminate();
+        if (this.worker === worker) this.worker = undefined;
+        this.starting = undefined;
+        reject(new Error(`ligature: the worker did not start: ${why}`));
+      };
+      const timer = setTimeout(() => fail(`no answer within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
+      const id = this.nextId++;
+      const onStart = ({ data }) => {
+        if (data?.id !== id) return;
+        worker.removeEventListener('message', onStart);
+        clearTimeout(timer);
+        if (workerURL === undefined) URL.revokeObjectURL(url);
+        if (data.error !== undefined) {
+          fail(data.error.message);
+          return;
+        }
+        this.info = data.result;
+        this.flag = data.result.memory === undefined ? undefined : { memory: data.result.memory, at: data.result.cancelFlag };
+        worker.addEventListener('message', ({ data: answer }) => this.answered(worker, answer));
+        worker.addEventListener('error', (event) => {
+          event.preventDefault?.();
+          this.crashed(worker, event.message || 'the worker failed');
+        });
+        resolve(data.result);
+      };
+      worker.addEventListener('message', onStart);
+      worker.addEventListener('error', (event) => {
+        event.preventDefault?.();
+        if (this.info === undefined || this.worker !== worker) fail(event.message || 'its script did not load (a Content-Security-Policy without worker-src blob:? give workerURL)');
+      });
+      this.worker = worker;
+      this.info = undefined;
+      const { module, threads } = this.config;
+      worker.postMessage({ id, op: 'start', args: [{ module, threads }] });
+    });
+    return this.starting;
+  }
+
+  /** Sets the threaded build's stop flag (0 before each call, 1 to stop it). */
+  setFlag(value) {
+    if (this.flag === undefined) return false;
+    Atomics.store(new Int8Array(this.flag.memory.buffer, this.flag.at, 1), 0, value);
+    return true;
+  }
+
+  /**
+   * Sends `op(...args)` when its turn comes. `generation`, for a request on an object of
+   * this worker (a session, a schema), is the worker it was made in: a request whose
+   * worker has since been replaced resolves to STALE, and the caller makes the object again.
+   */
+  request(op, args, run, generation) {
+    if (this.closed) return Promise.reject(this.closed);
+    return new Promise((resolve, reject) => {
+      const entry = { id: this.nextId++, op, args, generation, resolve, reject, done: false };
+      entry.finish = (value, error) => {
+        if (entry.done) return;
+        entry.done = true;
+        entry.unwatch?.();
+        if (error !== undefined) reject(error);
+        else resolve(value);
+      };
+      if (run !== undefined) this.watch(entry, run);
+      if (entry.done) return;
+      this.queue.push(entry);
+      this.pump();
+    });
+  }
+
+  /** Stops `entry` when its run stops: at once for the caller, then in the worker. */
+  watch(entry, run) {
+    const stop = () => {
+      if (entry.done) return;
+      entry.finish(STOPPED);
+      if (this.current === entry) this.stopCurrent(entry);
+      else this.queue = this.queue.filter((it) => it !== entry);
+    };
+    if (run.stopped) {
+      stop();
+      return;
+    }
+    const timer = run.deadline === Infinity ? undefined : setTimeout(stop, Math.max(0, run.deadline - performance.now()));
+    run.signal?.addEventListener('abort', stop);
+    entry.unwatch = () => {
+      clearTimeout(timer);
+      run.signal?.removeEventListener('abort', stop);
+    };
+  }
+
+  stopCurrent(entry) {
+    if (this.setFlag(1)) {
+      // The threaded build polls the flag and answers R3008 within milliseconds; a worker
+      // that does not answer in time is ended.
+      entry.grace = setTimeout(() => {
+        if (this.current === entry) this.replace();
+      }, STOP_GRACE_MS);
+    } else {
+      this.replace();
+    }
+  }
+
+  async pump() {
+    if (this.current !== undefined || this.queue.length === 0 || this.closed) return;
+    const entry = this.queue.shift();
+    this.current = entry;
+    try {
+      await this.start();
+    } catch (error) {
+      this.current = undefined;
+      entry.finish(undefined, error);
+      this.pump();
+      return;
+    }
+    if (entry.done || this.current !== entry) {
+      if (this.current === entry) this.current = undefined;
+      this.pump();
+      return;
+    }
+    if (entry.generation !== undefined && entry.generation !== this.generation) {
+      this.current = undefined;
+      entry.finish(STALE);
+      this.pump();
+      return;
+    }
+    this.setFlag(0);
+    this.worker.postMessage({ id: entry.id, op: entry.op, args: entry.args });
+  }
+
+  answered(worker, data) {
+    const entry = this.current;
+    if (worker !== this.worker || entry === undefined || data?.id !== entry.id) return;
+    clearTimeout(entry.grace);
+    this.current = undefined;
+    if (data.error !== undefined) {
+      const ErrorType = data.error.name === 'TypeError' ? TypeError : Error;
+      entry.finish(undefined, new ErrorType(data.error.message));
+    } else {
+      entry.finish(data.result);
+    }
+    this.pump();
+  }
+
+  crashed(worker, message) {
+    if (worker !== this.worker) return;
+    const entry = this.current;
+    this.replace();
+    entry?.finish(usage(`internal error: the worker failed (${message}); it was restarted`));
+  }
+
+  /** Ends the worker; the next request starts a new one (its objects are made again). */
+  replace() {
+    this.worker?.terminate();
+    this.worker = undefined;
+    this.starting = undefined;
+    this.info = undefined;
+    this.flag = undefined;
+    this.generation += 1;
+    const entry = this.current;
+    this.current = undefined;
+    if (entry !== undefined) clearTimeout(entry.grace);
+    this.pump();
+  }
+
+  terminate() {
+    this.closed = new Error('ligature: this worker was terminated (engine.terminate())');
+    const pending = [this.current, ...this.queue].filter(Boolean);
+    this.queue = [];
+    this.current = undefined;
+    this.worker?.terminate();
+    this.worker = undefined;
+    for (const entry of pending) entry.finish(undefined, this.closed);
+  }
+}
+
+/** A request whose object lived in a worker that has since been replaced. */
+const STALE = Symbol('stale');
+/** How often an object is made again for one call before the call gives up. */
+const REMAKE_TRIES = 3;
+
+/** The API of one worker, as promises. */
+class Engine {
+  #channel;
+
+  constructor(channel, info) {
+    this.#channel = channel;
+    /** The build the worker runs: 'web' or 'web-threads'. */
+    this.variant = info.variant;
+    /** The threads of its pool (1 for the single-threaded build). */
+    this.threads = info.threads;
+    const engine = this;
+    this.Session = class Session extends RemoteSession {
+      constructor(options) {
+        super(engine.#channel, options);
+      }
+    };
+  }
+
+  async evaluate(source, options) {
+    needString('evaluate', 'source', source, true);
+    const { options: checked, error } = checkOptions('evaluate', options);
+    if (error !== undefined) return usage(error);
+    const result = await call(this.#channel, checked, entryOf(checked), {
+      probe: (opts) => ['missingFiles', [source ?? null, opts]],
+      run: (opts) => ['evaluate', [source ?? null, opts]],
+    });
+    return withValue(result, checked);
+  }
+
+  async typecheck(source, options) {
+    needString('typecheck', 'source', source, true);
+    const { options: checked, error } = checkOptions('typecheck', options);
+    if (error !== undefined) return usage(error);
+    return call(this.#channel, checked, entryOf(checked), {
+      probe: (opts) => ['missingFiles', [source ?? null, opts]],
+      run: (opts) => ['typecheck', [source ?? null, opts]],
+    });
+  }
+
+  async compileSchema(schemaSource, typeName, options) {
+    needString('compileSchema', 'schemaSource', schemaSource);
+    needString('compileSchema', 'typeName', typeName);
+    const { options: checked, error } = checkOptions('compileSchema', options);
+    if (error !== undefined) return usage(error);
+    const file = checked?.entry ?? 'schema.lig';
+    // What makes the schema again in a new worker: the same compilation, files loaded.
+    let recipe;
+    const result = await call(this.#channel, checked, file, {
+      probe: (opts) => ['missingFiles', [schemaSource, { entry: 'schema.lig', ...opts }]],
+      run: (opts) => {
+        const { timeoutMs: _, ...kept } = opts ?? {};
+        recipe = ['compileSchema', [schemaSource, typeName, kept]];
+        return ['compileSchema', [schemaSource, typeName, opts]];
+      },
+    });
+    return remoteSchema(this.#channel, result, () => recipe);
+  }
+
+  async validate(data, schemaSource, typeName, options) {
+    needString('validate', 'schemaSource', schemaSource);
+    needString('validate', 'typeName', typeName);
+    const { options: checked, error } = checkOptions('validate', options);
+    if (error !== undefined) return { ...usage(error), errors: [] };
+    const problem = checked?.dataFormat === 'json' || checked?.dataFormat === 'yaml'
+      ? (typeof data === 'string' ? undefined : `dataFormat '${checked.dataFormat}' needs the text as a string, got ${describe(data)}`)
+      : dataProblem(data);
+    if (problem !== undefined) return { ...usage(`invalid data: ${problem}`), errors: [] };
+    return call(this.#channel, checked, 'schema.lig', {
+      probe: (opts) => ['missingFiles', [schemaSource, { entry: 'schema.lig', ...withoutData(opts) }]],
+      run: (opts) => ['validate', [data, schemaSource, typeName, opts]],
+    });
+  }
+
+  /** Ends the worker: pending and later calls reject. */
+  terminate() {
+    this.#channel.terminate();
+  }
+}
+
+function withoutData(options) {
+  if (options === undefined) return undefined;
+  const { dataFormat: _, ...rest } = options;
+  return rest;
+}
+
+/**
+ * One call: stopped before it starts, its imports loaded here (`probe` asks the worker
+ * which files are missing), then the worker runs it with what remains of the timeout.
+ * `make(opts)` and `probe(opts)` give `[op, args]`; `target`, for a session's call, makes
+ * sure the session exists in the current worker and gives its handle and generation.
+ */
+async function call(channel, checked, file, { probe, run: make, target }) {
+  const run = new Run(checked);
+  if (run.stopped) return run.result(file);
+  for (let tries = 0; ; tries += 1) {
+    const where = target === undefined ? undefined : await run.race(target());
+    if (where === STOPPED) return run.result(file);
+    const ask = (opts) => {
+      const [op, args] = probe(opts);
+      return channel.request(where === undefined ? op : 'session', where === undefined ? args : [where.handle, op, args], run, where?.generation);
+    };
+    const probed = target === undefined ? ask : (opts) => ask(opts).then((it) => (it === STALE ? { ok: true, missing: [], stale: true } : it));
+    const { options: full, failed } = await loadImports(
+      (opts) => (target === undefined ? ask(opts) : probed(opts)),
+      checked,
+      run,
+      file,
+    );
+    if (failed !== undefined) return failed;
+    if (run.stopped) return run.result(file);
+    const [op, args] = make(run.wasmOptions(full));
+    const result = await channel.request(
+      target === undefined ? op : 'session',
+      target === undefined ? args : [where.handle, op, args],
+      run,
+      where?.generation,
+    );
+    if (result === STOPPED) return run.result(file);
+    if (result !== STALE) return result;
+    if (tries + 1 >= REMAKE_TRIES) return usage('internal error: the worker was replaced while this call waited, repeatedly');
+  }
+}
+
+/** `{ ok, schema }` with a schema whose `validate` runs in the worker. */
+function remoteSchema(channel, result, recipe, owner) {
+  if (!result?.ok || result.schema === undefined) return result;
+  let handle = result.schema;
+  let generation = channel.generation;
+  let freedAlready = false;
+  async function current() {
+    if (generation === channel.generation) return { handle, generation };
+    await owner?.ready();
+    const [op, args] = recipe();
+    const made = owner === undefined
+      ? await channel.request(op, args)
+      : await channel.request('session', [await owner.handle(), op, args]);
+    if (made === STALE || !made?.ok) throw new Error('ligature: the schema could not be made again in the new worker');
+    handle = made.schema;
+    generation = channel.generation;
+    return { handle, generation };
+  }
+  const schema = {
+    async validate(data, options) {
+      if (freedAlready) throw freed('Schema');
+      const { options: checked, error } = checkOptions('schema.validate', options);
+      if (error !== undefined) return { ...usage(error), errors: [] };
+      const text = checked?.dataFormat === 'json' || checked?.dataFormat === 'yaml';
+      if (text && typeof data !== 'string') {
+        return { ...usage(`invalid data: dataFormat '${checked.dataFormat}' needs the text as a string, got ${describe(data)}`), errors: [] };
+      }
+      const problem = text ? undefined : dataProblem(data);
+      if (problem !== undefined) return { ...usage(`invalid data: ${problem}`), errors: [] };
+      const run = new Run(checked);
+      for (let tries = 0; tries < REMAKE_TRIES; tries += 1) {
+        if (run.stopped) return run.result('data');
+        const where = await run.race(current());
+        if (where === STOPPED) return run.result('data');
+        const answer = await channel.request('schemaValidate', [where.handle, data, run.wasmOptions(checked)], run, where.generation);
+        if (answer === STOPPED) return run.result('data');
+        if (answer !== STALE) return answer;
+      }
+      return usage('internal error: the worker was replaced while this call waited, repeatedly');
+    },
+    /** Releases the schema in the worker; a second call does nothing. */
+    free() {
+      if (freedAlready) return;
+      freedAlready = true;
+      if (generation === channel.generation && !channel.closed) channel.request('free', [handle], undefined, generation).catch(() => {});
+    },
+  };
+  if (typeof Symbol.dispose === 'symbol') schema[Symbol.dispose] = schema.free;
+  return { ...result, schema };
+}
+
+/**
+ * A Session in the worker. Its methods are those of the in-thread Session, as promises.
+ * This side keeps its options and files, so that a worker replaced after a stopped call
+ * gets the session back (its caches start empty).
+ */
+class RemoteSession {
+  #channel;
+  #options;
+  #files;
+  #handle;
+  #generation = -1;
+  #making;
+  #freed = false;
+
+  constructor(channel, options) {
+    const { options: checked, error } = checkOptions('new Session', options);
+    if (error !== undefined) throw new TypeError(error);
+    this.#channel = channel;
+    this.#options = checked ?? {};
+    this.#files = new Map(Object.entries(this.#options.files ?? {}));
+  }
+
+  #alive() {
+    if (this.#freed) throw freed('Session');
+  }
+
+  /** The session in the current worker: `{ handle, generation }`, made (again) if needed. */
+  #current() {
+    const channel = this.#channel;
+    if (this.#generation === channel.generation && this.#making === undefined) {
+      return Promise.resolve({ handle: this.#handle, generation: this.#generation });
+    }
+    this.#making ??= (async () => {
+      try {
+        for (let tries = 0; tries < REMAKE_TRIES; tries += 1) {
+          const generation = channel.generation;
+          const options = { ...this.#options, files: Object.fromEntries(this.#files) };
+          const handle = await channel.request('sessionNew', [options], undefined, generation);
+          if (handle === STALE) continue;
+          this.#handle = handle;
+          this.#generation = generation;
+          return { handle, generation };
+        }
+        throw new Error('ligature: the session could not be made again in the new worker');
+      } finally {
+        this.#making = undefined;
+      }
+    })();
+    return this.#making;
+  }
+
+  async #simple(method, args) {
+    for (let tries = 0; tries < REMAKE_TRIES; tries += 1) {
+      const { handle, generation } = await this.#current();
+      const answer = await this.#channel.request('session', [handle, method, args], undefined, generation);
+      if (answer !== STALE) return answer;
+    }
+    throw new Error('ligature: the worker was replaced while this call waited, repeatedly');
+  }
+
+  async setFile(path, text) {
+    this.#alive();
+    needString('Session.setFile', 'path', path);
+    needString('Session.setFile', 'text', text);
+    this.#files.set(path, text);
+    await this.#simple('setFile', [path, text]);
+  }
+
+  async removeFile(path) {
+    this.#alive();
+    needString('Session.removeFile', 'path', path);
+    this.#files.delete(path);
+    return this.#simple('removeFile', [path]);
+  }
+
+  async missingFiles(source, options) {
+    this.#alive();
+    needString('Session.missingFiles', 'source', source, true);
+    const { options: checked, error } = checkOptions('Session.missingFiles', options);
+    if (error !== undefined) return usage(error);
+    const { loadModule: _, ...rest } = checked ?? {};
+    return this.#simple('missingFiles', [source ?? null, rest]);
+  }
+
+  async evaluate(source, options) {
+    this.#alive();
+    needString('Session.evaluate', 'source', source, true);
+    const { options: checked, error } = checkOptions('Session.evaluate', options);
+    if (error !== undefined) return usage(error);
+    const result = await call(this.#channel, checked, entryOf(checked), {
+      probe: (opts) => ['missingFiles', [source ?? null, opts]],
+      run: (opts) => ['evaluate', [source ?? null, opts]],
+      target: () => this.#current(),
+    });
+    return withValue(result, checked);
+  }
+
+  async typecheck(source, options) {
+    this.#alive();
+    needString('Session.typecheck', 'source', source, true);
+    const { options: checked, error } = checkOptions('Session.typecheck', options);
+    if (error !== undefined) return usage(error);
+    return call(this.#channel, checked, entryOf(checked), {
+      probe: (opts) => ['missingFiles', [source ?? null, opts]],
+      run: (opts) => ['typecheck', [source ?? null, opts]],
+      target: () => this.#current(),
+    });
+  }
+
+  async compileSchema(schemaSource, typeName, options) {
+    this.#alive();
+    needString('Session.compileSchema', 'schemaSource', schemaSource);
+    needString('Session.compileSchema', 'typeName', typeName);
+    const { options: checked, error } = checkOptions('Session.compileSchema', options);
+    if (error !== undefined) return usage(error);
+    const { timeoutMs: _t, signal: _s, ...kept } = checked ?? {};
+    const result = await call(this.#channel, checked, checked?.entry ?? 'schema.lig', {
+      probe: () => ['missingFiles', [schemaSource, { entry: 'schema.lig' }]],
+      run: (opts) => ['compileSchema', [schemaSource, typeName, opts]],
+      target: () => this.#current(),
+    });
+    const owner = { ready: () => this.#current(), handle: async () => (await this.#current()).handle };
+    return remoteSchema(this.#channel, result, () => ['compileSchema', [schemaSource, typeName, kept]], owner);
+  }
+
+  /** The stats of the last evaluate or typecheck (null before the first, and after the worker was replaced). */
+  get stats() {
+    if (this.#freed) return Promise.reject(freed('Session'));
+    return this.#simple('stats', []);
+  }
+
+  /** Releases the session in the worker; a second call does nothing. */
+  free() {
+    if (this.#freed) return;
+    this.#freed = true;
+    const channel = this.#channel;
+    if (this.#generation === channel.generation && !channel.closed) {
+      channel.request('free', [this.#handle], undefined, this.#generation).catch(() => {});
+    }
+  }
+}
+if (typeof Symbol.dispose === 'symbol') {
+  RemoteSession.prototype[Symbol.dispose] = function dispose() {
+    this.free();
+  };
+}
