@@ -7,7 +7,10 @@ function done(report) {
 }
 
 if (globalThis.crossOriginIsolated) {
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  // `?web-threads`: the worker that imports `ligature/web-threads` rather than `ligature`.
+  const worker = new URLSearchParams(location.search).has('web-threads')
+    ? new Worker(new URL('./worker-web-threads.js', import.meta.url), { type: 'module' })
+    : new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   const timer = setTimeout(() => done({ error: 'the worker sent no report within 60 s' }), 60_000);
   worker.onmessage = ({ data }) => {
     clearTimeout(timer);
@@ -18,6 +21,6 @@ if (globalThis.crossOriginIsolated) {
     done({ error: `the worker failed: ${event.message ?? 'its script did not load'}` });
   };
 } else {
-  const { check } = await import('./check.js');
-  done(await check());
+  const [ligature, { check }] = await Promise.all([import('ligature'), import('./check.js')]);
+  done(await check(ligature));
 }

@@ -1,6 +1,6 @@
-// What the app does with ligature: load it, start the thread pool, evaluate a program with
-// enough independent declarations for the pool to share out, and report what happened.
-import { init, initThreadPool, evaluate, variant } from 'ligature';
+// What the app does with ligature (the module its caller imported: `ligature`, or
+// `ligature/web-threads`): load it, start the thread pool, evaluate a program with enough
+// independent declarations for the pool to share out, and report what happened.
 
 const lets = Array.from({ length: 600 }, (_, i) => `let v${i} = fold (\\s n -> s + n) 0 (range 0 ${200 + i});`);
 export const source = `${lets.join('\n')}\nlet total = ${lets.map((_, i) => `v${i}`).join(' + ')};\n`;
@@ -15,7 +15,7 @@ function within(promise, seconds, step) {
 }
 
 /** `{ variant, isolated, threads, ok, workers, text, source }`, or `{ …, error }` at the step that failed. */
-export async function check(threads) {
+export async function check({ init, initThreadPool, evaluate, variant }, threads) {
   const report = { variant, isolated: globalThis.crossOriginIsolated === true, source };
   let step = 'init()';
   try {

@@ -18,6 +18,6 @@ if (globalThis.crossOriginIsolated) {
     done({ error: `the worker failed: ${event.message ?? 'its script did not load'}` });
   };
 } else {
-  const { check } = await import('./check.js');
-  done(await check());
+  const [ligature, { check }] = await Promise.all([import('ligature'), import('./check.js')]);
+  done(await check(ligature));
 }
