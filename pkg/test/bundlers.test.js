@@ -25,11 +25,15 @@ import { CHROMIUM, CHROMIUM_ARGS, CLI, PKG, freePort, serveApp } from './helpers
 // (as pkg/testpage/ for the Chromium test).
 const APPS = join(PKG, 'testapps');
 
-/** `promise`, or a rejection with `message` once `seconds` have passed (the timer never keeps Node alive). */
+/**
+ * `promise`, or a rejection with `message` (a string, or a function giving one then) once
+ * `seconds` have passed. The timer never keeps Node alive.
+ */
 function within(promise, seconds, message) {
   let timer;
   const late = new Promise((_, fail) => {
-    timer = setTimeout(() => fail(new Error(`${message} (no answer within ${seconds} s)`)), seconds * 1000);
+    const say = () => (typeof message === 'function' ? message() : message);
+    timer = setTimeout(() => fail(new Error(`${say()} (no answer within ${seconds} s)`)), seconds * 1000);
     timer.unref();
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
@@ -177,19 +181,19 @@ async function serve(target, isolated) {
 async function visit(target, url) {
   const context = await within(browser.newContext(), 30, `${target.name}: a new browser context`);
   const page = await within(context.newPage(), 30, `${target.name}: a new page`);
-  const console = [];
+  const logged = [];
   const workers = [];
   // Playwright hands the page every worker's console too (nested ones: the pool's), and
   // their uncaught errors as page errors; `where` is the script that logged.
   page.on('console', (message) => {
     const where = message.location()?.url || 'page';
-    console.push(`[${message.type()}] ${message.text()} (${where})`);
+    logged.push(`[${message.type()}] ${message.text()} (${where})`);
   });
-  page.on('pageerror', (error) => console.push(`[uncaught] ${error.message}`));
+  page.on('pageerror', (error) => logged.push(`[uncaught] ${error.message}`));
   page.on('worker', (worker) => workers.push(worker.url()));
-  page.on('requestfailed', (request) => console.push(`[request failed] ${request.url()}: ${request.failure()?.errorText}`));
+  page.on('requestfailed', (request) => logged.push(`[request failed] ${request.url()}: ${request.failure()?.errorText}`));
   page.on('response', (response) => {
-    if (response.status() >= 400) console.push(`[response ${response.status()}] ${response.url()}`);
+    if (response.status() >= 400) logged.push(`[response ${response.status()}] ${response.url()}`);
   });
   try {
     await within(page.goto(url), 30, `${target.name}: loading ${url}`);
@@ -198,14 +202,14 @@ async function visit(target, url) {
     await within(
       page.waitForFunction(() => window.ligatureReport !== undefined, null, { timeout: 0, polling: 100 }),
       90,
-      `${target.name}: the page's report (console: ${JSON.stringify(console)})`,
+      () => `${target.name}: the page's report (console: ${collapse(logged).join('\n') || 'quiet'})`,
     );
     const report = await page.evaluate(() => window.ligatureReport);
     const pageIsolated = await page.evaluate(() => globalThis.crossOriginIsolated);
     const blobs = workers.filter((it) => it.startsWith('blob:')).length;
     const started = [...workers.filter((it) => !it.startsWith('blob:')), ...(blobs > 0 ? [`${blobs} from blob: URLs`] : [])];
-    console.push(`(workers started: ${started.join(', ') || 'none'})`);
-    return { report, pageIsolated, console, workers };
+    logged.push(`(workers started: ${started.join(', ') || 'none'})`);
+    return { report, pageIsolated, console: logged, workers };
   } finally {
     // A worker stuck in wasm must not hold the test: the browser's close in `after` ends it.
     await within(context.close(), 30, `${target.name}: closing the page`).catch(() => {});
@@ -236,7 +240,7 @@ const complaints = (lines) =>
   collapse(lines.filter((line) => /^\[(error|warning|uncaught|request failed|response \d+)\]|deprecated/i.test(line)));
 
 /** Everything wrong with one run, in words (empty: it passed). */
-function problems(target, { report, pageIsolated, console }, served, want) {
+function problems(target, { report, pageIsolated, console: logged }, served, want) {
   const found = [];
   const is = (what, actual, wanted) => {
     if (actual !== wanted) found.push(`${what}: ${JSON.stringify(actual)}, expected ${JSON.stringify(wanted)}`);
@@ -257,7 +261,7 @@ function problems(target, { report, pageIsolated, console }, served, want) {
       found.push(`the text differs from the CLI's: ${JSON.stringify(report.text?.slice(0, 80))}…`);
     }
   }
-  for (const line of [...served.log, ...complaints(console)]) found.push(line);
+  for (const line of [...served.log, ...complaints(logged)]) found.push(line);
   return found;
 }
 
