@@ -275,3 +275,42 @@ export function runCli(fixture, spawnSync) {
   const codes = [...run.stderr.matchAll(/"code":\s*"([A-Z]\d{4})"/g)].map((m) => m[1]);
   return { ok: run.status === 0, text: run.status === 0 ? run.stdout : null, codes, status: run.status };
 }
+
+/**
+ * A static file server on 127.0.0.1 for `root` (an app's build), cross-origin isolated
+ * (COOP/COEP, as `serveStatic`) or, with `isolated: false`, with no such headers: a page
+ * that is not cross-origin isolated. Resolves to `{ url, close }`.
+ */
+export async function serveApp(root, { isolated = true } = {}) {
+  const base = resolve(root);
+  const server = createServer((request, response) => {
+    const path = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
+    let file = normalize(join(base, path));
+    if (path.endsWith('/')) file = join(file, 'index.html');
+    const headers = { 'Cache-Control': 'no-store' };
+    if (isolated) {
+      headers['Cross-Origin-Opener-Policy'] = 'same-origin';
+      headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
+      headers['Cross-Origin-Resource-Policy'] = 'same-origin';
+    }
+    if (!(file === base || file.startsWith(base + sep)) || !existsSync(file) || !statSync(file).isFile()) {
+      response.writeHead(404, headers).end('not found');
+      return;
+    }
+    headers['Content-Type'] = TYPES[extname(file)] ?? 'application/octet-stream';
+    response.writeHead(200, headers).end(readFileSync(file));
+  });
+  const port = await freePort();
+  await new Promise((ok, fail) => {
+    server.on('error', fail);
+    server.listen(port, '127.0.0.1', ok);
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((ok) => {
+        server.close(ok);
+        server.closeAllConnections();
+      }),
+  };
+}
