@@ -80,6 +80,11 @@ export interface Engine {
   compileSchema(schemaSource: string, typeName: string, options?: CompileOptions | null): Promise<RemoteCompileResult>;
   /** `new engine.Session(options)`: throws a TypeError for malformed options. */
   readonly Session: new (options?: SessionOptions | null) => RemoteSession;
+  /**
+   * How many times the worker was replaced: after a stopped call of the single-threaded
+   * build, a threaded call that did not stop within a second, or a crash.
+   */
+  readonly restarts: number;
   /** Ends the worker: pending and later calls reject. */
   terminate(): void;
 }

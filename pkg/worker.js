@@ -131,6 +131,7 @@ class Channel {
     this.generation = 0;
     this.nextId = 1;
     this.closed = undefined;
+    this.restarts = 0;
   }
 
   start() {
@@ -220,8 +221,10 @@ class Channel {
     const stop = () => {
       if (entry.done) return;
       entry.finish(STOPPED);
-      if (this.current === entry) this.stopCurrent(entry);
-      else this.queue = this.queue.filter((it) => it !== entry);
+      // Sent: stop it in the worker. Taken but not sent yet (the worker is starting):
+      // `pump` drops it. Queued: it never starts.
+      if (this.current === entry && entry.sent) this.stopCurrent(entry);
+      else if (this.current !== entry) this.queue = this.queue.filter((it) => it !== entry);
     };
     if (run.stopped) {
       stop();
@@ -271,6 +274,7 @@ class Channel {
       return;
     }
     this.setFlag(0);
+    entry.sent = true;
     this.worker.postMessage({ id: entry.id, op: entry.op, args: entry.args });
   }
 
@@ -285,7 +289,10 @@ class Channel {
     } else {
       entry.finish(data.result);
     }
-    this.pump();
+    // The host's stack ran out in the wasm (an R3006 made by the glue): the instance may
+    // hold locks no code released; the next call gets a new worker.
+    if (data.poisoned) this.replace();
+    else this.pump();
   }
 
   crashed(worker, message) {
@@ -303,6 +310,7 @@ class Channel {
     this.info = undefined;
     this.flag = undefined;
     this.generation += 1;
+    this.restarts += 1;
     const entry = this.current;
     this.current = undefined;
     if (entry !== undefined) clearTimeout(entry.grace);
@@ -396,6 +404,14 @@ class Engine {
       probe: (opts) => ['missingFiles', [schemaSource, { entry: 'schema.lig', ...withoutData(opts) }]],
       run: (opts) => ['validate', [data, schemaSource, typeName, opts]],
     });
+  }
+
+  /**
+   * How many times the worker was replaced: after a stopped call of the single-threaded
+   * build, a threaded call that did not stop within a second, or a crash.
+   */
+  get restarts() {
+    return this.#channel.restarts;
   }
 
   /** Ends the worker: pending and later calls reject. */

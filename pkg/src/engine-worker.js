@@ -69,11 +69,20 @@ const ops = {
   },
 };
 
+/**
+ * Whether the host's stack ran out inside the wasm during this call (bind.js turns it into
+ * an R3006): the unwinding ran no Rust code, so locks the call held may stay held (the
+ * threaded build's pool, its allocator): the page replaces this worker after the answer.
+ */
+function poisoned(result) {
+  return result?.stats === null && result.diagnostics?.some((it) => it.code === 'R3006' && /host's stack ran out/.test(it.message));
+}
+
 addEventListener('message', async ({ data }) => {
   if (data == null || typeof data.id !== 'number' || !Object.hasOwn(ops, data.op)) return;
   try {
     const result = plain(await ops[data.op](...data.args));
-    postMessage({ id: data.id, result });
+    postMessage({ id: data.id, result, poisoned: poisoned(result) });
   } catch (error) {
     postMessage({ id: data.id, error: { name: error?.name ?? 'Error', message: String(error?.message ?? error) } });
   }

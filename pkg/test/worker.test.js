@@ -1,0 +1,262 @@
+// `ligature/worker` (createWorker) on the main thread of a page in headless Chromium: a
+// cross-origin-isolated page (the threaded build, stopped through its shared flag) and a
+// plain one (the single-threaded build, stopped by replacing the worker). Results are
+// compared with the in-thread API in Node (../node.js) and the native CLI.
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+
+import {
+  CHROMIUM, CHROMIUM_ARGS, PKG, compareFixture, deployment, loadFixtures, serveStatic,
+} from './helpers.js';
+
+const node = await import('../node.js');
+let server;
+let browser;
+/** `{ isolated, plain }`: a page of each kind with `window.client` loaded. */
+const pages = {};
+const consoleProblems = [];
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: make chromium`);
+  const { chromium } = await import('playwright-core');
+  server = await serveStatic(PKG);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  for (const [name, query] of [['isolated', ''], ['plain', '?plain']]) {
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => consoleProblems.push(`${name}: ${error}`));
+    const note = (message) => {
+      const url = message.location()?.url ?? '';
+      if ((message.type() === 'error' || message.type() === 'warning') && !url.endsWith('/favicon.ico')) {
+        consoleProblems.push(`${name}: ${message.type()} ${message.text()}`);
+      }
+    };
+    page.on('console', note);
+    page.on('worker', (worker) => worker.on('console', note));
+    await page.goto(`${server.url}/testpage/client.html${query}`);
+    await page.waitForFunction(() => window.client !== undefined, null, { timeout: 20_000 });
+    pages[name] = page;
+  }
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Runs `body(engine, arg)` in the page with `window.engine` (made once per page). */
+function inPage(name, body, arg) {
+  return pages[name].evaluate(
+    async ([source, arg]) => {
+      window.engine ??= await window.client.createWorker();
+      // eslint-disable-next-line no-new-func
+      return new Function('engine', 'arg', `return (${source})(engine, arg);`)(window.engine, arg);
+    },
+    [body.toString(), arg],
+  );
+}
+
+test('createWorker picks the threaded build on an isolated page, the single-threaded one elsewhere', async () => {
+  const isolated = await inPage('isolated', (engine) => ({ variant: engine.variant, threads: engine.threads, n: navigator.hardwareConcurrency, iso: crossOriginIsolated }));
+  assert.equal(isolated.iso, true);
+  assert.equal(isolated.variant, 'web-threads');
+  assert.equal(isolated.threads, isolated.n);
+  const plain = await inPage('plain', (engine) => ({ variant: engine.variant, threads: engine.threads, iso: crossOriginIsolated }));
+  assert.deepEqual(plain, { variant: 'web', threads: 1, iso: false });
+  // Threads need isolation: asked for on a plain page, createWorker says so.
+  const refused = await pages.plain.evaluate(() => window.client.createWorker({ threads: 2 }).then(() => 'started', (error) => error.message));
+  assert.match(refused, /threads: 2 needs SharedArrayBuffer: serve the page cross-origin isolated/);
+  const bad = await pages.plain.evaluate(() => Promise.all([
+    window.client.createWorker({ thread: 2 }).catch((error) => `${error.name}: ${error.message}`),
+    window.client.createWorker({ threads: 0 }).catch((error) => `${error.name}: ${error.message}`),
+    window.client.createWorker({ wasmURL: 5 }).catch((error) => `${error.name}: ${error.message}`),
+  ]));
+  assert.match(bad[0], /^TypeError: createWorker: unknown option `thread`/);
+  assert.match(bad[1], /^TypeError: createWorker: threads must be an integer of at least 1, got 0/);
+  assert.match(bad[2], /^TypeError: createWorker: wasmURL must be a URL or a string, got 5/);
+});
+
+test('every eval fixture through the worker client gives its expected output (the native CLI\'s)', async () => {
+  const { cases } = loadFixtures();
+  assert.ok(cases.length > 50, `only ${cases.length} fixtures`);
+  const inputs = cases.map(({ name, source, options }) => ({ name, source, options }));
+  for (const page of ['isolated', 'plain']) {
+    const results = await inPage(page, async (engine, inputs) => {
+      const out = [];
+      for (const { source, options } of inputs) {
+        const r = await engine.evaluate(source, options);
+        out.push({ ok: r.ok, text: r.text ?? null, codes: r.diagnostics.map((d) => d.code), error: r.error });
+      }
+      return out;
+    }, inputs);
+    for (const [i, fixture] of cases.entries()) {
+      const result = results[i];
+      assert.equal(result.error, undefined, `${page} ${fixture.name}: ${result.error}`);
+      const diagnostics = result.codes.map((code) => ({ code }));
+      assert.deepEqual(compareFixture(fixture, { ...result, diagnostics }), [], `${page} ${fixture.name}`);
+    }
+  }
+});
+
+test('sessions, schemas, typecheck and validate answer as the in-thread API does', async () => {
+  const data = deployment(50);
+  data.services[7].port = 99999;
+  const schema = 'type Service = { name: String, image: String, port: Integer where x > 0 && x < 65536, replicas: Integer, owner: String, healthCheck: String };\n'
+    + 'type Deployment = { environment: String, region: String, services: List Service };\n';
+  const lib = 'export let base = 40;\nexport let twice = \\x -> x * 2;\n';
+  const main = 'import "./lib" as lib;\nlet answer = lib.base + 2;\nlet doubled = lib.twice answer;\n';
+  const expected = {
+    evaluate: await node.evaluate(main, { files: { 'lib.lig': lib } }),
+    typecheck: await node.typecheck(main, { files: { 'lib.lig': lib } }),
+    validate: await node.validate(data, schema, 'Deployment'),
+    broken: await node.evaluate('let x = 1 +;', {}),
+  };
+  for (const page of ['isolated', 'plain']) {
+    const got = await inPage(page, async (engine, { data, schema, lib, main }) => {
+      const session = new engine.Session({ files: { 'lib.lig': lib } });
+      const first = await session.evaluate(main, {});
+      await session.setFile('lib.lig', lib.replace('40', '50'));
+      const second = await session.evaluate(main, {});
+      const removed = await session.removeFile('lib.lig');
+      const missing = await session.evaluate(main, {});
+      const stats = await session.stats;
+      const compiled = await engine.compileSchema(schema, 'Deployment');
+      const viaSchema = await compiled.schema.validate(data);
+      const viaText = await compiled.schema.validate(JSON.stringify(data), { dataFormat: 'json' });
+      compiled.schema.free();
+      const afterFree = await compiled.schema.validate(data).then(() => 'resolved', (error) => `${error.name}: ${error.message}`);
+      session.free();
+      const freed = await session.evaluate(main, {}).then(() => 'resolved', (error) => `${error.name}: ${error.message}`);
+      const usage = await engine.evaluate(main, { format: 'xml' });
+      const typeError = await engine.evaluate(42).then(() => 'resolved', (error) => `${error.name}: ${error.message}`);
+      return {
+        evaluate: await engine.evaluate(main, { files: { 'lib.lig': lib } }).then((r) => ({ ok: r.ok, text: r.text, value: r.value })),
+        typecheck: await engine.typecheck(main, { files: { 'lib.lig': lib } }),
+        validate: await engine.validate(data, schema, 'Deployment'),
+        broken: await engine.evaluate('let x = 1 +;', {}),
+        first: first.text, second: second.text, removed, missing: missing.diagnostics.map((d) => d.code),
+        statsOk: stats !== null && Array.isArray(stats.phases),
+        viaSchema, viaText, afterFree, freed, usage, typeError,
+      };
+    }, { data, schema, lib, main });
+    assert.deepEqual(got.evaluate, { ok: true, text: expected.evaluate.text, value: expected.evaluate.value }, page);
+    assert.deepEqual(got.typecheck.types, expected.typecheck.types, page);
+    assert.equal(got.typecheck.ok, true);
+    assert.deepEqual(got.validate, expected.validate, page);
+    assert.equal(got.validate.ok, false);
+    assert.deepEqual(got.broken.diagnostics.map((d) => d.rendered), expected.broken.diagnostics.map((d) => d.rendered), page);
+    assert.match(got.first, /"answer": 42/);
+    assert.match(got.second, /"answer": 52/);
+    assert.equal(got.removed, true);
+    assert.deepEqual(got.missing, ['M4001']);
+    assert.equal(got.statsOk, true);
+    assert.deepEqual(got.viaSchema, expected.validate);
+    assert.deepEqual(got.viaText, expected.validate);
+    assert.equal(got.afterFree, 'TypeError: this Schema was freed (free() releases it for good; make a new one)');
+    assert.equal(got.freed, 'TypeError: this Session was freed (free() releases it for good; make a new one)');
+    assert.match(got.usage.error, /^invalid options: format must be one of/);
+    assert.equal(got.typeError, 'TypeError: evaluate: source must be a string or null, got 42');
+  }
+});
+
+/** A program of about `seconds` of evaluation on this machine's wasm (nested folds). */
+const slowProgram = (outer) => `let n = fold (\\s i -> s + fold (\\t j -> t + j) 0 (range 0 1000)) 0 (range 0 ${outer});\n`;
+
+test('the page keeps painting while the worker runs a long program', async () => {
+  const { ms, frames, ok } = await inPage('plain', async (engine, source) => {
+    const startFrames = window.frames;
+    const started = performance.now();
+    const r = await engine.evaluate(source, {});
+    return { ms: performance.now() - started, frames: window.frames - startFrames, ok: r.ok };
+  }, slowProgram(20_000));
+  assert.equal(ok, true);
+  assert.ok(ms > 1_000, `the program took only ${ms} ms: too short to say anything (make it longer)`);
+  const fps = (frames / ms) * 1000;
+  assert.ok(fps >= 20, `${frames} frames in ${Math.round(ms)} ms (${fps.toFixed(1)} fps): the page froze`);
+});
+
+test('abort and timeoutMs stop a running call at once; the worker is free again and keeps its sessions', async () => {
+  for (const page of ['isolated', 'plain']) {
+    const got = await inPage(page, async (engine, source) => {
+      const session = new engine.Session({ files: { 'lib.lig': 'export let base = 40;' } });
+      const before = await session.evaluate('import "./lib" as l; let a = l.base + 2;', {});
+      const restarts = engine.restarts;
+      const controller = new AbortController();
+      const started = performance.now();
+      const running = engine.evaluate(source, { signal: controller.signal });
+      const queued = engine.evaluate('let q = 1;', { signal: controller.signal });
+      await new Promise((ok) => setTimeout(ok, 300));
+      let abortedAt = performance.now();
+      controller.abort();
+      const stopped = await running;
+      const latency = performance.now() - abortedAt;
+      const queuedResult = await queued;
+      const timed = await engine.evaluate(source, { timeoutMs: 300 });
+      const timedMs = performance.now() - started;
+      // The worker is free: the next call answers (with the session made again if the worker was replaced).
+      const next = await session.evaluate('import "./lib" as l; let a = l.base + 3;', {});
+      const aborted = await engine.evaluate('let x = 1;', { signal: AbortSignal.abort() });
+      return {
+        before: before.text, next: next.text, latency, restarts: engine.restarts - restarts,
+        stopped: stopped.diagnostics.map((d) => `${d.code} ${d.message}`),
+        queued: queuedResult.diagnostics.map((d) => d.code),
+        timed: timed.diagnostics.map((d) => `${d.code} ${d.message}`),
+        aborted: aborted.diagnostics.map((d) => d.code),
+        timedMs,
+      };
+    }, slowProgram(100_000));
+    assert.deepEqual(got.stopped, ['R3008 the run was cancelled (its AbortSignal was aborted)'], page);
+    assert.deepEqual(got.queued, ['R3008'], `${page}: a queued call of an aborted signal never starts`);
+    assert.deepEqual(got.timed, ['R3008 the run took longer than its timeoutMs (300 ms)'], page);
+    assert.deepEqual(got.aborted, ['R3008']);
+    assert.match(got.before, /"a": 42/);
+    assert.match(got.next, /"a": 43/, `${page}: the session after the stops`);
+    // A generous bound (the benchmark measures the real latency): the program runs for tens of seconds.
+    assert.ok(got.latency < 250, `${page}: R3008 came ${got.latency} ms after the abort`);
+    if (page === 'isolated') {
+      assert.equal(got.restarts, 0, 'the threaded build stops through its flag, without replacing the worker');
+    } else {
+      assert.equal(got.restarts, 2, 'the single-threaded worker is replaced once per stopped run');
+    }
+  }
+});
+
+test('timeoutMs covers loading: a loadModule that never settles ends with R3008', async () => {
+  for (const page of ['isolated', 'plain']) {
+    const got = await inPage(page, async (engine) => {
+      const never = () => new Promise(() => {});
+      const started = performance.now();
+      const timed = await engine.evaluate('import "./far" as f; let x = f.y;', { loadModule: never, timeoutMs: 200 });
+      const ms = performance.now() - started;
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 100);
+      const aborted = await engine.typecheck('import "./far" as f; let x = f.y;', { loadModule: never, signal: controller.signal });
+      const loaded = await engine.evaluate('import "./far" as f; let x = f.y;', { loadModule: async () => 'export let y = 7;' });
+      return { timed: timed.diagnostics.map((d) => d.message), aborted: aborted.diagnostics.map((d) => d.message), ms, loaded: loaded.value };
+    });
+    assert.deepEqual(got.timed, ['the run took longer than its timeoutMs (200 ms) while loading modules'], page);
+    assert.deepEqual(got.aborted, ['the run was cancelled (its AbortSignal was aborted) while loading modules'], page);
+    assert.ok(got.ms < 2_000, `${page}: ${got.ms} ms`);
+    assert.deepEqual(got.loaded, { x: 7 });
+  }
+});
+
+test('terminate() rejects pending and later calls', async () => {
+  const got = await pages.plain.evaluate(async (source) => {
+    const engine = await window.client.createWorker();
+    const pending = engine.evaluate(source, {});
+    engine.terminate();
+    const a = await pending.then(() => 'resolved', (error) => error.message);
+    const b = await engine.evaluate('let x = 1;').then(() => 'resolved', (error) => error.message);
+    return [a, b];
+  }, slowProgram(100_000));
+  assert.deepEqual(got, [
+    'ligature: this worker was terminated (engine.terminate())',
+    'ligature: this worker was terminated (engine.terminate())',
+  ]);
+});
+
+test('no console errors or warnings from the pages and their workers', () => {
+  assert.deepEqual(consoleProblems, []);
+});
