@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { CHROMIUM, CHROMIUM_ARGS, CLI, PKG, freePort, serveApp } from './helpers.js';
+import { CHROMIUM, CHROMIUM_ARGS, CLI, PKG, freePort, serveStatic } from './helpers.js';
 
 // Outside test/: `node --test test/` would run every .js file under it as a test file
 // (as pkg/testpage/ for the Chromium test).
@@ -96,6 +96,7 @@ before(async () => {
         recursive: true,
         filter: (from) => !/[/\\](node_modules|dist)$/.test(from),
       });
+      cpSync(join(APPS, 'shared', 'check.js'), join(work, app, 'src', 'check.js'));
       await run(`${app} app: npm install of the tarball`, 'npm',
         ['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', tarball], join(work, app), 120);
       const build = run(`${app} app: npm run build`, 'npm', ['run', 'build'], join(work, app), 180);
@@ -151,6 +152,7 @@ const TARGETS = [
   { name: 'vite build', app: 'vite', dir: 'dist' },
   { name: 'esbuild', app: 'esbuild', dir: '.' },
   { name: 'webpack 5 (production)', app: 'webpack', dir: '.' },
+  { name: 'webpack 5 (development)', app: 'webpack', dir: '.', page: 'dev.html', quietBuild: true },
 ];
 /**
  * The Vite app's second worker imports `ligature/web-threads` by name: Vite bundles that
@@ -163,13 +165,13 @@ const WEB_THREADS = [
   { name: 'vite build, ligature/web-threads', app: 'vite', dir: 'dist', query: '?web-threads', quietBuild: true },
 ];
 
-async function serve(target, isolated) {
+async function serve(target, isolated, again = false) {
   if (target.serve) return target.serve(isolated);
   const output = await within(builds.get(target.app), 180, `${target.name}: npm run build`);
-  const server = await serveApp(join(work, target.app, target.dir), { isolated });
+  const server = await serveStatic(join(work, target.app, target.dir), { isolated });
   // The build's warnings count once, against its first threaded test.
-  const log = isolated && !target.quietBuild ? warnings(output).map((it) => `${target.app} build warning: ${it.trim()}`) : [];
-  return { url: `${server.url}/`, log, close: server.close };
+  const log = isolated && !target.quietBuild && !again ? warnings(output).map((it) => `${target.app} build warning: ${it.trim()}`) : [];
+  return { url: `${server.url}/${target.page ?? ''}`, log, close: server.close };
 }
 
 /**
@@ -283,6 +285,19 @@ for (const target of TARGETS) {
     const found = problems(target, seen, served, { isolated: false, variant: 'web', threads: 1 });
     assert.deepEqual(found, [], `${target.name}, single-threaded:\n${found.join('\n')}\n(console: ${collapse(seen.console).join('\n') || 'quiet'})`);
   });
+}
+
+for (const target of TARGETS) {
+  for (const isolated of [true, false]) {
+    const want = isolated ? { isolated, variant: 'web-threads', threads: 2 } : { isolated, variant: 'web', threads: 1 };
+    test(`${target.name}: ligature/worker from the page, ${isolated ? 'threaded (isolated)' : 'single-threaded (not isolated)'}`, { timeout: 240_000 }, async () => {
+      const served = await serve(target, isolated, true);
+      servers.push(served);
+      const seen = await visit(target, `${served.url}?client`);
+      const found = problems(target, seen, served, want);
+      assert.deepEqual(found, [], `${target.name}, ligature/worker:\n${found.join('\n')}\n(console: ${collapse(seen.console).join('\n') || 'quiet'})`);
+    });
+  }
 }
 
 for (const target of WEB_THREADS) {

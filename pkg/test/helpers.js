@@ -140,24 +140,23 @@ const TYPES = {
 
 /**
  * A static file server on 127.0.0.1 for `root`, with the COOP/COEP headers that make pages
- * and their workers cross-origin isolated (SharedArrayBuffer, hence wasm threads).
- * Resolves to `{ url, close }`.
+ * and their workers cross-origin isolated (SharedArrayBuffer, hence wasm threads), unless
+ * `isolated: false`, or for one document, `?plain` in its URL. A directory serves its
+ * index.html. Resolves to `{ url, close }`.
  */
-export async function serveStatic(root) {
+export async function serveStatic(root, { isolated = true } = {}) {
   const base = resolve(root);
   const server = createServer((request, response) => {
-    const path = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
-    const file = normalize(join(base, path));
-    // `?plain`: a document without COOP/COEP, hence not cross-origin isolated.
-    const plain = new URL(request.url, 'http://localhost').searchParams.has('plain');
-    const headers = plain
-      ? { 'Cache-Control': 'no-store' }
-      : {
-          'Cross-Origin-Opener-Policy': 'same-origin',
-          'Cross-Origin-Embedder-Policy': 'require-corp',
-          'Cross-Origin-Resource-Policy': 'same-origin',
-          'Cache-Control': 'no-store',
-        };
+    const url = new URL(request.url, 'http://localhost');
+    const path = decodeURIComponent(url.pathname);
+    let file = normalize(join(base, path));
+    if (path.endsWith('/')) file = join(file, 'index.html');
+    const headers = { 'Cache-Control': 'no-store' };
+    if (isolated && !url.searchParams.has('plain')) {
+      headers['Cross-Origin-Opener-Policy'] = 'same-origin';
+      headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
+      headers['Cross-Origin-Resource-Policy'] = 'same-origin';
+    }
     if (!(file === base || file.startsWith(base + sep)) || !existsSync(file) || !statSync(file).isFile()) {
       response.writeHead(404, headers).end('not found');
       return;
@@ -172,7 +171,11 @@ export async function serveStatic(root) {
   });
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((ok) => server.close(ok)),
+    close: () =>
+      new Promise((ok) => {
+        server.close(ok);
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -274,43 +277,4 @@ export function runCli(fixture, spawnSync) {
   });
   const codes = [...run.stderr.matchAll(/"code":\s*"([A-Z]\d{4})"/g)].map((m) => m[1]);
   return { ok: run.status === 0, text: run.status === 0 ? run.stdout : null, codes, status: run.status };
-}
-
-/**
- * A static file server on 127.0.0.1 for `root` (an app's build), cross-origin isolated
- * (COOP/COEP, as `serveStatic`) or, with `isolated: false`, with no such headers: a page
- * that is not cross-origin isolated. Resolves to `{ url, close }`.
- */
-export async function serveApp(root, { isolated = true } = {}) {
-  const base = resolve(root);
-  const server = createServer((request, response) => {
-    const path = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
-    let file = normalize(join(base, path));
-    if (path.endsWith('/')) file = join(file, 'index.html');
-    const headers = { 'Cache-Control': 'no-store' };
-    if (isolated) {
-      headers['Cross-Origin-Opener-Policy'] = 'same-origin';
-      headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
-      headers['Cross-Origin-Resource-Policy'] = 'same-origin';
-    }
-    if (!(file === base || file.startsWith(base + sep)) || !existsSync(file) || !statSync(file).isFile()) {
-      response.writeHead(404, headers).end('not found');
-      return;
-    }
-    headers['Content-Type'] = TYPES[extname(file)] ?? 'application/octet-stream';
-    response.writeHead(200, headers).end(readFileSync(file));
-  });
-  const port = await freePort();
-  await new Promise((ok, fail) => {
-    server.on('error', fail);
-    server.listen(port, '127.0.0.1', ok);
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((ok) => {
-        server.close(ok);
-        server.closeAllConnections();
-      }),
-  };
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 // .wasm files the glue points to (`new URL('…_bg.wasm', import.meta.url)`) as assets.
 export default {
   entry: './src/main.js',
+  // `--output-path dist-dev` for the development build (dev.html).
   output: {
     path: fileURLToPath(new URL('dist', import.meta.url)),
     clean: true,

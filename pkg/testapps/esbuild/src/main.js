@@ -1,12 +1,25 @@
-// Cross-origin isolated: ligature in a module Worker with 2 threads. Otherwise on the
+// `?client`: ligature/worker from the page's thread (2 threads when cross-origin isolated).
+// Else, cross-origin isolated: ligature in a module Worker with 2 threads; otherwise on the
 // page's own thread, where ligature picks its single-threaded build. The report goes to
 // `window.ligatureReport` (and the page's text).
+// esbuild leaves the package's .wasm files behind: build.mjs copies both builds' next to
+// the bundle, and init is told where the one of the build in use is.
+const wasmURLOf = (variant) => ({
+  wasmURL: new URL(variant === 'web-threads' ? './ligature-threads.wasm' : './ligature.wasm', import.meta.url),
+});
+
 function done(report) {
   window.ligatureReport = report;
   document.querySelector('#output').textContent = JSON.stringify({ ...report, source: undefined, text: undefined }, null, 2);
 }
 
-if (globalThis.crossOriginIsolated) {
+if (new URLSearchParams(location.search).has('client')) {
+  const [{ createWorker }, { checkClient }] = await Promise.all([import('ligature/worker'), import('./check.js')]);
+  const threads = globalThis.crossOriginIsolated ? 2 : 1;
+  // esbuild leaves the .wasm files behind (build.mjs copies them): the one of the build used.
+  const wasmURL = new URL(threads > 1 ? './ligature-threads.wasm' : './ligature.wasm', import.meta.url);
+  done(await checkClient(createWorker, threads, wasmURL));
+} else if (globalThis.crossOriginIsolated) {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   const timer = setTimeout(() => done({ error: 'the worker sent no report within 60 s' }), 60_000);
   worker.onmessage = ({ data }) => {
@@ -19,5 +32,5 @@ if (globalThis.crossOriginIsolated) {
   };
 } else {
   const [ligature, { check }] = await Promise.all([import('ligature'), import('./check.js')]);
-  done(await check(ligature));
+  done(await check(ligature, undefined, wasmURLOf));
 }

@@ -3,4 +3,9 @@
 import * as ligature from 'ligature';
 import { check } from './check.js';
 
-self.postMessage(await check(ligature, 2));
+// esbuild leaves the package's .wasm files behind: build.mjs copies them next to the bundle.
+const wasmURLOf = (variant) => ({
+  wasmURL: new URL(variant === 'web-threads' ? './ligature-threads.wasm' : './ligature.wasm', import.meta.url),
+});
+
+self.postMessage(await check(ligature, 2, wasmURLOf));

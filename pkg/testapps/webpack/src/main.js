@@ -1,4 +1,5 @@
-// Cross-origin isolated: ligature in a module Worker with 2 threads. Otherwise on the
+// `?client`: ligature/worker from the page's thread (2 threads when cross-origin isolated).
+// Else, cross-origin isolated: ligature in a module Worker with 2 threads; otherwise on the
 // page's own thread, where ligature picks its single-threaded build. The report goes to
 // `window.ligatureReport` (and the page's text).
 function done(report) {
@@ -6,7 +7,10 @@ function done(report) {
   document.querySelector('#output').textContent = JSON.stringify({ ...report, source: undefined, text: undefined }, null, 2);
 }
 
-if (globalThis.crossOriginIsolated) {
+if (new URLSearchParams(location.search).has('client')) {
+  const [{ createWorker }, { checkClient }] = await Promise.all([import('ligature/worker'), import('./check.js')]);
+  done(await checkClient(createWorker, globalThis.crossOriginIsolated ? 2 : 1));
+} else if (globalThis.crossOriginIsolated) {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   const timer = setTimeout(() => done({ error: 'the worker sent no report within 60 s' }), 60_000);
   worker.onmessage = ({ data }) => {
