@@ -82,7 +82,7 @@ test('npm pack ships every file the manifest and the README point to', () => {
   for (const path of files) assert.ok(!/^(test|testpage|node_modules)\//.test(path), `${path} ships`);
 });
 
-test('index.d.ts compiles with lib es2022 and no @types (tsc --strict)', () => {
+test('index.d.ts and worker.d.ts compile with lib es2022 and no @types (tsc --strict)', () => {
   const tsc = join(PKG, 'node_modules', '.bin', 'tsc');
   // A consumer inside the package resolves `ligature` to itself through `exports` (Node's
   // self-reference), as a dependent project would.
@@ -92,11 +92,27 @@ test('index.d.ts compiles with lib es2022 and no @types (tsc --strict)', () => {
 import { evaluate, validate, compileSchema, Session, init, initThreadPool, variant } from 'ligature';
 import * as web from 'ligature/web';
 import * as threads from 'ligature/web-threads';
-import type { EvalResult, Diagnostic, Stats, EvaluateOptions, SessionOptions } from 'ligature/node';
+import type { EvalResult, Diagnostic, Stats, EvaluateOptions, SessionOptions, AbortSignalLike } from 'ligature/node';
+import { createWorker, type Engine, type WorkerOptions } from 'ligature/worker';
+
+export async function offThread(signal: AbortSignalLike): Promise<boolean> {
+  const options: WorkerOptions = { threads: 2, wasmURL: 'https://example.com/ligature_bg.wasm' };
+  const engine: Engine = await createWorker(options);
+  const result: EvalResult = await engine.evaluate('let a = 1;', { signal, timeoutMs: 100 });
+  const session = new engine.Session({ files: {} });
+  await session.setFile('a.lig', 'let a = 1;');
+  const stats: Stats | null = await session.stats;
+  const compiled = await engine.compileSchema('type T = Integer;', 'T', { signal });
+  const valid = compiled.ok ? (await compiled.schema.validate(1, { timeoutMs: 5 })).ok : false;
+  engine.terminate();
+  return result.ok && valid && stats !== undefined && engine.restarts >= 0;
+}
 
 export async function main(bytes: ArrayBuffer): Promise<string> {
   await init(bytes);
-  await web.init(new Uint8Array(bytes));
+  await init({ wasmURL: 'https://example.com/ligature_bg.wasm' });
+  await web.init({ module: new Uint8Array(bytes) });
+  web.initSync({ module: bytes });
   await threads.initThreadPool(2);
   const n: number = await initThreadPool();
   const options: EvaluateOptions = { format: 'yaml', limits: { maxSteps: 10n ** 6n, maxDepth: 1000 } };
