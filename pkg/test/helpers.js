@@ -207,6 +207,12 @@ export const CHROMIUM_ARGS = [
 ];
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
+/** Debian's headless Chromium through playwright-core (resolved from this package). */
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
 /**
  * Debian's Chromium through playwright-core on a page of this package served with COOP/COEP
  * on 127.0.0.1. Resolves to `{ page, url, errors, messages, worker(entry), close }`; `worker(entry)` starts a
@@ -214,9 +220,8 @@ export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
  * to `{ info, call(message), terminate }` once its `init` (and thread pool) is done.
  */
 export async function openChromium() {
-  const { chromium } = await import('playwright-core');
   const server = await serveStatic(PKG);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const errors = [];

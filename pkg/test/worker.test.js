@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 
 import {
-  CHROMIUM, CHROMIUM_ARGS, PKG, compareFixture, deployment, loadFixtures, serveStatic,
+  CHROMIUM, PKG, compareFixture, deployment, launchChromium, loadFixtures, serveStatic,
 } from './helpers.js';
 
 const node = await import('../node.js');
@@ -20,9 +20,8 @@ const consoleProblems = [];
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: make chromium`);
-  const { chromium } = await import('playwright-core');
   server = await serveStatic(PKG);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
   for (const [name, query] of [['isolated', ''], ['plain', '?plain']]) {
     const page = await browser.newPage();
     page.on('pageerror', (error) => consoleProblems.push(`${name}: ${error}`));

@@ -11,6 +11,8 @@ export default defineConfig({
   preview: { headers },
   // Served as published: pre-bundling would move the glue away from its .wasm files.
   optimizeDeps: { exclude: ['ligature'] },
-  // ligature loads its build with a dynamic import: workers must be ES modules.
+  // ES module workers (the app's own worker imports ligature).
   worker: { format: 'es' },
+  // bench.html: the page benches/worker_bench.mjs times (make bench-wasm).
+  build: { rolldownOptions: { input: { main: 'index.html', bench: 'bench.html' } } },
 });
