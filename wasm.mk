@@ -88,8 +88,9 @@ wasm-threads: wasm-tools ## Threaded wasm build (nightly, build-std, shared memo
 	  -o $(WASM_DIST)/web-threads/ligature_bg.wasm
 	@ls -l $(WASM_DIST)/web-threads/ligature_bg.wasm | awk '{print "pkg/dist/web-threads/ligature_bg.wasm: " $$5 " bytes"}'
 
-test-js: wasm wasm-threads chromium build ## npm package tests: fixtures in Node, API shape, workerd, threads in Chromium vs the CLI
+test-js: wasm wasm-threads chromium build ## npm package tests: fixtures in Node, API shape, workerd, threads in Chromium vs the CLI, ligature/worker, Vite/esbuild/webpack apps
 	cd pkg && node --test --test-concurrency=1 test/
 
-bench-wasm: wasm wasm-threads chromium build ## wasm benchmarks: native vs Node, threads vs not in Chromium, size, workerd validation
+bench-wasm: wasm wasm-threads chromium build ## wasm benchmarks: native vs Node, threads vs not in Chromium, size, workerd validation, stopping ligature/worker calls, threads through a Vite build
 	node benches/wasm_bench.mjs
+	node benches/worker_bench.mjs
