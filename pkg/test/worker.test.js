@@ -256,6 +256,30 @@ test('terminate() rejects pending and later calls', async () => {
   ]);
 });
 
+test('initThreadPool of the threaded build rejects, saying why, on a page that is not cross-origin isolated', async () => {
+  const got = await pages.plain.evaluate(async () => {
+    const threads = await import('../web-threads.js');
+    let init;
+    try {
+      await threads.init();
+      init = 'ok';
+    } catch (error) {
+      init = `init: ${error.message}`;
+    }
+    const pool = await Promise.race([
+      threads.initThreadPool(2).then(() => 'started', (error) => error.message),
+      new Promise((ok) => setTimeout(() => ok('did not settle in 10 s'), 10_000)),
+    ]);
+    return { init, pool };
+  });
+  // The module may refuse to instantiate (no shared memory here) or the pool may refuse to
+  // start: either way a message that says why, never a hang.
+  const said = got.init === 'ok' ? got.pool : got.init;
+  assert.match(said, /SharedArrayBuffer|cross-origin isolated|shared/i, JSON.stringify(got));
+  assert.notEqual(got.pool, 'did not settle in 10 s');
+  assert.notEqual(got.pool, 'started');
+});
+
 test('no console errors or warnings from the pages and their workers', () => {
   assert.deepEqual(consoleProblems, []);
 });
