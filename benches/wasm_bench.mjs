@@ -16,15 +16,15 @@
 // LIGATURE_BENCH_QUICK=1 runs smaller workloads with fewer repetitions.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-import { CLI, PKG, ROOT, deployment, freePort, openChromium } from '../pkg/test/helpers.js';
+import { CLI, PKG, deployment, freePort, openChromium } from '../pkg/test/helpers.js';
+import { OUT, generate } from './workloads.mjs';
 
 const QUICK = process.env.LIGATURE_BENCH_QUICK === '1';
 const REPEAT = QUICK ? 2 : 5;
-const OUT = join(ROOT, 'target', 'bench');
 const WORKLOADS = [
   ['services', QUICK ? 10_000 : 100_000],
   ['compute', QUICK ? 1_000 : 10_000],
@@ -34,16 +34,6 @@ const best = (times) => Math.min(...times);
 const median = (times) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
 const ms = (x) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
 
-function generate(workload, n) {
-  mkdirSync(OUT, { recursive: true });
-  const path = join(OUT, `${workload}-${n}.lig`);
-  if (!existsSync(path)) {
-    const run = spawnSync('python3', [join(ROOT, 'benches', 'gen.py'), workload, String(n)], { maxBuffer: 1 << 30 });
-    if (run.status !== 0) throw new Error(`gen.py ${workload} ${n}: ${run.stderr}`);
-    writeFileSync(path, run.stdout);
-  }
-  return path;
-}
 
 function native(path, args) {
   const times = [];

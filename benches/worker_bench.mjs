@@ -20,29 +20,19 @@
 // LIGATURE_BENCH_QUICK=1 runs fewer repetitions.
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { PKG, ROOT, launchChromium, serveStatic } from '../pkg/test/helpers.js';
+import { PKG, launchChromium, serveStatic } from '../pkg/test/helpers.js';
+import { OUT, generate } from './workloads.mjs';
 
 const QUICK = process.env.LIGATURE_BENCH_QUICK === '1';
 const REPEAT = QUICK ? 2 : 5;
-const OUT = join(ROOT, 'target', 'bench');
 const ms = (x) => (x === undefined ? '-' : `${x.toFixed(x < 10 ? 1 : 0)} ms`);
 const best = (xs) => Math.min(...xs);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function generate(workload, n) {
-  mkdirSync(OUT, { recursive: true });
-  const path = join(OUT, `${workload}-${n}.lig`);
-  if (!existsSync(path)) {
-    const run = spawnSync('python3', [join(ROOT, 'benches', 'gen.py'), workload, String(n)], { maxBuffer: 1 << 30 });
-    if (run.status !== 0) throw new Error(`gen.py ${workload} ${n}: ${run.stderr}`);
-    writeFileSync(path, run.stdout);
-  }
-  return readFileSync(path, 'utf8');
-}
 
 /** In the page: stop runs of `source` in each phase; returns the measurements. */
 async function stopInEveryPhase(page, source, repeat) {
@@ -104,7 +94,7 @@ async function stopInEveryPhase(page, source, repeat) {
 function viteBuild(work) {
   const app = join(work, 'vite');
   cpSync(join(PKG, 'testapps', 'vite'), app, { recursive: true, filter: (from) => !/[/\\](node_modules|dist)$/.test(from) });
-  cpSync(join(PKG, 'testapps', 'shared', 'check.js'), join(app, 'src', 'check.js'));
+  cpSync(join(PKG, 'testapps', 'shared'), join(app, 'src'), { recursive: true });
   const modules = join(app, 'node_modules');
   mkdirSync(modules);
   symlinkSync(PKG, join(modules, 'ligature'), 'dir');
@@ -128,8 +118,8 @@ async function computeThroughVite(browser, dist, source) {
 }
 
 async function main() {
-  const services = generate('services', 140_000);
-  const compute = generate('compute', 10_000);
+  const services = readFileSync(generate('services', 140_000), 'utf8');
+  const compute = readFileSync(generate('compute', 10_000), 'utf8');
   const server = await serveStatic(PKG);
   const browser = await launchChromium();
   const work = mkdtempSync(join(tmpdir(), 'ligature-bench-'));

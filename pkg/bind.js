@@ -284,6 +284,21 @@ export function dataProblem(data) {
   return undefined;
 }
 
+/**
+ * The options and data of a validation (`call`: 'validate' or 'schema.validate'), checked:
+ * `{ checked }`, or `{ failed }`, the usage error as a validation result.
+ */
+export function checkValidation(call, data, options) {
+  const { options: checked, error } = checkOptions(call, options);
+  if (error !== undefined) return { failed: { ...usage(error), errors: [] } };
+  const text = checked?.dataFormat === 'json' || checked?.dataFormat === 'yaml';
+  const problem = text
+    ? (typeof data === 'string' ? undefined : `dataFormat '${checked.dataFormat}' needs the text as a string, got ${describe(data)}`)
+    : dataProblem(data);
+  if (problem !== undefined) return { failed: { ...usage(`invalid data: ${problem}`), errors: [] } };
+  return { checked };
+}
+
 /** The TypeError of a call on a freed Session or Schema. */
 export function freed(what) {
   return new TypeError(`this ${what} was freed (free() releases it for good; make a new one)`);
@@ -570,14 +585,8 @@ export function bind(wasm, variant, load, exports, loadSync) {
     const schema = {
       validate(data, options) {
         if (compiled === undefined) throw freed('Schema');
-        const { options: checked, error } = checkOptions('schema.validate', options);
-        if (error !== undefined) return { ...usage(error), errors: [] };
-        const text = checked?.dataFormat === 'json' || checked?.dataFormat === 'yaml';
-        if (text && typeof data !== 'string') {
-          return { ...usage(`invalid data: dataFormat '${checked.dataFormat}' needs the text as a string, got ${describe(data)}`), errors: [] };
-        }
-        const problem = text ? undefined : dataProblem(data);
-        if (problem !== undefined) return { ...usage(`invalid data: ${problem}`), errors: [] };
+        const { checked, failed } = checkValidation('schema.validate', data, options);
+        if (failed !== undefined) return failed;
         const target = compiled;
         return runSync((_, opts) => target.validate(data, opts), null, checked, 'data');
       },

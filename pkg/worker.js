@@ -20,7 +20,7 @@ import {
   Run,
   STOPPED,
   checkOptions,
-  dataProblem,
+  checkValidation,
   describe,
   entryOf,
   freed,
@@ -394,12 +394,8 @@ class Engine {
   async validate(data, schemaSource, typeName, options) {
     needString('validate', 'schemaSource', schemaSource);
     needString('validate', 'typeName', typeName);
-    const { options: checked, error } = checkOptions('validate', options);
-    if (error !== undefined) return { ...usage(error), errors: [] };
-    const problem = checked?.dataFormat === 'json' || checked?.dataFormat === 'yaml'
-      ? (typeof data === 'string' ? undefined : `dataFormat '${checked.dataFormat}' needs the text as a string, got ${describe(data)}`)
-      : dataProblem(data);
-    if (problem !== undefined) return { ...usage(`invalid data: ${problem}`), errors: [] };
+    const { checked, failed } = checkValidation('validate', data, options);
+    if (failed !== undefined) return failed;
     return call(this.#channel, checked, 'schema.lig', {
       probe: (opts) => ['missingFiles', [schemaSource, { entry: 'schema.lig', ...withoutData(opts) }]],
       run: (opts) => ['validate', [data, schemaSource, typeName, opts]],
@@ -485,14 +481,8 @@ function remoteSchema(channel, result, recipe, owner) {
   const schema = {
     async validate(data, options) {
       if (freedAlready) throw freed('Schema');
-      const { options: checked, error } = checkOptions('schema.validate', options);
-      if (error !== undefined) return { ...usage(error), errors: [] };
-      const text = checked?.dataFormat === 'json' || checked?.dataFormat === 'yaml';
-      if (text && typeof data !== 'string') {
-        return { ...usage(`invalid data: dataFormat '${checked.dataFormat}' needs the text as a string, got ${describe(data)}`), errors: [] };
-      }
-      const problem = text ? undefined : dataProblem(data);
-      if (problem !== undefined) return { ...usage(`invalid data: ${problem}`), errors: [] };
+      const { checked, failed } = checkValidation('schema.validate', data, options);
+      if (failed !== undefined) return failed;
       const run = new Run(checked);
       for (let tries = 0; tries < REMAKE_TRIES; tries += 1) {
         if (run.stopped) return run.result('data');

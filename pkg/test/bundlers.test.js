@@ -96,7 +96,7 @@ before(async () => {
         recursive: true,
         filter: (from) => !/[/\\](node_modules|dist)$/.test(from),
       });
-      cpSync(join(APPS, 'shared', 'check.js'), join(work, app, 'src', 'check.js'));
+      cpSync(join(APPS, 'shared'), join(work, app, 'src'), { recursive: true });
       await run(`${app} app: npm install of the tarball`, 'npm',
         ['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', tarball], join(work, app), 120);
       const build = run(`${app} app: npm run build`, 'npm', ['run', 'build'], join(work, app), 180);

@@ -15,6 +15,17 @@ function within(promise, seconds, step) {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
+/** What an evaluation's result says, into the report. */
+function outcome(report, result) {
+  Object.assign(report, {
+    ok: result.ok,
+    workers: result.stats?.workers,
+    text: result.text,
+    diagnostics: result.diagnostics.map((d) => d.rendered ?? d.message),
+    error: result.error,
+  });
+}
+
 /** `{ variant, isolated, threads, ok, workers, text, source }`, or `{ …, error }` at the step that failed. */
 export async function check({ init, initThreadPool, evaluate, variant }, threads, initInput) {
   const report = { variant, isolated: globalThis.crossOriginIsolated === true, source };
@@ -25,13 +36,7 @@ export async function check({ init, initThreadPool, evaluate, variant }, threads
     report.threads = await within(initThreadPool(threads), 20, step);
     step = 'evaluate()';
     const result = await within(evaluate(source), 30, step);
-    Object.assign(report, {
-      ok: result.ok,
-      workers: result.stats?.workers,
-      text: result.text,
-      diagnostics: result.diagnostics.map((d) => d.rendered ?? d.message),
-      error: result.error,
-    });
+    outcome(report, result);
   } catch (error) {
     report.error = `${step}: ${error?.message ?? error}`;
   }
@@ -50,13 +55,7 @@ export async function checkClient(createWorker, threads, wasmURL) {
     Object.assign(report, { variant: engine.variant, threads: engine.threads });
     step = 'engine.evaluate()';
     const result = await within(engine.evaluate(source), 30, step);
-    Object.assign(report, {
-      ok: result.ok,
-      workers: result.stats?.workers,
-      text: result.text,
-      diagnostics: result.diagnostics.map((d) => d.rendered ?? d.message),
-      error: result.error,
-    });
+    outcome(report, result);
     engine.terminate();
   } catch (error) {
     report.error = `${step}: ${error?.message ?? error}`;

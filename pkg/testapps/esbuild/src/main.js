@@ -2,34 +2,21 @@
 // Else, cross-origin isolated: ligature in a module Worker with 2 threads; otherwise on the
 // page's own thread, where ligature picks its single-threaded build. The report goes to
 // `window.ligatureReport` (and the page's text).
+import { done, fromWorker } from './report.js';
+
 // esbuild leaves the package's .wasm files behind: build.mjs copies both builds' next to
 // the bundle, and init is told where the one of the build in use is.
 const wasmURLOf = (variant) => ({
   wasmURL: new URL(variant === 'web-threads' ? './ligature-threads.wasm' : './ligature.wasm', import.meta.url),
 });
 
-function done(report) {
-  window.ligatureReport = report;
-  document.querySelector('#output').textContent = JSON.stringify({ ...report, source: undefined, text: undefined }, null, 2);
-}
-
 if (new URLSearchParams(location.search).has('client')) {
   const [{ createWorker }, { checkClient }] = await Promise.all([import('ligature/worker'), import('./check.js')]);
   const threads = globalThis.crossOriginIsolated ? 2 : 1;
-  // esbuild leaves the .wasm files behind (build.mjs copies them): the one of the build used.
-  const wasmURL = new URL(threads > 1 ? './ligature-threads.wasm' : './ligature.wasm', import.meta.url);
-  done(await checkClient(createWorker, threads, wasmURL));
+  done(await checkClient(createWorker, threads, wasmURLOf(threads > 1 ? 'web-threads' : 'web').wasmURL));
 } else if (globalThis.crossOriginIsolated) {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  const timer = setTimeout(() => done({ error: 'the worker sent no report within 60 s' }), 60_000);
-  worker.onmessage = ({ data }) => {
-    clearTimeout(timer);
-    done(data);
-  };
-  worker.onerror = (event) => {
-    clearTimeout(timer);
-    done({ error: `the worker failed: ${event.message ?? 'its script did not load'}` });
-  };
+  fromWorker(worker);
 } else {
   const [ligature, { check }] = await Promise.all([import('ligature'), import('./check.js')]);
   done(await check(ligature, undefined, wasmURLOf));

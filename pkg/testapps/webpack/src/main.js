@@ -2,25 +2,14 @@
 // Else, cross-origin isolated: ligature in a module Worker with 2 threads; otherwise on the
 // page's own thread, where ligature picks its single-threaded build. The report goes to
 // `window.ligatureReport` (and the page's text).
-function done(report) {
-  window.ligatureReport = report;
-  document.querySelector('#output').textContent = JSON.stringify({ ...report, source: undefined, text: undefined }, null, 2);
-}
+import { done, fromWorker } from './report.js';
 
 if (new URLSearchParams(location.search).has('client')) {
   const [{ createWorker }, { checkClient }] = await Promise.all([import('ligature/worker'), import('./check.js')]);
   done(await checkClient(createWorker, globalThis.crossOriginIsolated ? 2 : 1));
 } else if (globalThis.crossOriginIsolated) {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  const timer = setTimeout(() => done({ error: 'the worker sent no report within 60 s' }), 60_000);
-  worker.onmessage = ({ data }) => {
-    clearTimeout(timer);
-    done(data);
-  };
-  worker.onerror = (event) => {
-    clearTimeout(timer);
-    done({ error: `the worker failed: ${event.message ?? 'its script did not load'}` });
-  };
+  fromWorker(worker);
 } else {
   const [ligature, { check }] = await Promise.all([import('ligature'), import('./check.js')]);
   done(await check(ligature));
