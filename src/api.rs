@@ -219,10 +219,7 @@ impl Cancellation {
             }),
             _ => None,
         };
-        eval::Interrupt {
-            flag: self.cancel.clone(),
-            deadline,
-        }
+        eval::Interrupt::new(self.cancel.clone(), deadline)
     }
 }
 

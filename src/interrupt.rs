@@ -26,11 +26,14 @@ pub const CLOCK_EVERY: u32 = 1024;
 
 /// What stops a run from outside: the host's cancel flag and/or a deadline on the host's
 /// clock. Every thread of one run (per declaration, per split list chunk, per parsed piece)
-/// polls a clone or a borrow.
+/// polls a clone or a borrow. The first poll that finds the deadline passed trips a flag
+/// shared by the clones, so every other poll, on any thread, stops at its next atomic
+/// load instead of its next read of the clock.
 #[derive(Clone, Default)]
 pub struct Interrupt {
     pub flag: Option<Arc<AtomicBool>>,
     pub deadline: Option<Deadline>,
+    tripped: Arc<AtomicBool>,
 }
 
 /// A point in time on the host's clock (milliseconds) after which the run stops.
@@ -50,12 +53,18 @@ impl std::fmt::Debug for Interrupt {
 }
 
 impl Interrupt {
+    /// The host's cancel flag and/or deadline.
+    pub fn new(flag: Option<Arc<AtomicBool>>, deadline: Option<Deadline>) -> Interrupt {
+        Interrupt {
+            flag,
+            deadline,
+            tripped: Arc::default(),
+        }
+    }
+
     /// Only the host's cancel flag.
     pub fn flag(flag: Arc<AtomicBool>) -> Interrupt {
-        Interrupt {
-            flag: Some(flag),
-            deadline: None,
-        }
+        Interrupt::new(Some(flag), None)
     }
 
     /// Whether nothing can stop the run (no flag, no deadline): polls cost nothing then.
@@ -63,11 +72,13 @@ impl Interrupt {
         self.flag.is_none() && self.deadline.is_none()
     }
 
-    /// Whether the host's flag is set (an atomic load; no clock).
+    /// Whether the host's flag is set, or a poll found the deadline passed (atomic loads;
+    /// no clock).
     pub fn flag_set(&self) -> bool {
         self.flag
             .as_ref()
             .is_some_and(|it| it.load(Ordering::Relaxed))
+            || (self.deadline.is_some() && self.tripped.load(Ordering::Relaxed))
     }
 
     /// Whether the flag is set or the deadline has passed (reads the clock).
@@ -75,9 +86,14 @@ impl Interrupt {
         if self.flag_set() {
             return true;
         }
-        self.deadline
+        let passed = self
+            .deadline
             .as_ref()
-            .is_some_and(|it| (it.clock)() >= it.at_ms)
+            .is_some_and(|it| (it.clock)() >= it.at_ms);
+        if passed {
+            self.tripped.store(true, Ordering::Relaxed);
+        }
+        passed
     }
 }
 
@@ -98,6 +114,16 @@ impl<'a> Poll<'a> {
             interrupt: (!interrupt.is_none()).then_some(interrupt),
             until_clock: 1,
             stopped: false,
+        }
+    }
+
+    /// A poll whose first read of the clock comes after [`CLOCK_EVERY`] polls, for loops
+    /// that start often (each let's inference): a small one reads only the flag, and the
+    /// loop around it reads the clock.
+    pub fn deferred(interrupt: &'a Interrupt) -> Poll<'a> {
+        Poll {
+            until_clock: CLOCK_EVERY,
+            ..Poll::new(interrupt)
         }
     }
 

@@ -151,6 +151,14 @@ fn an_evaluation_stops_in_the_middle_of_every_phase() {
 }
 
 #[test]
+fn one_big_declaration_stops_inside_each_phase() {
+    // One let of 100,000 elements: checking and lowering poll inside a declaration too.
+    let items: Vec<String> = (0..100_000).map(|i| format!("{{ n = {i} }}")).collect();
+    let text = format!("let big = [{}];\n", items.join(", "));
+    stops_in_every_phase(&[("main.lig".to_string(), text)], "one big let");
+}
+
+#[test]
 fn loading_many_modules_stops_between_and_inside_them() {
     // A chain of 40 modules, each importing the next, each of 200 bindings.
     let n = 40;

@@ -144,6 +144,7 @@ pub fn check_module(
     mut cache: Option<&mut SchemeCache<'_>>,
 ) -> (Checked, Env) {
     let mut checker = ModuleChecker::new(file, module, env);
+    checker.interrupt = interrupt;
     let decls = &module.decls;
     // Polled before each declaration (and by each let of a run on the pool): a run
     // stopped by its host (LANGUAGE.md 12.3) reports R3008 from the check phase too.

@@ -1531,6 +1531,10 @@ impl Lowerer<'_> {
     }
 
     fn lower_expr(&mut self, expr: &ast::Expr) -> LResult<Core> {
+        if self.poll.stop() {
+            let at = Span::new(expr.span.start, expr.span.start);
+            return Err(Box::new(interrupt::cancelled("lowering", self.file, at)));
+        }
         // Long `let ... in` chains are lowered iteratively and then nested back up.
         if let ast::ExprKind::Let { .. } = &expr.kind {
             return self.lower_let_chain(expr);

@@ -561,7 +561,11 @@ fn edit_in_place(
         return Err(previous);
     }
     let mut changed: Vec<(usize, Arc<Chunk>)> = Vec::new();
+    let mut poll = Poll::new(interrupt);
     for (k, (&start, p)) in starts.iter().zip(&previous.placed).enumerate() {
+        if poll.stop() {
+            return Err(previous);
+        }
         let end = starts.get(k + 1).copied().unwrap_or(new.len());
         let (old_start, old_end) = (p.start as usize, p.start as usize + p.len as usize);
         let in_prefix = end <= prefix && old_start == start && old_end == end;
@@ -685,9 +689,10 @@ fn common_suffix(a: &[u8], b: &[u8], max: usize) -> usize {
 }
 
 /// One chunk on its own; `None` when it has a diagnostic (R3008 too) or more than
-/// declarations and a trailing expression.
+/// declarations and a trailing expression. Its parse reads the clock only once it is big
+/// (`Poll::deferred`): the loops over chunks poll the clock between them.
 fn parse_chunk(file: FileId, text: &str, interrupt: &Interrupt) -> Option<Chunk> {
-    let parsed = parse_until(file, text, interrupt);
+    let parsed = super::parse_polling(file, text, Poll::deferred(interrupt));
     let m = parsed.module;
     if !parsed.diagnostics.is_empty() || m.header.is_some() || !m.imports.is_empty() {
         return None;

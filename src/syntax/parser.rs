@@ -22,7 +22,7 @@
 //! parser reports E1009 once and jumps to the end of the file.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::interrupt::{self, Interrupt, Poll};
+use crate::interrupt::{self, Poll};
 use crate::source::{FileId, Span};
 
 use super::ast::{self, Expr, ExprId, ExprKind, Ident, Name, Pattern, PatternKind, Type, TypeKind};
@@ -173,8 +173,7 @@ fn starts_apat(kind: T) -> bool {
 }
 
 impl<'a> Parser<'a> {
-    pub(crate) fn new(file: FileId, text: &'a str, interrupt: &'a Interrupt) -> Parser<'a> {
-        let mut poll = Poll::new(interrupt);
+    pub(crate) fn new(file: FileId, text: &'a str, mut poll: Poll<'a>) -> Parser<'a> {
         let lexed = lexer::lex_polling(file, text, &mut poll);
         Parser {
             poll,
