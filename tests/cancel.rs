@@ -251,6 +251,13 @@ fn a_set_flag_stops_every_thread_at_once_with_r3008_alone() {
         assert_eq!(codes(&typed.diagnostics), ["R3008"], "{threads:?}");
         assert!(typed.types.is_empty());
         assert_eq!(codes(&session.load_only_with(&request)), ["R3008"]);
+        // What the stopped requests built is freed later, and the session answers as new.
+        session.free_leftovers();
+        let out = session.evaluate(&EvalRequest {
+            entry: "main.lig".into(),
+            ..EvalRequest::default()
+        });
+        assert!(out.ok(), "{threads:?}: {:?}", out.diagnostics);
     }
 }
 
