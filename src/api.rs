@@ -1185,6 +1185,7 @@ mod pipeline {
                 }
                 Err(failed) => {
                     diagnostics.push(failed.error.to_diagnostic());
+                    release_stopped(session, interrupt, failed.leftovers);
                     // The stats of a failed run too: the steps spent until it stopped (all
                     // of the budget for R3007), and the evaluation's time.
                     timer.stats.steps = steps + failed.steps;

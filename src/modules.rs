@@ -482,7 +482,11 @@ pub fn eval_module(
             program.file,
             crate::source::Span::default(),
         );
-        return Err(eval::link::Failed { error, steps: 0 });
+        return Err(eval::link::Failed {
+            error,
+            steps: 0,
+            leftovers: Vec::new(),
+        });
     }
     let (evaluated, values) =
         engine::eval::run(engine.par, program, done, limits, budget, interrupt, cache)?;

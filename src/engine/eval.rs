@@ -500,6 +500,7 @@ pub fn run(
                 return Err(Failed {
                     error: error.clone(),
                     steps: total + remaining,
+                    leftovers: Vec::new(),
                 });
             }
             let mut m = machine(remaining);
@@ -516,12 +517,16 @@ pub fn run(
             return Err(Failed {
                 error,
                 steps: total + m.steps().min(remaining),
+                leftovers: Vec::new(),
             });
         }
         if let Some(error) = error {
+            // Stopped: the values made so far go to the host, to be freed after R3008.
+            let leftovers = if cancelled { values } else { Vec::new() };
             return Err(Failed {
                 error,
                 steps: total + steps,
+                leftovers,
             });
         }
         total += steps;
@@ -539,6 +544,7 @@ pub fn run(
                             decl.span,
                         ),
                         steps: total,
+                        leftovers: Vec::new(),
                     })
                 }
             }
@@ -551,6 +557,7 @@ pub fn run(
             return Err(Failed {
                 error,
                 steps: total + m.steps(),
+                leftovers: Vec::new(),
             })
         }
     };
