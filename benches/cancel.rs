@@ -5,7 +5,8 @@
 //! A run without a deadline measures the phases (the median of three); then, for each
 //! phase, requests get the deadline in the middle of that phase: on the host's clock
 //! (`timeoutMs`, what the wasm builds use) and from a timer thread setting the cancel flag
-//! (what the CLI's `--timeout` does). Each line gives the phases the runs stopped in (from
+//! (what the CLI's `--timeout` does), the session idle before each (what a stopped request
+//! left is freed before, outside the timing). Each line gives the phases the runs stopped in (from
 //! their stats), the time from the deadline to the end of the stopped phase (`stopped`: the
 //! polls' latency, from the stats) and to the return of R3008 (`returned`: also freeing
 //! what the run had built), median and worst of the rounds. Rounds that finished before
@@ -170,9 +171,11 @@ struct Answer {
 }
 
 /// Runs `request(cancellation)` with the deadline in the middle of each phase of `phases`
-/// and prints the latencies.
+/// and prints the latencies. Before each round the session frees what the last stopped
+/// request left (`Session::free_leftovers`, what an idle host does), outside the timing.
 fn measure(
     what: &str,
+    session: &Session,
     phases: &[(&'static str, f64, f64)],
     request: &dyn Fn(&Cancellation) -> Answer,
 ) {
@@ -184,6 +187,7 @@ fn measure(
             let mut stopped_in: Vec<&str> = Vec::new();
             let mut finished_first = 0;
             for _ in 0..rounds() {
+                session.free_leftovers();
                 let (cancellation, timer) = how.cancellation(at);
                 let began = Instant::now();
                 let answer = request(&cancellation);
@@ -284,7 +288,7 @@ fn main() {
         .map(|(name, start, end)| format!("{name} {:.1}", end - start))
         .collect();
     println!("cancel: evaluate  phases (ms): {}", summary.join(", "));
-    measure("evaluate", &phases, &|cancellation| {
+    measure("evaluate", &session, &phases, &|cancellation| {
         let out = session.evaluate(&request(cancellation));
         answer(&out.diagnostics, &out.stats)
     });
@@ -300,10 +304,15 @@ fn main() {
     };
     let typed = session.typecheck_with(&entry(&Cancellation::default()));
     assert!(typed.ok());
-    measure("typecheck", &windows(&typed.stats), &|cancellation| {
-        let out = session.typecheck_with(&entry(cancellation));
-        answer(&out.diagnostics, &out.stats)
-    });
+    measure(
+        "typecheck",
+        &session,
+        &windows(&typed.stats),
+        &|cancellation| {
+            let out = session.typecheck_with(&entry(cancellation));
+            answer(&out.diagnostics, &out.stats)
+        },
+    );
 
     // A schema of the same size: compiling it (no phase times: its whole length), then
     // validating a document of as many services.
@@ -318,17 +327,22 @@ fn main() {
         .compile_schema_with(&schema_request(&Cancellation::default()))
         .unwrap();
     let compile_ms = began.elapsed().as_secs_f64() * 1000.0;
-    measure("schema", &[("compile", 0.0, compile_ms)], &|cancellation| {
-        let codes = match schema_session.compile_schema_with(&schema_request(cancellation)) {
-            Ok(_) => vec!["ok".to_string()],
-            Err(err) => codes(&err.diagnostics),
-        };
-        Answer {
-            codes,
-            phase: "compile",
-            stopped_ms: None,
-        }
-    });
+    measure(
+        "schema",
+        &schema_session,
+        &[("compile", 0.0, compile_ms)],
+        &|cancellation| {
+            let codes = match schema_session.compile_schema_with(&schema_request(cancellation)) {
+                Ok(_) => vec!["ok".to_string()],
+                Err(err) => codes(&err.diagnostics),
+            };
+            Answer {
+                codes,
+                phase: "compile",
+                stopped_ms: None,
+            }
+        },
+    );
     let data = fleet(n);
     let began = Instant::now();
     assert!(schema.check_text(&data, DataFormat::Json).is_empty());
@@ -337,13 +351,18 @@ fn main() {
         "cancel: validate  {:.1} MB of JSON in {check_ms:.1} ms",
         data.len() as f64 / 1e6
     );
-    measure("validate", &[("data", 0.0, check_ms)], &|cancellation| {
-        let interrupt = schema_session.interrupt(cancellation);
-        let violations = schema.check_text_until(&data, DataFormat::Json, &interrupt);
-        Answer {
-            codes: violations.iter().map(|it| it.code.clone()).collect(),
-            phase: "data",
-            stopped_ms: None,
-        }
-    });
+    measure(
+        "validate",
+        &schema_session,
+        &[("data", 0.0, check_ms)],
+        &|cancellation| {
+            let interrupt = schema_session.interrupt(cancellation);
+            let violations = schema.check_text_until(&data, DataFormat::Json, &interrupt);
+            Answer {
+                codes: violations.iter().map(|it| it.code.clone()).collect(),
+                phase: "data",
+                stopped_ms: None,
+            }
+        },
+    );
 }

@@ -913,6 +913,7 @@ mod pipeline {
         } = load_and_check(session, schema, true, interrupt, sources, timer);
         let Ok(checked) = checked else {
             finish(&graph, &mut diagnostics);
+            release_stopped(session, interrupt, graph);
             return Err(diagnostics);
         };
         let entry = graph.entry.ok_or_else(Vec::new)?;
@@ -960,9 +961,14 @@ mod pipeline {
         let shape = builder.shape(&ty, &[], 0);
         let unions = builder.unions;
         let programs =
-            modules::lower_graph(&graph, &checked, sources, true, &[], None, None, interrupt)
-                .map_err(|it| vec![*it])?
-                .0;
+            match modules::lower_graph(&graph, &checked, sources, true, &[], None, None, interrupt)
+            {
+                Ok(it) => it.0,
+                Err(it) => {
+                    release_stopped(session, interrupt, (graph, checked));
+                    return Err(vec![*it]);
+                }
+            };
         let limits = &session.options.limits;
         let eval_limits = limits.for_eval();
         let mut done = eval::link::Evaluations::default();
@@ -980,8 +986,16 @@ mod pipeline {
                 budget,
                 interrupt.clone(),
                 None,
-            )
-            .map_err(|failed| vec![failed.error.to_diagnostic()])?;
+            );
+            let evaluated = match evaluated {
+                Ok(it) => it,
+                Err(failed) => {
+                    let diagnostic = failed.error.to_diagnostic();
+                    let built = (graph, checked, programs, done, failed.leftovers);
+                    release_stopped(session, interrupt, built);
+                    return Err(vec![diagnostic]);
+                }
+            };
             steps += evaluated.steps;
         }
         let entry_program = programs.get(entry).and_then(Option::as_ref);
@@ -1363,7 +1377,9 @@ mod pipeline {
             let entry = graph
                 .entry
                 .and_then(|idx| checked.get(idx))
-                .and_then(Option::as_ref);
+                .and_then(Option::as_ref)
+                // Stopped: no types (printing the schemes so far took longer than the stop).
+                .filter(|_| !crate::interrupt::is_cancelled(&diagnostics));
             if let Some(entry) = entry {
                 types = entry
                     .checked
