@@ -446,8 +446,9 @@ pub struct Session {
     /// Schemes and values kept across calls (`None` when `Options::cache_capacity` is 0).
     caches: Option<Arc<engine::Caches>>,
     /// What stopped requests built, freed by [`Session::free_leftovers`] (at the next
-    /// request, or when the host is idle) instead of before their R3008 returns.
-    leftovers: Leftovers,
+    /// request, or when the host is idle) instead of before their R3008 returns. Shared with
+    /// the sessions [`Session::with_file_system`] makes (a host's session per call).
+    leftovers: Arc<Leftovers>,
 }
 
 /// What stopped requests left to free (see [`Session::free_leftovers`]).
@@ -482,7 +483,7 @@ impl Session {
             fs,
             par,
             caches,
-            leftovers: Leftovers::default(),
+            leftovers: Arc::default(),
         }
     }
 
@@ -514,7 +515,7 @@ impl Session {
             fs,
             par: self.par.clone(),
             caches: self.caches.clone(),
-            leftovers: Leftovers::default(),
+            leftovers: Arc::clone(&self.leftovers),
         }
     }
 
