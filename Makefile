@@ -5,7 +5,7 @@ TOOLCHAIN := $(shell sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 CARGO ?= cargo
 EXAMPLE ?= examples/deploy.lig
 
-.PHONY: help setup build test test-rust lint fmt wasm-check example bench bench-peers bench-robustness bench-quick bless ready clean
+.PHONY: help setup build test test-rust lint fmt wasm-check example bench bench-peers bench-robustness bench-cancel bench-quick bless ready clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -46,6 +46,9 @@ bench: build bench-wasm ## Benchmarks: generated workloads through the release C
 
 bench-robustness: build ## Adversarial inputs (issue 16) through the release CLI: code, time and peak memory of each
 	python3 benches/robustness.py
+
+bench-cancel: setup ## Time from a deadline (or a cancel) to R3008 in every phase, natively, on services 140,000 (5.7 MB)
+	$(CARGO) bench --bench cancel
 
 bench-peers: build ## The workloads through jrsonnet and nickel too, when installed (cargo install jrsonnet nickel-lang-cli)
 	python3 benches/peers.py

@@ -8,9 +8,12 @@
 //! `--error-format json` and the JS API's shape.
 //!
 //! The library reads no clock of its own. A host that wants a timeout either sets the
-//! `cancel` flag of the request from its own timer, or gives [`Options::clock`] and
-//! [`EvalRequest::timeout_ms`]: evaluation then polls the host's clock every few thousand
-//! steps. Either way it stops with R3008.
+//! `cancel` flag of the request from its own timer, or gives [`Options::clock`] and a
+//! timeout ([`EvalRequest::timeout_ms`], [`Cancellation::timeout_ms`]): every phase then
+//! polls the host's clock every few thousand units of work (`crate::interrupt`). Either
+//! way the request ends with R3008 alone (LANGUAGE.md 12.3). The timeout counts from the
+//! start of the request: when the library is called, or the host's own start
+//! ([`Cancellation::started_ms`], [`Session::evaluate_from`]).
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -142,6 +145,12 @@ impl Default for Options {
     }
 }
 
+/// The phases of a run as [`Stats::phases`] names them, in order: `parse` is reading and
+/// parsing every module (loading), then checking, lowering, evaluation and rendering.
+/// Each one polls the request's interrupt (LANGUAGE.md 12.3); `tests/cancel.rs` stops a run
+/// in the middle of each phase a run reports.
+pub const PHASES: [&str; 5] = ["parse", "check", "lower", "eval", "render"];
+
 /// Measurements of one run: per-phase wall times (when the host gave a clock), source
 /// size and evaluation steps.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -176,12 +185,60 @@ impl<'a> PhaseTimer<'a> {
     }
 
     fn done(&mut self, phase: &'static str) {
+        debug_assert!(PHASES.contains(&phase), "a phase not in `PHASES`: {phase}");
         if let Some(clock) = self.clock {
             let now = clock.now_ms();
             self.stats.phases.push((phase, now - self.last));
             self.last = now;
         }
     }
+}
+
+/// What stops a request from outside (LANGUAGE.md 12.3): the host's cancel flag and/or a
+/// timeout on [`Options::clock`]. `Default` stops nothing.
+#[derive(Clone, Debug, Default)]
+pub struct Cancellation {
+    /// Set by the host (timer or user) to stop the request with R3008.
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// Wall-clock limit in milliseconds on [`Options::clock`] (ignored without a clock).
+    pub timeout_ms: Option<f64>,
+    /// When the host received the request, on [`Options::clock`]: the timeout counts from
+    /// there (the host's own work before the call, such as copying the files, is inside
+    /// it). `None`: from the library's call.
+    pub started_ms: Option<f64>,
+}
+
+impl Cancellation {
+    /// The interrupt every phase polls: the flag, and the deadline `timeout_ms` after
+    /// `started_ms` (or now) on `clock`.
+    pub fn interrupt(&self, clock: Option<&Clock>) -> eval::Interrupt {
+        let deadline = match (clock, self.timeout_ms) {
+            (Some(clock), Some(timeout)) => Some(eval::Deadline {
+                clock: Arc::clone(&clock.0),
+                at_ms: self.started_ms.unwrap_or_else(|| clock.now_ms()) + timeout,
+            }),
+            _ => None,
+        };
+        eval::Interrupt::new(self.cancel.clone(), deadline)
+    }
+}
+
+/// A request about one entry file that a host may stop: [`Session::typecheck_with`],
+/// [`Session::load_only_with`].
+#[derive(Clone, Debug, Default)]
+pub struct EntryRequest {
+    /// Path of the entry file in the session's file system.
+    pub entry: String,
+    pub cancellation: Cancellation,
+}
+
+/// A schema to compile ([`Session::compile_schema_with`]): the type `type_name` of the
+/// module `schema`.
+#[derive(Clone, Debug, Default)]
+pub struct SchemaRequest {
+    pub schema: String,
+    pub type_name: String,
+    pub cancellation: Cancellation,
 }
 
 /// What to evaluate and how to render it.
@@ -195,9 +252,20 @@ pub struct EvalRequest {
     /// Set by the host (timer or user) to stop evaluation with R3008.
     pub cancel: Option<Arc<AtomicBool>>,
     /// Wall-clock limit in milliseconds, measured with [`Options::clock`] (ignored without a
-    /// clock). For hosts that cannot run a timer beside evaluation (single-threaded wasm);
-    /// evaluation polls the clock and stops with R3008.
+    /// clock) from the call. For hosts that cannot run a timer beside the run
+    /// (single-threaded wasm); every phase polls the clock and stops with R3008.
     pub timeout_ms: Option<f64>,
+}
+
+impl EvalRequest {
+    /// The request's cancel flag and timeout, counted from the call.
+    pub fn cancellation(&self) -> Cancellation {
+        Cancellation {
+            cancel: self.cancel.clone(),
+            timeout_ms: self.timeout_ms,
+            started_ms: None,
+        }
+    }
 }
 
 /// The result of an evaluation: the rendered document on success, diagnostics always
@@ -247,6 +315,8 @@ pub struct ValidateRequest {
     pub schema: String,
     pub type_name: String,
     pub data: DataInput,
+    /// Covers compiling the schema and checking the data.
+    pub cancellation: Cancellation,
 }
 
 /// A data document: JSON or YAML text, or an already parsed value.
@@ -375,6 +445,29 @@ pub struct Session {
     par: Par,
     /// Schemes and values kept across calls (`None` when `Options::cache_capacity` is 0).
     caches: Option<Arc<engine::Caches>>,
+    /// What stopped requests built, freed by [`Session::free_leftovers`] (at the next
+    /// request, or when the host is idle) instead of before their R3008 returns. Shared with
+    /// the sessions [`Session::with_file_system`] makes (a host's session per call).
+    leftovers: Arc<Leftovers>,
+}
+
+/// What stopped requests left to free (see [`Session::free_leftovers`]).
+#[derive(Default)]
+struct Leftovers(std::sync::Mutex<Vec<Box<dyn Send>>>);
+
+impl Leftovers {
+    fn keep(&self, what: Box<dyn Send>) {
+        if let Ok(mut kept) = self.0.lock() {
+            kept.push(what);
+        }
+    }
+
+    fn take(&self) -> Vec<Box<dyn Send>> {
+        self.0
+            .lock()
+            .map(|mut it| std::mem::take(&mut *it))
+            .unwrap_or_default()
+    }
 }
 
 impl Session {
@@ -390,7 +483,16 @@ impl Session {
             fs,
             par,
             caches,
+            leftovers: Arc::default(),
         }
+    }
+
+    /// Frees what stopped requests built. A request stopped by its timeout or its host
+    /// (R3008) returns without freeing the trees, programs and values it had made (for a
+    /// 5 MB program, tens of milliseconds of work after the stop); the next request of the
+    /// session frees them before it starts, or a host calls this when it is idle.
+    pub fn free_leftovers(&self) {
+        drop(self.leftovers.take());
     }
 
     /// Counters of the session's caches since it was made (`None` without caches).
@@ -413,6 +515,7 @@ impl Session {
             fs,
             par: self.par.clone(),
             caches: self.caches.clone(),
+            leftovers: Arc::clone(&self.leftovers),
         }
     }
 
@@ -437,31 +540,36 @@ impl Session {
         &self.options
     }
 
-    /// What stops `request`'s evaluation: its cancel flag, and its deadline on the host's
-    /// clock (from now, when the request has a timeout and the session a clock).
-    fn interrupt(&self, request: &EvalRequest) -> eval::Interrupt {
-        let deadline = match (&self.options.clock, request.timeout_ms) {
-            (Some(clock), Some(timeout)) => Some(eval::Deadline {
-                clock: Arc::clone(&clock.0),
-                at_ms: clock.now_ms() + timeout,
-            }),
-            _ => None,
-        };
-        eval::Interrupt {
-            flag: request.cancel.clone(),
-            deadline,
-        }
+    /// What stops a request: its cancel flag, and its deadline on the session's clock
+    /// (when it has a timeout and the session a clock).
+    pub fn interrupt(&self, cancellation: &Cancellation) -> eval::Interrupt {
+        cancellation.interrupt(self.options.clock.as_ref())
     }
 
     /// Parses, checks and evaluates `request.entry`, rendering the document in
     /// `request.format`.
     pub fn evaluate(&self, request: &EvalRequest) -> EvalOutput {
+        self.free_leftovers();
+        self.evaluate_until(request, &self.interrupt(&request.cancellation()))
+    }
+
+    /// [`Session::evaluate`] with the timeout counted from `started_ms` on the session's
+    /// clock, when the host received the request, instead of from this call.
+    pub fn evaluate_from(&self, request: &EvalRequest, started_ms: f64) -> EvalOutput {
+        self.free_leftovers();
+        let cancellation = Cancellation {
+            started_ms: Some(started_ms),
+            ..request.cancellation()
+        };
+        self.evaluate_until(request, &self.interrupt(&cancellation))
+    }
+
+    fn evaluate_until(&self, request: &EvalRequest, interrupt: &eval::Interrupt) -> EvalOutput {
         let mut sources = SourceMap::default();
-        let interrupt = self.interrupt(request);
         let mut timer = PhaseTimer::new(self.options.clock.as_ref());
         timer.stats.workers = self.par.workers();
         let (text, diagnostics) = crate::par::on_pipeline_stack(|| {
-            pipeline::evaluate(self, request, &interrupt, &mut sources, &mut timer)
+            pipeline::evaluate(self, request, interrupt, &mut sources, &mut timer)
         });
         timer.stats.cache = self.cache_stats();
         let text = if diagnostic::has_errors(&diagnostics) {
@@ -479,11 +587,21 @@ impl Session {
 
     /// Parses and checks `entry`, returning every top-level binding's type scheme.
     pub fn typecheck(&self, entry: &str) -> CheckOutput {
+        self.typecheck_with(&EntryRequest {
+            entry: entry.to_string(),
+            cancellation: Cancellation::default(),
+        })
+    }
+
+    /// [`Session::typecheck`] that the request's cancellation may stop (R3008 alone).
+    pub fn typecheck_with(&self, request: &EntryRequest) -> CheckOutput {
+        self.free_leftovers();
+        let interrupt = self.interrupt(&request.cancellation);
         let mut sources = SourceMap::default();
         let mut timer = PhaseTimer::new(self.options.clock.as_ref());
         timer.stats.workers = self.par.workers();
         let (types, diagnostics) = crate::par::on_pipeline_stack(|| {
-            pipeline::typecheck(self, entry, &mut sources, &mut timer)
+            pipeline::typecheck(self, &request.entry, &interrupt, &mut sources, &mut timer)
         });
         timer.stats.cache = self.cache_stats();
         CheckOutput {
@@ -497,12 +615,34 @@ impl Session {
     /// Compiles a validation schema: the type `type_name` of the module `schema` (checked,
     /// lowered and evaluated once). Reuse the result for many documents.
     pub fn compile_schema(&self, schema: &str, type_name: &str) -> Result<Schema, SchemaError> {
+        self.compile_schema_with(&SchemaRequest {
+            schema: schema.to_string(),
+            type_name: type_name.to_string(),
+            cancellation: Cancellation::default(),
+        })
+    }
+
+    /// [`Session::compile_schema`] that the request's cancellation may stop (an error of
+    /// R3008 alone).
+    pub fn compile_schema_with(&self, request: &SchemaRequest) -> Result<Schema, SchemaError> {
+        self.free_leftovers();
+        self.compile_schema_until(request, &self.interrupt(&request.cancellation))
+    }
+
+    fn compile_schema_until(
+        &self,
+        request: &SchemaRequest,
+        interrupt: &eval::Interrupt,
+    ) -> Result<Schema, SchemaError> {
+        let (schema, type_name) = (&request.schema, &request.type_name);
         let mut sources = SourceMap::default();
         let mut timer = PhaseTimer::new(None);
         let res = crate::par::on_pipeline_stack(|| {
-            pipeline::compile_schema(self, schema, type_name, &mut sources, &mut timer)
+            let args = (schema.as_str(), type_name.as_str());
+            pipeline::compile_schema(self, args, interrupt, &mut sources, &mut timer)
         });
         res.map_err(|mut diagnostics| {
+            pipeline::only_cancelled(&mut diagnostics);
             diagnostic::sort_and_dedup(&mut diagnostics, |file| file.0);
             SchemaError {
                 diagnostics,
@@ -514,7 +654,14 @@ impl Session {
     /// Validates one document against a type of a schema file (compiling the schema; use
     /// [`Session::compile_schema`] and [`Schema::check_value`] to check many documents).
     pub fn validate(&self, request: &ValidateRequest) -> ValidateOutput {
-        match self.compile_schema(&request.schema, &request.type_name) {
+        self.free_leftovers();
+        let interrupt = self.interrupt(&request.cancellation);
+        let schema_request = SchemaRequest {
+            schema: request.schema.clone(),
+            type_name: request.type_name.clone(),
+            cancellation: Cancellation::default(),
+        };
+        match self.compile_schema_until(&schema_request, &interrupt) {
             Err(err) => ValidateOutput {
                 ok: false,
                 errors: Vec::new(),
@@ -523,9 +670,13 @@ impl Session {
             },
             Ok(schema) => {
                 let errors = crate::par::on_pipeline_stack(|| match &request.data {
-                    DataInput::Json(text) => schema.check_text(text, DataFormat::Json),
-                    DataInput::Yaml(text) => schema.check_text(text, DataFormat::Yaml),
-                    DataInput::Value(value) => schema.check_value(value),
+                    DataInput::Json(text) => {
+                        schema.check_text_until(text, DataFormat::Json, &interrupt)
+                    }
+                    DataInput::Yaml(text) => {
+                        schema.check_text_until(text, DataFormat::Yaml, &interrupt)
+                    }
+                    DataInput::Value(value) => schema.check_value_until(value, &interrupt),
                 });
                 ValidateOutput {
                     ok: errors.is_empty(),
@@ -542,26 +693,45 @@ impl Session {
     /// `loadModule`) runs it over a file system that records what was missing, fetches
     /// that, and repeats until nothing is.
     pub fn load_only(&self, entry: &str) -> Vec<Diagnostic> {
+        self.load_only_with(&EntryRequest {
+            entry: entry.to_string(),
+            cancellation: Cancellation::default(),
+        })
+    }
+
+    /// [`Session::load_only`] that the request's cancellation may stop (R3008 alone).
+    pub fn load_only_with(&self, request: &EntryRequest) -> Vec<Diagnostic> {
+        self.free_leftovers();
+        let interrupt = self.interrupt(&request.cancellation);
         let mut sources = SourceMap::default();
-        self.load(entry, &mut sources).diagnostics
+        crate::par::on_pipeline_stack(|| {
+            self.load(&request.entry, &mut sources, &interrupt)
+                .diagnostics
+        })
     }
 
     /// Loads the entry and its imports (read, parse, resolve) into `sources`.
-    fn load(&self, entry: &str, sources: &mut SourceMap) -> ModuleGraph {
+    fn load(
+        &self,
+        entry: &str,
+        sources: &mut SourceMap,
+        interrupt: &eval::Interrupt,
+    ) -> ModuleGraph {
         let options = loader::LoadOptions {
             register_roots: self.options.register_roots.clone(),
             project_root: self.options.project_root.clone(),
+            interrupt: interrupt.clone(),
         };
         match self.caches.as_deref() {
             Some(caches) => {
                 let parse = |key: &str, file, text: &Arc<str>| {
-                    syntax::chunks::parse_module_reusing(key, file, text, caches)
+                    syntax::chunks::parse_module_reusing_until(key, file, text, caches, interrupt)
                 };
                 loader::load_with(&*self.fs, sources, entry, &options, &parse)
             }
             None => {
                 let parse = |_: &str, file, text: &Arc<str>| {
-                    let parsed = self.parse(file, text);
+                    let parsed = self.parse(file, text, interrupt);
                     (Arc::new(parsed.module), parsed.diagnostics)
                 };
                 loader::load_with(&*self.fs, sources, entry, &options, &parse)
@@ -570,12 +740,18 @@ impl Session {
     }
 
     /// Parses one module, in pieces on the pool when it is big (`engine::parse_pieces`).
-    fn parse(&self, file: source::FileId, text: &str) -> syntax::Parsed {
+    fn parse(
+        &self,
+        file: source::FileId,
+        text: &str,
+        interrupt: &eval::Interrupt,
+    ) -> syntax::Parsed {
         let pieces = engine::parse_pieces(&self.par, text.len());
         if pieces < 2 {
-            return syntax::parse(file, text);
+            return syntax::parse_until(file, text, interrupt);
         }
-        syntax::chunks::parse_in_pieces(file, text, pieces, &|n, job| self.par.for_each(n, job))
+        let for_each = |n, job: &(dyn Fn(usize) + Sync)| self.par.for_each(n, job);
+        syntax::chunks::parse_in_pieces_until(file, text, pieces, &for_each, interrupt)
     }
 }
 
@@ -602,11 +778,11 @@ mod pipeline {
         session: &Session,
         entry: &str,
         keep_entry_env: bool,
-        interrupt: Option<&eval::Interrupt>,
+        interrupt: &eval::Interrupt,
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
     ) -> Loaded {
-        let mut graph = session.load(entry, sources);
+        let mut graph = session.load(entry, sources, interrupt);
         timer.stats.source_bytes += graph.source_bytes;
         timer.done("parse");
         let mut diagnostics = std::mem::take(&mut graph.diagnostics);
@@ -622,7 +798,7 @@ mod pipeline {
         let keys = let_keys(session, &graph, sources);
         let body_keys = body_keys(session, &graph, sources);
         let (checked, mut check_diagnostics) = modules::check_graph(
-            session.engine_for(interrupt),
+            session.engine_for(Some(interrupt)),
             &graph,
             keep_entry_env,
             &keys,
@@ -631,6 +807,7 @@ mod pipeline {
         timer.done("check");
         diagnostics.append(&mut check_diagnostics);
         if diagnostic::has_errors(&diagnostics) {
+            release_stopped(session, interrupt, checked);
             return Loaded {
                 graph,
                 checked: Err(()),
@@ -724,8 +901,8 @@ mod pipeline {
 
     pub(super) fn compile_schema(
         session: &Session,
-        schema: &str,
-        type_name: &str,
+        (schema, type_name): (&str, &str),
+        interrupt: &eval::Interrupt,
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
     ) -> Result<crate::validate::Schema, Vec<Diagnostic>> {
@@ -734,9 +911,10 @@ mod pipeline {
             checked,
             mut diagnostics,
             ..
-        } = load_and_check(session, schema, true, None, sources, timer);
+        } = load_and_check(session, schema, true, interrupt, sources, timer);
         let Ok(checked) = checked else {
             finish(&graph, &mut diagnostics);
+            release_stopped(session, interrupt, graph);
             return Err(diagnostics);
         };
         let entry = graph.entry.ok_or_else(Vec::new)?;
@@ -783,9 +961,15 @@ mod pipeline {
         let mut builder = crate::validate::ShapeBuilder::new(env);
         let shape = builder.shape(&ty, &[], 0);
         let unions = builder.unions;
-        let programs = modules::lower_graph(&graph, &checked, sources, true, &[], None, None)
-            .map_err(|it| vec![*it])?
-            .0;
+        let programs =
+            match modules::lower_graph(&graph, &checked, sources, true, &[], None, None, interrupt)
+            {
+                Ok(it) => it.0,
+                Err(it) => {
+                    release_stopped(session, interrupt, (graph, checked));
+                    return Err(vec![*it]);
+                }
+            };
         let limits = &session.options.limits;
         let eval_limits = limits.for_eval();
         let mut done = eval::link::Evaluations::default();
@@ -801,10 +985,18 @@ mod pipeline {
                 &mut done,
                 &eval_limits,
                 budget,
-                eval::Interrupt::default(),
+                interrupt.clone(),
                 None,
-            )
-            .map_err(|failed| vec![failed.error.to_diagnostic()])?;
+            );
+            let evaluated = match evaluated {
+                Ok(it) => it,
+                Err(failed) => {
+                    let diagnostic = failed.error.to_diagnostic();
+                    let built = (graph, checked, programs, done, failed.leftovers);
+                    release_stopped(session, interrupt, built);
+                    return Err(vec![diagnostic]);
+                }
+            };
             steps += evaluated.steps;
         }
         let entry_program = programs.get(entry).and_then(Option::as_ref);
@@ -827,8 +1019,10 @@ mod pipeline {
         })
     }
 
-    /// Sorts diagnostics in canonical module order and labels import sites.
+    /// Sorts diagnostics in canonical module order and labels import sites; a stopped run
+    /// reports its R3008 alone (what the stopped phase had found is not its answer).
     pub(super) fn finish(graph: &ModuleGraph, diagnostics: &mut Vec<Diagnostic>) {
+        only_cancelled(diagnostics);
         graph.add_import_labels(diagnostics);
         let ranks = graph.file_ranks();
         diagnostic::sort_and_dedup(diagnostics, |file| {
@@ -846,14 +1040,7 @@ mod pipeline {
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
     ) -> (Option<String>, Vec<Diagnostic>) {
-        let mut loaded = load_and_check(
-            session,
-            &request.entry,
-            false,
-            Some(interrupt),
-            sources,
-            timer,
-        );
+        let mut loaded = load_and_check(session, &request.entry, false, interrupt, sources, timer);
         let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
         let text = evaluate_checked(
             session,
@@ -865,13 +1052,22 @@ mod pipeline {
             &mut diagnostics,
         );
         finish(&loaded.graph, &mut diagnostics);
-        release(session, loaded);
+        release_stopped(session, interrupt, loaded);
         (text, diagnostics)
     }
 
     /// R3008 between two phases (evaluation reports its own, where it stopped).
     fn cancelled(file: source::FileId) -> Diagnostic {
-        eval::EvalError::new(eval::EvalErrorKind::Cancelled, file, Span::default()).to_diagnostic()
+        crate::interrupt::cancelled("between phases", file, Span::default())
+    }
+
+    /// When `diagnostics` hold an R3008, only the first of them: a stopped run's answer
+    /// is R3008 alone, whichever phase and thread stopped it (LANGUAGE.md 12.3).
+    pub(super) fn only_cancelled(diagnostics: &mut Vec<Diagnostic>) {
+        if let Some(at) = diagnostics.iter().position(|it| it.code == Code::R3008) {
+            let first = diagnostics.swap_remove(at);
+            *diagnostics = vec![first];
+        }
     }
 
     /// Drops what a run no longer needs, or leaves it to the operating system when the
@@ -881,6 +1077,16 @@ mod pipeline {
             std::mem::forget(what);
         } else {
             drop(what);
+        }
+    }
+
+    /// [`release`], or, when `interrupt` stopped the request, kept for
+    /// [`Session::free_leftovers`]: its R3008 returns without freeing what it built.
+    fn release_stopped<T: Send + 'static>(session: &Session, interrupt: &eval::Interrupt, what: T) {
+        if interrupt.flag_set() && !session.options.one_shot {
+            session.leftovers.keep(Box::new(what));
+        } else {
+            release(session, what);
         }
     }
 
@@ -923,14 +1129,17 @@ mod pipeline {
             .map(|caches| (caches, loaded.keys.as_slice(), body_keys.as_slice()));
         let for_each = |n: usize, job: &(dyn Fn(usize) + Sync)| session.par.for_each(n, job);
         let spread = engine::lowered::spread(&session.par, &for_each);
-        let (programs, lowerings) =
-            match modules::lower_graph(graph, checked, sources, false, &found, kept, spread) {
-                Ok(it) => it,
-                Err(diagnostic) => {
-                    diagnostics.push(*diagnostic);
-                    return None;
-                }
-            };
+        let lowered = modules::lower_graph(
+            graph, checked, sources, false, &found, kept, spread, interrupt,
+        );
+        let (programs, lowerings) = match lowered {
+            Ok(it) => it,
+            Err(diagnostic) => {
+                diagnostics.push(*diagnostic);
+                timer.done("lower");
+                return None;
+            }
+        };
         // What the document rule needs from the tree and the checker; then both go, so that
         // evaluation and rendering (the peak of memory) do not carry them.
         let exports = graph
@@ -991,14 +1200,19 @@ mod pipeline {
                 }
                 Err(failed) => {
                     diagnostics.push(failed.error.to_diagnostic());
+                    release_stopped(session, interrupt, failed.leftovers);
                     // The stats of a failed run too: the steps spent until it stopped (all
                     // of the budget for R3007), and the evaluation's time.
                     timer.stats.steps = steps + failed.steps;
                     timer.done("eval");
                     // What the run found or made stays in place for the next one (after a
                     // fix, the module is usually run again at once).
-                    keep_programs(session, graph, (programs, lowerings));
+                    match &session.caches {
+                        Some(_) => keep_programs(session, graph, (programs, lowerings)),
+                        None => release_stopped(session, interrupt, (programs, lowerings)),
+                    }
                     keep_values(session, graph, keys, found);
+                    release_stopped(session, interrupt, done);
                     return None;
                 }
             }
@@ -1074,7 +1288,7 @@ mod pipeline {
             );
         }
         timer.done("render");
-        release(session, (done, document));
+        release_stopped(session, interrupt, (done, document));
         match rendered {
             Ok(text) => Some(text),
             Err(kind) => {
@@ -1144,10 +1358,11 @@ mod pipeline {
     pub(super) fn typecheck(
         session: &Session,
         entry: &str,
+        interrupt: &eval::Interrupt,
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
     ) -> (Vec<BindingType>, Vec<Diagnostic>) {
-        let mut graph = session.load(entry, sources);
+        let mut graph = session.load(entry, sources, interrupt);
         timer.stats.source_bytes += graph.source_bytes;
         timer.done("parse");
         let mut diagnostics = std::mem::take(&mut graph.diagnostics);
@@ -1155,14 +1370,17 @@ mod pipeline {
         if !diagnostic::has_errors(&diagnostics) {
             let keys = let_keys(session, &graph, sources);
             let body_keys = body_keys(session, &graph, sources);
+            let engine = session.engine_for(Some(interrupt));
             let (checked, mut check_diagnostics) =
-                modules::check_graph(session.engine(), &graph, false, &keys, &body_keys);
+                modules::check_graph(engine, &graph, false, &keys, &body_keys);
             timer.done("check");
             diagnostics.append(&mut check_diagnostics);
             let entry = graph
                 .entry
                 .and_then(|idx| checked.get(idx))
-                .and_then(Option::as_ref);
+                .and_then(Option::as_ref)
+                // Stopped: no types (printing the schemes so far took longer than the stop).
+                .filter(|_| !crate::interrupt::is_cancelled(&diagnostics));
             if let Some(entry) = entry {
                 types = entry
                     .checked
@@ -1174,10 +1392,14 @@ mod pipeline {
                     })
                     .collect();
             }
-            release(session, checked);
+            release_stopped(session, interrupt, checked);
         }
         finish(&graph, &mut diagnostics);
-        release(session, graph);
+        if crate::interrupt::is_cancelled(&diagnostics) {
+            // No partial answer: the types of a stopped check are not all there.
+            types.clear();
+        }
+        release_stopped(session, interrupt, graph);
         (types, diagnostics)
     }
 }

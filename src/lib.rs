@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod eval;
 pub mod hash;
+pub mod interrupt;
 pub mod loader;
 pub mod modules;
 pub mod par;

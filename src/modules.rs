@@ -275,9 +275,13 @@ pub fn check_graph(
             let module_keys = keys.get(idx).and_then(Option::as_deref);
             let body_key = body_keys.get(idx).copied().flatten();
             let checked = check_module(engine, graph, idx, &done, keep_env, module_keys, body_key);
+            // Stopped by the host: no other module is checked (those already running stop
+            // at their next poll).
+            let go_on = !crate::interrupt::is_cancelled(&checked.checked.diagnostics);
             if let Some(slot) = done.get(idx) {
                 let _ = slot.set(checked);
             }
+            return go_on;
         }
         true
     });
@@ -308,6 +312,7 @@ pub fn lower_module(
     skip: &lower::Skip<'_>,
     kept: Option<KeptFor<'_>>,
     spread: Option<lower::Spread<'_>>,
+    interrupt: &eval::Interrupt,
 ) -> Result<(Program, Option<engine::lowered::Lowering>), Box<Diagnostic>> {
     let Some(module) = graph.modules.get(idx) else {
         return Err(Box::new(Diagnostic::new(
@@ -333,17 +338,16 @@ pub fn lower_module(
         absolute,
         skip,
         spread,
+        interrupt,
     };
     let Some((caches, keys, body_key, graph_files)) = kept else {
-        let (program, _) = lower::lower_linked(
+        let (program, _) = lower::lower_linked_until(
             &module.ast,
             &checked.checked.elaboration,
             module.file,
             &text,
-            &linked,
-            absolute,
-            skip,
-            spread,
+            (&linked, absolute, skip, spread),
+            interrupt,
         )?;
         return Ok((program, None));
     };
@@ -365,7 +369,9 @@ pub fn lower_module(
 /// the values of module `idx`'s lets already taken from the cache (lowered as
 /// placeholders). With `kept` (the session's caches, and the let and body keys by graph
 /// index), modules are lowered again from their last programs where that is the same,
-/// and what to keep of each lowering comes back with the programs.
+/// and what to keep of each lowering comes back with the programs. `interrupt` is polled
+/// before each declaration.
+#[allow(clippy::too_many_arguments)]
 pub fn lower_graph(
     graph: &ModuleGraph,
     checked: &[Option<CheckedModule>],
@@ -374,6 +380,7 @@ pub fn lower_graph(
     found: &[Vec<Option<engine::eval::CachedValue>>],
     kept: Option<KeptForGraph<'_>>,
     spread: Option<lower::Spread<'_>>,
+    interrupt: &eval::Interrupt,
 ) -> Result<Lowered, Box<Diagnostic>> {
     let graph_files = kept.map(|_| files_key(graph));
     let mut programs: Vec<Option<Program>> = graph.modules.iter().map(|_| None).collect();
@@ -406,6 +413,7 @@ pub fn lower_graph(
             &skip,
             module_kept,
             spread,
+            interrupt,
         )?;
         if let Some(slot) = programs.get_mut(idx) {
             *slot = Some(program);
@@ -466,6 +474,20 @@ pub fn eval_module(
     interrupt: eval::Interrupt,
     cache: Option<engine::eval::ValueCache<'_>>,
 ) -> Result<eval::Evaluated, eval::link::Failed> {
+    // Polled before each module: a module of a few short declarations may never reach a
+    // machine's poll (every 4,096 steps).
+    if interrupt.fired() {
+        let error = eval::EvalError::new(
+            eval::EvalErrorKind::Cancelled,
+            program.file,
+            crate::source::Span::default(),
+        );
+        return Err(eval::link::Failed {
+            error,
+            steps: 0,
+            leftovers: Vec::new(),
+        });
+    }
     let (evaluated, values) =
         engine::eval::run(engine.par, program, done, limits, budget, interrupt, cache)?;
     done.modules.insert(program.file, values);

@@ -17,6 +17,7 @@ use crate::diagnostic::Code;
 use crate::eval::link::Evaluations;
 use crate::eval::lower::Plan;
 use crate::eval::{EvalError, EvalErrorKind, Limits, Machine, Value};
+use crate::interrupt::{Interrupt, Poll};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::Name;
 use crate::types::env::{Env, TypeDef};
@@ -599,6 +600,22 @@ struct Walk<'g> {
     /// The ones that an Integer took, with their paths, to be told apart from `-0.0` by
     /// their text (section 11.8: a number with a fraction is no Integer).
     zero_integers: Vec<(usize, String)>,
+    /// Polled at every value read (LANGUAGE.md 12.3).
+    poll: Poll<'g>,
+    /// The interrupt stopped the walk (or a refinement): the answer is R3008 alone.
+    stopped: bool,
+}
+
+impl Walk<'_> {
+    /// Whether the walk must stop here: then the parser is told to give up (an error of
+    /// its own type, which [`Schema::check_with`] replaces with R3008).
+    fn stop<E: serde::de::Error>(&mut self) -> Result<(), E> {
+        if self.stopped || self.poll.stop() {
+            self.stopped = true;
+            return Err(E::custom("stopped"));
+        }
+        Ok(())
+    }
 }
 
 /// A scalar the document holds.
@@ -760,6 +777,10 @@ impl<'g> Walk<'g> {
         };
         // The machine's paths start at `$`; the path of this part replaces it.
         if let Err(err) = machine.validate(plan, value, Span::default(), "$") {
+            if matches!(*err.kind, EvalErrorKind::Cancelled) {
+                self.stopped = true;
+                return;
+            }
             self.refinements
                 .push(violation_of(&err, &self.path.render()));
         }
@@ -823,6 +844,7 @@ impl<'de, 'w, 'g, 's> serde::de::DeserializeSeed<'de> for Part<'w, 'g, 's> {
     type Value = Option<Value>;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Option<Value>, D::Error> {
+        self.walk.stop()?;
         let depth = self.walk.depth;
         if too_deep(self.walk) {
             return de
@@ -857,6 +879,7 @@ impl<'de, 'w, 'g> serde::de::DeserializeSeed<'de> for Skip<'w, 'g> {
     type Value = ();
 
     fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        self.walk.stop()?;
         let depth = self.walk.depth;
         if too_deep(self.walk) {
             return de.deserialize_ignored_any(serde::de::IgnoredAny).map(drop);
@@ -1350,7 +1373,17 @@ impl<'de, 'w, 'g, 's> serde::de::Visitor<'de> for Part<'w, 'g, 's> {
 impl Schema {
     /// Checks one document given as a serde_json value.
     pub fn check_value(&self, data: &serde_json::Value) -> Vec<Violation> {
-        self.check_with(None, |part| {
+        self.check_value_until(data, &Interrupt::default())
+    }
+
+    /// [`Schema::check_value`], polling `interrupt` at every value (LANGUAGE.md 12.3):
+    /// stopped, the only violation is R3008 at `$`.
+    pub fn check_value_until(
+        &self,
+        data: &serde_json::Value,
+        interrupt: &Interrupt,
+    ) -> Vec<Violation> {
+        self.check_with(None, interrupt, |part| {
             serde::de::DeserializeSeed::deserialize(part, data).map(drop)
         })
         .unwrap_or_else(|err| vec![Violation::new("$", Code::C5004, err.to_string())])
@@ -1364,10 +1397,22 @@ impl Schema {
     /// Checks one document given as text, while it is parsed: nothing but the parts that
     /// refinements check is built, so the memory is the text's and the walk's.
     pub fn check_text(&self, text: &str, format: DataFormat) -> Vec<Violation> {
+        self.check_text_until(text, format, &Interrupt::default())
+    }
+
+    /// [`Schema::check_text`], polling `interrupt` at every value read (LANGUAGE.md 12.3):
+    /// stopped, the only violation is R3008 at `$`. A YAML document is read whole before
+    /// its values are (serde_yaml's reader), so that reading is not polled.
+    pub fn check_text_until(
+        &self,
+        text: &str,
+        format: DataFormat,
+        interrupt: &Interrupt,
+    ) -> Vec<Violation> {
         let text = strip_bom(text);
         match format {
             DataFormat::Json => {
-                let res = self.check_with(Some(text), |part| {
+                let res = self.check_with(Some(text), interrupt, |part| {
                     let mut de = serde_json::Deserializer::from_str(text);
                     de.disable_recursion_limit();
                     serde::de::DeserializeSeed::deserialize(part, &mut de)?;
@@ -1376,7 +1421,7 @@ impl Schema {
                 res.unwrap_or_else(|err| vec![json_error(&err)])
             }
             DataFormat::Yaml => {
-                let res = self.check_with(None, |part| {
+                let res = self.check_with(None, interrupt, |part| {
                     serde::de::DeserializeSeed::deserialize(
                         part,
                         serde_yaml::Deserializer::from_str(text),
@@ -1387,7 +1432,9 @@ impl Schema {
                     Ok(violations) => violations,
                     // Nested beyond serde_yaml's fixed 128 levels: read again by an event
                     // parser without a bound, through the same walk.
-                    Err(err) if is_recursion_limit(&err) => self.check_yaml_by_events(text),
+                    Err(err) if is_recursion_limit(&err) => {
+                        self.check_yaml_by_events_until(text, interrupt)
+                    }
                     Err(err) => vec![yaml_error(&err)],
                 }
             }
@@ -1399,8 +1446,12 @@ impl Schema {
     /// for the tests that hold both readers to the same violations.
     #[doc(hidden)]
     pub fn check_yaml_by_events(&self, text: &str) -> Vec<Violation> {
+        self.check_yaml_by_events_until(text, &Interrupt::default())
+    }
+
+    fn check_yaml_by_events_until(&self, text: &str, interrupt: &Interrupt) -> Vec<Violation> {
         let text = strip_bom(text);
-        self.check_with(None, |part| {
+        self.check_with(None, interrupt, |part| {
             let document = deep_yaml::Document::load(text)?;
             serde::de::DeserializeSeed::deserialize(part, &mut document.deserializer()).map(drop)
         })
@@ -1410,7 +1461,7 @@ impl Schema {
             }
             // Flow collections nested beyond the event parser's bound: a document in JSON's
             // syntax (a YAML 1.2 document too) is read as JSON, without a bound of its own.
-            let json = self.check_text(text, DataFormat::Json);
+            let json = self.check_text_until(text, DataFormat::Json, interrupt);
             if json.iter().any(|v| v.message.starts_with("malformed JSON")) {
                 vec![Violation::new(
                     "$",
@@ -1432,6 +1483,7 @@ impl Schema {
     fn check_with<E>(
         &self,
         json: Option<&str>,
+        interrupt: &Interrupt,
         parse: impl FnOnce(Part<'_, '_, '_>) -> Result<(), E>,
     ) -> Result<Vec<Violation>, E> {
         let globals = self
@@ -1444,7 +1496,7 @@ impl Schema {
                 globals,
                 self.limits.clone(),
                 self.limits.max_steps,
-                crate::eval::Interrupt::default(),
+                interrupt.clone(),
             )
         });
         let mut walk = Walk {
@@ -1458,6 +1510,8 @@ impl Schema {
             negative_zeros: 0,
             zero_integers: Vec::new(),
             knots: self.plan.as_deref().map(knots_of).unwrap_or_default(),
+            poll: Poll::new(interrupt),
+            stopped: false,
         };
         let need = match &self.plan {
             Some(plan) => Need::Check(plan),
@@ -1468,7 +1522,15 @@ impl Schema {
             shape: &self.shape,
             need,
         };
-        crate::par::with_stack(|| parse(part))?;
+        let parsed = crate::par::with_stack(|| parse(part));
+        if walk.stopped {
+            return Ok(vec![Violation::new(
+                "$",
+                Code::R3008,
+                "the run timed out or was cancelled while validating",
+            )]);
+        }
+        parsed?;
         if !walk.zero_integers.is_empty() {
             let integers = json.map(negative_zero_integers).unwrap_or_default();
             for (nth, path) in std::mem::take(&mut walk.zero_integers) {

@@ -33,6 +33,7 @@ fn validate_one_document_in_each_input_form() {
         schema: "schema.lig".into(),
         type_name: "Service".into(),
         data,
+        cancellation: Default::default(),
     };
     let good = session.validate(&request(DataInput::Json(
         r#"{"name": "api", "port": 8080, "owner": "a@b.io"}"#.into(),
@@ -406,6 +407,7 @@ fn validation_checks_refinements_inside_recursive_unions() {
                 schema: "schema.lig".into(),
                 type_name: type_name.into(),
                 data: input,
+                cancellation: Default::default(),
             });
             let got: Vec<(&str, &str)> = out
                 .errors

@@ -10,6 +10,7 @@
 //! finish. The results are then applied to the checker in source order, so diagnostics,
 //! schemes and the final environment are exactly those of the sequential check.
 
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::cache::Cache;
@@ -17,8 +18,8 @@ use super::dag::{self, Dag};
 use super::deps;
 use super::kept::Kept;
 use super::keys::Key;
-use crate::eval::{EvalError, EvalErrorKind, Interrupt};
 use crate::hash::{BuildHasher, HashMap};
+use crate::interrupt::{self, Interrupt, Poll};
 use crate::par::{Par, Threads};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, DeclKind, Name};
@@ -143,16 +144,14 @@ pub fn check_module(
     mut cache: Option<&mut SchemeCache<'_>>,
 ) -> (Checked, Env) {
     let mut checker = ModuleChecker::new(file, module, env);
+    checker.interrupt = interrupt;
     let decls = &module.decls;
-    // Polled before each declaration or run of lets: a run stopped by its host (LANGUAGE.md
-    // 12.3) reports R3008 from the check phase too.
-    // The flag (an atomic load) at every poll, the deadline (a read of the host's clock)
-    // every 64 declarations.
-    let mut polls = 0u32;
-    let mut fired = || {
-        polls = polls.wrapping_add(1);
-        interrupt.is_some_and(|it| it.flag_set() || (polls % 64 == 1 && it.fired()))
-    };
+    // Polled before each declaration (and by each let of a run on the pool): a run
+    // stopped by its host (LANGUAGE.md 12.3) reports R3008 from the check phase too.
+    let none = Interrupt::default();
+    let interrupt = interrupt.unwrap_or(&none);
+    let mut poll = Poll::new(interrupt);
+    let mut fired = || poll.stop();
     if !par.worth_it(decls.len()) {
         for (i, decl) in decls.iter().enumerate() {
             if fired() {
@@ -176,12 +175,22 @@ pub fn check_module(
             .position(|d| !matches!(d.kind, DeclKind::Let(_)))
             .map_or(decls.len(), |n| i + n);
         if end > i && (par.threads() == Threads::Parallel || worth_a_parallel_run(decls, i, end)) {
-            check_run(par, &mut checker, cache.as_deref_mut(), decls, i, end);
+            let run = Run {
+                decls,
+                start: i,
+                end,
+            };
+            if !check_run(par, &mut checker, cache.as_deref_mut(), run, interrupt) {
+                return cancelled(checker, file);
+            }
             i = end;
         } else {
             // A run not worth the pool, or the declaration that ends one: in order, here.
             let stop = end.max(i + 1);
             for (k, decl) in decls.iter().enumerate().take(stop).skip(i) {
+                if k > i && fired() {
+                    return cancelled(checker, file);
+                }
                 check_decl(&mut checker, cache.as_deref_mut(), k as u32, decl);
             }
             i = stop;
@@ -197,8 +206,7 @@ pub fn check_module(
 fn cancelled(checker: ModuleChecker, file: FileId) -> (Checked, Env) {
     let empty = ast::Module::default();
     let (mut checked, env) = checker.finish(&empty);
-    let error = EvalError::new(EvalErrorKind::Cancelled, file, Span::default());
-    checked.diagnostics.push(error.to_diagnostic());
+    checked.diagnostics = vec![interrupt::cancelled("checking", file, Span::default())];
     (checked, env)
 }
 
@@ -488,14 +496,23 @@ impl Overlay for RunOverlay<'_> {
     }
 }
 
+/// The declarations `start..end` of `decls`: a run of lets.
+struct Run<'a> {
+    decls: &'a [ast::Decl],
+    start: usize,
+    end: usize,
+}
+
+/// Checks a run of lets on the pool; `false` when `interrupt` stopped it (each let polls
+/// it before it is inferred; nothing of the run is applied then).
 fn check_run(
     par: &Par,
     checker: &mut ModuleChecker,
     mut cache: Option<&mut SchemeCache<'_>>,
-    decls: &[ast::Decl],
-    start: usize,
-    end: usize,
-) {
+    run: Run<'_>,
+    interrupt: &Interrupt,
+) -> bool {
+    let Run { decls, start, end } = run;
     let lets: Vec<&ast::LetDecl> = decls
         .get(start..end)
         .unwrap_or(&[])
@@ -561,9 +578,23 @@ fn check_run(
         names,
         infos: &infos,
     };
+    // The flag at every let, the clock every `CLOCK_EVERY` lets (counted over the workers).
+    let polls = AtomicU32::new(0);
+    let stopped = AtomicBool::new(false);
     {
         let checker = &*checker;
         dag::run(par, &dag, |t| {
+            if !interrupt.is_none() {
+                let n = polls.fetch_add(1, Ordering::Relaxed);
+                let due = n.is_multiple_of(interrupt::CLOCK_EVERY);
+                if stopped.load(Ordering::Relaxed)
+                    || interrupt.flag_set()
+                    || (due && interrupt.fired())
+                {
+                    stopped.store(true, Ordering::Relaxed);
+                    return false;
+                }
+            }
             let Some(&k) = todo.get(t) else {
                 return true;
             };
@@ -604,6 +635,9 @@ fn check_run(
     drop(overlay);
     drop(infos);
     drop(shared);
+    if stopped.into_inner() {
+        return false;
+    }
     for (k, (l, result)) in lets.iter().zip(results).enumerate() {
         let i = (start + k) as u32;
         match result.into_inner() {
@@ -615,6 +649,7 @@ fn check_run(
             }
         }
     }
+    true
 }
 
 #[cfg(test)]

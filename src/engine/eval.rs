@@ -12,7 +12,7 @@
 //! Hence values, the error reported and the step count are the same for any number of
 //! threads; only the wall-clock timeout (R3008) depends on speed.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use super::cache::Cache;
@@ -344,11 +344,28 @@ pub fn run(
     // whose predecessors have all ended gets exactly the budget the canonical run has left
     // there, so that when it exhausts it, its error is the canonical one (no second run
     // with that budget at the replay); the others may spend the whole budget.
+    // Polled before each declaration (a machine polls every 4,096 of its own steps, and
+    // most declarations take fewer): the flag at each, the clock every `CLOCK_EVERY`
+    // declarations of the module, counted over the workers.
+    let polls = AtomicU32::new(0);
+    let stopped = || {
+        interrupt.flag_set()
+            || (interrupt.deadline.is_some()
+                && polls
+                    .fetch_add(1, Ordering::Relaxed)
+                    .is_multiple_of(crate::interrupt::CLOCK_EVERY)
+                && interrupt.fired())
+    };
     let eval_in = |m: &mut Machine, i: usize| {
         let exact = prefix.exact_budget(i, budget);
         m.restart(exact.unwrap_or(budget));
         m.evaluating(i);
-        let result = m.eval_decl(program, i);
+        let result = if stopped() {
+            let span = program.decls.get(i).map(|it| it.span).unwrap_or_default();
+            Err(EvalError::new(EvalErrorKind::Cancelled, program.file, span))
+        } else {
+            m.eval_decl(program, i)
+        };
         let steps = m.steps();
         let advance = |error: Option<EvalError>| {
             let failed = error.is_some();
@@ -483,6 +500,7 @@ pub fn run(
                 return Err(Failed {
                     error: error.clone(),
                     steps: total + remaining,
+                    leftovers: Vec::new(),
                 });
             }
             let mut m = machine(remaining);
@@ -499,12 +517,16 @@ pub fn run(
             return Err(Failed {
                 error,
                 steps: total + m.steps().min(remaining),
+                leftovers: Vec::new(),
             });
         }
         if let Some(error) = error {
+            // Stopped: the values made so far go to the host, to be freed after R3008.
+            let leftovers = if cancelled { values } else { Vec::new() };
             return Err(Failed {
                 error,
                 steps: total + steps,
+                leftovers,
             });
         }
         total += steps;
@@ -522,6 +544,7 @@ pub fn run(
                             decl.span,
                         ),
                         steps: total,
+                        leftovers: Vec::new(),
                     })
                 }
             }
@@ -534,6 +557,7 @@ pub fn run(
             return Err(Failed {
                 error,
                 steps: total + m.steps(),
+                leftovers: Vec::new(),
             })
         }
     };

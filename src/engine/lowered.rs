@@ -76,6 +76,8 @@ pub struct Input<'a> {
     pub skip: &'a lower::Skip<'a>,
     /// Threads for long runs of lets (see [`spread`]).
     pub spread: Option<lower::Spread<'a>>,
+    /// Polled before each declaration lowered (LANGUAGE.md 12.3).
+    pub interrupt: &'a crate::eval::Interrupt,
 }
 
 /// Runs of lets shorter than this are lowered in order under [`Threads::Auto`]: a let of
@@ -129,6 +131,7 @@ pub fn lower(
         absolute,
         skip,
         spread,
+        interrupt,
     } = *input;
     let decls = &module.decls;
     let reused = match (kept, known.layout) {
@@ -158,8 +161,9 @@ pub fn lower(
             (program, tables, full)
         }
         None => {
+            let args = (imports, absolute, skip, spread);
             let (program, tables) =
-                lower::lower_linked(module, elab, file, source, imports, absolute, skip, spread)?;
+                lower::lower_linked_until(module, elab, file, source, args, interrupt)?;
             let full = (0..decls.len()).map(|i| !skip(i as u32)).collect();
             (program, tables, full)
         }
@@ -264,6 +268,7 @@ mod tests {
         );
         let keys = keys::let_keys(&module, text, 0);
         let imports = Imports::default();
+        let none = crate::eval::Interrupt::default();
         let input = Input {
             module: &module,
             elab: &checked.elaboration,
@@ -273,6 +278,7 @@ mod tests {
             absolute,
             skip,
             spread: None,
+            interrupt: &none,
         };
         let known = Known {
             layout: Some(7),

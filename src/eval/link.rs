@@ -152,6 +152,9 @@ impl Globals for Linked<'_> {
 pub struct Failed {
     pub error: EvalError,
     pub steps: u64,
+    /// The values of a run that was stopped (R3008), for the host to free after it has
+    /// answered (`api::Session::free_leftovers`); empty otherwise.
+    pub leftovers: Vec<std::sync::OnceLock<super::Value>>,
 }
 
 /// Evaluates one module whose imports are in `done`, spending at most `budget` steps;
@@ -176,6 +179,7 @@ pub fn run_module(
             return Err(Failed {
                 error,
                 steps: machine.steps().min(budget),
+                leftovers: Vec::new(),
             })
         }
     };

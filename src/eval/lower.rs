@@ -22,6 +22,7 @@ use regex::Regex;
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::eval::builtins::Builtin;
 use crate::eval::value::{Func, Value};
+use crate::interrupt::{self, Interrupt, Poll};
 use crate::par::ForEach;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, BinOp, ExprId, Name, UnOp};
@@ -451,6 +452,9 @@ struct Lowerer<'a> {
     deps: Vec<u32>,
     /// Lets whose values the host supplies (see [`lower_with`]).
     skip: &'a Skip<'a>,
+    /// Polled before each declaration (LANGUAGE.md 12.3).
+    interrupt: &'a Interrupt,
+    poll: Poll<'a>,
 }
 
 type LResult<T> = Result<T, Box<Diagnostic>>;
@@ -543,8 +547,11 @@ impl<'a> Lowerer<'a> {
         absolute: bool,
         skip: &'a Skip<'a>,
         t: Cow<'a, Tables>,
+        interrupt: &'a Interrupt,
     ) -> Lowerer<'a> {
         Lowerer {
+            interrupt,
+            poll: Poll::new(interrupt),
             elab,
             source,
             file,
@@ -574,6 +581,7 @@ impl<'a> Lowerer<'a> {
             self.absolute,
             self.skip,
             Cow::Borrowed(&*self.t),
+            self.interrupt,
         );
         worker.global_limit = self.global_limit;
         worker
@@ -599,6 +607,10 @@ impl<'a> Lowerer<'a> {
 
     /// Lowers declaration `idx`, with the declarations it references.
     fn lower_decl_with_deps(&mut self, idx: usize, decl: &ast::Decl) -> LResult<CoreDecl> {
+        if self.poll.stop() {
+            let at = Span::new(decl.span.start, decl.span.start);
+            return Err(Box::new(interrupt::cancelled("lowering", self.file, at)));
+        }
         let idx = u32::try_from(idx).map_err(|_| self.bug(decl.span, "too many declarations"))?;
         let mut lowered = self.lower_decl(idx, decl)?;
         let mut deps = std::mem::take(&mut self.deps);
@@ -628,6 +640,22 @@ pub fn lower_linked(
     skip: &Skip<'_>,
     spread: Option<Spread<'_>>,
 ) -> Result<(Program, Tables), Box<Diagnostic>> {
+    let none = Interrupt::default();
+    let args = (imports, absolute, skip, spread);
+    lower_linked_until(module, elab, file, source, args, &none)
+}
+
+/// [`lower_linked`] (its imports, `absolute`, `skip` and `spread` in one tuple), polling
+/// `interrupt` before each declaration, on every worker: once it fires, the error is
+/// R3008.
+pub fn lower_linked_until(
+    module: &ast::Module,
+    elab: &Elaboration,
+    file: FileId,
+    source: &str,
+    (imports, absolute, skip, spread): (&Imports, bool, &Skip<'_>, Option<Spread<'_>>),
+    interrupt: &Interrupt,
+) -> Result<(Program, Tables), Box<Diagnostic>> {
     let mut cx = Lowerer::new(
         elab,
         source,
@@ -636,6 +664,7 @@ pub fn lower_linked(
         absolute,
         skip,
         Cow::Owned(Tables::new()),
+        interrupt,
     );
     cx.t.to_mut().globals.reserve(module.decls.len());
     let all = &module.decls;
@@ -779,6 +808,8 @@ pub fn relower(
     redo: &[usize],
     redo_body: bool,
 ) -> Result<(Program, Tables), Box<Diagnostic>> {
+    // A few declarations after an edit: not polled.
+    let none = Interrupt::default();
     let mut cx = Lowerer::new(
         elab,
         source,
@@ -787,6 +818,7 @@ pub fn relower(
         absolute,
         skip,
         Cow::Owned(tables),
+        &none,
     );
     for &idx in redo {
         let (Some(decl), Some(slot)) = (module.decls.get(idx), program.decls.get_mut(idx)) else {
@@ -1499,6 +1531,10 @@ impl Lowerer<'_> {
     }
 
     fn lower_expr(&mut self, expr: &ast::Expr) -> LResult<Core> {
+        if self.poll.stop() {
+            let at = Span::new(expr.span.start, expr.span.start);
+            return Err(Box::new(interrupt::cancelled("lowering", self.file, at)));
+        }
         // Long `let ... in` chains are lowered iteratively and then nested back up.
         if let ast::ExprKind::Let { .. } = &expr.kind {
             return self.lower_let_chain(expr);

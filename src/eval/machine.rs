@@ -6,7 +6,7 @@
 //! Every node costs one step; the [`Interrupt`] (the host's cancel flag and deadline) is
 //! polled every 4096 steps.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::eval::builtins;
@@ -19,63 +19,7 @@ use crate::eval::value::{Ctor, Func, Record, Value};
 use crate::source::{FileId, FileSpan, Span};
 use crate::syntax::ast::{Name, UnOp};
 
-/// What stops an evaluation from outside, polled every 4096 steps: the host's cancel flag
-/// and/or a deadline on the host's clock. The library reads no clock of its own: the clock
-/// is the host's closure (a monotonic clock natively, `performance.now` in JS), so a
-/// single-threaded host with no timer beside the evaluation still gets a timeout. Every
-/// machine of one evaluation (per declaration, per split list chunk) carries a clone.
-#[derive(Clone, Default)]
-pub struct Interrupt {
-    pub flag: Option<Arc<AtomicBool>>,
-    pub deadline: Option<Deadline>,
-}
-
-/// A point in time on the host's clock (milliseconds) after which evaluation stops.
-#[derive(Clone)]
-pub struct Deadline {
-    pub clock: Arc<dyn Fn() -> f64 + Send + Sync>,
-    pub at_ms: f64,
-}
-
-impl std::fmt::Debug for Interrupt {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Interrupt")
-            .field("flag", &self.flag)
-            .field("deadline_ms", &self.deadline.as_ref().map(|it| it.at_ms))
-            .finish()
-    }
-}
-
-impl Interrupt {
-    /// Only the host's cancel flag.
-    pub fn flag(flag: Arc<AtomicBool>) -> Interrupt {
-        Interrupt {
-            flag: Some(flag),
-            deadline: None,
-        }
-    }
-
-    /// Whether the host's flag is set (an atomic load; no clock).
-    pub fn flag_set(&self) -> bool {
-        self.flag
-            .as_ref()
-            .is_some_and(|it| it.load(Ordering::Relaxed))
-    }
-
-    /// Whether the flag is set or the deadline has passed (reads the clock).
-    pub fn fired(&self) -> bool {
-        if self
-            .flag
-            .as_ref()
-            .is_some_and(|it| it.load(Ordering::Relaxed))
-        {
-            return true;
-        }
-        self.deadline
-            .as_ref()
-            .is_some_and(|it| (it.clock)() >= it.at_ms)
-    }
-}
+pub use crate::interrupt::{Deadline, Interrupt};
 
 /// Evaluation limits (LANGUAGE.md section 12).
 #[derive(Clone, Debug)]

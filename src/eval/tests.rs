@@ -859,10 +859,7 @@ fn deadline_on_the_host_clock() {
     // Every read of this clock is one millisecond later than the last.
     let clock_reads = Arc::clone(&reads);
     let clock = Arc::new(move || clock_reads.fetch_add(1, Ordering::Relaxed) as f64);
-    let interrupt = Interrupt {
-        flag: None,
-        deadline: Some(crate::eval::Deadline { clock, at_ms: 3.0 }),
-    };
+    let interrupt = Interrupt::new(None, Some(crate::eval::Deadline { clock, at_ms: 3.0 }));
     let (res, program) = big_stack(move || {
         let res = run(&program, &Limits::default(), interrupt).map(|_| ());
         (res.map_err(|e| e.code()), program)
@@ -872,10 +869,7 @@ fn deadline_on_the_host_clock() {
     assert_eq!(reads.load(Ordering::Relaxed), 4);
     // A deadline far away changes nothing.
     let clock = Arc::new(|| 0.0);
-    let far = Interrupt {
-        flag: None,
-        deadline: Some(crate::eval::Deadline { clock, at_ms: 1e9 }),
-    };
+    let far = Interrupt::new(None, Some(crate::eval::Deadline { clock, at_ms: 1e9 }));
     let ok = big_stack(move || run(&program, &Limits::default(), far).map(|it| it.steps));
     assert!(matches!(ok, Ok(steps) if steps > 16_384), "{ok:?}");
 }

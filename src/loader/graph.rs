@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::resolve::{dir_of, is_inside, ImportError, Resolver, Root};
 use super::{normalize, stdlib, FileSystem, FsError};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::interrupt::{self, Interrupt, Poll};
 use crate::source::{FileId, FileSpan, SourceMap, Span};
 use crate::syntax::{self, ast};
 
@@ -18,6 +19,9 @@ pub struct LoadOptions {
     /// The project root; by default the working directory (`.`) when the entry lies inside
     /// it, else the entry's directory (section 9.6).
     pub project_root: Option<String>,
+    /// Polled before each module is read and inside every parse (LANGUAGE.md 12.3): once
+    /// it fires, loading stops and the graph's only diagnostic is R3008.
+    pub interrupt: Interrupt,
 }
 
 /// One module of the run.
@@ -146,6 +150,9 @@ struct Loader<'a> {
     by_key: HashMap<String, usize>,
     chain: Vec<usize>,
     parse: &'a ParseFn<'a>,
+    poll: Poll<'a>,
+    /// Where the interrupt stopped the loading, when it did: R3008 there.
+    stopped: Option<Diagnostic>,
 }
 
 /// How [`load_with`] parses a module: given its key, file and text, the tree and the
@@ -160,7 +167,7 @@ pub fn load(
     options: &LoadOptions,
 ) -> ModuleGraph {
     let parse = |_: &str, file, text: &Arc<str>| {
-        let parsed = syntax::parse(file, text);
+        let parsed = syntax::parse_until(file, text, &options.interrupt);
         (Arc::new(parsed.module), parsed.diagnostics)
     };
     load_with(fs, sources, entry, options, &parse)
@@ -190,13 +197,20 @@ pub fn load_with(
         by_key: HashMap::new(),
         chain: Vec::new(),
         parse,
+        poll: Poll::new(&options.interrupt),
+        stopped: None,
     };
     // The entry keeps the name it was given (so messages show the path the user typed).
     if let Some(idx) = loader.add_module(entry, key, Root::Project(root), None) {
         loader.graph.entry = Some(idx);
         loader.visit(idx);
     }
-    loader.graph
+    let mut graph = loader.graph;
+    if let Some(stopped) = loader.stopped {
+        // Stopped: what was read is incomplete, and its errors are not the run's answer.
+        graph.diagnostics = vec![stopped];
+    }
+    graph
 }
 
 impl Loader<'_> {
@@ -208,6 +222,9 @@ impl Loader<'_> {
         root: Root,
         imported_at: Option<(usize, FileSpan)>,
     ) -> Option<usize> {
+        if self.stopped.is_some() {
+            return None;
+        }
         let file = match read_source(self.fs, self.sources, name, imported_at.map(|it| it.1)) {
             Ok(file) => file,
             Err(diagnostic) => {
@@ -215,9 +232,17 @@ impl Loader<'_> {
                 return None;
             }
         };
+        if self.poll.stop() {
+            self.stopped = Some(interrupt::cancelled("loading", file, Span::default()));
+            return None;
+        }
         let text = self.sources.get(file).map(|it| it.text.clone())?;
         self.graph.source_bytes += text.len() as u64;
         let (module, diagnostics) = (self.parse)(&key, file, &text);
+        if interrupt::is_cancelled(&diagnostics) {
+            self.stopped = diagnostics.into_iter().find(|it| it.code == Code::R3008);
+            return None;
+        }
         self.graph.diagnostics.extend(diagnostics);
         let idx = self.graph.modules.len();
         self.graph.modules.push(LoadedModule {
@@ -240,6 +265,9 @@ impl Loader<'_> {
         let mut stack = vec![(start, 0usize)];
         self.chain.push(start);
         while let Some(top) = stack.last_mut() {
+            if self.stopped.is_some() {
+                return;
+            }
             let (idx, k) = *top;
             let n_imports = self.graph.modules.get(idx).map_or(0, |it| it.imports.len());
             if k >= n_imports {

@@ -31,9 +31,10 @@
 use std::sync::Arc;
 
 use super::ast::{self, Decl, DeclKind, Expr, ExprKind, Pattern, PatternKind, Type, TypeKind};
-use super::{parse, Parsed};
+use super::{parse_until, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::hash::HashMap;
+use crate::interrupt::{Interrupt, Poll};
 use crate::source::{FileId, Span};
 
 /// A chunk parsed on its own: its declarations and trailing expression, with spans from
@@ -246,12 +247,12 @@ fn chunk_starts(text: &str) -> Vec<usize> {
 
 /// Parses `text` like [`parse`], reusing the chunks `cache` has.
 pub fn parse_reusing(file: FileId, text: &str, cache: &dyn ChunkCache) -> Parsed {
-    match assemble(file, text, cache, None) {
+    match assemble(file, text, cache, None, &Interrupt::default()) {
         Some((module, _)) => Parsed {
             module,
             diagnostics: Vec::new(),
         },
-        None => parse(file, text),
+        None => super::parse(file, text),
     }
 }
 
@@ -263,7 +264,20 @@ pub fn parse_module_reusing(
     text: &Arc<str>,
     cache: &dyn ChunkCache,
 ) -> (Arc<ast::Module>, Vec<Diagnostic>) {
-    match assemble(file, text, cache, cache.take_previous(key)) {
+    parse_module_reusing_until(key, file, text, cache, &Interrupt::default())
+}
+
+/// [`parse_module_reusing`], polling `interrupt` between chunks and inside every parse
+/// ([`super::parse_until`]): stopped, the diagnostics are only R3008, and nothing of the
+/// stopped parse is kept.
+pub fn parse_module_reusing_until(
+    key: &str,
+    file: FileId,
+    text: &Arc<str>,
+    cache: &dyn ChunkCache,
+    interrupt: &Interrupt,
+) -> (Arc<ast::Module>, Vec<Diagnostic>) {
+    match assemble(file, text, cache, cache.take_previous(key), interrupt) {
         Some((module, placed)) => {
             let module = Arc::new(module);
             let previous = Previous {
@@ -275,7 +289,7 @@ pub fn parse_module_reusing(
             (module, Vec::new())
         }
         None => {
-            let parsed = parse(file, text);
+            let parsed = parse_until(file, text, interrupt);
             (Arc::new(parsed.module), parsed.diagnostics)
         }
     }
@@ -293,6 +307,19 @@ pub fn parse_in_pieces(
     pieces: usize,
     for_each: &crate::par::ForEach<'_>,
 ) -> Parsed {
+    parse_in_pieces_until(file, text, pieces, for_each, &Interrupt::default())
+}
+
+/// [`parse_in_pieces`], each piece polling `interrupt` ([`super::parse_until`]): when one
+/// is stopped, so is the whole parse (R3008 only).
+pub fn parse_in_pieces_until(
+    file: FileId,
+    text: &str,
+    pieces: usize,
+    for_each: &crate::par::ForEach<'_>,
+    interrupt: &Interrupt,
+) -> Parsed {
+    let parse = |file, text: &str| parse_until(file, text, interrupt);
     let starts = piece_starts(text, pieces);
     if starts.len() < 2 || u32::try_from(text.len()).is_err() {
         return parse(file, text);
@@ -308,6 +335,15 @@ pub fn parse_in_pieces(
             let _ = slot.set(parse(file, piece));
         }
     });
+    if let Some(stopped) = parsed
+        .iter()
+        .find_map(|it| it.get().filter(|it| it.cancelled()))
+    {
+        return Parsed {
+            module: ast::Module::default(),
+            diagnostics: stopped.diagnostics.clone(),
+        };
+    }
     let last = starts.len() - 1;
     let mut module: Option<ast::Module> = None;
     for (k, (slot, &start)) in parsed.into_iter().zip(&starts).enumerate() {
@@ -396,18 +432,20 @@ fn assemble(
     text: &str,
     cache: &dyn ChunkCache,
     previous: Option<Previous>,
+    interrupt: &Interrupt,
 ) -> Option<(ast::Module, Vec<Placed>)> {
     if u32::try_from(text.len()).is_err() {
         return None;
     }
     let starts = chunk_starts(text);
-    let mut reuse = match previous.map(|it| edit_in_place(file, text, &starts, cache, it)) {
+    let edit = |it| edit_in_place(file, text, &starts, cache, it, interrupt);
+    let mut reuse = match previous.map(edit) {
         Some(Ok(assembled)) => return assembled,
         Some(Err(previous)) => Reuse::new(previous),
         None => None,
     };
     let first = starts.first().copied().unwrap_or(text.len());
-    let prefix = parse(file, text.get(..first)?);
+    let prefix = parse_until(file, text.get(..first)?, interrupt);
     if !prefix.diagnostics.is_empty()
         || !prefix.module.decls.is_empty()
         || prefix.module.body.is_some()
@@ -421,7 +459,11 @@ fn assemble(
     // them all, so that one walk stack serves every declaration.
     let mut shifts: Vec<(usize, Shift)> = Vec::with_capacity(starts.len());
     let mut placed: Vec<Placed> = Vec::with_capacity(starts.len());
+    let mut poll = Poll::new(interrupt);
     for (k, &start) in starts.iter().enumerate() {
+        if poll.stop() {
+            return None;
+        }
         let end = starts.get(k + 1).copied().unwrap_or(text.len());
         let chunk_text = text.get(start..end)?;
         // The previous tree's chunk at the same place, counted from the start or the end.
@@ -440,7 +482,7 @@ fn assemble(
             None => match cache.get(chunk_text) {
                 Some(chunk) => chunk,
                 None => {
-                    let chunk = Arc::new(parse_chunk(file, chunk_text)?);
+                    let chunk = Arc::new(parse_chunk(file, chunk_text, interrupt)?);
                     cache.put(chunk.clone());
                     chunk
                 }
@@ -505,6 +547,7 @@ fn edit_in_place(
     starts: &[usize],
     cache: &dyn ChunkCache,
     previous: Previous,
+    interrupt: &Interrupt,
 ) -> Result<Option<(ast::Module, Vec<Placed>)>, Previous> {
     let (old, new) = (previous.text.as_bytes(), text.as_bytes());
     let first_same = |p: &Placed| starts.first().is_some_and(|s| *s == p.start as usize);
@@ -518,7 +561,11 @@ fn edit_in_place(
         return Err(previous);
     }
     let mut changed: Vec<(usize, Arc<Chunk>)> = Vec::new();
+    let mut poll = Poll::new(interrupt);
     for (k, (&start, p)) in starts.iter().zip(&previous.placed).enumerate() {
+        if poll.stop() {
+            return Err(previous);
+        }
         let end = starts.get(k + 1).copied().unwrap_or(new.len());
         let (old_start, old_end) = (p.start as usize, p.start as usize + p.len as usize);
         let in_prefix = end <= prefix && old_start == start && old_end == end;
@@ -533,7 +580,7 @@ fn edit_in_place(
         };
         let chunk = match cache.get(chunk_text) {
             Some(chunk) => chunk,
-            None => match parse_chunk(file, chunk_text) {
+            None => match parse_chunk(file, chunk_text, interrupt) {
                 Some(chunk) => {
                     let chunk = Arc::new(chunk);
                     cache.put(chunk.clone());
@@ -641,10 +688,11 @@ fn common_suffix(a: &[u8], b: &[u8], max: usize) -> usize {
     (blocks + tail.take(n - blocks).count()).min(max)
 }
 
-/// One chunk on its own; `None` when it has a diagnostic or more than declarations and a
-/// trailing expression.
-fn parse_chunk(file: FileId, text: &str) -> Option<Chunk> {
-    let parsed = parse(file, text);
+/// One chunk on its own; `None` when it has a diagnostic (R3008 too) or more than
+/// declarations and a trailing expression. Its parse reads the clock only once it is big
+/// (`Poll::deferred`): the loops over chunks poll the clock between them.
+fn parse_chunk(file: FileId, text: &str, interrupt: &Interrupt) -> Option<Chunk> {
+    let parsed = super::parse_polling(file, text, Poll::deferred(interrupt));
     let m = parsed.module;
     if !parsed.diagnostics.is_empty() || m.header.is_some() || !m.imports.is_empty() {
         return None;

@@ -12,6 +12,7 @@
 //! accepts as an error placeholder without reporting them a second time.
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::interrupt::Poll;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::Name;
 
@@ -227,6 +228,12 @@ pub struct Lexed {
 
 /// Splits `text` into tokens. The last token is always `Eof`.
 pub fn lex(file: FileId, text: &str) -> Lexed {
+    lex_polling(file, text, &mut Poll::never())
+}
+
+/// [`lex`], polling `poll` at every token: once it stops, the tokens end there (with `Eof`)
+/// and `poll.stopped()` tells the caller that the text was not read to its end.
+pub(crate) fn lex_polling(file: FileId, text: &str, poll: &mut Poll<'_>) -> Lexed {
     let mut lexer = Lexer {
         file,
         bytes: text.as_bytes(),
@@ -234,6 +241,7 @@ pub fn lex(file: FileId, text: &str) -> Lexed {
         pos: 0,
         tokens: Vec::with_capacity(text.len() / 3 + 1),
         diagnostics: Vec::new(),
+        poll,
     };
     if text.starts_with('\u{feff}') {
         lexer.pos = '\u{feff}'.len_utf8();
@@ -250,13 +258,14 @@ pub fn lex(file: FileId, text: &str) -> Lexed {
     }
 }
 
-struct Lexer<'a> {
+struct Lexer<'a, 'p, 'i> {
     file: FileId,
     bytes: &'a [u8],
     text: &'a str,
     pos: usize,
     tokens: Vec<Token>,
     diagnostics: Vec<Diagnostic>,
+    poll: &'p mut Poll<'i>,
 }
 
 fn is_ident_start(byte: u8) -> bool {
@@ -267,7 +276,7 @@ fn is_ident_continue(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_'
 }
 
-impl Lexer<'_> {
+impl Lexer<'_, '_, '_> {
     fn at(&self, offset: usize) -> u8 {
         self.bytes.get(self.pos + offset).copied().unwrap_or(0)
     }
@@ -290,6 +299,9 @@ impl Lexer<'_> {
 
     fn run(&mut self) {
         while let Some(&byte) = self.bytes.get(self.pos) {
+            if self.poll.stop() {
+                return;
+            }
             let start = self.pos;
             match byte {
                 b' ' | b'\t' | b'\r' | b'\n' => self.pos += 1,

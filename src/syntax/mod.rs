@@ -19,6 +19,7 @@ mod parser;
 mod tests;
 
 use crate::diagnostic::Diagnostic;
+use crate::interrupt::{Interrupt, Poll};
 use crate::source::FileId;
 
 /// The levels of nesting every construct supports in every phase (LANGUAGE.md section 12.4),
@@ -40,10 +41,28 @@ pub struct Parsed {
 
 /// Parses one file. Never panics; every `ExprId` in the tree is below `module.n_exprs`.
 pub fn parse(file: FileId, text: &str) -> Parsed {
-    let mut parser = parser::Parser::new(file, text);
+    parse_until(file, text, &Interrupt::default())
+}
+
+/// [`parse`], polling `interrupt` at every token (LANGUAGE.md 12.3): once it fires, the parse
+/// stops where it is and its only diagnostic is R3008 ([`Parsed::cancelled`]).
+pub fn parse_until(file: FileId, text: &str, interrupt: &Interrupt) -> Parsed {
+    parse_polling(file, text, Poll::new(interrupt))
+}
+
+/// [`parse_until`] with a given poll ([`Poll::deferred`] for small texts parsed often).
+pub(crate) fn parse_polling(file: FileId, text: &str, poll: Poll<'_>) -> Parsed {
+    let mut parser = parser::Parser::new(file, text, poll);
     let module = parser.parse_module();
     Parsed {
         module,
         diagnostics: parser.finish(),
+    }
+}
+
+impl Parsed {
+    /// Whether the interrupt stopped this parse (its tree is partial).
+    pub fn cancelled(&self) -> bool {
+        crate::interrupt::is_cancelled(&self.diagnostics)
     }
 }

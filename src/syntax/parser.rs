@@ -22,6 +22,7 @@
 //! parser reports E1009 once and jumps to the end of the file.
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::interrupt::{self, Poll};
 use crate::source::{FileId, Span};
 
 use super::ast::{self, Expr, ExprId, ExprKind, Ident, Name, Pattern, PatternKind, Type, TypeKind};
@@ -43,6 +44,8 @@ pub(crate) struct Parser<'a> {
     let_in: Option<Vec<bool>>,
     /// Inside a `match` scrutinee and outside any brackets: `{` starts no argument (rule 2).
     no_brace_arg: bool,
+    /// Polled at every token consumed; once it stops, the parser sees the end of the text.
+    poll: Poll<'a>,
 }
 
 /// A `let [rec] name [: T] = value` head, shared by declarations and `let ... in`.
@@ -170,9 +173,10 @@ fn starts_apat(kind: T) -> bool {
 }
 
 impl<'a> Parser<'a> {
-    pub(crate) fn new(file: FileId, text: &'a str) -> Parser<'a> {
-        let lexed = lexer::lex(file, text);
+    pub(crate) fn new(file: FileId, text: &'a str, mut poll: Poll<'a>) -> Parser<'a> {
+        let lexed = lexer::lex_polling(file, text, &mut poll);
         Parser {
+            poll,
             file,
             text,
             tokens: lexed.tokens,
@@ -187,7 +191,17 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The diagnostics; only R3008 when the interrupt stopped the parse (the tree is then
+    /// partial, and what went wrong at its cut-off end is no error of the text).
     pub(crate) fn finish(self) -> Vec<Diagnostic> {
+        if self.poll.stopped() {
+            let at = self.prev_end();
+            return vec![interrupt::cancelled(
+                "parsing",
+                self.file,
+                Span::new(at, at),
+            )];
+        }
         self.diagnostics
     }
 
@@ -246,6 +260,10 @@ impl<'a> Parser<'a> {
         let token = self.token();
         if token.kind != T::Eof {
             self.pos += 1;
+            if self.poll.stop() {
+                // Stopped: the rest of the text is not read (the tokens end with `Eof`).
+                self.pos = self.tokens.len().saturating_sub(1);
+            }
         }
         token
     }

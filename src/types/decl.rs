@@ -12,6 +12,7 @@ use super::infer::{Bound, Infer, Later, SelfType, VarMode, VarScope};
 use super::ty::{print_scheme, ClosedFindings, ClosedTypes, Node, Pred, SType, Scheme, TyId};
 use super::{BindingInfo, Checked};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::interrupt::Interrupt;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, DeclKind, Ident, Name};
 
@@ -99,6 +100,8 @@ pub struct ModuleChecker<'m> {
     scheme_nodes: usize,
     scheme_budget: usize,
     over_scheme_budget: bool,
+    /// Polled by each inference (LANGUAGE.md 12.3); the engine polls between declarations.
+    pub interrupt: Option<&'m Interrupt>,
 }
 
 /// The budget of distinct scheme nodes of a module: 10 million, or 5 per source byte for
@@ -141,6 +144,7 @@ impl<'m> ModuleChecker<'m> {
             scheme_nodes: 0,
             scheme_budget: scheme_budget(module),
             over_scheme_budget: false,
+            interrupt: None,
         }
     }
 
@@ -236,7 +240,7 @@ impl<'m> ModuleChecker<'m> {
         overlay: Option<&dyn Overlay>,
         like: Option<&Arc<Scheme>>,
     ) -> LetChecked {
-        let mut inf = Infer::new(&self.env, &self.later, self.file, i);
+        let mut inf = Infer::new(&self.env, &self.later, self.file, i).polling(self.interrupt);
         inf.over_closed(&self.closed);
         inf.overlay = overlay;
         let scheme = match inf.infer_binding_like(l.rec, &l.name, l.ann.as_deref(), &l.value, like)
@@ -393,7 +397,7 @@ impl<'m> ModuleChecker<'m> {
     }
 
     fn check_body(&mut self, i: u32, body: &ast::Expr) -> String {
-        let mut inf = Infer::new(&self.env, &self.later, self.file, i);
+        let mut inf = Infer::new(&self.env, &self.later, self.file, i).polling(self.interrupt);
         let name = Ident {
             name: Name::new(""),
             span: body.span,
@@ -478,7 +482,7 @@ impl<'m> ModuleChecker<'m> {
                 }
             }
         };
-        let mut inf = Infer::new(&self.env, &self.later, self.file, i);
+        let mut inf = Infer::new(&self.env, &self.later, self.file, i).polling(self.interrupt);
         inf.level = 1;
         let identity = super::env::union_identity(&name.name, self.file);
         inf.self_type = Some(SelfType {
@@ -591,7 +595,7 @@ impl<'m> ModuleChecker<'m> {
             ok = false;
         }
         let n_params = c.params.len() as u32;
-        let mut inf = Infer::new(&self.env, &self.later, self.file, i);
+        let mut inf = Infer::new(&self.env, &self.later, self.file, i).polling(self.interrupt);
         inf.level = 1;
         let mut scope = VarScope::new(VarMode::Rigid);
         let mut params = Vec::new();
@@ -709,7 +713,7 @@ impl<'m> ModuleChecker<'m> {
                 ));
                 continue;
             };
-            let mut inf = Infer::new(&self.env, &self.later, self.file, i);
+            let mut inf = Infer::new(&self.env, &self.later, self.file, i).polling(self.interrupt);
             inf.level = 1;
             let gens: Vec<TyId> = (0..m.scheme.n_gen)
                 .map(|g| {
@@ -781,7 +785,7 @@ impl<'m> ModuleChecker<'m> {
             ));
             return;
         }
-        let mut inf = Infer::new(&self.env, &self.later, self.file, i);
+        let mut inf = Infer::new(&self.env, &self.later, self.file, i).polling(self.interrupt);
         inf.level = 1;
         let mut scope = VarScope::new(VarMode::Rigid);
         let head: Vec<TyId> = inst

@@ -21,6 +21,7 @@ use super::ty::{
     UnifyError,
 };
 use crate::diagnostic::{Code, Diagnostic};
+use crate::interrupt::{Interrupt, Poll};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, BinOp, Expr, ExprId, ExprKind, Ident, Name, PatternKind, UnOp};
 
@@ -197,6 +198,9 @@ pub struct Infer<'a> {
     closed: Option<&'a ClosedTypes>,
     /// What this inference learnt for the module's [`ClosedTypes`].
     pub closed_found: ClosedFindings,
+    /// Polled at every expression (LANGUAGE.md 12.3); once stopped, every expression is
+    /// the error type and the let's one diagnostic more is R3008 (so it is never cached).
+    poll: Poll<'a>,
 }
 
 impl<'a> Infer<'a> {
@@ -223,7 +227,30 @@ impl<'a> Infer<'a> {
             mono_cache: HashMap::default(),
             closed: None,
             closed_found: ClosedFindings::default(),
+            poll: Poll::never(),
         }
+    }
+
+    /// Polls `interrupt` while inferring (the clock only once the let is big: the module's
+    /// loop over declarations reads it between lets).
+    pub fn polling(mut self, interrupt: Option<&'a Interrupt>) -> Infer<'a> {
+        if let Some(interrupt) = interrupt {
+            self.poll = Poll::deferred(interrupt);
+        }
+        self
+    }
+
+    /// The error type once the interrupt stopped the inference, reporting R3008 the first
+    /// time.
+    #[cold]
+    #[inline(never)]
+    fn stopped(&mut self, span: Span) -> TyId {
+        if !crate::interrupt::is_cancelled(&self.diags) {
+            let at = Span::new(span.start, span.start);
+            self.diags
+                .push(crate::interrupt::cancelled("checking", self.file, at));
+        }
+        self.arena.error()
     }
 
     /// Uses the module's closed top-level types (before anything is inferred: the arena
@@ -1510,6 +1537,9 @@ impl<'a> Infer<'a> {
     }
 
     pub fn infer_expr(&mut self, expr: &Expr) -> TyId {
+        if self.poll.stop() {
+            return self.stopped(expr.span);
+        }
         match &expr.kind {
             ExprKind::Int(_) => self.prim("Integer"),
             ExprKind::Float(_) => self.prim("Float"),

@@ -65,7 +65,8 @@ fn size_hint(
     let hint = match fragments.map_or(0, |f| f.size_hint()) {
         0 => {
             let cap = max.min(ESTIMATE_CAP);
-            let guess = estimate_from(vec![(v, 0)], limits.max_depth, cap, split);
+            let walk = (&limits.interrupt, limits.max_depth);
+            let guess = estimate_from(vec![(v, 0)], walk, cap, split);
             // Only for limits of the default's order: a host's limit of gigabytes would
             // reserve that much (more than the threaded wasm build's whole memory).
             if guess >= cap && cap < max && max <= RESERVE_UP_TO {
@@ -105,34 +106,41 @@ const ESTIMATE_CAP: usize = 64 << 20;
 #[cfg(test)]
 fn estimate(v: &Value, max_depth: u32, cap: usize) -> usize {
     // The final newline.
-    estimate_from(vec![(v, 0)], max_depth, cap, None)
+    let none = crate::interrupt::Interrupt::default();
+    estimate_from(vec![(v, 0)], (&none, max_depth), cap, None)
         .saturating_add(1)
         .min(cap)
 }
 
 /// [`estimate`] of the elements `xs` of a list at `depth` with their indentation and
 /// separators: a chunk of a split list.
-fn estimate_elements(xs: &[Value], depth: u32, max_depth: u32, cap: usize) -> usize {
+fn estimate_elements(xs: &[Value], depth: u32, limits: &ExportLimits, cap: usize) -> usize {
     let items = xs.iter().map(|x| (x, depth as usize)).collect();
     // Each element's indentation, ",\n" between them.
     let n = xs.len();
     let framing = n.saturating_mul(2 * depth as usize) + n.saturating_sub(1) * 2;
-    estimate_from(items, max_depth, cap, None).saturating_add(framing)
+    let walk = (&limits.interrupt, limits.max_depth);
+    estimate_from(items, walk, cap, None).saturating_add(framing)
 }
 
-/// The estimate of the values on `stack` (each with its depth). Lists that `split` would
-/// split count without their elements: their chunks are estimated and reserved when
-/// they are joined.
+/// The estimate of the values on `stack` (each with its depth), to `max_depth`, polling
+/// `interrupt` at each part (stopped, the estimate so far: the rendering that follows
+/// stops at its first tick). Lists that `split` would split count without their
+/// elements: their chunks are estimated and reserved when they are joined.
 fn estimate_from(
     mut stack: Vec<(&Value, usize)>,
-    max_depth: u32,
+    (interrupt, max_depth): (&crate::interrupt::Interrupt, u32),
     cap: usize,
     split: Option<&dyn Splitter>,
 ) -> usize {
     let mut total: usize = 0;
+    let mut poll = crate::interrupt::Poll::new(interrupt);
     while let Some((v, depth)) = stack.pop() {
         if total >= cap {
             return cap;
+        }
+        if poll.stop() {
+            return total.min(cap);
         }
         // The closing bracket's line, and each part's indentation, ",\n" between parts.
         let open_close = 2 + 1 + 2 * depth + 1;
@@ -459,7 +467,7 @@ impl<'a> Writer<'a> {
         let estimates: Vec<OnceLock<usize>> = chunks.iter().map(|_| OnceLock::new()).collect();
         splitter.for_each(chunks.len(), &|c| {
             if let (Some(xs), Some(slot)) = (chunks.get(c), estimates.get(c)) {
-                let guess = estimate_elements(xs, depth, limits.max_depth, cap);
+                let guess = estimate_elements(xs, depth, limits, cap);
                 let _ = slot.set(guess.saturating_add(guess / 8).min(cap));
             }
         });
@@ -608,14 +616,17 @@ mod tests {
         }
         // A chunk of a split list, at any depth: its elements with their framing.
         let xs: Vec<Value> = (0..7).map(service).collect();
-        let limits = ExportLimits::default();
+        let limits = ExportLimits {
+            max_depth: 100,
+            ..ExportLimits::default()
+        };
         for depth in [0, 1, 3] {
             for chunk in [&xs[..], &xs[2..3], &xs[..0]] {
                 let mut text = String::new();
                 Writer::new(&limits, None, None)
                     .write_elements(chunk, &mut text, depth)
                     .expect("renders");
-                let guess = estimate_elements(chunk, depth, 100, usize::MAX);
+                let guess = estimate_elements(chunk, depth, &limits, usize::MAX);
                 assert_eq!(guess, text.len(), "{text}");
             }
         }
