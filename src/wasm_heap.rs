@@ -154,27 +154,34 @@ impl<M: Memory> Heap<M> {
 }
 
 // SAFETY: `dlmalloc`'s contracts are `GlobalAlloc`'s (its documentation says so), and each
-// call passes the caller's layout through. Not inlined: the allocator's shims are inlined at
-// every allocation and drop, and with the lock in them the module grew by 9% (std's allocator
-// sits behind a call too).
+// call passes the caller's layout through. Inlining follows std's allocator, to keep the
+// code size: as the single-threaded build's global allocator a `Heap` stays behind a call
+// (inlined into the allocator's shims, the lock and the call were inlined at every
+// allocation and drop, and the module grew by 9%); under `thread_alloc` it is inlined into
+// its caller (behind a call, `thread_alloc`'s shims became small enough to be inlined at
+// every drop: 11%).
 #[allow(unsafe_code)]
 unsafe impl<M: Memory> GlobalAlloc for Heap<M> {
-    #[inline(never)]
+    #[cfg_attr(target_feature = "atomics", inline)]
+    #[cfg_attr(not(target_feature = "atomics"), inline(never))]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         self.with(|heap| unsafe { heap.malloc(layout.size(), layout.align()) })
     }
 
-    #[inline(never)]
+    #[cfg_attr(target_feature = "atomics", inline)]
+    #[cfg_attr(not(target_feature = "atomics"), inline(never))]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         self.with(|heap| unsafe { heap.calloc(layout.size(), layout.align()) })
     }
 
-    #[inline(never)]
+    #[cfg_attr(target_feature = "atomics", inline)]
+    #[cfg_attr(not(target_feature = "atomics"), inline(never))]
     unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
         self.with(|heap| unsafe { heap.free(block, layout.size(), layout.align()) })
     }
 
-    #[inline(never)]
+    #[cfg_attr(target_feature = "atomics", inline)]
+    #[cfg_attr(not(target_feature = "atomics"), inline(never))]
     unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         self.with(|heap| unsafe { heap.realloc(block, layout.size(), layout.align(), new_size) })
     }
