@@ -30,6 +30,15 @@ pub mod types;
 pub mod validate;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
+/// The wasm builds' heap: `dlmalloc` over geometrically grown memory (tested natively).
+#[cfg(any(test, target_arch = "wasm32"))]
+pub(crate) mod wasm_heap;
+
+/// The single-threaded wasm build's allocator: std's is the same `dlmalloc`, but grows the
+/// memory page by page (see `wasm_heap`).
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: wasm_heap::Heap<wasm_heap::Wasm> = wasm_heap::Heap::new(wasm_heap::Wasm);
 
 /// std's allocator in the atomics build is one lock for all threads: see `thread_alloc`.
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]

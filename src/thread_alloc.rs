@@ -1,5 +1,6 @@
-//! The threaded wasm build's global allocator: std's `dlmalloc` on one thread, per-thread
-//! caches of small blocks while a parallel section runs.
+//! The threaded wasm build's global allocator: `dlmalloc` on one thread (std's, over memory
+//! grown geometrically: `wasm_heap`), per-thread caches of small blocks while a parallel
+//! section runs.
 //!
 //! Why: std's allocator on `wasm32-unknown-unknown` with atomics is one `dlmalloc` behind one
 //! spin lock (a browser's main thread may not block, so it cannot wait). The evaluator
@@ -30,7 +31,7 @@
 //! Such calls see their thread-local's address outside the heap and use `dlmalloc`, or give
 //! a cached block back to the shared stack.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::cell::{Cell, UnsafeCell};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -49,6 +50,15 @@ const CHUNK: usize = 64 << 10;
 /// (the maximum memory is 1 GiB).
 const TLS_MIN: usize = 1 << 16;
 const TLS_END: usize = 1 << 31;
+
+/// Where blocks the caches do not serve, and the caches' chunks, come from: in wasm the
+/// `dlmalloc` std would use, over memory grown geometrically (`wasm_heap`); natively, for the
+/// tests, the system's allocator.
+#[cfg(target_arch = "wasm32")]
+static BACKING: crate::wasm_heap::Heap<crate::wasm_heap::Wasm> =
+    crate::wasm_heap::Heap::new(crate::wasm_heap::Wasm);
+#[cfg(not(target_arch = "wasm32"))]
+static BACKING: std::alloc::System = std::alloc::System;
 
 /// The allocator of the threaded build (`#[global_allocator]` in `lib.rs`).
 pub struct ThreadCached;
@@ -284,7 +294,7 @@ impl ThreadCached {
                 let Ok(layout) = Layout::from_size_align(CHUNK, CHUNK) else {
                     return ptr::null_mut();
                 };
-                bump = unsafe { System.alloc(layout) };
+                bump = unsafe { BACKING.alloc(layout) };
                 if bump.is_null() {
                     return bump;
                 }
@@ -334,7 +344,7 @@ unsafe impl GlobalAlloc for ThreadCached {
                 }
             }
         }
-        unsafe { System.alloc(layout) }
+        unsafe { BACKING.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
@@ -348,7 +358,7 @@ unsafe impl GlobalAlloc for ThreadCached {
                 }
             }
         }
-        unsafe { System.alloc_zeroed(layout) }
+        unsafe { BACKING.alloc_zeroed(layout) }
     }
 
     #[inline]
@@ -357,14 +367,14 @@ unsafe impl GlobalAlloc for ThreadCached {
             Some(class) if owned::contains(block as usize) => unsafe {
                 Self::dealloc_cached(class, block)
             },
-            _ => unsafe { System.dealloc(block, layout) },
+            _ => unsafe { BACKING.dealloc(block, layout) },
         }
     }
 
     unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let cached = class(layout).filter(|_| owned::contains(block as usize));
         let Some(old) = cached else {
-            return unsafe { System.realloc(block, layout, new_size) };
+            return unsafe { BACKING.realloc(block, layout, new_size) };
         };
         // SAFETY: the caller guarantees that `new_size`, rounded up to `layout.align()`,
         // does not overflow.
