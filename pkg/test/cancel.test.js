@@ -78,6 +78,27 @@ test('timeoutMs covers the phases in the wasm: a large program stops with R3008'
   assert.deepEqual(codes(checked), ['R3008']);
 });
 
+test('timeoutMs stops typecheck, compileSchema and schema.validate inside the wasm too', async () => {
+  // Each takes hundreds of milliseconds; 5 ms of timeout reaches the wasm (not stopped
+  // before the call) and must stop it there.
+  const lets = Array.from({ length: 20_000 }, (_, i) => `let v${i} = fold (\\s n -> s + n) ${i} (range 0 200);`).join('\n');
+  for (const call of [
+    () => typecheck(lets, { timeoutMs: 5 }),
+    () => compileSchema(`${lets}\ntype T = Integer;`, 'T', { timeoutMs: 5 }),
+  ]) {
+    const stopped = await call();
+    assert.deepEqual(codes(stopped), ['R3008']);
+  }
+  const compiled = await compileSchema('type Port = Integer where x > 0;\ntype T = { ports: List Port };', 'T');
+  assert.ok(compiled.ok);
+  const document = JSON.stringify({ ports: Array.from({ length: 400_000 }, (_, i) => i + 1) });
+  const stopped = compiled.schema.validate(document, { dataFormat: 'json', timeoutMs: 1 });
+  assert.deepEqual(codes(stopped), ['R3008']);
+  assert.deepEqual(stopped.errors, []);
+  assert.equal(compiled.schema.validate(document, { dataFormat: 'json' }).ok, true);
+  compiled.schema.free();
+});
+
 test('signal must be an AbortSignal', async () => {
   for (const signal of [{}, 'abort', { aborted: true }]) {
     const result = await evaluate('let x = 1;', { signal });

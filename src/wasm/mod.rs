@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::api::{
-    self, DataFormat, DiagnosticDto, EvalRequest, Format, Limits, MemoryFs, Options, Stats,
-    Threads, Violation,
+    self, Cancellation, DataFormat, DiagnosticDto, EntryRequest, EvalRequest, Format, Limits,
+    MemoryFs, Options, SchemaRequest, Stats, Threads, Violation,
 };
 use crate::loader::{FileSystem, FsError};
 
@@ -190,6 +190,21 @@ fn check_keys(value: &JsValue, known: &[&str], what: &str) -> Result<(), String>
     Ok(())
 }
 
+/// The host's clock: `performance.now`, in the page, worker or edge runtime.
+fn host_clock() -> api::Clock {
+    api::Clock(Arc::new(performance_now))
+}
+
+/// What stops a call: the worker client's flag ([`CANCEL`]) and the call's `timeoutMs`
+/// (what remains of it when the JS glue spent some loading modules).
+fn cancellation(options: &OptionsDto) -> Cancellation {
+    Cancellation {
+        cancel: Some(Arc::clone(&CANCEL)),
+        timeout_ms: options.timeout_ms,
+        started_ms: None,
+    }
+}
+
 /// The JS result of `evaluate` before `value` is attached.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -327,7 +342,10 @@ impl Session {
             Err(message) => return usage_error(&message),
         };
         let (session, entry) = self.call_session(source, &options);
-        let output = session.typecheck(&entry);
+        let output = session.typecheck_with(&EntryRequest {
+            entry,
+            cancellation: cancellation(&options),
+        });
         let result = CheckResult {
             ok: output.ok(),
             types: &output.types,
@@ -383,7 +401,12 @@ impl Session {
             ..options
         };
         let (session, entry) = self.call_session(Some(source), &options);
-        match session.compile_schema(&entry, type_name) {
+        let request = SchemaRequest {
+            schema: entry,
+            type_name: type_name.to_string(),
+            cancellation: cancellation(&options),
+        };
+        match session.compile_schema_with(&request) {
             Ok(schema) => {
                 let js = to_js(&Compiled {
                     ok: true,
@@ -437,14 +460,16 @@ impl Schema {
             Ok(it) => it,
             Err(message) => return usage_error(&message),
         };
+        // A schema has no session: the deadline is on the host's clock directly.
+        let interrupt = cancellation(&options).interrupt(Some(&host_clock()));
         let errors = match (options.data_format(), data.as_string()) {
             (Err(message), _) => return usage_error(&message),
-            (Ok(Some(format)), Some(text)) => self.0.check_text(&text, format),
+            (Ok(Some(format)), Some(text)) => self.0.check_text_until(&text, format, &interrupt),
             (Ok(Some(_)), None) => {
                 return usage_error("invalid data: `dataFormat` json or yaml needs a string")
             }
             (Ok(None), _) => match serde_wasm_bindgen::from_value::<api::Data>(data) {
-                Ok(value) => self.0.check_data(&value),
+                Ok(value) => self.0.check_value_until(&value.to_json(), &interrupt),
                 Err(err) => return usage_error(&format!("invalid data: {err}")),
             },
         };
@@ -575,7 +600,7 @@ fn core_options(limits: Limits, threads: Option<u32>, cache_capacity: usize) -> 
     Options {
         limits,
         cache_capacity,
-        clock: Some(api::Clock(Arc::new(performance_now))),
+        clock: Some(host_clock()),
         threads: match threads {
             Some(1) => Threads::Sequential,
             _ => Threads::Auto,
