@@ -314,9 +314,13 @@ function runNow() {
   });
 }
 
+let finished = 0;
+
 function setStatus(status) {
   ui.status.textContent = status;
   ui.status.className = `status ${status}`;
+  // Tests wait for a run to end by this counter (the status alone may already say `ok`).
+  if (status !== 'running') ui.status.dataset.finished = String((finished += 1));
 }
 
 function limits() {
@@ -663,7 +667,8 @@ function reproduce() {
 
 // ---------------------------------------------------------------- wiring
 
-window.playground = { engine: undefined, get workspace() { return workspace; }, ENGINE_VERSION };
+// For tests and the console: the editors, the engine and the workspace.
+window.playground = { engine: undefined, editor, dataEditor, get workspace() { return workspace; }, ENGINE_VERSION };
 
 for (const example of EXAMPLES) ui.examples.append(new Option(example.title, example.id));
 ui.examples.onchange = () => {
