@@ -332,6 +332,18 @@ function limits() {
   };
 }
 
+/**
+ * A new session with the current step limit. The limit is the session's own, not each
+ * call's: a call given its own `limits` runs without the session's caches.
+ */
+function newSession() {
+  session?.free();
+  session = new engine.Session({ limits: limits().limits });
+  sessionLimits = JSON.stringify(limits().limits);
+  synced.clear();
+}
+let sessionLimits;
+
 /** Brings the session's files in line with the workspace's. */
 async function syncFiles() {
   for (const path of [...synced.keys()]) {
@@ -356,16 +368,17 @@ async function run() {
   stoppedByUser = false;
   setStatus('running');
   ui.stop.disabled = false;
+  if (JSON.stringify(limits().limits) !== sessionLimits) newSession();
   await syncFiles();
   if (id !== runId) return;
   const entry = entryPath();
-  const { limits: runLimits, timeoutMs } = limits();
+  const { timeoutMs } = limits();
   const started = performance.now();
   if (workspace.mode === 'validate') {
-    await validate(id, entry, { limits: runLimits, timeoutMs, signal });
+    await validate(id, entry, { timeoutMs, signal });
     return;
   }
-  const result = await session.evaluate(null, { entry, format: 'json', limits: runLimits, timeoutMs, signal });
+  const result = await session.evaluate(null, { entry, format: 'json', timeoutMs, signal });
   if (id !== runId) return;
   const shown = performance.now() - started;
   outputs = { json: result.ok ? result.text : null };
@@ -387,8 +400,8 @@ async function run() {
 async function renderFormat(id, entry, signal) {
   const format = workspace.format;
   if (outputs[format] !== undefined || format === 'types' || format === 'json') return;
-  const { limits: runLimits, timeoutMs } = limits();
-  const result = await session.evaluate(null, { entry, format, limits: runLimits, timeoutMs, signal });
+  const { timeoutMs } = limits();
+  const result = await session.evaluate(null, { entry, format, timeoutMs, signal });
   if (id !== runId) return;
   outputs[format] = result.ok ? result.text : null;
   if (!result.ok) outputs[`${format}:error`] = result.diagnostics.map((d) => d.rendered).join('\n') || result.error;
@@ -494,7 +507,7 @@ function jumpTo(d) {
 let dataRanges = new Map();
 
 async function validate(id, entry, options) {
-  const { limits: runLimits, timeoutMs, signal } = options;
+  const { timeoutMs, signal } = options;
   const typeName = workspace.typeName;
   if (!typeName) {
     setStatus('error');
@@ -504,7 +517,7 @@ async function validate(id, entry, options) {
     return;
   }
   const started = performance.now();
-  const compiled = await session.compileSchema(workspace.files[entry], typeName, { entry, limits: runLimits, timeoutMs, signal });
+  const compiled = await session.compileSchema(workspace.files[entry], typeName, { entry, timeoutMs, signal });
   if (id !== runId) {
     if (compiled.ok) compiled.schema.free();
     return;
@@ -598,7 +611,7 @@ async function startEngine(threads) {
   setStatus('running');
   ui.threads.textContent = 'starting…';
   engine = await createWorker(threads === undefined ? undefined : { threads });
-  session = new engine.Session({});
+  newSession();
   const threaded = engine.variant === 'web-threads';
   ui.threads.textContent = threaded ? `web-threads: ${engine.threads} threads` : 'single thread (web)';
   ui.threads.title = threaded
@@ -624,7 +637,7 @@ function setUpThreadControl() {
 
 async function share() {
   const hash = await encodeWorkspace(workspace, ENGINE_VERSION);
-  history.replaceState(null, '', hash);
+  window.history.replaceState(null, '', hash);
   const link = location.href;
   ui.linkLength.textContent = `link: ${link.length.toLocaleString('en')} characters`;
   ui.linkLength.dataset.length = String(link.length);
@@ -710,8 +723,16 @@ ui.stop.onclick = () => {
 ui.run.onclick = runNow;
 ui.share.onclick = () => share();
 ui.reproduce.onclick = reproduce;
-ui.maxSteps.onchange = () => changed({ now: true });
-ui.timeoutMs.onchange = () => changed({ now: true });
+let appliedLimits = JSON.stringify(limits());
+/** A changed limit runs again (a `change` event without a change, as on blur, does not). */
+function limitsChanged() {
+  const now = JSON.stringify(limits());
+  if (now === appliedLimits) return;
+  appliedLimits = now;
+  changed({ now: true });
+}
+ui.maxSteps.onchange = limitsChanged;
+ui.timeoutMs.onchange = limitsChanged;
 ui.version.textContent = `engine ${ENGINE_VERSION}`;
 window.addEventListener('hashchange', () => restoreFromHash());
 
