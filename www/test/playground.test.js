@@ -42,9 +42,13 @@ after(async () => {
   assert.deepEqual(problems, [], 'page errors');
 });
 
-/** A fresh page (its own context: empty storage) at `url`, once the first run has ended. */
-async function open(url = base, { viewport = { width: 1280, height: 800 }, colorScheme = 'light' } = {}) {
-  const context = await browser.newContext({ viewport, colorScheme });
+/**
+ * A fresh page (its own context: empty storage) at `url`, once the first run has ended.
+ * Service workers are blocked (the precache would compete with the timing of the other
+ * tests) except where `serviceWorkers: 'allow'` (the offline test).
+ */
+async function open(url = base, { viewport = { width: 1280, height: 800 }, colorScheme = 'light', serviceWorkers = 'block' } = {}) {
+  const context = await browser.newContext({ viewport, colorScheme, serviceWorkers });
   const page = await context.newPage();
   page.on('pageerror', (error) => problems.push(String(error)));
   page.on('dialog', (dialog) => dialog.accept(page.nextPrompt?.shift()));
@@ -330,6 +334,37 @@ test('Stop keeps the threaded session warm: the next run reuses its caches, the 
   assert.ok(Number(stats.reused) > 0 || Number(stats.hits) > 0, `no cache reuse after Stop: ${JSON.stringify(stats)}`);
   assert.equal(await page.evaluate(() => window.playground.engine.restarts), 0);
   await page.context().close();
+});
+
+test('after one visit the page, and a shared link, open with the server stopped (isolated, threaded)', async () => {
+  const { preview: startPreview } = await import('vite');
+  const port = await freePort();
+  const server = await startPreview({ root: WWW, logLevel: 'warn', preview: { host: '127.0.0.1', port, strictPort: true } });
+  let page;
+  try {
+    page = await open(`http://127.0.0.1:${port}/`, { serviceWorkers: 'allow' });
+    await page.waitForFunction(() => document.documentElement.dataset.offline !== undefined, null, { timeout: 60_000 });
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.offline), 'ready');
+    assert.equal(await typeProgram(page, 'let offline = "yes";\n'), 'ok');
+    await page.getByTestId('share').click();
+    await page.waitForFunction(() => location.hash.length > 1);
+  } finally {
+    await server.close();
+  }
+  const link = page.url();
+  const context = page.context();
+  await page.close();
+  const again = await context.newPage();
+  again.on('pageerror', (error) => problems.push(String(error)));
+  await again.goto(link);
+  await settled(again, 0);
+  // The server is gone for the browser too: what is not cached fails.
+  assert.equal(await again.evaluate(() => fetch('/not-cached').then(() => 'answered', () => 'failed')), 'failed');
+  assert.equal(await status(again).textContent(), 'ok');
+  assert.deepEqual(await outputJson(again), { offline: 'yes' });
+  assert.equal(await again.evaluate(() => crossOriginIsolated), true);
+  assert.equal(await again.evaluate(() => window.playground.engine.variant), 'web-threads');
+  await context.close();
 });
 
 test('the same build served without the isolation headers runs single-threaded', async () => {
