@@ -349,15 +349,21 @@ function newSession() {
 }
 let sessionLimits;
 
-/** Brings the session's files in line with the workspace's. */
-async function syncFiles() {
+/**
+ * Brings the session's files in line with the workspace's, but for `except`: the entry, whose
+ * text each call of the run carries (`evaluate(source, { entry })`), so that an edit of the
+ * entry costs one round trip to the worker, not two.
+ */
+async function syncFiles(except) {
   for (const path of [...synced.keys()]) {
-    if (!Object.hasOwn(workspace.files, path)) {
+    // (A call's source is the entry for that call only: no stale copy stays behind it.)
+    if (!Object.hasOwn(workspace.files, path) || path === except) {
       synced.delete(path);
       await session.removeFile(path);
     }
   }
   for (const [path, text] of Object.entries(workspace.files)) {
+    if (path === except) continue;
     if (synced.get(path) !== text) {
       synced.set(path, text);
       await session.setFile(path, text);
@@ -375,16 +381,18 @@ async function run() {
   setStatus('running');
   ui.stop.disabled = false;
   if (JSON.stringify(limits().limits) !== sessionLimits) newSession();
-  await syncFiles();
-  if (id !== runId) return;
-  const synced = performance.now();
   const entry = entryPath();
+  const evaluating = workspace.mode === 'eval';
+  await syncFiles(evaluating ? entry : undefined);
+  if (id !== runId) return;
+  const syncedAt = performance.now();
   const { timeoutMs } = limits();
   if (workspace.mode === 'validate') {
     await validate(id, entry, { timeoutMs, signal });
     return;
   }
-  const result = await session.evaluate(null, { entry, format: 'json', timeoutMs, signal });
+  const source = workspace.files[entry];
+  const result = await session.evaluate(source, { entry, format: 'json', timeoutMs, signal });
   if (id !== runId) return;
   const answered = performance.now();
   outputs = { json: result.ok ? result.text : null };
@@ -393,12 +401,12 @@ async function run() {
   finish(result, performance.now() - started);
   // Where the time went: syncing files, the engine's round trip, the page's own work.
   Object.assign(ui.output.dataset, {
-    syncMs: (synced - started).toFixed(1), engineMs: (answered - synced).toFixed(1), pageMs: (performance.now() - answered).toFixed(1),
+    syncMs: (syncedAt - started).toFixed(1), engineMs: (answered - syncedAt).toFixed(1), pageMs: (performance.now() - answered).toFixed(1),
   });
   // The other formats and the types come from the same (cached) session, after the
   // JSON is on screen.
   if (result.ok && workspace.format !== 'json' && workspace.format !== 'types') await renderFormat(id, entry, signal);
-  const checked = await session.typecheck(null, { entry, timeoutMs, signal });
+  const checked = await session.typecheck(source, { entry, timeoutMs, signal });
   if (id !== runId) return;
   if (checked.types !== undefined && checked.ok) {
     last = { ...last, types: checked.types, entry };
@@ -412,7 +420,7 @@ async function renderFormat(id, entry, signal) {
   const format = workspace.format;
   if (outputs[format] !== undefined || format === 'types' || format === 'json') return;
   const { timeoutMs } = limits();
-  const result = await session.evaluate(null, { entry, format, timeoutMs, signal });
+  const result = await session.evaluate(workspace.files[entry], { entry, format, timeoutMs, signal });
   if (id !== runId) return;
   outputs[format] = result.ok ? result.text : null;
   if (!result.ok) outputs[`${format}:error`] = result.diagnostics.map((d) => d.rendered).join('\n') || result.error;
