@@ -164,6 +164,9 @@ test('every example evaluates to ok in the page', async () => {
     assert.equal(await chooseExample(page, id), 'ok', `${id}: ${await page.getByTestId('output').textContent()}`);
     if (id === 'large') {
       assert.equal(Object.keys(await outputJson(page)).filter((key) => /^s\d+$/.test(key)).length, 10_000);
+      // Its 2 MB of JSON is in blocks laid out only near the viewport (the whole text stays).
+      const blocks = await page.getByTestId('output').locator('.chunk').count();
+      assert.ok(blocks > 100, `${blocks} blocks`);
       await page.screenshot({ path: join(SHOTS, 'large.png') });
     }
   }
