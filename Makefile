@@ -41,7 +41,7 @@ wasm-check: setup ## The library builds for the browser (no threads)
 bless: ## Regenerate expected fixture outputs (review the diff!)
 	BLESS=1 $(CARGO) test --test fixtures
 
-bench: build bench-wasm ## Benchmarks: generated workloads through the release CLI (MB/s, memory, phases, 1 vs 2 threads), incremental re-evaluation
+bench: build bench-wasm bench-playground ## Benchmarks: generated workloads through the release CLI (MB/s, memory, phases, 1 vs 2 threads), incremental re-evaluation, wasm, the playground
 	python3 benches/run.py
 	$(CARGO) bench --bench incremental
 
@@ -78,8 +78,8 @@ playground: www-build ## Build what is missing and serve the playground on http:
 test-www: www-build chromium ## The playground: its examples through the package, the page in headless Chromium
 	cd www && node --test --test-concurrency=1 test/
 
-bench-playground: www-build chromium ## The playground's speed in headless Chromium: first result, edit latency, threads, transfer size
-	cd www && node test/bench.mjs
+bench-playground: www-build chromium pkg-deps ## The playground in headless Chromium: first result, first-view size, a 10,000-binding edit, compute at 2 threads vs 1
+	node benches/playground_bench.mjs
 
 ready: test bench ## Everything before a merge
 
