@@ -5,10 +5,11 @@ TOOLCHAIN := $(shell sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 CARGO ?= cargo
 EXAMPLE ?= examples/deploy.lig
 
-.PHONY: help setup build test test-rust lint fmt wasm-check example bench bench-peers bench-robustness bench-cancel bench-quick bless ready clean
+.PHONY: help setup build test test-rust lint fmt wasm-check example bench bench-peers bench-robustness bench-cancel bench-quick bless ready clean \
+  playground test-www www-deps www-build wasm-dist bench-playground
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
 
 setup: ## Install the pinned toolchain (with rust-src, clippy, rustfmt, wasm32) if missing
 	@if ! rustup run $(TOOLCHAIN) rustc --version >/dev/null 2>&1 \
@@ -25,7 +26,7 @@ build: setup ## Build the CLI (release)
 example: build ## Run the main job on the example: evaluate examples/deploy.lig to JSON
 	./target/release/ligature eval $(EXAMPLE) --format json
 
-test: setup lint test-rust wasm-check test-js ## Run every test (what CI runs): Rust, then the npm package (Node, workerd, Chromium)
+test: setup lint test-rust wasm-check test-js test-www ## Run every test (what CI runs): Rust, the npm package (Node, workerd, Chromium), the playground
 
 test-rust: ## Unit tests, fixture corpus (1 and N threads), CLI tests, tidy checks
 	$(CARGO) test --all-targets
@@ -40,7 +41,7 @@ wasm-check: setup ## The library builds for the browser (no threads)
 bless: ## Regenerate expected fixture outputs (review the diff!)
 	BLESS=1 $(CARGO) test --test fixtures
 
-bench: build bench-wasm ## Benchmarks: generated workloads through the release CLI (MB/s, memory, phases, 1 vs 2 threads), incremental re-evaluation
+bench: build bench-wasm bench-playground ## Benchmarks: generated workloads through the release CLI (MB/s, memory, phases, 1 vs 2 threads), incremental re-evaluation, wasm, the playground
 	python3 benches/run.py
 	$(CARGO) bench --bench incremental
 
@@ -52,6 +53,33 @@ bench-cancel: setup ## Time from a deadline (or a cancel) to R3008 in every phas
 
 bench-peers: build ## The workloads through jrsonnet and nickel too, when installed (cargo install jrsonnet nickel-lang-cli)
 	python3 benches/peers.py
+
+# The browser playground (www/, issue 18): a Vite project on the npm package's worker client.
+PORT ?= 5173
+WWW_DEPS := www/node_modules/.package-lock.json
+
+www-deps: $(WWW_DEPS) ## npm dependencies of www/ (Vite, CodeMirror, the local package)
+
+$(WWW_DEPS): www/package.json www/package-lock.json
+	cd www && npm ci --no-audit --no-fund
+	@touch $@
+
+wasm-dist: ## Both wasm builds, only when missing (make wasm wasm-threads rebuild them)
+	@if [ ! -f pkg/dist/web/ligature_bg.wasm ] || [ ! -f pkg/dist/web/engine-worker-source.js ]; then $(MAKE) wasm; fi
+	@if [ ! -f pkg/dist/web-threads/ligature_bg.wasm ] || [ ! -f pkg/dist/web-threads/engine-worker-source.js ]; then $(MAKE) wasm-threads; fi
+
+www-build: wasm-dist www-deps ## Build the playground's static files into www/dist
+	cd www && node_modules/.bin/vite build --logLevel warn
+
+playground: www-build ## Build what is missing and serve the playground on http://127.0.0.1:$(PORT)/ (PORT= to choose)
+	@echo "playground: http://127.0.0.1:$(PORT)/ (cross-origin isolated: the threaded engine)"
+	cd www && node_modules/.bin/vite preview --host 127.0.0.1 --port $(PORT) --strictPort
+
+test-www: www-build chromium ## The playground: its examples through the package, the page in headless Chromium
+	cd www && node --test --test-concurrency=1 test/
+
+bench-playground: www-build chromium pkg-deps ## The playground in headless Chromium: first result, first-view size, a 10,000-binding edit, compute at 2 threads vs 1
+	node benches/playground_bench.mjs
 
 ready: test bench ## Everything before a merge
 
