@@ -173,6 +173,60 @@ test('every example evaluates to ok in the page', async () => {
   await page.context().close();
 });
 
+test('one binding of the 10,000-binding example edited: the output blocks keep their nodes, one is rewritten; the types wait for a pause', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, serviceWorkers: 'block' });
+  // What the page asks the engine's worker: each request's op (a session's method for a
+  // session request), in order.
+  await context.addInitScript(() => {
+    window.engineOps = [];
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function postMessage(data, ...rest) {
+      if (data?.op !== undefined) window.engineOps.push(data.op === 'session' ? data.args[1] : data.op);
+      return post.call(this, data, ...rest);
+    };
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => problems.push(String(error)));
+  await page.goto(base);
+  await settled(page, 0);
+  assert.equal(await chooseExample(page, 'large'), 'ok');
+  const seen = await finishedCount(page);
+  const kept = await page.evaluate(async () => {
+    const output = document.querySelector('[data-testid=output]');
+    const before = [...output.children];
+    const texts = before.map((node) => node.textContent);
+    window.engineOps.length = 0;
+    const { editor, runNow } = window.playground;
+    const text = editor.state.doc.toString();
+    const at = text.indexOf('let s5000 = mk 5000 "') + 'let s5000 = mk 5000 "'.length;
+    editor.dispatch({ changes: { from: at, to: text.indexOf('"', at), insert: 'edited' } });
+    runNow();
+    await new Promise((resolve) => {
+      const check = () => (output.textContent.includes('edited') ? resolve() : setTimeout(check, 0));
+      check();
+    });
+    const after = [...output.children];
+    return {
+      blocks: after.length,
+      same: after.filter((node, i) => node === before[i]).length,
+      rewritten: after.filter((node, i) => node.textContent !== texts[i]).length,
+      ops: [...window.engineOps],
+    };
+  });
+  await settled(page, seen);
+  assert.ok(kept.blocks > 100, `${kept.blocks} blocks`);
+  // Every block keeps its node; only the one with the binding has new text.
+  assert.equal(kept.same, kept.blocks, `${kept.same} of ${kept.blocks} blocks kept their node`);
+  assert.equal(kept.rewritten, 1);
+  // The result is on screen before any typecheck was asked for: it waits for a pause.
+  assert.deepEqual(kept.ops, ['evaluate']);
+  await page.waitForFunction(() => window.engineOps.includes('typecheck'), null, { timeout: 10_000 });
+  // The Types tab has the types of the edited program.
+  await page.getByTestId('format').locator('[data-format=types]').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=output]').textContent.includes('s5000 : '));
+  await context.close();
+});
+
 test('a second file is imported by the first; renaming and deleting files works', async () => {
   const page = await open();
   await typeProgram(page, 'import "./lib" as lib;\nlet answer = lib.base + 2;\n');
