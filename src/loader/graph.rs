@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::remote::{self, FetchError, Fetcher};
 use super::resolve::{dir_of, is_inside, ImportError, Resolver, Root};
 use super::{normalize, stdlib, FileSystem, FsError};
 use crate::diagnostic::{Code, Diagnostic};
@@ -153,7 +154,24 @@ struct Loader<'a> {
     poll: Poll<'a>,
     /// Where the interrupt stopped the loading, when it did: R3008 there.
     stopped: Option<Diagnostic>,
+    remote: &'a mut Remote,
 }
+
+/// What a load knows of remote modules, kept across the loads of one run.
+#[derive(Default)]
+struct Remote {
+    /// Whether the host fetches at all.
+    fetches: bool,
+    /// Each URL asked for, with the host's answer.
+    fetched: HashMap<String, Result<Arc<[u8]>, FetchError>>,
+    /// URLs this load needed and did not have, in the order met, each once.
+    missing: Vec<String>,
+    /// Parses of the earlier loads, by key: reused when the module has the same file id
+    /// and text again (it does up to the first module that was missing before).
+    parsed: HashMap<String, Parse>,
+}
+
+type Parse = (FileId, Arc<str>, Arc<ast::Module>, Vec<Diagnostic>);
 
 /// How [`load_with`] parses a module: given its key, file and text, the tree and the
 /// syntax diagnostics.
@@ -183,6 +201,58 @@ pub fn load_with(
     options: &LoadOptions,
     parse: &ParseFn<'_>,
 ) -> ModuleGraph {
+    let Some(fetcher) = fs.fetcher() else {
+        return load_once(fs, sources, entry, options, parse, &mut Remote::default());
+    };
+    load_fetching(fs, fetcher, sources, entry, options, parse)
+}
+
+/// Loads with a host that fetches remote modules (module docs of [`remote`]): each load
+/// that meets remote modules it does not have yet asks the host for all of them at once,
+/// and the graph is loaded again with the answers, until a load needs nothing new. Only
+/// that last load's graph and files are kept.
+fn load_fetching(
+    fs: &dyn FileSystem,
+    fetcher: &dyn Fetcher,
+    sources: &mut SourceMap,
+    entry: &str,
+    options: &LoadOptions,
+    parse: &ParseFn<'_>,
+) -> ModuleGraph {
+    let base = sources.len();
+    let mut remote = Remote {
+        fetches: true,
+        ..Remote::default()
+    };
+    loop {
+        let graph = load_once(fs, sources, entry, options, parse, &mut remote);
+        // Stopped (R3008 is then the graph's only diagnostic): nothing more is fetched.
+        if remote.missing.is_empty() || interrupt::is_cancelled(&graph.diagnostics) {
+            return graph;
+        }
+        let urls = std::mem::take(&mut remote.missing);
+        // The run's timeout covers fetching (LANGUAGE.md 9.10, 12.3): the host stops every
+        // fetch in flight when the interrupt fires, and answers `Interrupted`.
+        let mut answers = fetcher.fetch_all(&urls, &options.interrupt).into_iter();
+        for url in urls {
+            let answer = answers
+                .next()
+                .unwrap_or_else(|| Err(FetchError::Failed("the host gave no answer".to_string())));
+            remote.fetched.insert(url, answer.map(Arc::from));
+        }
+        sources.truncate(base);
+    }
+}
+
+/// One depth-first load of the graph (remote modules from `remote.fetched`).
+fn load_once(
+    fs: &dyn FileSystem,
+    sources: &mut SourceMap,
+    entry: &str,
+    options: &LoadOptions,
+    parse: &ParseFn<'_>,
+    remote: &mut Remote,
+) -> ModuleGraph {
     let key = normalize(entry);
     let root = match &options.project_root {
         Some(root) => normalize(root),
@@ -199,9 +269,10 @@ pub fn load_with(
         parse,
         poll: Poll::new(&options.interrupt),
         stopped: None,
+        remote,
     };
     // The entry keeps the name it was given (so messages show the path the user typed).
-    if let Some(idx) = loader.add_module(entry, key, Root::Project(root), None) {
+    if let Some(idx) = loader.add_module(entry, key, Root::Project(root), None, None) {
         loader.graph.entry = Some(idx);
         loader.visit(idx);
     }
@@ -214,23 +285,28 @@ pub fn load_with(
 }
 
 impl Loader<'_> {
-    /// Reads and parses a module; `None` when it cannot be read (diagnostic recorded).
+    /// Reads (or takes the fetched `text` of) and parses a module; `None` when it cannot
+    /// be read (diagnostic recorded).
     fn add_module(
         &mut self,
         name: &str,
         key: String,
         root: Root,
         imported_at: Option<(usize, FileSpan)>,
+        text: Option<String>,
     ) -> Option<usize> {
         if self.stopped.is_some() {
             return None;
         }
-        let file = match read_source(self.fs, self.sources, name, imported_at.map(|it| it.1)) {
-            Ok(file) => file,
-            Err(diagnostic) => {
-                self.graph.diagnostics.push(diagnostic);
-                return None;
-            }
+        let file = match text {
+            Some(text) => self.sources.add(name, text),
+            None => match read_source(self.fs, self.sources, name, imported_at.map(|it| it.1)) {
+                Ok(file) => file,
+                Err(diagnostic) => {
+                    self.graph.diagnostics.push(diagnostic);
+                    return None;
+                }
+            },
         };
         if self.poll.stop() {
             self.stopped = Some(interrupt::cancelled("loading", file, Span::default()));
@@ -238,7 +314,7 @@ impl Loader<'_> {
         }
         let text = self.sources.get(file).map(|it| it.text.clone())?;
         self.graph.source_bytes += text.len() as u64;
-        let (module, diagnostics) = (self.parse)(&key, file, &text);
+        let (module, diagnostics) = self.parse_module(&key, file, &text);
         if interrupt::is_cancelled(&diagnostics) {
             self.stopped = diagnostics.into_iter().find(|it| it.code == Code::R3008);
             return None;
@@ -255,6 +331,75 @@ impl Loader<'_> {
         });
         self.by_key.insert(key, idx);
         Some(idx)
+    }
+
+    /// Parses a module, or takes an earlier load's parse of the same file.
+    fn parse_module(
+        &mut self,
+        key: &str,
+        file: FileId,
+        text: &Arc<str>,
+    ) -> (Arc<ast::Module>, Vec<Diagnostic>) {
+        if !self.remote.fetches {
+            return (self.parse)(key, file, text);
+        }
+        if let Some((was_file, was_text, module, diagnostics)) = self.remote.parsed.get(key) {
+            if *was_file == file && was_text == text {
+                return (module.clone(), diagnostics.clone());
+            }
+        }
+        let (module, diagnostics) = (self.parse)(key, file, text);
+        let parse = (file, text.clone(), module.clone(), diagnostics.clone());
+        self.remote.parsed.insert(key.to_string(), parse);
+        (module, diagnostics)
+    }
+
+    /// The text of the remote module `key` imported at `site`: `Ok(None)` when it has not
+    /// been fetched yet (it is then asked for after this load), `Err` with the diagnostic
+    /// when it cannot be had.
+    fn remote_text(&mut self, key: &str, site: FileSpan) -> Result<Option<String>, Diagnostic> {
+        let failed = |reason: &str| {
+            Diagnostic::new(
+                Code::M4008,
+                format!("cannot fetch `{key}`: {reason}"),
+                site.file,
+                site.span,
+            )
+        };
+        if !self.remote.fetches {
+            return Err(failed("this host does not fetch remote modules"));
+        }
+        let Some(answer) = self.remote.fetched.get(key) else {
+            if !self.remote.missing.iter().any(|it| it == key) {
+                self.remote.missing.push(key.to_string());
+            }
+            return Ok(None);
+        };
+        match answer {
+            Ok(body) if body.len() as u64 > remote::MAX_BODY_BYTES => Err(failed(&format!(
+                "the body is larger than {} bytes",
+                remote::MAX_BODY_BYTES
+            ))),
+            Ok(body) => match std::str::from_utf8(body) {
+                Ok(text) => Ok(Some(text.to_string())),
+                Err(err) => Err(failed(&format!(
+                    "the body is not valid UTF-8 (at byte {})",
+                    err.valid_up_to()
+                ))),
+            },
+            Err(FetchError::Failed(reason)) => Err(failed(reason)),
+            Err(FetchError::Integrity(reason)) => Err(Diagnostic::new(
+                Code::M4009,
+                format!("`{key}` does not match `ligature.lock`: {reason}"),
+                site.file,
+                site.span,
+            )),
+            Err(FetchError::Interrupted) => Err(interrupt::cancelled(
+                &format!("fetching `{key}`"),
+                site.file,
+                site.span,
+            )),
+        }
     }
 
     /// Loads the imports of `start` depth first, in written order, each module once, and
@@ -334,7 +479,23 @@ impl Loader<'_> {
             return Some((t, false));
         }
         let key = target.key.clone();
-        let t = self.add_module(&key, key.clone(), target.root, Some((idx, site)))?;
+        let text = match target.root {
+            Root::Remote(_) => match self.remote_text(&key, site) {
+                Ok(Some(text)) => Some(text),
+                Ok(None) => return None,
+                Err(diagnostic) if diagnostic.code == Code::R3008 => {
+                    // Stopped while fetching: the load's only diagnostic.
+                    self.stopped = Some(diagnostic);
+                    return None;
+                }
+                Err(diagnostic) => {
+                    self.graph.diagnostics.push(diagnostic);
+                    return None;
+                }
+            },
+            _ => None,
+        };
+        let t = self.add_module(&key, key.clone(), target.root, Some((idx, site)), text)?;
         Some((t, true))
     }
 }
@@ -374,6 +535,13 @@ fn import_error(sources: &mut SourceMap, err: ImportError, site: FileSpan) -> Di
             site.span,
         )
         .with_note("imports never read outside the project root and the register roots"),
+        ImportError::RemoteConfined { path, root } => Diagnostic::new(
+            Code::M4006,
+            format!("a remote module cannot import the register module {path} (its root is `{root}`)"),
+            site.file,
+            site.span,
+        )
+        .with_note("a remote module imports only remote modules and `std`; it never reaches local files or registers"),
         ImportError::InvalidManifest {
             manifest,
             text,
