@@ -534,7 +534,11 @@ fn import_error(sources: &mut SourceMap, err: ImportError, site: FileSpan) -> Di
             site.file,
             site.span,
         )
-        .with_note("imports never read outside the project root and the register roots"),
+        .with_note(if remote::is_remote(&root) {
+            "a remote module's relative imports stay inside its remote root: the directory of the URL a local file imported"
+        } else {
+            "imports never read outside the project root and the register roots"
+        }),
         ImportError::RemoteConfined { path, root } => Diagnostic::new(
             Code::M4006,
             format!("a remote module cannot import the register module {path} (its root is `{root}`)"),
