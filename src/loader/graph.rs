@@ -164,8 +164,9 @@ struct Remote {
     fetches: bool,
     /// Each URL asked for, with the host's answer.
     fetched: HashMap<String, Result<Arc<[u8]>, FetchError>>,
-    /// URLs this load needed and did not have, in the order met, each once.
-    missing: Vec<String>,
+    /// URLs this load needed and did not have, in the order met, each once, with the
+    /// import that first named it.
+    missing: Vec<(String, FileSpan)>,
     /// Parses of the earlier loads, by key: reused when the module has the same file id
     /// and text again (it does up to the first module that was missing before).
     parsed: HashMap<String, Parse>,
@@ -225,20 +226,36 @@ fn load_fetching(
         ..Remote::default()
     };
     loop {
-        let graph = load_once(fs, sources, entry, options, parse, &mut remote);
+        let mut graph = load_once(fs, sources, entry, options, parse, &mut remote);
         // Stopped (R3008 is then the graph's only diagnostic): nothing more is fetched.
         if remote.missing.is_empty() || interrupt::is_cancelled(&graph.diagnostics) {
             return graph;
         }
-        let urls = std::mem::take(&mut remote.missing);
+        let missing = std::mem::take(&mut remote.missing);
+        let urls: Vec<String> = missing.iter().map(|it| it.0.clone()).collect();
         // The run's timeout covers fetching (LANGUAGE.md 9.10, 12.3): the host stops every
         // fetch in flight when the interrupt fires, and answers `Interrupted`.
         let mut answers = fetcher.fetch_all(&urls, &options.interrupt).into_iter();
-        for url in urls {
+        let mut stopped = None;
+        for (url, site) in missing {
             let answer = answers
                 .next()
                 .unwrap_or_else(|| Err(FetchError::Failed("the host gave no answer".to_string())));
+            if answer == Err(FetchError::Interrupted) && stopped.is_none() {
+                stopped = Some(interrupt::cancelled(
+                    &format!("fetching `{url}`"),
+                    site.file,
+                    site.span,
+                ));
+            }
             remote.fetched.insert(url, answer.map(Arc::from));
+        }
+        if let Some(stopped) = stopped {
+            // This load's files are still in `sources`: R3008 at the import whose fetch
+            // was stopped, and nothing else (a load after it would stop at its first poll,
+            // at the entry, hiding where the time went).
+            graph.diagnostics = vec![stopped];
+            return graph;
         }
         sources.truncate(base);
     }
@@ -370,8 +387,8 @@ impl Loader<'_> {
             return Err(failed("this host does not fetch remote modules"));
         }
         let Some(answer) = self.remote.fetched.get(key) else {
-            if !self.remote.missing.iter().any(|it| it == key) {
-                self.remote.missing.push(key.to_string());
+            if !self.remote.missing.iter().any(|it| it.0 == key) {
+                self.remote.missing.push((key.to_string(), site));
             }
             return Ok(None);
         };
