@@ -695,4 +695,150 @@ mod tests {
         assert_eq!(codes, ["M4006"]);
         assert_eq!(graph.modules.len(), 2);
     }
+
+    /// A host that fetches from a map (and records each round), or, with `hang`, waits
+    /// until the run's interrupt fires, as a server that never answers would make it.
+    struct Hosted {
+        fs: MemoryFs,
+        bodies: HashMap<String, Vec<u8>>,
+        rounds: std::sync::Mutex<Vec<Vec<String>>>,
+        hang: bool,
+    }
+
+    impl FileSystem for Hosted {
+        fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+            self.fs.read(path)
+        }
+
+        fn fetcher(&self) -> Option<&dyn Fetcher> {
+            Some(self)
+        }
+    }
+
+    impl Fetcher for Hosted {
+        fn fetch_all(
+            &self,
+            urls: &[String],
+            interrupt: &Interrupt,
+        ) -> Vec<Result<Vec<u8>, FetchError>> {
+            if let Ok(mut rounds) = self.rounds.lock() {
+                rounds.push(urls.to_vec());
+            }
+            if self.hang {
+                while !interrupt.fired() {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                return urls.iter().map(|_| Err(FetchError::Interrupted)).collect();
+            }
+            urls.iter()
+                .map(|url| {
+                    self.bodies
+                        .get(url)
+                        .cloned()
+                        .ok_or_else(|| FetchError::Failed("status 404".to_string()))
+                })
+                .collect()
+        }
+    }
+
+    fn hosted(hang: bool) -> Hosted {
+        let mut bodies = HashMap::new();
+        for (url, text) in [
+            (
+                "https://h/lib/a.lig",
+                "import \"./sub/c.lig\" as c;\nexport let a = c.c;\n",
+            ),
+            ("https://h/lib/sub/c.lig", "export let c = 1;\n"),
+            ("https://h/b.lig", "export let b = 2;\n"),
+        ] {
+            bodies.insert(url.to_string(), text.as_bytes().to_vec());
+        }
+        Hosted {
+            fs: MemoryFs::new()
+                .with_file(
+                    "main.lig",
+                    "import \"https://h/lib/a.lig\" as a;\nimport \"./local\";\nlet m = a.a;\n",
+                )
+                .with_file(
+                    "local.lig",
+                    "import \"https://h/b.lig\" as b;\nlet l = b.b;\n",
+                ),
+            bodies,
+            rounds: Default::default(),
+            hang,
+        }
+    }
+
+    #[test]
+    fn remote_modules_are_asked_for_a_round_at_a_time_and_keep_the_canonical_order() {
+        let host = hosted(false);
+        let mut sources = SourceMap::default();
+        let graph = load(&host, &mut sources, "main.lig", &LoadOptions::default());
+        assert!(graph.diagnostics.is_empty(), "{:?}", graph.diagnostics);
+        assert_eq!(
+            keys(&graph),
+            [
+                "https://h/lib/sub/c.lig",
+                "https://h/lib/a.lig",
+                "https://h/b.lig",
+                "local.lig",
+                "main.lig"
+            ]
+        );
+        let rounds = host.rounds.lock().map(|it| it.clone()).unwrap_or_default();
+        assert_eq!(
+            rounds,
+            [
+                vec![
+                    "https://h/lib/a.lig".to_string(),
+                    "https://h/b.lig".to_string()
+                ],
+                vec!["https://h/lib/sub/c.lig".to_string()],
+            ]
+        );
+        // Only the last load's files are kept: each module once.
+        assert_eq!(sources.len(), 5);
+    }
+
+    #[test]
+    fn a_deadline_stops_a_fetch_that_never_ends_with_r3008_at_its_import() {
+        // The deadline on the host's clock, no flag: the path a library caller's
+        // `timeout_ms` takes (the CLI's `--timeout` sets the flag).
+        let host = hosted(true);
+        let start = std::time::Instant::now();
+        let clock = Arc::new(move || start.elapsed().as_secs_f64() * 1000.0);
+        let options = LoadOptions {
+            interrupt: Interrupt::new(None, Some(interrupt::Deadline { clock, at_ms: 50.0 })),
+            ..LoadOptions::default()
+        };
+        let mut sources = SourceMap::default();
+        let graph = load(&host, &mut sources, "main.lig", &options);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        let messages: Vec<(&str, &str)> = graph
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.as_str(), d.message.as_str()))
+            .collect();
+        assert_eq!(
+            messages,
+            [(
+                "R3008",
+                "the run timed out or was cancelled while fetching `https://h/lib/a.lig`"
+            )]
+        );
+        // One round was asked for, and nothing after the stop.
+        assert_eq!(host.rounds.lock().map(|it| it.len()).unwrap_or(0), 1);
+    }
+
+    #[test]
+    fn a_host_that_does_not_fetch_makes_remote_imports_m4008() {
+        let host = hosted(false);
+        let mut sources = SourceMap::default();
+        let graph = load(&host.fs, &mut sources, "main.lig", &LoadOptions::default());
+        let codes: Vec<&str> = graph.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["M4008", "M4008"]);
+        assert!(graph.diagnostics[0]
+            .message
+            .contains("this host does not fetch remote modules"));
+    }
 }
