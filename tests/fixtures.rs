@@ -9,6 +9,8 @@
 //! - `loader/<case>/main.lig` plus every other file of the case directory (loaded into a
 //!   `MemoryFs` under their paths relative to the case) → `main.out` or `main.err`; the
 //!   register root is `registers` unless `// args: --register-path DIR ...` says otherwise.
+//!   A case with a `remote/` directory also fetches: `https://fixtures.test/PATH` is its
+//!   `remote/PATH`, checked against the case's `ligature.lock` (M4009 on a mismatch).
 //!
 //! An optional first line `// args: --format yaml --field x --max-steps 100` sets options.
 //! `BLESS=1` rewrites the expected files; they are reviewed in the diff, never hand-waved.
