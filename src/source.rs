@@ -158,6 +158,11 @@ impl SourceMap {
         self.files.len()
     }
 
+    /// Forgets the files added after the first `len` (a load that is done again).
+    pub fn truncate(&mut self, len: usize) {
+        self.files.truncate(len);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }

@@ -9,6 +9,8 @@
 //! - `loader/<case>/main.lig` plus every other file of the case directory (loaded into a
 //!   `MemoryFs` under their paths relative to the case) → `main.out` or `main.err`; the
 //!   register root is `registers` unless `// args: --register-path DIR ...` says otherwise.
+//!   A case with a `remote/` directory also fetches: `https://fixtures.test/PATH` is its
+//!   `remote/PATH`, checked against the case's `ligature.lock` (M4009 on a mismatch).
 //!
 //! An optional first line `// args: --format yaml --field x --max-steps 100` sets options.
 //! `BLESS=1` rewrites the expected files; they are reviewed in the diff, never hand-waved.
@@ -18,6 +20,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use ligature::api::{self, EvalRequest, Format, Limits, MemoryFs, Options, Session, Threads};
+use ligature::interrupt::Interrupt;
+use ligature::loader::remote::{FetchError, Fetcher};
+use ligature::loader::{FileSystem, FsError};
 
 const STACK: usize = 256 << 20;
 
@@ -189,6 +194,75 @@ fn case_files(dir: &Path, prefix: &str, fs: &mut MemoryFs) -> std::io::Result<()
     Ok(())
 }
 
+/// The host of a multi-file case. When the case has a `remote/` directory, it also fetches:
+/// `https://fixtures.test/PATH` is the case's `remote/PATH` (absent: status 404), checked
+/// against the case's `ligature.lock` like the CLI checks bodies (M4009 on a mismatch).
+struct CaseFs {
+    fs: MemoryFs,
+    fetches: bool,
+    pins: std::collections::BTreeMap<String, String>,
+}
+
+const FIXTURE_ORIGIN: &str = "https://fixtures.test/";
+
+impl FileSystem for CaseFs {
+    fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+        self.fs.read(path)
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        self.fs.exists(path)
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        self.fs.is_dir(path)
+    }
+
+    fn fetcher(&self) -> Option<&dyn Fetcher> {
+        self.fetches.then_some(self as &dyn Fetcher)
+    }
+}
+
+impl Fetcher for CaseFs {
+    fn fetch_all(&self, urls: &[String], _: &Interrupt) -> Vec<Result<Vec<u8>, FetchError>> {
+        urls.iter()
+            .map(|url| {
+                let path = url.strip_prefix(FIXTURE_ORIGIN).unwrap_or(url);
+                let body = self.fs.read(&format!("remote/{path}")).map_err(|_| {
+                    FetchError::Failed("the server answered with status 404 Not Found".into())
+                })?;
+                let mut pin = String::from("sha256-");
+                for byte in <sha2::Sha256 as sha2::Digest>::digest(&body) {
+                    pin.push_str(&format!("{byte:02x}"));
+                }
+                match self.pins.get(url) {
+                    Some(want) if *want != pin => Err(FetchError::Integrity(format!(
+                        "its body has {pin}, the lock pins {want}"
+                    ))),
+                    _ => Ok(body),
+                }
+            })
+            .collect()
+    }
+}
+
+fn case_fs(dir: &Path, fs: MemoryFs) -> datatest_stable::Result<CaseFs> {
+    let mut pins = std::collections::BTreeMap::new();
+    if let Ok(text) = std::fs::read_to_string(dir.join("ligature.lock")) {
+        let table: toml::Table = text.parse()?;
+        if let Some(remote) = table.get("remote").and_then(|it| it.as_table()) {
+            for (url, pin) in remote {
+                pins.insert(url.clone(), pin.as_str().unwrap_or_default().to_string());
+            }
+        }
+    }
+    Ok(CaseFs {
+        fs,
+        fetches: dir.join("remote").is_dir(),
+        pins,
+    })
+}
+
 /// Evaluates a multi-file case: `main` (the entry's path) inside its directory.
 fn case_outcome(main: &Path) -> datatest_stable::Result<(bool, String)> {
     let source = std::fs::read_to_string(main)?;
@@ -219,7 +293,7 @@ fn case_outcome(main: &Path) -> datatest_stable::Result<(bool, String)> {
         });
     }
     let owned = main.to_path_buf();
-    let fs = Arc::new(fs);
+    let fs = Arc::new(case_fs(dir, fs)?);
     on_big_stack(move || {
         both_ways(&owned, |threads| {
             let session = Session::new(

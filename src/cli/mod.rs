@@ -5,6 +5,7 @@
 //! stdout carries only the result; diagnostics go to stderr.
 
 mod os_fs;
+mod remote;
 mod validate;
 
 use std::io::{IsTerminal, Write};
@@ -112,6 +113,48 @@ struct EvalArgs {
     register_path: Vec<String>,
     #[command(flatten)]
     threads: ThreadArgs,
+    #[command(flatten)]
+    remote: RemoteArgs,
+}
+
+/// How remote modules are fetched (LANGUAGE.md 9.10).
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct RemoteArgs {
+    /// Remote modules fetched at once (1: one at a time).
+    #[arg(long, value_name = "N", default_value_t = remote::DEFAULT_FETCH_JOBS,
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    fetch_jobs: u32,
+    /// Never write `ligature.lock`: an unpinned remote module is an error (M4009).
+    #[arg(long)]
+    frozen: bool,
+    /// Fetch nothing: a remote module must be pinned and cached (M4008 otherwise).
+    #[arg(long)]
+    offline: bool,
+}
+
+impl RemoteArgs {
+    /// The fetcher for a run whose entry is `entry` (`<stdin>`: the working directory's
+    /// lock file); the run's interrupt stops it.
+    fn fetcher(self, entry: &str) -> remote::HttpFetcher {
+        let options = remote::FetchOptions {
+            jobs: self.fetch_jobs as usize,
+            frozen: self.frozen,
+            offline: self.offline,
+            lock: project_root(entry).join(remote::LOCK_FILE),
+            cache: remote::cache_dir(),
+        };
+        remote::HttpFetcher::new(options)
+    }
+}
+
+/// The project root as the loader takes it (LANGUAGE.md 9.6): the working directory when
+/// the entry lies inside it, else the entry's directory.
+fn project_root(entry: &str) -> std::path::PathBuf {
+    let key = ligature::loader::normalize(entry);
+    if entry == "<stdin>" || ligature::loader::resolve::is_inside(&key, ".") {
+        return std::path::PathBuf::from(".");
+    }
+    std::path::PathBuf::from(ligature::loader::resolve::dir_of(&key))
 }
 
 /// How many threads a command may use (DESIGN.md section 3).
@@ -176,6 +219,8 @@ struct TypecheckArgs {
     /// A directory holding registers (repeatable).
     #[arg(long = "register-path", value_name = "DIR")]
     register_path: Vec<String>,
+    #[command(flatten)]
+    remote: RemoteArgs,
 }
 
 /// Register roots in search order (LANGUAGE.md 9.4): `--register-path`s, then the entries
@@ -314,8 +359,9 @@ fn eval(args: EvalArgs) -> i32 {
     options.register_roots = register_roots(&args.register_path);
     // One request, then the process exits.
     options.one_shot = true;
-    let session = Session::new(options, Arc::new(fs));
     let cancel = Arc::new(AtomicBool::new(false));
+    fs.remote = Some(args.remote.fetcher(&entry));
+    let session = Session::new(options, Arc::new(fs));
     if let Some(timeout) = args.timeout {
         // The library reads no clock: the host's timer sets the cancellation flag.
         let flag = cancel.clone();
@@ -366,10 +412,16 @@ fn typecheck(args: TypecheckArgs) -> i32 {
     options.register_roots = register_roots(&args.register_path);
     // With several files, each one's trees are freed before the next is checked.
     options.one_shot = args.files.len() == 1;
-    let session = Session::new(options, Arc::new(OsFs::default()));
+    let pool = Session::new(options, Arc::new(OsFs::default()));
     let mut failed = false;
     let mut stdout = std::io::stdout().lock();
     for file in &args.files {
+        // Each file with the lock file of its own project root.
+        let fs = OsFs {
+            remote: Some(args.remote.fetcher(file)),
+            ..OsFs::default()
+        };
+        let session = pool.with_file_system(Arc::new(fs));
         let output = session.typecheck(file);
         print_diagnostics(&output.diagnostics, &output.sources, args.error_format);
         if !output.ok() {

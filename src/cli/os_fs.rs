@@ -8,7 +8,9 @@
 
 use std::io::Read;
 
-use ligature::loader::{FileSystem, FsError};
+use ligature::loader::{Fetcher, FileSystem, FsError};
+
+use super::remote::HttpFetcher;
 
 /// The default bound on one input (a source file, a data document, standard input).
 pub const MAX_INPUT_BYTES: u64 = 1 << 30;
@@ -87,10 +89,12 @@ fn read_bounded(reader: impl Read, limit: u64, hint: usize) -> Result<Vec<u8>, S
 }
 
 /// Reads files from disk; paths are used as given (relative to the working directory).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct OsFs {
     /// Standard input, registered under the name `<stdin>` when the entry is `-`.
     pub stdin: Option<Vec<u8>>,
+    /// Remote modules (LANGUAGE.md 9.10): fetched over HTTP, pinned and cached.
+    pub remote: Option<HttpFetcher>,
 }
 
 impl FileSystem for OsFs {
@@ -114,5 +118,9 @@ impl FileSystem for OsFs {
     fn resolve_links(&self, path: &str) -> Option<String> {
         let real = std::fs::canonicalize(path).ok()?;
         Some(real.to_string_lossy().replace('\\', "/"))
+    }
+
+    fn fetcher(&self) -> Option<&dyn Fetcher> {
+        self.remote.as_ref().map(|it| it as &dyn Fetcher)
     }
 }

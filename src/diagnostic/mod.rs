@@ -90,6 +90,8 @@ codes! {
     M4005 = "import/name-clash", Error;
     M4006 = "import/escapes-root", Error;
     M4007 = "import/invalid-manifest", Error;
+    M4008 = "import/fetch-failed", Error;
+    M4009 = "import/integrity", Error;
     C5001 = "validate/invalid-regex", Error;
     C5002 = "validate/ill-typed-constraint", Error;
     C5003 = "validate/predicate-error", Error;

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::remote::{self, FetchError, Fetcher};
 use super::resolve::{dir_of, is_inside, ImportError, Resolver, Root};
 use super::{normalize, stdlib, FileSystem, FsError};
 use crate::diagnostic::{Code, Diagnostic};
@@ -153,7 +154,25 @@ struct Loader<'a> {
     poll: Poll<'a>,
     /// Where the interrupt stopped the loading, when it did: R3008 there.
     stopped: Option<Diagnostic>,
+    remote: &'a mut Remote,
 }
+
+/// What a load knows of remote modules, kept across the loads of one run.
+#[derive(Default)]
+struct Remote {
+    /// Whether the host fetches at all.
+    fetches: bool,
+    /// Each URL asked for, with the host's answer.
+    fetched: HashMap<String, Result<Arc<[u8]>, FetchError>>,
+    /// URLs this load needed and did not have, in the order met, each once, with the
+    /// import that first named it.
+    missing: Vec<(String, FileSpan)>,
+    /// Parses of the earlier loads, by key: reused when the module has the same file id
+    /// and text again (it does up to the first module that was missing before).
+    parsed: HashMap<String, Parse>,
+}
+
+type Parse = (FileId, Arc<str>, Arc<ast::Module>, Vec<Diagnostic>);
 
 /// How [`load_with`] parses a module: given its key, file and text, the tree and the
 /// syntax diagnostics.
@@ -183,6 +202,74 @@ pub fn load_with(
     options: &LoadOptions,
     parse: &ParseFn<'_>,
 ) -> ModuleGraph {
+    let Some(fetcher) = fs.fetcher() else {
+        return load_once(fs, sources, entry, options, parse, &mut Remote::default());
+    };
+    load_fetching(fs, fetcher, sources, entry, options, parse)
+}
+
+/// Loads with a host that fetches remote modules (module docs of [`remote`]): each load
+/// that meets remote modules it does not have yet asks the host for all of them at once,
+/// and the graph is loaded again with the answers, until a load needs nothing new. Only
+/// that last load's graph and files are kept.
+fn load_fetching(
+    fs: &dyn FileSystem,
+    fetcher: &dyn Fetcher,
+    sources: &mut SourceMap,
+    entry: &str,
+    options: &LoadOptions,
+    parse: &ParseFn<'_>,
+) -> ModuleGraph {
+    let base = sources.len();
+    let mut remote = Remote {
+        fetches: true,
+        ..Remote::default()
+    };
+    loop {
+        let mut graph = load_once(fs, sources, entry, options, parse, &mut remote);
+        // Stopped (R3008 is then the graph's only diagnostic): nothing more is fetched.
+        if remote.missing.is_empty() || interrupt::is_cancelled(&graph.diagnostics) {
+            return graph;
+        }
+        let missing = std::mem::take(&mut remote.missing);
+        let urls: Vec<String> = missing.iter().map(|it| it.0.clone()).collect();
+        // The run's timeout covers fetching (LANGUAGE.md 9.10, 12.3): the host stops every
+        // fetch in flight when the interrupt fires, and answers `Interrupted`.
+        let mut answers = fetcher.fetch_all(&urls, &options.interrupt).into_iter();
+        let mut stopped = None;
+        for (url, site) in missing {
+            let answer = answers
+                .next()
+                .unwrap_or_else(|| Err(FetchError::Failed("the host gave no answer".to_string())));
+            if answer == Err(FetchError::Interrupted) && stopped.is_none() {
+                stopped = Some(interrupt::cancelled(
+                    &format!("fetching `{url}`"),
+                    site.file,
+                    site.span,
+                ));
+            }
+            remote.fetched.insert(url, answer.map(Arc::from));
+        }
+        if let Some(stopped) = stopped {
+            // This load's files are still in `sources`: R3008 at the import whose fetch
+            // was stopped, and nothing else (a load after it would stop at its first poll,
+            // at the entry, hiding where the time went).
+            graph.diagnostics = vec![stopped];
+            return graph;
+        }
+        sources.truncate(base);
+    }
+}
+
+/// One depth-first load of the graph (remote modules from `remote.fetched`).
+fn load_once(
+    fs: &dyn FileSystem,
+    sources: &mut SourceMap,
+    entry: &str,
+    options: &LoadOptions,
+    parse: &ParseFn<'_>,
+    remote: &mut Remote,
+) -> ModuleGraph {
     let key = normalize(entry);
     let root = match &options.project_root {
         Some(root) => normalize(root),
@@ -199,9 +286,10 @@ pub fn load_with(
         parse,
         poll: Poll::new(&options.interrupt),
         stopped: None,
+        remote,
     };
     // The entry keeps the name it was given (so messages show the path the user typed).
-    if let Some(idx) = loader.add_module(entry, key, Root::Project(root), None) {
+    if let Some(idx) = loader.add_module(entry, key, Root::Project(root), None, None) {
         loader.graph.entry = Some(idx);
         loader.visit(idx);
     }
@@ -214,23 +302,28 @@ pub fn load_with(
 }
 
 impl Loader<'_> {
-    /// Reads and parses a module; `None` when it cannot be read (diagnostic recorded).
+    /// Reads (or takes the fetched `text` of) and parses a module; `None` when it cannot
+    /// be read (diagnostic recorded).
     fn add_module(
         &mut self,
         name: &str,
         key: String,
         root: Root,
         imported_at: Option<(usize, FileSpan)>,
+        text: Option<String>,
     ) -> Option<usize> {
         if self.stopped.is_some() {
             return None;
         }
-        let file = match read_source(self.fs, self.sources, name, imported_at.map(|it| it.1)) {
-            Ok(file) => file,
-            Err(diagnostic) => {
-                self.graph.diagnostics.push(diagnostic);
-                return None;
-            }
+        let file = match text {
+            Some(text) => self.sources.add(name, text),
+            None => match read_source(self.fs, self.sources, name, imported_at.map(|it| it.1)) {
+                Ok(file) => file,
+                Err(diagnostic) => {
+                    self.graph.diagnostics.push(diagnostic);
+                    return None;
+                }
+            },
         };
         if self.poll.stop() {
             self.stopped = Some(interrupt::cancelled("loading", file, Span::default()));
@@ -238,7 +331,7 @@ impl Loader<'_> {
         }
         let text = self.sources.get(file).map(|it| it.text.clone())?;
         self.graph.source_bytes += text.len() as u64;
-        let (module, diagnostics) = (self.parse)(&key, file, &text);
+        let (module, diagnostics) = self.parse_module(&key, file, &text);
         if interrupt::is_cancelled(&diagnostics) {
             self.stopped = diagnostics.into_iter().find(|it| it.code == Code::R3008);
             return None;
@@ -255,6 +348,75 @@ impl Loader<'_> {
         });
         self.by_key.insert(key, idx);
         Some(idx)
+    }
+
+    /// Parses a module, or takes an earlier load's parse of the same file.
+    fn parse_module(
+        &mut self,
+        key: &str,
+        file: FileId,
+        text: &Arc<str>,
+    ) -> (Arc<ast::Module>, Vec<Diagnostic>) {
+        if !self.remote.fetches {
+            return (self.parse)(key, file, text);
+        }
+        if let Some((was_file, was_text, module, diagnostics)) = self.remote.parsed.get(key) {
+            if *was_file == file && was_text == text {
+                return (module.clone(), diagnostics.clone());
+            }
+        }
+        let (module, diagnostics) = (self.parse)(key, file, text);
+        let parse = (file, text.clone(), module.clone(), diagnostics.clone());
+        self.remote.parsed.insert(key.to_string(), parse);
+        (module, diagnostics)
+    }
+
+    /// The text of the remote module `key` imported at `site`: `Ok(None)` when it has not
+    /// been fetched yet (it is then asked for after this load), `Err` with the diagnostic
+    /// when it cannot be had.
+    fn remote_text(&mut self, key: &str, site: FileSpan) -> Result<Option<String>, Diagnostic> {
+        let failed = |reason: &str| {
+            Diagnostic::new(
+                Code::M4008,
+                format!("cannot fetch `{key}`: {reason}"),
+                site.file,
+                site.span,
+            )
+        };
+        if !self.remote.fetches {
+            return Err(failed("this host does not fetch remote modules"));
+        }
+        let Some(answer) = self.remote.fetched.get(key) else {
+            if !self.remote.missing.iter().any(|it| it.0 == key) {
+                self.remote.missing.push((key.to_string(), site));
+            }
+            return Ok(None);
+        };
+        match answer {
+            Ok(body) if body.len() as u64 > remote::MAX_BODY_BYTES => Err(failed(&format!(
+                "the body is larger than {} bytes",
+                remote::MAX_BODY_BYTES
+            ))),
+            Ok(body) => match std::str::from_utf8(body) {
+                Ok(text) => Ok(Some(text.to_string())),
+                Err(err) => Err(failed(&format!(
+                    "the body is not valid UTF-8 (at byte {})",
+                    err.valid_up_to()
+                ))),
+            },
+            Err(FetchError::Failed(reason)) => Err(failed(reason)),
+            Err(FetchError::Integrity(reason)) => Err(Diagnostic::new(
+                Code::M4009,
+                format!("`{key}` does not match `ligature.lock`: {reason}"),
+                site.file,
+                site.span,
+            )),
+            Err(FetchError::Interrupted) => Err(interrupt::cancelled(
+                &format!("fetching `{key}`"),
+                site.file,
+                site.span,
+            )),
+        }
     }
 
     /// Loads the imports of `start` depth first, in written order, each module once, and
@@ -334,7 +496,23 @@ impl Loader<'_> {
             return Some((t, false));
         }
         let key = target.key.clone();
-        let t = self.add_module(&key, key.clone(), target.root, Some((idx, site)))?;
+        let text = match target.root {
+            Root::Remote(_) => match self.remote_text(&key, site) {
+                Ok(Some(text)) => Some(text),
+                Ok(None) => return None,
+                Err(diagnostic) if diagnostic.code == Code::R3008 => {
+                    // Stopped while fetching: the load's only diagnostic.
+                    self.stopped = Some(diagnostic);
+                    return None;
+                }
+                Err(diagnostic) => {
+                    self.graph.diagnostics.push(diagnostic);
+                    return None;
+                }
+            },
+            _ => None,
+        };
+        let t = self.add_module(&key, key.clone(), target.root, Some((idx, site)), text)?;
         Some((t, true))
     }
 }
@@ -373,7 +551,18 @@ fn import_error(sources: &mut SourceMap, err: ImportError, site: FileSpan) -> Di
             site.file,
             site.span,
         )
-        .with_note("imports never read outside the project root and the register roots"),
+        .with_note(if remote::is_remote(&root) {
+            "a remote module's relative imports stay inside its remote root: the directory of the URL a local file imported"
+        } else {
+            "imports never read outside the project root and the register roots"
+        }),
+        ImportError::RemoteConfined { path, root } => Diagnostic::new(
+            Code::M4006,
+            format!("a remote module cannot import the register module {path} (its root is `{root}`)"),
+            site.file,
+            site.span,
+        )
+        .with_note("a remote module imports only remote modules and `std`; it never reaches local files or registers"),
         ImportError::InvalidManifest {
             manifest,
             text,
@@ -505,5 +694,155 @@ mod tests {
         let codes: Vec<&str> = graph.diagnostics.iter().map(|d| d.code.as_str()).collect();
         assert_eq!(codes, ["M4006"]);
         assert_eq!(graph.modules.len(), 2);
+    }
+
+    /// A host that fetches from a map (and records each round), or, with `hang`, waits
+    /// until the run's interrupt fires, as a server that never answers would make it.
+    struct Hosted {
+        fs: MemoryFs,
+        bodies: HashMap<String, Vec<u8>>,
+        rounds: std::sync::Mutex<Vec<Vec<String>>>,
+        hang: bool,
+    }
+
+    impl FileSystem for Hosted {
+        fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+            self.fs.read(path)
+        }
+
+        fn fetcher(&self) -> Option<&dyn Fetcher> {
+            Some(self)
+        }
+    }
+
+    impl Fetcher for Hosted {
+        fn fetch_all(
+            &self,
+            urls: &[String],
+            interrupt: &Interrupt,
+        ) -> Vec<Result<Vec<u8>, FetchError>> {
+            if let Ok(mut rounds) = self.rounds.lock() {
+                rounds.push(urls.to_vec());
+            }
+            if self.hang {
+                while !interrupt.fired() {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                return urls.iter().map(|_| Err(FetchError::Interrupted)).collect();
+            }
+            urls.iter()
+                .map(|url| {
+                    self.bodies
+                        .get(url)
+                        .cloned()
+                        .ok_or_else(|| FetchError::Failed("status 404".to_string()))
+                })
+                .collect()
+        }
+    }
+
+    fn hosted(hang: bool) -> Hosted {
+        let mut bodies = HashMap::new();
+        for (url, text) in [
+            (
+                "https://h/lib/a.lig",
+                "import \"./sub/c.lig\" as c;\nexport let a = c.c;\n",
+            ),
+            ("https://h/lib/sub/c.lig", "export let c = 1;\n"),
+            ("https://h/b.lig", "export let b = 2;\n"),
+        ] {
+            bodies.insert(url.to_string(), text.as_bytes().to_vec());
+        }
+        Hosted {
+            fs: MemoryFs::new()
+                .with_file(
+                    "main.lig",
+                    "import \"https://h/lib/a.lig\" as a;\nimport \"./local\";\nlet m = a.a;\n",
+                )
+                .with_file(
+                    "local.lig",
+                    "import \"https://h/b.lig\" as b;\nlet l = b.b;\n",
+                ),
+            bodies,
+            rounds: Default::default(),
+            hang,
+        }
+    }
+
+    #[test]
+    fn remote_modules_are_asked_for_a_round_at_a_time_and_keep_the_canonical_order() {
+        let host = hosted(false);
+        let mut sources = SourceMap::default();
+        let graph = load(&host, &mut sources, "main.lig", &LoadOptions::default());
+        assert!(graph.diagnostics.is_empty(), "{:?}", graph.diagnostics);
+        assert_eq!(
+            keys(&graph),
+            [
+                "https://h/lib/sub/c.lig",
+                "https://h/lib/a.lig",
+                "https://h/b.lig",
+                "local.lig",
+                "main.lig"
+            ]
+        );
+        let rounds = host.rounds.lock().map(|it| it.clone()).unwrap_or_default();
+        assert_eq!(
+            rounds,
+            [
+                vec![
+                    "https://h/lib/a.lig".to_string(),
+                    "https://h/b.lig".to_string()
+                ],
+                vec!["https://h/lib/sub/c.lig".to_string()],
+            ]
+        );
+        // Only the last load's files are kept: each module once.
+        assert_eq!(sources.len(), 5);
+    }
+
+    #[test]
+    fn a_deadline_stops_a_fetch_that_never_ends_with_r3008_at_its_import() {
+        // The deadline on the host's clock, no flag: the path a library caller's
+        // `timeout_ms` takes (the CLI's `--timeout` sets the flag).
+        // A clock that advances a millisecond per read (the library reads no clock itself).
+        let host = hosted(true);
+        let reads = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let clock = {
+            let reads = reads.clone();
+            Arc::new(move || reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) as f64)
+        };
+        let options = LoadOptions {
+            interrupt: Interrupt::new(None, Some(interrupt::Deadline { clock, at_ms: 50.0 })),
+            ..LoadOptions::default()
+        };
+        let mut sources = SourceMap::default();
+        let graph = load(&host, &mut sources, "main.lig", &options);
+        assert!(reads.load(std::sync::atomic::Ordering::SeqCst) >= 50);
+        let messages: Vec<(&str, &str)> = graph
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.as_str(), d.message.as_str()))
+            .collect();
+        assert_eq!(
+            messages,
+            [(
+                "R3008",
+                "the run timed out or was cancelled while fetching `https://h/lib/a.lig`"
+            )]
+        );
+        // One round was asked for, and nothing after the stop.
+        assert_eq!(host.rounds.lock().map(|it| it.len()).unwrap_or(0), 1);
+    }
+
+    #[test]
+    fn a_host_that_does_not_fetch_makes_remote_imports_m4008() {
+        let host = hosted(false);
+        let mut sources = SourceMap::default();
+        let graph = load(&host.fs, &mut sources, "main.lig", &LoadOptions::default());
+        let codes: Vec<&str> = graph.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["M4008", "M4008"]);
+        assert!(graph.diagnostics[0]
+            .message
+            .contains("this host does not fetch remote modules"));
     }
 }

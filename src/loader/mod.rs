@@ -15,13 +15,20 @@
 //! first. The chain of modules being loaded detects cycles (M4002, with the whole cycle in
 //! the message). Finishing a module appends it to the canonical order (LANGUAGE.md 7.3):
 //! imports before importers, in written order, the entry last.
+//!
+//! Remote modules ([`remote`]) are keyed by their URL and fetched by the host in rounds:
+//! a load that meets remote modules it does not have asks the host for all of them at
+//! once and loads again, so the walk above stays sequential and its answer the same
+//! whatever order the fetches complete in.
 
 pub mod graph;
 pub mod manifest;
+pub mod remote;
 pub mod resolve;
 pub mod stdlib;
 
 pub use graph::{load, load_with, LoadOptions, LoadedModule, ModuleGraph};
+pub use remote::{FetchError, Fetcher};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -63,6 +70,12 @@ pub trait FileSystem: Send + Sync {
     /// The path with every symbolic link resolved (absolute), for file systems that have
     /// links; `None` otherwise. Confinement (LANGUAGE.md 9.6) is then checked on the target.
     fn resolve_links(&self, _path: &str) -> Option<String> {
+        None
+    }
+
+    /// The host's access to remote modules (LANGUAGE.md 9.10, [`remote`]); `None` (the
+    /// default): a remote import is M4008.
+    fn fetcher(&self) -> Option<&dyn Fetcher> {
         None
     }
 }

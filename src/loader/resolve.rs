@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::manifest::{self, Manifest, ManifestError};
-use super::{normalize, stdlib, FileSystem};
+use super::{normalize, remote, stdlib, FileSystem};
 use crate::syntax::ast;
 
 /// The root a module belongs to; relative imports must stay inside it (section 9.6).
@@ -15,12 +15,14 @@ pub enum Root {
     Register(String),
     /// The embedded standard library.
     Std,
+    /// A remote root: a directory URL ending in `/` (LANGUAGE.md 9.10).
+    Remote(String),
 }
 
 impl Root {
     fn dir(&self) -> &str {
         match self {
-            Root::Project(dir) | Root::Register(dir) => dir,
+            Root::Project(dir) | Root::Register(dir) | Root::Remote(dir) => dir,
             Root::Std => stdlib::PREFIX.trim_end_matches('/'),
         }
     }
@@ -55,6 +57,9 @@ pub enum ImportError {
         text: String,
         error: ManifestError,
     },
+    /// M4006: a remote module importing a register (only remote modules and `std` are
+    /// within its reach).
+    RemoteConfined { path: String, root: String },
 }
 
 /// Whether normalised `path` lies inside normalised directory `root`.
@@ -85,6 +90,75 @@ fn join(dir: &str, rest: &str) -> String {
     }
 }
 
+/// M4003 unless `text` is a relative path (LANGUAGE.md 9.3).
+fn check_relative(text: &str) -> Result<(), ImportError> {
+    let invalid = |reason| ImportError::InvalidPath {
+        path: text.to_string(),
+        reason,
+    };
+    if text.is_empty() {
+        return Err(invalid("the path is empty"));
+    }
+    if text.contains('\\') {
+        return Err(invalid("paths use `/` as the separator, not `\\`"));
+    }
+    if text.starts_with('/') {
+        return Err(invalid("the path is absolute"));
+    }
+    if !(text.starts_with("./") || text.starts_with("../")) {
+        return Err(invalid(
+            "a relative path starts with `./` or `../` (a register path is written without quotes)",
+        ));
+    }
+    Ok(())
+}
+
+/// A remote path written in full (LANGUAGE.md 9.10). Its root is the importer's when the
+/// importer is remote and the URL lies inside that root; otherwise the URL's directory.
+fn resolve_url(root: &Root, text: &str) -> Result<Target, ImportError> {
+    let url = remote::parse_url(text).map_err(|reason| ImportError::InvalidPath {
+        path: text.to_string(),
+        reason,
+    })?;
+    let key = url.key();
+    let root = match root {
+        Root::Remote(dir) if remote::is_inside_root(&key, dir) => dir.clone(),
+        _ => url.dir(),
+    };
+    Ok(Target {
+        key,
+        root: Root::Remote(root),
+    })
+}
+
+/// A relative path inside the remote module `importer` (a URL key): resolved against its
+/// URL, naming exactly one `.lig` file, inside the module's remote root `dir`.
+fn resolve_in_remote(importer: &str, dir: &str, text: &str) -> Result<Target, ImportError> {
+    check_relative(text)?;
+    if !text.ends_with(".lig") {
+        return Err(ImportError::InvalidPath {
+            path: text.to_string(),
+            reason: "inside a remote module, a relative path names one file, ending in `.lig`",
+        });
+    }
+    let base = remote::parse_url(importer).map_err(|reason| ImportError::InvalidPath {
+        path: importer.to_string(),
+        reason,
+    })?;
+    let key = remote::join_relative(&base, text).key();
+    if !remote::is_inside_root(&key, dir) {
+        return Err(ImportError::EscapesRoot {
+            path: text.to_string(),
+            resolved: key,
+            root: dir.to_string(),
+        });
+    }
+    Ok(Target {
+        key,
+        root: Root::Remote(dir.to_string()),
+    })
+}
+
 /// Resolves imports against a file system and register roots, caching manifests.
 pub struct Resolver<'a> {
     fs: &'a dyn FileSystem,
@@ -109,38 +183,35 @@ impl<'a> Resolver<'a> {
         path: &ast::ImportPath,
     ) -> Result<Target, ImportError> {
         match path {
-            ast::ImportPath::Relative(lit) => self.resolve_relative(importer, root, &lit.value),
+            ast::ImportPath::Relative(lit) if remote::is_remote(&lit.value) => {
+                resolve_url(root, &lit.value)
+            }
+            ast::ImportPath::Relative(lit) => match root {
+                Root::Remote(dir) => resolve_in_remote(importer, dir, &lit.value),
+                _ => self.resolve_relative(importer, root, &lit.value),
+            },
             ast::ImportPath::Register(segments) => {
                 let names: Vec<&str> = segments.iter().map(|it| it.name.as_str()).collect();
-                self.resolve_register(&names)
+                match (root, names.first()) {
+                    (Root::Remote(dir), Some(first)) if !stdlib::is_std(first) => {
+                        Err(ImportError::RemoteConfined {
+                            path: names.join("."),
+                            root: dir.clone(),
+                        })
+                    }
+                    _ => self.resolve_register(&names),
+                }
             }
         }
     }
 
     fn resolve_relative(
-        &mut self,
+        &self,
         importer: &str,
         root: &Root,
         text: &str,
     ) -> Result<Target, ImportError> {
-        let invalid = |reason| ImportError::InvalidPath {
-            path: text.to_string(),
-            reason,
-        };
-        if text.is_empty() {
-            return Err(invalid("the path is empty"));
-        }
-        if text.contains('\\') {
-            return Err(invalid("paths use `/` as the separator, not `\\`"));
-        }
-        if text.starts_with('/') {
-            return Err(invalid("the path is absolute"));
-        }
-        if !(text.starts_with("./") || text.starts_with("../")) {
-            return Err(invalid(
-                "a relative path starts with `./` or `../` (a register path is written without quotes)",
-            ));
-        }
+        check_relative(text)?;
         let joined = join(dir_of(importer), text);
         if !is_inside(&joined, root.dir()) {
             return Err(ImportError::EscapesRoot {

@@ -1,0 +1,196 @@
+//! Remote modules (LANGUAGE.md 9.10): their paths, roots, and the host's fetcher.
+//!
+//! The core fetches nothing itself. A host that can fetch hands the loader a [`Fetcher`]
+//! (through [`FileSystem::fetcher`](super::FileSystem::fetcher)); the loader asks it for
+//! one *round* at a time: every remote module that the modules loaded so far import and
+//! that was not asked for before, all at once, so that the host may fetch them
+//! concurrently. The answers are stored by URL and the graph is loaded again with them
+//! ([`graph::load_with`](super::graph::load_with)), until a load needs nothing new. The
+//! load itself is the sequential depth-first walk of local files, so the canonical order,
+//! the diagnostics and the answer never depend on the order in which fetches complete.
+//!
+//! What the host decides (the CLI's `src/cli/remote.rs`): how to fetch (HTTP, status,
+//! redirects, the size bound while reading), the lock file and its pins, the cache, and
+//! `--frozen`/`--offline`. What the core decides: which strings are remote paths (M4003),
+//! remote roots and confinement (M4006), that a body is UTF-8 and at most
+//! [`MAX_BODY_BYTES`] (M4008), and the diagnostics at the import site.
+
+use super::normalize;
+use crate::interrupt::Interrupt;
+
+/// The largest body that is a module (16 MiB, LANGUAGE.md 9.10).
+pub const MAX_BODY_BYTES: u64 = 16 << 20;
+
+/// At most this many redirects are followed for one fetch.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// Why a remote module could not be had.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FetchError {
+    /// M4008: connection, status, size, read, or not available offline; the reason.
+    Failed(String),
+    /// M4009: the body does not match its pin, or the URL is unpinned under a frozen lock.
+    Integrity(String),
+    /// The run was cancelled or timed out while fetching (R3008).
+    Interrupted,
+}
+
+/// The host's access to remote modules. Implementations must be usable from several
+/// threads at once.
+pub trait Fetcher: Send + Sync {
+    /// The bodies of `urls` (normalised remote paths, each once), in the same order, each
+    /// answer independent of the others. A host may fetch them concurrently; the loader
+    /// asks again only for URLs it has not asked for before. `interrupt` is the run's
+    /// (LANGUAGE.md 12.3: the timeout covers fetching): once it fires, the host stops
+    /// waiting and answers [`FetchError::Interrupted`] for what it has not got.
+    fn fetch_all(&self, urls: &[String], interrupt: &Interrupt)
+        -> Vec<Result<Vec<u8>, FetchError>>;
+}
+
+/// Whether an import string is meant as a remote path (and is then checked as one).
+pub fn is_remote(text: &str) -> bool {
+    text.starts_with("https://") || text.starts_with("http://")
+}
+
+/// A remote path split into its origin (`https://host:port`, scheme and host in lower
+/// case) and its normalised absolute path (`/lib/v1/net.lig`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteUrl {
+    pub origin: String,
+    pub path: String,
+}
+
+impl RemoteUrl {
+    /// The module key: origin and path.
+    pub fn key(&self) -> String {
+        format!("{}{}", self.origin, self.path)
+    }
+
+    /// The directory of the URL, with its trailing `/` (`https://h/lib/v1/`).
+    pub fn dir(&self) -> String {
+        let dir = self.path.rsplit_once('/').map_or("", |it| it.0);
+        format!("{}{dir}/", self.origin)
+    }
+}
+
+/// Parses and checks a remote path (LANGUAGE.md 9.10); the error is M4003's reason.
+pub fn parse_url(text: &str) -> Result<RemoteUrl, &'static str> {
+    let (scheme, rest) = if let Some(rest) = text.strip_prefix("https://") {
+        ("https", rest)
+    } else if let Some(rest) = text.strip_prefix("http://") {
+        ("http", rest)
+    } else {
+        return Err("a remote path starts with `https://`");
+    };
+    if text.contains('?') || text.contains('#') {
+        return Err("a remote path has no query string or fragment");
+    }
+    if text.contains('\\') || text.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
+        return Err("a remote path has no `\\`, spaces or control characters");
+    }
+    let (authority, path) = match rest.find('/') {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    if authority.is_empty() {
+        return Err("a remote path names a host");
+    }
+    if authority.contains('@') {
+        return Err("a remote path carries no user name or password");
+    }
+    let authority = authority.to_ascii_lowercase();
+    if scheme == "http" && !is_loopback(&authority) {
+        return Err("`http://` is only for `localhost`, `127.0.0.1` and `[::1]`; use `https://`");
+    }
+    if !path.ends_with(".lig") {
+        return Err("a remote path names one file, ending in `.lig`");
+    }
+    let path = normalize(path);
+    if path == "/" || !path.ends_with(".lig") {
+        return Err("a remote path names one file, ending in `.lig`");
+    }
+    Ok(RemoteUrl {
+        origin: format!("{scheme}://{authority}"),
+        path,
+    })
+}
+
+/// Whether an authority (`host[:port]`, lower case) is a loopback host that may be reached
+/// over plain `http://`.
+pub fn is_loopback(authority: &str) -> bool {
+    let host = if authority.starts_with('[') {
+        authority
+            .find(']')
+            .map_or(authority, |end| &authority[..=end])
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+/// Whether `url` (a module key) lies inside the remote root `root` (a directory URL
+/// ending in `/`).
+pub fn is_inside_root(url: &str, root: &str) -> bool {
+    url.starts_with(root)
+}
+
+/// The remote path that `text` (a relative path, already checked to start with `./` or
+/// `../`) names inside the remote module `importer`.
+pub fn join_relative(importer: &RemoteUrl, text: &str) -> RemoteUrl {
+    let dir = importer.path.rsplit_once('/').map_or("", |it| it.0);
+    RemoteUrl {
+        origin: importer.origin.clone(),
+        path: normalize(&format!("{dir}/{text}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_paths() {
+        let url = parse_url("https://Example.COM/lib/./v1/../v2/net.lig").expect("valid");
+        assert_eq!(url.origin, "https://example.com");
+        assert_eq!(url.path, "/lib/v2/net.lig");
+        assert_eq!(url.key(), "https://example.com/lib/v2/net.lig");
+        assert_eq!(url.dir(), "https://example.com/lib/v2/");
+        assert!(parse_url("http://127.0.0.1:8080/a.lig").is_ok());
+        assert!(parse_url("http://localhost/a.lig").is_ok());
+        assert!(parse_url("http://[::1]:9/a.lig").is_ok());
+        for bad in [
+            "http://example.com/a.lig",
+            "http://localhost.evil.com/a.lig",
+            "https://h/a",
+            "https://h/a.lig?x=1",
+            "https://h/a.lig#top",
+            "https://user@h/a.lig",
+            "https:///a.lig",
+            "https://h",
+            "https://h/a b.lig",
+            "https://h/..",
+        ] {
+            assert!(parse_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_url() {
+        let net = parse_url("https://h/lib/v1/net.lig").expect("valid");
+        assert_eq!(
+            join_relative(&net, "./tls/mod.lig").key(),
+            "https://h/lib/v1/tls/mod.lig"
+        );
+        let up = join_relative(&net, "../../x.lig");
+        assert_eq!(up.key(), "https://h/x.lig");
+        assert!(!is_inside_root(&up.key(), &net.dir()));
+        assert!(is_inside_root(
+            "https://h/lib/v1/a.lig",
+            "https://h/lib/v1/"
+        ));
+        assert!(!is_inside_root(
+            "https://h/lib/v10/a.lig",
+            "https://h/lib/v1/"
+        ));
+    }
+}
