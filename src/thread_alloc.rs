@@ -32,9 +32,11 @@
 //! a cached block back to the shared stack.
 
 use std::alloc::{GlobalAlloc, Layout};
-use std::cell::{Cell, UnsafeCell};
+use std::cell::Cell;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crate::wasm_heap::SpinLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Size classes are multiples of this (also the blocks' alignment; at least two words).
 const GRAIN: usize = 16;
@@ -190,36 +192,17 @@ mod owned {
 }
 
 /// One class's shared stack of batches behind a spin lock, held for a few instructions.
-struct Shared {
-    locked: AtomicBool,
-    top: UnsafeCell<Block>,
-}
+struct Shared(SpinLock<Block>);
 
-// SAFETY: `top` is only read or written while `locked` is held.
+// SAFETY: `top` is only read or written while the lock is held.
 #[allow(unsafe_code)]
 unsafe impl Sync for Shared {}
 
-static SHARED: [Shared; CLASSES] = [const {
-    Shared {
-        locked: AtomicBool::new(false),
-        top: UnsafeCell::new(ptr::null_mut()),
-    }
-}; CLASSES];
+static SHARED: [Shared; CLASSES] = [const { Shared(SpinLock::new(ptr::null_mut())) }; CLASSES];
 
 impl Shared {
     fn with<R>(&self, f: impl FnOnce(&mut Block) -> R) -> R {
-        while self
-            .locked
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            std::hint::spin_loop();
-        }
-        // SAFETY: the lock is held, so this is the only reference.
-        #[allow(unsafe_code)]
-        let result = f(unsafe { &mut *self.top.get() });
-        self.locked.store(false, Ordering::Release);
-        result
+        self.0.with(f)
     }
 }
 

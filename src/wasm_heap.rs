@@ -117,27 +117,25 @@ unsafe impl<M: Memory> dlmalloc::Allocator for Growing<M> {
     }
 }
 
-/// A `dlmalloc` over `M` behind a spin lock (uncontended in the single-threaded build, where
-/// atomics are plain loads and stores; a browser's main thread may not block, so the threaded
-/// build cannot wait on a real lock either, as std's allocator cannot).
-pub(crate) struct Heap<M> {
+/// A value behind a spin lock held for a few instructions: the allocators' state. A browser's
+/// main thread may not block, so the threaded build cannot wait on a real lock (std's
+/// allocator cannot either); in the single-threaded build atomics are plain loads and stores.
+/// Not `Sync` itself: each user states why its value may be reached from any thread.
+pub(crate) struct SpinLock<T> {
     locked: AtomicBool,
-    dlmalloc: UnsafeCell<dlmalloc::Dlmalloc<Growing<M>>>,
+    value: UnsafeCell<T>,
 }
 
-// SAFETY: `dlmalloc` is only reached while `locked` is held.
-#[allow(unsafe_code)]
-unsafe impl<M: Memory> Sync for Heap<M> {}
-
-impl<M: Memory> Heap<M> {
-    pub(crate) const fn new(memory: M) -> Heap<M> {
-        Heap {
+impl<T> SpinLock<T> {
+    pub(crate) const fn new(value: T) -> SpinLock<T> {
+        SpinLock {
             locked: AtomicBool::new(false),
-            dlmalloc: UnsafeCell::new(dlmalloc::Dlmalloc::new_with_allocator(Growing(memory))),
+            value: UnsafeCell::new(value),
         }
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut dlmalloc::Dlmalloc<Growing<M>>) -> R) -> R {
+    /// Runs `f` with the value, the lock held.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         while self
             .locked
             .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -147,9 +145,28 @@ impl<M: Memory> Heap<M> {
         }
         // SAFETY: the lock is held, so this is the only reference.
         #[allow(unsafe_code)]
-        let result = f(unsafe { &mut *self.dlmalloc.get() });
+        let result = f(unsafe { &mut *self.value.get() });
         self.locked.store(false, Ordering::Release);
         result
+    }
+}
+
+/// A `dlmalloc` over `M` behind a [`SpinLock`].
+pub(crate) struct Heap<M>(SpinLock<dlmalloc::Dlmalloc<Growing<M>>>);
+
+// SAFETY: `dlmalloc` is only reached through the lock, and its memory is the process's.
+#[allow(unsafe_code)]
+unsafe impl<M: Memory> Sync for Heap<M> {}
+
+impl<M: Memory> Heap<M> {
+    pub(crate) const fn new(memory: M) -> Heap<M> {
+        Heap(SpinLock::new(dlmalloc::Dlmalloc::new_with_allocator(
+            Growing(memory),
+        )))
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut dlmalloc::Dlmalloc<Growing<M>>) -> R) -> R {
+        self.0.with(f)
     }
 }
 
