@@ -349,6 +349,9 @@ export function withValue(result, options) {
 
 const now = () => globalThis.performance?.now() ?? Date.now();
 
+/** The longest delay `setTimeout` keeps (2^31 - 1 ms, about 24.8 days). */
+export const MAX_DELAY_MS = 2 ** 31 - 1;
+
 /** What `race` resolves to when the run stopped first. */
 export const STOPPED = Symbol('stopped');
 
@@ -392,7 +395,15 @@ export class Run {
         finish();
         resolve(STOPPED);
       };
-      const timer = this.deadline === Infinity ? undefined : setTimeout(stop, Math.max(0, this.deadline - now()));
+      let timer;
+      // setTimeout takes at most 2^31 - 1 ms (a longer delay fires at once): a long
+      // timeout waits in steps.
+      const arm = () => {
+        if (this.deadline === Infinity) return;
+        const left = this.deadline - now();
+        timer = left > MAX_DELAY_MS ? setTimeout(arm, MAX_DELAY_MS) : setTimeout(stop, Math.max(0, left));
+      };
+      arm();
       this.signal?.addEventListener('abort', stop);
       const finish = () => {
         clearTimeout(timer);
@@ -479,6 +490,8 @@ export function bind(wasm, variant, load, exports, loadSync) {
   let ready = exports === undefined ? undefined : Promise.resolve();
   let pool;
   let raw = exports;
+  /** Whether the module is instantiated (`ready` is set as soon as loading starts). */
+  let loaded = exports !== undefined;
 
   // The core reports every input error as a diagnostic. Should the host still abort a call
   // (a JS stack overflow raised inside deep wasm recursion unwinds without running any Rust
@@ -509,6 +522,7 @@ export function bind(wasm, variant, load, exports, loadSync) {
     // loader (initSync) has finished when `init()` returns.
     ready ??= (async () => {
       raw = (await load(module)) ?? raw;
+      loaded = true;
     })();
     ready.catch(() => {
       ready = undefined;
@@ -517,8 +531,15 @@ export function bind(wasm, variant, load, exports, loadSync) {
   }
   /** Instantiates the module synchronously from its bytes or a compiled module (idempotent). */
   function initSync(input) {
-    if (ready !== undefined) return;
+    // The input is checked even when the module is already there: the same call is
+    // accepted or refused on every entry.
     const module = initInput('initSync', input);
+    if (loaded) return;
+    if (ready !== undefined) {
+      // Instantiating again under a pending `init` would leave two instances, the second
+      // replacing the first under calls already made.
+      throw new TypeError('initSync: an init() is still loading the module; await it instead');
+    }
     if (module === undefined || loadSync === undefined) {
       throw new TypeError(
         loadSync === undefined
@@ -527,6 +548,7 @@ export function bind(wasm, variant, load, exports, loadSync) {
       );
     }
     raw = loadSync(module) ?? raw;
+    loaded = true;
     ready = Promise.resolve();
   }
   async function initThreadPool(threads) {
@@ -636,11 +658,19 @@ export function bind(wasm, variant, load, exports, loadSync) {
     const stop = new Run(checked);
     const plain = Object.keys(compileOptions).length === 0;
     const key = plain ? `${typeName}\u0000${schemaSource}` : undefined;
+    // A cached schema is looked up and used with no await in between: a concurrent call
+    // that compiles another may evict (and free) it at any await.
+    await stop.race(init());
     let compiled = key === undefined ? undefined : schemas.get(key);
     if (compiled === undefined) {
       compiled = await compileChecked(schemaSource, typeName, { ...compileOptions, timeoutMs, signal });
       if (!compiled.ok) return { ok: false, errors: [], diagnostics: compiled.diagnostics ?? [], error: compiled.error };
-      if (key !== undefined) {
+      const kept = key === undefined ? undefined : schemas.get(key);
+      if (kept !== undefined) {
+        // Compiled meanwhile by a concurrent call: one copy is kept.
+        compiled.schema.free();
+        compiled = kept;
+      } else if (key !== undefined) {
         schemas.set(key, compiled);
         if (schemas.size > SCHEMA_CACHE) {
           const [oldest, evicted] = schemas.entries().next().value;
@@ -648,8 +678,6 @@ export function bind(wasm, variant, load, exports, loadSync) {
           evicted.schema.free();
         }
       }
-    } else {
-      await init();
     }
     // What remains of the call's timeout is the validation's.
     const rest = stop.deadline === Infinity ? undefined : Math.max(0, stop.deadline - now());
@@ -666,6 +694,9 @@ export function bind(wasm, variant, load, exports, loadSync) {
   }
   class Session extends wasm.Session {
     constructor(options) {
+      if (!loaded) {
+        throw new TypeError(`new Session: the ${variant} build's module is not loaded yet; await init() (or call initSync) first`);
+      }
       const { options: checked, error } = checkOptions('new Session', options);
       if (error !== undefined) throw new TypeError(error);
       super(checked);
@@ -741,5 +772,13 @@ export function bind(wasm, variant, load, exports, loadSync) {
       this.free();
     };
   }
-  return { variant, init, initSync, initThreadPool, evaluate, typecheck, validate, compileSchema, Session };
+  /**
+   * The loader's probe for hosts that run `loadModule` elsewhere (the worker client runs it
+   * on the page): `missingFiles` with options already checked, guarded like every call (a
+   * host stack that runs out is an R3006 value, the wasm's stack pointer restored).
+   */
+  function probe(source, options) {
+    return guard(() => wasm.missingFiles(source ?? null, options), entryOf(options));
+  }
+  return { variant, init, initSync, initThreadPool, evaluate, typecheck, validate, compileSchema, Session, probe };
 }

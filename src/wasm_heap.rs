@@ -26,6 +26,7 @@
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::UnsafeCell;
 use std::ptr;
+#[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// WebAssembly's page size.
@@ -122,6 +123,7 @@ unsafe impl<M: Memory> dlmalloc::Allocator for Growing<M> {
 /// allocator cannot either); in the single-threaded build atomics are plain loads and stores.
 /// Not `Sync` itself: each user states why its value may be reached from any thread.
 pub(crate) struct SpinLock<T> {
+    #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
     locked: AtomicBool,
     value: UnsafeCell<T>,
 }
@@ -129,12 +131,28 @@ pub(crate) struct SpinLock<T> {
 impl<T> SpinLock<T> {
     pub(crate) const fn new(value: T) -> SpinLock<T> {
         SpinLock {
+            #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
             locked: AtomicBool::new(false),
             value: UnsafeCell::new(value),
         }
     }
 
     /// Runs `f` with the value, the lock held.
+    ///
+    /// The single-threaded build takes no lock, as std's allocator there: a JS stack
+    /// overflow unwinds the wasm frames without running any of their code, and a lock left
+    /// held by an allocation it cut short would hang every allocation after it (the glue
+    /// turns that overflow into an R3006 and the module goes on).
+    #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        // SAFETY: one thread, and `f` cannot reach this lock again (allocators do not
+        // allocate), so this is the only reference.
+        #[allow(unsafe_code)]
+        f(unsafe { &mut *self.value.get() })
+    }
+
+    /// Runs `f` with the value, the lock held.
+    #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         while self
             .locked

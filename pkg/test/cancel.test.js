@@ -10,7 +10,7 @@ import { test } from 'node:test';
 
 import { PKG } from './helpers.js';
 
-const { evaluate, typecheck, validate, compileSchema, Session } = await import('../node.js');
+const { evaluate, typecheck, validate, compileSchema, Session, initSync } = await import('../node.js');
 
 const codes = (result) => result.diagnostics.map((d) => d.code);
 const messages = (result) => result.diagnostics.map((d) => d.message);
@@ -152,4 +152,48 @@ test('init({ module }), init(bytes) and initSync({ module }) load the web build;
   ]);
   assert.equal(viaSync.text, '{\n  "x": 1\n}\n');
   assert.equal(viaSync.variant, 'web');
+});
+
+test('a timeoutMs beyond setTimeout\'s 2^31 - 1 ms is a long timeout, not an immediate one', async () => {
+  const files = { 'far.lig': 'export let y = 2;' };
+  // Slower than the 1 ms such a timer fires after when not kept.
+  const loadModule = (path) => new Promise((resolve) => setTimeout(() => resolve(files[path] ?? null), 20));
+  for (const timeoutMs of [3e9, Number.MAX_SAFE_INTEGER, Infinity]) {
+    const result = await evaluate(IMPORTS, { loadModule, timeoutMs });
+    assert.deepEqual(result.value, { x: 2 }, `timeoutMs ${timeoutMs}: ${JSON.stringify(result.diagnostics)}`);
+  }
+});
+
+test('one-shot validate: a cached schema evicted by a concurrent call is not used freed', async () => {
+  const types = Array.from({ length: 20 }, (_, i) => `type T = Integer where x > ${-i};`);
+  for (const schema of types.slice(0, 16)) assert.equal((await validate(1, schema, 'T')).ok, true);
+  // A new schema compiles (and evicts the oldest) while the oldest is asked for again.
+  const results = await Promise.all([
+    validate(1, types[16], 'T'),
+    (async () => {
+      for (let i = 0; i < 3; i++) await null;
+      return validate(1, types[0], 'T');
+    })(),
+    ...types.slice(1, 20).map((schema) => validate(1, schema, 'T')),
+  ]);
+  for (const result of results) assert.equal(result.ok, true, JSON.stringify(result));
+});
+
+test('init checks: initSync(42) is a TypeError on every entry; no Session before the module is loaded', () => {
+  assert.throws(() => initSync(42), { name: 'TypeError', message: /^initSync: input must be/ });
+  const web = fresh(`
+    const web = await import('./web.js');
+    const errors = [];
+    try { new web.Session(); } catch (error) { errors.push(error.name + ': ' + error.message); }
+    const pending = web.init({ module: (await import('node:fs')).readFileSync('./dist/web/ligature_bg.wasm') });
+    try { web.initSync({ module: new Uint8Array(8) }); } catch (error) { errors.push(error.name + ': ' + error.message); }
+    await pending;
+    const session = new web.Session();
+    console.log(JSON.stringify({ errors, ok: session.evaluate('let a = 1;').ok }));
+  `);
+  assert.deepEqual(web.errors, [
+    "TypeError: new Session: the web build's module is not loaded yet; await init() (or call initSync) first",
+    'TypeError: initSync: an init() is still loading the module; await it instead',
+  ]);
+  assert.equal(web.ok, true);
 });
