@@ -20,9 +20,12 @@ function keep(object) {
   return handle;
 }
 
+/** A request naming an object this worker does not hold: the page's mistake, not the wasm's. */
+class NoObject extends Error {}
+
 function object(handle) {
   const found = handles.get(handle);
-  if (found === undefined) throw new Error(`no object ${handle} in this worker`);
+  if (found === undefined) throw new NoObject(`no object ${handle} in this worker`);
   return found;
 }
 
@@ -56,9 +59,22 @@ const ops = {
   typecheck: (source, options) => api.typecheck(source, options),
   compileSchema: (source, typeName, options) => api.compileSchema(source, typeName, options),
   validate: (data, source, typeName, options) => api.validate(data, source, typeName, options),
-  missingFiles: (source, options) => glue.missingFiles(source, options),
+  // Guarded: a host stack that runs out is an R3006 value, the wasm's stack pointer restored.
+  missingFiles: (source, options) => api.probe(source, options),
   schemaValidate: (handle, data, options) => object(handle).validate(data, options),
   sessionNew: (options) => keep(new api.Session(options)),
+  /**
+   * A session's schema made again in a new worker: compiled in a session of the same
+   * options and files, which is freed at once (the schema does not need it).
+   */
+  sessionSchema(options, source, typeName, compileOptions) {
+    const session = new api.Session(options);
+    try {
+      return session.compileSchema(source, typeName, compileOptions);
+    } finally {
+      session.free();
+    }
+  },
   session: (handle, method, args) => {
     const session = object(handle);
     return method === 'stats' ? session.stats : session[method](...args);
@@ -71,10 +87,13 @@ const ops = {
 
 /**
  * Whether the host's stack ran out inside the wasm during this call (bind.js turns it into
- * an R3006): the unwinding ran no Rust code, so locks the call held may stay held (the
- * threaded build's pool, its allocator): the page replaces this worker after the answer.
+ * an R3006), or the wasm trapped (an `internal error:` value: `unreachable` on running out
+ * of memory, an access out of bounds): the unwinding ran no Rust code, so locks the call
+ * held may stay held (the threaded build's pool, its allocator) and its memory may be in
+ * any state: the page replaces this worker after the answer.
  */
 function poisoned(result) {
+  if (typeof result?.error === 'string' && result.error.startsWith('internal error:')) return true;
   return result?.stats === null && result.diagnostics?.some((it) => it.code === 'R3006' && /host's stack ran out/.test(it.message));
 }
 
@@ -84,7 +103,11 @@ addEventListener('message', async ({ data }) => {
     const result = plain(await ops[data.op](...data.args));
     postMessage({ id: data.id, result, poisoned: poisoned(result) });
   } catch (error) {
-    postMessage({ id: data.id, error: { name: error?.name ?? 'Error', message: String(error?.message ?? error) } });
+    // A TypeError is a refused argument (the wasm was not entered); anything else thrown
+    // (a RangeError of the host's stack, a wasm RuntimeError) left the instance in an
+    // unknown state: the page replaces this worker.
+    const harmless = error instanceof TypeError || error instanceof NoObject;
+    postMessage({ id: data.id, error: { name: error?.name ?? 'Error', message: String(error?.message ?? error) }, poisoned: !harmless });
   }
 });
 postMessage({ type: 'ligature_engine_loaded' });
