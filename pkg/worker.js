@@ -10,10 +10,12 @@
 //   `worker-src blob:`).
 // - Calls run one at a time, in order. `signal` and `timeoutMs` stop a call at once, in
 //   every phase: its promise resolves to R3008 as soon as the signal aborts or the time is
-//   up; a call still queued never starts; the running one is stopped by the flag the
-//   threaded build polls (its memory is shared with this thread), or by ending the worker
-//   (the single-threaded build), which the next call replaces, sessions and schemas
-//   included (they are rebuilt from what this side remembers: options and files).
+//   up; a call still queued never starts. The running one stops by itself on a timeout
+//   (the wasm polls the deadline it was given when the call was sent); on an abort, by the
+//   flag the threaded build polls (its memory is shared with this thread), or by ending
+//   the worker (the single-threaded build), which the next call replaces, sessions and
+//   schemas included (they are rebuilt from what this side remembers: options and files).
+//   A worker that does not answer within STOP_GRACE_MS of a stop is ended too.
 // - `loadModule` runs on this thread (it is a function); the worker gets the files.
 
 import {
@@ -32,10 +34,16 @@ import {
   withValue,
 } from './bind.js';
 
-/** How long a stopped call of the threaded build may take to answer before its worker is ended. */
+/**
+ * How long a stopped call may take to answer before its worker is ended: a call of the
+ * threaded build stopped through its flag, or a timed-out call of either build (the wasm
+ * polls its own deadline and answers R3008 within milliseconds).
+ */
 const STOP_GRACE_MS = 1_000;
-/** How long the worker may take to load and instantiate the module. */
+/** How long fetching and compiling the wasm, and then the worker's start, may each take. */
 const START_TIMEOUT_MS = 60_000;
+/** The longest delay `setTimeout` keeps (2^31 - 1 ms): a longer one fires at once. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /** The build's wasm, next to this file (bundlers emit both as assets). */
 function defaultWasmURL(build) {
@@ -52,8 +60,8 @@ async function workerSource(build) {
 }
 
 /** The compiled module from a URL (compiled once: every worker of the engine reuses it). */
-async function compile(url) {
-  const response = await fetch(url);
+async function compile(url, signal) {
+  const response = await fetch(url, { signal });
   if (!response.ok) throw new Error(`ligature: could not fetch ${url}: HTTP ${response.status}`);
   if (typeof WebAssembly.compileStreaming === 'function' && response.headers.get('content-type')?.startsWith('application/wasm')) {
     return WebAssembly.compileStreaming(response);
@@ -61,7 +69,7 @@ async function compile(url) {
   return WebAssembly.compile(await response.arrayBuffer());
 }
 
-const CREATE_OPTIONS = ['threads', 'wasmURL', 'module', 'workerURL'];
+const CREATE_OPTIONS = ['threads', 'wasmURL', 'module', 'workerURL', 'signal'];
 
 function createOptions(options) {
   if (options === undefined || options === null) return {};
@@ -80,11 +88,53 @@ function createOptions(options) {
   if (options.workerURL !== undefined && typeof options.workerURL !== 'string' && typeof options.workerURL?.href !== 'string') {
     throw new TypeError(`createWorker: workerURL must be a URL or a string, got ${describe(options.workerURL)}`);
   }
+  if (options.signal !== undefined && !isSignal(options.signal)) {
+    throw new TypeError(`createWorker: signal must be an AbortSignal, got ${describe(options.signal)}`);
+  }
   const { wasmURL, module } = options;
   const input = wasmURL === undefined && module === undefined
     ? undefined
     : initInput('createWorker', wasmURL !== undefined && module !== undefined ? { wasmURL, module } : wasmURL !== undefined ? { wasmURL } : { module });
-  return { threads: options.threads, input, workerURL: options.workerURL };
+  return { threads: options.threads, input, workerURL: options.workerURL, signal: options.signal };
+}
+
+function isSignal(value) {
+  return typeof value?.aborted === 'boolean' && typeof value.addEventListener === 'function';
+}
+
+/**
+ * `promise`, or a rejection when `signal` aborts or `ms` pass first (`stop()` is then
+ * called: it ends what the promise waited for).
+ */
+function bounded(promise, { signal, ms, what, stop }) {
+  return new Promise((resolve, reject) => {
+    const fail = (error) => {
+      done();
+      stop?.();
+      reject(error);
+    };
+    const onAbort = () => fail(new Error(`ligature: createWorker was aborted (its signal) while ${what}`, { cause: signal.reason }));
+    const timer = setTimeout(() => fail(new Error(`ligature: createWorker: ${what} took longer than ${ms / 1000} s`)), ms);
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
+    signal?.addEventListener('abort', onAbort);
+    promise.then(
+      (value) => {
+        done();
+        resolve(value);
+      },
+      (error) => {
+        done();
+        reject(error);
+      },
+    );
+  });
 }
 
 /**
@@ -102,17 +152,28 @@ export async function createWorker(options) {
   }
   const threads = config.threads ?? (isolated ? globalThis.navigator?.hardwareConcurrency ?? 1 : 1);
   const build = isolated && threads > 1 ? 'web-threads' : 'web';
-  let module = await (config.input ?? defaultWasmURL(build));
-  if (typeof module === 'string' || typeof module?.href === 'string') {
-    module = await compile(new URL(typeof module === 'string' ? module : module.href, globalThis.location?.href).href);
-  } else if (module instanceof ArrayBuffer || ArrayBuffer.isView(module)) {
-    module = await WebAssembly.compile(module);
-  } else if (typeof module?.arrayBuffer === 'function') {
-    module = await WebAssembly.compile(await module.arrayBuffer());
-  }
-  const source = config.workerURL === undefined ? await workerSource(build) : undefined;
+  const { signal } = config;
+  // A fetch that stalls would hang createWorker: loading is bounded, and `signal` ends it.
+  const fetching = new AbortController();
+  const loading = (async () => {
+    let module = await (config.input ?? defaultWasmURL(build));
+    if (typeof module === 'string' || typeof module?.href === 'string') {
+      module = await compile(new URL(typeof module === 'string' ? module : module.href, globalThis.location?.href).href, fetching.signal);
+    } else if (module instanceof ArrayBuffer || ArrayBuffer.isView(module)) {
+      module = await WebAssembly.compile(module);
+    } else if (typeof module?.arrayBuffer === 'function') {
+      module = await WebAssembly.compile(await module.arrayBuffer());
+    }
+    const source = config.workerURL === undefined ? await workerSource(build) : undefined;
+    return { module, source };
+  })();
+  loading.catch(() => {});
+  const { module, source } = await bounded(loading, {
+    signal, ms: START_TIMEOUT_MS, what: 'loading the wasm', stop: () => fetching.abort(),
+  });
   const channel = new Channel({ build, threads, module, source, workerURL: config.workerURL });
-  const info = await channel.start();
+  // The start has its own bound (START_TIMEOUT_MS); `signal` ends it too.
+  const info = await bounded(channel.start(), { signal, ms: MAX_DELAY_MS, what: 'starting the worker', stop: () => channel.terminate() });
   return new Engine(channel, info);
 }
 
@@ -194,9 +255,11 @@ class Channel {
   }
 
   /**
-   * Sends `op(...args)` when its turn comes. `generation`, for a request on an object of
-   * this worker (a session, a schema), is the worker it was made in: a request whose
-   * worker has since been replaced resolves to STALE, and the caller makes the object again.
+   * Sends `op(...args)` when its turn comes. `args` may be a function, called just before
+   * the request is sent (the time that remains of a timeout is counted then, not while the
+   * request waited). `generation`, for a request on an object of this worker (a session,
+   * a schema), is the worker it was made in: a request whose worker has since been
+   * replaced (or crashed under it) resolves to STALE, and the caller makes the object again.
    */
   request(op, args, run, generation) {
     if (this.closed) return Promise.reject(this.closed);
@@ -218,30 +281,40 @@ class Channel {
 
   /** Stops `entry` when its run stops: at once for the caller, then in the worker. */
   watch(entry, run) {
-    const stop = () => {
+    const stop = (why) => {
       if (entry.done) return;
       entry.finish(STOPPED);
       // Sent: stop it in the worker. Taken but not sent yet (the worker is starting):
       // `pump` drops it. Queued: it never starts.
-      if (this.current === entry && entry.sent) this.stopCurrent(entry);
+      if (this.current === entry && entry.sent) this.stopCurrent(entry, why);
       else if (this.current !== entry) this.queue = this.queue.filter((it) => it !== entry);
     };
     if (run.stopped) {
-      stop();
+      stop(run.stopped);
       return;
     }
-    const timer = run.deadline === Infinity ? undefined : setTimeout(stop, Math.max(0, run.deadline - performance.now()));
-    run.signal?.addEventListener('abort', stop);
+    const onAbort = () => stop('aborted');
+    let timer;
+    // setTimeout keeps at most 2^31 - 1 ms (a longer delay fires at once): a longer
+    // timeout waits in steps until its deadline.
+    const arm = () => {
+      const left = run.deadline - performance.now();
+      timer = left > MAX_DELAY_MS ? setTimeout(arm, MAX_DELAY_MS) : setTimeout(() => stop('timeout'), Math.max(0, left));
+    };
+    if (run.deadline !== Infinity) arm();
+    run.signal?.addEventListener('abort', onAbort);
     entry.unwatch = () => {
       clearTimeout(timer);
-      run.signal?.removeEventListener('abort', stop);
+      run.signal?.removeEventListener('abort', onAbort);
     };
   }
 
-  stopCurrent(entry) {
-    if (this.setFlag(1)) {
-      // The threaded build polls the flag and answers R3008 within milliseconds; a worker
-      // that does not answer in time is ended.
+  stopCurrent(entry, why) {
+    // The threaded build polls the flag and answers R3008 within milliseconds; either build
+    // polls its own deadline (the wasm was given what remained of the timeout when the
+    // request was sent), so a timed-out call answers by itself. Only a worker that does
+    // not answer in time is ended, and an aborted call of the single-threaded build at once.
+    if (this.setFlag(1) || why === 'timeout') {
       entry.grace = setTimeout(() => {
         if (this.current === entry) this.replace();
       }, STOP_GRACE_MS);
@@ -275,7 +348,8 @@ class Channel {
     }
     this.setFlag(0);
     entry.sent = true;
-    this.worker.postMessage({ id: entry.id, op: entry.op, args: entry.args });
+    const args = typeof entry.args === 'function' ? entry.args() : entry.args;
+    this.worker.postMessage({ id: entry.id, op: entry.op, args });
   }
 
   answered(worker, data) {
@@ -287,10 +361,14 @@ class Channel {
       const ErrorType = data.error.name === 'TypeError' ? TypeError : Error;
       entry.finish(undefined, new ErrorType(data.error.message));
     } else {
+      if (data.result !== null && typeof data.result === 'object') {
+        Object.defineProperty(data.result, MADE_IN, { value: this.generation });
+      }
       entry.finish(data.result);
     }
-    // The host's stack ran out in the wasm (an R3006 made by the glue): the instance may
-    // hold locks no code released; the next call gets a new worker.
+    // The host's stack ran out in the wasm (an R3006 made by the glue), or the wasm trapped
+    // (an `internal error:`, a thrown error): the instance may hold locks no code released,
+    // or a stack pointer left mid-call; the next call gets a new worker.
     if (data.poisoned) this.replace();
     else this.pump();
   }
@@ -299,7 +377,10 @@ class Channel {
     if (worker !== this.worker) return;
     const entry = this.current;
     this.replace();
-    entry?.finish(usage(`internal error: the worker failed (${message}); it was restarted`));
+    // A request on an object of the crashed worker is STALE: its caller makes the object
+    // again and retries (each answer keeps its declared type). The others answer results,
+    // of which a usage error is one.
+    entry?.finish(entry.generation !== undefined ? STALE : usage(`internal error: the worker failed (${message}); it was restarted`));
   }
 
   /** Ends the worker; the next request starts a new one (its objects are made again). */
@@ -330,6 +411,8 @@ class Channel {
 
 /** A request whose object lived in a worker that has since been replaced. */
 const STALE = Symbol('stale');
+/** On an answer (an object): the generation of the worker that made it. */
+const MADE_IN = Symbol('made in');
 /** How often an object is made again for one call before the call gives up. */
 const REMAKE_TRIES = 3;
 
@@ -356,8 +439,9 @@ class Engine {
     const { options: checked, error } = checkOptions('evaluate', options);
     if (error !== undefined) return usage(error);
     const result = await call(this.#channel, checked, entryOf(checked), {
-      probe: (opts) => ['missingFiles', [source ?? null, opts]],
-      run: (opts) => ['evaluate', [source ?? null, opts]],
+      op: 'evaluate',
+      probe: (opts) => [source ?? null, opts],
+      run: (opts) => [source ?? null, opts],
     });
     return withValue(result, checked);
   }
@@ -367,8 +451,9 @@ class Engine {
     const { options: checked, error } = checkOptions('typecheck', options);
     if (error !== undefined) return usage(error);
     return call(this.#channel, checked, entryOf(checked), {
-      probe: (opts) => ['missingFiles', [source ?? null, opts]],
-      run: (opts) => ['typecheck', [source ?? null, opts]],
+      op: 'typecheck',
+      probe: (opts) => [source ?? null, opts],
+      run: (opts) => [source ?? null, opts],
     });
   }
 
@@ -381,11 +466,12 @@ class Engine {
     // What makes the schema again in a new worker: the same compilation, files loaded.
     let recipe;
     const result = await call(this.#channel, checked, file, {
-      probe: (opts) => ['missingFiles', [schemaSource, { entry: 'schema.lig', ...opts }]],
+      op: 'compileSchema',
+      probe: (opts) => [schemaSource, { entry: 'schema.lig', ...opts }],
       run: (opts) => {
         const { timeoutMs: _, ...kept } = opts ?? {};
         recipe = ['compileSchema', [schemaSource, typeName, kept]];
-        return ['compileSchema', [schemaSource, typeName, opts]];
+        return [schemaSource, typeName, opts];
       },
     });
     return remoteSchema(this.#channel, result, () => recipe);
@@ -397,14 +483,16 @@ class Engine {
     const { checked, failed } = checkValidation('validate', data, options);
     if (failed !== undefined) return failed;
     return call(this.#channel, checked, 'schema.lig', {
-      probe: (opts) => ['missingFiles', [schemaSource, { entry: 'schema.lig', ...withoutData(opts) }]],
-      run: (opts) => ['validate', [data, schemaSource, typeName, opts]],
+      op: 'validate',
+      probe: (opts) => [schemaSource, { entry: 'schema.lig', ...withoutData(opts) }],
+      run: (opts) => [data, schemaSource, typeName, opts],
     });
   }
 
   /**
-   * How many times the worker was replaced: after a stopped call of the single-threaded
-   * build, a threaded call that did not stop within a second, or a crash.
+   * How many times the worker was replaced: after an aborted call of the single-threaded
+   * build, a stopped call that did not answer within a second, a trap, a host-stack R3006,
+   * or a crash.
    */
   get restarts() {
     return this.#channel.restarts;
@@ -424,59 +512,94 @@ function withoutData(options) {
 
 /**
  * One call: stopped before it starts, its imports loaded here (`probe` asks the worker
- * which files are missing), then the worker runs it with what remains of the timeout.
- * `make(opts)` and `probe(opts)` give `[op, args]`; `target`, for a session's call, makes
- * sure the session exists in the current worker and gives its handle and generation.
+ * which files are missing), then the worker runs `op` with what remains of the timeout
+ * when it is sent. `make(opts)` gives the args of `op`, `probe(opts)` those of
+ * `missingFiles`; `target`, for a session's call, makes sure the session exists in the
+ * current worker and gives its handle and generation.
  */
-async function call(channel, checked, file, { probe, run: make, target }) {
+async function call(channel, checked, file, { op, probe, run: make, target }) {
   const run = new Run(checked);
   if (run.stopped) return run.result(file);
   for (let tries = 0; ; tries += 1) {
     const where = target === undefined ? undefined : await run.race(target());
     if (where === STOPPED) return run.result(file);
-    const ask = (opts) => {
-      const [op, args] = probe(opts);
-      return channel.request(where === undefined ? op : 'session', where === undefined ? args : [where.handle, op, args], run, where?.generation);
-    };
-    const probed = target === undefined ? ask : (opts) => ask(opts).then((it) => (it === STALE ? { ok: true, missing: [], stale: true } : it));
-    const { options: full, failed } = await loadImports(
-      (opts) => (target === undefined ? ask(opts) : probed(opts)),
-      checked,
-      run,
-      file,
-    );
-    if (failed !== undefined) return failed;
-    if (run.stopped) return run.result(file);
-    const [op, args] = make(run.wasmOptions(full));
-    const result = await channel.request(
-      target === undefined ? op : 'session',
-      target === undefined ? args : [where.handle, op, args],
+    // `op` as a request: on the session `where`, if any; its args made when it is sent.
+    const send = (op, argsOf) => channel.request(
+      where === undefined ? op : 'session',
+      () => (where === undefined ? argsOf() : [where.handle, op, argsOf()]),
       run,
       where?.generation,
     );
-    if (result === STOPPED) return run.result(file);
+    const ask = (opts) => send('missingFiles', () => probe(fresh(run, opts)));
+    const probed = target === undefined ? ask : (opts) => ask(opts).then((it) => (it === STALE ? { ok: true, missing: [], stale: true } : it));
+    const { options: full, failed } = await loadImports(probed, checked, run, file);
+    if (failed !== undefined) return failed;
+    if (run.stopped) return run.result(file);
+    const result = await send(op, () => make(run.wasmOptions(full)));
+    if (result === STOPPED || (run.stopped && stoppedResult(result))) return run.result(file);
     if (result !== STALE) return result;
     if (tries + 1 >= REMAKE_TRIES) return usage('internal error: the worker was replaced while this call waited, repeatedly');
   }
 }
 
-/** `{ ok, schema }` with a schema whose `validate` runs in the worker. */
-function remoteSchema(channel, result, recipe, owner) {
+/** `options` with what remains of the run's timeout now. */
+function fresh(run, options) {
+  if (run.deadline === Infinity || options === undefined) return options;
+  return { ...options, timeoutMs: Math.max(0, run.deadline - performance.now()) };
+}
+
+/**
+ * Whether the wasm answered R3008: its deadline (the same as this side's) passed first.
+ * The call then answers as when this side's timer fires first: the same R3008 either way.
+ */
+function stoppedResult(result) {
+  return result?.ok === false && (result.diagnostics?.some((it) => it.code === 'R3008') || result.errors?.some((it) => it.code === 'R3008'));
+}
+
+/** A Session's `missingFiles` takes only these options (the probe of a loadModule call). */
+function probeOptions(options) {
+  if (options === undefined) return undefined;
+  const kept = {};
+  if (options.files !== undefined) kept.files = options.files;
+  if (options.entry !== undefined) kept.entry = options.entry;
+  return kept;
+}
+
+/**
+ * `{ ok, schema }` with a schema whose `validate` runs in the worker. `recipe()` gives the
+ * request that makes it again in a new worker: the same compilation, its files as they
+ * were (a session's schema is made in a session of the same options and files, freed at
+ * once: the schema outlives it, as an in-thread schema outlives its session's `free()`).
+ */
+function remoteSchema(channel, result, recipe) {
   if (!result?.ok || result.schema === undefined) return result;
   let handle = result.schema;
-  let generation = channel.generation;
+  let generation = result[MADE_IN] ?? channel.generation;
   let freedAlready = false;
-  async function current() {
-    if (generation === channel.generation) return { handle, generation };
-    await owner?.ready();
-    const [op, args] = recipe();
-    const made = owner === undefined
-      ? await channel.request(op, args)
-      : await channel.request('session', [await owner.handle(), op, args]);
-    if (made === STALE || !made?.ok) throw new Error('ligature: the schema could not be made again in the new worker');
-    handle = made.schema;
-    generation = channel.generation;
-    return { handle, generation };
+  let making;
+  function current() {
+    if (generation === channel.generation) return Promise.resolve({ handle, generation });
+    making ??= (async () => {
+      try {
+        for (let tries = 0; tries < REMAKE_TRIES; tries += 1) {
+          // Made in this generation's worker, or STALE (and made again) if it is replaced first.
+          const made = await channel.request(...recipe(), undefined, channel.generation);
+          if (made === STALE) continue;
+          if (!made?.ok) break;
+          handle = made.schema;
+          generation = made[MADE_IN];
+          if (freedAlready) release();
+          return { handle, generation };
+        }
+        throw new Error('ligature: the schema could not be made again in the new worker');
+      } finally {
+        making = undefined;
+      }
+    })();
+    return making;
+  }
+  function release() {
+    if (generation === channel.generation && !channel.closed) channel.request('free', [handle], undefined, generation).catch(() => {});
   }
   const schema = {
     async validate(data, options) {
@@ -488,8 +611,9 @@ function remoteSchema(channel, result, recipe, owner) {
         if (run.stopped) return run.result('data');
         const where = await run.race(current());
         if (where === STOPPED) return run.result('data');
-        const answer = await channel.request('schemaValidate', [where.handle, data, run.wasmOptions(checked)], run, where.generation);
-        if (answer === STOPPED) return run.result('data');
+        if (freedAlready) throw freed('Schema');
+        const answer = await channel.request('schemaValidate', () => [where.handle, data, run.wasmOptions(checked)], run, where.generation);
+        if (answer === STOPPED || (run.stopped && stoppedResult(answer))) return run.result('data');
         if (answer !== STALE) return answer;
       }
       return usage('internal error: the worker was replaced while this call waited, repeatedly');
@@ -498,7 +622,8 @@ function remoteSchema(channel, result, recipe, owner) {
     free() {
       if (freedAlready) return;
       freedAlready = true;
-      if (generation === channel.generation && !channel.closed) channel.request('free', [handle], undefined, generation).catch(() => {});
+      // Being made again: released once made.
+      if (making === undefined) release();
     },
   };
   if (typeof Symbol.dispose === 'symbol') schema[Symbol.dispose] = schema.free;
@@ -513,6 +638,7 @@ function remoteSchema(channel, result, recipe, owner) {
 class RemoteSession {
   #channel;
   #options;
+  /** Its files by normalized path (as the session's file system keys them). */
   #files;
   #handle;
   #generation = -1;
@@ -524,15 +650,22 @@ class RemoteSession {
     if (error !== undefined) throw new TypeError(error);
     this.#channel = channel;
     this.#options = checked ?? {};
-    this.#files = new Map(Object.entries(this.#options.files ?? {}));
+    this.#files = new Map(Object.entries(this.#options.files ?? {}).map(([path, text]) => [normalize(path), text]));
   }
 
   #alive() {
     if (this.#freed) throw freed('Session');
   }
 
+  /** Its options and files now: what makes it again. */
+  #snapshot() {
+    return { ...this.#options, files: Object.fromEntries(this.#files) };
+  }
+
   /** The session in the current worker: `{ handle, generation }`, made (again) if needed. */
   #current() {
+    // A freed session is never made again (in a new worker it would live for good).
+    if (this.#freed) return Promise.reject(freed('Session'));
     const channel = this.#channel;
     if (this.#generation === channel.generation && this.#making === undefined) {
       return Promise.resolve({ handle: this.#handle, generation: this.#generation });
@@ -541,8 +674,7 @@ class RemoteSession {
       try {
         for (let tries = 0; tries < REMAKE_TRIES; tries += 1) {
           const generation = channel.generation;
-          const options = { ...this.#options, files: Object.fromEntries(this.#files) };
-          const handle = await channel.request('sessionNew', [options], undefined, generation);
+          const handle = await channel.request('sessionNew', [this.#snapshot()], undefined, generation);
           if (handle === STALE) continue;
           this.#handle = handle;
           this.#generation = generation;
@@ -556,6 +688,7 @@ class RemoteSession {
     return this.#making;
   }
 
+  /** `method(...args)` on the session, made again if its worker was replaced under the call. */
   async #simple(method, args) {
     for (let tries = 0; tries < REMAKE_TRIES; tries += 1) {
       const { handle, generation } = await this.#current();
@@ -569,15 +702,18 @@ class RemoteSession {
     this.#alive();
     needString('Session.setFile', 'path', path);
     needString('Session.setFile', 'text', text);
-    this.#files.set(path, text);
+    this.#files.set(normalize(path), text);
     await this.#simple('setFile', [path, text]);
   }
 
   async removeFile(path) {
     this.#alive();
     needString('Session.removeFile', 'path', path);
-    this.#files.delete(path);
-    return this.#simple('removeFile', [path]);
+    // Whether it existed is known here, where the session's files are kept: the session
+    // in the worker may have been made (again, after a replacement) without it.
+    const had = this.#files.delete(normalize(path));
+    await this.#simple('removeFile', [path]);
+    return had;
   }
 
   async missingFiles(source, options) {
@@ -595,8 +731,10 @@ class RemoteSession {
     const { options: checked, error } = checkOptions('Session.evaluate', options);
     if (error !== undefined) return usage(error);
     const result = await call(this.#channel, checked, entryOf(checked), {
-      probe: (opts) => ['missingFiles', [source ?? null, opts]],
-      run: (opts) => ['evaluate', [source ?? null, opts]],
+      op: 'evaluate',
+      // The session's missingFiles takes only files and entry.
+      probe: (opts) => [source ?? null, probeOptions(opts)],
+      run: (opts) => [source ?? null, opts],
       target: () => this.#current(),
     });
     return withValue(result, checked);
@@ -608,8 +746,9 @@ class RemoteSession {
     const { options: checked, error } = checkOptions('Session.typecheck', options);
     if (error !== undefined) return usage(error);
     return call(this.#channel, checked, entryOf(checked), {
-      probe: (opts) => ['missingFiles', [source ?? null, opts]],
-      run: (opts) => ['typecheck', [source ?? null, opts]],
+      op: 'typecheck',
+      probe: (opts) => [source ?? null, probeOptions(opts)],
+      run: (opts) => [source ?? null, opts],
       target: () => this.#current(),
     });
   }
@@ -621,13 +760,14 @@ class RemoteSession {
     const { options: checked, error } = checkOptions('Session.compileSchema', options);
     if (error !== undefined) return usage(error);
     const { timeoutMs: _t, signal: _s, ...kept } = checked ?? {};
+    const snapshot = this.#snapshot();
     const result = await call(this.#channel, checked, checked?.entry ?? 'schema.lig', {
-      probe: () => ['missingFiles', [schemaSource, { entry: 'schema.lig' }]],
-      run: (opts) => ['compileSchema', [schemaSource, typeName, opts]],
+      op: 'compileSchema',
+      probe: (opts) => [schemaSource, { entry: 'schema.lig', ...probeOptions(opts) }],
+      run: (opts) => [schemaSource, typeName, opts],
       target: () => this.#current(),
     });
-    const owner = { ready: () => this.#current(), handle: async () => (await this.#current()).handle };
-    return remoteSchema(this.#channel, result, () => ['compileSchema', [schemaSource, typeName, kept]], owner);
+    return remoteSchema(this.#channel, result, () => ['sessionSchema', [snapshot, schemaSource, typeName, kept]]);
   }
 
   /** The stats of the last evaluate or typecheck (null before the first, and after the worker was replaced). */
@@ -640,11 +780,34 @@ class RemoteSession {
   free() {
     if (this.#freed) return;
     this.#freed = true;
+    // Being made: released once made (its calls already waiting are sent first).
+    if (this.#making !== undefined) this.#making.then(() => this.#release(), () => {});
+    else this.#release();
+  }
+
+  #release() {
     const channel = this.#channel;
     if (this.#generation === channel.generation && !channel.closed) {
       channel.request('free', [this.#handle], undefined, this.#generation).catch(() => {});
     }
   }
+}
+
+/** A session path as its file system keys it (loader::normalize in the Rust core). */
+function normalize(path) {
+  const absolute = path.startsWith('/');
+  const parts = [];
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      if (parts.length > 0 && parts[parts.length - 1] !== '..') parts.pop();
+      else if (!absolute) parts.push('..');
+    } else {
+      parts.push(segment);
+    }
+  }
+  const joined = parts.join('/');
+  return absolute ? `/${joined}` : joined === '' ? '.' : joined;
 }
 if (typeof Symbol.dispose === 'symbol') {
   RemoteSession.prototype[Symbol.dispose] = function dispose() {
