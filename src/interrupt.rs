@@ -150,6 +150,9 @@ impl<'a> Poll<'a> {
         self.stopped
     }
 
+    // Out of line: `stop` is inlined into recursive functions (inference, lowering, the
+    // parser), whose frames on a wasm host's small stack set how deep source may nest.
+    #[inline(never)]
     fn poll(&mut self, interrupt: &Interrupt) -> bool {
         if self.stopped || interrupt.flag_set() {
             self.stopped = true;
