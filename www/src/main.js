@@ -230,6 +230,17 @@ function deleteFile(path) {
   changed();
 }
 
+/** A file tab's small button: `data-<key>` holds the file's path (the tests find it so). */
+function smallButton(text, title, key, path, onclick) {
+  const button = document.createElement('button');
+  button.className = 'small';
+  button.textContent = text;
+  button.title = title;
+  button.dataset[key] = path;
+  button.onclick = onclick;
+  return button;
+}
+
 function renderFileTabs() {
   ui.fileTabs.replaceChildren();
   for (const path of Object.keys(workspace.files)) {
@@ -242,18 +253,8 @@ function renderFileTabs() {
     open.title = path === entryPath() ? 'The entry: the file evaluated' : 'A module of the workspace';
     open.onclick = () => selectFile(path);
     open.ondblclick = () => renameFile(path);
-    const rename = document.createElement('button');
-    rename.className = 'small';
-    rename.textContent = '✎';
-    rename.title = `Rename ${path}`;
-    rename.dataset.rename = path;
-    rename.onclick = () => renameFile(path);
-    const remove = document.createElement('button');
-    remove.className = 'small';
-    remove.textContent = '×';
-    remove.title = `Delete ${path}`;
-    remove.dataset.delete = path;
-    remove.onclick = () => deleteFile(path);
+    const rename = smallButton('✎', `Rename ${path}`, 'rename', path, () => renameFile(path));
+    const remove = smallButton('×', `Delete ${path}`, 'delete', path, () => deleteFile(path));
     tab.append(open, rename, remove);
     ui.fileTabs.append(tab);
   }
