@@ -98,6 +98,12 @@ function createOptions(options) {
   return { threads: options.threads, input, workerURL: options.workerURL, signal: options.signal };
 }
 
+/** Why the page gets `build`, in words. */
+function mismatch(build, threads, isolated) {
+  if (build === 'web-threads') return `this page gets the web-threads build (cross-origin isolated, threads: ${threads})`;
+  return `this page gets the web build (${isolated ? 'threads: 1' : 'not cross-origin isolated'})`;
+}
+
 function isSignal(value) {
   return typeof value?.aborted === 'boolean' && typeof value.addEventListener === 'function';
 }
@@ -173,7 +179,16 @@ export async function createWorker(options) {
   });
   const channel = new Channel({ build, threads, module, source, workerURL: config.workerURL });
   // The start has its own bound (START_TIMEOUT_MS); `signal` ends it too.
-  const info = await bounded(channel.start(), { signal, ms: MAX_DELAY_MS, what: 'starting the worker', stop: () => channel.terminate() });
+  const started = bounded(channel.start(), { signal, ms: MAX_DELAY_MS, what: 'starting the worker', stop: () => channel.terminate() });
+  const given = [config.input !== undefined && 'the wasm', config.workerURL !== undefined && 'workerURL'].filter(Boolean);
+  const info = await started.catch((error) => {
+    // The wasm and the worker script of the other build fail to link: say which it must be.
+    throw given.length === 0 || signal?.aborted ? error : new Error(`${error.message} (${mismatch(build, threads, isolated)}; ${given.join(' and ')} given must be of that build)`, { cause: error });
+  });
+  if (info.variant !== build) {
+    channel.terminate();
+    throw new Error(`ligature: createWorker: the worker runs the ${info.variant} build, but ${mismatch(build, threads, isolated)}: workerURL must be ligature/${build}/engine-worker.js`);
+  }
   return new Engine(channel, info);
 }
 

@@ -469,6 +469,26 @@ test('createWorker rejects, saying why, when its signal aborts while the wasm is
   }
 });
 
+test('createWorker given the other build\'s wasm or worker script rejects, saying which build the page gets', async () => {
+  const got = await pages.isolated.evaluate(async () => {
+    const out = [];
+    for (const options of [{ wasmURL: '/dist/web/ligature_bg.wasm' }, { workerURL: '/dist/web/engine-worker.js' }, { threads: 1, workerURL: '/dist/web-threads/engine-worker.js' }]) {
+      try {
+        const engine = await window.client.createWorker(options);
+        out.push(`started ${engine.variant}`);
+        engine.terminate();
+      } catch (error) {
+        out.push(error.message);
+      }
+    }
+    return out;
+  });
+  assert.equal(got.length, 3);
+  assert.match(got[0], /this page gets the web-threads build \(cross-origin isolated, threads: \d+\); the wasm given must be of that build/);
+  assert.match(got[1], /this page gets the web-threads build .*workerURL/);
+  assert.match(got[2], /this page gets the web build \(threads: 1\)/);
+});
+
 test('no console errors or warnings from the pages and their workers', () => {
   assert.deepEqual(consoleProblems, []);
 });
