@@ -103,8 +103,8 @@ fn answer(
             stream.write_all(&head(200, Some(body.len()), ""))?;
             stream.write_all(&body)
         }
-        Some(Route::Slow(delay, body)) => {
-            std::thread::sleep(delay);
+        Some(Route::Slow(_, body)) => {
+            // The delay was spent before (see `Server::start`).
             stream.write_all(&head(200, Some(body.len()), ""))?;
             stream.write_all(&body)
         }
@@ -167,9 +167,14 @@ impl Server {
                         counters.hits.lock().expect("hits").push(path);
                         let now = counters.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                         counters.max_in_flight.fetch_max(now, Ordering::SeqCst);
+                        if let Some(Route::Slow(delay, _)) = &route {
+                            std::thread::sleep(*delay);
+                        }
+                        // Out of flight before the answer is written: once the client has
+                        // it, it may start its next fetch while this thread still flushes.
+                        counters.in_flight.fetch_sub(1, Ordering::SeqCst);
                         let _ = answer(&mut stream, route, &counters);
                         let _ = stream.flush();
-                        counters.in_flight.fetch_sub(1, Ordering::SeqCst);
                     });
                 }
             })
