@@ -383,6 +383,27 @@ export class Run {
     return rest;
   }
 
+  /**
+   * Calls `onStop('aborted' | 'timeout')` once the signal aborts or the deadline passes;
+   * returns the function that stops watching.
+   */
+  watch(onStop) {
+    const onAbort = () => onStop('aborted');
+    let timer;
+    // setTimeout keeps at most 2^31 - 1 ms (a longer delay fires at once): a longer
+    // timeout waits in steps until its deadline.
+    const arm = () => {
+      const left = this.deadline - now();
+      timer = left > MAX_DELAY_MS ? setTimeout(arm, MAX_DELAY_MS) : setTimeout(() => onStop('timeout'), Math.max(0, left));
+    };
+    if (this.deadline !== Infinity) arm();
+    this.signal?.addEventListener('abort', onAbort);
+    return () => {
+      clearTimeout(timer);
+      this.signal?.removeEventListener('abort', onAbort);
+    };
+  }
+
   /** `promise`'s value, or STOPPED as soon as the signal aborts or the deadline passes. */
   race(promise) {
     if (this.signal === undefined && this.deadline === Infinity) return promise;
@@ -391,24 +412,10 @@ export class Run {
       return Promise.resolve(STOPPED);
     }
     return new Promise((resolve, reject) => {
-      const stop = () => {
+      const finish = this.watch(() => {
         finish();
         resolve(STOPPED);
-      };
-      let timer;
-      // setTimeout takes at most 2^31 - 1 ms (a longer delay fires at once): a long
-      // timeout waits in steps.
-      const arm = () => {
-        if (this.deadline === Infinity) return;
-        const left = this.deadline - now();
-        timer = left > MAX_DELAY_MS ? setTimeout(arm, MAX_DELAY_MS) : setTimeout(stop, Math.max(0, left));
-      };
-      arm();
-      this.signal?.addEventListener('abort', stop);
-      const finish = () => {
-        clearTimeout(timer);
-        this.signal?.removeEventListener('abort', stop);
-      };
+      });
       promise.then(
         (value) => {
           finish();

@@ -19,6 +19,7 @@
 // - `loadModule` runs on this thread (it is a function); the worker gets the files.
 
 import {
+  MAX_DELAY_MS,
   Run,
   STOPPED,
   checkOptions,
@@ -42,8 +43,6 @@ import {
 const STOP_GRACE_MS = 1_000;
 /** How long fetching and compiling the wasm, and then the worker's start, may each take. */
 const START_TIMEOUT_MS = 60_000;
-/** The longest delay `setTimeout` keeps (2^31 - 1 ms): a longer one fires at once. */
-const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /** The build's wasm, next to this file (bundlers emit both as assets). */
 function defaultWasmURL(build) {
@@ -308,20 +307,7 @@ class Channel {
       stop(run.stopped);
       return;
     }
-    const onAbort = () => stop('aborted');
-    let timer;
-    // setTimeout keeps at most 2^31 - 1 ms (a longer delay fires at once): a longer
-    // timeout waits in steps until its deadline.
-    const arm = () => {
-      const left = run.deadline - performance.now();
-      timer = left > MAX_DELAY_MS ? setTimeout(arm, MAX_DELAY_MS) : setTimeout(() => stop('timeout'), Math.max(0, left));
-    };
-    if (run.deadline !== Infinity) arm();
-    run.signal?.addEventListener('abort', onAbort);
-    entry.unwatch = () => {
-      clearTimeout(timer);
-      run.signal?.removeEventListener('abort', onAbort);
-    };
+    entry.unwatch = run.watch(stop);
   }
 
   stopCurrent(entry, why) {
