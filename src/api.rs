@@ -433,6 +433,44 @@ pub fn diagnostics_to_dtos(diagnostics: &[Diagnostic], sources: &SourceMap) -> V
         .collect()
 }
 
+pub use crate::syntax::locate::PathKey;
+
+/// Where the value at `path` of a file's document comes from ([`crate::syntax::locate`]):
+/// the playground's output-to-source. The range is in the file `text`; `matched` steps of
+/// the path were followed (fewer than asked when the rest depends on evaluation).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceRange {
+    pub start: u32,
+    pub end: u32,
+    pub line: u32,
+    pub utf16_column: u32,
+    pub end_line: u32,
+    pub end_utf16_column: u32,
+    pub matched: usize,
+}
+
+/// [`SourceRange`] of `path` in the document of `text` (parsed alone: nothing is loaded,
+/// checked or evaluated); `None` when its first step names nothing of the file.
+pub fn locate(text: &str, path: &[PathKey]) -> Option<SourceRange> {
+    let parsed = crate::syntax::parse(crate::source::FileId(0), text);
+    let found = crate::syntax::locate::locate(&parsed.module, path)?;
+    let file = crate::source::SourceFile::new("", text);
+    let (start, end) = (
+        file.position(found.span.start),
+        file.position(found.span.end),
+    );
+    Some(SourceRange {
+        start: found.span.start,
+        end: found.span.end,
+        line: start.line,
+        utf16_column: start.utf16_column,
+        end_line: end.line,
+        end_utf16_column: end.utf16_column,
+        matched: found.matched,
+    })
+}
+
 /// Renders diagnostics as text with source excerpts.
 pub fn render_diagnostics(diagnostics: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
     diagnostic::render::render(diagnostics, sources, color)

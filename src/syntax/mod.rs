@@ -13,6 +13,7 @@ pub mod ast;
 pub mod chunks;
 pub mod dump;
 pub mod lexer;
+pub mod locate;
 mod parser;
 
 #[cfg(test)]

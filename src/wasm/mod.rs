@@ -646,3 +646,27 @@ pub fn missing_files(source: Option<String>, options: JsValue) -> JsValue {
         Err(message) => usage_error(&message),
     }
 }
+
+/// `locate(source, path)`: where the value at `path` (field names, list indexes and
+/// constructor names, as in the JSON rendering) of `source`'s document comes from, or
+/// `null` ([`api::locate`]).
+#[wasm_bindgen]
+pub fn locate(source: &str, path: JsValue) -> JsValue {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Step {
+        Index(u32),
+        Key(String),
+    }
+    let Ok(steps) = serde_wasm_bindgen::from_value::<Vec<Step>>(path) else {
+        return usage_error("locate: `path` must be an array of strings and non-negative integers");
+    };
+    let path: Vec<api::PathKey> = steps
+        .into_iter()
+        .map(|step| match step {
+            Step::Index(idx) => api::PathKey::Index(idx as usize),
+            Step::Key(key) => api::PathKey::Key(key),
+        })
+        .collect();
+    to_js(&api::locate(source, &path))
+}
