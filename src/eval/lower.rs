@@ -962,7 +962,10 @@ impl Lowerer<'_> {
                     ast::TypeRhs::Union(variants) => Some(variants.clone()),
                     ast::TypeRhs::Alias(_) => None,
                     ast::TypeRhs::Lone { variant, .. } => {
+                        // As the checker decides (types::decl): an alias of any type in
+                        // scope, imported ones included, else a one-constructor union.
                         let known = self.t.types.contains_key(&variant.name.name)
+                            || self.imports.types.contains_key(&variant.name.name)
                             || is_prelude_type(&variant.name.name);
                         if known {
                             None
