@@ -23,7 +23,7 @@ import { parseDocument } from 'yaml';
 import { EXAMPLES, exampleWorkspace } from './examples.js';
 import { ligatureLanguage } from './language.js';
 import { decodeWorkspace, encodeWorkspace } from './share.js';
-import { byteRangeToOffsets, parseJsonPath, topLevelKeyAt, declarationOf } from './positions.js';
+import { byteRangeToOffsets, declarationOf, documentPathAt, parseJsonPath } from './positions.js';
 
 export const ENGINE_VERSION = packageJson.version;
 /** Milliseconds between the last keystroke and the run it starts. */
@@ -705,7 +705,7 @@ function locateViolations(errors) {
 
 // ---------------------------------------------------------------- output to source
 
-ui.output.addEventListener('click', () => {
+ui.output.addEventListener('click', async () => {
   if (workspace.mode !== 'eval' || !['json', 'yaml', 'toml'].includes(workspace.format)) return;
   const selection = getSelection();
   if (!selection || selection.rangeCount === 0) return;
@@ -714,13 +714,31 @@ ui.output.addEventListener('click', () => {
   before.setStart(ui.output, 0);
   before.setEnd(range.startContainer, range.startOffset);
   const offset = before.toString().length;
-  const key = topLevelKeyAt(ui.output.textContent, offset, workspace.format);
-  if (key === undefined) return;
+  const path = documentPathAt(ui.output.textContent, offset, workspace.format);
+  if (path.length === 0) return;
   const entry = entryPath();
-  const found = declarationOf(workspace.files[entry], key);
-  if (found === undefined) return;
+  const source = workspace.files[entry];
+  // The engine follows the path through the entry file's syntax: a record field's expression,
+  // a list element, a payload, through names and helper calls (`locate`). The binding's
+  // declaration is the fallback when the engine is busy or gone.
+  let found;
+  try {
+    found = await engine.locate(source, path);
+  } catch {
+    found = undefined;
+  }
+  if (workspace.files[entry] !== source) return;
   selectFile(entry);
-  editor.dispatch({ selection: EditorSelection.range(found.from, found.to), scrollIntoView: true });
+  let target;
+  if (found) {
+    target = byteRangeToOffsets(editor.state.doc, found);
+    ui.output.dataset.located = path.slice(0, found.matched).map(String).join('.');
+  } else {
+    target = declarationOf(source, String(path[0]));
+    if (target === undefined) return;
+    ui.output.dataset.located = String(path[0]);
+  }
+  editor.dispatch({ selection: EditorSelection.range(target.from, target.to), scrollIntoView: true });
   editor.focus();
 });
 
@@ -833,8 +851,8 @@ function reproduce() {
 window.playground = { engine: undefined, editor, dataEditor, runNow, get workspace() { return workspace; }, ENGINE_VERSION };
 
 for (const example of EXAMPLES) ui.examples.append(new Option(example.title, example.id));
-ui.examples.onchange = () => {
-  if (ui.examples.value) loadWorkspace(exampleWorkspace(ui.examples.value));
+ui.examples.onchange = async () => {
+  if (ui.examples.value) loadWorkspace(await exampleWorkspace(ui.examples.value));
 };
 ui.format.addEventListener('click', async (event) => {
   const format = event.target?.dataset?.format;
@@ -914,7 +932,7 @@ async function initialWorkspace() {
       // A damaged entry: start from the first example.
     }
   }
-  loadWorkspace(exampleWorkspace(EXAMPLES[0].id));
+  loadWorkspace(await exampleWorkspace(EXAMPLES[0].id));
 }
 
 setUpThreadControl();

@@ -1,3 +1,5 @@
+import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
+
 // Positions between the engine and the editors. The engine's diagnostics give a 1-based line,
 // a 1-based UTF-16 column (`utf16Column`) and byte offsets (`start`..`end`); CodeMirror wants
 // UTF-16 offsets into its document. The output-to-source and violation helpers map what the
@@ -57,6 +59,44 @@ export function topLevelKeyAt(text, offset, format) {
     return key.trim();
   }
   return undefined;
+}
+
+/**
+ * The document path (keys and indexes, as `locate` takes it) of the place at `offset` in
+ * the rendered output `text`: JSON and YAML are parsed (JSON is YAML) and walked down to the
+ * innermost entry or element on the clicked line; TOML gives its top-level key only.
+ */
+export function documentPathAt(text, offset, format) {
+  if (format === 'toml') {
+    const key = topLevelKeyAt(text, offset, format);
+    return key === undefined ? [] : [key];
+  }
+  const doc = parseDocument(text, { keepSourceTokens: false, uniqueKeys: false });
+  if (doc.errors.length > 0) return [];
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const lineEnd = text.indexOf('\n', offset) === -1 ? text.length : text.indexOf('\n', offset);
+  // Inside a node, or (for a click in the indentation or after a comma) starting on its line.
+  const holds = (node) => node?.range !== undefined
+    && ((node.range[0] <= offset && offset < node.range[1]) || (node.range[0] >= lineStart && node.range[0] <= lineEnd));
+  const path = [];
+  let node = doc.contents;
+  for (;;) {
+    if (isMap(node)) {
+      const pair = node.items.find((it) => holds(it.key) || (holds(it.value) && it.value.range[0] <= offset));
+      if (pair === undefined) break;
+      path.push(isScalar(pair.key) ? String(pair.key.value) : String(pair.key));
+      if (holds(pair.key) && !(pair.value?.range?.[0] <= offset)) break;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const index = node.items.findIndex((it) => holds(it));
+      if (index === -1) break;
+      path.push(index);
+      node = node.items[index];
+    } else {
+      break;
+    }
+  }
+  return path;
 }
 
 /** The range of the top-level `let` declaring `name` in `source` (from `let` to its `;`). */

@@ -1,6 +1,7 @@
-// What each example is made of: files of the workspace (paths in www/examples, or a
-// generator of src/generate.js), the mode, and for Validate the data and the type. Shared by
-// the page (examples.js) and the example test, which reads the files from disk.
+// What each example is made of: files of the workspace (paths in www/examples), the mode,
+// and for Validate the data and the type. Shared by the page (examples.js) and the example
+// test, which reads the files from disk. The two big ones (www/examples/big) are loaded by
+// the page only when chosen.
 
 export const EXAMPLES = [
   { id: 'deployment', title: 'A deployment', files: { 'main.lig': 'deployment.lig' } },
@@ -20,6 +21,6 @@ export const EXAMPLES = [
     data: 'validate/data.json',
     typeName: 'Deployment',
   },
-  { id: 'large', title: 'Large: 10,000 bindings (generated)', files: { 'main.lig': { generate: 'large' } } },
-  { id: 'compute', title: 'Compute-heavy (threads)', files: { 'main.lig': { generate: 'compute' } } },
+  { id: 'large', title: 'Large: 10,000 bindings', files: { 'main.lig': 'big/large.lig' } },
+  { id: 'compute', title: 'Compute-heavy (threads)', files: { 'main.lig': 'big/compute.lig' } },
 ];

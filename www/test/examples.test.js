@@ -1,6 +1,5 @@
 // Every example of the playground, evaluated through the npm package (its Node build) from
-// the files in www/examples and the generators of src/generate.js, as the page loads them:
-// none can rot. The page's own run of each is in playground.test.js.
+// the files in www/examples, as the page loads them: none can rot. The page's own run of each is in playground.test.js.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -8,15 +7,13 @@ import { test } from 'node:test';
 
 import { evaluate, validate } from 'ligature';
 
-import { computeConfig, largeConfig } from '../src/generate.js';
 import { EXAMPLES } from '../src/workspaces.js';
 
-const generators = { large: largeConfig, compute: computeConfig };
 const read = (path) => readFileSync(new URL(`../examples/${path}`, import.meta.url), 'utf8');
 
 function files(example) {
   return Object.fromEntries(Object.entries(example.files).map(([path, source]) => [
-    path, typeof source === 'string' ? read(source) : generators[source.generate](),
+    path, read(source),
   ]));
 }
 
@@ -36,11 +33,11 @@ for (const example of EXAMPLES) {
 }
 
 test('the large example has 10,000 service bindings and the compute one spends real steps', async () => {
-  const large = await evaluate(largeConfig(), {});
+  const large = await evaluate(read('big/large.lig'), {});
   assert.equal(large.ok, true);
   assert.equal(Object.keys(large.value).filter((key) => /^s\d+$/.test(key)).length, 10_000);
   assert.deepEqual(large.value.s9999, { name: 'svc-9999', port: 8999, replicas: 3, tier: 'tier-4', resources: { cpu: 4, memoryMb: 2048 } });
-  const compute = await evaluate(computeConfig(), {});
+  const compute = await evaluate(read('big/compute.lig'), {});
   assert.equal(compute.ok, true);
   assert.ok(compute.stats.steps > 5_000_000, `only ${compute.stats.steps} steps`);
 });

@@ -119,6 +119,14 @@ test('the page loads cross-origin isolated, on the threaded build, and evaluates
   assert.equal((await outputJson(page)).environment, 'prod');
   assert.match(await page.locator('#stats').textContent(), /parse [\d.]+ · check [\d.]+ · lower [\d.]+ · eval [\d.]+ · render [\d.]+ ms · [\d,]+ steps/);
   await page.screenshot({ path: join(SHOTS, 'evaluate.png') });
+  // The language reference: the specification and the spec notes, one page of the build.
+  const [reference] = await Promise.all([page.context().waitForEvent('page'), page.getByTestId('reference').click()]);
+  await reference.waitForLoadState();
+  assert.equal(await reference.title(), 'Ligature language reference');
+  assert.equal(await reference.locator('h1').first().textContent(), 'Ligature language specification');
+  assert.ok(await reference.locator('[id="9-10-remote-modules"]').count() === 1, 'an anchor per section');
+  assert.ok(await reference.getByText('M4009').count() > 0);
+  assert.ok(await reference.locator('h1', { hasText: 'Spec notes' }).count() === 1, 'the spec notes follow');
   await page.context().close();
 });
 
@@ -290,9 +298,9 @@ test('a shared link opened in a fresh page restores the workspace', async () => 
   await fresh.context().close();
 });
 
-test('hovering a top-level name shows its type and its value; clicking an output key selects its binding', async () => {
+test('hovering a top-level name shows its type and its value; clicking the output selects the source of the value', async () => {
   const page = await open();
-  await typeProgram(page, 'let port = 8000 + 80;\nlet hosts = ["a", "b"];\nlet pick = \\x -> x;\n');
+  await typeProgram(page, 'let port = 8000 + 80;\nlet hosts = ["a", "b"];\nlet pick = \\x -> x;\nlet mk = \\name -> { name = name, replicas = 2 * 3 };\nlet web = mk "web";\n');
   // The types arrive after the output: the hover waits for them.
   await page.waitForFunction(() => window.playground.workspace && document.querySelector('[data-testid=output]').textContent.includes('8080'));
   const coords = await page.evaluate(() => {
@@ -308,24 +316,43 @@ test('hovering a top-level name shows its type and its value; clicking an output
     text = await page.waitForSelector('[data-testid=hover]', { timeout: 2_000 }).then((el) => el.textContent(), () => '');
   }
   assert.equal(text, 'hosts : List String= ["a","b"]');
-  // Clicking `"port"` in the JSON output selects `let port = ...;` in the source.
-  const at = await page.getByTestId('output').evaluate((pre) => {
-    const node = pre.firstChild;
-    const range = document.createRange();
-    const offset = node.textContent.indexOf('"port"');
-    range.setStart(node, offset + 2);
-    range.setEnd(node, offset + 3);
-    const box = range.getBoundingClientRect();
-    return { x: box.left + 1, y: (box.top + box.bottom) / 2 };
-  });
+  // Clicking `"port"` in the JSON output selects `let port = ...;` in the source; a nested
+  // value selects the expression that made it: a list element, a field of a record built
+  // by a helper (in the helper), an argument of the helper (at the call).
+  assert.equal(await clickOutput(page, '"port"', 2), 'let port = 8000 + 80;');
+  assert.equal(await clickOutput(page, '"b"', 1), '"b"');
+  assert.equal(await clickOutput(page, '"replicas": 6', 13), '2 * 3');
+  assert.equal(await clickOutput(page, '"name": "web"', 10), '"web"');
+  assert.equal(await page.getByTestId('output').getAttribute('data-located'), 'web.name');
+  await page.context().close();
+});
+
+/** Clicks `offset` characters into the first `needle` of the output; the source then selected. */
+async function clickOutput(page, needle, offset) {
+  const at = await page.getByTestId('output').evaluate((pre, [needle, offset]) => {
+    const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const index = node.textContent.indexOf(needle);
+      if (index === -1) continue;
+      const range = document.createRange();
+      range.setStart(node, index + offset);
+      range.setEnd(node, index + offset + 1);
+      const box = range.getBoundingClientRect();
+      return { x: box.left + 1, y: (box.top + box.bottom) / 2 };
+    }
+    throw new Error(`${needle} is not in the output`);
+  }, [needle, offset]);
+  const before = await page.evaluate(() => window.playground.editor.state.selection.main.to);
   await page.mouse.click(at.x, at.y);
-  const selected = await page.evaluate(() => {
+  await page.waitForFunction((old) => {
+    const { main } = window.playground.editor.state.selection;
+    return main.from !== main.to && main.to !== old;
+  }, before);
+  return page.evaluate(() => {
     const { state } = window.playground.editor;
     return state.sliceDoc(state.selection.main.from, state.selection.main.to);
   });
-  assert.equal(selected, 'let port = 8000 + 80;');
-  await page.context().close();
-});
+}
 
 /** A runaway program: 10^10 steps of nested folds (hours in wasm). */
 const RUNAWAY = 'let spin = \\n -> fold (\\s i -> s + fold (\\t j -> t + j % 7) 0 (range 0 n)) 0 (range 0 n);\nlet forever = spin 100000;\n';
