@@ -50,6 +50,13 @@ export function webSyncLoader(wasm) {
 
 /** Files `loadModule` may add to one call (a guard against a loader that never ends). */
 const MAX_LOADED = 10_000;
+
+/** A pin of `lock` (LANGUAGE.md 9.10). */
+const PIN = /^sha256-[0-9a-f]{64}$/;
+/** The largest body that is a module (LANGUAGE.md 9.10; the core checks it again). */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** The hosts whose `http:` URLs are remote paths, and may redirect to their own origin. */
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** Compiled schemas kept by the one-shot `validate`. */
 const SCHEMA_CACHE = 16;
 
@@ -74,6 +81,14 @@ export function usage(error) {
 //   except for `new Session(options)`, which has no result value and throws a `TypeError`.
 // - Data that JSON cannot represent (a cycle, a function, a BigInt, undefined…) given to
 //   `schema.validate` is a usage error as a value too, naming its JSON path.
+
+/** A document path: an array of strings and non-negative integers (a TypeError otherwise). */
+export function needPath(call, path) {
+  const step = (key) => typeof key === 'string' || (Number.isInteger(key) && key >= 0 && key <= 0xffff_ffff);
+  if (!Array.isArray(path) || !path.every(step)) {
+    throw new TypeError(`${call}: \`path\` must be an array of strings and non-negative integers, got ${describe(path)}`);
+  }
+}
 
 /** A value in a few plain words, for messages ("got 42", "got an array"). */
 export function describe(value) {
@@ -177,6 +192,28 @@ const OPTION_CHECKS = {
     if (typeof value !== 'function') return `loadModule must be a function (path) => string | null, got ${describe(value)}`;
     return [value];
   },
+  lock(value) {
+    if (!plainObject(value)) return `lock must be an object { url: 'sha256-<64 hex digits>' }, got ${describe(value)}`;
+    for (const [url, pin] of Object.entries(value)) {
+      if (typeof pin !== 'string' || !PIN.test(pin)) return `lock[${JSON.stringify(url)}] must be 'sha256-' and 64 lower-case hex digits, got ${describe(pin)}`;
+    }
+    return [{ ...value }];
+  },
+  remote(value) {
+    if (!plainObject(value)) return `remote must be an object { url: { body } | { failed } | { integrity } }, got ${describe(value)}`;
+    for (const [url, answer] of Object.entries(value)) {
+      const keys = plainObject(answer) ? Object.keys(answer) : [];
+      const ok = keys.length === 1 && (
+        (keys[0] === 'body' && answer.body instanceof Uint8Array)
+        || ((keys[0] === 'failed' || keys[0] === 'integrity') && typeof answer[keys[0]] === 'string'));
+      if (!ok) return `remote[${JSON.stringify(url)}] must be { body: Uint8Array }, { failed: string } or { integrity: string }, got ${describe(answer)}`;
+    }
+    return [{ ...value }];
+  },
+  frozen(value) {
+    if (typeof value !== 'boolean') return `frozen must be a boolean, got ${describe(value)}`;
+    return [value];
+  },
   signal(value) {
     if (typeof value?.aborted !== 'boolean' || typeof value.addEventListener !== 'function') {
       return `signal must be an AbortSignal, got ${describe(value)}`;
@@ -193,16 +230,18 @@ function oneOf(name, values) {
 /** The options each call uses, and no more: any other is rejected. */
 const EVALUATE_OPTIONS = ['files', 'entry', 'loadModule', 'field', 'format', 'limits', 'threads', 'timeoutMs', 'signal'];
 const TYPECHECK_OPTIONS = ['files', 'entry', 'loadModule', 'threads', 'timeoutMs', 'signal'];
+/** The one-shot calls also fetch remote modules themselves (pinned by `lock`). */
+const REMOTE_OPTIONS = ['lock', 'frozen', 'remote'];
 const CALL_OPTIONS = {
-  evaluate: EVALUATE_OPTIONS,
-  typecheck: TYPECHECK_OPTIONS,
-  compileSchema: ['files', 'entry', 'limits', 'loadModule', 'timeoutMs', 'signal'],
-  validate: ['files', 'entry', 'limits', 'loadModule', 'dataFormat', 'timeoutMs', 'signal'],
+  evaluate: [...EVALUATE_OPTIONS, ...REMOTE_OPTIONS],
+  typecheck: [...TYPECHECK_OPTIONS, ...REMOTE_OPTIONS],
+  compileSchema: ['files', 'entry', 'limits', 'loadModule', 'timeoutMs', 'signal', ...REMOTE_OPTIONS],
+  validate: ['files', 'entry', 'limits', 'loadModule', 'dataFormat', 'timeoutMs', 'signal', ...REMOTE_OPTIONS],
   'new Session': ['files', 'limits', 'threads'],
-  'Session.evaluate': EVALUATE_OPTIONS,
-  'Session.typecheck': TYPECHECK_OPTIONS,
-  'Session.compileSchema': ['files', 'entry', 'limits', 'timeoutMs', 'signal'],
-  'Session.missingFiles': ['files', 'entry', 'loadModule'],
+  'Session.evaluate': [...EVALUATE_OPTIONS, 'remote'],
+  'Session.typecheck': [...TYPECHECK_OPTIONS, 'remote'],
+  'Session.compileSchema': ['files', 'entry', 'limits', 'timeoutMs', 'signal', 'remote'],
+  'Session.missingFiles': ['files', 'entry', 'loadModule', 'remote'],
   'schema.validate': ['dataFormat', 'timeoutMs', 'signal'],
 };
 
@@ -378,7 +417,7 @@ export class Run {
   /** The options of the wasm call: the time that remains, and no signal or loader. */
   wasmOptions(options) {
     if (options === undefined) return undefined;
-    const { signal: _signal, loadModule: _loadModule, ...rest } = options;
+    const { signal: _signal, loadModule: _loadModule, lock: _lock, frozen: _frozen, ...rest } = options;
     if (this.deadline !== Infinity) rest.timeoutMs = Math.max(0, this.deadline - now());
     return rest;
   }
@@ -447,45 +486,177 @@ export class Run {
 }
 
 /**
- * `loadModule`: fetch the imports the loader cannot find, all of one round concurrently,
- * until none is missing; then the pure phases run on the completed file map. `probe(options)`
- * answers `{ ok, missing }` (a Promise or not); `options` are checked options. Resolves to
- * `{ options }` (the files completed, no loader) or `{ failed }`, a result value.
+ * `loadModule` and remote modules: fetch the imports the loader cannot find, all of one
+ * round concurrently, until none is missing; then the pure phases run on the completed file
+ * map and the fetched remote modules. `probe(options)` answers `{ ok, missing, remote }` (a
+ * Promise or not); `options` are checked options; `texts` the call's source texts (a call
+ * that names no remote path and has no `loadModule` is not probed). Local files come from
+ * `loadModule`; remote modules (LANGUAGE.md 9.10) from `loadModule` too when it is given,
+ * else from the host's `fetch`, checked against `lock` (and pinned there when new, unless
+ * `frozen`). Resolves to `{ options, lock? }` (the files and remote modules completed, no
+ * loader; `lock` the pins after the call when remote modules were met) or `{ failed }`, a
+ * result value.
  */
-export async function loadImports(probe, options, run, file) {
-  if (options?.loadModule === undefined) return { options };
-  const { loadModule, ...rest } = options;
+export async function loadImports(probe, options, run, file, texts = []) {
+  const { loadModule, lock, frozen, ...rest } = options ?? {};
+  if (loadModule === undefined && lock === undefined && !texts.some(namesRemote) && !Object.values(rest.files ?? {}).some(namesRemote)) {
+    return { options };
+  }
   const files = { ...(rest.files ?? {}) };
+  const remote = { ...(rest.remote ?? {}) };
+  const pins = { ...(lock ?? {}) };
   const asked = new Set();
   run.loading = true;
   for (;;) {
     if (run.stopped) return { failed: run.result(file) };
-    const found = await run.race(Promise.resolve(probe({ ...run.wasmOptions(rest), files })));
+    const found = await run.race(Promise.resolve(probe({ ...run.wasmOptions(rest), files, remote })));
     if (found === STOPPED) return { failed: run.result(file) };
     if (!found.ok) return { failed: found };
-    const paths = found.missing.filter((path) => !asked.has(path));
-    if (paths.length === 0) {
+    const paths = loadModule === undefined ? [] : found.missing.filter((path) => !asked.has(path));
+    const urls = (found.remote ?? []).filter((url) => !asked.has(url));
+    if (paths.length === 0 && urls.length === 0) {
       run.loading = false;
-      return { options: { ...rest, files } };
+      const met = Object.keys(remote).length > 0;
+      return { options: { ...rest, files, ...(met ? { remote } : {}) }, lock: met || lock !== undefined ? pins : undefined };
     }
-    if (asked.size + paths.length > MAX_LOADED) {
+    if (asked.size + paths.length + urls.length > MAX_LOADED) {
       return { failed: usage(`loadModule: more than ${MAX_LOADED} files asked for`) };
     }
-    paths.forEach((path) => asked.add(path));
-    let texts;
+    [...paths, ...urls].forEach((path) => asked.add(path));
+    let got;
     try {
-      texts = await run.race(Promise.all(paths.map(async (path) => loadModule(path))));
+      got = await run.race(Promise.all([
+        Promise.all(paths.map(async (path) => loadModule(path))),
+        Promise.all(urls.map((url) => remoteModule(url, loadModule, pins, frozen === true))),
+      ]));
     } catch (error) {
       return { failed: usage(`loadModule failed: ${error?.message ?? error}`) };
     }
-    if (texts === STOPPED) return { failed: run.result(file) };
+    if (got === STOPPED) return { failed: run.result(file) };
+    const [texts, bodies] = got;
     for (const [i, text] of texts.entries()) {
       if (typeof text === 'string') files[paths[i]] = text;
       else if (text !== null && text !== undefined) {
         return { failed: usage(`loadModule(${JSON.stringify(paths[i])}) must give a string, null or undefined, got ${describe(text)}`) };
       }
     }
+    for (const [i, answer] of bodies.entries()) {
+      if (answer.usage !== undefined) return { failed: usage(answer.usage) };
+      remote[urls[i]] = answer;
+    }
   }
+}
+
+/** `result` with the call's pins (`lock`), when it met remote modules or was given pins. */
+export function withLock(result, lock) {
+  if (lock === undefined || result === null || typeof result !== 'object') return result;
+  return { ...result, lock };
+}
+
+/** Whether a source text may import a remote module (then the call is probed for them). */
+function namesRemote(text) {
+  return typeof text === 'string' && (text.includes('https://') || text.includes('http://'));
+}
+
+/**
+ * One remote module for the core's fetcher: `{ body }` (a Uint8Array), `{ failed }` (M4008:
+ * the request, its status, redirect or size), `{ integrity }` (M4009: not its pin, or
+ * unpinned under `frozen`), or `{ usage }` (loadModule gave something else than text). The
+ * reasons are the CLI's words. A new pin is added to `pins`.
+ */
+async function remoteModule(url, loadModule, pins, frozen) {
+  if (frozen && pins[url] === undefined) return { integrity: 'it is not pinned, and the lock is frozen (`frozen: true`)' };
+  let body;
+  if (loadModule !== undefined) {
+    const text = await loadModule(url);
+    if (text === null || text === undefined) return { failed: 'loadModule has no module at this URL' };
+    if (typeof text !== 'string') return { usage: `loadModule(${JSON.stringify(url)}) must give a string, null or undefined, got ${describe(text)}` };
+    body = new TextEncoder().encode(text);
+  } else {
+    const fetched = await fetchBody(url);
+    if (fetched.failed !== undefined) return fetched;
+    body = fetched.body;
+  }
+  const pin = `sha256-${hex(await globalThis.crypto.subtle.digest('SHA-256', body))}`;
+  const want = pins[url];
+  if (want !== undefined && want !== pin) return { integrity: `its body has ${pin}, the lock pins ${want}` };
+  pins[url] = pin;
+  return { body };
+}
+
+/** The most redirects one fetch follows (LANGUAGE.md 9.10). */
+const MAX_REDIRECTS = 5;
+
+/**
+ * The body of `url` by the host's `fetch`, with the rules of LANGUAGE.md 9.10: redirects are
+ * followed here, one at a time, each checked (Node, workerd); where `fetch` hides them
+ * (a browser answers an opaque redirect), it follows them itself and the final URL is checked.
+ */
+async function fetchBody(url) {
+  if (typeof globalThis.fetch !== 'function') return { failed: 'this host has no `fetch` (give `loadModule`)' };
+  let response;
+  let at = url;
+  try {
+    for (let redirects = 0; ; redirects += 1) {
+      response = await globalThis.fetch(at, { redirect: 'manual', credentials: 'omit' });
+      if (response.type === 'opaqueredirect') {
+        response = await globalThis.fetch(at, { redirect: 'follow', credentials: 'omit' });
+        const refused = refusedRedirect(at, response.url);
+        if (refused !== undefined) return { failed: refused };
+        break;
+      }
+      const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
+      if (location === null) break;
+      if (redirects >= MAX_REDIRECTS) return { failed: `more than ${MAX_REDIRECTS} redirects` };
+      const next = new URL(location, at).href;
+      const refused = refusedRedirect(at, next);
+      if (refused !== undefined) return { failed: refused };
+      await response.body?.cancel();
+      at = next;
+    }
+  } catch (error) {
+    return { failed: `the request failed: ${error?.cause?.message ?? error?.message ?? error}` };
+  }
+  if (response.status !== 200) return { failed: `the server answered with status ${response.status}` };
+  const tooBig = { failed: `the body is larger than ${MAX_BODY_BYTES} bytes` };
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) return tooBig;
+  const chunks = [];
+  let size = 0;
+  try {
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        await reader.cancel();
+        return tooBig;
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    return { failed: `reading the body failed: ${error?.message ?? error}` };
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { body };
+}
+
+/** Why a redirect from `from` to `to` is not followed, or undefined when it is allowed. */
+function refusedRedirect(from, to) {
+  if (to === from || to === '') return undefined;
+  const target = new URL(to);
+  const sameLoopback = target.origin === new URL(from).origin && LOOPBACK.has(target.hostname.toLowerCase());
+  if (target.protocol === 'https:' || sameLoopback) return undefined;
+  return `a redirect to \`${to}\`, which is neither \`https:\` nor the same loopback origin`;
+}
+
+function hex(buffer) {
+  return Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 /**
@@ -581,10 +752,10 @@ export function bind(wasm, variant, load, exports, loadSync) {
     await stop.race(init());
     if (stop.stopped) return stop.result(file);
     const probe = (opts) => guard(() => missingFiles(source ?? null, opts));
-    const { options: full, failed } = await loadImports(probe, options, stop, file);
-    if (failed !== undefined) return failed;
+    const { options: full, failed, lock } = await loadImports(probe, options, stop, file, [source]);
+    if (failed !== undefined) return withLock(failed, lock);
     if (stop.stopped) return stop.result(file);
-    return guard(() => call(source ?? null, stop.wasmOptions(full)), file);
+    return withLock(guard(() => call(source ?? null, stop.wasmOptions(full)), file), lock);
   }
   /**
    * A validation the wasm stopped reports R3008 as its one violation at `$` (as the CLI
@@ -690,7 +861,7 @@ export function bind(wasm, variant, load, exports, loadSync) {
     const rest = stop.deadline === Infinity ? undefined : Math.max(0, stop.deadline - now());
     const result = compiled.schema.validate(data, { dataFormat, timeoutMs: rest, signal });
     if (key === undefined) compiled.schema.free();
-    return result;
+    return withLock(result, compiled.lock);
   }
 
   // The wasm class with every argument checked, and a freed session that says so (a second
@@ -787,5 +958,20 @@ export function bind(wasm, variant, load, exports, loadSync) {
   function probe(source, options) {
     return guard(() => wasm.missingFiles(source ?? null, options), entryOf(options));
   }
-  return { variant, init, initSync, initThreadPool, evaluate, typecheck, validate, compileSchema, Session, probe };
+  /**
+   * Where the value at `path` (keys, indexes, constructor names, as in the JSON output) of
+   * `source`'s document comes from: `{ start, end, line, utf16Column, endLine,
+   * endUtf16Column, matched }` or `null` (also for a source nested too deeply for the host's
+   * stack). The file is parsed, never evaluated.
+   */
+  async function locate(source, path) {
+    needString('locate', 'source', source);
+    needPath('locate', path);
+    await init();
+    // A source nested too deeply for the host's stack (an R3006 value from the guard) has no
+    // location to offer either.
+    const found = guard(() => wasm.locate(source, path));
+    return typeof found?.matched === 'number' ? found : null;
+  }
+  return { variant, init, initSync, initThreadPool, evaluate, typecheck, validate, compileSchema, locate, Session, probe };
 }

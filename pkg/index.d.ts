@@ -116,11 +116,34 @@ export interface EvaluateOptions {
    */
   timeoutMs?: number;
   /**
+   * Remote modules (LANGUAGE.md 9.10) the caller has already fetched, by URL: a host that
+   * fetches by itself gives them here (the one-shot calls fetch what is missing, a Session
+   * call without `loadModule` fetches nothing: an import with no answer is M4008).
+   */
+  remote?: Record<string, RemoteAnswer>;
+  /**
    * Stops the call with R3008 when aborted. In-thread, the signal is seen before the call
    * starts and while `loadModule` runs (the wasm itself blocks the thread, so an abort
    * raised on it waits): to stop a call at any point, use `ligature/worker`.
    */
   signal?: AbortSignalLike;
+}
+
+/** One remote module for `remote`: its body, or why there is none (M4008, M4009). */
+export type RemoteAnswer = { body: Uint8Array } | { failed: string } | { integrity: string };
+
+/** Pins of remote modules: URL → `'sha256-<64 lower-case hex digits>'` (a `ligature.lock`'s `[remote]` table). */
+export type Lock = Record<string, string>;
+
+/**
+ * The options of the one-shot calls for remote modules: each remote import is fetched with
+ * the host's `fetch` (or `loadModule`, when given), its body checked against its pin in
+ * `lock` (M4009 on a mismatch); a URL without a pin is pinned in the result's `lock`, or is
+ * M4009 when `frozen`.
+ */
+export interface RemoteOptions {
+  lock?: Lock;
+  frozen?: boolean;
 }
 
 /** An `AbortSignal` (typed structurally: the DOM lib is not required). */
@@ -134,7 +157,7 @@ export interface AbortSignalLike {
 export type Options = EvaluateOptions;
 
 /** The options of `typecheck`: checking renders nothing and evaluates nothing. */
-export type TypecheckOptions = Pick<EvaluateOptions, 'files' | 'entry' | 'loadModule' | 'threads' | 'timeoutMs' | 'signal'>;
+export type TypecheckOptions = Pick<EvaluateOptions, 'files' | 'entry' | 'loadModule' | 'threads' | 'timeoutMs' | 'signal' | 'remote'>;
 
 /** The options of `new Session(…)`: the session's files and defaults. */
 export type SessionOptions = Pick<EvaluateOptions, 'files' | 'limits' | 'threads'>;
@@ -206,13 +229,14 @@ export interface UsageError {
 export type EvalResult =
   // `value`: for json, the document as a JS value, `JSON.parse(text)` made on first read
   // (a caller that only wants `text` never pays for it); null for the other formats.
-  | { ok: true; value: unknown; text: string; stats: Stats; diagnostics: Diagnostic[] }
+  // `lock`: the pins after a one-shot call that met remote modules or was given a `lock`.
+  | { ok: true; value: unknown; text: string; stats: Stats; diagnostics: Diagnostic[]; lock?: Lock }
   // `stats` is null when the host's stack ran out inside the wasm (an R3006 made by the glue).
-  | { ok: false; value?: undefined; text: null; stats: Stats | null; diagnostics: Diagnostic[]; error?: undefined }
+  | { ok: false; value?: undefined; text: null; stats: Stats | null; diagnostics: Diagnostic[]; error?: undefined; lock?: Lock }
   | UsageError;
 
 export type CheckResult =
-  | { ok: boolean; types: { name: string; type: string }[]; stats: Stats | null; diagnostics: Diagnostic[]; error?: undefined }
+  | { ok: boolean; types: { name: string; type: string }[]; stats: Stats | null; diagnostics: Diagnostic[]; error?: undefined; lock?: Lock }
   | UsageError;
 
 /** One violation of a validated document; `path` is a JSON path like `$.services[3].port`. */
@@ -224,7 +248,7 @@ export interface Violation {
 }
 
 export type ValidateResult =
-  | { ok: boolean; errors: Violation[]; diagnostics: Diagnostic[]; error?: undefined }
+  | { ok: boolean; errors: Violation[]; diagnostics: Diagnostic[]; error?: undefined; lock?: Lock }
   | (UsageError & { errors?: [] });
 
 export interface DataOptions {
@@ -249,12 +273,12 @@ export interface Schema {
 }
 
 export type CompileResult =
-  | { ok: true; schema: Schema; diagnostics: [] }
-  | { ok: false; schema?: undefined; diagnostics: Diagnostic[]; error?: undefined }
+  | { ok: true; schema: Schema; diagnostics: []; lock?: Lock }
+  | { ok: false; schema?: undefined; diagnostics: Diagnostic[]; error?: undefined; lock?: Lock }
   | UsageError;
 
 /** The options of `compileSchema`; `entry` is where the schema source is stored (default `schema.lig`). */
-export type CompileOptions = Pick<EvaluateOptions, 'files' | 'entry' | 'limits' | 'loadModule' | 'timeoutMs' | 'signal'>;
+export type CompileOptions = Pick<EvaluateOptions, 'files' | 'entry' | 'limits' | 'loadModule' | 'timeoutMs' | 'signal' | 'remote'>;
 
 /** The options of the one-shot `validate`. */
 export type ValidateOptions = CompileOptions & DataOptions;
@@ -264,10 +288,10 @@ export type ValidateOptions = CompileOptions & DataOptions;
  * A one-shot call keeps no caches (`stats.cache` is null); re-evaluating edits incrementally is
  * what a `Session` is for.
  */
-export function evaluate(source: string | null, options?: EvaluateOptions | null): Promise<EvalResult>;
+export function evaluate(source: string | null, options?: (EvaluateOptions & RemoteOptions) | null): Promise<EvalResult>;
 
 /** Type-checks like `evaluate` selects its entry. */
-export function typecheck(source: string | null, options?: TypecheckOptions | null): Promise<CheckResult>;
+export function typecheck(source: string | null, options?: (TypecheckOptions & RemoteOptions) | null): Promise<CheckResult>;
 
 /**
  * Checks `data` against the type `typeName` declared in (or imported by) the Ligature
@@ -277,11 +301,35 @@ export function validate(
   data: unknown,
   schemaSource: string,
   typeName: string,
-  options?: ValidateOptions | null,
+  options?: (ValidateOptions & RemoteOptions) | null,
 ): Promise<ValidateResult>;
 
 /** Compiles a schema once for many `schema.validate(data)` calls. */
-export function compileSchema(schemaSource: string, typeName: string, options?: CompileOptions | null): Promise<CompileResult>;
+export function compileSchema(schemaSource: string, typeName: string, options?: (CompileOptions & RemoteOptions) | null): Promise<CompileResult>;
+
+/** A place in a document: field names, list indexes and constructor names, as in the JSON output. */
+export type DocumentPath = ReadonlyArray<string | number>;
+
+/** Where a value of the document comes from in the source (byte offsets; 1-based lines; UTF-16 columns). */
+export interface SourceRange {
+  start: number;
+  end: number;
+  line: number;
+  utf16Column: number;
+  endLine: number;
+  endUtf16Column: number;
+  /** How many steps of the path were followed (fewer when the rest depends on evaluation). */
+  matched: number;
+}
+
+/**
+ * Where the value at `path` of `source`'s document comes from: a record field's expression,
+ * a list element, a constructor's payload, through names, `let ... in` and calls of helpers
+ * defined in the file; `null` when the first step names nothing of the file (or the source
+ * is nested too deeply for the host's stack). The file is parsed, never evaluated (an
+ * editor's "output to source").
+ */
+export function locate(source: string, path: DocumentPath): Promise<SourceRange | null>;
 
 /**
  * A long-lived context (the playground's): files, limits and caches kept across calls.

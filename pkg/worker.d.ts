@@ -6,10 +6,12 @@ import type {
   CompileOptions,
   DataOptions,
   Diagnostic,
+  DocumentPath,
   EvalResult,
   EvaluateOptions,
   LoadModule,
   SessionOptions,
+  SourceRange,
   Stats,
   TypecheckOptions,
   UrlLike,
@@ -98,6 +100,8 @@ export interface Engine {
   typecheck(source: string | null, options?: TypecheckOptions | null): Promise<CheckResult>;
   validate(data: unknown, schemaSource: string, typeName: string, options?: ValidateOptions | null): Promise<ValidateResult>;
   compileSchema(schemaSource: string, typeName: string, options?: CompileOptions | null): Promise<RemoteCompileResult>;
+  /** The package's `locate`, in the worker. */
+  locate(source: string, path: DocumentPath): Promise<SourceRange | null>;
   /** `new engine.Session(options)`: throws a TypeError for malformed options. */
   readonly Session: new (options?: SessionOptions | null) => RemoteSession;
   /**

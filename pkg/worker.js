@@ -30,8 +30,10 @@ import {
   initInput,
   integerProblem,
   loadImports,
+  needPath,
   needString,
   usage,
+  withLock,
   withValue,
 } from './bind.js';
 
@@ -441,6 +443,7 @@ class Engine {
     if (error !== undefined) return usage(error);
     const result = await call(this.#channel, checked, entryOf(checked), {
       op: 'evaluate',
+      texts: [source],
       probe: (opts) => [source ?? null, opts],
       run: (opts) => [source ?? null, opts],
     });
@@ -453,6 +456,7 @@ class Engine {
     if (error !== undefined) return usage(error);
     return call(this.#channel, checked, entryOf(checked), {
       op: 'typecheck',
+      texts: [source],
       probe: (opts) => [source ?? null, opts],
       run: (opts) => [source ?? null, opts],
     });
@@ -468,6 +472,7 @@ class Engine {
     let recipe;
     const result = await call(this.#channel, checked, file, {
       op: 'compileSchema',
+      texts: [schemaSource],
       probe: (opts) => [schemaSource, { entry: 'schema.lig', ...opts }],
       run: (opts) => {
         const { timeoutMs: _, ...kept } = opts ?? {};
@@ -485,9 +490,17 @@ class Engine {
     if (failed !== undefined) return failed;
     return call(this.#channel, checked, 'schema.lig', {
       op: 'validate',
+      texts: [schemaSource],
       probe: (opts) => [schemaSource, { entry: 'schema.lig', ...withoutData(opts) }],
       run: (opts) => [data, schemaSource, typeName, opts],
     });
+  }
+
+  /** `locate(source, path)` of the package, in the worker (see index.d.ts). */
+  async locate(source, path) {
+    needString('locate', 'source', source);
+    needPath('locate', path);
+    return this.#channel.request('locate', [source, path]);
   }
 
   /**
@@ -518,7 +531,7 @@ function withoutData(options) {
  * `missingFiles`; `target`, for a session's call, makes sure the session exists in the
  * current worker and gives its handle and generation.
  */
-async function call(channel, checked, file, { op, probe, run: make, target }) {
+async function call(channel, checked, file, { op, probe, run: make, target, texts }) {
   const run = new Run(checked);
   if (run.stopped) return run.result(file);
   for (let tries = 0; ; tries += 1) {
@@ -533,12 +546,12 @@ async function call(channel, checked, file, { op, probe, run: make, target }) {
     );
     const ask = (opts) => send('missingFiles', () => probe(fresh(run, opts)));
     const probed = target === undefined ? ask : (opts) => ask(opts).then((it) => (it === STALE ? { ok: true, missing: [], stale: true } : it));
-    const { options: full, failed } = await loadImports(probed, checked, run, file);
-    if (failed !== undefined) return failed;
+    const { options: full, failed, lock } = await loadImports(probed, checked, run, file, texts);
+    if (failed !== undefined) return withLock(failed, lock);
     if (run.stopped) return run.result(file);
     const result = await send(op, () => make(run.wasmOptions(full)));
     if (result === STOPPED || (run.stopped && stoppedResult(result))) return run.result(file);
-    if (result !== STALE) return result;
+    if (result !== STALE) return withLock(result, lock);
     if (tries + 1 >= REMAKE_TRIES) return usage('internal error: the worker was replaced while this call waited, repeatedly');
   }
 }

@@ -59,6 +59,7 @@ const ops = {
   typecheck: (source, options) => api.typecheck(source, options),
   compileSchema: (source, typeName, options) => api.compileSchema(source, typeName, options),
   validate: (data, source, typeName, options) => api.validate(data, source, typeName, options),
+  locate: (source, path) => api.locate(source, path),
   // Guarded: a host stack that runs out is an R3006 value, the wasm's stack pointer restored.
   missingFiles: (source, options) => api.probe(source, options),
   schemaValidate: (handle, data, options) => object(handle).validate(data, options),

@@ -283,3 +283,40 @@ export function runCli(fixture, spawnSync) {
   const codes = [...run.stderr.matchAll(/"code":\s*"([A-Z]\d{4})"/g)].map((m) => m[1]);
   return { ok: run.status === 0, text: run.status === 0 ? run.stdout : null, codes, status: run.status };
 }
+
+/**
+ * Runs `workerd serve config.capnp` from `dir` on a free loopback port until `stop()`:
+ * resolves to `{ base, stop }` once it answers HTTP.
+ */
+export async function startWorkerd(dir) {
+  const { spawn } = await import('node:child_process');
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(join(PKG, 'node_modules', '.bin', 'workerd'), ['serve', 'config.capnp', '--socket-addr', `http=127.0.0.1:${port}`], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout.on('data', (chunk) => (log += chunk));
+  child.stderr.on('data', (chunk) => (log += chunk));
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((ok) => child.once('exit', ok));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`workerd exited (${child.exitCode}):\n${log}`);
+    try {
+      await fetch(base, { method: 'GET' });
+      return { base, stop, log: () => log };
+    } catch {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`workerd did not listen on ${base}:\n${log}`);
+      }
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+  }
+}

@@ -110,6 +110,7 @@ test('sessions, schemas, typecheck and validate answer as the in-thread API does
     typecheck: await node.typecheck(main, { files: { 'lib.lig': lib } }),
     validate: await node.validate(data, schema, 'Deployment'),
     broken: await node.evaluate('let x = 1 +;', {}),
+    located: await node.locate(main, ['doubled']),
   };
   for (const page of ['isolated', 'plain']) {
     const got = await inPage(page, async (engine, { data, schema, lib, main }) => {
@@ -134,6 +135,13 @@ test('sessions, schemas, typecheck and validate answer as the in-thread API does
         typecheck: await engine.typecheck(main, { files: { 'lib.lig': lib } }),
         validate: await engine.validate(data, schema, 'Deployment'),
         broken: await engine.evaluate('let x = 1 +;', {}),
+        located: await engine.locate(main, ['doubled']),
+        // A remote import through the worker client: the page loads it (here from
+        // loadModule), hashes it and hands it to the worker with the call.
+        remote: await engine.evaluate('import "https://m.example/a.lig" as a;\nlet v = a.v;\n', {
+          loadModule: (path) => (path === 'https://m.example/a.lig' ? 'export let v = 3;\n' : null),
+        }).then((r) => ({ ok: r.ok, value: r.value, pinned: Object.keys(r.lock ?? {}) })),
+        locateError: await engine.locate(main, [{}]).then(() => 'resolved', (error) => error.name),
         first: first.text, second: second.text, removed, missing: missing.diagnostics.map((d) => d.code),
         statsOk: stats !== null && Array.isArray(stats.phases),
         viaSchema, viaText, afterFree, freed, usage, typeError,
@@ -145,6 +153,9 @@ test('sessions, schemas, typecheck and validate answer as the in-thread API does
     assert.deepEqual(got.validate, expected.validate, page);
     assert.equal(got.validate.ok, false);
     assert.deepEqual(got.broken.diagnostics.map((d) => d.rendered), expected.broken.diagnostics.map((d) => d.rendered), page);
+    assert.deepEqual(got.located, expected.located, page);
+    assert.deepEqual(got.remote, { ok: true, value: { v: 3 }, pinned: ['https://m.example/a.lig'] }, page);
+    assert.equal(got.locateError, 'TypeError', page);
     assert.match(got.first, /"answer": 42/);
     assert.match(got.second, /"answer": 52/);
     assert.equal(got.removed, true);

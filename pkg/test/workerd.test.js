@@ -2,48 +2,22 @@
 // and invalid JSON deployments, check the JSON responses, stop the runtime.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { PKG, deployment, freePort } from './helpers.js';
+import { PKG, deployment, startWorkerd } from './helpers.js';
 
-const WORKERD = join(PKG, 'node_modules', '.bin', 'workerd');
 const EXAMPLE = join(PKG, 'examples', 'edge');
 
-let child;
+let workerd;
 let base;
-let log = '';
 
 before(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  child = spawn(WORKERD, ['serve', 'config.capnp', '--socket-addr', `http=127.0.0.1:${port}`], {
-    cwd: EXAMPLE,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout.on('data', (chunk) => (log += chunk));
-  child.stderr.on('data', (chunk) => (log += chunk));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`workerd exited (${child.exitCode}):\n${log}`);
-    try {
-      await fetch(base, { method: 'GET' });
-      return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`workerd did not listen on ${base}:\n${log}`);
-      await new Promise((ok) => setTimeout(ok, 100));
-    }
-  }
+  workerd = await startWorkerd(EXAMPLE);
+  base = workerd.base;
 });
 
-after(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((ok) => child.once('exit', ok));
-    child.kill('SIGTERM');
-    await exited;
-  }
-});
+after(() => workerd?.stop());
 
 async function post(path, body) {
   const response = await fetch(base + path, { method: 'POST', body });

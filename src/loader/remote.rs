@@ -47,6 +47,60 @@ pub trait Fetcher: Send + Sync {
         -> Vec<Result<Vec<u8>, FetchError>>;
 }
 
+/// A [`Fetcher`] for hosts that fetch between calls rather than during one (the wasm builds:
+/// JS's `fetch` is asynchronous, a call into the engine is not): it answers from the bodies
+/// and failures the host already has, and records every other URL asked for, which the
+/// host fetches before calling again (`missingFiles`, then the call with the answers).
+/// A URL it has no answer for is M4008 ("not fetched by the host").
+#[derive(Debug, Default)]
+pub struct Answered {
+    answers: std::collections::BTreeMap<String, Result<Vec<u8>, FetchError>>,
+    misses: std::sync::Mutex<Vec<String>>,
+}
+
+impl Answered {
+    pub fn new(
+        answers: std::collections::BTreeMap<String, Result<Vec<u8>, FetchError>>,
+    ) -> Answered {
+        Answered {
+            answers,
+            misses: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The URLs asked for without an answer, in the order first asked, each once.
+    pub fn misses(&self) -> Vec<String> {
+        self.misses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Fetcher for Answered {
+    fn fetch_all(
+        &self,
+        urls: &[String],
+        _interrupt: &Interrupt,
+    ) -> Vec<Result<Vec<u8>, FetchError>> {
+        urls.iter()
+            .map(|url| match self.answers.get(url) {
+                Some(answer) => answer.clone(),
+                None => {
+                    let mut misses = self
+                        .misses
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if !misses.contains(url) {
+                        misses.push(url.clone());
+                    }
+                    Err(FetchError::Failed("not fetched by the host".to_string()))
+                }
+            })
+            .collect()
+    }
+}
+
 /// Whether an import string is meant as a remote path (and is then checked as one).
 pub fn is_remote(text: &str) -> bool {
     text.starts_with("https://") || text.starts_with("http://")
@@ -147,6 +201,29 @@ pub fn join_relative(importer: &RemoteUrl, text: &str) -> RemoteUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answered_fetches_answer_what_the_host_has_and_record_the_rest() {
+        let mut answers = std::collections::BTreeMap::new();
+        answers.insert("https://h/a.lig".to_string(), Ok(b"let a = 1;".to_vec()));
+        answers.insert(
+            "https://h/b.lig".to_string(),
+            Err(FetchError::Integrity("mismatch".to_string())),
+        );
+        let fetcher = Answered::new(answers);
+        let urls = [
+            "https://h/a.lig",
+            "https://h/c.lig",
+            "https://h/b.lig",
+            "https://h/c.lig",
+        ]
+        .map(String::from);
+        let got = fetcher.fetch_all(&urls, &Interrupt::default());
+        assert_eq!(got[0], Ok(b"let a = 1;".to_vec()));
+        assert!(matches!(&got[1], Err(FetchError::Failed(why)) if why.contains("not fetched")));
+        assert_eq!(got[2], Err(FetchError::Integrity("mismatch".to_string())));
+        assert_eq!(fetcher.misses(), vec!["https://h/c.lig".to_string()]);
+    }
 
     #[test]
     fn remote_paths() {

@@ -27,7 +27,8 @@ use crate::api::{
     self, Cancellation, DataFormat, DiagnosticDto, EntryRequest, EvalRequest, Format, Limits,
     MemoryFs, Options, SchemaRequest, Stats, Threads, Violation,
 };
-use crate::loader::{FileSystem, FsError};
+use crate::loader::remote::Answered;
+use crate::loader::{FetchError, Fetcher, FileSystem, FsError};
 
 #[cfg(feature = "threads")]
 pub use wasm_bindgen_rayon::init_thread_pool;
@@ -108,6 +109,44 @@ struct OptionsDto {
     timeout_ms: Option<f64>,
     /// `validate`: `"value"` (a JS value, the default), `"json"` or `"yaml"` (text).
     data_format: Option<String>,
+    /// Remote modules the JS glue has fetched (or failed to), by URL: the answers of the
+    /// loader's fetcher ([`Answered`]). Set by bind.js, not by users (`lock`, `frozen` and
+    /// `fetch` are the user's options, handled in JS).
+    remote: Option<BTreeMap<String, RemoteDto>>,
+}
+
+/// One remote module as the JS glue has it: its body, or why there is none.
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RemoteDto {
+    body: Option<serde_bytes::ByteBuf>,
+    /// M4008: the request failed (status, network, size), with the reason.
+    failed: Option<String>,
+    /// M4009: the body does not match its pin, or the URL is unpinned under `frozen`.
+    integrity: Option<String>,
+}
+
+impl RemoteDto {
+    fn answer(&self) -> Result<Vec<u8>, FetchError> {
+        match (&self.body, &self.integrity, &self.failed) {
+            (_, Some(why), _) => Err(FetchError::Integrity(why.clone())),
+            (_, None, Some(why)) => Err(FetchError::Failed(why.clone())),
+            (Some(body), None, None) => Ok(body.to_vec()),
+            (None, None, None) => Err(FetchError::Failed("the host gave no body".to_string())),
+        }
+    }
+}
+
+/// The fetcher of one call: the glue's answers, and the URLs it has none for.
+fn answered(options: &OptionsDto) -> Answered {
+    Answered::new(
+        options
+            .remote
+            .iter()
+            .flatten()
+            .map(|(url, it)| (url.clone(), it.answer()))
+            .collect(),
+    )
 }
 
 impl OptionsDto {
@@ -169,6 +208,7 @@ const OPTION_KEYS: &[&str] = &[
     "threads",
     "timeoutMs",
     "dataFormat",
+    "remote",
 ];
 const LIMIT_KEYS: &[&str] = &["maxSteps", "maxDepth", "maxOutputBytes"];
 
@@ -374,15 +414,21 @@ impl Session {
         };
         let entry = options.entry.as_deref().unwrap_or(DEFAULT_ENTRY);
         let recording = Arc::new(RecordingFs {
-            inner: self.call_files(source.map(|it| (it, entry)), &options),
+            inner: self.local_files(source.map(|it| (it, entry)), &options),
             misses: Mutex::new(Vec::new()),
+            remote: answered(&options),
         });
         let _ = self
             .core
             .with_file_system(Arc::clone(&recording) as Arc<dyn FileSystem>)
             .load_only(entry);
         let missing = std::mem::take(&mut *lock(&recording.misses));
-        to_js(&Missing { ok: true, missing })
+        let remote = recording.remote.misses();
+        to_js(&Missing {
+            ok: true,
+            missing,
+            remote,
+        })
     }
 
     /// Compiles the type `typeName` of the schema `source` (with the session's files for
@@ -430,6 +476,8 @@ const SCHEMA_ENTRY: &str = "schema.lig";
 struct Missing {
     ok: bool,
     missing: Vec<String>,
+    /// Remote modules (URLs) asked for that the call's `remote` has no answer for.
+    remote: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -482,10 +530,12 @@ impl Schema {
 }
 
 /// The session's files seen by the loader, remembering every path it asked for and did
-/// not find (`missingFiles`). Forwards every method of [`FileSystem`].
+/// not find (`missingFiles`), and every remote module its fetcher has no answer for.
+/// Forwards every method of [`FileSystem`].
 struct RecordingFs {
-    inner: Arc<MemoryFs>,
+    inner: Arc<dyn FileSystem>,
     misses: Mutex<Vec<String>>,
+    remote: Answered,
 }
 
 impl RecordingFs {
@@ -521,6 +571,34 @@ impl FileSystem for RecordingFs {
     fn resolve_links(&self, path: &str) -> Option<String> {
         self.inner.resolve_links(path)
     }
+
+    fn fetcher(&self) -> Option<&dyn Fetcher> {
+        Some(&self.remote)
+    }
+}
+
+/// A call's files with the remote modules the glue fetched for it.
+struct FetchedFs {
+    inner: Arc<MemoryFs>,
+    remote: Answered,
+}
+
+impl FileSystem for FetchedFs {
+    fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+        self.inner.read(path)
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        self.inner.exists(path)
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        self.inner.is_dir(path)
+    }
+
+    fn fetcher(&self) -> Option<&dyn Fetcher> {
+        Some(&self.remote)
+    }
 }
 
 impl Session {
@@ -554,9 +632,26 @@ impl Session {
         }
     }
 
-    /// The session's files overlaid with the call's `files` and `source` (at `entry`).
-    /// The file map is shared, not copied, unless the call adds files.
-    fn call_files(&self, source: Option<(String, &str)>, options: &OptionsDto) -> Arc<MemoryFs> {
+    /// The session's files overlaid with the call's `files` and `source` (at `entry`), and
+    /// the remote modules of its `remote`. The file map is shared, not copied, unless the
+    /// call adds files.
+    fn call_files(
+        &self,
+        source: Option<(String, &str)>,
+        options: &OptionsDto,
+    ) -> Arc<dyn FileSystem> {
+        let files = self.local_files(source, options);
+        if options.remote.is_none() {
+            return files;
+        }
+        Arc::new(FetchedFs {
+            inner: files,
+            remote: answered(options),
+        })
+    }
+
+    /// [`Session::call_files`] without the remote modules.
+    fn local_files(&self, source: Option<(String, &str)>, options: &OptionsDto) -> Arc<MemoryFs> {
         let mut files = Arc::clone(&lock(&self.files));
         if options.files.is_some() || source.is_some() {
             let overlay = Arc::make_mut(&mut files);
