@@ -1,0 +1,58 @@
+// `ligature/esbuild`: an esbuild plugin. `import config from './app.lig'` is the file's
+// document, evaluated at build time (tooling/compile.js has the module's shape). `onResolve`
+// places `.lig` imports (relative to their importer) in the plugin's namespace, `onLoad`
+// answers with the module as JS, `watchFiles` listing every `.lig` the import graph read (so
+// `esbuild.context(…).watch()` rebuilds when an imported one changes), or with `errors`: the
+// diagnostic's file, line, column and line text, and the rendered excerpt as a note.
+
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+
+import { checkOptions, compileFile } from './tooling/compile.js';
+import { fileFilter } from './tooling/filter.js';
+
+/** @param {import('./esbuild.d.ts').LigatureOptions} [options] */
+export default function ligature(options = {}) {
+  const checked = checkOptions(options, 'ligature/esbuild');
+  const accepts = fileFilter(checked);
+  return {
+    name: 'ligature',
+    setup(build) {
+      const root = checked.root ?? build.initialOptions.absWorkingDir ?? process.cwd();
+
+      build.onResolve({ filter: /\.lig$/ }, (args) => {
+        if (args.namespace !== 'file' && args.namespace !== 'ligature') return undefined;
+        const path = isAbsolute(args.path) ? args.path : resolve(args.resolveDir || root, args.path);
+        if (!accepts(path)) return undefined;
+        return { path, namespace: 'ligature' };
+      });
+
+      build.onLoad({ filter: /.*/, namespace: 'ligature' }, async (args) => {
+        const result = await compileFile(args.path, { ...checked, root });
+        const watchFiles = result.watchFiles;
+        if (!result.ok) {
+          const { error } = result;
+          return {
+            errors: [{
+              text: error.message.split('\n', 1)[0],
+              location: {
+                file: error.file,
+                line: error.line,
+                // esbuild's columns count from 0, in UTF-8 bytes.
+                column: Buffer.byteLength(error.lineText.slice(0, error.utf16Column - 1)),
+                lineText: error.lineText,
+              },
+              notes: [{ text: error.rendered }],
+              detail: error,
+            }],
+            watchFiles,
+          };
+        }
+        if (checked.dts) await writeFile(`${args.path}.d.ts`, result.declarations);
+        return { contents: result.code, loader: 'js', resolveDir: dirname(args.path), watchFiles };
+      });
+    },
+  };
+}
+
+export { ligature };

@@ -1,0 +1,217 @@
+// `.lig` files as ES modules (issue 20): the Vite plugin (`ligature/vite`), the esbuild plugin
+// (`ligature/esbuild`) and the Node hooks (`node --import ligature/register`), each on the
+// small apps of testapps/lig/: config/app.lig imports config/net/ports.lig and std.collections;
+// config/summary.lig has a trailing expression; config/broken.lig has a type error.
+//
+// The apps are copied into a temporary directory whose node_modules links `ligature` to this
+// package (resolved through its `exports`, as an installed copy would be) and `vite` and
+// `esbuild` to pkg's own dev dependencies. One Vite build, one esbuild build, one Vite dev
+// server, and a failing build of each.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+
+import { PKG } from './helpers.js';
+
+const APPS = join(PKG, 'testapps', 'lig');
+
+/** What app.lig and summary.lig evaluate to. */
+const APP = { name: 'api', ports: [444, 8444], replicas: 3, tier: { Some: 'gold' }, limits: { cpu: 0.5, memory: 512 } };
+const SUMMARY = { total: 84, label: 'sum' };
+const REPORT = {
+  config: APP,
+  ...APP,
+  summary: SUMMARY,
+  // A trailing expression: its bindings are the named exports (`class` is reserved in JS).
+  summaryNames: ['default', 'total'],
+};
+
+let work;
+
+/** `{ code, stdout, stderr }` of `node args` in `cwd` (killed after 60 s). */
+function node(args, cwd) {
+  return new Promise((ok, fail) => {
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', fail);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      ok({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The broken file's diagnostic as each host must show it: place, code and excerpt. */
+function assertBrokenReport(text, file) {
+  assert.match(text, new RegExp(`${file.replaceAll('/', '[/\\\\]')}:2:21`), `no ${file}:2:21 in:\n${text}`);
+  assert.match(text, /T2001|mismatch/i, text);
+  // The rendered excerpt: the offending line, as the CLI prints it.
+  assert.match(text, /let port : String = https;/, text);
+  assert.match(text, /\^/, text);
+}
+
+before(() => {
+  work = mkdtempSync(join(tmpdir(), 'ligature-plugins-'));
+  const modules = join(work, 'node_modules');
+  mkdirSync(modules);
+  symlinkSync(PKG, join(modules, 'ligature'), 'dir');
+  for (const name of ['vite', 'esbuild']) symlinkSync(join(PKG, 'node_modules', name), join(modules, name), 'dir');
+  for (const app of ['vite', 'esbuild', 'node']) {
+    cpSync(join(APPS, app), join(work, app), { recursive: true });
+    cpSync(join(APPS, 'config'), join(work, app, app === 'node' ? 'config' : 'src/config'), { recursive: true });
+  }
+});
+
+after(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('vite build: the bundle holds the documents, named exports work, the imported module and std are evaluated', async () => {
+  const { build } = await import('vite');
+  const root = join(work, 'vite');
+  await build({ root, configFile: join(root, 'vite.config.js'), logLevel: 'silent' });
+  const bundle = readFileSync(join(root, 'dist', 'main.js'), 'utf8');
+  // The values are in the bundle as data: no engine, no .lig text.
+  assert.match(bundle, /8444/);
+  assert.doesNotMatch(bundle, /import "\.\/net\/ports"/);
+  assert.doesNotMatch(bundle, /ligature_bg\.wasm/);
+  const { report } = await import(pathToFileURL(join(root, 'dist', 'main.js')).href);
+  assert.deepEqual(report, REPORT);
+});
+
+test('vite build: a type error fails the build with file:line:column and the rendered excerpt', async () => {
+  const { build } = await import('vite');
+  const root = join(work, 'vite');
+  let failure;
+  try {
+    await build({
+      root,
+      configFile: join(root, 'vite.config.js'),
+      logLevel: 'silent',
+      build: { lib: { entry: 'src/broken.js', formats: ['es'], fileName: 'broken' } },
+    });
+  } catch (error) {
+    failure = error;
+  }
+  assert.ok(failure, 'the build of broken.js succeeded');
+  // Vite 8 (Rolldown) throws the build's errors together.
+  failure = failure.errors?.[0] ?? failure;
+  assertBrokenReport(`${failure.message}\n${failure.frame ?? ''}`, 'src/config/broken.lig');
+  assert.equal(failure.id ?? failure.loc?.file, join(root, 'src', 'config', 'broken.lig'));
+  assert.equal(failure.loc?.line, 2);
+  assert.equal(failure.loc?.column, 21, 'the column the excerpt shows');
+  assert.equal(failure.plugin, 'ligature');
+  assert.match(failure.frame, /let port : String = https;/);
+});
+
+test('vite dev: editing an imported (not entry) .lig updates its importer', async () => {
+  const { createServer } = await import('vite');
+  const root = join(work, 'vite');
+  const server = await createServer({ root, configFile: join(root, 'vite.config.js'), logLevel: 'silent', server: { middlewareMode: true } });
+  try {
+    const sent = [];
+    const hot = server.environments?.client?.hot ?? server.ws;
+    const send = hot.send.bind(hot);
+    hot.send = (...args) => {
+      sent.push(args[0]);
+      return send(...args);
+    };
+    await server.transformRequest('/src/main.js');
+    const before = await server.transformRequest('/src/config/app.lig');
+    assert.match(before.code, /\[\s*444,\s*8444\s*\]/, before.code);
+
+    // Edit the imported module (app.lig is the entry the JS imports).
+    const ports = join(root, 'src', 'config', 'net', 'ports.lig');
+    const changed = new Promise((ok) => server.watcher.on('change', (file) => file === ports && ok()));
+    writeFileSync(ports, readFileSync(ports, 'utf8').replace('let https = 443;', 'let https = 8080;'));
+    await changed;
+    // The update is sent after the watcher's event, once Vite has handled it.
+    for (let i = 0; i < 100 && !sent.some((it) => it?.type === 'full-reload' || it?.type === 'update'); i += 1) {
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+    assert.ok(
+      sent.some((it) => it?.type === 'full-reload' || it?.type === 'update'),
+      `no HMR update or full reload was sent: ${JSON.stringify(sent)}`,
+    );
+    const afterEdit = await server.transformRequest('/src/config/app.lig');
+    assert.match(afterEdit.code, /\[\s*8081,\s*8444\s*\]/, `app.lig was not transformed again:\n${afterEdit.code}`);
+  } finally {
+    await server.close();
+  }
+});
+
+test('esbuild: the bundle holds the documents and named exports work', async () => {
+  const root = join(work, 'esbuild');
+  const { build } = await import(pathToFileURL(join(root, 'build.mjs')).href);
+  const result = await build();
+  assert.deepEqual(result.errors, []);
+  const bundle = readFileSync(join(root, 'dist', 'main.js'), 'utf8');
+  assert.match(bundle, /8444/);
+  const { report } = await import(pathToFileURL(join(root, 'dist', 'main.js')).href);
+  assert.deepEqual(report, REPORT);
+});
+
+test('esbuild: watchFiles lists every .lig of the import graph; a type error is placed with the excerpt', async () => {
+  const root = join(work, 'esbuild');
+  const { default: ligature } = await import(pathToFileURL(join(work, 'node_modules', 'ligature', 'esbuild.js')).href);
+  // The plugin's answers, as esbuild gets them.
+  const hooks = {};
+  ligature().setup({
+    initialOptions: { absWorkingDir: root },
+    onResolve: (_, callback) => (hooks.resolve = callback),
+    onLoad: (_, callback) => (hooks.load = callback),
+  });
+  const resolved = hooks.resolve({ path: './config/app.lig', resolveDir: join(root, 'src'), namespace: 'file' });
+  const loaded = await hooks.load(resolved);
+  assert.deepEqual(loaded.watchFiles.sort(), [join(root, 'src/config/app.lig'), join(root, 'src/config/net/ports.lig')]);
+
+  const { build } = await import(pathToFileURL(join(root, 'build.mjs')).href);
+  let failure;
+  try {
+    await build('src/broken.js', 'dist/broken.js');
+  } catch (error) {
+    failure = error;
+  }
+  assert.ok(failure?.errors?.length === 1, `the build of broken.js did not fail with one error: ${failure}`);
+  const [error] = failure.errors;
+  assert.equal(error.location.file, 'src/config/broken.lig', 'esbuild shows paths relative to its working directory');
+  assert.equal(error.location.line, 2);
+  assert.equal(error.location.column, 20, 'esbuild columns count from 0');
+  assert.equal(error.location.lineText, 'let port : String = https;');
+  assertBrokenReport(`${error.text}\n${error.notes.map((it) => it.text).join('\n')}`, 'src/config/broken.lig');
+});
+
+test('node --import ligature/register: .lig files import with default and named exports', async () => {
+  const root = join(work, 'node');
+  const { code, stdout, stderr } = await node(['--import', 'ligature/register', 'main.mjs'], root);
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(JSON.parse(stdout), { config: APP, name: 'api', ports: [444, 8444], summary: SUMMARY, total: 42 });
+});
+
+test('node --import ligature/register: a type error fails the import with the rendered diagnostic', async () => {
+  const root = join(work, 'node');
+  const { code, stdout, stderr } = await node(['--import', 'ligature/register', 'broken.mjs'], root);
+  assert.notEqual(code, 0);
+  assert.equal(stdout, '');
+  assertBrokenReport(stderr, 'config/broken.lig');
+});
+
+test('options: unknown ones, registerPath and dts without toTypeScript throw saying why', async () => {
+  const { default: vite } = await import('ligature/vite');
+  const { default: esbuild } = await import('ligature/esbuild');
+  assert.throws(() => vite({ maxStep: 1 }), /unknown option `maxStep`/);
+  assert.throws(() => esbuild({ registerPath: ['registers'] }), /registerPath is not supported yet/);
+  const engine = await import('ligature/node');
+  if (typeof engine.toTypeScript !== 'function') {
+    assert.throws(() => vite({ dts: true }), /dts needs toTypeScript/);
+  }
+});

@@ -1,0 +1,5 @@
+// `node --import ligature/register main.mjs`: .lig files import in plain Node.
+import config, { name, ports } from './config/app.lig';
+import summary, { total } from './config/summary.lig';
+
+console.log(JSON.stringify({ config, name, ports, summary, total }));

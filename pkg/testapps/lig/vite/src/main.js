@@ -1,0 +1,4 @@
+import config, { name, ports, replicas, tier, limits } from './config/app.lig';
+import summary, * as summaryModule from './config/summary.lig';
+
+export const report = { config, name, ports, replicas, tier, limits, summary, summaryNames: Object.keys(summaryModule).sort() };
