@@ -9,7 +9,7 @@
 // server, and a failing build of each.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,7 +64,7 @@ before(() => {
   const modules = join(work, 'node_modules');
   mkdirSync(modules);
   symlinkSync(PKG, join(modules, 'ligature'), 'dir');
-  for (const name of ['vite', 'esbuild']) symlinkSync(join(PKG, 'node_modules', name), join(modules, name), 'dir');
+  for (const name of ['vite', 'esbuild', '@types']) symlinkSync(join(PKG, 'node_modules', name), join(modules, name), 'dir');
   for (const app of ['vite', 'esbuild', 'node']) {
     cpSync(join(APPS, app), join(work, app), { recursive: true });
     cpSync(join(APPS, 'config'), join(work, app, app === 'node' ? 'config' : 'src/config'), { recursive: true });
@@ -213,5 +213,61 @@ test('options: unknown ones, registerPath and dts without toTypeScript throw say
   const engine = await import('ligature/node');
   if (typeof engine.toTypeScript !== 'function') {
     assert.throws(() => vite({ dts: true }), /dts needs toTypeScript/);
+    assert.throws(() => esbuild({ dts: true }), /dts needs toTypeScript/);
+    return;
   }
+  // With the TypeScript export: `dts` writes FILE.lig.d.ts beside the imported file.
+  const root = join(work, 'esbuild');
+  const hooks = {};
+  esbuild({ dts: true }).setup({
+    initialOptions: { absWorkingDir: root },
+    onResolve: (_, callback) => (hooks.resolve = callback),
+    onLoad: (_, callback) => (hooks.load = callback),
+  });
+  const loaded = await hooks.load(hooks.resolve({ path: './config/app.lig', resolveDir: join(root, 'src'), namespace: 'file' }));
+  assert.equal(loaded.errors, undefined);
+  assert.match(readFileSync(join(root, 'src', 'config', 'app.lig.d.ts'), 'utf8'), /export default/);
+});
+
+test('the plugins\' types: tsc --strict on a consumer without vite or esbuild types, and one with them', () => {
+  const tsc = join(PKG, 'node_modules', '.bin', 'tsc');
+  const dir = join(work, 'tsc');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'structural.ts'), `
+import ligature, { type LigatureOptions } from 'ligature/vite';
+import ligatureEsbuild from 'ligature/esbuild';
+import 'ligature/register';
+
+const options: LigatureOptions = { include: [/\\.lig$/, '.config.lig'], exclude: 'skip.lig', maxSteps: 1e6, timeoutMs: 500, root: '/app' };
+export const vite = ligature(options);
+export const esbuild = ligatureEsbuild({ dts: false });
+export const name: string = vite.name + esbuild.name;
+// @ts-expect-error: not an option
+ligature({ maxStep: 1 });
+`);
+  writeFileSync(join(dir, 'hosts.ts'), `
+import { defineConfig, type Plugin } from 'vite';
+import type { Plugin as EsbuildPlugin } from 'esbuild';
+import ligature from 'ligature/vite';
+import ligatureEsbuild from 'ligature/esbuild';
+
+export const config = defineConfig({ plugins: [ligature()] });
+export const vitePlugin: Plugin = ligature({ timeoutMs: 100 });
+export const esbuildPlugin: EsbuildPlugin = ligatureEsbuild();
+`);
+  const compile = (files, types) => {
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        strict: true, noEmit: true, lib: ['es2022'], types, target: 'es2022',
+        module: 'nodenext', moduleResolution: 'nodenext', skipLibCheck: types.length > 0,
+      },
+      files,
+    }));
+    const run = spawnSync(tsc, ['-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
+    assert.equal(run.status, 0, `tsc found errors in ${files}:\n${run.stdout}${run.stderr}`);
+  };
+  // No DOM, no @types/node, no vite or esbuild types needed by the plugins' declarations.
+  compile(['structural.ts'], []);
+  // Assignable to the hosts' own plugin types.
+  compile(['hosts.ts'], ['node']);
 });
