@@ -9,6 +9,7 @@ export interface LigaturePlugin {
   name: 'ligature';
   setup(build: {
     initialOptions: { absWorkingDir?: string };
+    resolve(path: string, options: object): Promise<{ path: string; errors: any[] }>;
     onResolve(options: { filter: RegExp; namespace?: string }, callback: (args: any) => any): void;
     onLoad(options: { filter: RegExp; namespace?: string }, callback: (args: any) => any): void;
   }): void;

@@ -6,9 +6,8 @@
 // diagnostic's file, line, column and line text, and the rendered excerpt as a note.
 
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { writeFile } from 'node:fs/promises';
 
-import { checkOptions, compileFile } from './tooling/compile.js';
+import { checkOptions, compileFile, writeDeclarations } from './tooling/compile.js';
 import { fileFilter } from './tooling/filter.js';
 
 /** @param {import('./esbuild.d.ts').LigatureOptions} [options] */
@@ -20,9 +19,22 @@ export default function ligature(options = {}) {
     setup(build) {
       const root = checked.root ?? build.initialOptions.absWorkingDir ?? process.cwd();
 
-      build.onResolve({ filter: /\.lig$/ }, (args) => {
-        if (args.namespace !== 'file' && args.namespace !== 'ligature') return undefined;
-        const path = isAbsolute(args.path) ? args.path : resolve(args.resolveDir || root, args.path);
+      build.onResolve({ filter: /\.lig$/ }, async (args) => {
+        if (args.pluginData?.ligatureResolving || (args.namespace !== 'file' && args.namespace !== 'ligature')) return undefined;
+        let path;
+        if (isAbsolute(args.path)) path = args.path;
+        else if (/^\.\.?[/\\]/.test(args.path)) path = resolve(args.resolveDir || root, args.path);
+        else {
+          // A package's file (`some-package/config.lig`): esbuild's own resolution finds it.
+          const found = await build.resolve(args.path, {
+            kind: args.kind,
+            importer: args.importer,
+            resolveDir: args.resolveDir,
+            pluginData: { ligatureResolving: true },
+          });
+          if (found.errors.length > 0) return { errors: found.errors };
+          path = found.path;
+        }
         if (!accepts(path)) return undefined;
         return { path, namespace: 'ligature' };
       });
@@ -48,7 +60,7 @@ export default function ligature(options = {}) {
             watchFiles,
           };
         }
-        if (checked.dts) await writeFile(`${args.path}.d.ts`, result.declarations);
+        if (checked.dts) await writeDeclarations(args.path, result.declarations);
         return { contents: result.code, loader: 'js', resolveDir: dirname(args.path), watchFiles };
       });
     },

@@ -7,10 +7,9 @@
 // when one changes, and Vite's dev server links it to its importer in the module graph, which
 // `handleHotUpdate` invalidates too, so that editing an imported `.lig` updates the importer.
 
-import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
-import { checkOptions, compileFile } from './tooling/compile.js';
+import { checkOptions, compileFile, writeDeclarations } from './tooling/compile.js';
 import { fileFilter } from './tooling/filter.js';
 
 /** @param {import('./vite.d.ts').LigatureOptions} [options] */
@@ -29,8 +28,9 @@ export default function ligature(options = {}) {
     },
 
     async transform(source, id) {
-      const file = id.split('?', 1)[0];
-      if (!accepts(file)) return null;
+      const [file, query = ''] = id.split('?', 2);
+      // `?raw`, `?url` and workers are Vite's own business, as for its JSON plugin.
+      if (!accepts(file) || /(?:^|&)(?:raw|url|worker|sharedworker)\b/.test(query)) return null;
       const result = await compileFile(file, { ...checked, source, root });
       for (const ids of importers.values()) ids.delete(id);
       for (const watched of result.watchFiles) {
@@ -49,7 +49,7 @@ export default function ligature(options = {}) {
           frame: error.rendered,
         });
       }
-      if (checked.dts) await writeFile(`${file}.d.ts`, result.declarations);
+      if (checked.dts) await writeDeclarations(file, result.declarations);
       return { code: result.code, map: { mappings: '' } };
     },
 

@@ -29,6 +29,8 @@ const REPORT = {
   summary: SUMMARY,
   // A trailing expression: its bindings are the named exports (`class` is reserved in JS).
   summaryNames: ['default', 'total'],
+  // A package's file, by a bare specifier.
+  defaults: { retries: 3, regions: ['eu', 'us'] },
 };
 
 let work;
@@ -65,6 +67,7 @@ before(() => {
   mkdirSync(modules);
   symlinkSync(PKG, join(modules, 'ligature'), 'dir');
   for (const name of ['vite', 'esbuild', '@types']) symlinkSync(join(PKG, 'node_modules', name), join(modules, name), 'dir');
+  cpSync(join(APPS, 'packages'), modules, { recursive: true });
   for (const app of ['vite', 'esbuild', 'node']) {
     cpSync(join(APPS, app), join(work, app), { recursive: true });
     cpSync(join(APPS, 'config'), join(work, app, app === 'node' ? 'config' : 'src/config'), { recursive: true });
@@ -170,7 +173,7 @@ test('esbuild: watchFiles lists every .lig of the import graph; a type error is 
     onResolve: (_, callback) => (hooks.resolve = callback),
     onLoad: (_, callback) => (hooks.load = callback),
   });
-  const resolved = hooks.resolve({ path: './config/app.lig', resolveDir: join(root, 'src'), namespace: 'file' });
+  const resolved = await hooks.resolve({ path: './config/app.lig', resolveDir: join(root, 'src'), namespace: 'file' });
   const loaded = await hooks.load(resolved);
   assert.deepEqual(loaded.watchFiles.sort(), [join(root, 'src/config/app.lig'), join(root, 'src/config/net/ports.lig')]);
 
@@ -194,7 +197,7 @@ test('node --import ligature/register: .lig files import with default and named 
   const root = join(work, 'node');
   const { code, stdout, stderr } = await node(['--import', 'ligature/register', 'main.mjs'], root);
   assert.equal(code, 0, stderr);
-  assert.deepEqual(JSON.parse(stdout), { config: APP, name: 'api', ports: [444, 8444], summary: SUMMARY, total: 42 });
+  assert.deepEqual(JSON.parse(stdout), { config: APP, name: 'api', ports: [444, 8444], summary: SUMMARY, total: 42, regions: ['eu', 'us'] });
 });
 
 test('node --import ligature/register: a type error fails the import with the rendered diagnostic', async () => {
@@ -224,7 +227,7 @@ test('options: unknown ones, registerPath and dts without toTypeScript throw say
     onResolve: (_, callback) => (hooks.resolve = callback),
     onLoad: (_, callback) => (hooks.load = callback),
   });
-  const loaded = await hooks.load(hooks.resolve({ path: './config/app.lig', resolveDir: join(root, 'src'), namespace: 'file' }));
+  const loaded = await hooks.load(await hooks.resolve({ path: './config/app.lig', resolveDir: join(root, 'src'), namespace: 'file' }));
   assert.equal(loaded.errors, undefined);
   assert.match(readFileSync(join(root, 'src', 'config', 'app.lig.d.ts'), 'utf8'), /export default/);
 });

@@ -21,7 +21,7 @@
 // reach any file of the project and no further (§9.6: the host sets the project root); a
 // file outside it is keyed from its own directory, which is then its root (the CLI's rule).
 
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 
 import * as engine from '../node.js';
@@ -225,4 +225,14 @@ function describe(result, files, absolute, entryFile) {
     code: first.code,
     diagnostics,
   };
+}
+
+/**
+ * Writes `FILE.lig.d.ts` (the `dts` option), unless it already says the same: rewriting an
+ * unchanged file would wake watchers for nothing.
+ */
+export async function writeDeclarations(file, declarations) {
+  const path = `${file}.d.ts`;
+  const old = await readFile(path, 'utf8').catch(() => undefined);
+  if (old !== declarations) await writeFile(path, declarations);
 }
