@@ -116,7 +116,7 @@ test('vite build: a type error fails the build with file:line:column and the ren
   assert.match(failure.frame, /let port : String = https;/);
 });
 
-test('vite dev: editing an imported (not entry) .lig updates its importer', async () => {
+test('vite dev: editing an imported (not entry) .lig updates its importer; its type error is placed for the overlay', async () => {
   const { createServer } = await import('vite');
   const root = join(work, 'vite');
   const server = await createServer({ root, configFile: join(root, 'vite.config.js'), logLevel: 'silent', server: { middlewareMode: true } });
@@ -147,6 +147,21 @@ test('vite dev: editing an imported (not entry) .lig updates its importer', asyn
     );
     const afterEdit = await server.transformRequest('/src/config/app.lig');
     assert.match(afterEdit.code, /\[\s*8081,\s*8444\s*\]/, `app.lig was not transformed again:\n${afterEdit.code}`);
+
+    // A type error in the imported module: what Vite's error overlay shows (prepareError
+    // sends message, id, loc, frame and plugin), placed in ports.lig.
+    writeFileSync(ports, readFileSync(ports, 'utf8').replace('let https = 8080;', 'let https : String = 8080;'));
+    let failure;
+    for (let i = 0; i < 100 && failure === undefined; i += 1) {
+      await new Promise((ok) => setTimeout(ok, 50));
+      failure = await server.transformRequest('/src/config/app.lig').then(() => undefined, (error) => error);
+    }
+    assert.ok(failure, 'the broken import still transformed');
+    assert.equal(failure.plugin, 'ligature');
+    assert.equal(failure.id, ports);
+    assert.deepEqual({ ...failure.loc }, { file: ports, line: 2, column: 22 });
+    assert.match(failure.message, /ports\.lig:2:22: error\[T2001\]/);
+    assert.match(failure.frame, /let https : String = 8080;/);
   } finally {
     await server.close();
   }
