@@ -91,6 +91,50 @@ test('vite build: the bundle holds the documents, named exports work, the import
   assert.deepEqual(report, REPORT);
 });
 
+test('rolldown watch (Rollup\'s plugin API, no Vite): editing an imported .lig rebuilds', async () => {
+  const { watch } = await import('rolldown');
+  const { default: ligature } = await import('ligature/vite');
+  const root = join(work, 'rolldown');
+  cpSync(join(work, 'vite'), root, { recursive: true, filter: (from) => !/[/\\]dist$/.test(from) });
+  const output = join(root, 'dist', 'main.js');
+  const ends = [];
+  let wake;
+  const watcher = watch({
+    input: join(root, 'src', 'main.js'),
+    cwd: root,
+    plugins: [ligature({ root })],
+    logLevel: 'silent',
+    output: { file: output, format: 'es' },
+  });
+  watcher.on('event', async (event) => {
+    if (event.code === 'BUNDLE_END') await event.result.close();
+    if (event.code === 'BUNDLE_END' || event.code === 'ERROR') {
+      ends.push(event.code === 'ERROR' ? event.error : null);
+      wake?.();
+    }
+  });
+  const built = async (n) => {
+    for (let waited = 0; ends.length < n; waited += 1) {
+      assert.ok(waited < 300, `no build ${n} within 15 s`);
+      await new Promise((ok) => {
+        wake = ok;
+        setTimeout(ok, 50);
+      });
+    }
+    assert.equal(ends[n - 1], null, `build ${n} failed: ${ends[n - 1]?.message}`);
+    return (await import(`${pathToFileURL(output).href}?build=${n}`)).report;
+  };
+  try {
+    assert.deepEqual(await built(1), REPORT);
+    const ports = join(root, 'src', 'config', 'net', 'ports.lig');
+    writeFileSync(ports, readFileSync(ports, 'utf8').replace('let https = 443;', 'let https = 8080;'));
+    const report = await built(2);
+    assert.deepEqual(report.ports, [8081, 8444]);
+  } finally {
+    await watcher.close();
+  }
+});
+
 test('vite build: a type error fails the build with file:line:column and the rendered excerpt', async () => {
   const { build } = await import('vite');
   const root = join(work, 'vite');
@@ -216,6 +260,14 @@ test('node --import ligature/register: .lig files import with default and named 
     config: APP, name: 'api', ports: [444, 8444], summary: SUMMARY, total: 42, regions: ['eu', 'us'],
     // ports.lig's export list hides `internal` from JS importers too.
     portsNames: ['admin', 'default', 'https'],
+    // A binding named like the module's variable, a `__proto__` field (an own property, not
+    // the prototype), JS reserved words left out of the named exports.
+    special: {
+      keys: ['document', '__proto__', 'default', 'yield', 'plain'],
+      ownProto: true,
+      exports: ['__proto__', 'default', 'document', 'plain'],
+      document: "the generated module's own variable was called this",
+    },
   });
 });
 

@@ -178,22 +178,26 @@ function isRecordOf(value, text, fields) {
   return keys.every((key) => JSON.stringify(JSON.parse(fields.get(key))) === JSON.stringify(document[key]));
 }
 
-/** The ES module: the document as default export, then the named exports. */
+/**
+ * The ES module: the document as default export, then the named exports. The module's own
+ * variable is `$document`: `$` is not in Ligature identifiers, so no binding can clash.
+ */
 function moduleCode(documentText, names, fields) {
-  const lines = [`const document = ${literal(documentText)};`, 'export default document;'];
+  const lines = [`const $document = ${literal(documentText)};`, 'export default $document;'];
   for (const name of names) {
-    lines.push(fields === null ? `export const ${name} = document[${JSON.stringify(name)}];` : `export const ${name} = ${literal(fields.get(name))};`);
+    lines.push(fields === null ? `export const ${name} = $document[${JSON.stringify(name)}];` : `export const ${name} = ${literal(fields.get(name))};`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 /**
  * A JSON text as a JS expression. Short texts as literals; long ones through `JSON.parse`,
- * which engines parse faster than an object literal (as Vite's JSON plugin does).
+ * which engines parse faster than an object literal (as Vite's JSON plugin does), and so
+ * is a text with a `__proto__` field, which a literal would take for the prototype.
  */
 function literal(text) {
   const compact = JSON.stringify(JSON.parse(text));
-  return compact.length > 10_000 ? `JSON.parse(${JSON.stringify(compact)})` : compact;
+  return compact.length > 10_000 || compact.includes('"__proto__":') ? `JSON.parse(${JSON.stringify(compact)})` : compact;
 }
 
 /**
