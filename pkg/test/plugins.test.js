@@ -252,6 +252,35 @@ test('esbuild: watchFiles lists every .lig of the import graph; a type error is 
   assertBrokenReport(`${error.text}\n${error.notes.map((it) => it.text).join('\n')}`, 'src/config/broken.lig');
 });
 
+test('esbuild watch: editing an imported .lig rebuilds', async () => {
+  const esbuild = await import('esbuild');
+  const { default: ligature } = await import('ligature/esbuild');
+  const root = join(work, 'esbuild-watch');
+  cpSync(join(work, 'esbuild'), root, { recursive: true, filter: (from) => !/[/\\]dist$/.test(from) });
+  let builds = 0;
+  const context = await esbuild.context({
+    entryPoints: ['src/main.js'],
+    outfile: 'dist/main.js',
+    bundle: true,
+    format: 'esm',
+    absWorkingDir: root,
+    logLevel: 'silent',
+    plugins: [ligature(), { name: 'count', setup: (build) => build.onEnd(() => void (builds += 1)) }],
+  });
+  try {
+    await context.watch();
+    for (let i = 0; i < 300 && builds < 1; i += 1) await new Promise((ok) => setTimeout(ok, 50));
+    const ports = join(root, 'src', 'config', 'net', 'ports.lig');
+    writeFileSync(ports, readFileSync(ports, 'utf8').replace('let https = 443;', 'let https = 8080;'));
+    for (let i = 0; i < 300 && builds < 2; i += 1) await new Promise((ok) => setTimeout(ok, 50));
+    assert.equal(builds, 2, 'no rebuild within 15 s of the edit');
+    const { report } = await import(`${pathToFileURL(join(root, 'dist', 'main.js')).href}?rebuilt`);
+    assert.deepEqual(report.ports, [8081, 8444]);
+  } finally {
+    await context.dispose();
+  }
+});
+
 test('node --import ligature/register: .lig files import with default and named exports', async () => {
   const root = join(work, 'node');
   const { code, stdout, stderr } = await node(['--import', 'ligature/register', 'main.mjs'], root);
