@@ -41,7 +41,8 @@ export default function ligature(options = {}) {
 
       build.onLoad({ filter: /.*/, namespace: 'ligature' }, async (args) => {
         const result = await compileFile(args.path, { ...checked, root });
-        const watchFiles = result.watchFiles;
+        // Missing files too: esbuild notices their creation.
+        const watchFiles = [...result.watchFiles, ...result.missingFiles];
         if (!result.ok) {
           const { error } = result;
           return {

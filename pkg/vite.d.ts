@@ -4,10 +4,16 @@ import type { LigatureOptions } from './tooling/options.js';
 
 export type { LigatureOptions, PathPattern } from './tooling/options.js';
 
+/** What the plugin uses of a Vite module graph. */
+export interface ModuleGraphLike {
+  getModulesByFile(file: string): Set<any> | undefined;
+  invalidateModule(module: any): void;
+}
+
 /** The plugin object: assignable to Vite's `Plugin` and Rollup's `Plugin`. */
 export interface LigaturePlugin {
   name: 'ligature';
-  configResolved(config: { root: string }): void;
+  configResolved(config: { root: string; command: string }): void;
   transform(
     this: {
       addWatchFile(id: string): void;
@@ -16,16 +22,11 @@ export interface LigaturePlugin {
     code: string,
     id: string,
   ): Promise<{ code: string; map: { mappings: '' } } | null>;
-  handleHotUpdate(ctx: {
-    file: string;
-    modules: readonly unknown[];
-    server: {
-      moduleGraph: {
-        getModulesByFile(file: string): Set<any> | undefined;
-        invalidateModule(module: any): void;
-      };
-    };
-  }): any[] | undefined;
+  hotUpdate(
+    this: { environment: { moduleGraph: ModuleGraphLike } },
+    options: { type: 'create' | 'update' | 'delete'; file: string; modules: readonly any[] },
+  ): any[] | undefined;
+  handleHotUpdate(ctx: { file: string; modules: readonly any[]; server: { moduleGraph: ModuleGraphLike } }): any[] | undefined;
 }
 
 /** `plugins: [ligature()]` in vite.config.js (or a Rollup config). Throws on unknown options. */

@@ -160,7 +160,7 @@ test('vite build: a type error fails the build with file:line:column and the ren
   assert.match(failure.frame, /let port : String = https;/);
 });
 
-test('vite dev: editing an imported (not entry) .lig updates its importer; its type error is placed for the overlay', async () => {
+test('vite dev: editing an imported (not entry) .lig, or creating a missing one, updates its importer; its type error is placed for the overlay', async () => {
   const { createServer } = await import('vite');
   const root = join(work, 'vite');
   const server = await createServer({ root, configFile: join(root, 'vite.config.js'), logLevel: 'silent', server: { middlewareMode: true } });
@@ -206,6 +206,25 @@ test('vite dev: editing an imported (not entry) .lig updates its importer; its t
     assert.deepEqual({ ...failure.loc }, { file: ports, line: 2, column: 22 });
     assert.match(failure.message, /ports\.lig:2:22: error\[T2001\]/);
     assert.match(failure.frame, /let https : String = 8080;/);
+
+    // A file an import looked for and did not find: creating it updates the importer.
+    const later = join(root, 'src', 'config', 'later.lig');
+    writeFileSync(later, 'import "./not_yet" as n;\nlet v = n.v;\n');
+    const missing = await server.transformRequest('/src/config/later.lig').then(() => undefined, (error) => error);
+    assert.match(missing?.message ?? '', /M4001/);
+    sent.length = 0;
+    const notYet = join(root, 'src', 'config', 'not_yet.lig');
+    const added = new Promise((ok) => server.watcher.on('add', (file) => file === notYet && ok()));
+    writeFileSync(notYet, 'let v = 7;\n');
+    await added;
+    for (let i = 0; i < 100 && !sent.some((it) => it?.type === 'full-reload' || it?.type === 'update'); i += 1) {
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+    assert.ok(
+      sent.some((it) => it?.type === 'full-reload' || it?.type === 'update'),
+      `creating the missing import sent no HMR update or full reload: ${JSON.stringify(sent)}`,
+    );
+    assert.match((await server.transformRequest('/src/config/later.lig')).code, /"v":7/);
   } finally {
     await server.close();
   }
@@ -234,7 +253,13 @@ test('esbuild: watchFiles lists every .lig of the import graph; a type error is 
   });
   const resolved = await hooks.resolve({ path: './config/app.lig', resolveDir: join(root, 'src'), namespace: 'file' });
   const loaded = await hooks.load(resolved);
-  assert.deepEqual(loaded.watchFiles.sort(), [join(root, 'src/config/app.lig'), join(root, 'src/config/net/ports.lig')]);
+  // The files read, and the one the loader also looked for (`./net/ports` may be
+  // net/ports/mod.lig): creating it changes what the import means.
+  assert.deepEqual(loaded.watchFiles.sort(), [
+    join(root, 'src/config/app.lig'),
+    join(root, 'src/config/net/ports.lig'),
+    join(root, 'src/config/net/ports/mod.lig'),
+  ]);
 
   const { build } = await import(pathToFileURL(join(root, 'build.mjs')).href);
   let failure;

@@ -95,32 +95,39 @@ function placeOf(file, root) {
 /**
  * Compiles the `.lig` file `file` (absolute) into an ES module. `source`: its text if the
  * host already read it. `root`: the project root (default the working directory).
- * Resolves to `{ ok: true, code, value, names, watchFiles, files }` or
- * `{ ok: false, error, watchFiles }`; `watchFiles` are the absolute paths of every file of
- * the import graph that was read (the file itself first). Never rejects for a program's
- * errors; rejects only for I/O errors other than a missing file.
+ * Resolves to `{ ok: true, code, value, names, declarations, watchFiles, missingFiles, files }`
+ * or `{ ok: false, error, watchFiles, missingFiles }`; `watchFiles` are the absolute paths of
+ * every file of the import graph that was read (the file itself first), `missingFiles` those
+ * an import looked for and did not find (creating one changes what the import names). A
+ * failing read (other than a missing file) is a usage error, placed at the file itself.
  */
 export async function compileFile(file, { source, root = process.cwd(), maxSteps, timeoutMs, dts } = {}) {
   const { base, key } = placeOf(resolve(file), resolve(root));
   const text = source ?? (await readFile(file, 'utf8'));
   /** Key → text of every file read (the entry included): the import graph. */
   const files = { [key]: text };
+  /** Keys the loader looked for and did not find (`./lib` tries lib.lig, then lib/mod.lig). */
+  const missing = new Set();
   const loadModule = async (path) => {
     try {
       const found = await readFile(resolve(base, path), 'utf8');
       files[path] = found;
       return found;
     } catch (error) {
-      if (error?.code === 'ENOENT' || error?.code === 'ENOTDIR' || error?.code === 'EISDIR') return null;
+      if (error?.code === 'ENOENT' || error?.code === 'ENOTDIR' || error?.code === 'EISDIR') {
+        missing.add(path);
+        return null;
+      }
       throw error;
     }
   };
   const absolute = (path) => resolve(base, path);
   const watchFiles = () => Object.keys(files).map(absolute);
+  const missingFiles = () => [...missing].map(absolute);
   const limits = maxSteps === undefined ? undefined : { maxSteps };
   const started = Date.now();
   const remaining = () => (timeoutMs === undefined ? undefined : Math.max(0, timeoutMs - (Date.now() - started)));
-  const failure = (result) => ({ ok: false, error: describe(result, files, absolute, file), watchFiles: watchFiles() });
+  const failure = (result) => ({ ok: false, error: describe(result, files, absolute, file), watchFiles: watchFiles(), missingFiles: missingFiles() });
 
   // One session for the document, the checker's bindings and the `field` selections: the
   // later calls reuse the values the first computed (the session's caches).
@@ -152,7 +159,7 @@ export async function compileFile(file, { source, root = process.cwd(), maxSteps
       if (!typed.ok) return failure(typed);
       declarations = typed.typescript;
     }
-    return { ok: true, code, value, names, declarations, watchFiles: watchFiles(), files };
+    return { ok: true, code, value, names, declarations, watchFiles: watchFiles(), missingFiles: missingFiles(), files };
   } finally {
     session.free();
   }
