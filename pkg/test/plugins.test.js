@@ -333,11 +333,22 @@ test('node --import ligature/register: a type error fails the import with the re
   assertBrokenReport(stderr, 'config/broken.lig');
 });
 
-test('options: unknown ones, registerPath and dts without toTypeScript throw saying why', async () => {
+test('options: include/exclude and Vite\'s queries; unknown ones, registerPath and dts without toTypeScript throw saying why', async () => {
   const { default: vite } = await import('ligature/vite');
   const { default: esbuild } = await import('ligature/esbuild');
   assert.throws(() => vite({ maxStep: 1 }), /unknown option `maxStep`/);
   assert.throws(() => esbuild({ registerPath: ['registers'] }), /registerPath is not supported yet/);
+  assert.throws(() => vite({ include: 42 }), /include must be a RegExp, a string or an array/);
+  // include/exclude, and Vite's own queries: the plugin leaves those files alone.
+  const config = join(work, 'vite', 'src', 'config');
+  const context = { addWatchFile() {}, error: (error) => assert.fail(error.message) };
+  const transform = (plugin, id) => plugin.transform.call(context, readFileSync(id.split('?')[0], 'utf8'), id);
+  assert.equal(await transform(vite({ exclude: '/summary.lig' }), join(config, 'summary.lig')), null);
+  assert.equal(await transform(vite({ include: [/app\.lig$/] }), join(config, 'summary.lig')), null);
+  assert.equal(await transform(vite(), `${join(config, 'summary.lig')}?raw`), null);
+  assert.equal(await transform(vite(), `${join(config, 'summary.lig')}?url`), null);
+  assert.match((await transform(vite({ include: [/app\.lig$/, 'summary.lig'] }), join(config, 'summary.lig'))).code, /export const total = 42;/);
+  assert.match((await transform(vite(), `${join(config, 'summary.lig')}?import`)).code, /export default/);
   const engine = await import('ligature/node');
   if (typeof engine.toTypeScript !== 'function') {
     assert.throws(() => vite({ dts: true }), /dts needs toTypeScript/);

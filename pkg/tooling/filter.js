@@ -1,6 +1,8 @@
-// Which files the plugins compile: `include` (default: paths ending in `.lig`) minus `exclude`.
-// Each is a RegExp, a string the path must end with (`'.lig'`, `'/config/app.lig'`), or an
-// array of these. Globs are not supported (that would need a glob library as a dependency).
+// Which files the plugins compile: among the paths ending in `.lig` (what esbuild's hooks are
+// registered for, so that both plugins agree), those `include` matches (default: all) and
+// `exclude` does not. Each is a RegExp, a string the path must end with (`'/config/app.lig'`),
+// or an array of these. Globs are not supported (that would need a glob library as a
+// dependency).
 
 /** `(path) => boolean` for the options' `include` and `exclude`. */
 export function fileFilter({ include = /\.lig$/, exclude = [] } = {}) {
@@ -14,6 +16,6 @@ export function fileFilter({ include = /\.lig$/, exclude = [] } = {}) {
   const excluded = tests(exclude, 'exclude');
   return (path) => {
     const normal = path.replaceAll('\\', '/');
-    return !normal.startsWith('\0') && included.some((it) => it(normal)) && !excluded.some((it) => it(normal));
+    return normal.endsWith('.lig') && !normal.startsWith('\0') && included.some((it) => it(normal)) && !excluded.some((it) => it(normal));
   };
 }

@@ -5,9 +5,9 @@
 export type PathPattern = RegExp | string;
 
 export interface LigatureOptions {
-  /** Files to compile (default: paths ending in `.lig`). Globs are not supported. */
+  /** Which `.lig` files to compile (default: all). Globs are not supported. */
   include?: PathPattern | readonly PathPattern[];
-  /** Files to leave alone, among the included ones. */
+  /** `.lig` files to leave alone, among the included ones. */
   exclude?: PathPattern | readonly PathPattern[];
   /**
    * Register roots for register imports other than `std`. Not supported yet: the wasm engine
