@@ -43,28 +43,27 @@ export default function ligature(options = {}) {
         const result = await compileFile(args.path, { ...checked, root });
         // Missing files too: esbuild notices their creation.
         const watchFiles = [...result.watchFiles, ...result.missingFiles];
-        if (!result.ok) {
-          const { error } = result;
-          return {
-            errors: [{
-              text: error.message.split('\n', 1)[0],
-              location: {
-                file: error.file,
-                line: error.line,
-                // esbuild's columns count from 0, in UTF-8 bytes.
-                column: Buffer.byteLength(error.lineText.slice(0, error.utf16Column - 1)),
-                lineText: error.lineText,
-              },
-              notes: [{ text: error.rendered }],
-              detail: error,
-            }],
-            watchFiles,
-          };
-        }
+        if (!result.ok) return { errors: [message(result.error)], watchFiles };
         if (checked.dts) await writeDeclarations(args.path, result.declarations);
-        return { contents: result.code, loader: 'js', resolveDir: dirname(args.path), watchFiles };
+        return { contents: result.code, loader: 'js', resolveDir: dirname(args.path), watchFiles, warnings: result.warnings.map(message) };
       });
     },
+  };
+}
+
+/** A placed diagnostic (tooling/compile.js) as an esbuild message. */
+function message(placed) {
+  return {
+    text: placed.message.split('\n', 1)[0],
+    location: {
+      file: placed.file,
+      line: placed.line,
+      // esbuild's columns count from 0, in UTF-8 bytes.
+      column: Buffer.byteLength(placed.lineText.slice(0, placed.utf16Column - 1)),
+      lineText: placed.lineText,
+    },
+    notes: [{ text: placed.rendered }],
+    detail: placed,
   };
 }
 

@@ -17,6 +17,7 @@ export interface LigaturePlugin {
   transform(
     this: {
       addWatchFile(id: string): void;
+      warn(warning: { message: string; id?: string; loc?: { file?: string; line: number; column: number }; frame?: string }): void;
       error(error: { message: string; id?: string; loc?: { file?: string; line: number; column: number }; frame?: string }): never;
     },
     code: string,

@@ -63,6 +63,9 @@ export default function ligature(options = {}) {
           frame: error.rendered,
         });
       }
+      for (const warning of result.warnings) {
+        this.warn({ message: warning.message, id: warning.file, loc: { file: warning.file, line: warning.line, column: warning.utf16Column }, frame: warning.frame });
+      }
       if (checked.dts) await writeDeclarations(file, result.declarations);
       return { code: result.code, map: { mappings: '' } };
     },

@@ -261,6 +261,15 @@ test('esbuild: watchFiles lists every .lig of the import graph; a type error is 
     join(root, 'src/config/net/ports/mod.lig'),
   ]);
 
+  // A warning: the module loads, and esbuild gets the warning placed.
+  const partial = await hooks.load(await hooks.resolve({ path: './config/partial.lig', resolveDir: join(root, 'src'), namespace: 'file' }));
+  assert.match(partial.contents, /export const scale = /);
+  assert.equal(partial.warnings.length, 1);
+  assert.deepEqual(partial.warnings[0].location, {
+    file: join(root, 'src', 'config', 'partial.lig'), line: 3, column: 19, lineText: 'let factor = \\e -> match e { Dev => 1, Prod => 3 };',
+  });
+  assert.match(partial.warnings[0].text, /warning\[T2013\]/);
+
   const { build } = await import(pathToFileURL(join(root, 'build.mjs')).href);
   let failure;
   try {
@@ -322,7 +331,11 @@ test('node --import ligature/register: .lig files import with default and named 
       exports: ['__proto__', 'default', 'document', 'plain'],
       document: "the generated module's own variable was called this",
     },
+    scale: 3,
   });
+  // A warning is a process warning, placed, with its excerpt; the import goes on.
+  assert.match(stderr, /LigatureWarning: \S*config[/\\]partial\.lig:3:20: warning\[T2013\]/, stderr);
+  assert.match(stderr, /let factor = \\e -> match e/, stderr);
 });
 
 test('node --import ligature/register: a type error fails the import with the rendered diagnostic', async () => {
@@ -349,6 +362,18 @@ test('options: include/exclude and Vite\'s queries; unknown ones, registerPath a
   assert.equal(await transform(vite(), `${join(config, 'summary.lig')}?url`), null);
   assert.match((await transform(vite({ include: [/app\.lig$/, 'summary.lig'] }), join(config, 'summary.lig'))).code, /export const total = 42;/);
   assert.match((await transform(vite(), `${join(config, 'summary.lig')}?import`)).code, /export default/);
+  // A warning goes to Rollup's `this.warn`, placed, with its excerpt.
+  const warned = [];
+  const partial = await vite().transform.call(
+    { ...context, warn: (warning) => warned.push(warning) },
+    readFileSync(join(config, 'partial.lig'), 'utf8'),
+    join(config, 'partial.lig'),
+  );
+  assert.match(partial.code, /export const scale = /);
+  assert.equal(warned.length, 1);
+  assert.deepEqual(warned[0].loc, { file: join(config, 'partial.lig'), line: 3, column: 20 });
+  assert.match(warned[0].message, /warning\[T2013\]/);
+  assert.match(warned[0].frame, /match e \{ Dev => 1, Prod => 3 \}/);
   const engine = await import('ligature/node');
   if (typeof engine.toTypeScript !== 'function') {
     assert.throws(() => vite({ dts: true }), /dts needs toTypeScript/);

@@ -95,11 +95,13 @@ function placeOf(file, root) {
 /**
  * Compiles the `.lig` file `file` (absolute) into an ES module. `source`: its text if the
  * host already read it. `root`: the project root (default the working directory).
- * Resolves to `{ ok: true, code, value, names, declarations, watchFiles, missingFiles, files }`
+ * Resolves to `{ ok: true, code, value, names, declarations, warnings, watchFiles, missingFiles, files }`
  * or `{ ok: false, error, watchFiles, missingFiles }`; `watchFiles` are the absolute paths of
  * every file of the import graph that was read (the file itself first), `missingFiles` those
- * an import looked for and did not find (creating one changes what the import names). A
- * failing read (other than a missing file) is a usage error, placed at the file itself.
+ * an import looked for and did not find (creating one changes what the import names);
+ * `warnings` are placed like `error`. A failing read of an import (other than a missing
+ * file) is a usage error, placed at the file itself; only a failing read of the file itself
+ * rejects.
  */
 export async function compileFile(file, { source, root = process.cwd(), maxSteps, timeoutMs, dts } = {}) {
   const { base, key } = placeOf(resolve(file), resolve(root));
@@ -159,7 +161,9 @@ export async function compileFile(file, { source, root = process.cwd(), maxSteps
       if (!typed.ok) return failure(typed);
       declarations = typed.typescript;
     }
-    return { ok: true, code, value, names, declarations, watchFiles: watchFiles(), missingFiles: missingFiles(), files };
+    // Warnings (T2013, a `match` missing a case) never stop a run (§1.1); the hosts show them.
+    const warnings = evaluated.diagnostics.filter((it) => it.severity === 'warning').map((it) => place(it, files, absolute));
+    return { ok: true, code, value, names, declarations, warnings, watchFiles: watchFiles(), missingFiles: missingFiles(), files };
   } finally {
     session.free();
   }
@@ -208,9 +212,9 @@ function literal(text) {
 }
 
 /**
- * The first error of a failed result, placed: `{ message, file, line, column, utf16Column,
- * lineText, frame, rendered, code, diagnostics }` (`file` absolute, line and columns 1-based).
- * A usage error (a failing read, bad options) has no place but the file itself.
+ * The first error of a failed result, placed (see `place`), with every diagnostic of the
+ * result rendered in `rendered`. A usage error (a failing read, bad options) has no place
+ * but the file itself.
  */
 function describe(result, files, absolute, entryFile) {
   const diagnostics = result.diagnostics ?? [];
@@ -219,22 +223,33 @@ function describe(result, files, absolute, entryFile) {
     const message = `${entryFile}: ${result.error ?? 'the ligature engine failed without a diagnostic'}`;
     return { message, file: entryFile, line: 1, column: 1, utf16Column: 1, lineText: '', frame: '', rendered: message, code: null, diagnostics };
   }
-  const inGraph = Object.hasOwn(files, first.file);
-  const file = inGraph ? absolute(first.file) : first.file;
-  const lineText = inGraph ? (files[first.file].split(/\r?\n/)[first.line - 1] ?? '') : '';
+  const placed = place(first, files, absolute);
   const rendered = diagnostics.map((it) => it.rendered.trimEnd()).join('\n\n');
-  const message = `${file}:${first.line}:${first.column}: error[${first.code}]: ${first.message}\n\n${rendered}`;
+  return { ...placed, message: `${placed.message}\n\n${rendered}`, rendered, diagnostics };
+}
+
+/**
+ * One diagnostic, placed: `{ message, file, line, column, utf16Column, lineText, frame,
+ * rendered, code, diagnostics }`: `file` absolute when it is a file of the graph, line and
+ * columns 1-based, `message` the header line (`file:line:column: error[CODE]: …`), `frame`
+ * and `rendered` the excerpt as the CLI prints it.
+ */
+function place(diagnostic, files, absolute) {
+  const inGraph = Object.hasOwn(files, diagnostic.file);
+  const file = inGraph ? absolute(diagnostic.file) : diagnostic.file;
+  const lineText = inGraph ? (files[diagnostic.file].split(/\r?\n/)[diagnostic.line - 1] ?? '') : '';
+  const frame = diagnostic.rendered.trimEnd();
   return {
-    message,
+    message: `${file}:${diagnostic.line}:${diagnostic.column}: ${diagnostic.severity}[${diagnostic.code}]: ${diagnostic.message}`,
     file,
-    line: first.line,
-    column: first.column,
-    utf16Column: first.utf16Column,
+    line: diagnostic.line,
+    column: diagnostic.column,
+    utf16Column: diagnostic.utf16Column,
     lineText,
-    frame: first.rendered.trimEnd(),
-    rendered,
-    code: first.code,
-    diagnostics,
+    frame,
+    rendered: frame,
+    code: diagnostic.code,
+    diagnostics: [diagnostic],
   };
 }
 

@@ -2,7 +2,7 @@
 // on Node's hooks thread). `resolve` marks a `.lig` file URL with the format `ligature`;
 // `load` compiles it (./compile.js) into an ES module, relative imports read from disk with
 // the current directory as the project root. A file with errors fails the import with an
-// Error whose message is the placed, rendered diagnostic.
+// Error whose message is the placed, rendered diagnostic; a warning is a process warning.
 import { fileURLToPath } from 'node:url';
 
 import { compileFile } from './compile.js';
@@ -23,5 +23,6 @@ export async function load(url, context, nextLoad) {
     Object.assign(error, { file: result.error.file, line: result.error.line, column: result.error.column });
     throw error;
   }
+  for (const warning of result.warnings) process.emitWarning(`${warning.message}\n${warning.rendered}`, 'LigatureWarning');
   return { format: 'module', source: result.code, shortCircuit: true };
 }

@@ -4,6 +4,7 @@ import summary, { total } from './config/summary.lig';
 import * as portsModule from './config/net/ports.lig';
 import { regions } from 'ligature-test-defaults/defaults.lig';
 import names, * as namesModule from './config/names.lig';
+import { scale } from './config/partial.lig';
 
 const special = {
   keys: Object.keys(names),
@@ -11,4 +12,4 @@ const special = {
   exports: Object.keys(namesModule).sort(),
   document: namesModule.document,
 };
-console.log(JSON.stringify({ config, name, ports, summary, total, regions, portsNames: Object.keys(portsModule).sort(), special }));
+console.log(JSON.stringify({ config, name, ports, summary, total, regions, portsNames: Object.keys(portsModule).sort(), special, scale }));
