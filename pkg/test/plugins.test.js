@@ -35,6 +35,15 @@ const REPORT = {
 
 let work;
 
+/** `promise`, or a failure naming `what` after 15 s (a watcher event that never comes). */
+function within(promise, what) {
+  let timer;
+  const late = new Promise((_, fail) => {
+    timer = setTimeout(() => fail(new Error(`${what}: nothing within 15 s`)), 15_000);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** `{ code, stdout, stderr }` of `node args` in `cwd` (killed after 60 s). */
 function node(args, cwd) {
   return new Promise((ok, fail) => {
@@ -180,7 +189,7 @@ test('vite dev: editing an imported (not entry) .lig, or creating a missing one,
     const ports = join(root, 'src', 'config', 'net', 'ports.lig');
     const changed = new Promise((ok) => server.watcher.on('change', (file) => file === ports && ok()));
     writeFileSync(ports, readFileSync(ports, 'utf8').replace('let https = 443;', 'let https = 8080;'));
-    await changed;
+    await within(changed, 'the dev server\'s watcher: the change of ports.lig');
     // The update is sent after the watcher's event, once Vite has handled it.
     for (let i = 0; i < 100 && !sent.some((it) => it?.type === 'full-reload' || it?.type === 'update'); i += 1) {
       await new Promise((ok) => setTimeout(ok, 50));
@@ -216,7 +225,7 @@ test('vite dev: editing an imported (not entry) .lig, or creating a missing one,
     const notYet = join(root, 'src', 'config', 'not_yet.lig');
     const added = new Promise((ok) => server.watcher.on('add', (file) => file === notYet && ok()));
     writeFileSync(notYet, 'let v = 7;\n');
-    await added;
+    await within(added, 'the dev server\'s watcher: the creation of not_yet.lig');
     for (let i = 0; i < 100 && !sent.some((it) => it?.type === 'full-reload' || it?.type === 'update'); i += 1) {
       await new Promise((ok) => setTimeout(ok, 50));
     }

@@ -2,7 +2,8 @@
 // on Node's hooks thread). `resolve` marks a `.lig` file URL with the format `ligature`;
 // `load` compiles it (./compile.js) into an ES module, relative imports read from disk with
 // the current directory as the project root. A file with errors fails the import with an
-// Error whose message is the placed, rendered diagnostic; a warning is a process warning.
+// Error whose message is the placed, rendered diagnostic; the module emits its warnings as
+// process warnings when it is evaluated.
 import { fileURLToPath } from 'node:url';
 
 import { compileFile } from './compile.js';
@@ -23,6 +24,10 @@ export async function load(url, context, nextLoad) {
     Object.assign(error, { file: result.error.file, line: result.error.line, column: result.error.column });
     throw error;
   }
-  for (const warning of result.warnings) process.emitWarning(`${warning.message}\n${warning.rendered}`, 'LigatureWarning');
-  return { format: 'module', source: result.code, shortCircuit: true };
+  // Warnings are emitted by the module itself, on the main thread when it is evaluated: one
+  // emitted here, on the hooks thread, could be lost when the program exits first.
+  const warn = result.warnings.map(
+    (warning) => `process.emitWarning(${JSON.stringify(`${warning.message}\n${warning.rendered}`)}, 'LigatureWarning');\n`,
+  );
+  return { format: 'module', source: `${warn.join('')}${result.code}`, shortCircuit: true };
 }
