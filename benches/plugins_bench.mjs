@@ -4,7 +4,7 @@
 // import there is). Both are built in this process with `vite build` (library mode, no
 // minification), warmed up once, then built alternately ROUNDS times; the goal's number is
 // (median .lig build - median .json build) / N. Also printed: `compileFile` alone per module
-// (the plugin's work without Vite), which bounds the same number from below.
+// (the plugin's work without Vite, one file after another), for comparison.
 //
 //   make bench-plugins          (needs pkg/dist/web: make wasm)
 //   N=200 ROUNDS=9 node benches/plugins_bench.mjs
