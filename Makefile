@@ -6,7 +6,7 @@ CARGO ?= cargo
 EXAMPLE ?= examples/deploy.lig
 
 .PHONY: help setup build test test-rust lint fmt wasm-check example bench bench-peers bench-robustness bench-cancel bench-quick bless ready clean \
-  playground test-www www-deps www-build wasm-dist bench-playground
+  playground test-www www-deps www-build wasm-dist bench-playground bench-plugins
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -41,9 +41,13 @@ wasm-check: setup ## The library builds for the browser (no threads)
 bless: ## Regenerate expected fixture outputs (review the diff!)
 	BLESS=1 $(CARGO) test --test fixtures
 
-bench: build bench-wasm bench-playground ## Benchmarks: generated workloads through the release CLI (MB/s, memory, phases, 1 vs 2 threads), incremental re-evaluation, wasm, the playground
+bench: build bench-wasm bench-playground bench-plugins ## Benchmarks: generated workloads through the release CLI (MB/s, memory, phases, 1 vs 2 threads), incremental re-evaluation, wasm, the playground, the bundler plugins
 	python3 benches/run.py
 	$(CARGO) bench --bench incremental
+
+bench-plugins: pkg-deps ## ligature/vite: the time a Vite build spends per small .lig module, against the same data as .json modules (goal: under 5 ms)
+	@if [ ! -f pkg/dist/web/ligature_bg.wasm ]; then $(MAKE) wasm; fi
+	node benches/plugins_bench.mjs
 
 bench-robustness: build ## Adversarial inputs (issue 16) through the release CLI: code, time and peak memory of each
 	python3 benches/robustness.py

@@ -1,0 +1,2 @@
+// `ligature/register`: imported for its effect (`node --import ligature/register app.mjs`).
+export {};

@@ -1,0 +1,3 @@
+import broken from './config/broken.lig';
+
+export { broken };

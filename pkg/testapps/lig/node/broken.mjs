@@ -1,0 +1,3 @@
+import broken from './config/broken.lig';
+
+console.log(JSON.stringify(broken));
