@@ -32,6 +32,12 @@ use crate::{eval, modules, types};
 pub use crate::loader::MemoryFs;
 pub use crate::validate::{Data, DataFormat, Schema, Violation};
 
+/// The async API: requests as futures run on the pool (native builds only).
+#[cfg(not(target_arch = "wasm32"))]
+mod async_session;
+#[cfg(not(target_arch = "wasm32"))]
+pub use async_session::{Answer, AsyncSession, Running};
+
 /// Evaluation limits (LANGUAGE.md section 12). Defaults never bother a normal config.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
