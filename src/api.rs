@@ -716,6 +716,20 @@ impl Session {
         })
     }
 
+    /// [`Session::load_only_with`] with the sources its diagnostics point into (the CLI's
+    /// `ligature fetch`, which loads to fetch and pin remote modules, and renders what failed).
+    pub fn load_only_with_sources(&self, request: &EntryRequest) -> (Vec<Diagnostic>, SourceMap) {
+        self.free_leftovers();
+        let interrupt = self.interrupt(&request.cancellation);
+        let mut sources = SourceMap::default();
+        let mut diagnostics = crate::par::on_pipeline_stack(|| {
+            self.load(&request.entry, &mut sources, &interrupt)
+                .diagnostics
+        });
+        pipeline::only_cancelled(&mut diagnostics);
+        (diagnostics, sources)
+    }
+
     /// Loads the entry and its imports (read, parse, resolve) into `sources`.
     fn load(
         &self,
