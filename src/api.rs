@@ -36,7 +36,7 @@ pub use crate::validate::{Data, DataFormat, Schema, Violation};
 #[cfg(not(target_arch = "wasm32"))]
 mod async_session;
 #[cfg(not(target_arch = "wasm32"))]
-pub use async_session::{Answer, AsyncSession, Running};
+pub use async_session::{Answer, AsyncFetcher, AsyncSession, FetchRound, Running};
 
 /// Evaluation limits (LANGUAGE.md section 12). Defaults never bother a normal config.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

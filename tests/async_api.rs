@@ -8,9 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ligature::api::{
-    self, AsyncSession, CheckOutput, Clock, DataInput, EntryRequest, EvalOutput, EvalRequest,
-    Limits, MemoryFs, Options, Session, Threads, ValidateRequest,
+    self, AsyncFetcher, AsyncSession, CheckOutput, Clock, DataInput, EntryRequest, EvalOutput,
+    EvalRequest, FetchRound, Limits, MemoryFs, Options, Session, Threads, ValidateRequest,
 };
+use ligature::interrupt::Interrupt;
+use ligature::loader::remote::FetchError;
 use ligature::loader::{FileSystem, FsError};
 
 /// The tests of this file share the process's pool and count its threads: one at a time.
@@ -527,4 +529,129 @@ fn edits_apply_to_requests_made_after_them() {
     assert_eq!(text(rt.block_on(second)), "{\"v\":2}");
     let third = rt.block_on(third);
     assert_eq!(codes(&third.diagnostics), ["M4001"]);
+}
+
+/// An `AsyncFetcher` over a map of URLs whose fetches all wait for a gate to open (or for
+/// the request's interrupt), recording each round it is asked.
+struct GatedFetcher {
+    bodies: HashMap<String, String>,
+    open: tokio::sync::watch::Receiver<bool>,
+    rounds: Arc<Mutex<Vec<Vec<String>>>>,
+}
+
+impl AsyncFetcher for GatedFetcher {
+    fn fetch_all(&self, urls: Vec<String>, interrupt: Interrupt) -> FetchRound {
+        self.rounds.lock().expect("rounds").push(urls.clone());
+        let mut open = self.open.clone();
+        let bodies = self.bodies.clone();
+        Box::pin(async move {
+            let stopped = async {
+                while !interrupt.fired() {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            };
+            tokio::select! {
+                _ = open.wait_for(|it| *it) => {}
+                () = stopped => return urls.iter().map(|_| Err(FetchError::Interrupted)).collect(),
+            }
+            urls.iter()
+                .map(|url| {
+                    bodies
+                        .get(url)
+                        .map(|it| it.as_bytes().to_vec())
+                        .ok_or_else(|| FetchError::Failed("the server answered 404".into()))
+                })
+                .collect()
+        })
+    }
+}
+
+#[test]
+fn an_async_fetcher_fetches_on_the_executor_and_leaves_the_pool_free() {
+    let _serial = one_at_a_time();
+    let (opener, open) = tokio::sync::watch::channel(false);
+    let rounds: Arc<Mutex<Vec<Vec<String>>>> = Arc::default();
+    let bodies: HashMap<String, String> = [
+        (
+            "https://h/lib/a.lig",
+            "import \"./b.lig\" as b;\nexport let a = b.b + 1;\n",
+        ),
+        ("https://h/lib/b.lig", "export let b = 41;\n"),
+    ]
+    .into_iter()
+    .map(|(url, text)| (url.to_string(), text.to_string()))
+    .collect();
+    let fetcher = GatedFetcher {
+        bodies,
+        open,
+        rounds: rounds.clone(),
+    };
+    let session = AsyncSession::new(
+        Options {
+            clock: Some(clock()),
+            ..Options::default()
+        },
+        Arc::new(
+            MemoryFs::new()
+                .with_file(
+                    "main.lig",
+                    "import \"https://h/lib/a.lig\" as a;\nlet v = a.a;\n",
+                )
+                .with_file(
+                    "missing.lig",
+                    "import \"https://h/lib/c.lig\" as c;\nlet v = c.c;\n",
+                )
+                .with_file("quick.lig", "let q = 7;\n"),
+        ),
+    )
+    .with_async_fetcher(Arc::new(fetcher));
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let rt = multi_thread_runtime();
+    rt.block_on(async {
+        // More requests than workers, each waiting in its first fetch round.
+        let waiting: Vec<_> = (0..workers * 2 + 1)
+            .map(|_| tokio::spawn(session.evaluate(eval_request("main.lig", None))))
+            .collect();
+        // (Futures are lazy: with an async fetcher, a request's rounds go as it is polled.)
+        let timed_out = tokio::spawn(session.evaluate(eval_request("main.lig", Some(20.0))));
+        while rounds.lock().expect("rounds").len() < waiting.len() + 1 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // Fetches wait on the executor, not on pool workers: a request without remote
+        // imports still runs (a fetch that held a worker would leave none for it).
+        let quick = session.evaluate(eval_request("quick.lig", None)).await;
+        assert!(quick.ok(), "{:?}", quick.diagnostics);
+        // The timeout ends a request whose fetch is still waiting.
+        let timed_out = timed_out.await.expect("a request's task");
+        assert_eq!(codes(&timed_out.diagnostics), ["R3008"]);
+        let _ = opener.send(true);
+        for handle in waiting {
+            let output = handle.await.expect("a request's task");
+            assert_eq!(
+                output.text.as_deref(),
+                Some("{\n  \"v\": 42\n}\n"),
+                "{:?}",
+                codes(&output.diagnostics)
+            );
+        }
+        let missing = session.evaluate(eval_request("missing.lig", None)).await;
+        assert_eq!(codes(&missing.diagnostics), ["M4008"]);
+        assert!(
+            missing.diagnostics[0].message.contains("404"),
+            "{:?}",
+            missing.diagnostics
+        );
+    });
+    // Each request asked for each level of its graph once, in the loader's rounds.
+    let rounds = rounds.lock().expect("rounds");
+    let a = vec!["https://h/lib/a.lig".to_string()];
+    let b = vec!["https://h/lib/b.lig".to_string()];
+    assert_eq!(
+        rounds.iter().filter(|it| **it == a).count(),
+        workers * 2 + 2
+    );
+    assert_eq!(
+        rounds.iter().filter(|it| **it == b).count(),
+        workers * 2 + 1
+    );
 }

@@ -19,12 +19,23 @@
 //! - **Edits.** [`AsyncSession::set_file`] and [`AsyncSession::remove_file`] lay files over
 //!   the session's file system. A request sees the files as they were when it was made,
 //!   whatever is edited while it runs; every request shares the session's caches.
-//! - **Remote imports** are fetched by the file system's [`Fetcher`](crate::loader::remote::Fetcher),
-//!   inside the request's run on the pool: a fetch round occupies that pool worker while
-//!   it waits (the `Fetcher` trait answers a round synchronously), never the executor's
-//!   threads. The request's cancel flag and deadline stop the fetches in flight.
+//! - **Remote imports.** With an [`AsyncFetcher`] ([`AsyncSession::with_async_fetcher`]),
+//!   fetching is async: the request alternates loads on the pool, each of which records
+//!   the remote URLs the loader asked for and did not have yet, with one
+//!   [`AsyncFetcher::fetch_all`] future per round on the executor, until a load asks for
+//!   nothing new; then the request runs on the pool with every answer. A waiting fetch
+//!   holds no pool worker. The rounds are the loader's own (each level of remote imports
+//!   once), so answers and diagnostics are those of a `Fetcher`. These rounds go as the
+//!   future is polled (futures are lazy); without a fetcher, the request starts at the
+//!   call. Without an `AsyncFetcher`, the file system's synchronous
+//!   [`Fetcher`](crate::loader::remote::Fetcher) fetches inside the run: a round then
+//!   occupies that pool worker while it waits, never the executor's threads. Either way the
+//!   request's cancel flag and deadline stop the fetches in flight (the fetcher is handed
+//!   the request's `Interrupt`), and a dropped future drops its fetch. The CLI's HTTP
+//!   fetcher (lock file, cache) lives in the binary, since the library does no I/O; a host
+//!   brings its own fetcher.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,7 +47,8 @@ use super::{
     ValidateOutput, ValidateRequest,
 };
 use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::loader::remote::Fetcher;
+use crate::interrupt::Interrupt;
+use crate::loader::remote::{FetchError, Fetcher};
 use crate::loader::{normalize, FileSystem, FsError};
 use crate::source::{FileId, SourceMap, Span};
 
@@ -45,6 +57,9 @@ use crate::source::{FileId, SourceMap, Span};
 #[derive(Clone)]
 pub struct AsyncSession {
     shared: Arc<Shared>,
+    /// Fetches rounds of remote modules on the executor instead of through the file
+    /// system's `Fetcher` on the pool.
+    fetcher: Option<Arc<dyn AsyncFetcher>>,
 }
 
 struct Shared {
@@ -68,6 +83,7 @@ impl AsyncSession {
                 session,
                 edits: Mutex::default(),
             }),
+            fetcher: None,
         }
     }
 
@@ -80,7 +96,10 @@ impl AsyncSession {
     /// The same session (pool, caches) over another file system, without edits: a host
     /// that answers each request from its own files (see [`Session::with_file_system`]).
     pub fn with_file_system(&self, fs: Arc<dyn FileSystem>) -> AsyncSession {
-        AsyncSession::from_session(self.shared.session.with_file_system(fs))
+        AsyncSession {
+            fetcher: self.fetcher.clone(),
+            ..AsyncSession::from_session(self.shared.session.with_file_system(fs))
+        }
     }
 
     /// Adds or replaces the file at `path` for the requests made from now on.
@@ -121,24 +140,40 @@ impl AsyncSession {
         Some(cancellation.started_ms.unwrap_or_else(|| clock.now_ms()))
     }
 
+    /// Fetches remote modules with `fetcher` instead of the file system's `Fetcher`: each
+    /// round of URLs is a future that the executor awaiting the request drives, between
+    /// loads on the pool (module docs).
+    pub fn with_async_fetcher(mut self, fetcher: Arc<dyn AsyncFetcher>) -> AsyncSession {
+        self.fetcher = Some(fetcher);
+        self
+    }
+
     /// [`Session::evaluate`] as a future (module docs): run on the pool, cancelled when
     /// dropped, within the request's timeout.
     pub fn evaluate(&self, mut request: EvalRequest) -> Running<EvalOutput> {
         let cancel = Arc::clone(request.cancel.get_or_insert_with(Arc::default));
-        let started = self.started_ms(&request.cancellation());
-        let session = self.shared.session.with_file_system(self.file_system());
-        self.spawn(cancel, move || match started {
-            Some(started) => session.evaluate_from(&request, started),
-            None => session.evaluate(&request),
-        })
+        let mut cancellation = request.cancellation();
+        cancellation.started_ms = self.started_ms(&cancellation);
+        let entry = request.entry.clone();
+        self.run(
+            entry,
+            cancel,
+            cancellation.clone(),
+            move |session| match cancellation.started_ms {
+                Some(started) => session.evaluate_from(&request, started),
+                None => session.evaluate(&request),
+            },
+        )
     }
 
     /// [`Session::typecheck_with`] as a future (module docs).
     pub fn typecheck(&self, mut request: EntryRequest) -> Running<CheckOutput> {
         let cancel = Arc::clone(request.cancellation.cancel.get_or_insert_with(Arc::default));
         request.cancellation.started_ms = self.started_ms(&request.cancellation);
-        let session = self.shared.session.with_file_system(self.file_system());
-        self.spawn(cancel, move || session.typecheck_with(&request))
+        let (entry, cancellation) = (request.entry.clone(), request.cancellation.clone());
+        self.run(entry, cancel, cancellation, move |session| {
+            session.typecheck_with(&request)
+        })
     }
 
     /// [`Session::validate`] as a future (module docs): the schema compiled (from the
@@ -146,35 +181,202 @@ impl AsyncSession {
     pub fn validate(&self, mut request: ValidateRequest) -> Running<ValidateOutput> {
         let cancel = Arc::clone(request.cancellation.cancel.get_or_insert_with(Arc::default));
         request.cancellation.started_ms = self.started_ms(&request.cancellation);
-        let session = self.shared.session.with_file_system(self.file_system());
-        self.spawn(cancel, move || session.validate(&request))
+        let (entry, cancellation) = (request.schema.clone(), request.cancellation.clone());
+        self.run(entry, cancel, cancellation, move |session| {
+            session.validate(&request)
+        })
     }
 
-    /// Runs `job` on the pool unless its future is dropped by then; its answer completes
-    /// the future. A panic (a bug: nothing panics on user input) becomes a dropped sender, which
-    /// the future answers with an internal error instead of taking the pool down.
-    fn spawn<T: Answer>(
+    /// Runs `job` on the pool over the files a request made now sees; with an async
+    /// fetcher, first the fetch rounds of `entry`'s remote imports (module docs).
+    fn run<T: Answer>(
         &self,
+        entry: String,
         cancel: Arc<AtomicBool>,
-        job: impl FnOnce() -> T + Send + 'static,
+        cancellation: Cancellation,
+        job: impl FnOnce(Session) -> T + Send + 'static,
     ) -> Running<T> {
-        let (sender, receiver) = tokio::sync::oneshot::channel();
-        self.shared.session.par.spawn(move || {
-            // A dropped future: nobody waits for the answer. (A set flag with the future
-            // still awaited runs, and its first poll answers R3008.)
-            if sender.is_closed() {
-                return;
+        let fs = self.file_system();
+        let shared = Arc::clone(&self.shared);
+        let answer: BoxFuture<T> = match self.fetcher.clone() {
+            None => {
+                let session = shared.session.with_file_system(fs);
+                let answer = on_pool(&shared.session, move || job(session));
+                Box::pin(async move { answer.await.unwrap_or_else(|_| no_answer()) })
             }
-            let job = std::panic::AssertUnwindSafe(job);
-            if let Ok(answer) = std::panic::catch_unwind(job) {
-                let _ = sender.send(answer);
-            }
-        });
+            Some(fetcher) => Box::pin(async move {
+                let fetched = fetch_rounds(&shared, &fs, &*fetcher, entry, cancellation).await;
+                let files = Arc::new(Prefetched::new(fs, fetched));
+                let session = shared.session.with_file_system(files);
+                let answer = on_pool(&shared.session, move || job(session));
+                answer.await.unwrap_or_else(|_| no_answer())
+            }),
+        };
         Running {
-            receiver,
+            answer,
             cancel,
             done: false,
         }
+    }
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// The answers of a request's fetch rounds, by URL.
+type Fetched = HashMap<String, Result<Vec<u8>, FetchError>>;
+
+/// The async fetching of a request: load `entry` on the pool over the answers so far, which
+/// records the URLs the loader asked for and did not have; fetch those on the executor;
+/// repeat until a load asks for nothing new (or the run is stopped: its final run then
+/// answers R3008). Each round is the loader's next level of remote imports, as the loader
+/// would have asked them of a `Fetcher`.
+async fn fetch_rounds(
+    shared: &Arc<Shared>,
+    fs: &Arc<dyn FileSystem>,
+    fetcher: &dyn AsyncFetcher,
+    entry: String,
+    cancellation: Cancellation,
+) -> Fetched {
+    let interrupt = shared.session.interrupt(&cancellation);
+    let mut fetched = Fetched::new();
+    loop {
+        let files = Arc::new(Prefetched::new(Arc::clone(fs), fetched));
+        let session = shared
+            .session
+            .with_file_system(Arc::clone(&files) as Arc<dyn FileSystem>);
+        let request = EntryRequest {
+            entry: entry.clone(),
+            cancellation: cancellation.clone(),
+        };
+        let loaded = on_pool(&shared.session, move || {
+            session.load_only_with(&request);
+        });
+        let stopped = loaded.await.is_err() || interrupt.fired();
+        let mut files = Arc::try_unwrap(files).unwrap_or_else(|it| it.copy());
+        let asked = std::mem::take(files.asked.get_mut().unwrap_or_else(|it| it.into_inner()));
+        fetched = files.fetched;
+        if stopped || asked.is_empty() {
+            return fetched;
+        }
+        let answers = fetcher.fetch_all(asked.clone(), interrupt.clone()).await;
+        let mut answers = answers.into_iter();
+        for url in asked {
+            let answer = answers
+                .next()
+                .unwrap_or_else(|| Err(FetchError::Failed("the fetcher gave no answer".into())));
+            fetched.insert(url, answer);
+        }
+    }
+}
+
+/// Runs `job` on the session's pool unless the receiver is dropped by then. A panic (a
+/// bug: nothing panics on user input) drops the sender, which the receiver sees as an
+/// error, instead of taking the pool down.
+fn on_pool<R: Send + 'static>(
+    session: &Session,
+    job: impl FnOnce() -> R + Send + 'static,
+) -> tokio::sync::oneshot::Receiver<R> {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    session.par.spawn(move || {
+        // A dropped future: nobody waits for the answer. (A set flag with the future
+        // still awaited runs, and its first poll answers R3008.)
+        if sender.is_closed() {
+            return;
+        }
+        let job = std::panic::AssertUnwindSafe(job);
+        if let Ok(answer) = std::panic::catch_unwind(job) {
+            let _ = sender.send(answer);
+        }
+    });
+    receiver
+}
+
+fn no_answer<T: Answer>() -> T {
+    T::internal_error("the request's run ended without an answer (a bug)")
+}
+
+/// The future of one [`AsyncFetcher::fetch_all`]: the answers in the order of the URLs.
+pub type FetchRound = Pin<Box<dyn Future<Output = Vec<Result<Vec<u8>, FetchError>>> + Send>>;
+
+/// Fetches a round of remote modules without blocking: the async counterpart of the
+/// loader's [`Fetcher`], for [`AsyncSession::with_async_fetcher`].
+pub trait AsyncFetcher: Send + Sync {
+    /// The bodies of `urls` (normalised remote paths, each once), in the same order, each
+    /// answer independent of the others; the implementation may fetch them concurrently.
+    /// `interrupt` is the request's: once it fires ([`Interrupt::fired`]: its flag, or its
+    /// deadline on the session's clock), stop waiting and answer
+    /// [`FetchError::Interrupted`] for what is not there. A dropped request drops this
+    /// future.
+    fn fetch_all(&self, urls: Vec<String>, interrupt: Interrupt) -> FetchRound;
+}
+
+/// The request's files with the fetch rounds' answers: a URL answered before is answered
+/// again; any other is recorded as asked and answered "not fetched yet" (the round's load
+/// is only for finding the URLs; its diagnostics are not used).
+struct Prefetched {
+    base: Arc<dyn FileSystem>,
+    fetched: Fetched,
+    asked: Mutex<Vec<String>>,
+}
+
+impl Prefetched {
+    fn new(base: Arc<dyn FileSystem>, fetched: Fetched) -> Prefetched {
+        Prefetched {
+            base,
+            fetched,
+            asked: Mutex::default(),
+        }
+    }
+
+    fn copy(&self) -> Prefetched {
+        let asked = self.asked.lock().map(|it| it.clone()).unwrap_or_default();
+        Prefetched {
+            base: Arc::clone(&self.base),
+            fetched: self.fetched.clone(),
+            asked: Mutex::new(asked),
+        }
+    }
+}
+
+impl FileSystem for Prefetched {
+    fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+        self.base.read(path)
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        self.base.exists(path)
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        self.base.is_dir(path)
+    }
+
+    fn resolve_links(&self, path: &str) -> Option<String> {
+        self.base.resolve_links(path)
+    }
+
+    fn fetcher(&self) -> Option<&dyn Fetcher> {
+        Some(self)
+    }
+}
+
+impl Fetcher for Prefetched {
+    fn fetch_all(
+        &self,
+        urls: &[String],
+        _interrupt: &Interrupt,
+    ) -> Vec<Result<Vec<u8>, FetchError>> {
+        urls.iter()
+            .map(|url| match self.fetched.get(url) {
+                Some(answer) => answer.clone(),
+                None => {
+                    if let Ok(mut asked) = self.asked.lock() {
+                        asked.push(url.clone());
+                    }
+                    Err(FetchError::Failed("not fetched yet".into()))
+                }
+            })
+            .collect()
     }
 }
 
@@ -182,7 +384,7 @@ impl AsyncSession {
 /// dropped before that, it cancels the run.
 #[must_use = "a request's future does nothing useful unless awaited, and dropping it cancels the run"]
 pub struct Running<T> {
-    receiver: tokio::sync::oneshot::Receiver<T>,
+    answer: BoxFuture<T>,
     cancel: Arc<AtomicBool>,
     done: bool,
 }
@@ -200,13 +402,11 @@ impl<T: Answer> Future for Running<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let this = &mut *self;
-        match Pin::new(&mut this.receiver).poll(cx) {
+        match this.answer.as_mut().poll(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(res) => {
+            Poll::Ready(answer) => {
                 this.done = true;
-                Poll::Ready(res.unwrap_or_else(|_| {
-                    T::internal_error("the request's run ended without an answer (a bug)")
-                }))
+                Poll::Ready(answer)
             }
         }
     }
