@@ -42,6 +42,9 @@ const DEFAULT_TIMEOUT_MS: f64 = 2000.0;
 struct App {
     /// The schema file as `schema.lig`, for validation.
     schemas: AsyncSession,
+    /// For `/eval`: a session of its own (the engine's pool is shared, the caches are
+    /// apart, so arbitrary programs do not evict the schema's entries).
+    programs: AsyncSession,
     /// The schema's files, which each `/eval` program is laid beside.
     files: Arc<MemoryFs>,
 }
@@ -62,7 +65,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..Options::default()
     };
     let app = App {
-        schemas: AsyncSession::new(options, files.clone()),
+        schemas: AsyncSession::new(options.clone(), files.clone()),
+        programs: AsyncSession::new(options, files.clone()),
         files,
     };
     let router = Router::new()
@@ -119,10 +123,10 @@ async fn eval(State(app): State<App>, headers: HeaderMap, program: String) -> Re
         .filter(|it| it.is_finite() && *it >= 0.0)
         .unwrap_or(DEFAULT_TIMEOUT_MS);
     // The program beside the schema, in a file system of its own; the session (its pool
-    // and caches) is shared.
+    // and caches) is shared by every `/eval`.
     let mut files = (*app.files).clone();
     files.insert("main.lig", program);
-    let session = app.schemas.with_file_system(Arc::new(files));
+    let session = app.programs.with_file_system(Arc::new(files));
     let output = session
         .evaluate(EvalRequest {
             entry: "main.lig".into(),
