@@ -32,6 +32,12 @@ use crate::{eval, modules, types};
 pub use crate::loader::MemoryFs;
 pub use crate::validate::{Data, DataFormat, Schema, Violation};
 
+/// The async API: requests as futures run on the pool (native builds only).
+#[cfg(not(target_arch = "wasm32"))]
+mod async_session;
+#[cfg(not(target_arch = "wasm32"))]
+pub use async_session::{Answer, AsyncFetcher, AsyncSession, FetchRound, Running};
+
 /// Evaluation limits (LANGUAGE.md section 12). Defaults never bother a normal config.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -746,6 +752,20 @@ impl Session {
             self.load(&request.entry, &mut sources, &interrupt)
                 .diagnostics
         })
+    }
+
+    /// [`Session::load_only_with`] with the sources its diagnostics point into (the CLI's
+    /// `ligature fetch`, which loads to fetch and pin remote modules, and renders what failed).
+    pub fn load_only_with_sources(&self, request: &EntryRequest) -> (Vec<Diagnostic>, SourceMap) {
+        self.free_leftovers();
+        let interrupt = self.interrupt(&request.cancellation);
+        let mut sources = SourceMap::default();
+        let mut diagnostics = crate::par::on_pipeline_stack(|| {
+            self.load(&request.entry, &mut sources, &interrupt)
+                .diagnostics
+        });
+        pipeline::only_cancelled(&mut diagnostics);
+        (diagnostics, sources)
     }
 
     /// Loads the entry and its imports (read, parse, resolve) into `sources`.

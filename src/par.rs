@@ -139,6 +139,19 @@ impl Par {
         self.install(|| for_each_index(n, job));
     }
 
+    /// Runs `job` on this run's pool (the default pool when the run is sequential) and
+    /// returns at once: how the async API (`api::async_session`) hands a whole request to
+    /// the pool, so that the caller's executor thread never runs or waits for it. The one
+    /// unstructured spawn of the library, and native only: on single-threaded wasm rayon's
+    /// fallback may never run a spawned job (rayon-rs/rayon#1323).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn spawn(&self, job: impl FnOnce() + Send + 'static) {
+        match self.pool.get() {
+            Some(pool) => pool.spawn(job),
+            None => rayon::spawn(job),
+        }
+    }
+
     /// Runs `f` inside this run's pool, so that [`scope`] and [`for_each_index`] spawn
     /// onto it.
     pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {

@@ -1211,3 +1211,79 @@ fn random_graphs_of_good_and_failing_modules() {
         );
     }
 }
+
+#[test]
+fn fetch_fills_the_lock_and_the_cache_so_an_offline_run_needs_no_server() {
+    let server = Server::start();
+    serve_lib(&server);
+    let net = server.url("/lib/v1/net.lig");
+    let project = Project::new("fetch");
+    // Fetched, pinned and cached, nothing evaluated: a program that would fail to check
+    // beside the imports does not matter to `fetch`.
+    project.write(
+        "main.lig",
+        &format!("import \"{net}\" as net;\nlet y = net.https;\nlet z: String = 1;\n"),
+    );
+    let out = project.run(&["fetch", "main.lig", "--fetch-jobs", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "2 remote modules: 2 fetched, 0 from the cache; 2 new pins in ligature.lock\n"
+    );
+    // Piped stderr: no progress drawn.
+    assert_eq!(stderr(&out), "");
+    let lock = project.lock().expect("written");
+    assert_eq!(lock.matches("sha256-").count(), 2, "{lock}");
+    assert_eq!(project.cache_files().len(), 2);
+    assert_eq!(server.hits("/lib/v1/net.lig"), 1);
+    // Again: everything from the cache, nothing fetched, the lock unchanged.
+    let out = project.run(&["fetch", "main.lig", "--frozen"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "2 remote modules: 0 fetched, 2 from the cache; 0 new pins in ligature.lock\n"
+    );
+    assert_eq!(server.hits("/lib/v1/net.lig"), 1);
+    assert_eq!(project.lock().as_deref(), Some(lock.as_str()));
+    // The server gone, the program runs offline from what `fetch` left.
+    drop(server);
+    project.write(
+        "main.lig",
+        &format!("import \"{net}\" as net;\nlet y = net.https;\n"),
+    );
+    eval_ok(&project, &["--offline", "--frozen"], "{\n  \"y\": 443\n}\n");
+    let out = project.run(&["fetch", "main.lig", "--offline"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn fetch_under_a_frozen_lock_fails_on_an_unpinned_url_and_writes_nothing() {
+    let server = Server::start();
+    serve_lib(&server);
+    let net = server.url("/lib/v1/net.lig");
+    let project = Project::new("fetch-frozen");
+    project.write(
+        "main.lig",
+        &format!("import \"{net}\" as net;\nlet y = net.https;\n"),
+    );
+    let out = project.run(&["fetch", "main.lig", "--frozen"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("error[M4009]"), "{err}");
+    assert!(err.contains("not pinned, and the lock is frozen"), "{err}");
+    assert!(err.contains("main.lig:1:8"), "{err}");
+    assert_eq!(stdout(&out), "");
+    assert_eq!(project.lock(), None);
+    assert_eq!(server.hits("/lib/v1/net.lig"), 0);
+    assert!(project.cache_files().is_empty());
+    // Offline and never fetched: M4008.
+    let out = project.run(&["fetch", "main.lig", "--offline"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("error[M4008]"), "{}", stderr(&out));
+    // A failed fetch fails the command with its diagnostic, in JSON when asked.
+    server.route("/lib/v1/ports.lig", Route::Status(404));
+    let out = project.run(&["fetch", "main.lig", "--error-format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let dtos: serde_json::Value = serde_json::from_slice(&out.stderr).expect("JSON diagnostics");
+    assert_eq!(dtos[0]["code"], "M4008", "{dtos}");
+}

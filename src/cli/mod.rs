@@ -41,6 +41,26 @@ enum Command {
     Typecheck(TypecheckArgs),
     /// Check JSON or YAML data files against a type of a schema file.
     Validate(ValidateArgs),
+    /// Fetch a file's remote modules into the cache and pin them in `ligature.lock`,
+    /// without checking or evaluating (for CI images).
+    Fetch(FetchArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct FetchArgs {
+    /// The file whose imports (and their imports) are fetched.
+    file: String,
+    /// A directory holding registers (repeatable).
+    #[arg(long = "register-path", value_name = "DIR")]
+    register_path: Vec<String>,
+    /// Wall-clock limit, e.g. `500ms`, `30s`, `2m`.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// How to print diagnostics on stderr.
+    #[arg(long, value_enum, default_value = "text")]
+    error_format: ErrorFormat,
+    #[command(flatten)]
+    remote: RemoteArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -134,14 +154,15 @@ struct RemoteArgs {
 
 impl RemoteArgs {
     /// The fetcher for a run whose entry is `entry` (`<stdin>`: the working directory's
-    /// lock file); the run's interrupt stops it.
-    fn fetcher(self, entry: &str) -> remote::HttpFetcher {
+    /// lock file), advancing `progress`; the run's interrupt stops it.
+    fn fetcher(self, entry: &str, progress: &indicatif::ProgressBar) -> remote::HttpFetcher {
         let options = remote::FetchOptions {
             jobs: self.fetch_jobs as usize,
             frozen: self.frozen,
             offline: self.offline,
             lock: project_root(entry).join(remote::LOCK_FILE),
             cache: remote::cache_dir(),
+            progress: progress.clone(),
         };
         remote::HttpFetcher::new(options)
     }
@@ -298,6 +319,7 @@ fn run(cli: Cli) -> i32 {
         Command::Eval(args) => eval(args),
         Command::Typecheck(args) => typecheck(args),
         Command::Validate(args) => validate::run(args),
+        Command::Fetch(args) => fetch(args),
     }
 }
 
@@ -360,17 +382,11 @@ fn eval(args: EvalArgs) -> i32 {
     // One request, then the process exits.
     options.one_shot = true;
     let cancel = Arc::new(AtomicBool::new(false));
-    fs.remote = Some(args.remote.fetcher(&entry));
+    let progress = remote::progress_bar();
+    fs.remote = Some(args.remote.fetcher(&entry, &progress));
     let session = Session::new(options, Arc::new(fs));
     if let Some(timeout) = args.timeout {
-        // The library reads no clock: the host's timer sets the cancellation flag.
-        let flag = cancel.clone();
-        let _ = std::thread::Builder::new()
-            .name("ligature-timer".into())
-            .spawn(move || {
-                std::thread::sleep(timeout);
-                flag.store(true, Ordering::SeqCst);
-            });
+        start_timer(timeout, cancel.clone());
     }
     let format = match args.format {
         FormatArg::Json => Format::Json,
@@ -386,6 +402,7 @@ fn eval(args: EvalArgs) -> i32 {
         timeout_ms: None,
     };
     let output = session.evaluate(&request);
+    remote::finish_progress(&progress);
     print_diagnostics(&output.diagnostics, &output.sources, args.error_format);
     if args.stats {
         let text = serde_json::to_string(&output.stats).unwrap_or_default();
@@ -407,22 +424,86 @@ fn eval(args: EvalArgs) -> i32 {
     }
 }
 
+/// Sets `flag` after `timeout` (the library reads no clock: the host's timer stops the run).
+fn start_timer(timeout: Duration, flag: Arc<AtomicBool>) {
+    let _ = std::thread::Builder::new()
+        .name("ligature-timer".into())
+        .spawn(move || {
+            std::thread::sleep(timeout);
+            flag.store(true, Ordering::SeqCst);
+        });
+}
+
+/// `ligature fetch FILE`: loads the file's module graph (reading, fetching and parsing,
+/// nothing checked or evaluated), which fills the cache and the lock file as a run would,
+/// then prints what it did on stdout. Any diagnostic of loading (a failed fetch, a pin
+/// mismatch, a missing or unparsable module) is printed and fails the command.
+fn fetch(args: FetchArgs) -> i32 {
+    let progress = remote::progress_bar();
+    let fs = Arc::new(OsFs {
+        remote: Some(args.remote.fetcher(&args.file, &progress)),
+        ..OsFs::default()
+    });
+    let options = Options {
+        register_roots: register_roots(&args.register_path),
+        cache_capacity: 0,
+        one_shot: true,
+        ..Options::default()
+    };
+    let session = Session::new(options, fs.clone());
+    let cancel = Arc::new(AtomicBool::new(false));
+    if let Some(timeout) = args.timeout {
+        start_timer(timeout, cancel.clone());
+    }
+    let request = api::EntryRequest {
+        entry: args.file.clone(),
+        cancellation: api::Cancellation {
+            cancel: Some(cancel),
+            ..api::Cancellation::default()
+        },
+    };
+    let (mut diagnostics, sources) = session.load_only_with_sources(&request);
+    ligature::diagnostic::sort_and_dedup(&mut diagnostics, |file| file.0);
+    remote::finish_progress(&progress);
+    print_diagnostics(&diagnostics, &sources, args.error_format);
+    if ligature::diagnostic::has_errors(&diagnostics) {
+        return 1;
+    }
+    let counts = fs.remote.as_ref().map(|it| it.counts()).unwrap_or_default();
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(
+        stdout,
+        "{} remote module{}: {} fetched, {} from the cache; {} new pin{} in {}",
+        counts.modules,
+        plural(counts.modules),
+        counts.fetched,
+        counts.from_cache,
+        counts.pinned,
+        plural(counts.pinned),
+        remote::LOCK_FILE,
+    );
+    0
+}
+
 fn typecheck(args: TypecheckArgs) -> i32 {
     let mut options = args.threads.options(Limits::default(), None);
     options.register_roots = register_roots(&args.register_path);
     // With several files, each one's trees are freed before the next is checked.
     options.one_shot = args.files.len() == 1;
     let pool = Session::new(options, Arc::new(OsFs::default()));
+    let progress = remote::progress_bar();
     let mut failed = false;
     let mut stdout = std::io::stdout().lock();
     for file in &args.files {
         // Each file with the lock file of its own project root.
         let fs = OsFs {
-            remote: Some(args.remote.fetcher(file)),
+            remote: Some(args.remote.fetcher(file, &progress)),
             ..OsFs::default()
         };
         let session = pool.with_file_system(Arc::new(fs));
         let output = session.typecheck(file);
+        remote::finish_progress(&progress);
         print_diagnostics(&output.diagnostics, &output.sources, args.error_format);
         if !output.ok() {
             failed = true;

@@ -44,6 +44,45 @@ pub struct FetchOptions {
     pub lock: PathBuf,
     /// The cache directory (`None`: no cache).
     pub cache: Option<PathBuf>,
+    /// The bar that fetches advance (hidden unless stderr is a terminal: [`progress_bar`]).
+    pub progress: indicatif::ProgressBar,
+}
+
+/// A progress bar on stderr when it is a terminal, else a hidden one. Drawn only once a
+/// fetch starts: a run without remote imports, or with all of them cached, shows nothing.
+pub fn progress_bar() -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar =
+        indicatif::ProgressBar::with_draw_target(Some(0), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("fetching {bar:30} {pos}/{len} {wide_msg}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Clears the bar if it was drawn (the run is over).
+pub fn finish_progress(bar: &indicatif::ProgressBar) {
+    if bar.length().unwrap_or(0) > 0 {
+        bar.finish_and_clear();
+    }
+}
+
+/// How a run's remote modules were had, for `ligature fetch`'s summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FetchCounts {
+    /// Remote modules asked for (each URL once).
+    pub modules: usize,
+    /// Fetched over the network, with a body that passed the pin check.
+    pub fetched: usize,
+    /// Taken from the cache (pinned, and intact there).
+    pub from_cache: usize,
+    /// Pins this run added to the lock file.
+    pub pinned: usize,
 }
 
 /// The cache directory: `$LIGATURE_CACHE_DIR`, else `$XDG_CACHE_HOME/ligature`, else
@@ -169,6 +208,7 @@ pub struct HttpFetcher {
     /// Pins added by this run (written after each round that adds some).
     added: Mutex<BTreeMap<String, String>>,
     runtime: OnceLock<Result<(tokio::runtime::Runtime, reqwest::Client), String>>,
+    counts: Mutex<FetchCounts>,
 }
 
 impl HttpFetcher {
@@ -178,6 +218,18 @@ impl HttpFetcher {
             pins: OnceLock::new(),
             added: Mutex::new(BTreeMap::new()),
             runtime: OnceLock::new(),
+            counts: Mutex::default(),
+        }
+    }
+
+    /// What this fetcher has done so far.
+    pub fn counts(&self) -> FetchCounts {
+        self.counts.lock().map(|it| *it).unwrap_or_default()
+    }
+
+    fn count(&self, add: impl FnOnce(&mut FetchCounts)) {
+        if let Ok(mut counts) = self.counts.lock() {
+            add(&mut counts);
         }
     }
 
@@ -208,6 +260,7 @@ impl HttpFetcher {
     fn before_fetch(&self, url: &str) -> Result<Option<Vec<u8>>, FetchError> {
         let pin = self.pin_in_lock(url).map_err(FetchError::Integrity)?;
         if let Some(body) = pin.as_deref().and_then(|pin| self.cached(pin)) {
+            self.count(|it| it.from_cache += 1);
             return Ok(Some(body));
         }
         if self.options.offline {
@@ -246,6 +299,7 @@ impl HttpFetcher {
             // A cache that cannot be written only costs a fetch next time.
             let _ = write_atomically(&path, &body);
         }
+        self.count(|it| it.fetched += 1);
         Ok(body)
     }
 
@@ -268,8 +322,10 @@ impl HttpFetcher {
         for (url, pin) in added.iter() {
             pins.entry(url.clone()).or_insert_with(|| pin.clone());
         }
-        if pins.len() != before {
-            let _ = write_atomically(&self.options.lock, lock_text(&pins).as_bytes());
+        if pins.len() != before
+            && write_atomically(&self.options.lock, lock_text(&pins).as_bytes()).is_ok()
+        {
+            self.count(|it| it.pinned += pins.len() - before);
         }
         added.clear();
     }
@@ -314,6 +370,8 @@ impl HttpFetcher {
             }
         };
         let permits = Arc::new(tokio::sync::Semaphore::new(self.options.jobs.max(1)));
+        let bar = &self.options.progress;
+        bar.inc_length(urls.len() as u64);
         runtime.block_on(async {
             let mut tasks = tokio::task::JoinSet::new();
             for (idx, url) in urls.iter().enumerate() {
@@ -339,7 +397,11 @@ impl HttpFetcher {
                 .map(|_| Err(FetchError::Failed("the fetch did not finish".to_string())))
                 .collect();
             while let Some(done) = tasks.join_next().await {
+                bar.inc(1);
                 if let Ok((idx, res)) = done {
+                    if let Some(url) = urls.get(idx) {
+                        bar.set_message(url.clone());
+                    }
                     if let Some(slot) = answers.get_mut(idx) {
                         *slot = res;
                     }
@@ -356,6 +418,7 @@ impl Fetcher for HttpFetcher {
         urls: &[String],
         interrupt: &Interrupt,
     ) -> Vec<Result<Vec<u8>, FetchError>> {
+        self.count(|it| it.modules += urls.len());
         let mut answers: Vec<Option<Result<Vec<u8>, FetchError>>> = Vec::new();
         let mut to_fetch = Vec::new();
         for url in urls {
