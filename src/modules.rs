@@ -64,6 +64,10 @@ pub fn module_keys(graph: &ModuleGraph, sources: &SourceMap) -> Vec<Key> {
         };
         let mut h = engine::keys::key_hasher();
         module.key.hash(&mut h);
+        // The file id names the module's unions and classes in every type its checked
+        // results hold (`types::env::union_identity`); the same module may get another id
+        // in another run (the entry of `compile_schema`, imported by an evaluated file).
+        module.file.0.hash(&mut h);
         if let Some(source) = sources.get(module.file) {
             source.text.hash(&mut h);
         }
@@ -94,6 +98,8 @@ pub fn let_keys(
     // let's key covers the declarations before it.
     let mut h = engine::keys::key_hasher();
     module.key.hash(&mut h);
+    // Its file id too: its unions' identities carry it (see `module_keys`).
+    module.file.0.hash(&mut h);
     for import in &module.ast.imports {
         text.get(import.span.start as usize..import.span.end as usize)
             .hash(&mut h);

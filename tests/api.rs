@@ -421,3 +421,38 @@ fn validation_checks_refinements_inside_recursive_unions() {
         }
     }
 }
+
+/// A session's caches are shared by schema compilation and evaluation: a module checked for
+/// `compile_schema` and then imported by an evaluated file must give the same answer as a
+/// fresh session (a class instance of the schema module once went missing: a false T2008).
+#[test]
+fn a_schema_compiled_then_imported_in_one_session_checks_as_in_a_fresh_one() {
+    const SCHEMA: &str = "\
+typeclass D 'a where
+    d : 'a -> String;
+type E = A | B;
+instance D E where
+    d = \\e -> \"x\";
+type T = { a: Integer };
+let e = A;
+let v = d e;
+";
+    const MAIN: &str = "import \"./schema\" as s;\nlet n = s.v;\n";
+    let files = [("schema.lig", SCHEMA), ("main.lig", MAIN)];
+    let request = EvalRequest {
+        entry: "main.lig".into(),
+        ..EvalRequest::default()
+    };
+    let fresh = session(&files).evaluate(&request);
+    assert!(fresh.ok(), "{:?}", fresh.diagnostics);
+    let shared = session(&files);
+    assert!(shared.compile_schema("schema.lig", "T").is_ok());
+    let out = shared.evaluate(&request);
+    assert!(out.ok(), "{:?}", out.diagnostics);
+    assert_eq!(out.text, fresh.text);
+    // And the other way round: evaluated first, then compiled.
+    let other = session(&files);
+    assert!(other.evaluate(&request).ok());
+    assert!(other.compile_schema("schema.lig", "T").is_ok());
+    assert_eq!(other.evaluate(&request).text, fresh.text);
+}
