@@ -35,7 +35,7 @@
 //!   fetcher (lock file, cache) lives in the binary, since the library does no I/O; a host
 //!   brings its own fetcher.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,7 +48,7 @@ use super::{
 };
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::interrupt::Interrupt;
-use crate::loader::remote::{FetchError, Fetcher};
+use crate::loader::remote::{Answered, FetchError, Fetcher, WithFetcher};
 use crate::loader::{normalize, FileSystem, FsError};
 use crate::source::{FileId, SourceMap, Span};
 
@@ -206,7 +206,7 @@ impl AsyncSession {
             }
             Some(fetcher) => Box::pin(async move {
                 let fetched = fetch_rounds(&shared, &fs, &*fetcher, entry, cancellation).await;
-                let files = Arc::new(Prefetched::new(fs, fetched));
+                let files = Arc::new(prefetched(fs, fetched));
                 let session = shared.session.with_file_system(files);
                 let answer = on_pool(&shared.session, move || job(session));
                 answer.await.unwrap_or_else(|_| no_answer())
@@ -223,7 +223,17 @@ impl AsyncSession {
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// The answers of a request's fetch rounds, by URL.
-type Fetched = HashMap<String, Result<Vec<u8>, FetchError>>;
+type Fetched = crate::loader::remote::Answers;
+
+/// The request's files with the fetch rounds' answers: a URL answered before is answered
+/// again; any other is recorded as asked and answered "not fetched by the host" (the
+/// round's load is only for finding the URLs; its diagnostics are not used).
+fn prefetched(base: Arc<dyn FileSystem>, fetched: Fetched) -> WithFetcher<Answered> {
+    WithFetcher {
+        base,
+        fetcher: Answered::new(fetched),
+    }
+}
 
 /// The async fetching of a request: load `entry` on the pool over the answers so far, which
 /// records the URLs the loader asked for and did not have; fetch those on the executor;
@@ -240,7 +250,7 @@ async fn fetch_rounds(
     let interrupt = shared.session.interrupt(&cancellation);
     let mut fetched = Fetched::new();
     loop {
-        let files = Arc::new(Prefetched::new(Arc::clone(fs), fetched));
+        let files = Arc::new(prefetched(Arc::clone(fs), fetched));
         let session = shared
             .session
             .with_file_system(Arc::clone(&files) as Arc<dyn FileSystem>);
@@ -252,9 +262,11 @@ async fn fetch_rounds(
             session.load_only_with(&request);
         });
         let stopped = loaded.await.is_err() || interrupt.fired();
-        let mut files = Arc::try_unwrap(files).unwrap_or_else(|it| it.copy());
-        let asked = std::mem::take(files.asked.get_mut().unwrap_or_else(|it| it.into_inner()));
-        fetched = files.fetched;
+        let (answers, asked) = match Arc::try_unwrap(files) {
+            Ok(files) => files.fetcher.into_parts(),
+            Err(files) => (files.fetcher.answers().clone(), files.fetcher.misses()),
+        };
+        fetched = answers;
         if stopped || asked.is_empty() {
             return fetched;
         }
@@ -308,76 +320,6 @@ pub trait AsyncFetcher: Send + Sync {
     /// [`FetchError::Interrupted`] for what is not there. A dropped request drops this
     /// future.
     fn fetch_all(&self, urls: Vec<String>, interrupt: Interrupt) -> FetchRound;
-}
-
-/// The request's files with the fetch rounds' answers: a URL answered before is answered
-/// again; any other is recorded as asked and answered "not fetched yet" (the round's load
-/// is only for finding the URLs; its diagnostics are not used).
-struct Prefetched {
-    base: Arc<dyn FileSystem>,
-    fetched: Fetched,
-    asked: Mutex<Vec<String>>,
-}
-
-impl Prefetched {
-    fn new(base: Arc<dyn FileSystem>, fetched: Fetched) -> Prefetched {
-        Prefetched {
-            base,
-            fetched,
-            asked: Mutex::default(),
-        }
-    }
-
-    fn copy(&self) -> Prefetched {
-        let asked = self.asked.lock().map(|it| it.clone()).unwrap_or_default();
-        Prefetched {
-            base: Arc::clone(&self.base),
-            fetched: self.fetched.clone(),
-            asked: Mutex::new(asked),
-        }
-    }
-}
-
-impl FileSystem for Prefetched {
-    fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
-        self.base.read(path)
-    }
-
-    fn exists(&self, path: &str) -> bool {
-        self.base.exists(path)
-    }
-
-    fn is_dir(&self, path: &str) -> bool {
-        self.base.is_dir(path)
-    }
-
-    fn resolve_links(&self, path: &str) -> Option<String> {
-        self.base.resolve_links(path)
-    }
-
-    fn fetcher(&self) -> Option<&dyn Fetcher> {
-        Some(self)
-    }
-}
-
-impl Fetcher for Prefetched {
-    fn fetch_all(
-        &self,
-        urls: &[String],
-        _interrupt: &Interrupt,
-    ) -> Vec<Result<Vec<u8>, FetchError>> {
-        urls.iter()
-            .map(|url| match self.fetched.get(url) {
-                Some(answer) => answer.clone(),
-                None => {
-                    if let Ok(mut asked) = self.asked.lock() {
-                        asked.push(url.clone());
-                    }
-                    Err(FetchError::Failed("not fetched yet".into()))
-                }
-            })
-            .collect()
-    }
 }
 
 /// The future of one request of an [`AsyncSession`]: resolves to the request's output;

@@ -47,16 +47,20 @@ pub trait Fetcher: Send + Sync {
         -> Vec<Result<Vec<u8>, FetchError>>;
 }
 
-/// A [`Fetcher`] for hosts that fetch between calls rather than during one (the wasm builds:
-/// JS's `fetch` is asynchronous, a call into the engine is not): it answers from the bodies
-/// and failures the host already has, and records every other URL asked for, which the
-/// host fetches before calling again (`missingFiles`, then the call with the answers).
-/// A URL it has no answer for is M4008 ("not fetched by the host").
+/// A [`Fetcher`] for hosts that fetch between loads rather than during one (the wasm builds:
+/// JS's `fetch` is asynchronous, a call into the engine is not; the async API, whose fetches
+/// run on the executor): it answers from the bodies and failures the host already has, and
+/// records every other URL asked for, which the host fetches before loading again. A URL it
+/// has no answer for is M4008 ("not fetched by the host"). With [`WithFetcher`] over the
+/// host's files.
 #[derive(Debug, Default)]
 pub struct Answered {
-    answers: std::collections::BTreeMap<String, Result<Vec<u8>, FetchError>>,
+    answers: Answers,
     misses: std::sync::Mutex<Vec<String>>,
 }
+
+/// A host's answers for remote modules, by URL.
+pub type Answers = std::collections::BTreeMap<String, Result<Vec<u8>, FetchError>>;
 
 impl Answered {
     pub fn new(
@@ -66,6 +70,20 @@ impl Answered {
             answers,
             misses: std::sync::Mutex::default(),
         }
+    }
+
+    /// The answers it was made with.
+    pub fn answers(&self) -> &Answers {
+        &self.answers
+    }
+
+    /// The answers and the misses, without copying the bodies.
+    pub fn into_parts(self) -> (Answers, Vec<String>) {
+        let misses = self
+            .misses
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (self.answers, misses)
     }
 
     /// The URLs asked for without an answer, in the order first asked, each once.
@@ -98,6 +116,34 @@ impl Fetcher for Answered {
                 }
             })
             .collect()
+    }
+}
+
+/// A file system with a fetcher: the host's files, and its remote modules from `fetcher`.
+pub struct WithFetcher<F> {
+    pub base: std::sync::Arc<dyn super::FileSystem>,
+    pub fetcher: F,
+}
+
+impl<F: Fetcher> super::FileSystem for WithFetcher<F> {
+    fn read(&self, path: &str) -> Result<Vec<u8>, super::FsError> {
+        self.base.read(path)
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        self.base.exists(path)
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        self.base.is_dir(path)
+    }
+
+    fn resolve_links(&self, path: &str) -> Option<String> {
+        self.base.resolve_links(path)
+    }
+
+    fn fetcher(&self) -> Option<&dyn Fetcher> {
+        Some(&self.fetcher)
     }
 }
 

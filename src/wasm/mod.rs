@@ -27,7 +27,7 @@ use crate::api::{
     self, Cancellation, DataFormat, DiagnosticDto, EntryRequest, EvalRequest, Format, Limits,
     MemoryFs, Options, SchemaRequest, Stats, Threads, Violation,
 };
-use crate::loader::remote::Answered;
+use crate::loader::remote::{Answered, WithFetcher};
 use crate::loader::{FetchError, Fetcher, FileSystem, FsError};
 
 #[cfg(feature = "threads")]
@@ -577,30 +577,6 @@ impl FileSystem for RecordingFs {
     }
 }
 
-/// A call's files with the remote modules the glue fetched for it.
-struct FetchedFs {
-    inner: Arc<MemoryFs>,
-    remote: Answered,
-}
-
-impl FileSystem for FetchedFs {
-    fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
-        self.inner.read(path)
-    }
-
-    fn exists(&self, path: &str) -> bool {
-        self.inner.exists(path)
-    }
-
-    fn is_dir(&self, path: &str) -> bool {
-        self.inner.is_dir(path)
-    }
-
-    fn fetcher(&self) -> Option<&dyn Fetcher> {
-        Some(&self.remote)
-    }
-}
-
 impl Session {
     /// A session from JS options; `caches` for a long-lived `Session`, not for the one-shot
     /// functions, whose session answers one call and could reuse nothing (as the CLI's).
@@ -644,9 +620,9 @@ impl Session {
         if options.remote.is_none() {
             return files;
         }
-        Arc::new(FetchedFs {
-            inner: files,
-            remote: answered(options),
+        Arc::new(WithFetcher {
+            base: files,
+            fetcher: answered(options),
         })
     }
 
