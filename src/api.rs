@@ -1135,25 +1135,26 @@ mod pipeline {
         }
         let names: Vec<(String, Vec<String>)> = if request.type_names.is_empty() {
             match &exports {
-                None => declared.clone(),
-                Some(list) => declared
-                    .iter()
-                    .filter(|(name, _)| list.iter().any(|(n, _)| n.as_str() == name))
-                    .cloned()
-                    .collect(),
+                None => declared,
+                Some(list) => {
+                    let exported: std::collections::HashSet<&str> =
+                        list.iter().map(|(n, _)| n.as_str()).collect();
+                    declared
+                        .into_iter()
+                        .filter(|(name, _)| exported.contains(name.as_str()))
+                        .collect()
+                }
             }
         } else {
+            let params: std::collections::HashMap<&str, &Vec<String>> =
+                declared.iter().map(|(n, p)| (n.as_str(), p)).collect();
+            let mut seen = std::collections::HashSet::new();
             let mut out = Vec::new();
             for name in &request.type_names {
-                if out.iter().any(|(n, _): &(String, Vec<String>)| n == name) {
-                    continue;
+                if seen.insert(name.as_str()) {
+                    let params = params.get(name.as_str()).map(|p| (*p).clone());
+                    out.push((name.clone(), params.unwrap_or_default()));
                 }
-                let params = declared
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, p)| p.clone())
-                    .unwrap_or_default();
-                out.push((name.clone(), params));
             }
             out
         };

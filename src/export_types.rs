@@ -24,7 +24,7 @@
 //! Output is deterministic: types in the order asked (or declared), `$defs` in the order
 //! first reached, fields in the type's order.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -41,7 +41,7 @@ use crate::validate::{Shape, ShapeBuilder, UnionShape};
 pub const JSON_SCHEMA_DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
 /// A refinement the output could not express exactly: kept as text.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Unexpressed {
     /// The exported type (a requested type or a union's definition) it belongs to.
     #[serde(rename = "type")]
@@ -641,10 +641,14 @@ pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
         path: Vec::new(),
         claim: None,
         unions: Vec::new(),
+        def_at: HashMap::new(),
+        dropped: HashSet::new(),
+        bodies: HashMap::new(),
+        seen: HashSet::new(),
     };
-    let reserved: Vec<String> = input.types.iter().map(|t| t.name.clone()).collect();
+    let reserved: HashSet<String> = input.types.iter().map(|t| t.name.clone()).collect();
     for t in &input.types {
-        gen.defs.push((t.name.clone(), Json::Null));
+        gen.reserve(&t.name);
     }
     // One builder for every type: a union reached from several is one definition.
     let mut builder = ShapeBuilder::new(input.env);
@@ -685,37 +689,36 @@ pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
         if body.get("$ref").and_then(Json::as_str) == Some(own_ref.as_str()) {
             continue;
         }
-        if let Some(slot) = gen.defs.iter_mut().find(|(n, _)| *n == t.name) {
-            slot.1 = body;
-        }
+        gen.set_def(&t.name, body);
     }
-    let merged = merge_twins(&mut gen.defs, &reserved);
-    for it in &mut gen.unexpressed {
-        if let Some((_, into)) = merged.iter().find(|(from, _)| *from == it.type_name) {
+    let JsonGen {
+        mut defs,
+        dropped,
+        mut unexpressed,
+        ..
+    } = gen;
+    defs.retain(|(name, _)| !dropped.contains(name));
+    let merged = merge_twins(&mut defs, &reserved);
+    for it in &mut unexpressed {
+        if let Some(into) = merged.get(&it.type_name) {
             it.type_name = into.clone();
         }
     }
-    let mut seen = Vec::new();
-    gen.unexpressed.retain(|it| {
-        let fresh = !seen.contains(it);
-        if fresh {
-            seen.push(it.clone());
-        }
-        fresh
-    });
-    let mut defs = Map::new();
-    for (name, body) in gen.defs {
-        defs.insert(name, body);
+    let mut seen = HashSet::new();
+    unexpressed.retain(|it| seen.insert(it.clone()));
+    let mut out_defs = Map::new();
+    for (name, body) in defs {
+        out_defs.insert(name, body);
     }
     let mut root = Map::new();
     root.insert("$schema".into(), json!(JSON_SCHEMA_DIALECT));
-    if let [only] = &reserved[..] {
-        root.insert("$ref".into(), json!(format!("#/$defs/{only}")));
+    if let [only] = &input.types[..] {
+        root.insert("$ref".into(), json!(format!("#/$defs/{}", only.name)));
     }
-    root.insert("$defs".into(), Json::Object(defs));
+    root.insert("$defs".into(), Json::Object(out_defs));
     JsonSchemaExport {
         schema: Json::Object(root),
-        unexpressed: gen.unexpressed,
+        unexpressed,
     }
 }
 
@@ -755,6 +758,14 @@ struct JsonGen<'a> {
     /// A requested union type's name, for its union's definition.
     claim: Option<String>,
     unions: Vec<UnionShape>,
+    /// Where each name is in `defs`.
+    def_at: HashMap<String, usize>,
+    /// Names reserved and then not used (a body equal to an earlier one's).
+    dropped: HashSet<String>,
+    /// Definitions of unions with refinements, by base name and body.
+    bodies: HashMap<(String, String), String>,
+    /// `unexpressed`, as a set.
+    seen: HashSet<Unexpressed>,
 }
 
 impl JsonGen<'_> {
@@ -765,14 +776,30 @@ impl JsonGen<'_> {
             }
             self.claim = Some(claim);
         }
-        let taken = |name: &str, defs: &[(String, Json)]| defs.iter().any(|(n, _)| n == name);
-        if !taken(base, &self.defs) {
-            return base.to_string();
+        let name = if self.def_at.contains_key(base) {
+            (2..)
+                .map(|k| format!("{base}_{k}"))
+                .find(|name| !self.def_at.contains_key(name))
+                .unwrap_or_else(|| base.to_string())
+        } else {
+            base.to_string()
+        };
+        self.reserve(&name);
+        name
+    }
+
+    /// Takes `name` for a definition (built later: `Null` until then).
+    fn reserve(&mut self, name: &str) {
+        if !self.def_at.contains_key(name) {
+            self.def_at.insert(name.to_string(), self.defs.len());
+            self.defs.push((name.to_string(), Json::Null));
         }
-        (2..)
-            .map(|k| format!("{base}_{k}"))
-            .find(|name| !taken(name, &self.defs))
-            .unwrap_or_else(|| base.to_string())
+    }
+
+    fn set_def(&mut self, name: &str, body: Json) {
+        if let Some(slot) = self.def_at.get(name).and_then(|at| self.defs.get_mut(*at)) {
+            slot.1 = body;
+        }
     }
 
     fn path_text(&self) -> String {
@@ -821,7 +848,7 @@ impl JsonGen<'_> {
                 path: path.clone(),
                 refinement: text,
             };
-            if !self.unexpressed.contains(&it) {
+            if self.seen.insert(it.clone()) {
                 self.unexpressed.push(it);
             }
         }
@@ -899,17 +926,12 @@ impl JsonGen<'_> {
         if let Some(k) = key {
             let name = self.fresh_name(&union.name);
             self.keyed.insert((idx, k), name.clone());
-            if !self.defs.iter().any(|(n, _)| *n == name) {
-                self.defs.push((name.clone(), Json::Null));
-            }
             self.def_stack.push(name.clone());
             let saved = std::mem::take(&mut self.path);
             let body = self.union_body(&union, body_plan);
             self.path = saved;
             self.def_stack.pop();
-            if let Some(slot) = self.defs.iter_mut().find(|(n, _)| *n == name) {
-                slot.1 = body;
-            }
+            self.set_def(&name, body);
             return json!({ "$ref": format!("#/$defs/{name}") });
         }
         // A union with refinements in its payloads, not recursive: one definition per
@@ -920,24 +942,22 @@ impl JsonGen<'_> {
         let body = self.union_body(&union, body_plan);
         self.path = saved;
         self.def_stack.pop();
-        let same = self
-            .defs
-            .iter()
-            .find(|(n, b)| *b == body && def_base(n) == union.name)
-            .map(|(n, _)| n.clone());
-        let name = match same {
+        let key = (union.name.clone(), body.to_string());
+        let name = match self.bodies.get(&key) {
             Some(existing) => {
-                // The fresh name's unexpressed entries belong to the existing one.
+                // The fresh name's unexpressed entries belong to the existing one (they
+                // are its duplicates, dropped at the end).
                 for it in &mut self.unexpressed {
                     if it.type_name == name {
                         it.type_name = existing.clone();
                     }
                 }
-                self.unexpressed.dedup();
-                existing
+                self.dropped.insert(name);
+                existing.clone()
             }
             None => {
-                self.defs.push((name.clone(), body));
+                self.bodies.insert(key, name.clone());
+                self.set_def(&name, body);
                 name
             }
         };
@@ -985,60 +1005,58 @@ impl JsonGen<'_> {
 
 /// Merges definitions that are the same union under different plans of equal effect (a
 /// recursive union's knot is one per place that names it): a later definition whose body,
-/// with its own name read as the earlier one's, is the earlier body goes, and references
-/// to it point to the earlier one. Repeated until nothing changes. Returns the merges.
-fn merge_twins(defs: &mut Vec<(String, Json)>, keep: &[String]) -> Vec<(String, String)> {
-    let mut merged = Vec::new();
+/// with references to itself read as references to the earlier one, is the earlier body
+/// goes, and references to it point to the earlier one. In rounds, until nothing changes
+/// (a merge can make two more definitions equal). Returns where each merged name went.
+fn merge_twins(defs: &mut Vec<(String, Json)>, keep: &HashSet<String>) -> BTreeMap<String, String> {
+    let mut merged: BTreeMap<String, String> = BTreeMap::new();
     loop {
-        let mut found = None;
-        'search: for (later_at, (later, later_body)) in defs.iter().enumerate() {
-            if keep.contains(later) || def_base(later) == later.as_str() {
-                continue;
-            }
-            let later_text = later_body.to_string();
-            for (earlier, earlier_body) in defs.iter().take(later_at) {
-                if def_base(earlier) != def_base(later) {
-                    continue;
+        let mut round: HashMap<String, String> = HashMap::new();
+        let mut seen: HashMap<(String, String), String> = HashMap::new();
+        for (name, body) in defs.iter() {
+            let base = def_base(name).to_string();
+            let own = format!("\"#/$defs/{name}\"");
+            let text = body.to_string().replace(&own, "\"#/$defs/\u{0}\"");
+            match seen.get(&(base.clone(), text.clone())) {
+                Some(earlier) if !keep.contains(name) && name.as_str() != base => {
+                    round.insert(name.clone(), earlier.clone());
                 }
-                let renamed = later_text.replace(
-                    &format!("\"#/$defs/{later}\""),
-                    &format!("\"#/$defs/{earlier}\""),
-                );
-                let earlier_text = earlier_body.to_string();
-                if renamed == earlier_text {
-                    found = Some((later.clone(), earlier.clone()));
-                    break 'search;
+                _ => {
+                    seen.entry((base, text)).or_insert_with(|| name.clone());
                 }
             }
         }
-        let Some((from, into)) = found else {
+        if round.is_empty() {
             return merged;
-        };
-        defs.retain(|(n, _)| *n != from);
-        let (from_ref, into_ref) = (format!("#/$defs/{from}"), format!("#/$defs/{into}"));
-        for (_, body) in defs.iter_mut() {
-            retarget(body, &from_ref, &into_ref);
         }
-        for (_, to) in merged.iter_mut() {
-            if *to == from {
-                *to = into.clone();
+        defs.retain(|(name, _)| !round.contains_key(name));
+        for (_, body) in defs.iter_mut() {
+            retarget(body, &round);
+        }
+        for into in merged.values_mut() {
+            if let Some(next) = round.get(into) {
+                *into = next.clone();
             }
         }
-        merged.push((from, into));
+        merged.extend(round);
     }
 }
 
-/// Replaces every `$ref` to `from` in `schema` with one to `into`.
-fn retarget(schema: &mut Json, from: &str, into: &str) {
+/// Points every `$ref` to a merged definition at the one it was merged into.
+fn retarget(schema: &mut Json, merges: &HashMap<String, String>) {
     let mut work = vec![schema];
     while let Some(node) = work.pop() {
         match node {
             Json::Object(map) => {
                 for (key, value) in map.iter_mut() {
-                    if key == "$ref" && value.as_str() == Some(from) {
-                        *value = json!(into);
-                    } else {
-                        work.push(value);
+                    let target = value
+                        .as_str()
+                        .and_then(|it| it.strip_prefix("#/$defs/"))
+                        .filter(|_| key == "$ref")
+                        .and_then(|it| merges.get(it));
+                    match target {
+                        Some(into) => *value = json!(format!("#/$defs/{into}")),
+                        None => work.push(value),
                     }
                 }
             }
@@ -1114,16 +1132,19 @@ pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScri
     let mut gen = TsGen {
         refinements: Refinements::new(input.env, input.entry),
         names: HashMap::new(),
-        taken: Vec::new(),
+        taken: HashSet::new(),
         queue: Vec::new(),
+        queued: HashSet::new(),
+        seen: HashSet::new(),
         unexpressed: Vec::new(),
         current: String::new(),
         path: Vec::new(),
     };
     let mut out = String::from("// Generated by `ligature types --emit typescript`.\n");
     // Requested types keep their names; unions reached get theirs after.
+    let requested: HashSet<&str> = input.types.iter().map(|t| t.name.as_str()).collect();
     for t in &input.types {
-        gen.taken.push(t.name.clone());
+        gen.taken.insert(t.name.clone());
         if let TypeDef::Union { identity, .. } = &*t.def {
             gen.names.insert(identity.to_string(), t.name.clone());
         }
@@ -1233,7 +1254,7 @@ pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScri
             continue;
         };
         let name = gen.name_of(&identity);
-        if input.types.iter().any(|t| t.name == name) {
+        if requested.contains(name.as_str()) {
             continue;
         }
         let params: Vec<String> = (0..*arity as usize).map(|k| param_name(None, k)).collect();
@@ -1369,9 +1390,11 @@ struct TsGen<'a> {
     refinements: Refinements<'a>,
     /// TypeScript names of unions, by identity.
     names: HashMap<String, String>,
-    taken: Vec<String>,
+    taken: HashSet<String>,
     /// Unions to declare, by identity, in the order first reached.
     queue: Vec<String>,
+    queued: HashSet<String>,
+    seen: HashSet<Unexpressed>,
     unexpressed: Vec<Unexpressed>,
     current: String,
     path: Vec<String>,
@@ -1391,7 +1414,7 @@ impl TsGen<'_> {
         } else {
             base
         };
-        self.taken.push(name.clone());
+        self.taken.insert(name.clone());
         self.names.insert(identity.to_string(), name.clone());
         name
     }
@@ -1424,7 +1447,7 @@ impl TsGen<'_> {
                 path: path.clone(),
                 refinement: text,
             };
-            if !self.unexpressed.contains(&it) {
+            if self.seen.insert(it.clone()) {
                 self.unexpressed.push(it);
             }
         }
@@ -1486,7 +1509,7 @@ impl TsGen<'_> {
                 };
                 let identity = union.identity.to_string();
                 let name = self.name_of(&identity);
-                if !self.queue.contains(&identity) {
+                if self.queued.insert(identity.clone()) {
                     self.queue.push(identity);
                 }
                 if union.args.is_empty() {
