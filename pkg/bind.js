@@ -204,7 +204,20 @@ const CALL_OPTIONS = {
   'Session.compileSchema': ['files', 'entry', 'limits', 'timeoutMs', 'signal'],
   'Session.missingFiles': ['files', 'entry', 'loadModule'],
   'schema.validate': ['dataFormat', 'timeoutMs', 'signal'],
+  toJsonSchema: TYPECHECK_OPTIONS,
+  toTypeScript: TYPECHECK_OPTIONS,
 };
+
+/**
+ * The type names of `toJsonSchema` as an array (`null`/`undefined`: every type the file
+ * declares); throws the TypeError of anything but a string, an array of strings or null.
+ */
+export function typeNamesOf(call, typeNames) {
+  if (typeNames === null || typeNames === undefined) return [];
+  if (typeof typeNames === 'string') return [typeNames];
+  if (Array.isArray(typeNames) && typeNames.every((it) => typeof it === 'string')) return [...typeNames];
+  throw new TypeError(`${call}: typeNames must be a string, an array of strings or null, got ${describe(typeNames)}`);
+}
 
 /**
  * The options of `call` as `{ options }` (a fresh object of the given, valid, defined keys,
@@ -615,6 +628,27 @@ export function bind(wasm, variant, load, exports, loadSync) {
     return run(wasm.typecheck, wasm.missingFiles, source, checked);
   }
 
+  // Types as JSON Schema or TypeScript: `{ ok, schema | typescript, unexpressed, diagnostics }`.
+  async function toJsonSchema(source, typeNames, options) {
+    needString('toJsonSchema', 'source', source, true);
+    const names = typeNamesOf('toJsonSchema', typeNames);
+    const { options: checked, error } = checkOptions('toJsonSchema', options);
+    if (error !== undefined) return { ...usage(error), unexpressed: [] };
+    return withSchema(await run((s, o) => wasm.toJsonSchema(s, names, o), wasm.missingFiles, source, checked));
+  }
+  /** The schema crosses as text (its 64-bit integer bounds are no exact JS numbers). */
+  function withSchema(result) {
+    if (typeof result.schemaText !== 'string') return result;
+    const { schemaText, ...rest } = result;
+    return { ...rest, schema: JSON.parse(schemaText) };
+  }
+  async function toTypeScript(source, options) {
+    needString('toTypeScript', 'source', source, true);
+    const { options: checked, error } = checkOptions('toTypeScript', options);
+    if (error !== undefined) return { ...usage(error), unexpressed: [] };
+    return run(wasm.toTypeScript, wasm.missingFiles, source, checked);
+  }
+
   // A compiled schema: `validate(data, { dataFormat?, timeoutMs?, signal? })`, synchronous,
   // many documents.
   function wrapSchema(result) {
@@ -787,5 +821,18 @@ export function bind(wasm, variant, load, exports, loadSync) {
   function probe(source, options) {
     return guard(() => wasm.missingFiles(source ?? null, options), entryOf(options));
   }
-  return { variant, init, initSync, initThreadPool, evaluate, typecheck, validate, compileSchema, Session, probe };
+  return {
+    variant,
+    init,
+    initSync,
+    initThreadPool,
+    evaluate,
+    typecheck,
+    validate,
+    compileSchema,
+    toJsonSchema,
+    toTypeScript,
+    Session,
+    probe,
+  };
 }
