@@ -645,6 +645,7 @@ pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
         dropped: HashSet::new(),
         bodies: HashMap::new(),
         seen: HashSet::new(),
+        suffix: HashMap::new(),
     };
     let reserved: HashSet<String> = input.types.iter().map(|t| t.name.clone()).collect();
     for t in &input.types {
@@ -766,6 +767,8 @@ struct JsonGen<'a> {
     bodies: HashMap<(String, String), String>,
     /// `unexpressed`, as a set.
     seen: HashSet<Unexpressed>,
+    /// The next suffix to try for a definition's base name.
+    suffix: HashMap<String, u32>,
 }
 
 impl JsonGen<'_> {
@@ -777,15 +780,37 @@ impl JsonGen<'_> {
             self.claim = Some(claim);
         }
         let name = if self.def_at.contains_key(base) {
-            (2..)
-                .map(|k| format!("{base}_{k}"))
-                .find(|name| !self.def_at.contains_key(name))
-                .unwrap_or_else(|| base.to_string())
+            let next = self.suffix.entry(base.to_string()).or_insert(2);
+            let mut name = format!("{base}_{next}");
+            while self.def_at.contains_key(&name) {
+                *next += 1;
+                name = format!("{base}_{next}");
+            }
+            *next += 1;
+            name
         } else {
             base.to_string()
         };
         self.reserve(&name);
         name
+    }
+
+    /// Gives back a name just taken and not used (a body equal to an earlier one's): the
+    /// next name of its base is then the same again.
+    fn release(&mut self, name: &str) {
+        if self.defs.last().is_some_and(|(last, _)| last == name) {
+            self.defs.pop();
+            self.def_at.remove(name);
+            if let Some((base, k)) = name.rsplit_once('_') {
+                if let (Some(next), Ok(k)) = (self.suffix.get_mut(base), k.parse::<u32>()) {
+                    if *next == k + 1 {
+                        *next = k;
+                    }
+                }
+            }
+        } else {
+            self.dropped.insert(name.to_string());
+        }
     }
 
     /// Takes `name` for a definition (built later: `Null` until then).
@@ -874,7 +899,10 @@ impl JsonGen<'_> {
                 self.path.push("[]".into());
                 let items = self.schema(elem, elem_plan);
                 self.path.pop();
-                json!({ "type": "array", "items": items })
+                let mut map = Map::new();
+                map.insert("type".into(), json!("array"));
+                map.insert("items".into(), items);
+                Json::Object(map)
             }
             Shape::Record { fields, open, .. } => {
                 let mut properties = Map::new();
@@ -939,21 +967,19 @@ impl JsonGen<'_> {
         let name = self.fresh_name(&union.name);
         self.def_stack.push(name.clone());
         let saved = std::mem::take(&mut self.path);
+        let listed = self.unexpressed.len();
         let body = self.union_body(&union, body_plan);
         self.path = saved;
         self.def_stack.pop();
         let key = (union.name.clone(), body.to_string());
-        let name = match self.bodies.get(&key) {
+        let name = match self.bodies.get(&key).cloned() {
             Some(existing) => {
-                // The fresh name's unexpressed entries belong to the existing one (they
-                // are its duplicates, dropped at the end).
-                for it in &mut self.unexpressed {
-                    if it.type_name == name {
-                        it.type_name = existing.clone();
-                    }
+                // What this body listed, the existing one listed under its name.
+                for it in self.unexpressed.drain(listed..) {
+                    self.seen.remove(&it);
                 }
-                self.dropped.insert(name);
-                existing.clone()
+                self.release(&name);
+                existing
             }
             None => {
                 self.bodies.insert(key, name.clone());
@@ -989,12 +1015,14 @@ impl JsonGen<'_> {
             self.path.push(format!(".{ctor}"));
             let schema = self.schema(payload, ctor_plan);
             self.path.pop();
-            alternatives.push(json!({
-                "type": "object",
-                "properties": { ctor.as_str(): schema },
-                "required": [ctor.as_str()],
-                "additionalProperties": false,
-            }));
+            let mut properties = Map::new();
+            properties.insert(ctor.to_string(), schema);
+            let mut map = Map::new();
+            map.insert("type".into(), json!("object"));
+            map.insert("properties".into(), Json::Object(properties));
+            map.insert("required".into(), json!([ctor.as_str()]));
+            map.insert("additionalProperties".into(), json!(false));
+            alternatives.push(Json::Object(map));
         }
         match <[Json; 1]>::try_from(alternatives) {
             Ok([only]) => only,
@@ -1013,7 +1041,15 @@ fn merge_twins(defs: &mut Vec<(String, Json)>, keep: &HashSet<String>) -> BTreeM
     loop {
         let mut round: HashMap<String, String> = HashMap::new();
         let mut seen: HashMap<(String, String), String> = HashMap::new();
+        // Only names that share a base can merge.
+        let mut per_base: HashMap<&str, usize> = HashMap::new();
+        for (name, _) in defs.iter() {
+            *per_base.entry(def_base(name)).or_insert(0) += 1;
+        }
         for (name, body) in defs.iter() {
+            if per_base.get(def_base(name)).copied().unwrap_or(0) < 2 {
+                continue;
+            }
             let base = def_base(name).to_string();
             let own = format!("\"#/$defs/{name}\"");
             let text = body.to_string().replace(&own, "\"#/$defs/\u{0}\"");
