@@ -1190,14 +1190,6 @@ pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScri
         let mut builder = ShapeBuilder::new(input.env);
         builder.params = true;
         let arity = t.def.arity() as usize;
-        let params: Vec<String> = (0..arity)
-            .map(|k| param_name(t.params.get(k).map(String::as_str), k))
-            .collect();
-        let generics = if params.is_empty() {
-            String::new()
-        } else {
-            format!("<{}>", params.join(", "))
-        };
         let shape = match &*t.def {
             TypeDef::Alias { body, .. } => builder.shape(body, &[], 0),
             TypeDef::Union { identity, .. } => {
@@ -1205,6 +1197,27 @@ pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScri
                 builder.shape(&SType::Con(identity.clone(), args), &[], 0)
             }
             TypeDef::Builtin { .. } => Shape::Any,
+        };
+        // A parameter is never named as a type the declaration mentions.
+        let mentioned: HashSet<String> = builder
+            .unions
+            .iter()
+            .map(|u| u.name.clone())
+            .chain(gen.taken.iter().cloned())
+            .collect();
+        let params: Vec<String> = (0..arity)
+            .map(|k| {
+                let mut name = param_name(t.params.get(k).map(String::as_str), k);
+                while mentioned.contains(&name) {
+                    name.push('_');
+                }
+                name
+            })
+            .collect();
+        let generics = if params.is_empty() {
+            String::new()
+        } else {
+            format!("<{}>", params.join(", "))
         };
         let plan = t.plan.as_deref();
         let unions = builder.unions;

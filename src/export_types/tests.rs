@@ -173,6 +173,12 @@ fn parameterised_types_are_instantiated_in_json_and_generic_in_typescript() {
         "{ts}"
     );
     assert!(ts.contains("export type C = Check<string>;"), "{ts}");
+    // A parameter named like a type it meets is renamed.
+    let ts = typescript("type A = X | Y;\ntype P 'a = { x: 'a, y: A };");
+    assert!(
+        ts.contains("export interface P<A_> {\n  x: A_;\n  y: A;\n}"),
+        "{ts}"
+    );
 }
 
 /// Every refinement form that JSON Schema expresses exactly, with its keywords.
