@@ -218,12 +218,23 @@ struct Analysis {
     unexpressed: Vec<String>,
 }
 
+/// What one refinement item gives on one base.
+#[derive(Debug)]
+struct Memo {
+    base: Base,
+    /// The item is written in the entry file.
+    own: bool,
+    keywords: Vec<Keyword>,
+    exact: bool,
+}
+
 /// Reads refinement items back from their source text.
 struct Refinements<'a> {
     env: &'a Env,
     entry: FileId,
     /// By item text and base: the same alias is met many times.
-    memo: HashMap<(String, u8), (Vec<Keyword>, bool)>,
+    /// By item text: for each base and whether the item is the entry's, what it gives.
+    memo: HashMap<String, Vec<Memo>>,
 }
 
 impl<'a> Refinements<'a> {
@@ -237,13 +248,25 @@ impl<'a> Refinements<'a> {
 
     fn analyse(&mut self, items: &[CheckItem], base: Base, out: &mut Analysis) {
         for item in items {
-            let key = (item.text.clone(), base as u8);
-            let (keywords, exact) = match self.memo.get(&key) {
-                Some(it) => it.clone(),
+            let own = item.file == self.entry;
+            let known = self.memo.get(item.text.as_str()).and_then(|found| {
+                found
+                    .iter()
+                    .find(|it| it.base == base && it.own == own)
+                    .map(|it| (it.keywords.clone(), it.exact))
+            });
+            let (keywords, exact) = match known {
+                Some(it) => it,
                 None => {
-                    let found = self.item(item, base);
-                    self.memo.insert(key, found.clone());
-                    found
+                    let (keywords, exact) = self.item(item, base);
+                    let memo = Memo {
+                        base,
+                        own,
+                        keywords: keywords.clone(),
+                        exact,
+                    };
+                    self.memo.entry(item.text.clone()).or_default().push(memo);
+                    (keywords, exact)
                 }
             };
             out.keywords.extend(keywords);
@@ -1199,16 +1222,11 @@ pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScri
             TypeDef::Builtin { .. } => Shape::Any,
         };
         // A parameter is never named as a type the declaration mentions.
-        let mentioned: HashSet<String> = builder
-            .unions
-            .iter()
-            .map(|u| u.name.clone())
-            .chain(gen.taken.iter().cloned())
-            .collect();
+        let mentioned: HashSet<&str> = builder.unions.iter().map(|u| u.name.as_str()).collect();
         let params: Vec<String> = (0..arity)
             .map(|k| {
                 let mut name = param_name(t.params.get(k).map(String::as_str), k);
-                while mentioned.contains(&name) {
+                while mentioned.contains(name.as_str()) || gen.taken.contains(&name) {
                     name.push('_');
                 }
                 name
