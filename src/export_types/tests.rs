@@ -206,10 +206,6 @@ fn expressible_refinements_become_keywords() {
             json!({"type": "integer", "minimum": 0, "maximum": 100}),
         ),
         (
-            "Integer where x < -9223372036854775807 - 1 + 1",
-            json!(null),
-        ),
-        (
             "Float where x > 0.5 && x <= 2.0",
             json!({"type": "number", "exclusiveMinimum": 0.5, "maximum": 2.0}),
         ),
@@ -255,9 +251,6 @@ fn expressible_refinements_become_keywords() {
         ),
     ];
     for (ty, expected) in cases {
-        if expected.is_null() {
-            continue;
-        }
         let src = format!("type T = {ty};");
         let out = export(&src, &["T"], TypesEmit::JsonSchema);
         assert!(out.ok(), "{ty}: {:?}", out.diagnostics);
@@ -321,6 +314,8 @@ fn inexpressible_refinements_are_kept_as_text_and_listed() {
         ),
         ("Integer where x <= -1 || x >= 1", "where x <= -1 || x >= 1"),
         ("Integer where x != 0", "where x != 0"),
+        // Bounds are literals, never evaluated.
+        ("Integer where x < 10 + 1", "where x < 10 + 1"),
         ("String with >= \"a\"", "with >= \"a\""),
         (
             "Float where x >= toFloat lowest",
