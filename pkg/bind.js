@@ -203,6 +203,8 @@ const CALL_OPTIONS = {
   'Session.typecheck': TYPECHECK_OPTIONS,
   'Session.compileSchema': ['files', 'entry', 'limits', 'timeoutMs', 'signal'],
   'Session.missingFiles': ['files', 'entry', 'loadModule'],
+  'Session.toJsonSchema': ['files', 'entry', 'timeoutMs', 'signal'],
+  'Session.toTypeScript': ['files', 'entry', 'timeoutMs', 'signal'],
   'schema.validate': ['dataFormat', 'timeoutMs', 'signal'],
   toJsonSchema: TYPECHECK_OPTIONS,
   toTypeScript: TYPECHECK_OPTIONS,
@@ -792,6 +794,22 @@ export function bind(wasm, variant, load, exports, loadSync) {
       const { options: checked, error } = checkOptions('Session.compileSchema', options);
       if (error !== undefined) return usage(error);
       return wrapSchema(runSync((_, o) => super.compileSchema(schemaSource, typeName, o), null, checked, checked?.entry ?? 'schema.lig'));
+    }
+    /** The session's files are the imports; synchronous (no `loadModule`). */
+    toJsonSchema(source, typeNames, options) {
+      alive(this);
+      needString('Session.toJsonSchema', 'source', source, true);
+      const names = typeNamesOf('Session.toJsonSchema', typeNames);
+      const { options: checked, error } = checkOptions('Session.toJsonSchema', options);
+      if (error !== undefined) return { ...usage(error), unexpressed: [] };
+      return withSchema(runSync((s, o) => super.toJsonSchema(s, names, o), source, checked));
+    }
+    toTypeScript(source, options) {
+      alive(this);
+      needString('Session.toTypeScript', 'source', source, true);
+      const { options: checked, error } = checkOptions('Session.toTypeScript', options);
+      if (error !== undefined) return { ...usage(error), unexpressed: [] };
+      return runSync((s, o) => super.toTypeScript(s, o), source, checked);
     }
     get stats() {
       alive(this);

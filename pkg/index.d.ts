@@ -341,6 +341,10 @@ export class Session {
   typecheck(source: string | null, options?: Omit<TypecheckOptions, 'loadModule'> | null): CheckResult;
   /** Compiles a schema against the session's files (no `loadModule`: synchronous). */
   compileSchema(schemaSource: string, typeName: string, options?: Omit<CompileOptions, 'loadModule'> | null): CompileResult;
+  /** `toJsonSchema` against the session's files (no `loadModule`: synchronous). */
+  toJsonSchema(source: string | null, typeNames: string | string[] | null, options?: Omit<TypesOptions, 'loadModule' | 'threads'> | null): JsonSchemaResult;
+  /** `toTypeScript` against the session's files (no `loadModule`: synchronous). */
+  toTypeScript(source: string | null, options?: Omit<TypesOptions, 'loadModule' | 'threads'> | null): TypeScriptResult;
   /** The stats of the last `evaluate` or `typecheck` (null before the first). */
   readonly stats: Stats | null;
   /** Releases the session's wasm memory; a second call does nothing. */

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 
 import Ajv2020 from 'ajv/dist/2020.js';
 
-import { compileSchema, toJsonSchema, toTypeScript } from '../node.js';
+import { Session, compileSchema, toJsonSchema, toTypeScript } from '../node.js';
 
 const SCHEMA = String.raw`
 type Env = Dev | Staging | Prod;
@@ -298,6 +298,14 @@ test('toJsonSchema and toTypeScript check their arguments and report errors as v
   });
   assert.equal(loaded.ok, true, JSON.stringify(loaded.diagnostics));
   assert.match(loaded.typescript, /export declare const a: number;/);
+  // A session: its files are the imports, the calls synchronous.
+  const session = new Session({ files: { 't.lig': 'export type A = Integer where x > 0;' } });
+  const viaSession = session.toJsonSchema('import "./t";\ntype B = List A;', ['B']);
+  assert.equal(viaSession.ok, true, JSON.stringify(viaSession));
+  assert.deepEqual(viaSession.schema, files.schema);
+  assert.match(session.toTypeScript('import "./t";\nlet a : A = 2;').typescript, /export declare const a: number;/);
+  assert.throws(() => session.toJsonSchema('', {}), TypeError);
+  session.free();
   const even = await toTypeScript('type Even = Integer where x % 2 == 0;');
   assert.deepEqual(even.unexpressed, [{ type: 'Even', path: '$', refinement: 'where x % 2 == 0' }]);
   assert.match(even.typescript, /\/\*\* @refinement where x % 2 == 0 \*\/\nexport type Even = number;/);
