@@ -494,3 +494,49 @@ fn output_is_deterministic() {
         assert_eq!(typescript(src), typescript(src));
     }
 }
+
+/// Every file of the fixture corpus (errors included) exports without a panic: errors
+/// are diagnostics, and a file that checks gives a schema and declarations.
+#[test]
+fn every_fixture_exports_or_reports() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut work = vec![root];
+    let mut files = Vec::new();
+    while let Some(dir) = work.pop() {
+        for entry in std::fs::read_dir(&dir).expect("fixture dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                work.push(path);
+            } else if path.extension().is_some_and(|it| it == "lig") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() > 100, "{} fixtures", files.len());
+    let mut exported = 0;
+    for path in &files {
+        let text = std::fs::read(path).expect("fixture");
+        let mut fs = MemoryFs::new();
+        fs.insert("main.lig", text);
+        let session = Session::new(Options::default(), Arc::new(fs));
+        for emit in [TypesEmit::JsonSchema, TypesEmit::TypeScript] {
+            let out = session.export_types(&TypesRequest {
+                entry: "main.lig".into(),
+                emit,
+                ..TypesRequest::default()
+            });
+            if out.ok() {
+                exported += 1;
+                assert!(
+                    out.schema.as_ref().is_some_and(Json::is_object) || out.typescript.is_some(),
+                    "{}",
+                    path.display()
+                );
+            } else {
+                assert!(!out.diagnostics.is_empty(), "{}", path.display());
+            }
+        }
+    }
+    assert!(exported > 100, "{exported} exports");
+}
