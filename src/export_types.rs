@@ -1049,7 +1049,11 @@ impl JsonGen<'_> {
         }
         match <[Json; 1]>::try_from(alternatives) {
             Ok([only]) => only,
-            Err(alternatives) => json!({ "oneOf": alternatives }),
+            Err(alternatives) => {
+                let mut map = Map::new();
+                map.insert("oneOf".into(), Json::Array(alternatives));
+                Json::Object(map)
+            }
         }
     }
 }
