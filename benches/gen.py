@@ -20,6 +20,9 @@ workloads:
             (`ligature validate DIR/d*.json --schema DIR/schema.lig --type Fleet`).
   bigdoc    one JSON document DIR/fleet.json of N services (1,000,000: about 190 MB) and the
             same schema (`ligature validate DIR/fleet.json --schema DIR/schema.lig --type Fleet`).
+  schema    a schema file of N lines of type declarations (groups of 13 lines, 7 types:
+            refined aliases of each expressible kind and one not, a union with a refined
+            payload, a recursive union, a record of them all) for `ligature types --emit ...`.
 """
 import os
 import sys
@@ -143,6 +146,26 @@ def bigdoc(n, out_dir):
         f.write("]}\n")
 
 
+def schema(n, out):
+    """About n lines of type declarations, 7 types per 13 lines."""
+    for i in range((n + 12) // 13):
+        out.append(
+            f"type Port{i} = Integer where x >= 1 && x <= 65535;\n"
+            f"type Name{i} = String with pattern(\"[a-z][a-z0-9-]*\");\n"
+            f"type Tag{i} = String where length x >= 1 && length x <= 32;\n"
+            f"type Mode{i} = Off{i} | On{i} | Auto{i} {{ level: Integer with >= 0 with <= 10 }};\n"
+            f"type Even{i} = Integer where x % 2 == 0;\n"
+            f"type Tree{i} = Leaf{i} Port{i} | Node{i} (List Tree{i});\n"
+            f"type Service{i} = {{\n"
+            f"    name: Name{i},\n"
+            f"    port: Port{i},\n"
+            f"    mode: Mode{i},\n"
+            f"    tags: List Tag{i},\n"
+            f"    backup: Option Port{i},\n"
+            f"    shards: Even{i}, tree: Tree{i} }};\n"
+        )
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] in ("modules", "documents", "bigdoc"):
         n, out_dir = int(sys.argv[2]), sys.argv[3]
@@ -164,6 +187,8 @@ def main():
         for i in range(1, n):
             out.append(f'let c{i} = {{ n = c{i - 1}.n + {i % 7}, label = "c{i}" }};\n')
         out.append(f"{{ last = c{n - 1} }}\n")
+    elif workload == "schema":
+        schema(n, out)
     elif workload == "bigmap":
         out.append(
             f"let xs = map (\\x -> fold (\\a n -> (a * 31 + n + x) % 1000003) 0 (range 0 50)) (range 0 {n});\n"

@@ -172,6 +172,24 @@ def fmt_phases(phases, size_mb):
     return ", ".join(parts)
 
 
+def bench_types(binary, n, repeat):
+    """`ligature types` on a schema of n lines: JSON Schema and TypeScript of every type."""
+    path = generate("schema", n)
+    rows = []
+    for emit in ("json-schema", "typescript"):
+        best, peak = None, 0.0
+        for _ in range(repeat):
+            elapsed, rss, err, code = run_once(binary, ["types", path, "--emit", emit])
+            if code != 0:
+                sys.exit(f"types --emit {emit} failed (exit {code}):\n{err[:2000]}")
+            peak = max(peak, rss)
+            best = elapsed if best is None else min(best, elapsed)
+        rows.append({"workload": f"types --emit {emit}", "n": n, "mb": os.path.getsize(path) / 1e6,
+                     "seconds": best, "rss": peak, "phases": None, "extra": "",
+                     "note": f"{n:,} lines of types (goal: under 500 ms)"})
+    return rows
+
+
 def main():
     quick = "--quick" in sys.argv
     binary = os.path.join(ROOT, "target", "release", "ligature")
@@ -197,6 +215,7 @@ def main():
     rows.append(bench_validate(binary, 10_000 // scale, repeat))
     rows += bench_bigdoc(binary, 1_000_000 // scale, 3 if quick else 5)
     rows.append(bench_timeout(binary, repeat))
+    rows += bench_types(binary, 100_000 // scale, repeat)
     print(f"machine: {os.cpu_count()} cores; best of {repeat} runs; peak RSS is the maximum seen\n")
     print("| workload | threads | bindings | source | end to end | vs 1 thread | throughput | peak memory | phases |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---|")

@@ -242,8 +242,23 @@ const CALL_OPTIONS = {
   'Session.typecheck': [...TYPECHECK_OPTIONS, 'remote'],
   'Session.compileSchema': ['files', 'entry', 'limits', 'timeoutMs', 'signal', 'remote'],
   'Session.missingFiles': ['files', 'entry', 'loadModule', 'remote'],
+  'Session.toJsonSchema': ['files', 'entry', 'timeoutMs', 'signal'],
+  'Session.toTypeScript': ['files', 'entry', 'timeoutMs', 'signal'],
   'schema.validate': ['dataFormat', 'timeoutMs', 'signal'],
+  toJsonSchema: TYPECHECK_OPTIONS,
+  toTypeScript: TYPECHECK_OPTIONS,
 };
+
+/**
+ * The type names of `toJsonSchema` as an array (`null`/`undefined`: every type the file
+ * declares); throws the TypeError of anything but a string, an array of strings or null.
+ */
+export function typeNamesOf(call, typeNames) {
+  if (typeNames === null || typeNames === undefined) return [];
+  if (typeof typeNames === 'string') return [typeNames];
+  if (Array.isArray(typeNames) && typeNames.every((it) => typeof it === 'string')) return [...typeNames];
+  throw new TypeError(`${call}: typeNames must be a string, an array of strings or null, got ${describe(typeNames)}`);
+}
 
 /**
  * The options of `call` as `{ options }` (a fresh object of the given, valid, defined keys,
@@ -786,6 +801,27 @@ export function bind(wasm, variant, load, exports, loadSync) {
     return run(wasm.typecheck, wasm.missingFiles, source, checked);
   }
 
+  // Types as JSON Schema or TypeScript: `{ ok, schema | typescript, unexpressed, diagnostics }`.
+  async function toJsonSchema(source, typeNames, options) {
+    needString('toJsonSchema', 'source', source, true);
+    const names = typeNamesOf('toJsonSchema', typeNames);
+    const { options: checked, error } = checkOptions('toJsonSchema', options);
+    if (error !== undefined) return { ...usage(error), unexpressed: [] };
+    return withSchema(await run((s, o) => wasm.toJsonSchema(s, names, o), wasm.missingFiles, source, checked));
+  }
+  /** The schema crosses as text (its 64-bit integer bounds are no exact JS numbers). */
+  function withSchema(result) {
+    if (typeof result.schemaText !== 'string') return result;
+    const { schemaText, ...rest } = result;
+    return { ...rest, schema: JSON.parse(schemaText) };
+  }
+  async function toTypeScript(source, options) {
+    needString('toTypeScript', 'source', source, true);
+    const { options: checked, error } = checkOptions('toTypeScript', options);
+    if (error !== undefined) return { ...usage(error), unexpressed: [] };
+    return run(wasm.toTypeScript, wasm.missingFiles, source, checked);
+  }
+
   // A compiled schema: `validate(data, { dataFormat?, timeoutMs?, signal? })`, synchronous,
   // many documents.
   function wrapSchema(result) {
@@ -930,6 +966,22 @@ export function bind(wasm, variant, load, exports, loadSync) {
       if (error !== undefined) return usage(error);
       return wrapSchema(runSync((_, o) => super.compileSchema(schemaSource, typeName, o), null, checked, checked?.entry ?? 'schema.lig'));
     }
+    /** The session's files are the imports; synchronous (no `loadModule`). */
+    toJsonSchema(source, typeNames, options) {
+      alive(this);
+      needString('Session.toJsonSchema', 'source', source, true);
+      const names = typeNamesOf('Session.toJsonSchema', typeNames);
+      const { options: checked, error } = checkOptions('Session.toJsonSchema', options);
+      if (error !== undefined) return { ...usage(error), unexpressed: [] };
+      return withSchema(runSync((s, o) => super.toJsonSchema(s, names, o), source, checked));
+    }
+    toTypeScript(source, options) {
+      alive(this);
+      needString('Session.toTypeScript', 'source', source, true);
+      const { options: checked, error } = checkOptions('Session.toTypeScript', options);
+      if (error !== undefined) return { ...usage(error), unexpressed: [] };
+      return runSync((s, o) => super.toTypeScript(s, o), source, checked);
+    }
     get stats() {
       alive(this);
       return super.stats;
@@ -973,5 +1025,19 @@ export function bind(wasm, variant, load, exports, loadSync) {
     const found = guard(() => wasm.locate(source, path));
     return typeof found?.matched === 'number' ? found : null;
   }
-  return { variant, init, initSync, initThreadPool, evaluate, typecheck, validate, compileSchema, locate, Session, probe };
+  return {
+    variant,
+    init,
+    initSync,
+    initThreadPool,
+    evaluate,
+    typecheck,
+    validate,
+    compileSchema,
+    toJsonSchema,
+    toTypeScript,
+    locate,
+    Session,
+    probe,
+  };
 }

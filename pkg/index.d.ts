@@ -331,6 +331,47 @@ export interface SourceRange {
  */
 export function locate(source: string, path: DocumentPath): Promise<SourceRange | null>;
 
+/** A refinement that an export could not express exactly (kept as text in the output). */
+export interface Unexpressed {
+  /** The exported type (a requested type, or a union's `$defs` entry) it belongs to. */
+  type: string;
+  /** Where inside that type: `$`, `$.port`, `$.items[]`, `$.Some`. */
+  path: string;
+  /** The refinement as written: `where x % 2 == 0`, `with startsWith("https://")`. */
+  refinement: string;
+}
+
+/** The options of `toJsonSchema` and `toTypeScript`: `entry` is where `source` is stored (default `main.lig`). */
+export type TypesOptions = TypecheckOptions;
+
+export type JsonSchemaResult =
+  | { ok: true; schema: Record<string, unknown>; unexpressed: Unexpressed[]; diagnostics: Diagnostic[] }
+  | { ok: false; schema?: undefined; unexpressed: []; diagnostics: Diagnostic[]; error?: undefined }
+  | (UsageError & { unexpressed: [] });
+
+export type TypeScriptResult =
+  | { ok: true; typescript: string; unexpressed: Unexpressed[]; diagnostics: Diagnostic[] }
+  | { ok: false; typescript?: undefined; unexpressed: []; diagnostics: Diagnostic[]; error?: undefined }
+  | (UsageError & { unexpressed: [] });
+
+/**
+ * The JSON Schema (draft 2020-12) of types of `source`: one name, several (all in `$defs`),
+ * or null for every type the file declares (and exports). It accepts exactly the JSON that
+ * `validate` accepts, except for the refinements listed in `unexpressed` (kept as
+ * `x-ligature-refinement`), where it accepts more.
+ */
+export function toJsonSchema(
+  source: string | null,
+  typeNames: string | string[] | null,
+  options?: TypesOptions | null,
+): Promise<JsonSchemaResult>;
+
+/**
+ * TypeScript declarations of the types of `source` (generic over their parameters,
+ * refinements as JSDoc) and of its document (`export default`, a named export per binding).
+ */
+export function toTypeScript(source: string | null, options?: TypesOptions | null): Promise<TypeScriptResult>;
+
 /**
  * A long-lived context (the playground's): files, limits and caches kept across calls.
  * After `free()`, every method and `stats` throw a TypeError ("this Session was freed");
@@ -348,6 +389,10 @@ export class Session {
   typecheck(source: string | null, options?: Omit<TypecheckOptions, 'loadModule'> | null): CheckResult;
   /** Compiles a schema against the session's files (no `loadModule`: synchronous). */
   compileSchema(schemaSource: string, typeName: string, options?: Omit<CompileOptions, 'loadModule'> | null): CompileResult;
+  /** `toJsonSchema` against the session's files (no `loadModule`: synchronous). */
+  toJsonSchema(source: string | null, typeNames: string | string[] | null, options?: Omit<TypesOptions, 'loadModule' | 'threads'> | null): JsonSchemaResult;
+  /** `toTypeScript` against the session's files (no `loadModule`: synchronous). */
+  toTypeScript(source: string | null, options?: Omit<TypesOptions, 'loadModule' | 'threads'> | null): TypeScriptResult;
   /** The stats of the last `evaluate` or `typecheck` (null before the first). */
   readonly stats: Stats | null;
   /** Releases the session's wasm memory; a second call does nothing. */

@@ -29,6 +29,7 @@ use crate::source::{self, SourceMap, Span};
 use crate::syntax;
 use crate::{eval, modules, types};
 
+pub use crate::export_types::Unexpressed;
 pub use crate::loader::MemoryFs;
 pub use crate::validate::{Data, DataFormat, Schema, Violation};
 
@@ -245,6 +246,43 @@ pub struct SchemaRequest {
     pub schema: String,
     pub type_name: String,
     pub cancellation: Cancellation,
+}
+
+/// What [`Session::export_types`] writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TypesEmit {
+    /// One JSON Schema (draft 2020-12) whose `$defs` hold the types.
+    #[default]
+    JsonSchema,
+    /// TypeScript declarations, with the file's document when no type is named.
+    TypeScript,
+}
+
+/// Types of a file to export ([`Session::export_types`]): `type_names` of the module
+/// `entry`, or every type it declares (those it exports, when it has an export list).
+#[derive(Clone, Debug, Default)]
+pub struct TypesRequest {
+    pub entry: String,
+    pub type_names: Vec<String>,
+    pub emit: TypesEmit,
+    pub cancellation: Cancellation,
+}
+
+/// The exported types: `schema` for JSON Schema, `typescript` for TypeScript (`None`
+/// when there are errors), the refinements they could not express, the diagnostics.
+#[derive(Debug)]
+pub struct TypesOutput {
+    pub schema: Option<serde_json::Value>,
+    pub typescript: Option<String>,
+    pub unexpressed: Vec<Unexpressed>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: Arc<SourceMap>,
+}
+
+impl TypesOutput {
+    pub fn ok(&self) -> bool {
+        !diagnostic::has_errors(&self.diagnostics)
+    }
 }
 
 /// What to evaluate and how to render it.
@@ -695,6 +733,36 @@ impl Session {
         })
     }
 
+    /// Exports types of a file as JSON Schema or TypeScript (`crate::export_types`): the
+    /// file is checked and lowered (for its refinement plans), not evaluated.
+    pub fn export_types(&self, request: &TypesRequest) -> TypesOutput {
+        self.free_leftovers();
+        let interrupt = self.interrupt(&request.cancellation);
+        let mut sources = SourceMap::default();
+        let mut timer = PhaseTimer::new(None);
+        let res = crate::par::on_pipeline_stack(|| {
+            pipeline::export_types(self, request, &interrupt, &mut sources, &mut timer)
+        });
+        let (exported, mut diagnostics) = match res {
+            Ok(it) => it,
+            Err(diagnostics) => (None, diagnostics),
+        };
+        pipeline::only_cancelled(&mut diagnostics);
+        diagnostic::sort_and_dedup(&mut diagnostics, |file| file.0);
+        let failed = diagnostic::has_errors(&diagnostics);
+        let (schema, typescript, unexpressed) = match exported {
+            Some(it) if !failed => it,
+            _ => (None, None, Vec::new()),
+        };
+        TypesOutput {
+            schema,
+            typescript,
+            unexpressed,
+            diagnostics,
+            sources: Arc::new(sources),
+        }
+    }
+
     /// Validates one document against a type of a schema file (compiling the schema; use
     /// [`Session::compile_schema`] and [`Schema::check_value`] to check many documents).
     pub fn validate(&self, request: &ValidateRequest) -> ValidateOutput {
@@ -1075,6 +1143,175 @@ mod pipeline {
             evaluations: done,
             limits: eval_limits,
         })
+    }
+
+    /// What [`super::Session::export_types`] exports: JSON Schema, TypeScript and the
+    /// refinements left as text.
+    pub(super) type Exported = (
+        Option<serde_json::Value>,
+        Option<String>,
+        Vec<crate::export_types::Unexpressed>,
+    );
+
+    pub(super) fn export_types(
+        session: &Session,
+        request: &super::TypesRequest,
+        interrupt: &eval::Interrupt,
+        sources: &mut SourceMap,
+        timer: &mut PhaseTimer<'_>,
+    ) -> Result<(Option<Exported>, Vec<Diagnostic>), Vec<Diagnostic>> {
+        use crate::export_types as ex;
+        let Loaded {
+            graph,
+            checked,
+            mut diagnostics,
+            ..
+        } = load_and_check(session, &request.entry, true, interrupt, sources, timer);
+        let Ok(checked) = checked else {
+            finish(&graph, &mut diagnostics);
+            release_stopped(session, interrupt, graph);
+            return Err(diagnostics);
+        };
+        let entry = graph.entry.ok_or_else(Vec::new)?;
+        let module = graph.modules.get(entry);
+        let file = module.map(|it| it.file).unwrap_or_default();
+        let no_type =
+            |message: String| vec![Diagnostic::new(Code::T2004, message, file, Span::default())];
+        let entry_checked = checked.get(entry).and_then(Option::as_ref);
+        let env = entry_checked
+            .and_then(|it| it.final_env.as_ref())
+            .ok_or_else(|| no_type("internal: the file has no environment".into()))?;
+        let ast = module.map(|it| Arc::clone(&it.ast)).unwrap_or_default();
+        let exports = types::imports::export_list(&ast);
+        // The types the file declares, in source order, with their parameters' names.
+        let mut declared: Vec<(String, Vec<String>)> = Vec::new();
+        for decl in &ast.decls {
+            if let syntax::ast::DeclKind::Type(t) = &decl.kind {
+                let params = t.params.iter().map(|p| p.name.to_string()).collect();
+                declared.push((t.name.name.to_string(), params));
+            }
+        }
+        let names: Vec<(String, Vec<String>)> = if request.type_names.is_empty() {
+            match &exports {
+                None => declared,
+                Some(list) => {
+                    let exported: std::collections::HashSet<&str> =
+                        list.iter().map(|(n, _)| n.as_str()).collect();
+                    declared
+                        .into_iter()
+                        .filter(|(name, _)| exported.contains(name.as_str()))
+                        .collect()
+                }
+            }
+        } else {
+            let params: std::collections::HashMap<&str, &Vec<String>> =
+                declared.iter().map(|(n, p)| (n.as_str(), p)).collect();
+            let mut seen = std::collections::HashSet::new();
+            let mut out = Vec::new();
+            for name in &request.type_names {
+                if seen.insert(name.as_str()) {
+                    let params = params.get(name.as_str()).map(|p| (*p).clone());
+                    out.push((name.clone(), params.unwrap_or_default()));
+                }
+            }
+            out
+        };
+        let mut unknown = Vec::new();
+        for (name, _) in &names {
+            let known = env
+                .types
+                .get(name.as_str())
+                .is_some_and(|def| !matches!(**def, types::env::TypeDef::Builtin { .. }));
+            if !known {
+                unknown.push(Diagnostic::new(
+                    Code::T2004,
+                    format!("the file declares or imports no type `{name}`"),
+                    file,
+                    Span::default(),
+                ));
+            }
+        }
+        if !unknown.is_empty() {
+            release_stopped(session, interrupt, (graph, checked));
+            return Err(unknown);
+        }
+        let programs =
+            match modules::lower_graph(&graph, &checked, sources, true, &[], None, None, interrupt)
+            {
+                Ok(it) => it.0,
+                Err(it) => {
+                    release_stopped(session, interrupt, (graph, checked));
+                    return Err(vec![*it]);
+                }
+            };
+        if interrupt.fired() {
+            release_stopped(session, interrupt, (graph, checked, programs));
+            return Err(vec![cancelled(file)]);
+        }
+        let entry_program = programs.get(entry).and_then(Option::as_ref);
+        let program = |f| programs.iter().flatten().find(|it| it.file == f);
+        let linked = eval::link::imports(env, &program);
+        let mut exported = Vec::new();
+        for (name, params) in names {
+            let Some(def) = env.types.get(name.as_str()) else {
+                continue;
+            };
+            let plan = match entry_program.and_then(|it| it.types.get(name.as_str())) {
+                Some(template) => template.plan.clone(),
+                None => linked
+                    .types
+                    .get(name.as_str())
+                    .and_then(|it| it.plan.clone()),
+            };
+            exported.push(ex::ExportedType {
+                name,
+                def: Arc::clone(def),
+                params,
+                plan,
+            });
+        }
+        let input = ex::Input {
+            env,
+            entry: file,
+            types: exported,
+        };
+        let out = match request.emit {
+            super::TypesEmit::JsonSchema => {
+                let it = ex::to_json_schema(&input);
+                (Some(it.schema), None, it.unexpressed)
+            }
+            super::TypesEmit::TypeScript => {
+                let document = request.type_names.is_empty().then(|| {
+                    let bindings = entry_checked
+                        .map(|it| &it.checked.bindings[..])
+                        .unwrap_or_default();
+                    let exports = exports.as_ref();
+                    let bindings = bindings
+                        .iter()
+                        .filter(|b| b.in_document)
+                        .filter_map(|b| {
+                            let name = match exports {
+                                None => b.name.to_string(),
+                                Some(list) => list
+                                    .iter()
+                                    .find(|(n, _)| *n == b.name)
+                                    .map(|(_, alias)| alias.to_string())?,
+                            };
+                            let ty = env.values.get(b.name.as_str())?.scheme.ty.clone();
+                            Some(ex::DocumentBinding { name, ty })
+                        })
+                        .collect();
+                    ex::Document {
+                        bindings,
+                        has_body: ast.body.is_some(),
+                    }
+                });
+                let it = ex::to_typescript(&input, document.as_ref());
+                (None, Some(it.text), it.unexpressed)
+            }
+        };
+        release_stopped(session, interrupt, (graph, checked, programs));
+        Ok((Some(out), diagnostics))
     }
 
     /// Sorts diagnostics in canonical module order and labels import sites; a stopped run

@@ -16,6 +16,7 @@ pub mod api;
 pub mod diagnostic;
 pub mod engine;
 pub mod eval;
+pub mod export_types;
 pub mod hash;
 pub mod interrupt;
 pub mod loader;

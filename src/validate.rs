@@ -66,12 +66,19 @@ pub enum Shape {
     Any,
     /// A function type: no data has it.
     Function,
+    /// The `k`-th parameter of the type being described: only from a [`ShapeBuilder`] with
+    /// `params` set (the exporters' generic declarations); validation never builds it.
+    Param(u32),
 }
 
 /// A union instantiated at its arguments: constructors in declaration order.
 #[derive(Clone, Debug)]
 pub struct UnionShape {
     pub name: String,
+    /// The union's identity (its name plus declaring file, see `types::env::union_identity`).
+    pub identity: Name,
+    /// The shapes of the arguments it is instantiated at.
+    pub args: Vec<Shape>,
     pub ctors: Vec<(Name, Option<Shape>)>,
 }
 
@@ -91,6 +98,10 @@ pub struct Schema {
 pub struct ShapeBuilder<'a> {
     pub env: &'a Env,
     pub unions: Vec<UnionShape>,
+    /// A parameter of the described type (`Gen` with no argument) becomes
+    /// [`Shape::Param`] instead of [`Shape::Any`] (what the exporters' generic
+    /// declarations need; validation describes closed types only).
+    pub params: bool,
     memo: HashMap<String, usize>,
 }
 
@@ -99,6 +110,7 @@ impl<'a> ShapeBuilder<'a> {
         ShapeBuilder {
             env,
             unions: Vec::new(),
+            params: false,
             memo: HashMap::new(),
         }
     }
@@ -110,6 +122,7 @@ impl<'a> ShapeBuilder<'a> {
         match ty {
             SType::Gen(k) => match args.get(*k as usize) {
                 Some(arg) => self.shape(arg, &[], depth + 1),
+                None if self.params => Shape::Param(*k),
                 None => Shape::Any,
             },
             SType::Free(_) | SType::Rigid(_) | SType::Error => Shape::Any,
@@ -154,8 +167,14 @@ impl<'a> ShapeBuilder<'a> {
                         self.memo.insert(key, idx);
                         self.unions.push(UnionShape {
                             name: crate::types::env::display_name(name).to_string(),
+                            identity: name.clone(),
+                            args: Vec::new(),
                             ctors: Vec::new(),
                         });
+                        let arg_shapes: Vec<Shape> = targs
+                            .iter()
+                            .map(|t| self.shape(t, &[], depth + 1))
+                            .collect();
                         let mut out = Vec::new();
                         for ctor in ctors {
                             let payload = self
@@ -167,6 +186,7 @@ impl<'a> ShapeBuilder<'a> {
                         }
                         if let Some(slot) = self.unions.get_mut(idx) {
                             slot.ctors = out;
+                            slot.args = arg_shapes;
                         }
                         Shape::Union(idx)
                     }
@@ -765,7 +785,7 @@ impl<'g> Walk<'g> {
             Shape::List(_) => "an array (List)".into(),
             Shape::Record { .. } => "an object (record)".into(),
             Shape::Union(idx) => self.expected_union(*idx),
-            Shape::Any => "any value".into(),
+            Shape::Any | Shape::Param(_) => "any value".into(),
             Shape::Function => "a function (no data has this type)".into(),
         }
     }

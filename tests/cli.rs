@@ -859,3 +859,88 @@ fn only_regular_files_and_bounded_stdin_are_read() {
     let (code, err) = ligature_bounded(&dir, &["eval", "big.lig"], Stdio::null(), &[]);
     assert_eq!(code, Some(0), "{err}");
 }
+
+const TYPES: &str = "type Port = Integer where x >= 1 && x <= 65535;\ntype Even = Integer where x % 2 == 0;\ntype Service = { name: String, port: Port, shards: Even };\nlet port : Port = 8080;\n";
+
+#[test]
+fn types_emit_json_schema_and_typescript() {
+    let dir = scratch("types_emit");
+    write(&dir, "types.lig", TYPES);
+    let out = ligature_in(&dir, &["types", "types.lig", "--emit", "json-schema"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let schema: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON on stdout");
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    let names: Vec<&String> = schema["$defs"].as_object().expect("defs").keys().collect();
+    assert_eq!(names, ["Port", "Even", "Service"]);
+    assert_eq!(schema["$defs"]["Port"]["maximum"], 65535);
+    // The inexpressible refinement is a warning on stderr, once per place.
+    assert_eq!(
+        stderr(&out),
+        "warning: `Even` at $: refinement not expressed: where x % 2 == 0\n\
+         warning: `Service` at $.shards: refinement not expressed: where x % 2 == 0\n"
+    );
+    let one = ligature_in(
+        &dir,
+        &[
+            "types",
+            "types.lig",
+            "--emit",
+            "json-schema",
+            "--type",
+            "Port",
+        ],
+        &[],
+    );
+    assert_eq!(one.status.code(), Some(0), "{}", stderr(&one));
+    assert_eq!(stderr(&one), "");
+    let schema: serde_json::Value = serde_json::from_str(&stdout(&one)).expect("JSON");
+    assert_eq!(schema["$ref"], "#/$defs/Port");
+    let ts = ligature_in(&dir, &["types", "types.lig", "--emit", "typescript"], &[]);
+    assert_eq!(ts.status.code(), Some(0), "{}", stderr(&ts));
+    let text = stdout(&ts);
+    assert!(text.contains("export interface Service {"), "{text}");
+    assert!(
+        text.contains("/** @minimum 1 @maximum 65535 */\nexport type Port = number;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("export declare const port: number;"),
+        "{text}"
+    );
+}
+
+#[test]
+fn types_errors_and_usage() {
+    let dir = scratch("types_errors");
+    write(&dir, "types.lig", TYPES);
+    write(&dir, "bad.lig", "let x : Integer = \"s\";\n");
+    let unknown = ligature_in(
+        &dir,
+        &[
+            "types",
+            "types.lig",
+            "--emit",
+            "typescript",
+            "--type",
+            "Nope",
+        ],
+        &[],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("error[T2004]: the file declares or imports no type `Nope`"));
+    assert_eq!(stdout(&unknown), "");
+    let bad = ligature_in(&dir, &["types", "bad.lig", "--emit", "json-schema"], &[]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("error[T2001]"), "{}", stderr(&bad));
+    assert_eq!(stdout(&bad), "");
+    let missing = ligature_in(&dir, &["types", "nope.lig", "--emit", "json-schema"], &[]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("M4001"), "{}", stderr(&missing));
+    let usage = ligature_in(&dir, &["types", "types.lig", "--emit", "xml"], &[]);
+    assert_eq!(usage.status.code(), Some(2));
+    let usage = ligature_in(&dir, &["types", "types.lig"], &[]);
+    assert_eq!(usage.status.code(), Some(2));
+}

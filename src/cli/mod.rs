@@ -44,6 +44,8 @@ enum Command {
     /// Fetch a file's remote modules into the cache and pin them in `ligature.lock`,
     /// without checking or evaluating (for CI images).
     Fetch(FetchArgs),
+    /// Export types of a file as JSON Schema or TypeScript declarations.
+    Types(TypesArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -61,6 +63,30 @@ struct FetchArgs {
     error_format: ErrorFormat,
     #[command(flatten)]
     remote: RemoteArgs,
+}
+
+#[derive(clap::Args, Debug)]
+struct TypesArgs {
+    /// The Ligature file that declares (or imports) the types.
+    file: String,
+    /// What to write on stdout.
+    #[arg(long, value_enum)]
+    emit: EmitArg,
+    /// A type to export (repeatable; default: every type the file declares and exports).
+    #[arg(long = "type", value_name = "NAME")]
+    type_names: Vec<String>,
+    /// A directory holding registers (repeatable).
+    #[arg(long = "register-path", value_name = "DIR")]
+    register_path: Vec<String>,
+    /// How to print diagnostics on stderr.
+    #[arg(long, value_enum, default_value = "text")]
+    error_format: ErrorFormat,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum EmitArg {
+    JsonSchema,
+    Typescript,
 }
 
 #[derive(clap::Args, Debug)]
@@ -320,6 +346,7 @@ fn run(cli: Cli) -> i32 {
         Command::Typecheck(args) => typecheck(args),
         Command::Validate(args) => validate::run(args),
         Command::Fetch(args) => fetch(args),
+        Command::Types(args) => types(args),
     }
 }
 
@@ -519,6 +546,61 @@ fn typecheck(args: TypecheckArgs) -> i32 {
         }
     }
     i32::from(failed)
+}
+
+/// `ligature types FILE --emit json-schema|typescript [--type NAME]...`: the export on
+/// stdout, each refinement it could not express as a warning on stderr (exit 0).
+fn types(args: TypesArgs) -> i32 {
+    let mut options = ThreadArgs {
+        workers: None,
+        sequential: false,
+        parallel: false,
+    }
+    .options(Limits::default(), None);
+    options.register_roots = register_roots(&args.register_path);
+    options.one_shot = true;
+    let session = Session::new(options, Arc::new(OsFs::default()));
+    let request = api::TypesRequest {
+        entry: args.file.clone(),
+        type_names: args.type_names,
+        emit: match args.emit {
+            EmitArg::JsonSchema => api::TypesEmit::JsonSchema,
+            EmitArg::Typescript => api::TypesEmit::TypeScript,
+        },
+        cancellation: api::Cancellation::default(),
+    };
+    let output = session.export_types(&request);
+    print_diagnostics(&output.diagnostics, &output.sources, args.error_format);
+    if !output.ok() {
+        return 1;
+    }
+    let text = match (&output.schema, &output.typescript) {
+        (Some(schema), _) => {
+            let mut text = serde_json::to_string_pretty(schema).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+        (None, Some(text)) => text.clone(),
+        (None, None) => return 1,
+    };
+    {
+        let mut stderr = std::io::stderr().lock();
+        for it in &output.unexpressed {
+            let _ = writeln!(
+                stderr,
+                "warning: `{}` at {}: refinement not expressed: {}",
+                it.type_name, it.path, it.refinement
+            );
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    // The process exits next: the operating system frees the schema's tree faster.
+    std::mem::forget(output);
+    std::mem::forget(text);
+    i32::from(written.is_err())
 }
 
 #[cfg(test)]

@@ -455,6 +455,9 @@ struct Lowerer<'a> {
     /// Polled before each declaration (LANGUAGE.md 12.3).
     interrupt: &'a Interrupt,
     poll: Poll<'a>,
+    /// Regexes compiled so far, by source: a schema's many aliases of one refined type
+    /// (`type Name0 = String with pattern(...)`, ...) compile it once.
+    regexes: HashMap<String, Arc<Regex>>,
 }
 
 type LResult<T> = Result<T, Box<Diagnostic>>;
@@ -567,6 +570,7 @@ impl<'a> Lowerer<'a> {
             default_providers: HashMap::default(),
             deps: Vec::new(),
             skip,
+            regexes: HashMap::default(),
         }
     }
 
@@ -2004,8 +2008,17 @@ impl Lowerer<'_> {
                 } else {
                     lit.value.to_string()
                 };
-                match Regex::new(&source) {
-                    Ok(re) => CheckKind::Regex(Arc::new(re)),
+                let compiled = match self.regexes.get(&source) {
+                    Some(re) => Ok(Arc::clone(re)),
+                    None => Regex::new(&source).map(Arc::new),
+                };
+                match compiled {
+                    Ok(re) => {
+                        if self.regexes.len() < 4096 {
+                            self.regexes.insert(source, Arc::clone(&re));
+                        }
+                        CheckKind::Regex(re)
+                    }
                     Err(err) => {
                         return Err(Box::new(Diagnostic::new(
                             Code::C5001,

@@ -11,6 +11,7 @@
 //! - `missingFiles` reports the files the loader looked for and did not find, so that the
 //!   JS glue can fetch them (`loadModule`, concurrently) before the pure phases run.
 //! - [`Schema`] is a compiled validation schema (`compileSchema`), reused per document.
+//! - `toJsonSchema`/`toTypeScript` return `api::Session::export_types`'s output.
 //! - With the `threads` feature, `initThreadPool` (wasm-bindgen-rayon) is exported too.
 //!
 //! This layer never sequences phases: it only converts and calls `api`. The TypeScript types
@@ -466,6 +467,99 @@ impl Session {
                 diagnostics: api::diagnostics_to_dtos(&err.diagnostics, &err.sources),
             }),
         }
+    }
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// The JSON Schema of the types `typeNames` (an array of names; empty: every type the
+    /// entry declares): `{ ok, schema, unexpressed, diagnostics }`.
+    #[wasm_bindgen(js_name = toJsonSchema)]
+    pub fn to_json_schema(
+        &self,
+        source: Option<String>,
+        type_names: JsValue,
+        options: JsValue,
+    ) -> JsValue {
+        self.export_types(source, type_names, options, api::TypesEmit::JsonSchema)
+    }
+
+    /// TypeScript declarations of the entry's types and document: `{ ok, typescript,
+    /// unexpressed, diagnostics }`.
+    #[wasm_bindgen(js_name = toTypeScript)]
+    pub fn to_type_script(&self, source: Option<String>, options: JsValue) -> JsValue {
+        self.export_types(source, JsValue::NULL, options, api::TypesEmit::TypeScript)
+    }
+}
+
+/// The JS result of `toJsonSchema` and `toTypeScript`. The schema crosses as JSON text
+/// (`schemaText`, parsed by pkg/bind.js): its 64-bit bounds are not JS numbers exactly.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TypesResult<'a> {
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema_text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    typescript: Option<&'a str>,
+    unexpressed: &'a [api::Unexpressed],
+    diagnostics: Vec<DiagnosticDto>,
+}
+
+impl Session {
+    fn export_types(
+        &self,
+        source: Option<String>,
+        type_names: JsValue,
+        options: JsValue,
+        emit: api::TypesEmit,
+    ) -> JsValue {
+        let options = match OptionsDto::from_js(options) {
+            Ok(it) => it,
+            Err(message) => return usage_error(&message),
+        };
+        let type_names: Vec<String> = if type_names.is_null() || type_names.is_undefined() {
+            Vec::new()
+        } else {
+            match serde_wasm_bindgen::from_value(type_names) {
+                Ok(it) => it,
+                Err(_) => return usage_error("invalid type names: expected an array of strings"),
+            }
+        };
+        let (session, entry) = self.call_session(source, &options);
+        let output = session.export_types(&api::TypesRequest {
+            entry,
+            type_names,
+            emit,
+            cancellation: cancellation(&options),
+        });
+        to_js(&TypesResult {
+            ok: output.ok(),
+            schema_text: output.schema.as_ref().map(|it| it.to_string()),
+            typescript: output.typescript.as_deref(),
+            unexpressed: &output.unexpressed,
+            diagnostics: api::diagnostics_to_dtos(&output.diagnostics, &output.sources),
+        })
+    }
+}
+
+/// One-shot `toJsonSchema(source, typeNames, options)`.
+#[wasm_bindgen(js_name = toJsonSchema)]
+pub fn to_json_schema(source: Option<String>, type_names: JsValue, options: JsValue) -> JsValue {
+    match OptionsDto::from_js(options.clone()) {
+        Ok(parsed) => {
+            Session::from_options(&parsed, false).to_json_schema(source, type_names, options)
+        }
+        Err(message) => usage_error(&message),
+    }
+}
+
+/// One-shot `toTypeScript(source, options)`.
+#[wasm_bindgen(js_name = toTypeScript)]
+pub fn to_type_script(source: Option<String>, options: JsValue) -> JsValue {
+    match OptionsDto::from_js(options.clone()) {
+        Ok(parsed) => Session::from_options(&parsed, false).to_type_script(source, options),
+        Err(message) => usage_error(&message),
     }
 }
 

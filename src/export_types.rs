@@ -1,0 +1,1650 @@
+//! Exporting Ligature types as JSON Schema (draft 2020-12) and TypeScript declarations.
+//!
+//! Both exporters describe what the validator accepts, and are built from what it is
+//! built from: the [`Shape`] of a type (`validate::ShapeBuilder`, the inverse of the data
+//! model of LANGUAGE.md 11.3) and its refinement [`Plan`] (the lowered `where`/`with`
+//! items that validation runs). The walk goes down the shape and the plan together, as
+//! the validator's walk does (a record's field plan by name, a list's element plan, a
+//! constructor's payload plan, a recursive union's knot):
+//!
+//! * a scalar, list, record or union shape becomes its JSON Schema (`integer` within
+//!   the 64-bit range, `number`, `string`, `boolean`, `null`, `array`, a closed `object`,
+//!   a `oneOf` of constructor names and one-member objects) or its TypeScript type;
+//! * unions are named: each instantiation (and each refinement plan through it) is one
+//!   `$defs` entry, reached by `$ref`, which is how recursive unions end; in TypeScript
+//!   a union is declared once, generically, and referenced with its arguments;
+//! * a refinement item is read back from its source text (re-parsed as the type it came
+//!   from) and matched against the forms JSON Schema expresses exactly ([`Keyword`]):
+//!   numeric bounds against literals, `length x` bounds, `pattern`/`regexp` regexes in
+//!   the common subset of Rust's and ECMAScript's dialects ([`to_ecma_regex`]). Anything
+//!   else is kept as text (`description`, `x-ligature-refinement`, `@refinement`) and
+//!   listed in [`Unexpressed`]; the schema then accepts a superset of what validation
+//!   accepts, never less.
+//!
+//! Output is deterministic: types in the order asked (or declared), `$defs` in the order
+//! first reached, fields in the type's order.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value as Json};
+
+use crate::eval::lower::{CheckItem, Plan};
+use crate::source::FileId;
+use crate::syntax::ast;
+use crate::types::env::{Env, Origin, TypeDef};
+use crate::types::ty::SType;
+use crate::validate::{Shape, ShapeBuilder, UnionShape};
+
+/// The JSON Schema dialect of the output.
+pub const JSON_SCHEMA_DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// A refinement the output could not express exactly: kept as text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Unexpressed {
+    /// The exported type (a requested type or a union's definition) it belongs to.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Where inside that type: `$`, `$.port`, `$.items[]`, `$.Some`.
+    pub path: String,
+    /// The refinement as written (`where x % 2 == 0`, `with startsWith("https://")`).
+    pub refinement: String,
+}
+
+/// One type to export: a type the entry declares or imports.
+#[derive(Clone, Debug)]
+pub struct ExportedType {
+    pub name: String,
+    /// Its definition in the entry's final environment.
+    pub def: Arc<TypeDef>,
+    /// Names of its parameters as declared (without the quote), when known.
+    pub params: Vec<String>,
+    /// Its refinement plan (a template over `Plan::Param` when it has parameters).
+    pub plan: Option<Arc<Plan>>,
+}
+
+/// A top-level binding of the entry's document (LANGUAGE.md 11.1).
+#[derive(Clone, Debug)]
+pub struct DocumentBinding {
+    /// The name importers see (an export list may rename it).
+    pub name: String,
+    pub ty: SType,
+}
+
+/// What both exporters read.
+pub struct Input<'a> {
+    pub env: &'a Env,
+    /// The entry file: refinements written there are read in its final scope.
+    pub entry: FileId,
+    pub types: Vec<ExportedType>,
+}
+
+/// A JSON Schema and what it could not express.
+#[derive(Debug)]
+pub struct JsonSchemaExport {
+    pub schema: Json,
+    pub unexpressed: Vec<Unexpressed>,
+}
+
+/// TypeScript declarations and what they could not express.
+#[derive(Debug)]
+pub struct TypeScriptExport {
+    pub text: String,
+    pub unexpressed: Vec<Unexpressed>,
+}
+
+// ---------------------------------------------------------------- refinements
+
+/// A number as written in a bound.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Num {
+    Int(i64),
+    Float(f64),
+}
+
+impl Num {
+    fn to_json(self) -> Json {
+        match self {
+            Num::Int(n) => json!(n),
+            Num::Float(x) => json!(x),
+        }
+    }
+
+    fn text(self) -> String {
+        match self {
+            Num::Int(n) => n.to_string(),
+            Num::Float(x) => format!("{x:?}"),
+        }
+    }
+
+    /// Whether `self` is at least as tight a lower bound as `other` (same kind).
+    fn ge(self, other: Num) -> bool {
+        match (self, other) {
+            (Num::Int(a), Num::Int(b)) => a >= b,
+            (Num::Float(a), Num::Float(b)) => a >= b,
+            (Num::Int(a), Num::Float(b)) => (a as f64) >= b,
+            (Num::Float(a), Num::Int(b)) => a >= b as f64,
+        }
+    }
+}
+
+/// A JSON Schema keyword that a refinement item expresses exactly.
+#[derive(Clone, Debug, PartialEq)]
+enum Keyword {
+    Minimum(Num),
+    Maximum(Num),
+    ExclusiveMinimum(Num),
+    ExclusiveMaximum(Num),
+    MinLength(u64),
+    MaxLength(u64),
+    MinItems(u64),
+    MaxItems(u64),
+    /// An ECMAScript regex (unanchored search, as JSON Schema's `pattern`).
+    Pattern(String),
+    Const(Json),
+}
+
+impl Keyword {
+    fn name(&self) -> &'static str {
+        match self {
+            Keyword::Minimum(_) => "minimum",
+            Keyword::Maximum(_) => "maximum",
+            Keyword::ExclusiveMinimum(_) => "exclusiveMinimum",
+            Keyword::ExclusiveMaximum(_) => "exclusiveMaximum",
+            Keyword::MinLength(_) => "minLength",
+            Keyword::MaxLength(_) => "maxLength",
+            Keyword::MinItems(_) => "minItems",
+            Keyword::MaxItems(_) => "maxItems",
+            Keyword::Pattern(_) => "pattern",
+            Keyword::Const(_) => "const",
+        }
+    }
+
+    fn value(&self) -> Json {
+        match self {
+            Keyword::Minimum(n)
+            | Keyword::Maximum(n)
+            | Keyword::ExclusiveMinimum(n)
+            | Keyword::ExclusiveMaximum(n) => n.to_json(),
+            Keyword::MinLength(n)
+            | Keyword::MaxLength(n)
+            | Keyword::MinItems(n)
+            | Keyword::MaxItems(n) => json!(n),
+            Keyword::Pattern(re) => json!(re),
+            Keyword::Const(v) => v.clone(),
+        }
+    }
+
+    /// The JSDoc tag (`@minimum 1`).
+    fn jsdoc(&self) -> String {
+        let value = match self {
+            Keyword::Minimum(n)
+            | Keyword::Maximum(n)
+            | Keyword::ExclusiveMinimum(n)
+            | Keyword::ExclusiveMaximum(n) => n.text(),
+            Keyword::Pattern(re) => re.clone(),
+            other => other.value().to_string(),
+        };
+        format!("@{} {}", self.name(), value)
+    }
+}
+
+/// What the base of a refinement is, as far as keywords care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Base {
+    Int,
+    Float,
+    Str,
+    List,
+    Other,
+}
+
+fn base_of(shape: &Shape) -> Base {
+    match shape {
+        Shape::Int => Base::Int,
+        Shape::Float => Base::Float,
+        Shape::Str => Base::Str,
+        Shape::List(_) => Base::List,
+        _ => Base::Other,
+    }
+}
+
+/// The refinement items of one refined part: keywords for the exact ones, the text of
+/// the rest.
+#[derive(Debug, Default)]
+struct Analysis {
+    keywords: Vec<Keyword>,
+    unexpressed: Vec<String>,
+}
+
+/// What one refinement item gives on one base.
+#[derive(Debug)]
+struct Memo {
+    base: Base,
+    /// The item is written in the entry file.
+    own: bool,
+    keywords: Vec<Keyword>,
+    exact: bool,
+}
+
+/// Reads refinement items back from their source text.
+struct Refinements<'a> {
+    env: &'a Env,
+    entry: FileId,
+    /// By item text and base: the same alias is met many times.
+    /// By item text: for each base and whether the item is the entry's, what it gives.
+    memo: HashMap<String, Vec<Memo>>,
+}
+
+impl<'a> Refinements<'a> {
+    fn new(env: &'a Env, entry: FileId) -> Refinements<'a> {
+        Refinements {
+            env,
+            entry,
+            memo: HashMap::new(),
+        }
+    }
+
+    fn analyse(&mut self, items: &[CheckItem], base: Base, out: &mut Analysis) {
+        for item in items {
+            let own = item.file == self.entry;
+            let known = self.memo.get(item.text.as_str()).and_then(|found| {
+                found
+                    .iter()
+                    .find(|it| it.base == base && it.own == own)
+                    .map(|it| (it.keywords.clone(), it.exact))
+            });
+            let (keywords, exact) = match known {
+                Some(it) => it,
+                None => {
+                    let (keywords, exact) = self.item(item, base);
+                    let memo = Memo {
+                        base,
+                        own,
+                        keywords: keywords.clone(),
+                        exact,
+                    };
+                    self.memo.entry(item.text.clone()).or_default().push(memo);
+                    (keywords, exact)
+                }
+            };
+            out.keywords.extend(keywords);
+            if !exact {
+                out.unexpressed.push(item.text.clone());
+            }
+        }
+    }
+
+    /// The keywords an item implies, and whether they are exactly the item. A `where`
+    /// conjunction may be expressed in part: its exact conjuncts give keywords (the
+    /// schema stays a superset) and the whole predicate is kept as text.
+    fn item(&self, item: &CheckItem, base: Base) -> (Vec<Keyword>, bool) {
+        let Some(refined) = parse_item(&item.text) else {
+            return (Vec::new(), false);
+        };
+        let ast::TypeKind::Refined { items, pred, .. } = &refined.kind else {
+            return (Vec::new(), false);
+        };
+        // Whether `length` in this predicate is the prelude's (only known for the entry's
+        // own types, read in its final scope).
+        let length_is_prelude = item.file == self.entry
+            && self
+                .env
+                .values
+                .get("length")
+                .is_some_and(|it| matches!(it.origin, Origin::Prelude));
+        let mut keywords = Vec::new();
+        let mut exact = true;
+        for citem in items {
+            match &citem.kind {
+                ast::ConstraintItemKind::Regexp(lit) => match to_ecma_regex(&lit.value) {
+                    Some(re) if base == Base::Str => keywords.push(Keyword::Pattern(re)),
+                    _ => exact = false,
+                },
+                ast::ConstraintItemKind::Pattern(lit) => match to_ecma_regex(&lit.value) {
+                    Some(re) if base == Base::Str => {
+                        keywords.push(Keyword::Pattern(format!("^(?:{re})$")))
+                    }
+                    _ => exact = false,
+                },
+                ast::ConstraintItemKind::Ge(e) => {
+                    match number(e).and_then(|n| bound(base, Subject::Value, ast::BinOp::Ge, n)) {
+                        Some(k) => keywords.push(k),
+                        None => exact = false,
+                    }
+                }
+                ast::ConstraintItemKind::Le(e) => {
+                    match number(e).and_then(|n| bound(base, Subject::Value, ast::BinOp::Le, n)) {
+                        Some(k) => keywords.push(k),
+                        None => exact = false,
+                    }
+                }
+                ast::ConstraintItemKind::Call { .. } => exact = false,
+            }
+        }
+        if let Some(pred) = pred {
+            let mut atoms = Vec::new();
+            conjuncts(pred, &mut atoms);
+            for atom in atoms {
+                match atom_keyword(atom, base, length_is_prelude) {
+                    Some(k) => keywords.push(k),
+                    None => exact = false,
+                }
+            }
+        }
+        (keywords, exact)
+    }
+}
+
+/// Parses an item's text (`with <= 12`, `where x > 0`) as the refined type it came from.
+fn parse_item(text: &str) -> Option<ast::Type> {
+    let source = format!("type T_ = Unit {text};");
+    let parsed = crate::syntax::parse(FileId(u32::MAX), &source);
+    if crate::diagnostic::has_errors(&parsed.diagnostics) {
+        return None;
+    }
+    let decl = parsed.module.decls.into_iter().next()?;
+    match decl.kind {
+        ast::DeclKind::Type(t) => match t.rhs {
+            ast::TypeRhs::Alias(ty) => Some(ty),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn conjuncts<'e>(expr: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
+    let mut work = vec![expr];
+    while let Some(e) = work.pop() {
+        match &e.kind {
+            ast::ExprKind::Binary {
+                op: ast::BinOp::And,
+                lhs,
+                rhs,
+                ..
+            } => {
+                work.push(rhs);
+                work.push(lhs);
+            }
+            _ => out.push(e),
+        }
+    }
+}
+
+/// What a comparison constrains.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Subject {
+    /// `x` itself.
+    Value,
+    /// `length x`.
+    Length,
+}
+
+fn subject(expr: &ast::Expr, length_is_prelude: bool) -> Option<Subject> {
+    match &expr.kind {
+        ast::ExprKind::Var(name) if name == "x" => Some(Subject::Value),
+        ast::ExprKind::App { func, args } if length_is_prelude => match (&func.kind, &args[..]) {
+            (ast::ExprKind::Var(f), [arg])
+                if f == "length" && matches!(&arg.kind, ast::ExprKind::Var(x) if x == "x") =>
+            {
+                Some(Subject::Length)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A numeric literal, possibly negated.
+fn number(expr: &ast::Expr) -> Option<Num> {
+    match &expr.kind {
+        ast::ExprKind::Int(n) => Some(Num::Int(*n)),
+        ast::ExprKind::Float(x) => Some(Num::Float(*x)),
+        ast::ExprKind::Unary {
+            op: ast::UnOp::Neg,
+            operand,
+        } => match number(operand)? {
+            Num::Int(n) => n.checked_neg().map(Num::Int),
+            Num::Float(x) => Some(Num::Float(-x)),
+        },
+        _ => None,
+    }
+}
+
+/// `lhs op rhs` with the subject on the left, or the operator mirrored.
+fn atom_keyword(atom: &ast::Expr, base: Base, length_is_prelude: bool) -> Option<Keyword> {
+    let ast::ExprKind::Binary { op, lhs, rhs, .. } = &atom.kind else {
+        return None;
+    };
+    if *op == ast::BinOp::Eq {
+        if subject(lhs, false)? != Subject::Value {
+            return None;
+        }
+        return match (&rhs.kind, base) {
+            (ast::ExprKind::Str(s), Base::Str) => Some(Keyword::Const(json!(s.as_str()))),
+            _ => match (number(rhs)?, base) {
+                (Num::Int(n), Base::Int) => Some(Keyword::Const(json!(n))),
+                (Num::Float(x), Base::Float) => Some(Keyword::Const(json!(x))),
+                _ => None,
+            },
+        };
+    }
+    let (subj, op, n) = match (subject(lhs, length_is_prelude), number(rhs)) {
+        (Some(s), Some(n)) => (s, *op, n),
+        _ => {
+            let s = subject(rhs, length_is_prelude)?;
+            let n = number(lhs)?;
+            let mirrored = match op {
+                ast::BinOp::Lt => ast::BinOp::Gt,
+                ast::BinOp::Le => ast::BinOp::Ge,
+                ast::BinOp::Gt => ast::BinOp::Lt,
+                ast::BinOp::Ge => ast::BinOp::Le,
+                _ => return None,
+            };
+            (s, mirrored, n)
+        }
+    };
+    bound(base, subj, op, n)
+}
+
+/// The keyword for `subject op n` on a value of `base`, when one says exactly that.
+fn bound(base: Base, subj: Subject, op: ast::BinOp, n: Num) -> Option<Keyword> {
+    use ast::BinOp::{Ge, Gt, Le, Lt};
+    match (subj, base, n) {
+        (Subject::Value, Base::Int, Num::Int(n)) => Some(match op {
+            Ge => Keyword::Minimum(Num::Int(n)),
+            Le => Keyword::Maximum(Num::Int(n)),
+            Gt => match n.checked_add(1) {
+                Some(m) => Keyword::Minimum(Num::Int(m)),
+                None => Keyword::ExclusiveMinimum(Num::Int(n)),
+            },
+            Lt => match n.checked_sub(1) {
+                Some(m) => Keyword::Maximum(Num::Int(m)),
+                None => Keyword::ExclusiveMaximum(Num::Int(n)),
+            },
+            _ => return None,
+        }),
+        (Subject::Value, Base::Float, Num::Float(x)) => Some(match op {
+            Ge => Keyword::Minimum(Num::Float(x)),
+            Le => Keyword::Maximum(Num::Float(x)),
+            Gt => Keyword::ExclusiveMinimum(Num::Float(x)),
+            Lt => Keyword::ExclusiveMaximum(Num::Float(x)),
+            _ => return None,
+        }),
+        (Subject::Length, Base::Str | Base::List, Num::Int(n)) => {
+            // `length x >= n` with the least length n; a bound below 0 is always true
+            // (no keyword needed: minimum 0) or never (not expressible as a length).
+            let (min, at_least) = match op {
+                Ge => (true, n),
+                Gt => (true, n.checked_add(1)?),
+                Le => (false, n),
+                Lt => (false, n.checked_sub(1)?),
+                _ => return None,
+            };
+            let count = u64::try_from(at_least.max(0)).ok()?;
+            if !min && at_least < 0 {
+                return None;
+            }
+            Some(match (min, base) {
+                (true, Base::Str) => Keyword::MinLength(count),
+                (false, Base::Str) => Keyword::MaxLength(count),
+                (true, _) => Keyword::MinItems(count),
+                (false, _) => Keyword::MaxItems(count),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The regex `re` (Rust `regex` syntax, Unicode on) as an ECMAScript regex with the `u`
+/// flag that matches exactly the same strings, or `None` when the two dialects may
+/// disagree on it. Conservative: literals, `.` (written `[^\n]`: ECMAScript's `.` also
+/// stops at `\r`, U+2028 and U+2029), `^`, `$`, groups `( )` and `(?: )`, `|`, the
+/// quantifiers `* + ? {n} {n,} {n,m}` (greedy or lazy), bracket classes of literals and
+/// ranges (negated or not), and escapes of syntax characters and `\n \t \r`. Everything
+/// whose meaning differs or might (`\d \w \s \b` are Unicode-aware in Rust and ASCII in
+/// ECMAScript, flags, named groups, Unicode classes, nested or set-operation classes,
+/// `\x`/`\u` escapes) is refused.
+pub fn to_ecma_regex(re: &str) -> Option<String> {
+    const SYNTAX: &str = "^$\\.*+?()[]{}|/";
+    let chars: Vec<char> = re.chars().collect();
+    let mut out = String::with_capacity(re.len() + 8);
+    let mut at = 0;
+    let mut depth = 0u32;
+    // Whether the previous item can take a quantifier.
+    let mut quantifiable = false;
+    while let Some(&c) = chars.get(at) {
+        at += 1;
+        match c {
+            '\\' => {
+                let e = *chars.get(at)?;
+                at += 1;
+                match e {
+                    'n' | 't' | 'r' => out.push_str(&format!("\\{e}")),
+                    _ if SYNTAX.contains(e) => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                    _ => return None,
+                }
+                quantifiable = true;
+            }
+            '.' => {
+                out.push_str("[^\\n]");
+                quantifiable = true;
+            }
+            '^' | '$' => {
+                out.push(c);
+                quantifiable = false;
+            }
+            '(' => {
+                if chars.get(at) == Some(&'?') {
+                    if chars.get(at + 1) == Some(&':') {
+                        at += 2;
+                        out.push_str("(?:");
+                    } else {
+                        return None;
+                    }
+                } else {
+                    out.push('(');
+                }
+                depth += 1;
+                quantifiable = false;
+            }
+            ')' => {
+                depth = depth.checked_sub(1)?;
+                out.push(')');
+                quantifiable = true;
+            }
+            '|' => {
+                out.push('|');
+                quantifiable = false;
+            }
+            '*' | '+' | '?' => {
+                if !quantifiable {
+                    return None;
+                }
+                out.push(c);
+                if chars.get(at) == Some(&'?') {
+                    at += 1;
+                    out.push('?');
+                }
+                quantifiable = false;
+            }
+            '{' => {
+                if !quantifiable {
+                    return None;
+                }
+                let close = chars.get(at..)?.iter().position(|&ch| ch == '}')? + at;
+                let inner: String = chars.get(at..close)?.iter().collect();
+                let (lo, hi) = match inner.split_once(',') {
+                    Some((lo, hi)) => (lo, Some(hi)),
+                    None => (inner.as_str(), None),
+                };
+                let digits = |s: &str| !s.is_empty() && s.chars().all(|ch| ch.is_ascii_digit());
+                if !digits(lo) || hi.is_some_and(|hi| !hi.is_empty() && !digits(hi)) {
+                    return None;
+                }
+                out.push('{');
+                out.push_str(&inner);
+                out.push('}');
+                at = close + 1;
+                if chars.get(at) == Some(&'?') {
+                    at += 1;
+                    out.push('?');
+                }
+                quantifiable = false;
+            }
+            '[' => {
+                at = bracket_class(&chars, at, &mut out)?;
+                quantifiable = true;
+            }
+            ']' | '}' => return None,
+            _ => {
+                out.push(c);
+                quantifiable = true;
+            }
+        }
+    }
+    (depth == 0).then_some(out)
+}
+
+/// A bracket class from just after its `[`: copied to `out`, returning the position after
+/// its `]`; `None` for anything but literals and ranges.
+fn bracket_class(chars: &[char], mut at: usize, out: &mut String) -> Option<usize> {
+    out.push('[');
+    if chars.get(at) == Some(&'^') {
+        out.push('^');
+        at += 1;
+    }
+    let mut first = true;
+    loop {
+        let c = *chars.get(at)?;
+        at += 1;
+        match c {
+            ']' if !first => {
+                out.push(']');
+                return Some(at);
+            }
+            // Rust's nested classes, POSIX classes and set operations; `]` first is a
+            // literal in Rust and an empty class in ECMAScript.
+            '[' | ']' => return None,
+            '&' | '~' | '-' if chars.get(at) == Some(&c) => return None,
+            '\\' => {
+                let e = *chars.get(at)?;
+                at += 1;
+                match e {
+                    'n' | 't' | 'r' => out.push_str(&format!("\\{e}")),
+                    '-' => out.push_str("\\-"),
+                    _ if "^$\\.*+?()[]{}|/".contains(e) => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                    _ => return None,
+                }
+            }
+            _ => out.push(c),
+        }
+        first = false;
+    }
+}
+
+// ---------------------------------------------------------------- JSON Schema
+
+/// The JSON Schema of `input.types`: one `$defs` entry per type (and per union reached),
+/// the root a `$ref` to the only type, or just the `$defs` for several.
+pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
+    let mut gen = JsonGen {
+        refinements: Refinements::new(input.env, input.entry),
+        defs: Vec::new(),
+        keyed: HashMap::new(),
+        unexpressed: Vec::new(),
+        def_stack: Vec::new(),
+        path: Vec::new(),
+        claim: None,
+        unions: Vec::new(),
+        def_at: HashMap::new(),
+        dropped: HashSet::new(),
+        bodies: HashMap::new(),
+        seen: HashSet::new(),
+        suffix: HashMap::new(),
+    };
+    let reserved: HashSet<String> = input.types.iter().map(|t| t.name.clone()).collect();
+    for t in &input.types {
+        gen.reserve(&t.name);
+    }
+    // One builder for every type: a union reached from several is one definition.
+    let mut builder = ShapeBuilder::new(input.env);
+    let described: Vec<(Shape, Option<Arc<Plan>>)> = input
+        .types
+        .iter()
+        .map(|t| instantiate(&mut builder, t))
+        .collect();
+    gen.unions = builder.unions;
+    // A requested union type names its union's definition.
+    for (t, (shape, plan)) in input.types.iter().zip(&described) {
+        if let (Shape::Union(idx), None) = (shape, plan) {
+            if gen.unions.get(*idx).is_some_and(|u| u.name == t.name) {
+                gen.keyed.entry((*idx, 0)).or_insert_with(|| t.name.clone());
+            }
+        }
+    }
+    for (t, (shape, plan)) in input.types.iter().zip(&described) {
+        let plan = plan.as_deref();
+        gen.def_stack.push(t.name.clone());
+        let body = match shape {
+            Shape::Union(idx) if gen.unions.get(*idx).is_some_and(|u| u.name == t.name) => {
+                if gen.keyed.get(&(*idx, 0)) == Some(&t.name) && plan.is_none() {
+                    // Pre-named: its body is built here.
+                    let union = gen.unions.get(*idx).cloned();
+                    union.map_or_else(|| json!({}), |u| gen.union_body(&u, None))
+                } else {
+                    gen.claim = Some(t.name.clone());
+                    let res = gen.union_ref(*idx, plan);
+                    gen.claim = None;
+                    res
+                }
+            }
+            _ => gen.schema(shape, plan),
+        };
+        gen.def_stack.pop();
+        let own_ref = format!("#/$defs/{}", t.name);
+        if body.get("$ref").and_then(Json::as_str) == Some(own_ref.as_str()) {
+            continue;
+        }
+        gen.set_def(&t.name, body);
+    }
+    let JsonGen {
+        mut defs,
+        dropped,
+        mut unexpressed,
+        ..
+    } = gen;
+    defs.retain(|(name, _)| !dropped.contains(name));
+    let merged = merge_twins(&mut defs, &reserved);
+    for it in &mut unexpressed {
+        if let Some(into) = merged.get(&it.type_name) {
+            it.type_name = into.clone();
+        }
+    }
+    let mut seen = HashSet::new();
+    unexpressed.retain(|it| seen.insert(it.clone()));
+    let mut out_defs = Map::new();
+    for (name, body) in defs {
+        out_defs.insert(name, body);
+    }
+    let mut root = Map::new();
+    root.insert("$schema".into(), json!(JSON_SCHEMA_DIALECT));
+    if let [only] = &input.types[..] {
+        root.insert("$ref".into(), json!(format!("#/$defs/{}", only.name)));
+    }
+    root.insert("$defs".into(), Json::Object(out_defs));
+    JsonSchemaExport {
+        schema: Json::Object(root),
+        unexpressed,
+    }
+}
+
+/// The shape of a type to export with its parameters as any data, and its plan with
+/// nothing checked for them.
+fn instantiate(builder: &mut ShapeBuilder<'_>, t: &ExportedType) -> (Shape, Option<Arc<Plan>>) {
+    let arity = t.def.arity();
+    let shape = match &*t.def {
+        TypeDef::Alias { body, .. } => builder.shape(body, &[], 0),
+        TypeDef::Union { identity, .. } => {
+            let args = vec![SType::Error; arity as usize];
+            builder.shape(&SType::Con(identity.clone(), args), &[], 0)
+        }
+        TypeDef::Builtin { .. } => {
+            let args = vec![SType::Error; arity as usize];
+            builder.shape(&SType::Con(ast::Name::new(&t.name), args), &[], 0)
+        }
+    };
+    let plan = match (&t.plan, arity) {
+        (Some(plan), 0) => Some(Arc::clone(plan)),
+        (Some(plan), n) => plan.instantiate(&vec![None; n as usize]).map(Arc::new),
+        (None, _) => None,
+    };
+    (shape, plan)
+}
+
+struct JsonGen<'a> {
+    refinements: Refinements<'a>,
+    /// `$defs` in the order reached (`Null` while being built).
+    defs: Vec<(String, Json)>,
+    /// The definition of a union per (union, identity of its plan).
+    keyed: HashMap<(usize, usize), String>,
+    unexpressed: Vec<Unexpressed>,
+    /// The definitions being built, innermost last.
+    def_stack: Vec<String>,
+    path: Vec<String>,
+    /// A requested union type's name, for its union's definition.
+    claim: Option<String>,
+    unions: Vec<UnionShape>,
+    /// Where each name is in `defs`.
+    def_at: HashMap<String, usize>,
+    /// Names reserved and then not used (a body equal to an earlier one's).
+    dropped: HashSet<String>,
+    /// Definitions of unions with refinements, by base name and body.
+    bodies: HashMap<(String, String), String>,
+    /// `unexpressed`, as a set.
+    seen: HashSet<Unexpressed>,
+    /// The next suffix to try for a definition's base name.
+    suffix: HashMap<String, u32>,
+}
+
+impl JsonGen<'_> {
+    fn fresh_name(&mut self, base: &str) -> String {
+        if let Some(claim) = self.claim.take() {
+            if claim == base {
+                return claim;
+            }
+            self.claim = Some(claim);
+        }
+        let name = if self.def_at.contains_key(base) {
+            let next = self.suffix.entry(base.to_string()).or_insert(2);
+            let mut name = format!("{base}_{next}");
+            while self.def_at.contains_key(&name) {
+                *next += 1;
+                name = format!("{base}_{next}");
+            }
+            *next += 1;
+            name
+        } else {
+            base.to_string()
+        };
+        self.reserve(&name);
+        name
+    }
+
+    /// Gives back a name just taken and not used (a body equal to an earlier one's): the
+    /// next name of its base is then the same again.
+    fn release(&mut self, name: &str) {
+        if self.defs.last().is_some_and(|(last, _)| last == name) {
+            self.defs.pop();
+            self.def_at.remove(name);
+            if let Some((base, k)) = name.rsplit_once('_') {
+                if let (Some(next), Ok(k)) = (self.suffix.get_mut(base), k.parse::<u32>()) {
+                    if *next == k + 1 {
+                        *next = k;
+                    }
+                }
+            }
+        } else {
+            self.dropped.insert(name.to_string());
+        }
+    }
+
+    /// Takes `name` for a definition (built later: `Null` until then).
+    fn reserve(&mut self, name: &str) {
+        if !self.def_at.contains_key(name) {
+            self.def_at.insert(name.to_string(), self.defs.len());
+            self.defs.push((name.to_string(), Json::Null));
+        }
+    }
+
+    fn set_def(&mut self, name: &str, body: Json) {
+        if let Some(slot) = self.def_at.get(name).and_then(|at| self.defs.get_mut(*at)) {
+            slot.1 = body;
+        }
+    }
+
+    fn path_text(&self) -> String {
+        let mut out = String::from("$");
+        for step in &self.path {
+            out.push_str(step);
+        }
+        out
+    }
+
+    fn schema(&mut self, shape: &Shape, plan: Option<&Plan>) -> Json {
+        // A chain of refinements (an alias of a refined alias ...) is read as a loop.
+        let mut refined: Vec<&[CheckItem]> = Vec::new();
+        let mut plan = plan;
+        while let Some(Plan::Refined { base, items, .. }) = plan {
+            refined.push(items);
+            plan = base.as_deref();
+        }
+        let mut out = self.plain(shape, plan);
+        if refined.is_empty() {
+            return out;
+        }
+        let mut analysis = Analysis::default();
+        for items in refined.iter().rev() {
+            self.refinements
+                .analyse(items, base_of(shape), &mut analysis);
+        }
+        if let Json::Object(map) = &mut out {
+            for keyword in &analysis.keywords {
+                add_keyword(map, keyword);
+            }
+            if !analysis.unexpressed.is_empty() {
+                let text = analysis.unexpressed.join(" ");
+                map.insert(
+                    "description".into(),
+                    json!(format!("Ligature refinement not expressed here: {text}")),
+                );
+                map.insert("x-ligature-refinement".into(), json!(text));
+            }
+        }
+        let type_name = self.def_stack.last().cloned().unwrap_or_default();
+        let path = self.path_text();
+        for text in analysis.unexpressed {
+            let it = Unexpressed {
+                type_name: type_name.clone(),
+                path: path.clone(),
+                refinement: text,
+            };
+            if self.seen.insert(it.clone()) {
+                self.unexpressed.push(it);
+            }
+        }
+        out
+    }
+
+    fn plain(&mut self, shape: &Shape, plan: Option<&Plan>) -> Json {
+        match shape {
+            Shape::Int => json!({
+                "type": "integer",
+                "minimum": i64::MIN,
+                "maximum": i64::MAX,
+            }),
+            Shape::Float => json!({ "type": "number" }),
+            Shape::Str => json!({ "type": "string" }),
+            Shape::Bool => json!({ "type": "boolean" }),
+            Shape::Unit => json!({ "type": "null" }),
+            Shape::List(elem) => {
+                let elem_plan = match plan {
+                    Some(Plan::List(inner)) => Some(&**inner),
+                    _ => None,
+                };
+                self.path.push("[]".into());
+                let items = self.schema(elem, elem_plan);
+                self.path.pop();
+                let mut map = Map::new();
+                map.insert("type".into(), json!("array"));
+                map.insert("items".into(), items);
+                Json::Object(map)
+            }
+            Shape::Record { fields, open, .. } => {
+                let mut properties = Map::new();
+                for (name, field) in fields {
+                    let field_plan = field_plan(plan, name);
+                    self.path.push(format!(".{name}"));
+                    let schema = self.schema(field, field_plan);
+                    self.path.pop();
+                    properties.insert(name.to_string(), schema);
+                }
+                let required: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+                let mut map = Map::new();
+                map.insert("type".into(), json!("object"));
+                map.insert("properties".into(), Json::Object(properties));
+                map.insert("required".into(), json!(required));
+                if !open {
+                    map.insert("additionalProperties".into(), json!(false));
+                }
+                Json::Object(map)
+            }
+            Shape::Union(idx) => self.union_ref(*idx, plan),
+            Shape::Any | Shape::Param(_) => json!({}),
+            Shape::Function => json!({ "not": {} }),
+        }
+    }
+
+    /// A `$ref` to the definition of union `idx` under `plan`.
+    fn union_ref(&mut self, idx: usize, plan: Option<&Plan>) -> Json {
+        let Some(union) = self.unions.get(idx).cloned() else {
+            return json!({});
+        };
+        // Recursive unions are named before their body is built; a knot (a recursive
+        // union with refinements) by its address, which its occurrences share.
+        let key = match plan {
+            None | Some(Plan::Param(_)) => Some(0),
+            Some(Plan::Knot(knot)) => Some(Arc::as_ptr(knot) as usize),
+            Some(Plan::Back(knot)) => Some(knot.as_ptr() as usize),
+            Some(_) => None,
+        };
+        if let Some(name) = key.and_then(|k| self.keyed.get(&(idx, k))) {
+            return json!({ "$ref": format!("#/$defs/{name}") });
+        }
+        let body_plan: Option<&Plan> = match plan {
+            Some(Plan::Knot(knot)) => knot.plan.get(),
+            // An occurrence outside its knot: nothing is known of it (never built so).
+            Some(Plan::Back(_)) | Some(Plan::Param(_)) | None => None,
+            Some(other) => Some(other),
+        };
+        if let Some(k) = key {
+            let name = self.fresh_name(&union.name);
+            self.keyed.insert((idx, k), name.clone());
+            self.def_stack.push(name.clone());
+            let saved = std::mem::take(&mut self.path);
+            let body = self.union_body(&union, body_plan);
+            self.path = saved;
+            self.def_stack.pop();
+            self.set_def(&name, body);
+            return json!({ "$ref": format!("#/$defs/{name}") });
+        }
+        // A union with refinements in its payloads, not recursive: one definition per
+        // distinct body.
+        let name = self.fresh_name(&union.name);
+        self.def_stack.push(name.clone());
+        let saved = std::mem::take(&mut self.path);
+        let listed = self.unexpressed.len();
+        let body = self.union_body(&union, body_plan);
+        self.path = saved;
+        self.def_stack.pop();
+        let key = (union.name.clone(), body.to_string());
+        let name = match self.bodies.get(&key).cloned() {
+            Some(existing) => {
+                // What this body listed, the existing one listed under its name.
+                for it in self.unexpressed.drain(listed..) {
+                    self.seen.remove(&it);
+                }
+                self.release(&name);
+                existing
+            }
+            None => {
+                self.bodies.insert(key, name.clone());
+                self.set_def(&name, body);
+                name
+            }
+        };
+        json!({ "$ref": format!("#/$defs/{name}") })
+    }
+
+    fn union_body(&mut self, union: &UnionShape, plan: Option<&Plan>) -> Json {
+        let mut alternatives = Vec::new();
+        let nullary: Vec<&str> = union
+            .ctors
+            .iter()
+            .filter(|(_, p)| p.is_none())
+            .map(|(n, _)| n.as_str())
+            .collect();
+        match &nullary[..] {
+            [] => {}
+            [one] => alternatives.push(json!({ "const": one })),
+            many => alternatives.push(json!({ "enum": many })),
+        }
+        for (ctor, payload) in &union.ctors {
+            let Some(payload) = payload else { continue };
+            let ctor_plan = match plan {
+                Some(Plan::Union(ctors)) => ctors
+                    .iter()
+                    .find(|(n, _)| n == ctor)
+                    .and_then(|(_, p)| p.as_ref()),
+                _ => None,
+            };
+            self.path.push(format!(".{ctor}"));
+            let schema = self.schema(payload, ctor_plan);
+            self.path.pop();
+            let mut properties = Map::new();
+            properties.insert(ctor.to_string(), schema);
+            let mut map = Map::new();
+            map.insert("type".into(), json!("object"));
+            map.insert("properties".into(), Json::Object(properties));
+            map.insert("required".into(), json!([ctor.as_str()]));
+            map.insert("additionalProperties".into(), json!(false));
+            alternatives.push(Json::Object(map));
+        }
+        match <[Json; 1]>::try_from(alternatives) {
+            Ok([only]) => only,
+            Err(alternatives) => {
+                let mut map = Map::new();
+                map.insert("oneOf".into(), Json::Array(alternatives));
+                Json::Object(map)
+            }
+        }
+    }
+}
+
+/// Merges definitions that are the same union under different plans of equal effect (a
+/// recursive union's knot is one per place that names it): a later definition whose body,
+/// with references to itself read as references to the earlier one, is the earlier body
+/// goes, and references to it point to the earlier one. In rounds, until nothing changes
+/// (a merge can make two more definitions equal). Returns where each merged name went.
+fn merge_twins(defs: &mut Vec<(String, Json)>, keep: &HashSet<String>) -> BTreeMap<String, String> {
+    let mut merged: BTreeMap<String, String> = BTreeMap::new();
+    loop {
+        let mut round: HashMap<String, String> = HashMap::new();
+        let mut seen: HashMap<(String, String), String> = HashMap::new();
+        // Only names that share a base can merge.
+        let mut per_base: HashMap<&str, usize> = HashMap::new();
+        for (name, _) in defs.iter() {
+            *per_base.entry(def_base(name)).or_insert(0) += 1;
+        }
+        for (name, body) in defs.iter() {
+            if per_base.get(def_base(name)).copied().unwrap_or(0) < 2 {
+                continue;
+            }
+            let base = def_base(name).to_string();
+            let own = format!("\"#/$defs/{name}\"");
+            let text = body.to_string().replace(&own, "\"#/$defs/\u{0}\"");
+            match seen.get(&(base.clone(), text.clone())) {
+                Some(earlier) if !keep.contains(name) && name.as_str() != base => {
+                    round.insert(name.clone(), earlier.clone());
+                }
+                _ => {
+                    seen.entry((base, text)).or_insert_with(|| name.clone());
+                }
+            }
+        }
+        if round.is_empty() {
+            return merged;
+        }
+        defs.retain(|(name, _)| !round.contains_key(name));
+        for (_, body) in defs.iter_mut() {
+            retarget(body, &round);
+        }
+        for into in merged.values_mut() {
+            if let Some(next) = round.get(into) {
+                *into = next.clone();
+            }
+        }
+        merged.extend(round);
+    }
+}
+
+/// Points every `$ref` to a merged definition at the one it was merged into.
+fn retarget(schema: &mut Json, merges: &HashMap<String, String>) {
+    let mut work = vec![schema];
+    while let Some(node) = work.pop() {
+        match node {
+            Json::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    let target = value
+                        .as_str()
+                        .and_then(|it| it.strip_prefix("#/$defs/"))
+                        .filter(|_| key == "$ref")
+                        .and_then(|it| merges.get(it));
+                    match target {
+                        Some(into) => *value = json!(format!("#/$defs/{into}")),
+                        None => work.push(value),
+                    }
+                }
+            }
+            Json::Array(items) => work.extend(items.iter_mut()),
+            _ => {}
+        }
+    }
+}
+
+/// A definition's name without the `_2` that told it apart.
+fn def_base(name: &str) -> &str {
+    match name.rsplit_once('_') {
+        Some((base, k)) if !k.is_empty() && k.chars().all(|c| c.is_ascii_digit()) => base,
+        _ => name,
+    }
+}
+
+fn field_plan<'p>(plan: Option<&'p Plan>, name: &str) -> Option<&'p Plan> {
+    match plan {
+        Some(Plan::Record(fields)) => fields.iter().find(|(n, _)| n == name).map(|(_, p)| p),
+        _ => None,
+    }
+}
+
+/// Adds `keyword`, tightening a bound already there (both hold: the tighter one is
+/// exactly their conjunction); a second pattern or constant goes to `allOf`.
+fn add_keyword(map: &mut Map<String, Json>, keyword: &Keyword) {
+    let name = keyword.name();
+    let value = keyword.value();
+    let Some(old) = map.get(name) else {
+        map.insert(name.into(), value);
+        return;
+    };
+    let as_num = |v: &Json| match v.as_i64() {
+        Some(n) => Some(Num::Int(n)),
+        None => v.as_f64().map(Num::Float),
+    };
+    let tighter = match (keyword, as_num(old)) {
+        (Keyword::Minimum(n) | Keyword::ExclusiveMinimum(n), Some(old)) => Some(n.ge(old)),
+        (Keyword::Maximum(n) | Keyword::ExclusiveMaximum(n), Some(old)) => Some(old.ge(*n)),
+        (Keyword::MinLength(n) | Keyword::MinItems(n), _) => old.as_u64().map(|o| *n >= o),
+        (Keyword::MaxLength(n) | Keyword::MaxItems(n), _) => old.as_u64().map(|o| *n <= o),
+        _ => None,
+    };
+    match tighter {
+        Some(true) => {
+            map.insert(name.into(), value);
+        }
+        Some(false) => {}
+        None => {
+            if *old == value {
+                return;
+            }
+            let mut extra = Map::new();
+            extra.insert(name.into(), value);
+            match map.get_mut("allOf").and_then(Json::as_array_mut) {
+                Some(all) => all.push(Json::Object(extra)),
+                None => {
+                    map.insert("allOf".into(), json!([Json::Object(extra)]));
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- TypeScript
+
+/// TypeScript declarations of `input.types` (each generic over its parameters), of the
+/// unions they reach, and, when `document` is given, of the file's document:
+/// `declare const config: {...}; export default config;` plus a named export per binding
+/// whose name is a valid JavaScript identifier.
+pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScriptExport {
+    let mut gen = TsGen {
+        refinements: Refinements::new(input.env, input.entry),
+        names: HashMap::new(),
+        taken: HashSet::new(),
+        queue: Vec::new(),
+        queued: HashSet::new(),
+        seen: HashSet::new(),
+        unexpressed: Vec::new(),
+        current: String::new(),
+        path: Vec::new(),
+    };
+    let mut out = String::from("// Generated by `ligature types --emit typescript`.\n");
+    // Requested types keep their names; unions reached get theirs after.
+    let requested: HashSet<&str> = input.types.iter().map(|t| t.name.as_str()).collect();
+    for t in &input.types {
+        gen.taken.insert(t.name.clone());
+        if let TypeDef::Union { identity, .. } = &*t.def {
+            gen.names.insert(identity.to_string(), t.name.clone());
+        }
+    }
+    for t in &input.types {
+        gen.current = t.name.clone();
+        let mut builder = ShapeBuilder::new(input.env);
+        builder.params = true;
+        let arity = t.def.arity() as usize;
+        let shape = match &*t.def {
+            TypeDef::Alias { body, .. } => builder.shape(body, &[], 0),
+            TypeDef::Union { identity, .. } => {
+                let args = (0..arity as u32).map(SType::Gen).collect();
+                builder.shape(&SType::Con(identity.clone(), args), &[], 0)
+            }
+            TypeDef::Builtin { .. } => Shape::Any,
+        };
+        // A parameter is never named as a type the declaration mentions.
+        let mentioned: HashSet<&str> = builder.unions.iter().map(|u| u.name.as_str()).collect();
+        let params: Vec<String> = (0..arity)
+            .map(|k| {
+                let mut name = param_name(t.params.get(k).map(String::as_str), k);
+                while mentioned.contains(name.as_str()) || gen.taken.contains(&name) {
+                    name.push('_');
+                }
+                name
+            })
+            .collect();
+        let generics = if params.is_empty() {
+            String::new()
+        } else {
+            format!("<{}>", params.join(", "))
+        };
+        let plan = t.plan.as_deref();
+        let unions = builder.unions;
+        out.push('\n');
+        match (&*t.def, &shape) {
+            (TypeDef::Union { .. }, Shape::Union(idx)) => {
+                let body = unions
+                    .get(*idx)
+                    .map(|u| gen.union_body(&unions, u, plan, &params))
+                    .unwrap_or_else(|| "never".into());
+                let _ = writeln!(out, "export type {}{generics} = {body};", t.name);
+            }
+            (_, Shape::Record { fields, open, .. }) if !refined_root(plan) => {
+                let _ = writeln!(out, "export interface {}{generics} {{", t.name);
+                for (name, field) in fields {
+                    let field_plan = field_plan(plan, name);
+                    gen.path.push(format!(".{name}"));
+                    let doc = gen.doc(field, field_plan);
+                    let ty = gen.render(&unions, field, field_plan, &params);
+                    gen.path.pop();
+                    if !doc.is_empty() {
+                        let _ = writeln!(out, "  /** {doc} */");
+                    }
+                    let _ = writeln!(out, "  {}: {ty};", property(name));
+                }
+                if *open {
+                    out.push_str("  [field: string]: unknown;\n");
+                }
+                out.push_str("}\n");
+            }
+            _ => {
+                let doc = gen.doc(&shape, plan);
+                let ty = gen.render(&unions, &shape, plan, &params);
+                if !doc.is_empty() {
+                    let _ = writeln!(out, "/** {doc} */");
+                }
+                let _ = writeln!(out, "export type {}{generics} = {ty};", t.name);
+            }
+        }
+    }
+    // The document and its bindings (their unions are declared below with the rest).
+    let mut doc_text = String::new();
+    if let Some(document) = document {
+        gen.current = "document".into();
+        let mut builder = ShapeBuilder::new(input.env);
+        let mut fields = Vec::new();
+        for binding in &document.bindings {
+            let shape = builder.shape(&binding.ty, &[], 0);
+            fields.push((binding.name.clone(), shape));
+        }
+        let unions = builder.unions;
+        let rendered: Vec<(String, String)> = fields
+            .iter()
+            .map(|(name, shape)| (name.clone(), gen.render(&unions, shape, None, &[])))
+            .collect();
+        doc_text.push('\n');
+        let config = if document.has_body {
+            "unknown".to_string()
+        } else if rendered.is_empty() {
+            "{}".to_string()
+        } else {
+            let mut text = String::from("{\n");
+            for (name, ty) in &rendered {
+                let _ = writeln!(text, "  {}: {ty};", property(name));
+            }
+            text.push('}');
+            text
+        };
+        let _ = writeln!(doc_text, "declare const config: {config};");
+        doc_text.push_str("export default config;\n");
+        for (name, ty) in &rendered {
+            if is_js_identifier(name) {
+                let _ = writeln!(doc_text, "export declare const {name}: {ty};");
+            }
+        }
+    }
+    // The unions reached, each declared once, generically.
+    let mut done = 0;
+    while let Some(identity) = gen.queue.get(done).cloned() {
+        done += 1;
+        let Some(TypeDef::Union { arity, .. }) = input.env.type_by_con(&identity).map(|d| &**d)
+        else {
+            continue;
+        };
+        let name = gen.name_of(&identity);
+        if requested.contains(name.as_str()) {
+            continue;
+        }
+        let params: Vec<String> = (0..*arity as usize).map(|k| param_name(None, k)).collect();
+        let mut builder = ShapeBuilder::new(input.env);
+        builder.params = true;
+        let args = (0..*arity).map(SType::Gen).collect();
+        let shape = builder.shape(&SType::Con(identity.as_str().into(), args), &[], 0);
+        let unions = builder.unions;
+        gen.current = name.clone();
+        let Shape::Union(idx) = shape else { continue };
+        let Some(union) = unions.get(idx) else {
+            continue;
+        };
+        let body = gen.union_body(&unions, union, None, &params);
+        let generics = if params.is_empty() {
+            String::new()
+        } else {
+            format!("<{}>", params.join(", "))
+        };
+        let _ = write!(out, "\nexport type {name}{generics} = {body};\n");
+    }
+    out.push_str(&doc_text);
+    TypeScriptExport {
+        text: out,
+        unexpressed: gen.unexpressed,
+    }
+}
+
+/// The document of a file, for [`to_typescript`].
+#[derive(Clone, Debug, Default)]
+pub struct Document {
+    /// The bindings of the document record, in its order.
+    pub bindings: Vec<DocumentBinding>,
+    /// The file ends in an expression: the document is its value (typed `unknown`).
+    pub has_body: bool,
+}
+
+fn refined_root(plan: Option<&Plan>) -> bool {
+    matches!(plan, Some(Plan::Refined { .. }))
+}
+
+/// A TypeScript name for parameter `k` (declared `'a`: `A`).
+fn param_name(declared: Option<&str>, k: usize) -> String {
+    match declared {
+        Some(name) if !name.is_empty() => {
+            let mut chars = name.chars();
+            let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or('T');
+            format!("{first}{}", chars.as_str())
+        }
+        _ => {
+            let letters = ["A", "B", "C", "D", "E", "F", "G", "H"];
+            letters
+                .get(k)
+                .map_or_else(|| format!("T{k}"), |it| it.to_string())
+        }
+    }
+}
+
+/// A property name: Ligature field names are identifiers or keywords, which TypeScript
+/// takes unquoted; anything else is quoted.
+fn property(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if plain {
+        name.to_string()
+    } else {
+        json!(name).to_string()
+    }
+}
+
+/// Whether `name` can be an exported `const` (not a reserved word of JavaScript or
+/// TypeScript's strict mode).
+pub fn is_js_identifier(name: &str) -> bool {
+    const RESERVED: &[&str] = &[
+        "arguments",
+        "await",
+        "break",
+        "case",
+        "catch",
+        "class",
+        "const",
+        "continue",
+        "debugger",
+        "default",
+        "delete",
+        "do",
+        "else",
+        "enum",
+        "eval",
+        "export",
+        "extends",
+        "false",
+        "finally",
+        "for",
+        "function",
+        "if",
+        "implements",
+        "import",
+        "in",
+        "instanceof",
+        "interface",
+        "let",
+        "new",
+        "null",
+        "package",
+        "private",
+        "protected",
+        "public",
+        "return",
+        "static",
+        "super",
+        "switch",
+        "this",
+        "throw",
+        "true",
+        "try",
+        "typeof",
+        "var",
+        "void",
+        "while",
+        "with",
+        "yield",
+    ];
+    property(name) == name && !RESERVED.contains(&name)
+}
+
+struct TsGen<'a> {
+    refinements: Refinements<'a>,
+    /// TypeScript names of unions, by identity.
+    names: HashMap<String, String>,
+    taken: HashSet<String>,
+    /// Unions to declare, by identity, in the order first reached.
+    queue: Vec<String>,
+    queued: HashSet<String>,
+    seen: HashSet<Unexpressed>,
+    unexpressed: Vec<Unexpressed>,
+    current: String,
+    path: Vec<String>,
+}
+
+impl TsGen<'_> {
+    fn name_of(&mut self, identity: &str) -> String {
+        if let Some(name) = self.names.get(identity) {
+            return name.clone();
+        }
+        let base = crate::types::env::display_name(identity).to_string();
+        let name = if self.taken.contains(&base) {
+            (2..)
+                .map(|k| format!("{base}_{k}"))
+                .find(|it| !self.taken.contains(it))
+                .unwrap_or(base)
+        } else {
+            base
+        };
+        self.taken.insert(name.clone());
+        self.names.insert(identity.to_string(), name.clone());
+        name
+    }
+
+    /// The JSDoc tags of the refinements at the root of `plan` (a chain of them).
+    fn doc(&mut self, shape: &Shape, plan: Option<&Plan>) -> String {
+        let mut refined: Vec<&[CheckItem]> = Vec::new();
+        let mut plan = plan;
+        while let Some(Plan::Refined { base, items, .. }) = plan {
+            refined.push(items);
+            plan = base.as_deref();
+        }
+        let mut analysis = Analysis::default();
+        for items in refined.iter().rev() {
+            self.refinements
+                .analyse(items, base_of(shape), &mut analysis);
+        }
+        let mut tags: Vec<String> = analysis.keywords.iter().map(Keyword::jsdoc).collect();
+        let path = {
+            let mut p = String::from("$");
+            for step in &self.path {
+                p.push_str(step);
+            }
+            p
+        };
+        for text in analysis.unexpressed {
+            tags.push(format!("@refinement {text}"));
+            let it = Unexpressed {
+                type_name: self.current.clone(),
+                path: path.clone(),
+                refinement: text,
+            };
+            if self.seen.insert(it.clone()) {
+                self.unexpressed.push(it);
+            }
+        }
+        // A comment cannot hold `*/`.
+        tags.join(" ").replace("*/", "*\\/")
+    }
+
+    fn render(
+        &mut self,
+        unions: &[UnionShape],
+        shape: &Shape,
+        plan: Option<&Plan>,
+        params: &[String],
+    ) -> String {
+        let mut plan = plan;
+        while let Some(Plan::Refined { base, .. }) = plan {
+            plan = base.as_deref();
+        }
+        match shape {
+            Shape::Int | Shape::Float => "number".into(),
+            Shape::Str => "string".into(),
+            Shape::Bool => "boolean".into(),
+            Shape::Unit => "null".into(),
+            Shape::List(elem) => {
+                let elem_plan = match plan {
+                    Some(Plan::List(inner)) => Some(&**inner),
+                    _ => None,
+                };
+                self.path.push("[]".into());
+                let inner = self.render(unions, elem, elem_plan, params);
+                self.path.pop();
+                format!("Array<{inner}>")
+            }
+            Shape::Record { fields, open, .. } => {
+                if fields.is_empty() && !open {
+                    return "Record<string, never>".into();
+                }
+                let mut out = String::from("{ ");
+                for (name, field) in fields {
+                    let field_plan = field_plan(plan, name);
+                    self.path.push(format!(".{name}"));
+                    let doc = self.doc(field, field_plan);
+                    let ty = self.render(unions, field, field_plan, params);
+                    self.path.pop();
+                    if !doc.is_empty() {
+                        let _ = write!(out, "/** {doc} */ ");
+                    }
+                    let _ = write!(out, "{}: {ty}; ", property(name));
+                }
+                if *open {
+                    out.push_str("[field: string]: unknown; ");
+                }
+                out.push('}');
+                out
+            }
+            Shape::Union(idx) => {
+                let Some(union) = unions.get(*idx) else {
+                    return "unknown".into();
+                };
+                let identity = union.identity.to_string();
+                let name = self.name_of(&identity);
+                if self.queued.insert(identity.clone()) {
+                    self.queue.push(identity);
+                }
+                if union.args.is_empty() {
+                    return name;
+                }
+                let args: Vec<String> = union
+                    .args
+                    .iter()
+                    .map(|a| self.render(unions, a, None, params))
+                    .collect();
+                format!("{name}<{}>", args.join(", "))
+            }
+            Shape::Param(k) => params
+                .get(*k as usize)
+                .cloned()
+                .unwrap_or_else(|| "unknown".into()),
+            Shape::Any => "unknown".into(),
+            Shape::Function => "never".into(),
+        }
+    }
+
+    /// `"None" | { Some: A }`.
+    fn union_body(
+        &mut self,
+        unions: &[UnionShape],
+        union: &UnionShape,
+        plan: Option<&Plan>,
+        params: &[String],
+    ) -> String {
+        let plan = match plan {
+            Some(Plan::Knot(knot)) => knot.plan.get(),
+            other => other,
+        };
+        let mut alternatives = Vec::new();
+        for (ctor, payload) in &union.ctors {
+            match payload {
+                None => alternatives.push(json!(ctor.as_str()).to_string()),
+                Some(payload) => {
+                    let ctor_plan = match plan {
+                        Some(Plan::Union(ctors)) => ctors
+                            .iter()
+                            .find(|(n, _)| n == ctor)
+                            .and_then(|(_, p)| p.as_ref()),
+                        _ => None,
+                    };
+                    self.path.push(format!(".{ctor}"));
+                    let doc = self.doc(payload, ctor_plan);
+                    let ty = self.render(unions, payload, ctor_plan, params);
+                    self.path.pop();
+                    let doc = if doc.is_empty() {
+                        String::new()
+                    } else {
+                        format!("/** {doc} */ ")
+                    };
+                    alternatives.push(format!("{{ {doc}{}: {ty} }}", property(ctor)));
+                }
+            }
+        }
+        if alternatives.is_empty() {
+            return "never".into();
+        }
+        alternatives.join(" | ")
+    }
+}
+
+#[cfg(test)]
+mod tests;
