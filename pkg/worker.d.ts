@@ -11,8 +11,11 @@ import type {
   EvaluateOptions,
   LoadModule,
   SessionOptions,
+  JsonSchemaResult,
   SourceRange,
   Stats,
+  TypeScriptResult,
+  TypesOptions,
   TypecheckOptions,
   UrlLike,
   UsageError,
@@ -100,6 +103,9 @@ export interface Engine {
   typecheck(source: string | null, options?: TypecheckOptions | null): Promise<CheckResult>;
   validate(data: unknown, schemaSource: string, typeName: string, options?: ValidateOptions | null): Promise<ValidateResult>;
   compileSchema(schemaSource: string, typeName: string, options?: CompileOptions | null): Promise<RemoteCompileResult>;
+  /** The package's `toJsonSchema` and `toTypeScript`, in the worker. */
+  toJsonSchema(source: string | null, typeNames: string | string[] | null, options?: TypesOptions | null): Promise<JsonSchemaResult>;
+  toTypeScript(source: string | null, options?: TypesOptions | null): Promise<TypeScriptResult>;
   /** The package's `locate`, in the worker. */
   locate(source: string, path: DocumentPath): Promise<SourceRange | null>;
   /** `new engine.Session(options)`: throws a TypeError for malformed options. */

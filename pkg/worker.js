@@ -32,6 +32,7 @@ import {
   loadImports,
   needPath,
   needString,
+  typeNamesOf,
   usage,
   withLock,
   withValue,
@@ -493,6 +494,31 @@ class Engine {
       texts: [schemaSource],
       probe: (opts) => [schemaSource, { entry: 'schema.lig', ...withoutData(opts) }],
       run: (opts) => [data, schemaSource, typeName, opts],
+    });
+  }
+
+  async toJsonSchema(source, typeNames, options) {
+    needString('toJsonSchema', 'source', source, true);
+    const names = typeNamesOf('toJsonSchema', typeNames);
+    const { options: checked, error } = checkOptions('toJsonSchema', options);
+    if (error !== undefined) return { ...usage(error), unexpressed: [] };
+    return call(this.#channel, checked, entryOf(checked), {
+      op: 'toJsonSchema',
+      texts: [source],
+      probe: (opts) => [source ?? null, opts],
+      run: (opts) => [source ?? null, names, opts],
+    });
+  }
+
+  async toTypeScript(source, options) {
+    needString('toTypeScript', 'source', source, true);
+    const { options: checked, error } = checkOptions('toTypeScript', options);
+    if (error !== undefined) return { ...usage(error), unexpressed: [] };
+    return call(this.#channel, checked, entryOf(checked), {
+      op: 'toTypeScript',
+      texts: [source],
+      probe: (opts) => [source ?? null, opts],
+      run: (opts) => [source ?? null, opts],
     });
   }
 

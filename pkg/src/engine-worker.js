@@ -29,12 +29,15 @@ function object(handle) {
   return found;
 }
 
-/** A result without the lazy `value` (the page parses the text itself, if asked). */
-function plain(result) {
+/**
+ * A result without the lazy `value` (the page parses the text itself, if asked); a compiled
+ * schema kept here as a handle (`toJsonSchema`'s schema is data, and crosses as it is).
+ */
+function plain(result, op) {
   if (result !== null && typeof result === 'object' && 'value' in result && typeof result.text === 'string') {
     delete result.value;
   }
-  if (result?.schema !== undefined) {
+  if (result?.schema !== undefined && op !== 'toJsonSchema') {
     const { schema, ...rest } = result;
     return { ...rest, schema: keep(schema) };
   }
@@ -60,6 +63,8 @@ const ops = {
   compileSchema: (source, typeName, options) => api.compileSchema(source, typeName, options),
   validate: (data, source, typeName, options) => api.validate(data, source, typeName, options),
   locate: (source, path) => api.locate(source, path),
+  toJsonSchema: (source, typeNames, options) => api.toJsonSchema(source, typeNames, options),
+  toTypeScript: (source, options) => api.toTypeScript(source, options),
   // Guarded: a host stack that runs out is an R3006 value, the wasm's stack pointer restored.
   missingFiles: (source, options) => api.probe(source, options),
   schemaValidate: (handle, data, options) => object(handle).validate(data, options),
@@ -101,7 +106,7 @@ function poisoned(result) {
 addEventListener('message', async ({ data }) => {
   if (data == null || typeof data.id !== 'number' || !Object.hasOwn(ops, data.op)) return;
   try {
-    const result = plain(await ops[data.op](...data.args));
+    const result = plain(await ops[data.op](...data.args), data.op);
     postMessage({ id: data.id, result, poisoned: poisoned(result) });
   } catch (error) {
     // A TypeError is a refused argument (the wasm was not entered); anything else thrown

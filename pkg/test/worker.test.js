@@ -111,6 +111,8 @@ test('sessions, schemas, typecheck and validate answer as the in-thread API does
     validate: await node.validate(data, schema, 'Deployment'),
     broken: await node.evaluate('let x = 1 +;', {}),
     located: await node.locate(main, ['doubled']),
+    jsonSchema: await node.toJsonSchema(schema, 'Deployment'),
+    typescript: await node.toTypeScript(schema),
   };
   for (const page of ['isolated', 'plain']) {
     const got = await inPage(page, async (engine, { data, schema, lib, main }) => {
@@ -136,6 +138,8 @@ test('sessions, schemas, typecheck and validate answer as the in-thread API does
         validate: await engine.validate(data, schema, 'Deployment'),
         broken: await engine.evaluate('let x = 1 +;', {}),
         located: await engine.locate(main, ['doubled']),
+        jsonSchema: await engine.toJsonSchema(schema, 'Deployment'),
+        typescript: await engine.toTypeScript(schema),
         // A remote import through the worker client: the page loads it (here from
         // loadModule), hashes it and hands it to the worker with the call.
         remote: await engine.evaluate('import "https://m.example/a.lig" as a;\nlet v = a.v;\n', {
@@ -154,6 +158,10 @@ test('sessions, schemas, typecheck and validate answer as the in-thread API does
     assert.equal(got.validate.ok, false);
     assert.deepEqual(got.broken.diagnostics.map((d) => d.rendered), expected.broken.diagnostics.map((d) => d.rendered), page);
     assert.deepEqual(got.located, expected.located, page);
+    assert.deepEqual(got.jsonSchema, expected.jsonSchema, page);
+    assert.equal(got.jsonSchema.ok, true, page);
+    assert.deepEqual(got.typescript, expected.typescript, page);
+    assert.match(got.typescript.typescript, /export interface Deployment/, page);
     assert.deepEqual(got.remote, { ok: true, value: { v: 3 }, pinned: ['https://m.example/a.lig'] }, page);
     assert.equal(got.locateError, 'TypeError', page);
     assert.match(got.first, /"answer": 42/);
