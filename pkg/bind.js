@@ -210,6 +210,12 @@ const OPTION_CHECKS = {
     }
     return [{ ...value }];
   },
+  registerRoots(value) {
+    if (!Array.isArray(value) || !value.every((it) => typeof it === 'string' && it.length > 0)) {
+      return `registerRoots must be an array of directory paths (strings), got ${describe(value)}`;
+    }
+    return [[...value]];
+  },
   frozen(value) {
     if (typeof value !== 'boolean') return `frozen must be a boolean, got ${describe(value)}`;
     return [value];
@@ -230,14 +236,17 @@ function oneOf(name, values) {
 /** The options each call uses, and no more: any other is rejected. */
 const EVALUATE_OPTIONS = ['files', 'entry', 'loadModule', 'field', 'format', 'limits', 'threads', 'timeoutMs', 'signal'];
 const TYPECHECK_OPTIONS = ['files', 'entry', 'loadModule', 'threads', 'timeoutMs', 'signal'];
-/** The one-shot calls also fetch remote modules themselves (pinned by `lock`). */
-const REMOTE_OPTIONS = ['lock', 'frozen', 'remote'];
+/**
+ * The one-shot calls also fetch remote modules themselves (pinned by `lock`), and take
+ * register roots (a Session takes them when it is made).
+ */
+const REMOTE_OPTIONS = ['lock', 'frozen', 'remote', 'registerRoots'];
 const CALL_OPTIONS = {
   evaluate: [...EVALUATE_OPTIONS, ...REMOTE_OPTIONS],
   typecheck: [...TYPECHECK_OPTIONS, ...REMOTE_OPTIONS],
   compileSchema: ['files', 'entry', 'limits', 'loadModule', 'timeoutMs', 'signal', ...REMOTE_OPTIONS],
   validate: ['files', 'entry', 'limits', 'loadModule', 'dataFormat', 'timeoutMs', 'signal', ...REMOTE_OPTIONS],
-  'new Session': ['files', 'limits', 'threads'],
+  'new Session': ['files', 'limits', 'threads', 'registerRoots'],
   'Session.evaluate': [...EVALUATE_OPTIONS, 'remote'],
   'Session.typecheck': [...TYPECHECK_OPTIONS, 'remote'],
   'Session.compileSchema': ['files', 'entry', 'limits', 'timeoutMs', 'signal', 'remote'],
@@ -245,8 +254,8 @@ const CALL_OPTIONS = {
   'Session.toJsonSchema': ['files', 'entry', 'timeoutMs', 'signal'],
   'Session.toTypeScript': ['files', 'entry', 'timeoutMs', 'signal'],
   'schema.validate': ['dataFormat', 'timeoutMs', 'signal'],
-  toJsonSchema: TYPECHECK_OPTIONS,
-  toTypeScript: TYPECHECK_OPTIONS,
+  toJsonSchema: [...TYPECHECK_OPTIONS, 'registerRoots'],
+  toTypeScript: [...TYPECHECK_OPTIONS, 'registerRoots'],
 };
 
 /**

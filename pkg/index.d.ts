@@ -116,6 +116,12 @@ export interface EvaluateOptions {
    */
   timeoutMs?: number;
   /**
+   * Register roots (the CLI's `--register-path`): directories of the file map in which
+   * `import corp.net` finds the register `corp` (its files come from `files` or `loadModule`
+   * like any other). One-shot calls and `new Session`; `std` needs none.
+   */
+  registerRoots?: string[];
+  /**
    * Remote modules (LANGUAGE.md 9.10) the caller has already fetched, by URL: a host that
    * fetches by itself gives them here (the one-shot calls fetch what is missing, a Session
    * call without `loadModule` fetches nothing: an import with no answer is M4008).
@@ -157,10 +163,10 @@ export interface AbortSignalLike {
 export type Options = EvaluateOptions;
 
 /** The options of `typecheck`: checking renders nothing and evaluates nothing. */
-export type TypecheckOptions = Pick<EvaluateOptions, 'files' | 'entry' | 'loadModule' | 'threads' | 'timeoutMs' | 'signal' | 'remote'>;
+export type TypecheckOptions = Pick<EvaluateOptions, 'files' | 'entry' | 'loadModule' | 'threads' | 'timeoutMs' | 'signal' | 'remote' | 'registerRoots'>;
 
 /** The options of `new Session(…)`: the session's files and defaults. */
-export type SessionOptions = Pick<EvaluateOptions, 'files' | 'limits' | 'threads'>;
+export type SessionOptions = Pick<EvaluateOptions, 'files' | 'limits' | 'threads' | 'registerRoots'>;
 
 export interface Label {
   file: string;
@@ -278,7 +284,7 @@ export type CompileResult =
   | UsageError;
 
 /** The options of `compileSchema`; `entry` is where the schema source is stored (default `schema.lig`). */
-export type CompileOptions = Pick<EvaluateOptions, 'files' | 'entry' | 'limits' | 'loadModule' | 'timeoutMs' | 'signal' | 'remote'>;
+export type CompileOptions = Pick<EvaluateOptions, 'files' | 'entry' | 'limits' | 'loadModule' | 'timeoutMs' | 'signal' | 'remote' | 'registerRoots'>;
 
 /** The options of the one-shot `validate`. */
 export type ValidateOptions = CompileOptions & DataOptions;
@@ -383,16 +389,16 @@ export class Session {
   setFile(path: string, text: string): void;
   /** Whether the file existed. */
   removeFile(path: string): boolean;
-  evaluate(source: string | null, options: EvaluateOptions & { loadModule: LoadModule }): Promise<EvalResult>;
-  evaluate(source: string | null, options?: Omit<EvaluateOptions, 'loadModule'> | null): EvalResult;
-  typecheck(source: string | null, options: TypecheckOptions & { loadModule: LoadModule }): Promise<CheckResult>;
-  typecheck(source: string | null, options?: Omit<TypecheckOptions, 'loadModule'> | null): CheckResult;
+  evaluate(source: string | null, options: Omit<EvaluateOptions, 'registerRoots'> & { loadModule: LoadModule }): Promise<EvalResult>;
+  evaluate(source: string | null, options?: Omit<EvaluateOptions, 'loadModule' | 'registerRoots'> | null): EvalResult;
+  typecheck(source: string | null, options: Omit<TypecheckOptions, 'registerRoots'> & { loadModule: LoadModule }): Promise<CheckResult>;
+  typecheck(source: string | null, options?: Omit<TypecheckOptions, 'loadModule' | 'registerRoots'> | null): CheckResult;
   /** Compiles a schema against the session's files (no `loadModule`: synchronous). */
-  compileSchema(schemaSource: string, typeName: string, options?: Omit<CompileOptions, 'loadModule'> | null): CompileResult;
+  compileSchema(schemaSource: string, typeName: string, options?: Omit<CompileOptions, 'loadModule' | 'registerRoots'> | null): CompileResult;
   /** `toJsonSchema` against the session's files (no `loadModule`: synchronous). */
-  toJsonSchema(source: string | null, typeNames: string | string[] | null, options?: Omit<TypesOptions, 'loadModule' | 'threads'> | null): JsonSchemaResult;
+  toJsonSchema(source: string | null, typeNames: string | string[] | null, options?: Omit<TypesOptions, 'loadModule' | 'threads' | 'registerRoots'> | null): JsonSchemaResult;
   /** `toTypeScript` against the session's files (no `loadModule`: synchronous). */
-  toTypeScript(source: string | null, options?: Omit<TypesOptions, 'loadModule' | 'threads'> | null): TypeScriptResult;
+  toTypeScript(source: string | null, options?: Omit<TypesOptions, 'loadModule' | 'threads' | 'registerRoots'> | null): TypeScriptResult;
   /** The stats of the last `evaluate` or `typecheck` (null before the first). */
   readonly stats: Stats | null;
   /** Releases the session's wasm memory; a second call does nothing. */

@@ -377,3 +377,18 @@ test('deep recursion: R3006 at the wasm default depth, never a dead instance', a
   assert.deepEqual(s.evaluate('let a = 1;', {}).value, { a: 1 });
   assert.deepEqual(s.evaluate(down(500), {}).value, { a: 500 });
 });
+
+test('registerRoots: `import corp.net` finds the register under a root of the file map, in one-shot calls and a Session', async () => {
+  const files = { 'regs/corp/net.lig': 'export let port = 8443;\n' };
+  const source = 'import corp.net as net;\nlet port = net.port;\n';
+  const { evaluate: run, typecheck: check, Session: S } = await import('../node.js');
+  const found = await run(source, { files, registerRoots: ['regs'] });
+  assert.deepEqual([found.ok, found.value], [true, { port: 8443 }]);
+  const missing = await run(source, { files });
+  assert.deepEqual(missing.diagnostics.map((d) => d.code), ['M4001']);
+  assert.equal((await check(source, { files, registerRoots: ['regs'] })).ok, true);
+  const session = new S({ files, registerRoots: ['regs'] });
+  assert.deepEqual(session.evaluate(source).value, { port: 8443 });
+  session.free();
+  assert.match((await run(source, { registerRoots: 'regs' })).error, /^invalid options: registerRoots must be an array/);
+});

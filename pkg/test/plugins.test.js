@@ -355,11 +355,11 @@ test('node --import ligature/register: a type error fails the import with the re
   assertBrokenReport(stderr, 'config/broken.lig');
 });
 
-test('options: include/exclude and Vite\'s queries; unknown ones, registerPath and dts without toTypeScript throw saying why', async () => {
+test('options: include/exclude and Vite\'s queries, registerPath, dts; unknown or malformed ones throw saying why', async () => {
   const { default: vite } = await import('ligature/vite');
   const { default: esbuild } = await import('ligature/esbuild');
   assert.throws(() => vite({ maxStep: 1 }), /unknown option `maxStep`/);
-  assert.throws(() => esbuild({ registerPath: ['registers'] }), /registerPath is not supported yet/);
+  assert.throws(() => esbuild({ registerPath: [42] }), /registerPath must be a directory or a list of directories/);
   assert.throws(() => vite({ include: 42 }), /include must be a RegExp, a string or an array/);
   // include/exclude, and Vite's own queries: the plugin leaves those files alone.
   const config = join(work, 'vite', 'src', 'config');
@@ -383,23 +383,30 @@ test('options: include/exclude and Vite\'s queries; unknown ones, registerPath a
   assert.deepEqual(warned[0].loc, { file: join(config, 'partial.lig'), line: 3, column: 20 });
   assert.match(warned[0].message, /warning\[T2013\]/);
   assert.match(warned[0].frame, /match e \{ Dev => 1, Prod => 3 \}/);
-  const engine = await import('ligature/node');
-  if (typeof engine.toTypeScript !== 'function') {
-    assert.throws(() => vite({ dts: true }), /dts needs toTypeScript/);
-    assert.throws(() => esbuild({ dts: true }), /dts needs toTypeScript/);
-    return;
-  }
-  // With the TypeScript export: `dts` writes FILE.lig.d.ts beside the imported file.
+  // `dts` writes FILE.lig.d.ts beside the imported file, from the TypeScript export.
   const root = join(work, 'esbuild');
-  const hooks = {};
-  esbuild({ dts: true }).setup({
-    initialOptions: { absWorkingDir: root },
-    onResolve: (_, callback) => (hooks.resolve = callback),
-    onLoad: (_, callback) => (hooks.load = callback),
-  });
-  const loaded = await hooks.load(await hooks.resolve({ path: './config/app.lig', resolveDir: join(root, 'src'), namespace: 'file' }));
+  const load = async (options, path) => {
+    const hooks = {};
+    esbuild(options).setup({
+      initialOptions: { absWorkingDir: root },
+      onResolve: (_, callback) => (hooks.resolve = callback),
+      onLoad: (_, callback) => (hooks.load = callback),
+    });
+    return hooks.load(await hooks.resolve({ path, resolveDir: join(root, 'src'), namespace: 'file' }));
+  };
+  const loaded = await load({ dts: true }, './config/app.lig');
   assert.equal(loaded.errors, undefined);
   assert.match(readFileSync(join(root, 'src', 'config', 'app.lig.d.ts'), 'utf8'), /export default/);
+  // registerPath: `import corp.net` finds the register `corp` under it (the CLI's --register-path).
+  mkdirSync(join(root, 'registers', 'corp'), { recursive: true });
+  writeFileSync(join(root, 'registers', 'corp', 'net.lig'), 'export let port = 8443;\n');
+  writeFileSync(join(root, 'src', 'config', 'uses-register.lig'), 'import corp.net as net;\nlet port = net.port;\n');
+  const registered = await load({ registerPath: 'registers' }, './config/uses-register.lig');
+  assert.equal(registered.errors, undefined, JSON.stringify(registered.errors));
+  assert.match(registered.contents, /"port":8443/);
+  assert.ok(registered.watchFiles.includes(join(root, 'registers', 'corp', 'net.lig')), registered.watchFiles.join('\n'));
+  const unregistered = await load({}, './config/uses-register.lig');
+  assert.equal(unregistered.errors?.[0]?.text.includes('M4001') || /register/.test(unregistered.errors?.[0]?.text ?? ''), true, JSON.stringify(unregistered.errors));
 });
 
 test('the plugins\' types: tsc --strict on a consumer without vite or esbuild types, and one with them', () => {

@@ -176,7 +176,7 @@ test('each call accepts exactly the options it uses, and names the valid ones', 
   // The reported case: the session's list names only files, limits and threads.
   assert.throws(() => new Session({ format: 'yaml' }), {
     name: 'TypeError',
-    message: 'invalid options: new Session has no option `format` (its options: files, limits, threads)',
+    message: 'invalid options: new Session has no option `format` (its options: files, limits, threads, registerRoots)',
   });
   await assertStillWorks(f, 'after unknown options');
 });

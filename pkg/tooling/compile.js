@@ -21,7 +21,7 @@
 // reach any file of the project and no further (§9.6: the host sets the project root); a
 // file outside it is keyed from its own directory, which is then its root (the CLI's rule).
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 
 import * as engine from '../node.js';
@@ -60,15 +60,10 @@ export function checkOptions(options = {}, where = 'ligature') {
   for (const key of Object.keys(options ?? {})) {
     if (!known.includes(key)) throw new TypeError(`${where}: unknown option \`${key}\` (known: ${known.join(', ')})`);
   }
-  const { registerPath, maxSteps, timeoutMs, dts } = options ?? {};
+  const { registerPath, maxSteps, timeoutMs } = options ?? {};
   const paths = registerPath === undefined ? [] : [registerPath].flat();
-  if (paths.length > 0) {
-    // The wasm engine's options have no register roots yet (src/wasm OptionsDto): its loader
-    // resolves only `std` registers. Saying so beats silently ignoring the directories.
-    throw new Error(
-      `${where}: registerPath is not supported yet: the wasm engine resolves only the std register ` +
-        '(its evaluate options have no register roots); import register modules by relative path meanwhile',
-    );
+  if (!paths.every((it) => typeof it === 'string' && it.length > 0)) {
+    throw new TypeError(`${where}: registerPath must be a directory or a list of directories, got ${JSON.stringify(registerPath)}`);
   }
   if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 0)) {
     throw new TypeError(`${where}: maxSteps must be a non-negative integer, got ${maxSteps}`);
@@ -76,13 +71,27 @@ export function checkOptions(options = {}, where = 'ligature') {
   if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) {
     throw new TypeError(`${where}: timeoutMs must be a non-negative number, got ${timeoutMs}`);
   }
-  if (dts && typeof engine.toTypeScript !== 'function') {
-    throw new Error(
-      `${where}: dts needs toTypeScript, which this build of the ligature package does not export yet ` +
-        '(the TypeScript export of issue 20)',
-    );
-  }
   return options ?? {};
+}
+
+/** Key → text of the `.lig` files and manifests under the register roots (keys from `base`). */
+async function registerFiles(base, roots) {
+  const out = {};
+  for (const root of roots) {
+    let names;
+    try {
+      names = await readdir(resolve(base, root), { recursive: true });
+    } catch (error) {
+      if (error?.code === 'ENOENT' || error?.code === 'ENOTDIR') continue;
+      throw error;
+    }
+    for (const name of names.sort()) {
+      if (!name.endsWith('.lig') && !name.endsWith('register.toml')) continue;
+      const key = `${root === '.' ? '' : `${root}/`}${name.split(sep).join('/')}`;
+      out[key] = await readFile(resolve(base, key), 'utf8');
+    }
+  }
+  return out;
 }
 
 /** The key (engine path) of an absolute file, and the directory keys are relative to. */
@@ -103,8 +112,13 @@ function placeOf(file, root) {
  * file) is a usage error, placed at the file itself; only a failing read of the file itself
  * rejects.
  */
-export async function compileFile(file, { source, root = process.cwd(), maxSteps, timeoutMs, dts } = {}) {
+export async function compileFile(file, { source, root = process.cwd(), maxSteps, timeoutMs, dts, registerPath } = {}) {
   const { base, key } = placeOf(resolve(file), resolve(root));
+  // Register roots (the CLI's --register-path), relative to the project root, as keys of
+  // the engine's file map. The loader finds a register by its directory, which loadModule
+  // (files only) cannot answer: the registers' files are read up front and all watched.
+  const registerRoots = [registerPath ?? []].flat().map((dir) => relative(base, resolve(root, dir)).split(sep).join('/') || '.');
+  const registered = await registerFiles(base, registerRoots);
   const text = source ?? (await readFile(file, 'utf8'));
   /** Key → text of every file read (the entry included): the import graph. */
   const files = { [key]: text };
@@ -124,7 +138,7 @@ export async function compileFile(file, { source, root = process.cwd(), maxSteps
     }
   };
   const absolute = (path) => resolve(base, path);
-  const watchFiles = () => Object.keys(files).map(absolute);
+  const watchFiles = () => [...Object.keys(files), ...Object.keys(registered)].map(absolute);
   const missingFiles = () => [...missing].map(absolute);
   const limits = maxSteps === undefined ? undefined : { maxSteps };
   const started = Date.now();
@@ -133,7 +147,7 @@ export async function compileFile(file, { source, root = process.cwd(), maxSteps
 
   // One session for the document, the checker's bindings and the `field` selections: the
   // later calls reuse the values the first computed (the session's caches).
-  const session = new engine.Session({ limits });
+  const session = new engine.Session({ limits, registerRoots, files: registered });
   try {
     const evaluated = await session.evaluate(text, { entry: key, loadModule, timeoutMs: remaining() });
     if (!evaluated.ok) return failure(evaluated);
@@ -157,7 +171,7 @@ export async function compileFile(file, { source, root = process.cwd(), maxSteps
     const code = moduleCode(evaluated.text, names, fromDocument ? null : fields);
     let declarations;
     if (dts) {
-      const typed = await engine.toTypeScript(text, { entry: key, files });
+      const typed = await engine.toTypeScript(text, { entry: key, files: { ...registered, ...files }, registerRoots });
       if (!typed.ok) return failure(typed);
       declarations = typed.typescript;
     }

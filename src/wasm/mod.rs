@@ -108,6 +108,9 @@ struct OptionsDto {
     /// is fixed when it starts (absent: parallel when the work is big enough).
     threads: Option<u32>,
     timeout_ms: Option<f64>,
+    /// Register roots (the CLI's `--register-path`): directories of the call's file map,
+    /// whose files `loadModule` supplies like any other.
+    register_roots: Option<Vec<String>>,
     /// `validate`: `"value"` (a JS value, the default), `"json"` or `"yaml"` (text).
     data_format: Option<String>,
     /// Remote modules the JS glue has fetched (or failed to), by URL: the answers of the
@@ -210,6 +213,7 @@ const OPTION_KEYS: &[&str] = &[
     "timeoutMs",
     "dataFormat",
     "remote",
+    "registerRoots",
 ];
 const LIMIT_KEYS: &[&str] = &["maxSteps", "maxDepth", "maxOutputBytes"];
 
@@ -684,20 +688,18 @@ impl Session {
             ..Limits::default()
         };
         let limits = options.limits.unwrap_or_default().apply(defaults);
+        let capacity = if caches {
+            api::DEFAULT_CACHE_CAPACITY
+        } else {
+            0
+        };
+        let core = Options {
+            register_roots: options.register_roots.clone().unwrap_or_default(),
+            ..core_options(limits, options.threads, capacity)
+        };
         Session {
             files: Mutex::new(Arc::new(files)),
-            core: api::Session::new(
-                core_options(
-                    limits,
-                    options.threads,
-                    if caches {
-                        api::DEFAULT_CACHE_CAPACITY
-                    } else {
-                        0
-                    },
-                ),
-                Arc::new(MemoryFs::new()),
-            ),
+            core: api::Session::new(core, Arc::new(MemoryFs::new())),
             last_stats: Mutex::new(None),
         }
     }
@@ -752,6 +754,7 @@ impl Session {
                 if threads.is_none() {
                     options.threads = core.threads;
                 }
+                options.register_roots = core.register_roots.clone();
                 api::Session::new(options, files)
             }
         };
