@@ -171,6 +171,25 @@ pub struct Stats {
     pub reused: u64,
     /// The session's cache counters after the call (`None` without caches).
     pub cache: Option<engine::CachesStats>,
+    /// The persistent module cache's counters (`None` without a module store).
+    pub persist: Option<PersistStats>,
+}
+
+/// What the persistent module cache did in one run ([`Session::with_module_store`]), in
+/// modules of the graph: `read` came from the store, `missed` had no valid entry there
+/// (new, edited, importing an edited module, or `rejected`: present but corrupt, foreign
+/// or of another version), `written` were stored after the run. The lets of the `missed`
+/// modules are the ones checked and evaluated anew.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PersistStats {
+    pub modules: u64,
+    pub read: u64,
+    pub missed: u64,
+    pub rejected: u64,
+    pub written: u64,
+    /// The whole output came from the store (an `eval` of an unchanged graph with the same
+    /// request): nothing was checked, lowered, evaluated or rendered.
+    pub document: bool,
 }
 
 /// Records phase times with the host's clock, if any.
@@ -493,6 +512,8 @@ pub struct Session {
     /// request, or when the host is idle) instead of before their R3008 returns. Shared with
     /// the sessions [`Session::with_file_system`] makes (a host's session per call).
     leftovers: Arc<Leftovers>,
+    /// Where modules' cache entries persist across runs ([`Session::with_module_store`]).
+    store: Option<Arc<dyn engine::persist::ModuleStore>>,
 }
 
 /// What stopped requests left to free (see [`Session::free_leftovers`]).
@@ -528,7 +549,17 @@ impl Session {
             par,
             caches,
             leftovers: Arc::default(),
+            store: None,
         }
+    }
+
+    /// The same session with its modules' cache entries kept in `store` across runs (the
+    /// CLI's `--cache`; `engine::persist`): a run first takes every unchanged module's
+    /// schemes and values from there, and stores those of the others after it succeeds.
+    /// Only with caches (`Options::cache_capacity > 0`); the output is the uncached run's.
+    pub fn with_module_store(mut self, store: Arc<dyn engine::persist::ModuleStore>) -> Session {
+        self.store = Some(store);
+        self
     }
 
     /// Frees what stopped requests built. A request stopped by its timeout or its host
@@ -560,6 +591,7 @@ impl Session {
             par: self.par.clone(),
             caches: self.caches.clone(),
             leftovers: Arc::clone(&self.leftovers),
+            store: self.store.clone(),
         }
     }
 
@@ -829,12 +861,141 @@ mod pipeline {
         pub(super) keys: LetKeys,
         /// The content keys of the trailing expressions (by graph index).
         pub(super) body_keys: Vec<Option<engine::keys::Key>>,
+        /// What the persistent module cache gave this run.
+        pub(super) persisted: Option<Persisted>,
+        /// The name of the run's document entry (an `eval` with a module store), and the
+        /// document when the store had it.
+        pub(super) document: Option<(String, Option<(u64, String)>)>,
+    }
+
+    /// The fingerprint of what, besides the modules, decides an `eval`'s output.
+    fn request_key(session: &Session, request: &EvalRequest) -> engine::keys::Key {
+        use std::hash::{Hash, Hasher};
+        let limits = &session.options.limits;
+        let mut h = engine::keys::key_hasher();
+        (
+            format!("{:?}", request.format),
+            &request.field,
+            limits.max_steps,
+            limits.max_depth,
+            limits.max_output_bytes,
+        )
+            .hash(&mut h);
+        h.finish()
+    }
+
+    /// The document entry's name for `request`, and what the store holds under it.
+    fn read_document(
+        session: &Session,
+        graph: &ModuleGraph,
+        module_keys: &[engine::keys::Key],
+        request: &EvalRequest,
+    ) -> Option<(String, Option<(u64, String)>)> {
+        let store = session.store.as_deref()?;
+        session.caches.as_deref()?;
+        let key = module_keys.get(graph.entry?).copied()?;
+        let name = engine::persist::document_name(key, request_key(session, request));
+        let found = store
+            .read(&name)
+            .and_then(|bytes| engine::persist::decode_document(&name, &bytes));
+        Some((name, found))
+    }
+
+    /// The persistent module cache's entries for a run (by graph index): each module's
+    /// entry name, and what its entry held (`None`: no valid entry; `Some(evaluated)`).
+    pub(super) struct Persisted {
+        names: Vec<Option<(engine::keys::Key, String)>>,
+        found: Vec<Option<bool>>,
+    }
+
+    /// Puts the schemes and values of every module whose entry the store holds in the
+    /// session's caches, before checking (`engine::persist`).
+    fn read_persisted(
+        session: &Session,
+        graph: &ModuleGraph,
+        module_keys: &[engine::keys::Key],
+        stats: &mut Stats,
+    ) -> Option<Persisted> {
+        let (store, caches) = (session.store.as_deref()?, session.caches.as_deref()?);
+        let mut counts = PersistStats::default();
+        let mut persisted = Persisted {
+            names: Vec::with_capacity(graph.modules.len()),
+            found: Vec::with_capacity(graph.modules.len()),
+        };
+        for (idx, module) in graph.modules.iter().enumerate() {
+            // The standard library is embedded: nothing to gain from storing it.
+            let key = module_keys
+                .get(idx)
+                .copied()
+                .filter(|_| crate::loader::stdlib::source_of_key(&module.key).is_none());
+            let name = key.map(|key| (key, engine::persist::entry_name(key)));
+            let mut found = None;
+            if let Some((key, name)) = &name {
+                counts.modules += 1;
+                match store.read(name) {
+                    Some(bytes) => match engine::persist::decode(*key, &bytes) {
+                        Some(entry) => {
+                            found = Some(entry.evaluated);
+                            engine::persist::fill(caches, entry);
+                            counts.read += 1;
+                        }
+                        None => {
+                            counts.rejected += 1;
+                            counts.missed += 1;
+                        }
+                    },
+                    None => counts.missed += 1,
+                }
+            }
+            persisted.names.push(name);
+            persisted.found.push(found);
+        }
+        stats.persist = Some(counts);
+        Some(persisted)
+    }
+
+    /// Stores the entry of every module that had none (or had one without values and was
+    /// evaluated now), after a run without errors.
+    fn write_persisted(
+        session: &Session,
+        keys: &LetKeys,
+        persisted: Option<&Persisted>,
+        evaluated: bool,
+        stats: &mut Stats,
+    ) {
+        let (Some(store), Some(caches), Some(persisted)) = (
+            session.store.as_deref(),
+            session.caches.as_deref(),
+            persisted,
+        ) else {
+            return;
+        };
+        let mut written = 0;
+        for (idx, name) in persisted.names.iter().enumerate() {
+            let Some((key, name)) = name else {
+                continue;
+            };
+            let had = persisted.found.get(idx).copied().flatten();
+            if had == Some(true) || (had == Some(false) && !evaluated) {
+                continue;
+            }
+            let Some(Some(lets)) = keys.get(idx) else {
+                continue;
+            };
+            let entry = engine::persist::collect(caches, lets, evaluated);
+            store.write(name, &engine::persist::encode(*key, &entry));
+            written += 1;
+        }
+        if let Some(counts) = &mut stats.persist {
+            counts.written = written;
+        }
     }
 
     /// Loads and checks the whole module graph.
     pub(super) fn load_and_check(
         session: &Session,
         entry: &str,
+        request: Option<&EvalRequest>,
         keep_entry_env: bool,
         interrupt: &eval::Interrupt,
         sources: &mut SourceMap,
@@ -851,10 +1012,37 @@ mod pipeline {
                 diagnostics,
                 keys: Vec::new(),
                 body_keys: Vec::new(),
+                persisted: None,
+                document: None,
+            };
+        }
+        let module_keys = match session.store {
+            Some(_) => modules::module_keys(&graph, sources),
+            None => Vec::new(),
+        };
+        let document =
+            request.and_then(|request| read_document(session, &graph, &module_keys, request));
+        if let Some((_, Some((steps, _)))) = &document {
+            // The output of this graph for this request is known: nothing else to do.
+            timer.stats.steps = *steps;
+            timer.stats.persist = Some(PersistStats {
+                modules: graph.modules.len() as u64,
+                document: true,
+                ..PersistStats::default()
+            });
+            return Loaded {
+                graph,
+                checked: Err(()),
+                diagnostics,
+                keys: Vec::new(),
+                body_keys: Vec::new(),
+                persisted: None,
+                document,
             };
         }
         let keys = let_keys(session, &graph, sources);
         let body_keys = body_keys(session, &graph, sources);
+        let persisted = read_persisted(session, &graph, &module_keys, &mut timer.stats);
         let (checked, mut check_diagnostics) = modules::check_graph(
             session.engine_for(Some(interrupt)),
             &graph,
@@ -872,6 +1060,8 @@ mod pipeline {
                 diagnostics,
                 keys,
                 body_keys,
+                persisted,
+                document,
             };
         }
         Loaded {
@@ -880,6 +1070,8 @@ mod pipeline {
             diagnostics,
             keys,
             body_keys,
+            persisted,
+            document,
         }
     }
 
@@ -969,7 +1161,7 @@ mod pipeline {
             checked,
             mut diagnostics,
             ..
-        } = load_and_check(session, schema, true, interrupt, sources, timer);
+        } = load_and_check(session, schema, None, true, interrupt, sources, timer);
         let Ok(checked) = checked else {
             finish(&graph, &mut diagnostics);
             release_stopped(session, interrupt, graph);
@@ -1098,8 +1290,22 @@ mod pipeline {
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
     ) -> (Option<String>, Vec<Diagnostic>) {
-        let mut loaded = load_and_check(session, &request.entry, false, interrupt, sources, timer);
+        let mut loaded = load_and_check(
+            session,
+            &request.entry,
+            Some(request),
+            false,
+            interrupt,
+            sources,
+            timer,
+        );
         let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
+        if let Some((_, found @ Some(_))) = &mut loaded.document {
+            let text = found.take().map(|(_, text)| text);
+            finish(&loaded.graph, &mut diagnostics);
+            release(session, loaded);
+            return (text, diagnostics);
+        }
         let text = evaluate_checked(
             session,
             request,
@@ -1110,6 +1316,15 @@ mod pipeline {
             &mut diagnostics,
         );
         finish(&loaded.graph, &mut diagnostics);
+        // Only a clean run's output is kept: warnings would have to be replayed.
+        if let (Some(store), Some((name, None)), Some(text)) =
+            (session.store.as_deref(), &loaded.document, &text)
+        {
+            if diagnostics.is_empty() && !interrupt.fired() {
+                let steps = timer.stats.steps;
+                store.write(name, &engine::persist::encode_document(name, steps, text));
+            }
+        }
         release_stopped(session, interrupt, loaded);
         (text, diagnostics)
     }
@@ -1278,6 +1493,15 @@ mod pipeline {
         keep_values(session, graph, keys, found);
         let evaluated = entry_result?;
         timer.stats.steps = steps;
+        if !interrupt.fired() {
+            write_persisted(
+                session,
+                keys,
+                loaded.persisted.as_ref(),
+                true,
+                &mut timer.stats,
+            );
+        }
         timer.done("eval");
         keep_programs(session, graph, (programs, lowerings));
         let document = select_document(exports, &bindings, evaluated, request.field.as_deref());
@@ -1428,11 +1652,19 @@ mod pipeline {
         if !diagnostic::has_errors(&diagnostics) {
             let keys = let_keys(session, &graph, sources);
             let body_keys = body_keys(session, &graph, sources);
+            let module_keys = match session.store {
+                Some(_) => modules::module_keys(&graph, sources),
+                None => Vec::new(),
+            };
+            let persisted = read_persisted(session, &graph, &module_keys, &mut timer.stats);
             let engine = session.engine_for(Some(interrupt));
             let (checked, mut check_diagnostics) =
                 modules::check_graph(engine, &graph, false, &keys, &body_keys);
-            timer.done("check");
             diagnostics.append(&mut check_diagnostics);
+            if !diagnostic::has_errors(&diagnostics) && !interrupt.fired() {
+                write_persisted(session, &keys, persisted.as_ref(), false, &mut timer.stats);
+            }
+            timer.done("check");
             let entry = graph
                 .entry
                 .and_then(|idx| checked.get(idx))
