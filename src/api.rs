@@ -812,7 +812,9 @@ impl Session {
             project_root: self.options.project_root.clone(),
             interrupt: interrupt.clone(),
         };
-        match self.caches.as_deref() {
+        // A one-shot host (the CLI with `--cache`) has no previous trees: the chunk cache
+        // would only cost its inserts.
+        match self.caches.as_deref().filter(|_| !self.options.one_shot) {
             Some(caches) => {
                 let parse = |key: &str, file, text: &Arc<str>| {
                     syntax::chunks::parse_module_reusing_until(key, file, text, caches, interrupt)
@@ -827,6 +829,30 @@ impl Session {
                 loader::load_with(&*self.fs, sources, entry, &options, &parse)
             }
         }
+    }
+
+    /// Loads the entry and its imports with only each module's header parsed (its `module`
+    /// and `import` statements, `persist::header_len`): the graph a document entry is
+    /// looked up by, at a fraction of a full load.
+    fn load_headers(
+        &self,
+        entry: &str,
+        sources: &mut SourceMap,
+        interrupt: &eval::Interrupt,
+    ) -> ModuleGraph {
+        let options = loader::LoadOptions {
+            register_roots: self.options.register_roots.clone(),
+            project_root: self.options.project_root.clone(),
+            interrupt: interrupt.clone(),
+        };
+        let parse = |_: &str, file, text: &Arc<str>| {
+            let header = text
+                .get(..engine::persist::header_len(text))
+                .unwrap_or_default();
+            let parsed = syntax::parse_until(file, header, interrupt);
+            (Arc::new(parsed.module), parsed.diagnostics)
+        };
+        loader::load_with(&*self.fs, sources, entry, &options, &parse)
     }
 
     /// Parses one module, in pieces on the pool when it is big (`engine::parse_pieces`).
@@ -866,6 +892,45 @@ mod pipeline {
         /// The name of the run's document entry (an `eval` with a module store), and the
         /// document when the store had it.
         pub(super) document: Option<(String, Option<(u64, String)>)>,
+    }
+
+    /// A stored document and the sources it was read with.
+    struct StoredDocument {
+        text: String,
+        sources: SourceMap,
+    }
+
+    /// The stored output of `request`, when the module store has the document entry of
+    /// its graph: found by loading only the modules' headers, so that an unchanged project
+    /// is read but not parsed. A graph that loads with any diagnostic is left to the full
+    /// run.
+    fn stored_document(
+        session: &Session,
+        request: &EvalRequest,
+        interrupt: &eval::Interrupt,
+        timer: &mut PhaseTimer<'_>,
+    ) -> Option<StoredDocument> {
+        session.store.as_deref()?;
+        let mut sources = SourceMap::default();
+        let graph = session.load_headers(&request.entry, &mut sources, interrupt);
+        if !graph.diagnostics.is_empty() || interrupt.fired() {
+            return None;
+        }
+        let module_keys = modules::module_keys(&graph, &sources);
+        let (_, (steps, text)) = match read_document(session, &graph, &module_keys, request)? {
+            (name, Some(found)) => (name, found),
+            (_, None) => return None,
+        };
+        timer.stats.source_bytes += graph.source_bytes;
+        timer.stats.steps = steps;
+        timer.stats.persist = Some(PersistStats {
+            modules: graph.modules.len() as u64,
+            document: true,
+            ..PersistStats::default()
+        });
+        timer.done("parse");
+        release(session, graph);
+        Some(StoredDocument { text, sources })
     }
 
     /// The fingerprint of what, besides the modules, decides an `eval`'s output.
@@ -1290,6 +1355,10 @@ mod pipeline {
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
     ) -> (Option<String>, Vec<Diagnostic>) {
+        if let Some(found) = stored_document(session, request, interrupt, timer) {
+            *sources = found.sources;
+            return (Some(found.text), Vec::new());
+        }
         let mut loaded = load_and_check(
             session,
             &request.entry,

@@ -238,6 +238,62 @@ fn unframed(bytes: &[u8]) -> Option<&[u8]> {
     (u64::from_le_bytes(*sum) == checksum(body)).then_some(body)
 }
 
+/// The length of `text`'s header: its `module` and `import` statements with the comments
+/// and blanks around them, up to the first other declaration. A scan, not a parse: a
+/// document entry is looked up from the imports the header names (`api`), and a header
+/// this cuts wrongly only names another graph, whose key has no entry.
+pub fn header_len(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    let mut cut = 0;
+    loop {
+        while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
+            at += 1;
+        }
+        let rest = bytes.get(at..).unwrap_or_default();
+        if rest.starts_with(b"//") {
+            at += rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
+            continue;
+        }
+        if rest.starts_with(b"/*") {
+            let end = rest.windows(2).skip(2).position(|w| w == b"*/");
+            at += end.map_or(rest.len(), |end| end + 4);
+            continue;
+        }
+        let keyword = |word: &[u8]| {
+            rest.starts_with(word)
+                && !rest
+                    .get(word.len())
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        };
+        if !(keyword(b"import") || keyword(b"module")) {
+            return cut;
+        }
+        // To the statement's `;`, outside string literals.
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut end = None;
+        for (i, b) in rest.iter().enumerate() {
+            match (in_string, escaped, *b) {
+                (true, true, _) => escaped = false,
+                (true, false, b'\\') => escaped = true,
+                (true, false, b'"') => in_string = false,
+                (false, _, b'"') => in_string = true,
+                (false, _, b';') => {
+                    end = Some(i + 1);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else {
+            return cut;
+        };
+        at += end;
+        cut = at;
+    }
+}
+
 fn checksum(bytes: &[u8]) -> u64 {
     let mut h = key_hasher();
     bytes.hash(&mut h);
@@ -521,6 +577,20 @@ mod tests {
                 assert!(decode(42, &flipped).is_none());
             }
         }
+    }
+
+    #[test]
+    fn a_header_is_its_module_and_import_statements() {
+        let text =
+            "// c\nmodule M;\nimport \"./a;b\" as a; /* x; */ import std.list;\nlet x = 1;\n";
+        assert_eq!(
+            &text[..header_len(text)],
+            "// c\nmodule M;\nimport \"./a;b\" as a; /* x; */ import std.list;"
+        );
+        assert_eq!(header_len("let x = 1;"), 0);
+        assert_eq!(header_len("importance;"), 0);
+        assert_eq!(header_len("import \"./a\""), 0);
+        assert_eq!(header_len("/* open"), 0);
     }
 
     #[test]
