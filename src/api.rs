@@ -1035,22 +1035,31 @@ mod pipeline {
         ) else {
             return;
         };
-        let mut written = 0;
-        for (idx, name) in persisted.names.iter().enumerate() {
-            let Some((key, name)) = name else {
-                continue;
+        let due: Vec<(usize, engine::keys::Key, &str)> = persisted
+            .names
+            .iter()
+            .enumerate()
+            .filter_map(|(idx, name)| {
+                let (key, name) = name.as_ref()?;
+                let had = persisted.found.get(idx).copied().flatten();
+                let fresh = had == Some(true) || (had == Some(false) && !evaluated);
+                (!fresh).then_some((idx, *key, name.as_str()))
+            })
+            .collect();
+        // Encoded and written on the pool: a cold run writes an entry per module.
+        let count = std::sync::atomic::AtomicU64::new(0);
+        session.par.for_each(due.len(), &|i| {
+            let Some((idx, key, name)) = due.get(i) else {
+                return;
             };
-            let had = persisted.found.get(idx).copied().flatten();
-            if had == Some(true) || (had == Some(false) && !evaluated) {
-                continue;
-            }
-            let Some(Some(lets)) = keys.get(idx) else {
-                continue;
+            let Some(Some(lets)) = keys.get(*idx) else {
+                return;
             };
             let entry = engine::persist::collect(caches, lets, evaluated);
             store.write(name, &engine::persist::encode(*key, &entry));
-            written += 1;
-        }
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+        let written = count.into_inner();
         if let Some(counts) = &mut stats.persist {
             counts.written = written;
         }
