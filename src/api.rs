@@ -171,7 +171,9 @@ pub struct Stats {
     pub reused: u64,
     /// The session's cache counters after the call (`None` without caches).
     pub cache: Option<engine::CachesStats>,
-    /// The persistent module cache's counters (`None` without a module store).
+    /// The persistent module cache's counters (`None`, and left out of the JSON, without a
+    /// module store: the wasm builds' stats are unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub persist: Option<PersistStats>,
 }
 
