@@ -984,41 +984,66 @@ mod pipeline {
         stats: &mut Stats,
     ) -> Option<Persisted> {
         let (store, caches) = (session.store.as_deref()?, session.caches.as_deref()?);
+        let names: Vec<Option<(engine::keys::Key, String)>> = graph
+            .modules
+            .iter()
+            .enumerate()
+            .map(|(idx, module)| {
+                // The standard library is embedded: nothing to gain from storing it.
+                let key = module_keys
+                    .get(idx)
+                    .copied()
+                    .filter(|_| crate::loader::stdlib::source_of_key(&module.key).is_none())?;
+                Some((key, engine::persist::entry_name(key)))
+            })
+            .collect();
+        // Read, decoded and put in the caches on the pool (a warm run reads one per module).
+        let outcomes: Vec<std::sync::OnceLock<Read>> =
+            names.iter().map(|_| std::sync::OnceLock::new()).collect();
+        session.par.for_each(names.len(), &|idx| {
+            let (Some(Some((key, name))), Some(slot)) = (names.get(idx), outcomes.get(idx)) else {
+                return;
+            };
+            let outcome = match store.read(name) {
+                Some(bytes) => match engine::persist::decode(*key, &bytes) {
+                    Some(entry) => {
+                        let evaluated = entry.evaluated;
+                        engine::persist::fill(caches, entry);
+                        Read::Found { evaluated }
+                    }
+                    None => Read::Rejected,
+                },
+                None => Read::Missing,
+            };
+            let _ = slot.set(outcome);
+        });
         let mut counts = PersistStats::default();
-        let mut persisted = Persisted {
-            names: Vec::with_capacity(graph.modules.len()),
-            found: Vec::with_capacity(graph.modules.len()),
-        };
-        for (idx, module) in graph.modules.iter().enumerate() {
-            // The standard library is embedded: nothing to gain from storing it.
-            let key = module_keys
-                .get(idx)
-                .copied()
-                .filter(|_| crate::loader::stdlib::source_of_key(&module.key).is_none());
-            let name = key.map(|key| (key, engine::persist::entry_name(key)));
-            let mut found = None;
-            if let Some((key, name)) = &name {
-                counts.modules += 1;
-                match store.read(name) {
-                    Some(bytes) => match engine::persist::decode(*key, &bytes) {
-                        Some(entry) => {
-                            found = Some(entry.evaluated);
-                            engine::persist::fill(caches, entry);
-                            counts.read += 1;
-                        }
-                        None => {
-                            counts.rejected += 1;
-                            counts.missed += 1;
-                        }
-                    },
-                    None => counts.missed += 1,
+        let mut found = Vec::with_capacity(names.len());
+        for outcome in outcomes {
+            found.push(match outcome.into_inner() {
+                Some(Read::Found { evaluated }) => {
+                    counts.read += 1;
+                    Some(evaluated)
                 }
-            }
-            persisted.names.push(name);
-            persisted.found.push(found);
+                Some(Read::Rejected) => {
+                    counts.rejected += 1;
+                    None
+                }
+                Some(Read::Missing) | None => None,
+            });
         }
+        counts.modules = names.iter().flatten().count() as u64;
+        counts.missed = counts.modules - counts.read;
+        let persisted = Persisted { names, found };
         stats.persist = Some(counts);
         Some(persisted)
+    }
+
+    /// What reading one module's entry gave.
+    enum Read {
+        Found { evaluated: bool },
+        Rejected,
+        Missing,
     }
 
     /// Stores the entry of every module that had none (or had one without values and was
