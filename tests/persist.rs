@@ -239,3 +239,36 @@ fn truncated_or_bit_flipped_entries_are_ignored_and_rewritten() {
     assert_eq!(junk, reference);
     assert!(Path::new(&project.cache).exists());
 }
+
+#[test]
+fn concurrent_runs_sharing_the_cache_each_give_the_uncached_output() {
+    let project = Project::new("concurrent");
+    let (reference, _) = project.eval(false);
+    // Cold runs at once: each writes every entry (a temporary file, then a rename).
+    let runs: Vec<std::process::Child> = (0..4)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_ligature"))
+                .args(["eval", "main.lig", "--cache"])
+                .current_dir(&project.dir)
+                .env("LIGATURE_CACHE_DIR", &project.cache)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("the ligature binary starts")
+        })
+        .collect();
+    for run in runs {
+        let out = run.wait_with_output().expect("the run ends");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.stdout, reference);
+    }
+    // No temporary file is left, and the entries are whole: the next run is warm.
+    assert_eq!(project.entries().len(), N + 2);
+    let (warm, stats) = project.eval(true);
+    assert_eq!(warm, reference);
+    assert_eq!(persist(&stats, "document"), 1, "{stats}");
+}
