@@ -5,7 +5,7 @@ TOOLCHAIN := $(shell sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 CARGO ?= cargo
 EXAMPLE ?= examples/deploy.lig
 
-.PHONY: help setup build test test-rust lint fmt wasm-check example bench bench-peers bench-robustness bench-cancel bench-quick bless ready clean \
+.PHONY: help setup build test test-rust lint fmt wasm-check example bench bench-peers bench-robustness bench-cancel bench-quick bench-persist bless ready clean \
   playground test-www www-deps www-build wasm-dist bench-playground bench-plugins
 
 help: ## List the targets
@@ -48,6 +48,9 @@ bench: build bench-wasm bench-playground bench-plugins ## Benchmarks: generated 
 bench-plugins: pkg-deps ## ligature/vite: the time a Vite build spends per small .lig module, against the same data as .json modules (goal: under 5 ms)
 	@if [ ! -f pkg/dist/web/ligature_bg.wasm ]; then $(MAKE) wasm; fi
 	node benches/plugins_bench.mjs
+
+bench-persist: build ## The persistent module cache (--cache) on 1,000 modules: uncached, cold, warm, after a leaf edit
+	python3 benches/persist.py
 
 bench-robustness: build ## Adversarial inputs (issue 16) through the release CLI: code, time and peak memory of each
 	python3 benches/robustness.py

@@ -172,6 +172,27 @@ pub struct Stats {
     pub reused: u64,
     /// The session's cache counters after the call (`None` without caches).
     pub cache: Option<engine::CachesStats>,
+    /// The persistent module cache's counters (`None`, and left out of the JSON, without a
+    /// module store: the wasm builds' stats are unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persist: Option<PersistStats>,
+}
+
+/// What the persistent module cache did in one run ([`Session::with_module_store`]), in
+/// modules of the graph: `read` came from the store, `missed` had no valid entry there
+/// (new, edited, importing an edited module, or `rejected`: present but corrupt, foreign
+/// or of another version), `written` were stored after the run. The lets of the `missed`
+/// modules are the ones checked and evaluated anew.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PersistStats {
+    pub modules: u64,
+    pub read: u64,
+    pub missed: u64,
+    pub rejected: u64,
+    pub written: u64,
+    /// The whole output came from the store (an `eval` of an unchanged graph with the same
+    /// request): nothing was checked, lowered, evaluated or rendered.
+    pub document: bool,
 }
 
 /// Records phase times with the host's clock, if any.
@@ -531,6 +552,8 @@ pub struct Session {
     /// request, or when the host is idle) instead of before their R3008 returns. Shared with
     /// the sessions [`Session::with_file_system`] makes (a host's session per call).
     leftovers: Arc<Leftovers>,
+    /// Where modules' cache entries persist across runs ([`Session::with_module_store`]).
+    store: Option<Arc<dyn engine::persist::ModuleStore>>,
 }
 
 /// What stopped requests left to free (see [`Session::free_leftovers`]).
@@ -566,7 +589,17 @@ impl Session {
             par,
             caches,
             leftovers: Arc::default(),
+            store: None,
         }
+    }
+
+    /// The same session with its modules' cache entries kept in `store` across runs (the
+    /// CLI's `--cache`; `engine::persist`): a run first takes every unchanged module's
+    /// schemes and values from there, and stores those of the others after it succeeds.
+    /// Only with caches (`Options::cache_capacity > 0`); the output is the uncached run's.
+    pub fn with_module_store(mut self, store: Arc<dyn engine::persist::ModuleStore>) -> Session {
+        self.store = Some(store);
+        self
     }
 
     /// Frees what stopped requests built. A request stopped by its timeout or its host
@@ -598,6 +631,7 @@ impl Session {
             par: self.par.clone(),
             caches: self.caches.clone(),
             leftovers: Arc::clone(&self.leftovers),
+            store: self.store.clone(),
         }
     }
 
@@ -848,7 +882,9 @@ impl Session {
             project_root: self.options.project_root.clone(),
             interrupt: interrupt.clone(),
         };
-        match self.caches.as_deref() {
+        // A one-shot host (the CLI with `--cache`) has no previous trees: the chunk cache
+        // would only cost its inserts.
+        match self.caches.as_deref().filter(|_| !self.options.one_shot) {
             Some(caches) => {
                 let parse = |key: &str, file, text: &Arc<str>| {
                     syntax::chunks::parse_module_reusing_until(key, file, text, caches, interrupt)
@@ -863,6 +899,30 @@ impl Session {
                 loader::load_with(&*self.fs, sources, entry, &options, &parse)
             }
         }
+    }
+
+    /// Loads the entry and its imports with only each module's header parsed (its `module`
+    /// and `import` statements, `persist::header_len`): the graph a document entry is
+    /// looked up by, at a fraction of a full load.
+    fn load_headers(
+        &self,
+        entry: &str,
+        sources: &mut SourceMap,
+        interrupt: &eval::Interrupt,
+    ) -> ModuleGraph {
+        let options = loader::LoadOptions {
+            register_roots: self.options.register_roots.clone(),
+            project_root: self.options.project_root.clone(),
+            interrupt: interrupt.clone(),
+        };
+        let parse = |_: &str, file, text: &Arc<str>| {
+            let header = text
+                .get(..engine::persist::header_len(text))
+                .unwrap_or_default();
+            let parsed = syntax::parse_until(file, header, interrupt);
+            (Arc::new(parsed.module), parsed.diagnostics)
+        };
+        loader::load_with(&*self.fs, sources, entry, &options, &parse)
     }
 
     /// Parses one module, in pieces on the pool when it is big (`engine::parse_pieces`).
@@ -897,12 +957,214 @@ mod pipeline {
         pub(super) keys: LetKeys,
         /// The content keys of the trailing expressions (by graph index).
         pub(super) body_keys: Vec<Option<engine::keys::Key>>,
+        /// What the persistent module cache gave this run.
+        pub(super) persisted: Option<Persisted>,
+        /// The name of the run's document entry (an `eval` with a module store), and the
+        /// document when the store had it.
+        pub(super) document: Option<(String, Option<(u64, String)>)>,
+    }
+
+    /// A stored document and the sources it was read with.
+    struct StoredDocument {
+        text: String,
+        sources: SourceMap,
+    }
+
+    /// The stored output of `request`, when the module store has the document entry of
+    /// its graph: found by loading only the modules' headers, so that an unchanged project
+    /// is read but not parsed. A graph that loads with any diagnostic is left to the full
+    /// run.
+    fn stored_document(
+        session: &Session,
+        request: &EvalRequest,
+        interrupt: &eval::Interrupt,
+        timer: &mut PhaseTimer<'_>,
+    ) -> Option<StoredDocument> {
+        session.store.as_deref()?;
+        let mut sources = SourceMap::default();
+        let graph = session.load_headers(&request.entry, &mut sources, interrupt);
+        if !graph.diagnostics.is_empty() || interrupt.fired() {
+            return None;
+        }
+        let module_keys = modules::module_keys(&graph, &sources);
+        let (_, (steps, text)) = match read_document(session, &graph, &module_keys, request)? {
+            (name, Some(found)) => (name, found),
+            (_, None) => return None,
+        };
+        timer.stats.source_bytes += graph.source_bytes;
+        timer.stats.steps = steps;
+        timer.stats.persist = Some(PersistStats {
+            modules: graph.modules.len() as u64,
+            document: true,
+            ..PersistStats::default()
+        });
+        timer.done("parse");
+        release(session, graph);
+        Some(StoredDocument { text, sources })
+    }
+
+    /// The fingerprint of what, besides the modules, decides an `eval`'s output.
+    fn request_key(session: &Session, request: &EvalRequest) -> engine::keys::Key {
+        use std::hash::{Hash, Hasher};
+        let limits = &session.options.limits;
+        let mut h = engine::keys::key_hasher();
+        (
+            format!("{:?}", request.format),
+            &request.field,
+            limits.max_steps,
+            limits.max_depth,
+            limits.max_output_bytes,
+        )
+            .hash(&mut h);
+        h.finish()
+    }
+
+    /// The document entry's name for `request`, and what the store holds under it.
+    fn read_document(
+        session: &Session,
+        graph: &ModuleGraph,
+        module_keys: &[engine::keys::Key],
+        request: &EvalRequest,
+    ) -> Option<(String, Option<(u64, String)>)> {
+        let store = session.store.as_deref()?;
+        session.caches.as_deref()?;
+        let key = module_keys.get(graph.entry?).copied()?;
+        let name = engine::persist::document_name(key, request_key(session, request));
+        let found = store
+            .read(&name)
+            .and_then(|bytes| engine::persist::decode_document(&name, &bytes));
+        Some((name, found))
+    }
+
+    /// The persistent module cache's entries for a run (by graph index): each module's
+    /// entry name, and what its entry held (`None`: no valid entry; `Some(evaluated)`).
+    pub(super) struct Persisted {
+        names: Vec<Option<(engine::keys::Key, String)>>,
+        found: Vec<Option<bool>>,
+    }
+
+    /// Puts the schemes and values of every module whose entry the store holds in the
+    /// session's caches, before checking (`engine::persist`).
+    fn read_persisted(
+        session: &Session,
+        graph: &ModuleGraph,
+        module_keys: &[engine::keys::Key],
+        stats: &mut Stats,
+    ) -> Option<Persisted> {
+        let (store, caches) = (session.store.as_deref()?, session.caches.as_deref()?);
+        let names: Vec<Option<(engine::keys::Key, String)>> = graph
+            .modules
+            .iter()
+            .enumerate()
+            .map(|(idx, module)| {
+                // The standard library is embedded: nothing to gain from storing it.
+                let key = module_keys
+                    .get(idx)
+                    .copied()
+                    .filter(|_| crate::loader::stdlib::source_of_key(&module.key).is_none())?;
+                Some((key, engine::persist::entry_name(key)))
+            })
+            .collect();
+        // Read, decoded and put in the caches on the pool (a warm run reads one per module).
+        let outcomes: Vec<std::sync::OnceLock<Read>> =
+            names.iter().map(|_| std::sync::OnceLock::new()).collect();
+        session.par.for_each(names.len(), &|idx| {
+            let (Some(Some((key, name))), Some(slot)) = (names.get(idx), outcomes.get(idx)) else {
+                return;
+            };
+            let outcome = match store.read(name) {
+                Some(bytes) => match engine::persist::decode(*key, &bytes) {
+                    Some(entry) => {
+                        let evaluated = entry.evaluated;
+                        engine::persist::fill(caches, entry);
+                        Read::Found { evaluated }
+                    }
+                    None => Read::Rejected,
+                },
+                None => Read::Missing,
+            };
+            let _ = slot.set(outcome);
+        });
+        let mut counts = PersistStats::default();
+        let mut found = Vec::with_capacity(names.len());
+        for outcome in outcomes {
+            found.push(match outcome.into_inner() {
+                Some(Read::Found { evaluated }) => {
+                    counts.read += 1;
+                    Some(evaluated)
+                }
+                Some(Read::Rejected) => {
+                    counts.rejected += 1;
+                    None
+                }
+                Some(Read::Missing) | None => None,
+            });
+        }
+        counts.modules = names.iter().flatten().count() as u64;
+        counts.missed = counts.modules - counts.read;
+        let persisted = Persisted { names, found };
+        stats.persist = Some(counts);
+        Some(persisted)
+    }
+
+    /// What reading one module's entry gave.
+    enum Read {
+        Found { evaluated: bool },
+        Rejected,
+        Missing,
+    }
+
+    /// Stores the entry of every module that had none (or had one without values and was
+    /// evaluated now), after a run without errors.
+    fn write_persisted(
+        session: &Session,
+        keys: &LetKeys,
+        persisted: Option<&Persisted>,
+        evaluated: bool,
+        stats: &mut Stats,
+    ) {
+        let (Some(store), Some(caches), Some(persisted)) = (
+            session.store.as_deref(),
+            session.caches.as_deref(),
+            persisted,
+        ) else {
+            return;
+        };
+        let due: Vec<(usize, engine::keys::Key, &str)> = persisted
+            .names
+            .iter()
+            .enumerate()
+            .filter_map(|(idx, name)| {
+                let (key, name) = name.as_ref()?;
+                let had = persisted.found.get(idx).copied().flatten();
+                let fresh = had == Some(true) || (had == Some(false) && !evaluated);
+                (!fresh).then_some((idx, *key, name.as_str()))
+            })
+            .collect();
+        // Encoded and written on the pool: a cold run writes an entry per module.
+        let count = std::sync::atomic::AtomicU64::new(0);
+        session.par.for_each(due.len(), &|i| {
+            let Some((idx, key, name)) = due.get(i) else {
+                return;
+            };
+            let Some(Some(lets)) = keys.get(*idx) else {
+                return;
+            };
+            let entry = engine::persist::collect(caches, lets, evaluated);
+            store.write(name, &engine::persist::encode(*key, &entry));
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+        let written = count.into_inner();
+        if let Some(counts) = &mut stats.persist {
+            counts.written = written;
+        }
     }
 
     /// Loads and checks the whole module graph.
     pub(super) fn load_and_check(
         session: &Session,
         entry: &str,
+        request: Option<&EvalRequest>,
         keep_entry_env: bool,
         interrupt: &eval::Interrupt,
         sources: &mut SourceMap,
@@ -919,10 +1181,37 @@ mod pipeline {
                 diagnostics,
                 keys: Vec::new(),
                 body_keys: Vec::new(),
+                persisted: None,
+                document: None,
+            };
+        }
+        let module_keys = match session.store {
+            Some(_) => modules::module_keys(&graph, sources),
+            None => Vec::new(),
+        };
+        let document =
+            request.and_then(|request| read_document(session, &graph, &module_keys, request));
+        if let Some((_, Some((steps, _)))) = &document {
+            // The output of this graph for this request is known: nothing else to do.
+            timer.stats.steps = *steps;
+            timer.stats.persist = Some(PersistStats {
+                modules: graph.modules.len() as u64,
+                document: true,
+                ..PersistStats::default()
+            });
+            return Loaded {
+                graph,
+                checked: Err(()),
+                diagnostics,
+                keys: Vec::new(),
+                body_keys: Vec::new(),
+                persisted: None,
+                document,
             };
         }
         let keys = let_keys(session, &graph, sources);
         let body_keys = body_keys(session, &graph, sources);
+        let persisted = read_persisted(session, &graph, &module_keys, &mut timer.stats);
         let (checked, mut check_diagnostics) = modules::check_graph(
             session.engine_for(Some(interrupt)),
             &graph,
@@ -940,6 +1229,8 @@ mod pipeline {
                 diagnostics,
                 keys,
                 body_keys,
+                persisted,
+                document,
             };
         }
         Loaded {
@@ -948,6 +1239,8 @@ mod pipeline {
             diagnostics,
             keys,
             body_keys,
+            persisted,
+            document,
         }
     }
 
@@ -1037,7 +1330,7 @@ mod pipeline {
             checked,
             mut diagnostics,
             ..
-        } = load_and_check(session, schema, true, interrupt, sources, timer);
+        } = load_and_check(session, schema, None, true, interrupt, sources, timer);
         let Ok(checked) = checked else {
             finish(&graph, &mut diagnostics);
             release_stopped(session, interrupt, graph);
@@ -1335,8 +1628,26 @@ mod pipeline {
         sources: &mut SourceMap,
         timer: &mut PhaseTimer<'_>,
     ) -> (Option<String>, Vec<Diagnostic>) {
-        let mut loaded = load_and_check(session, &request.entry, false, interrupt, sources, timer);
+        if let Some(found) = stored_document(session, request, interrupt, timer) {
+            *sources = found.sources;
+            return (Some(found.text), Vec::new());
+        }
+        let mut loaded = load_and_check(
+            session,
+            &request.entry,
+            Some(request),
+            false,
+            interrupt,
+            sources,
+            timer,
+        );
         let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
+        if let Some((_, found @ Some(_))) = &mut loaded.document {
+            let text = found.take().map(|(_, text)| text);
+            finish(&loaded.graph, &mut diagnostics);
+            release(session, loaded);
+            return (text, diagnostics);
+        }
         let text = evaluate_checked(
             session,
             request,
@@ -1347,6 +1658,15 @@ mod pipeline {
             &mut diagnostics,
         );
         finish(&loaded.graph, &mut diagnostics);
+        // Only a clean run's output is kept: warnings would have to be replayed.
+        if let (Some(store), Some((name, None)), Some(text)) =
+            (session.store.as_deref(), &loaded.document, &text)
+        {
+            if diagnostics.is_empty() && !interrupt.fired() {
+                let steps = timer.stats.steps;
+                store.write(name, &engine::persist::encode_document(name, steps, text));
+            }
+        }
         release_stopped(session, interrupt, loaded);
         (text, diagnostics)
     }
@@ -1515,6 +1835,15 @@ mod pipeline {
         keep_values(session, graph, keys, found);
         let evaluated = entry_result?;
         timer.stats.steps = steps;
+        if !interrupt.fired() {
+            write_persisted(
+                session,
+                keys,
+                loaded.persisted.as_ref(),
+                true,
+                &mut timer.stats,
+            );
+        }
         timer.done("eval");
         keep_programs(session, graph, (programs, lowerings));
         let document = select_document(exports, &bindings, evaluated, request.field.as_deref());
@@ -1665,11 +1994,19 @@ mod pipeline {
         if !diagnostic::has_errors(&diagnostics) {
             let keys = let_keys(session, &graph, sources);
             let body_keys = body_keys(session, &graph, sources);
+            let module_keys = match session.store {
+                Some(_) => modules::module_keys(&graph, sources),
+                None => Vec::new(),
+            };
+            let persisted = read_persisted(session, &graph, &module_keys, &mut timer.stats);
             let engine = session.engine_for(Some(interrupt));
             let (checked, mut check_diagnostics) =
                 modules::check_graph(engine, &graph, false, &keys, &body_keys);
-            timer.done("check");
             diagnostics.append(&mut check_diagnostics);
+            if !diagnostic::has_errors(&diagnostics) && !interrupt.fired() {
+                write_persisted(session, &keys, persisted.as_ref(), false, &mut timer.stats);
+            }
+            timer.done("check");
             let entry = graph
                 .entry
                 .and_then(|idx| checked.get(idx))

@@ -4,6 +4,7 @@
 //! 0 on success, 1 for a language error (any error diagnostic), 2 for a usage error.
 //! stdout carries only the result; diagnostics go to stderr.
 
+mod module_cache;
 mod os_fs;
 mod remote;
 mod validate;
@@ -153,6 +154,11 @@ struct EvalArgs {
     /// Print per-phase times and counters on stderr (one line, `stats: {json}`).
     #[arg(long)]
     stats: bool,
+    /// Keep each module's checked types and data values in the cache directory
+    /// (`$LIGATURE_CACHE_DIR`, `$XDG_CACHE_HOME/ligature` or `~/.cache/ligature`, under
+    /// `modules/`) and take them from there when the module and its imports are unchanged.
+    #[arg(long)]
+    cache: bool,
     /// A directory holding registers (repeatable; searched before `LIGATURE_PATH` and
     /// `./registers`).
     #[arg(long = "register-path", value_name = "DIR")]
@@ -258,6 +264,11 @@ struct TypecheckArgs {
     /// Print each top-level binding with its type scheme.
     #[arg(long)]
     types: bool,
+    /// Keep each module's checked types and data values in the cache directory
+    /// (`$LIGATURE_CACHE_DIR`, `$XDG_CACHE_HOME/ligature` or `~/.cache/ligature`, under
+    /// `modules/`) and take them from there when the module and its imports are unchanged.
+    #[arg(long)]
+    cache: bool,
     /// How to print diagnostics on stderr.
     #[arg(long, value_enum, default_value = "text")]
     error_format: ErrorFormat,
@@ -411,7 +422,10 @@ fn eval(args: EvalArgs) -> i32 {
     let cancel = Arc::new(AtomicBool::new(false));
     let progress = remote::progress_bar();
     fs.remote = Some(args.remote.fetcher(&entry, &progress));
-    let session = Session::new(options, Arc::new(fs));
+    if args.cache {
+        options.cache_capacity = api::DEFAULT_CACHE_CAPACITY;
+    }
+    let session = with_module_cache(Session::new(options, Arc::new(fs)), args.cache);
     if let Some(timeout) = args.timeout {
         start_timer(timeout, cancel.clone());
     }
@@ -513,12 +527,24 @@ fn fetch(args: FetchArgs) -> i32 {
     0
 }
 
+/// `session` with the persistent module cache when `--cache` asks for it (and there is a
+/// cache directory).
+fn with_module_cache(session: Session, cache: bool) -> Session {
+    match module_cache::ModuleFiles::new().filter(|_| cache) {
+        Some(files) => session.with_module_store(Arc::new(files)),
+        None => session,
+    }
+}
+
 fn typecheck(args: TypecheckArgs) -> i32 {
     let mut options = args.threads.options(Limits::default(), None);
     options.register_roots = register_roots(&args.register_path);
     // With several files, each one's trees are freed before the next is checked.
     options.one_shot = args.files.len() == 1;
-    let pool = Session::new(options, Arc::new(OsFs::default()));
+    if args.cache {
+        options.cache_capacity = api::DEFAULT_CACHE_CAPACITY;
+    }
+    let pool = with_module_cache(Session::new(options, Arc::new(OsFs::default())), args.cache);
     let progress = remote::progress_bar();
     let mut failed = false;
     let mut stdout = std::io::stdout().lock();

@@ -17,6 +17,7 @@ pub mod eval;
 pub mod kept;
 pub mod keys;
 pub mod lowered;
+pub mod persist;
 pub mod render;
 
 pub use crate::par::{Par, Threads};
