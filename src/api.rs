@@ -1459,7 +1459,15 @@ mod pipeline {
             checked,
             mut diagnostics,
             ..
-        } = load_and_check(session, &request.entry, true, interrupt, sources, timer);
+        } = load_and_check(
+            session,
+            &request.entry,
+            None,
+            true,
+            interrupt,
+            sources,
+            timer,
+        );
         let Ok(checked) = checked else {
             finish(&graph, &mut diagnostics);
             release_stopped(session, interrupt, graph);
