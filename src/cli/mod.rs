@@ -4,6 +4,7 @@
 //! 0 on success, 1 for a language error (any error diagnostic), 2 for a usage error.
 //! stdout carries only the result; diagnostics go to stderr.
 
+mod fmt;
 mod os_fs;
 mod remote;
 mod validate;
@@ -44,6 +45,9 @@ enum Command {
     /// Fetch a file's remote modules into the cache and pin them in `ligature.lock`,
     /// without checking or evaluating (for CI images).
     Fetch(FetchArgs),
+    /// Lay files out in the canonical layout, in place (`-`: standard input to standard
+    /// output); with --check, list the files that would change.
+    Fmt(fmt::FmtArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -320,6 +324,7 @@ fn run(cli: Cli) -> i32 {
         Command::Typecheck(args) => typecheck(args),
         Command::Validate(args) => validate::run(args),
         Command::Fetch(args) => fetch(args),
+        Command::Fmt(args) => fmt::run(args),
     }
 }
 

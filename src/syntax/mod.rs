@@ -12,6 +12,7 @@
 pub mod ast;
 pub mod chunks;
 pub mod dump;
+pub mod format;
 pub mod lexer;
 pub mod locate;
 mod parser;
