@@ -638,11 +638,10 @@ impl<'a> Builder<'a> {
         for (idx, it) in items.iter().enumerate() {
             let start = start_of(it);
             if idx == 0 {
+                self.trailing(start, &mut inner);
                 inner.push(line());
-            } else if self.blank_before(start) && self.next_comment_at_or_after(start) {
-                inner.push(Doc::BlankLine);
             }
-            self.leading(start, &mut inner);
+            self.item_prefix(start, idx == 0, &mut inner);
             inner.push(item(self, it));
             let next_start = items.get(idx + 1).map_or(close_at, &start_of);
             if idx + 1 < items.len() {
@@ -665,6 +664,19 @@ impl<'a> Builder<'a> {
         ]))
     }
 
+    /// The comments before an item of a sequence at `pos`, with a blank line before and
+    /// after them where the source had one or more (never before the first item).
+    fn item_prefix(&mut self, pos: u32, first: bool, out: &mut Vec<Doc<'a>>) {
+        if !first && self.next_comment_at_or_after(pos) && self.blank_before(pos) {
+            out.push(Doc::BlankLine);
+        }
+        let before = self.next;
+        self.leading(pos, out);
+        if self.next > before && self.blank_before(pos) {
+            out.push(Doc::BlankLine);
+        }
+    }
+
     /// Whether no unprinted comment lies before `pos` (a blank line before an item is only
     /// kept here when no comment carries it already).
     fn next_comment_at_or_after(&self, pos: u32) -> bool {
@@ -680,12 +692,8 @@ impl<'a> Builder<'a> {
         // (start, end) of every top-level item, for comments and blank lines.
         let mut first = true;
         let mut item = |this: &mut Self, docs: &mut Vec<Doc<'a>>, span: Span, doc: Doc<'a>| {
-            if !first && this.blank_before(span.start) && this.next_comment_at_or_after(span.start)
-            {
-                docs.push(Doc::BlankLine);
-            }
+            this.item_prefix(span.start, first, docs);
             first = false;
-            this.leading(span.start, docs);
             docs.push(Doc::LineStart);
             docs.push(doc);
         };
@@ -715,16 +723,9 @@ impl<'a> Builder<'a> {
         }
         for (idx, decl) in module.decls.iter().enumerate() {
             // The comments before the declaration go before its blank line and itself.
-            let mut pre = Vec::new();
-            let blank = !docs.is_empty()
-                && self.blank_before(decl.span.start)
-                && self.next_comment_at_or_after(decl.span.start);
-            self.leading(decl.span.start, &mut pre);
+            let first = docs.is_empty();
+            self.item_prefix(decl.span.start, first, &mut docs);
             let doc = self.decl(decl);
-            if blank {
-                docs.push(Doc::BlankLine);
-            }
-            docs.extend(pre);
             docs.push(Doc::LineStart);
             docs.push(doc);
             let next = module
@@ -736,15 +737,8 @@ impl<'a> Builder<'a> {
             self.trailing(next, &mut docs);
         }
         if let Some(body) = &module.body {
-            let blank = !docs.is_empty()
-                && self.blank_before(body.span.start)
-                && self.next_comment_at_or_after(body.span.start);
-            let mut pre = Vec::new();
-            self.leading(body.span.start, &mut pre);
-            if blank {
-                docs.push(Doc::BlankLine);
-            }
-            docs.extend(pre);
+            let first = docs.is_empty();
+            self.item_prefix(body.span.start, first, &mut docs);
             docs.push(Doc::LineStart);
             docs.push(self.expr(body));
         }
@@ -944,11 +938,7 @@ impl<'a> Builder<'a> {
         items.sort_by_key(|(span, _)| span.start);
         let mut inner = Vec::new();
         for (idx, (span, it)) in items.iter().enumerate() {
-            if idx > 0 && self.blank_before(span.start) && self.next_comment_at_or_after(span.start)
-            {
-                inner.push(Doc::BlankLine);
-            }
-            self.leading(span.start, &mut inner);
+            self.item_prefix(span.start, idx == 0, &mut inner);
             inner.push(Doc::LineStart);
             let doc = match it {
                 BodyItem::Superclass(c) => {
@@ -1609,16 +1599,18 @@ fn insert_after_open<'a>(seq: Doc<'a>, base: Doc<'a>, more: bool) -> Doc<'a> {
                 Doc::Concat(items) => items,
                 other => vec![other],
             };
-            let mut head = Vec::new();
-            if !items.is_empty() {
-                head.push(items.remove(0));
-            }
+            let split = items
+                .iter()
+                .position(|it| matches!(it, Doc::Line | Doc::SoftLine))
+                .map_or(0, |at| at + 1);
+            let rest = items.split_off(split);
+            let mut head = items;
             head.push(base);
             if more {
                 head.push(text(","));
                 head.push(Doc::Line);
             }
-            head.extend(items);
+            head.extend(rest);
             if let Some(slot) = parts.get_mut(1) {
                 *slot = nest(concat(head));
             }
