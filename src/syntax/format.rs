@@ -35,6 +35,11 @@ pub const DEFAULT_WIDTH: usize = 100;
 /// Spaces per indentation level.
 const INDENT: u32 = 4;
 
+/// The deepest indentation: nesting beyond 32 levels is laid out at this column, so that
+/// the output of a deeply nested file stays linear in its size (10,000 nested records
+/// would otherwise be indented by 200 MB of spaces).
+const MAX_INDENT: u32 = 32 * INDENT;
+
 /// Formats one file. Returns the diagnostics of the parse when the text has a syntax error,
 /// and an internal-error diagnostic (severity `Bug`) when the result would not parse to the
 /// same tree with the same comments (a formatter bug; nothing should be written then).
@@ -347,7 +352,7 @@ fn print(doc: &Doc<'_>, width: usize) -> String {
             Doc::EndLine => out.end_line = true,
             Doc::Concat(docs) => stack.extend(docs.iter().rev().map(|doc| Frame { doc, ..frame })),
             Doc::Nest(inner) => stack.push(Frame {
-                indent: frame.indent + INDENT,
+                indent: (frame.indent + INDENT).min(MAX_INDENT),
                 doc: inner,
                 ..frame
             }),
