@@ -733,7 +733,7 @@ fn run_case(seed: u64, scoped: bool, outcome: &mut Outcome) {
     };
     let out = evaluate(&src);
     // One case in four also evaluates the formatted program: the same document or errors.
-    if seed % 4 == 0 {
+    if seed.is_multiple_of(4) {
         let again = evaluate(&formatted);
         let codes = |out: &ligature::api::EvalOutput| -> Vec<&'static str> {
             out.diagnostics.iter().map(|it| it.code.as_str()).collect()
