@@ -25,7 +25,7 @@ use super::ast::{
     self, BinOp, ConstraintItemKind, DeclKind, Expr, ExprKind, ImportKind, ImportPath, Pattern,
     PatternKind, Type, TypeKind, TypeRhs, UnOp,
 };
-use super::lexer::{self, Token, TokenKind};
+use super::lexer::{Token, TokenKind};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::source::{FileId, Span};
 
@@ -49,23 +49,23 @@ pub fn format(source: &str, width: usize) -> Result<String, Vec<Diagnostic>> {
 
 fn format_on_stack(source: &str, width: usize) -> Result<String, Vec<Diagnostic>> {
     let file = FileId::default();
-    let parsed = super::parse(file, source);
+    let (parsed, tokens) = super::parse_with_tokens(file, source);
     if crate::diagnostic::has_errors(&parsed.diagnostics) {
         return Err(parsed.diagnostics);
     }
-    let lexed = lexer::lex(file, source);
-    let comments = find_comments(source, &lexed.tokens);
-    let doc = {
-        let mut builder = Builder {
-            src: source,
-            tokens: &lexed.tokens,
-            comments: &comments,
-            next: 0,
-        };
-        builder.module(&parsed.module)
+    let comments = find_comments(source, &tokens);
+    let mut builder = Builder {
+        src: source,
+        tokens: &tokens,
+        comments: &comments,
+        next: 0,
+        cursor: std::cell::Cell::new(0),
+        out: Out::new(source.len() + source.len() / 4),
+        width: width.max(1),
     };
-    let text = print(&doc, width.max(1));
-    drop(doc);
+    builder.module(&parsed.module);
+    let text = builder.out.finish();
+    drop(tokens);
     verify(source, &text, parsed.module, &comments)?;
     Ok(text)
 }
@@ -78,7 +78,7 @@ fn verify(
     comments: &[Comment],
 ) -> Result<(), Vec<Diagnostic>> {
     let file = FileId::default();
-    let again = super::parse(file, text);
+    let (again, tokens) = super::parse_with_tokens(file, text);
     if crate::diagnostic::has_errors(&again.diagnostics) {
         return Err(internal_error(
             "the formatted text does not parse; the file was left unchanged",
@@ -92,8 +92,7 @@ fn verify(
             "the formatted text parses to a different tree; the file was left unchanged",
         ));
     }
-    let lexed = lexer::lex(file, text);
-    let found = find_comments(text, &lexed.tokens);
+    let found = find_comments(text, &tokens);
     let same = found.len() == comments.len()
         && found
             .iter()
@@ -290,7 +289,7 @@ impl Out {
             self.line_start = false;
         }
         self.buf.push_str(s);
-        match s.rfind('\n') {
+        match s.as_bytes().iter().rposition(|&b| b == b'\n') {
             Some(at) => self.col = width_of(s.get(at + 1..).unwrap_or("")),
             None => self.col += width_of(s),
         }
@@ -305,15 +304,34 @@ fn width_of(s: &str) -> usize {
     }
 }
 
-/// Lays `doc` out in `width` columns.
-fn print(doc: &Doc<'_>, width: usize) -> String {
-    let mut out = Out {
-        buf: String::new(),
-        col: 0,
-        line_start: true,
-        end_line: false,
-        blank: false,
-    };
+impl Out {
+    fn new(capacity: usize) -> Out {
+        Out {
+            buf: String::with_capacity(capacity),
+            col: 0,
+            line_start: true,
+            end_line: false,
+            blank: false,
+        }
+    }
+
+    /// The text, ending with one line break (empty for an empty file).
+    fn finish(mut self) -> String {
+        if !self.line_start || self.end_line {
+            self.newline();
+        }
+        while self.buf.ends_with("\n\n") {
+            self.buf.pop();
+        }
+        if self.buf == "\n" {
+            self.buf.clear();
+        }
+        self.buf
+    }
+}
+
+/// Lays `doc` out in `width` columns after what `out` holds.
+fn print_into(out: &mut Out, doc: &Doc<'_>, width: usize) {
     let mut stack = vec![Frame {
         indent: 0,
         flat: false,
@@ -367,16 +385,6 @@ fn print(doc: &Doc<'_>, width: usize) -> String {
             }
         }
     }
-    if !out.line_start || out.end_line {
-        out.newline();
-    }
-    while out.buf.ends_with("\n\n") {
-        out.buf.pop();
-    }
-    if out.buf == "\n" {
-        out.buf.clear();
-    }
-    out.buf
 }
 
 /// Whether `doc` printed flat, followed by the rest of the stack up to its next line break,
@@ -454,6 +462,11 @@ struct Builder<'a> {
     comments: &'a [Comment],
     /// The first comment not yet printed.
     next: usize,
+    /// Where the last token search ended ([`Builder::first_token_from`]).
+    cursor: std::cell::Cell<usize>,
+    /// The text so far.
+    out: Out,
+    width: usize,
 }
 
 /// How tightly an expression binds, loosest first (LANGUAGE.md 2.6).
@@ -526,10 +539,36 @@ impl<'a> Builder<'a> {
 
     /// The end of the last token that ends at or before `pos`.
     fn token_end_before(&self, pos: u32) -> u32 {
-        let idx = self.tokens.partition_point(|t| t.span.end <= pos);
-        idx.checked_sub(1)
-            .and_then(|i| self.tokens.get(i))
-            .map_or(0, |t| t.span.end)
+        let mut idx = self.first_token_from(pos);
+        while let Some(prev) = idx.checked_sub(1).and_then(|i| self.tokens.get(i)) {
+            if prev.span.end <= pos {
+                return prev.span.end;
+            }
+            idx -= 1;
+        }
+        0
+    }
+
+    /// The index of the first token that starts at or after `pos`. The builder walks the
+    /// file forwards, so the answer is usually at or just after the previous one.
+    fn first_token_from(&self, pos: u32) -> usize {
+        let starts_before = |i: usize| self.tokens.get(i).is_some_and(|t| t.span.start < pos);
+        let mut idx = self.cursor.get();
+        if idx > 0 && !starts_before(idx - 1) {
+            idx = self.tokens.partition_point(|t| t.span.start < pos);
+        } else {
+            let mut steps = 0;
+            while starts_before(idx) {
+                idx += 1;
+                steps += 1;
+                if steps == 16 {
+                    idx = self.tokens.partition_point(|t| t.span.start < pos);
+                    break;
+                }
+            }
+        }
+        self.cursor.set(idx);
+        idx
     }
 
     /// Whether a blank line lies between `pos` and the code or comment before it.
@@ -604,7 +643,7 @@ impl<'a> Builder<'a> {
 
     /// The source text of the first token of `kinds` inside `span`.
     fn literal(&self, span: Span, kinds: &[TokenKind]) -> &'a str {
-        let idx = self.tokens.partition_point(|t| t.span.start < span.start);
+        let idx = self.first_token_from(span.start);
         self.tokens
             .get(idx..)
             .unwrap_or_default()
@@ -692,63 +731,56 @@ impl<'a> Builder<'a> {
 
     // ------------------------------------------------------------ module
 
-    fn module(&mut self, module: &'a ast::Module) -> Doc<'a> {
+    /// Lays the module out into `self.out`, one top-level item at a time: no group spans
+    /// two items, so each is printed (and its document dropped) before the next is built.
+    fn module(&mut self, module: &'a ast::Module) {
+        let mut starts: Vec<u32> = Vec::new();
+        starts.extend(module.header.iter().map(|h| h.span.start));
+        starts.extend(module.imports.iter().map(|i| i.span.start));
+        starts.extend(module.decls.iter().map(|d| d.span.start));
+        starts.extend(module.body.iter().map(|b| b.span.start));
+        let next_start = |idx: usize| starts.get(idx + 1).copied().unwrap_or(u32::MAX);
+        let mut idx = 0;
         let mut docs = Vec::new();
-        // (start, end) of every top-level item, for comments and blank lines.
-        let mut first = true;
-        let mut item = |this: &mut Self, docs: &mut Vec<Doc<'a>>, span: Span, doc: Doc<'a>| {
-            this.item_prefix(span.start, first, docs);
-            first = false;
-            docs.push(Doc::LineStart);
-            docs.push(doc);
-        };
         if let Some(header) = &module.header {
-            let doc = concat(vec![text("module "), text(&header.name), text(";")]);
-            item(self, &mut docs, header.span, doc);
-            let next = module
-                .imports
-                .first()
-                .map(|i| i.span.start)
-                .or_else(|| module.decls.first().map(|d| d.span.start))
-                .or_else(|| module.body.as_ref().map(|b| b.span.start))
-                .unwrap_or(u32::MAX);
-            self.trailing(next, &mut docs);
-        }
-        for (idx, import) in module.imports.iter().enumerate() {
-            let doc = self.import(import);
-            item(self, &mut docs, import.span, doc);
-            let next = module
-                .imports
-                .get(idx + 1)
-                .map(|i| i.span.start)
-                .or_else(|| module.decls.first().map(|d| d.span.start))
-                .or_else(|| module.body.as_ref().map(|b| b.span.start))
-                .unwrap_or(u32::MAX);
-            self.trailing(next, &mut docs);
-        }
-        for (idx, decl) in module.decls.iter().enumerate() {
-            // The comments before the declaration go before its blank line and itself.
-            let first = docs.is_empty();
-            self.item_prefix(decl.span.start, first, &mut docs);
-            let doc = self.decl(decl);
+            self.item_prefix(header.span.start, idx == 0, &mut docs);
             docs.push(Doc::LineStart);
+            docs.push(concat(vec![text("module "), text(&header.name), text(";")]));
+            self.trailing(next_start(idx), &mut docs);
+            self.flush(&mut docs);
+            idx += 1;
+        }
+        for import in &module.imports {
+            self.item_prefix(import.span.start, idx == 0, &mut docs);
+            docs.push(Doc::LineStart);
+            let doc = self.import(import);
             docs.push(doc);
-            let next = module
-                .decls
-                .get(idx + 1)
-                .map(|d| d.span.start)
-                .or_else(|| module.body.as_ref().map(|b| b.span.start))
-                .unwrap_or(u32::MAX);
-            self.trailing(next, &mut docs);
+            self.trailing(next_start(idx), &mut docs);
+            self.flush(&mut docs);
+            idx += 1;
+        }
+        for decl in &module.decls {
+            self.item_prefix(decl.span.start, idx == 0, &mut docs);
+            docs.push(Doc::LineStart);
+            let doc = self.decl(decl);
+            docs.push(doc);
+            self.trailing(next_start(idx), &mut docs);
+            self.flush(&mut docs);
+            idx += 1;
         }
         if let Some(body) = &module.body {
-            let first = docs.is_empty();
-            self.item_prefix(body.span.start, first, &mut docs);
+            self.item_prefix(body.span.start, idx == 0, &mut docs);
             docs.push(Doc::LineStart);
-            docs.push(self.expr(body));
+            let doc = self.expr(body);
+            docs.push(doc);
         }
         self.leading(u32::MAX, &mut docs);
-        concat(docs)
+        self.flush(&mut docs);
+    }
+
+    fn flush(&mut self, docs: &mut Vec<Doc<'a>>) {
+        let doc = concat(std::mem::take(docs));
+        print_into(&mut self.out, &doc, self.width);
     }
 
     fn rename_items(&mut self, items: &'a [ast::RenameItem], close_at: u32) -> Doc<'a> {

@@ -62,6 +62,21 @@ pub(crate) fn parse_polling(file: FileId, text: &str, poll: Poll<'_>) -> Parsed 
     }
 }
 
+/// [`parse`], also giving back the file's tokens.
+pub(crate) fn parse_with_tokens(file: FileId, text: &str) -> (Parsed, Vec<lexer::Token>) {
+    let interrupt = Interrupt::default();
+    let mut parser = parser::Parser::new(file, text, Poll::new(&interrupt));
+    let module = parser.parse_module();
+    let (diagnostics, tokens) = parser.finish_with_tokens();
+    (
+        Parsed {
+            module,
+            diagnostics,
+        },
+        tokens,
+    )
+}
+
 impl Parsed {
     /// Whether the interrupt stopped this parse (its tree is partial).
     pub fn cancelled(&self) -> bool {
