@@ -347,7 +347,11 @@ fn print_into(out: &mut Out, doc: &Doc<'_>, width: usize) {
                 }
             }
             Doc::Line | Doc::SoftLine if frame.flat => {
-                if matches!(frame.doc, Doc::Line) {
+                // After a line comment, any line is a line break; after a comment's own
+                // space, a flat line adds none.
+                if out.end_line {
+                    out.newline();
+                } else if matches!(frame.doc, Doc::Line) && !out.buf.ends_with(' ') {
                     out.text(" ", frame.indent);
                 }
             }
@@ -375,8 +379,14 @@ fn print_into(out: &mut Out, doc: &Doc<'_>, width: usize) {
                 ..frame
             }),
             Doc::Group(inner) => {
-                let flat =
-                    frame.flat || fits(width.saturating_sub(out.col), inner, &stack, &mut scratch);
+                let flat = frame.flat
+                    || fits(
+                        width.saturating_sub(out.col),
+                        width,
+                        inner,
+                        &stack,
+                        &mut scratch,
+                    );
                 stack.push(Frame {
                     flat,
                     doc: inner,
@@ -391,6 +401,7 @@ fn print_into(out: &mut Out, doc: &Doc<'_>, width: usize) {
 /// fits in `room` columns.
 fn fits<'d, 'a>(
     mut room: usize,
+    width: usize,
     doc: &'d Doc<'a>,
     rest: &[Frame<'d, 'a>],
     scratch: &mut Vec<(bool, &'d Doc<'a>)>,
@@ -408,14 +419,19 @@ fn fits<'d, 'a>(
         };
         match doc {
             Doc::Text(s) => {
-                let first = s.split('\n').next().unwrap_or("");
-                let w = width_of(first);
-                if w > room {
+                // A text of several lines (a string literal, a block comment) must fit
+                // on its first line, and the rest goes on after its last.
+                let mut lines = s.split('\n');
+                let first = lines.next().unwrap_or("");
+                if width_of(first) > room {
                     return false;
                 }
-                room -= w;
-                if first.len() != s.len() {
-                    return true;
+                room -= width_of(first);
+                if let Some(last) = lines.next_back() {
+                    match width.checked_sub(width_of(last)) {
+                        Some(left) => room = left,
+                        None => return false,
+                    }
                 }
             }
             Doc::Space | Doc::Line if flat => {
@@ -657,13 +673,13 @@ impl<'a> Builder<'a> {
     /// A bracketed, comma-separated sequence: `open items close`, flat when it fits, else
     /// one item per line. `close_at` is the position of the closing bracket (comments
     /// before it go inside).
-    fn sequence<T>(
+    fn sequence<T: Copy>(
         &mut self,
         brackets: Brackets,
-        items: &'a [T],
+        items: &[T],
         start_of: impl Fn(&T) -> u32,
         close_at: u32,
-        mut item: impl FnMut(&mut Self, &'a T) -> Doc<'a>,
+        mut item: impl FnMut(&mut Self, T) -> Doc<'a>,
     ) -> Doc<'a> {
         let has_comments = self
             .comments
@@ -686,7 +702,7 @@ impl<'a> Builder<'a> {
                 inner.push(line());
             }
             self.item_prefix(start, idx == 0, &mut inner);
-            inner.push(item(self, it));
+            inner.push(item(self, *it));
             let next_start = items.get(idx + 1).map_or(close_at, &start_of);
             if idx + 1 < items.len() {
                 inner.push(text(","));
@@ -786,7 +802,7 @@ impl<'a> Builder<'a> {
     fn rename_items(&mut self, items: &'a [ast::RenameItem], close_at: u32) -> Doc<'a> {
         self.sequence(
             BRACES,
-            items,
+            &items.iter().collect::<Vec<_>>(),
             |it| it.span.start,
             close_at,
             |_, it| match &it.alias {
@@ -857,7 +873,7 @@ impl<'a> Builder<'a> {
                 head.push(text(";"));
                 group(concat(head))
             }
-            DeclKind::Type(t) => self.type_decl(t),
+            DeclKind::Type(t) => self.type_decl(t, decl.span.end),
             DeclKind::Class(c) => self.class_decl(c, decl.span.end),
             DeclKind::Instance(i) => self.instance_decl(i, decl.span.end),
             DeclKind::Export(items) => {
@@ -891,7 +907,7 @@ impl<'a> Builder<'a> {
         concat(docs)
     }
 
-    fn type_decl(&mut self, t: &'a ast::TypeDecl) -> Doc<'a> {
+    fn type_decl(&mut self, t: &'a ast::TypeDecl, end: u32) -> Doc<'a> {
         let mut docs = vec![text("type "), text(&t.name.name), self.params(&t.params)];
         docs.push(text(" ="));
         match &t.rhs {
@@ -907,7 +923,8 @@ impl<'a> Builder<'a> {
                     self.leading(v.span.start, &mut inner);
                     inner.push(bar);
                     inner.push(self.variant(v));
-                    let next = variants.get(idx + 1).map_or(v.span.end, |n| n.span.start);
+                    // The last variant's comments before the `;` stay before it.
+                    let next = variants.get(idx + 1).map_or(end, |n| n.span.start);
                     self.trailing(next, &mut inner);
                 }
                 docs.push(nest(concat(inner)));
@@ -1106,7 +1123,7 @@ impl<'a> Builder<'a> {
                 }
                 let seq = self.sequence(
                     BRACES,
-                    fields,
+                    &fields.iter().collect::<Vec<_>>(),
                     |f| f.name.span.start,
                     match rest {
                         Some(r) => r.span.start,
@@ -1272,7 +1289,7 @@ impl<'a> Builder<'a> {
                 };
                 let cases_doc = self.sequence(
                     BRACES,
-                    cases,
+                    &cases.iter().collect::<Vec<_>>(),
                     |c| c.span.start,
                     expr.span.end.saturating_sub(1),
                     |this, c| this.case(c),
@@ -1323,30 +1340,34 @@ impl<'a> Builder<'a> {
             } if fields.is_empty() => concat(vec![text("{ ..."), self.expr(base), text(" }")]),
             ExprKind::Record { base, fields } => {
                 let close_at = expr.span.end.saturating_sub(1);
-                let base_doc = base
-                    .as_ref()
-                    .map(|b| concat(vec![text("..."), self.expr(b)]));
-                let seq = self.sequence(
+                // The spread is the first item, so comments around it are placed as
+                // around a field.
+                let items: Vec<RecordItem<'a>> = base
+                    .iter()
+                    .map(|b| RecordItem::Base(b))
+                    .chain(fields.iter().map(RecordItem::Field))
+                    .collect();
+                self.sequence(
                     BRACES,
-                    fields,
-                    |f| f.name.span.start,
+                    &items,
+                    |it| match it {
+                        RecordItem::Base(b) => b.span.start,
+                        RecordItem::Field(f) => f.name.span.start,
+                    },
                     close_at,
-                    |this, f| {
-                        group(concat(vec![
+                    |this, it| match it {
+                        RecordItem::Base(b) => concat(vec![text("..."), this.expr(b)]),
+                        RecordItem::Field(f) => group(concat(vec![
                             text(&f.name.name),
                             text(" ="),
                             this.rhs(&f.value),
-                        ]))
+                        ])),
                     },
-                );
-                match base_doc {
-                    Some(b) => insert_after_open(seq, b, !fields.is_empty()),
-                    None => seq,
-                }
+                )
             }
             ExprKind::List(items) => self.sequence(
                 BRACKETS,
-                items,
+                &items.iter().collect::<Vec<_>>(),
                 |e| e.span.start,
                 expr.span.end.saturating_sub(1),
                 |this, e| this.expr(e),
@@ -1534,7 +1555,7 @@ impl<'a> Builder<'a> {
                 }
                 let seq = self.sequence(
                     BRACES,
-                    fields,
+                    &fields.iter().collect::<Vec<_>>(),
                     |f| f.name.span.start,
                     close_at,
                     |this, f| match &f.pat.kind {
@@ -1554,7 +1575,7 @@ impl<'a> Builder<'a> {
             }
             PatternKind::List(items) => self.sequence(
                 BRACKETS,
-                items,
+                &items.iter().collect::<Vec<_>>(),
                 |p| p.span.start,
                 pat.span.end.saturating_sub(1),
                 |this, p| this.pattern(p, false),
@@ -1583,6 +1604,13 @@ const BRACKETS: Brackets = Brackets {
     close: "]",
     spaced: false,
 };
+
+/// An item of a record literal: the spread or a field.
+#[derive(Clone, Copy)]
+enum RecordItem<'a> {
+    Base(&'a Expr),
+    Field(&'a ast::FieldInit),
+}
 
 enum BodyItem<'a> {
     Superclass(&'a ast::Constraint),
@@ -1618,46 +1646,6 @@ fn insert_before_close<'a>(seq: Doc<'a>, extra: Doc<'a>) -> Doc<'a> {
         return group(*inner);
     }
     seq
-}
-
-/// `{ ...base, fields }`: `base` as the sequence's first item.
-fn insert_after_open<'a>(seq: Doc<'a>, base: Doc<'a>, more: bool) -> Doc<'a> {
-    let Doc::Group(inner) = seq else {
-        return seq;
-    };
-    let Doc::Concat(mut parts) = *inner else {
-        return group(*inner);
-    };
-    match parts.get_mut(1) {
-        Some(Doc::Nest(body)) => {
-            let body = std::mem::replace(body.as_mut(), Doc::Concat(Vec::new()));
-            // The body opens with its first line break; the base goes after it.
-            let mut items = match body {
-                Doc::Concat(items) => items,
-                other => vec![other],
-            };
-            let split = items
-                .iter()
-                .position(|it| matches!(it, Doc::Line | Doc::SoftLine))
-                .map_or(0, |at| at + 1);
-            let rest = items.split_off(split);
-            let mut head = items;
-            head.push(base);
-            if more {
-                head.push(text(","));
-                head.push(Doc::Line);
-            }
-            head.extend(rest);
-            if let Some(slot) = parts.get_mut(1) {
-                *slot = nest(concat(head));
-            }
-        }
-        _ => {
-            // An empty record `{}`: `{ ...base }`.
-            return concat(vec![text("{ "), base, text(" }")]);
-        }
-    }
-    group(concat(parts))
 }
 
 #[cfg(test)]
