@@ -1647,6 +1647,3 @@ fn insert_before_close<'a>(seq: Doc<'a>, extra: Doc<'a>) -> Doc<'a> {
     }
     seq
 }
-
-#[cfg(test)]
-mod tests;
