@@ -536,6 +536,31 @@ pub fn locate(text: &str, path: &[PathKey]) -> Option<SourceRange> {
     })
 }
 
+/// The canonical layout of one file (`ligature fmt`, [`crate::syntax::format`]) in
+/// `width` columns; [`crate::syntax::format::DEFAULT_WIDTH`] is the CLI's default. A text
+/// with a syntax error gives its diagnostics (in `FileId(0)`); a result that would not parse
+/// back to the same tree with the same comments gives one internal error (severity `Bug`),
+/// and nothing should be written.
+pub fn format(text: &str, width: usize) -> Result<String, Vec<Diagnostic>> {
+    crate::syntax::format::format(text, width)
+}
+
+/// [`format`] of raw bytes: invalid UTF-8 is E1006 at the first bad byte, as when loading.
+pub fn format_bytes(bytes: &[u8], width: usize) -> Result<String, Vec<Diagnostic>> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => format(text, width),
+        Err(err) => {
+            let offset = err.valid_up_to() as u32;
+            Err(vec![Diagnostic::new(
+                Code::E1006,
+                "invalid UTF-8 in source file",
+                crate::source::FileId(0),
+                crate::source::Span::new(offset, offset + 1),
+            )])
+        }
+    }
+}
+
 /// Renders diagnostics as text with source excerpts.
 pub fn render_diagnostics(diagnostics: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
     diagnostic::render::render(diagnostics, sources, color)

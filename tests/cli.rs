@@ -944,3 +944,120 @@ fn types_errors_and_usage() {
     let usage = ligature_in(&dir, &["types", "types.lig"], &[]);
     assert_eq!(usage.status.code(), Some(2));
 }
+
+// ---------------------------------------------------------------- ligature fmt
+
+const UNFORMATTED: &str = "let a =   {x=1,   y=[1,2]} ; // kept\n\n\n\nlet b=a.x;\n";
+const FORMATTED: &str = "let a = { x = 1, y = [1, 2] }; // kept\n\nlet b = a.x;\n";
+
+#[test]
+fn fmt_stdin_to_stdout() {
+    let out = ligature(&["fmt", "-"], UNFORMATTED);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), FORMATTED);
+    let again = ligature(&["fmt"], FORMATTED);
+    assert_eq!(stdout(&again), FORMATTED);
+}
+
+#[test]
+fn fmt_check_on_stdin_names_it_and_exits_with_1() {
+    let out = ligature(&["fmt", "--check", "-"], UNFORMATTED);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "<stdin>\n");
+    let out = ligature(&["fmt", "--check", "-"], FORMATTED);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
+fn fmt_rewrites_files_and_directories_in_place() {
+    let dir = scratch("fmt-in-place");
+    write(&dir, "a.lig", UNFORMATTED);
+    write(&dir, "sub/b.lig", UNFORMATTED);
+    write(&dir, "sub/notes.txt", UNFORMATTED);
+    write(&dir, "done.lig", FORMATTED);
+    let out = ligature_in(&dir, &["fmt", "a.lig", "sub"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).expect("read");
+    assert_eq!(read("a.lig"), FORMATTED);
+    assert_eq!(read("sub/b.lig"), FORMATTED);
+    assert_eq!(read("sub/notes.txt"), UNFORMATTED);
+    assert_eq!(read("done.lig"), FORMATTED);
+}
+
+#[test]
+fn fmt_check_lists_the_files_that_would_change_and_writes_nothing() {
+    let dir = scratch("fmt-check");
+    write(&dir, "a.lig", UNFORMATTED);
+    write(&dir, "b.lig", FORMATTED);
+    write(&dir, "c/d.lig", UNFORMATTED);
+    let out = ligature_in(&dir, &["fmt", "--check", "."], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let listed = stdout(&out);
+    assert!(
+        listed.contains("a.lig") && listed.contains("d.lig"),
+        "{listed}"
+    );
+    assert!(!listed.contains("b.lig"), "{listed}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("a.lig")).expect("read"),
+        UNFORMATTED
+    );
+    let clean = ligature_in(&dir, &["fmt", "--check", "b.lig"], &[]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+}
+
+#[test]
+fn fmt_never_rewrites_a_file_with_a_syntax_error() {
+    let dir = scratch("fmt-syntax-error");
+    let broken = "let a =   1;\nlet b = ;\n";
+    write(&dir, "broken.lig", broken);
+    write(&dir, "fine.lig", UNFORMATTED);
+    let out = ligature_in(&dir, &["fmt", "broken.lig", "fine.lig"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("E1001") && err.contains("broken.lig"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("broken.lig")).expect("read"),
+        broken
+    );
+    // The other files are still formatted.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("fine.lig")).expect("read"),
+        FORMATTED
+    );
+    let stdin = ligature(&["fmt", "-"], broken);
+    assert_eq!(stdin.status.code(), Some(1));
+    assert_eq!(stdout(&stdin), "");
+    assert!(stderr(&stdin).contains("<stdin>"), "{}", stderr(&stdin));
+}
+
+#[test]
+fn fmt_reports_invalid_utf8_and_missing_files() {
+    let dir = scratch("fmt-bytes");
+    std::fs::write(dir.join("bad.lig"), b"let a = \"\xff\";\n").expect("write");
+    let out = ligature_in(&dir, &["fmt", "bad.lig", "missing.lig"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("E1006") && err.contains("missing.lig"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("bad.lig")).expect("read"),
+        b"let a = \"\xff\";\n"
+    );
+}
+
+#[test]
+fn fmt_width_option() {
+    let src = "let r = { alpha = 1, beta = 2 };\n";
+    let out = ligature(&["fmt", "--width", "16", "-"], src);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "let r = {\n    alpha = 1,\n    beta = 2\n};\n"
+    );
+    let bad = ligature(&["fmt", "--width", "0", "-"], src);
+    assert_eq!(bad.status.code(), Some(2));
+}

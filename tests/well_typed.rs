@@ -21,6 +21,9 @@ use std::sync::Arc;
 use ligature::api::{EvalRequest, Limits, MemoryFs, Options, Session, Threads};
 use ligature::diagnostic::Severity;
 
+#[path = "support/format_check.rs"]
+mod format_check;
+
 const CASES: u64 = 2_000;
 
 /// The number of cases: [`CASES`], or `LIGATURE_CASES` for a long run (the closing notes'
@@ -703,26 +706,43 @@ fn run_case(seed: u64, scoped: bool, outcome: &mut Outcome) {
         scoped,
     };
     let (src, ty) = gen.program();
-    let mut fs = MemoryFs::new();
-    fs.insert("main.lig", src.clone().into_bytes());
-    if scoped {
-        fs.insert("lib.lig", LIB.as_bytes().to_vec());
-    }
-    let options = Options {
-        limits: Limits {
-            max_steps: 200_000,
-            max_depth: 500,
-            max_output_bytes: Some(1 << 20),
-        },
-        threads: Threads::Sequential,
-        cache_capacity: 0,
-        ..Options::default()
+    // `ligature fmt` keeps every generated program's tree, and is a fixed point on it.
+    let formatted = format_check::format_faithfully(&src)
+        .unwrap_or_else(|why| panic!("case {seed}: {why}\n--- program ---\n{src}"));
+    let evaluate = |text: &str| {
+        let mut fs = MemoryFs::new();
+        fs.insert("main.lig", text.as_bytes().to_vec());
+        if scoped {
+            fs.insert("lib.lig", LIB.as_bytes().to_vec());
+        }
+        let options = Options {
+            limits: Limits {
+                max_steps: 200_000,
+                max_depth: 500,
+                max_output_bytes: Some(1 << 20),
+            },
+            threads: Threads::Sequential,
+            cache_capacity: 0,
+            ..Options::default()
+        };
+        let session = Session::new(options, Arc::new(fs));
+        session.evaluate(&EvalRequest {
+            entry: "main.lig".into(),
+            ..EvalRequest::default()
+        })
     };
-    let session = Session::new(options, Arc::new(fs));
-    let out = session.evaluate(&EvalRequest {
-        entry: "main.lig".into(),
-        ..EvalRequest::default()
-    });
+    let out = evaluate(&src);
+    // One case in four also evaluates the formatted program: the same document or errors.
+    if seed.is_multiple_of(4) {
+        let again = evaluate(&formatted);
+        let codes = |out: &ligature::api::EvalOutput| -> Vec<&'static str> {
+            out.diagnostics.iter().map(|it| it.code.as_str()).collect()
+        };
+        assert!(
+            again.text == out.text && codes(&again) == codes(&out),
+            "case {seed}: the formatted program evaluates differently\n{src}\n---\n{formatted}"
+        );
+    }
     let fail = |why: String| -> ! {
         let rendered = ligature::api::render_diagnostics(&out.diagnostics, &out.sources, false);
         panic!("case {seed}: {why}\n--- program ---\n{src}--- diagnostics ---\n{rendered}")

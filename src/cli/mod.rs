@@ -4,6 +4,7 @@
 //! 0 on success, 1 for a language error (any error diagnostic), 2 for a usage error.
 //! stdout carries only the result; diagnostics go to stderr.
 
+mod fmt;
 mod module_cache;
 mod os_fs;
 mod remote;
@@ -47,6 +48,9 @@ enum Command {
     Fetch(FetchArgs),
     /// Export types of a file as JSON Schema or TypeScript declarations.
     Types(TypesArgs),
+    /// Lay files out in the canonical layout, in place (`-`: standard input to standard
+    /// output); with --check, list the files that would change.
+    Fmt(fmt::FmtArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -358,6 +362,7 @@ fn run(cli: Cli) -> i32 {
         Command::Validate(args) => validate::run(args),
         Command::Fetch(args) => fetch(args),
         Command::Types(args) => types(args),
+        Command::Fmt(args) => fmt::run(args),
     }
 }
 

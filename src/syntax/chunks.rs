@@ -30,7 +30,9 @@
 
 use std::sync::Arc;
 
-use super::ast::{self, Decl, DeclKind, Expr, ExprKind, Pattern, PatternKind, Type, TypeKind};
+use super::ast::{
+    self, Decl, DeclKind, Expr, ExprId, ExprKind, Pattern, PatternKind, Type, TypeKind,
+};
 use super::{parse_until, Parsed};
 use crate::diagnostic::Diagnostic;
 use crate::hash::HashMap;
@@ -211,6 +213,7 @@ impl Reuse {
         Some(Shift {
             by: start.wrapping_sub(p.start),
             ids: ids.wrapping_sub(p.ids),
+            erase: false,
         })
     }
 }
@@ -363,6 +366,7 @@ pub fn parse_in_pieces_until(
         let shift = Shift {
             by: start as u32,
             ids: whole.n_exprs,
+            erase: false,
         };
         let Some(n_exprs) = whole.n_exprs.checked_add(piece.n_exprs) else {
             return parse(file, text);
@@ -494,6 +498,7 @@ fn assemble(
         let shift = Shift {
             by: start as u32,
             ids: module.n_exprs,
+            erase: false,
         };
         let first = module.decls.len();
         let moved = reuse.as_mut().and_then(|r| match in_place {
@@ -622,11 +627,13 @@ fn edit_in_place(
                 Shift {
                     by: start as u32,
                     ids,
+                    erase: false,
                 }
             }
             None => Shift {
                 by: (start as u32).wrapping_sub(p.start),
                 ids: ids.wrapping_sub(p.ids),
+                erase: false,
             },
         };
         if shift.by != 0 || shift.ids != 0 {
@@ -705,18 +712,64 @@ fn parse_chunk(file: FileId, text: &str, interrupt: &Interrupt) -> Option<Chunk>
     })
 }
 
-/// Moves spans by `by` bytes and expression ids by `ids`.
+/// Moves spans by `by` bytes and expression ids by `ids`; with `erase`, sets every span
+/// and id to zero instead (for comparing trees "spans aside": [`erase_positions`]).
 #[derive(Clone, Copy)]
 struct Shift {
     by: u32,
     ids: u32,
+    erase: bool,
+}
+
+/// Sets every span and expression id of `module` to zero, so that two parses of texts that
+/// differ only in layout and comments compare equal (the formatter's check, `format.rs`).
+pub(crate) fn erase_positions(module: &mut ast::Module) {
+    let erase = Shift {
+        by: 0,
+        ids: 0,
+        erase: true,
+    };
+    let mut stack = Vec::new();
+    if let Some(header) = &mut module.header {
+        erase.ident(header);
+    }
+    for import in &mut module.imports {
+        erase.span(&mut import.span);
+        match &mut import.path {
+            ast::ImportPath::Register(segments) => segments.iter_mut().for_each(|s| erase.ident(s)),
+            ast::ImportPath::Relative(lit) => erase.str_lit(lit),
+        }
+        match &mut import.kind {
+            ast::ImportKind::All => {}
+            ast::ImportKind::Alias(alias) => erase.ident(alias),
+            ast::ImportKind::Items(items) => items.iter_mut().for_each(|it| erase.rename_item(it)),
+        }
+    }
+    for decl in &mut module.decls {
+        erase.decl(decl, &mut stack);
+    }
+    if let Some(body) = &mut module.body {
+        erase.expr(body, &mut stack);
+    }
 }
 
 impl Shift {
     // Wrapping: moving back from a previous tree's offsets is a wrapped difference.
     fn span(&self, span: &mut Span) {
+        if self.erase {
+            *span = Span::default();
+            return;
+        }
         span.start = span.start.wrapping_add(self.by);
         span.end = span.end.wrapping_add(self.by);
+    }
+
+    fn id(&self, id: &mut ExprId) {
+        id.0 = if self.erase {
+            0
+        } else {
+            id.0.wrapping_add(self.ids)
+        };
     }
 
     fn ident(&self, ident: &mut ast::Ident) {
@@ -862,7 +915,7 @@ impl Shift {
                                         args,
                                         id,
                                     } => {
-                                        id.0 = id.0.wrapping_add(self.ids);
+                                        self.id(id);
                                         if let Some(m) = module {
                                             self.ident(m);
                                         }
@@ -915,7 +968,7 @@ impl Shift {
                 }
                 Item::Expr(e) => {
                     self.span(&mut e.span);
-                    e.id.0 = e.id.0.wrapping_add(self.ids);
+                    self.id(&mut e.id);
                     match &mut e.kind {
                         ExprKind::Int(_)
                         | ExprKind::Float(_)

@@ -12,6 +12,7 @@
 pub mod ast;
 pub mod chunks;
 pub mod dump;
+pub mod format;
 pub mod lexer;
 pub mod locate;
 mod parser;
@@ -59,6 +60,21 @@ pub(crate) fn parse_polling(file: FileId, text: &str, poll: Poll<'_>) -> Parsed 
         module,
         diagnostics: parser.finish(),
     }
+}
+
+/// [`parse`], also giving back the file's tokens.
+pub(crate) fn parse_with_tokens(file: FileId, text: &str) -> (Parsed, Vec<lexer::Token>) {
+    let interrupt = Interrupt::default();
+    let mut parser = parser::Parser::new(file, text, Poll::new(&interrupt));
+    let module = parser.parse_module();
+    let (diagnostics, tokens) = parser.finish_with_tokens();
+    (
+        Parsed {
+            module,
+            diagnostics,
+        },
+        tokens,
+    )
 }
 
 impl Parsed {

@@ -193,6 +193,13 @@ impl<'a> Parser<'a> {
 
     /// The diagnostics; only R3008 when the interrupt stopped the parse (the tree is then
     /// partial, and what went wrong at its cut-off end is no error of the text).
+    /// [`Parser::finish`], also giving back the tokens (the formatter finds the comments
+    /// between them).
+    pub(crate) fn finish_with_tokens(mut self) -> (Vec<Diagnostic>, Vec<Token>) {
+        let tokens = std::mem::take(&mut self.tokens);
+        (self.finish(), tokens)
+    }
+
     pub(crate) fn finish(self) -> Vec<Diagnostic> {
         if self.poll.stopped() {
             let at = self.prev_end();

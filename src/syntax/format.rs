@@ -1,0 +1,1649 @@
+//! The formatter: one canonical layout for a Ligature file (`ligature fmt`).
+//!
+//! The algorithm has three steps.
+//!
+//! 1. **Parse, and find the comments.** The tree keeps no trivia, so the comments are found
+//!    again in the gaps between the lexer's tokens (a gap holds only whitespace and
+//!    comments once the file parses). Each comment remembers whether it began its own line
+//!    and whether a blank line came before it.
+//! 2. **Build a document** from the tree ([`Doc`], Wadler's "prettier printer" algebra:
+//!    text, line breaks that are a space when their group fits, nesting, groups). Parentheses
+//!    are put back from precedence alone, since the tree does not keep them. Comments are
+//!    emitted at *flush points*: before each declaration, field, element, case and
+//!    expression, every comment that starts before that position is printed there, a
+//!    comment that followed code on its line stays at the end of that line, and a line
+//!    comment always ends its line. Literals are printed as they were written (`007`,
+//!    `1e6`, escapes), from their tokens.
+//! 3. **Print** the document with the classic Wadler/Oppen loop: a group is printed flat
+//!    when it fits in the rest of the line, else its line breaks become newlines.
+//!
+//! Then the result is checked: it must parse without errors to the same tree, spans and ids
+//! aside, and hold the same comments in the same order. A formatter bug therefore becomes an
+//! internal-error diagnostic, never a changed program.
+
+use super::ast::{
+    self, BinOp, ConstraintItemKind, DeclKind, Expr, ExprKind, ImportKind, ImportPath, Pattern,
+    PatternKind, Type, TypeKind, TypeRhs, UnOp,
+};
+use super::lexer::{Token, TokenKind};
+use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::source::{FileId, Span};
+
+/// The line width used when none is given.
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// Spaces per indentation level.
+const INDENT: u32 = 4;
+
+/// The deepest indentation: nesting beyond 32 levels is laid out at this column, so that
+/// the output of a deeply nested file stays linear in its size (10,000 nested records
+/// would otherwise be indented by 200 MB of spaces).
+const MAX_INDENT: u32 = 32 * INDENT;
+
+/// Formats one file. Returns the diagnostics of the parse when the text has a syntax error,
+/// and an internal-error diagnostic (severity `Bug`) when the result would not parse to the
+/// same tree with the same comments (a formatter bug; nothing should be written then).
+pub fn format(source: &str, width: usize) -> Result<String, Vec<Diagnostic>> {
+    crate::par::on_pipeline_stack(|| format_on_stack(source, width))
+}
+
+fn format_on_stack(source: &str, width: usize) -> Result<String, Vec<Diagnostic>> {
+    let file = FileId::default();
+    let (parsed, tokens) = super::parse_with_tokens(file, source);
+    if crate::diagnostic::has_errors(&parsed.diagnostics) {
+        return Err(parsed.diagnostics);
+    }
+    let comments = find_comments(source, &tokens);
+    let mut builder = Builder {
+        src: source,
+        tokens: &tokens,
+        comments: &comments,
+        next: 0,
+        cursor: std::cell::Cell::new(0),
+        out: Out::new(source.len() + source.len() / 4),
+        width: width.max(1),
+    };
+    builder.module(&parsed.module);
+    let text = builder.out.finish();
+    drop(tokens);
+    verify(source, &text, parsed.module, &comments)?;
+    Ok(text)
+}
+
+/// Re-parses the formatted text and compares it with the original (tree and comments).
+fn verify(
+    source: &str,
+    text: &str,
+    mut before: ast::Module,
+    comments: &[Comment],
+) -> Result<(), Vec<Diagnostic>> {
+    let file = FileId::default();
+    let (again, tokens) = super::parse_with_tokens(file, text);
+    if crate::diagnostic::has_errors(&again.diagnostics) {
+        return Err(internal_error(
+            "the formatted text does not parse; the file was left unchanged",
+        ));
+    }
+    let mut after = again.module;
+    super::chunks::erase_positions(&mut before);
+    super::chunks::erase_positions(&mut after);
+    if before != after {
+        return Err(internal_error(
+            "the formatted text parses to a different tree; the file was left unchanged",
+        ));
+    }
+    let found = find_comments(text, &tokens);
+    let same = found.len() == comments.len()
+        && found
+            .iter()
+            .zip(comments)
+            .all(|(a, b)| comment_text(text, a).trim_end() == comment_text(source, b).trim_end());
+    if !same {
+        return Err(internal_error(
+            "the formatted text does not keep the comments; the file was left unchanged",
+        ));
+    }
+    Ok(())
+}
+
+fn internal_error(message: &str) -> Vec<Diagnostic> {
+    let mut diagnostic = Diagnostic::new(
+        Code::E1001,
+        format!("internal formatter error: {message}"),
+        FileId::default(),
+        Span::default(),
+    );
+    diagnostic.severity = Severity::Bug;
+    vec![diagnostic]
+}
+
+// ---------------------------------------------------------------- comments
+
+/// A comment found between two tokens.
+#[derive(Clone, Copy, Debug)]
+struct Comment {
+    span: Span,
+    /// Only whitespace lies between the start of its line and the comment (or it starts the
+    /// file).
+    own_line: bool,
+    /// A blank line lies between the comment and the code or comment before it.
+    blank_before: bool,
+    /// A line break follows the comment before the next token or comment.
+    newline_after: bool,
+}
+
+fn comment_text<'a>(src: &'a str, comment: &Comment) -> &'a str {
+    src.get(comment.span.start as usize..comment.span.end as usize)
+        .unwrap_or("")
+}
+
+/// The comments in the gaps between `tokens`, in order.
+fn find_comments(src: &str, tokens: &[Token]) -> Vec<Comment> {
+    let bytes = src.as_bytes();
+    let mut res = Vec::new();
+    let mut pos = if src.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut gap_start = pos;
+    let mut first = true;
+    for token in tokens {
+        let end = (token.span.start as usize).min(bytes.len());
+        while pos < end {
+            let byte = bytes.get(pos).copied().unwrap_or(b' ');
+            let next = bytes.get(pos + 1).copied().unwrap_or(0);
+            let start = pos;
+            let line = match (byte, next) {
+                (b'/', b'/') | (b'-', b'-') => true,
+                (b'/', b'*') => false,
+                _ => {
+                    pos += 1;
+                    continue;
+                }
+            };
+            pos = if line {
+                bytes
+                    .get(pos..end)
+                    .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+                    .map_or(end, |offset| pos + offset)
+            } else {
+                bytes
+                    .get(pos + 2..end)
+                    .and_then(|rest| rest.windows(2).position(|pair| pair == b"*/"))
+                    .map_or(end, |offset| pos + 2 + offset + 2)
+            };
+            let before = bytes.get(gap_start..start).unwrap_or_default();
+            let newlines = before.iter().filter(|&&b| b == b'\n').count();
+            let after_end = bytes
+                .get(pos..end)
+                .and_then(|rest| rest.iter().position(|&b| !b.is_ascii_whitespace()))
+                .map_or(end, |offset| pos + offset);
+            let after = bytes.get(pos..after_end).unwrap_or_default();
+            res.push(Comment {
+                span: Span::new(start as u32, pos as u32),
+                own_line: first || newlines > 0,
+                blank_before: newlines > 1,
+                newline_after: line || after.contains(&b'\n'),
+            });
+            first = false;
+            gap_start = pos;
+        }
+        pos = (token.span.end as usize).max(pos);
+        gap_start = pos;
+        first = false;
+    }
+    res
+}
+
+// ---------------------------------------------------------------- documents
+
+/// A document to lay out (Wadler's algebra plus what comments need).
+enum Doc<'a> {
+    Text(&'a str),
+    /// One space, unless the output is at the start of a line or already ends with one.
+    Space,
+    /// A space in a flat group, a newline in a broken one.
+    Line,
+    /// Nothing in a flat group, a newline in a broken one.
+    SoftLine,
+    /// Text printed only when the enclosing group is broken.
+    IfBreak(&'a str),
+    /// A newline unless the output is at the start of a line; never fits flat.
+    LineStart,
+    /// A blank line before the next text; never fits flat.
+    BlankLine,
+    /// The next text starts a new line (after a line comment); never fits flat.
+    EndLine,
+    Concat(Vec<Doc<'a>>),
+    Nest(Box<Doc<'a>>),
+    Group(Box<Doc<'a>>),
+}
+
+fn concat(docs: Vec<Doc<'_>>) -> Doc<'_> {
+    Doc::Concat(docs)
+}
+
+fn nest(doc: Doc<'_>) -> Doc<'_> {
+    Doc::Nest(Box::new(doc))
+}
+
+fn group(doc: Doc<'_>) -> Doc<'_> {
+    Doc::Group(Box::new(doc))
+}
+
+fn text(s: &str) -> Doc<'_> {
+    Doc::Text(s)
+}
+
+fn parens(doc: Doc<'_>) -> Doc<'_> {
+    concat(vec![text("("), doc, text(")")])
+}
+
+// ---------------------------------------------------------------- printing
+
+#[derive(Clone, Copy)]
+struct Frame<'d, 'a> {
+    indent: u32,
+    flat: bool,
+    doc: &'d Doc<'a>,
+}
+
+struct Out {
+    buf: String,
+    /// Columns used on the current line (indentation included).
+    col: usize,
+    /// Nothing but indentation (not yet written) on the current line.
+    line_start: bool,
+    /// A line comment ended the line: the next text goes on a new line.
+    end_line: bool,
+    /// A blank line goes before the next text.
+    blank: bool,
+}
+
+impl Out {
+    fn newline(&mut self) {
+        while self.buf.ends_with(' ') {
+            self.buf.pop();
+        }
+        self.buf.push('\n');
+        self.col = 0;
+        self.line_start = true;
+        self.end_line = false;
+    }
+
+    fn text(&mut self, s: &str, indent: u32) {
+        if s.is_empty() {
+            return;
+        }
+        if (self.end_line || self.blank) && !self.line_start {
+            self.newline();
+        }
+        if self.blank {
+            if !self.buf.is_empty() && !self.buf.ends_with("\n\n") {
+                self.buf.push('\n');
+            }
+            self.blank = false;
+        }
+        if self.line_start {
+            for _ in 0..indent {
+                self.buf.push(' ');
+            }
+            self.col = indent as usize;
+            self.line_start = false;
+        }
+        self.buf.push_str(s);
+        match s.as_bytes().iter().rposition(|&b| b == b'\n') {
+            Some(at) => self.col = width_of(s.get(at + 1..).unwrap_or("")),
+            None => self.col += width_of(s),
+        }
+    }
+}
+
+fn width_of(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
+}
+
+impl Out {
+    fn new(capacity: usize) -> Out {
+        Out {
+            buf: String::with_capacity(capacity),
+            col: 0,
+            line_start: true,
+            end_line: false,
+            blank: false,
+        }
+    }
+
+    /// The text, ending with one line break (empty for an empty file).
+    fn finish(mut self) -> String {
+        if !self.line_start || self.end_line {
+            self.newline();
+        }
+        while self.buf.ends_with("\n\n") {
+            self.buf.pop();
+        }
+        if self.buf == "\n" {
+            self.buf.clear();
+        }
+        self.buf
+    }
+}
+
+/// Lays `doc` out in `width` columns after what `out` holds.
+fn print_into(out: &mut Out, doc: &Doc<'_>, width: usize) {
+    let mut stack = vec![Frame {
+        indent: 0,
+        flat: false,
+        doc,
+    }];
+    let mut scratch = Vec::new();
+    while let Some(frame) = stack.pop() {
+        match frame.doc {
+            Doc::Text(s) => out.text(s, frame.indent),
+            Doc::Space => {
+                if !out.line_start && !out.end_line && !out.buf.ends_with(' ') {
+                    out.text(" ", frame.indent);
+                }
+            }
+            Doc::Line | Doc::SoftLine if frame.flat => {
+                // After a line comment, any line is a line break; after a comment's own
+                // space, a flat line adds none.
+                if out.end_line {
+                    out.newline();
+                } else if matches!(frame.doc, Doc::Line) && !out.buf.ends_with(' ') {
+                    out.text(" ", frame.indent);
+                }
+            }
+            Doc::Line | Doc::SoftLine => {
+                if !out.line_start {
+                    out.newline();
+                }
+            }
+            Doc::IfBreak(s) => {
+                if !frame.flat {
+                    out.text(s, frame.indent);
+                }
+            }
+            Doc::LineStart => {
+                if !out.line_start {
+                    out.newline();
+                }
+            }
+            Doc::BlankLine => out.blank = true,
+            Doc::EndLine => out.end_line = true,
+            Doc::Concat(docs) => stack.extend(docs.iter().rev().map(|doc| Frame { doc, ..frame })),
+            Doc::Nest(inner) => stack.push(Frame {
+                indent: (frame.indent + INDENT).min(MAX_INDENT),
+                doc: inner,
+                ..frame
+            }),
+            Doc::Group(inner) => {
+                let flat = frame.flat
+                    || fits(
+                        width.saturating_sub(out.col),
+                        width,
+                        inner,
+                        &stack,
+                        &mut scratch,
+                    );
+                stack.push(Frame {
+                    flat,
+                    doc: inner,
+                    ..frame
+                });
+            }
+        }
+    }
+}
+
+/// Whether `doc` printed flat, followed by the rest of the stack up to its next line break,
+/// fits in `room` columns.
+fn fits<'d, 'a>(
+    mut room: usize,
+    width: usize,
+    doc: &'d Doc<'a>,
+    rest: &[Frame<'d, 'a>],
+    scratch: &mut Vec<(bool, &'d Doc<'a>)>,
+) -> bool {
+    scratch.clear();
+    scratch.push((true, doc));
+    let mut rest = rest.iter().rev();
+    loop {
+        let (flat, doc) = match scratch.pop() {
+            Some(it) => it,
+            None => match rest.next() {
+                Some(frame) => (frame.flat, frame.doc),
+                None => return true,
+            },
+        };
+        match doc {
+            Doc::Text(s) => {
+                // A text of several lines (a string literal, a block comment) must fit
+                // on its first line, and the rest goes on after its last.
+                let mut lines = s.split('\n');
+                let first = lines.next().unwrap_or("");
+                if width_of(first) > room {
+                    return false;
+                }
+                room -= width_of(first);
+                if let Some(last) = lines.next_back() {
+                    match width.checked_sub(width_of(last)) {
+                        Some(left) => room = left,
+                        None => return false,
+                    }
+                }
+            }
+            Doc::Space | Doc::Line if flat => {
+                if room == 0 {
+                    return false;
+                }
+                room -= 1;
+            }
+            Doc::Space => {
+                if room == 0 {
+                    return false;
+                }
+                room -= 1;
+            }
+            Doc::SoftLine if flat => {}
+            Doc::Line | Doc::SoftLine => return true,
+            Doc::IfBreak(s) => {
+                if !flat {
+                    let w = width_of(s);
+                    if w > room {
+                        return false;
+                    }
+                    room -= w;
+                }
+            }
+            Doc::LineStart | Doc::BlankLine | Doc::EndLine => {
+                if flat {
+                    return false;
+                }
+                return true;
+            }
+            Doc::Concat(docs) => scratch.extend(docs.iter().rev().map(|doc| (flat, doc))),
+            Doc::Nest(inner) => scratch.push((flat, inner)),
+            Doc::Group(inner) => scratch.push((flat, inner)),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- building
+
+struct Builder<'a> {
+    src: &'a str,
+    tokens: &'a [Token],
+    comments: &'a [Comment],
+    /// The first comment not yet printed.
+    next: usize,
+    /// Where the last token search ended ([`Builder::first_token_from`]).
+    cursor: std::cell::Cell<usize>,
+    /// The text so far.
+    out: Out,
+    width: usize,
+}
+
+/// How tightly an expression binds, loosest first (LANGUAGE.md 2.6).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Prec {
+    /// A block (`\x ->`, `let`, `if`, `match`): its end extends as far right as it can.
+    Block,
+    Or,
+    And,
+    Eq,
+    Cmp,
+    Add,
+    Mul,
+    Unary,
+    App,
+    Atom,
+}
+
+fn binop_prec(op: BinOp) -> Prec {
+    match op {
+        BinOp::Or => Prec::Or,
+        BinOp::And => Prec::And,
+        BinOp::Eq | BinOp::Ne => Prec::Eq,
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => Prec::Cmp,
+        BinOp::Add | BinOp::Sub | BinOp::Concat => Prec::Add,
+        BinOp::Mul | BinOp::Div | BinOp::Rem => Prec::Mul,
+    }
+}
+
+fn expr_prec(expr: &Expr) -> Prec {
+    match &expr.kind {
+        ExprKind::Lambda { .. }
+        | ExprKind::Let { .. }
+        | ExprKind::If { .. }
+        | ExprKind::Match { .. } => Prec::Block,
+        ExprKind::Binary { op, .. } => binop_prec(*op),
+        ExprKind::Unary { .. } => Prec::Unary,
+        ExprKind::App { .. } => Prec::App,
+        _ => Prec::Atom,
+    }
+}
+
+/// Whether an expression is laid out after `=`/`=>`/`->` on the same line when it breaks
+/// (it opens a bracket of its own).
+fn hugs(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Record { .. } | ExprKind::List(_) | ExprKind::Match { .. } => true,
+        ExprKind::Lambda { .. } => true,
+        ExprKind::App { args, .. } => args
+            .last()
+            .is_some_and(|it| matches!(it.kind, ExprKind::Record { .. } | ExprKind::List(_))),
+        _ => false,
+    }
+}
+
+/// Whether the printed expression starts with `{` (which a `match` scrutinee cannot have
+/// in argument position: LANGUAGE.md 3, rule 2).
+fn starts_with_brace(mut expr: &Expr) -> bool {
+    loop {
+        match &expr.kind {
+            ExprKind::Record { .. } => return true,
+            ExprKind::Field { expr: inner, .. } => expr = inner,
+            _ => return false,
+        }
+    }
+}
+
+impl<'a> Builder<'a> {
+    // ------------------------------------------------------------ comments
+
+    /// The end of the last token that ends at or before `pos`.
+    fn token_end_before(&self, pos: u32) -> u32 {
+        let mut idx = self.first_token_from(pos);
+        while let Some(prev) = idx.checked_sub(1).and_then(|i| self.tokens.get(i)) {
+            if prev.span.end <= pos {
+                return prev.span.end;
+            }
+            idx -= 1;
+        }
+        0
+    }
+
+    /// The index of the first token that starts at or after `pos`. The builder walks the
+    /// file forwards, so the answer is usually at or just after the previous one.
+    fn first_token_from(&self, pos: u32) -> usize {
+        let starts_before = |i: usize| self.tokens.get(i).is_some_and(|t| t.span.start < pos);
+        let mut idx = self.cursor.get();
+        if idx > 0 && !starts_before(idx - 1) {
+            idx = self.tokens.partition_point(|t| t.span.start < pos);
+        } else {
+            let mut steps = 0;
+            while starts_before(idx) {
+                idx += 1;
+                steps += 1;
+                if steps == 16 {
+                    idx = self.tokens.partition_point(|t| t.span.start < pos);
+                    break;
+                }
+            }
+        }
+        self.cursor.set(idx);
+        idx
+    }
+
+    /// Whether a blank line lies between `pos` and the code or comment before it.
+    fn blank_before(&self, pos: u32) -> bool {
+        let mut from = self.token_end_before(pos);
+        if let Some(prev) = self.next.checked_sub(1).and_then(|i| self.comments.get(i)) {
+            if prev.span.end <= pos {
+                from = from.max(prev.span.end);
+            }
+        }
+        let gap = self
+            .src
+            .as_bytes()
+            .get(from as usize..pos as usize)
+            .unwrap_or_default();
+        gap.iter().filter(|&&b| b == b'\n').count() > 1
+    }
+
+    fn comment_doc(&self, comment: &Comment, out: &mut Vec<Doc<'a>>) {
+        if comment.own_line {
+            if comment.blank_before {
+                out.push(Doc::BlankLine);
+            }
+            out.push(Doc::LineStart);
+        } else {
+            out.push(Doc::Space);
+        }
+        out.push(text(comment_text(self.src, comment)));
+        if comment.newline_after {
+            out.push(Doc::EndLine);
+        } else {
+            out.push(Doc::Space);
+        }
+    }
+
+    /// Every comment that starts before `pos`, for printing here.
+    fn leading(&mut self, pos: u32, out: &mut Vec<Doc<'a>>) {
+        while let Some(comment) = self.comments.get(self.next) {
+            if comment.span.start >= pos {
+                break;
+            }
+            self.next += 1;
+            self.comment_doc(comment, out);
+        }
+    }
+
+    /// The comments before `pos` that follow code on their line: they stay at its end.
+    fn trailing(&mut self, pos: u32, out: &mut Vec<Doc<'a>>) {
+        while let Some(comment) = self.comments.get(self.next) {
+            if comment.span.start >= pos || comment.own_line {
+                break;
+            }
+            self.next += 1;
+            self.comment_doc(comment, out);
+        }
+    }
+
+    /// `doc` preceded by the comments before `pos`.
+    fn with_leading(&mut self, pos: u32, doc: impl FnOnce(&mut Self) -> Doc<'a>) -> Doc<'a> {
+        if self
+            .comments
+            .get(self.next)
+            .is_none_or(|c| c.span.start >= pos)
+        {
+            return doc(self);
+        }
+        let mut docs = Vec::new();
+        self.leading(pos, &mut docs);
+        docs.push(doc(self));
+        concat(docs)
+    }
+
+    /// The source text of the first token of `kinds` inside `span`.
+    fn literal(&self, span: Span, kinds: &[TokenKind]) -> &'a str {
+        let idx = self.first_token_from(span.start);
+        self.tokens
+            .get(idx..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|t| t.span.end <= span.end)
+            .find(|t| kinds.contains(&t.kind))
+            .and_then(|t| self.src.get(t.span.start as usize..t.span.end as usize))
+            .unwrap_or("")
+    }
+
+    /// A bracketed, comma-separated sequence: `open items close`, flat when it fits, else
+    /// one item per line. `close_at` is the position of the closing bracket (comments
+    /// before it go inside).
+    fn sequence<T: Copy>(
+        &mut self,
+        brackets: Brackets,
+        items: &[T],
+        start_of: impl Fn(&T) -> u32,
+        close_at: u32,
+        mut item: impl FnMut(&mut Self, T) -> Doc<'a>,
+    ) -> Doc<'a> {
+        let has_comments = self
+            .comments
+            .get(self.next)
+            .is_some_and(|c| c.span.start < close_at);
+        let Brackets {
+            open,
+            close,
+            spaced,
+        } = brackets;
+        if items.is_empty() && !has_comments {
+            return concat(vec![text(open), text(close)]);
+        }
+        let line = || if spaced { Doc::Line } else { Doc::SoftLine };
+        let mut inner = Vec::with_capacity(items.len() * 3 + 1);
+        for (idx, it) in items.iter().enumerate() {
+            let start = start_of(it);
+            if idx == 0 {
+                self.trailing(start, &mut inner);
+                inner.push(line());
+            }
+            self.item_prefix(start, idx == 0, &mut inner);
+            inner.push(item(self, *it));
+            let next_start = items.get(idx + 1).map_or(close_at, &start_of);
+            if idx + 1 < items.len() {
+                inner.push(text(","));
+            }
+            self.trailing(next_start, &mut inner);
+            if idx + 1 < items.len() {
+                inner.push(Doc::Line);
+            }
+        }
+        if items.is_empty() {
+            inner.push(line());
+        }
+        self.leading(close_at, &mut inner);
+        group(concat(vec![
+            text(open),
+            nest(concat(inner)),
+            line(),
+            text(close),
+        ]))
+    }
+
+    /// The comments before an item of a sequence at `pos`, with a blank line before and
+    /// after them where the source had one or more (never before the first item).
+    fn item_prefix(&mut self, pos: u32, first: bool, out: &mut Vec<Doc<'a>>) {
+        if !first && self.next_comment_at_or_after(pos) && self.blank_before(pos) {
+            out.push(Doc::BlankLine);
+        }
+        let before = self.next;
+        self.leading(pos, out);
+        if self.next > before && self.blank_before(pos) {
+            out.push(Doc::BlankLine);
+        }
+    }
+
+    /// Whether no unprinted comment lies before `pos` (a blank line before an item is only
+    /// kept here when no comment carries it already).
+    fn next_comment_at_or_after(&self, pos: u32) -> bool {
+        self.comments
+            .get(self.next)
+            .is_none_or(|c| c.span.start >= pos)
+    }
+
+    // ------------------------------------------------------------ module
+
+    /// Lays the module out into `self.out`, one top-level item at a time: no group spans
+    /// two items, so each is printed (and its document dropped) before the next is built.
+    fn module(&mut self, module: &'a ast::Module) {
+        let mut starts: Vec<u32> = Vec::new();
+        starts.extend(module.header.iter().map(|h| h.span.start));
+        starts.extend(module.imports.iter().map(|i| i.span.start));
+        starts.extend(module.decls.iter().map(|d| d.span.start));
+        starts.extend(module.body.iter().map(|b| b.span.start));
+        let next_start = |idx: usize| starts.get(idx + 1).copied().unwrap_or(u32::MAX);
+        let mut idx = 0;
+        let mut docs = Vec::new();
+        if let Some(header) = &module.header {
+            self.item_prefix(header.span.start, idx == 0, &mut docs);
+            docs.push(Doc::LineStart);
+            docs.push(concat(vec![text("module "), text(&header.name), text(";")]));
+            self.trailing(next_start(idx), &mut docs);
+            self.flush(&mut docs);
+            idx += 1;
+        }
+        for import in &module.imports {
+            self.item_prefix(import.span.start, idx == 0, &mut docs);
+            docs.push(Doc::LineStart);
+            let doc = self.import(import);
+            docs.push(doc);
+            self.trailing(next_start(idx), &mut docs);
+            self.flush(&mut docs);
+            idx += 1;
+        }
+        for decl in &module.decls {
+            self.item_prefix(decl.span.start, idx == 0, &mut docs);
+            docs.push(Doc::LineStart);
+            let doc = self.decl(decl);
+            docs.push(doc);
+            self.trailing(next_start(idx), &mut docs);
+            self.flush(&mut docs);
+            idx += 1;
+        }
+        if let Some(body) = &module.body {
+            self.item_prefix(body.span.start, idx == 0, &mut docs);
+            docs.push(Doc::LineStart);
+            let doc = self.expr(body);
+            docs.push(doc);
+        }
+        self.leading(u32::MAX, &mut docs);
+        self.flush(&mut docs);
+    }
+
+    fn flush(&mut self, docs: &mut Vec<Doc<'a>>) {
+        let doc = concat(std::mem::take(docs));
+        print_into(&mut self.out, &doc, self.width);
+    }
+
+    fn rename_items(&mut self, items: &'a [ast::RenameItem], close_at: u32) -> Doc<'a> {
+        self.sequence(
+            BRACES,
+            &items.iter().collect::<Vec<_>>(),
+            |it| it.span.start,
+            close_at,
+            |_, it| match &it.alias {
+                Some(alias) => concat(vec![text(&it.name.name), text(" as "), text(&alias.name)]),
+                None => text(&it.name.name),
+            },
+        )
+    }
+
+    fn import(&mut self, import: &'a ast::Import) -> Doc<'a> {
+        let path = match &import.path {
+            ImportPath::Register(segments) => {
+                let mut docs = Vec::new();
+                for (idx, seg) in segments.iter().enumerate() {
+                    if idx > 0 {
+                        docs.push(text("."));
+                    }
+                    docs.push(text(&seg.name));
+                }
+                concat(docs)
+            }
+            ImportPath::Relative(lit) => text(self.lit_text(lit.span)),
+        };
+        let mut docs = vec![text("import "), path];
+        match &import.kind {
+            ImportKind::All => {}
+            ImportKind::Alias(alias) => {
+                docs.push(text(" as "));
+                docs.push(text(&alias.name));
+            }
+            ImportKind::Items(items) => {
+                docs.push(text(" "));
+                let close_at = import.span.end.saturating_sub(2);
+                docs.push(self.rename_items(items, close_at));
+            }
+        }
+        docs.push(text(";"));
+        group(concat(docs))
+    }
+
+    fn lit_text(&self, span: Span) -> &'a str {
+        self.src
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
+    }
+
+    // ------------------------------------------------------------ declarations
+
+    fn decl(&mut self, decl: &'a ast::Decl) -> Doc<'a> {
+        let export = if decl.exported {
+            text("export ")
+        } else {
+            concat(Vec::new())
+        };
+        let body = match &decl.kind {
+            DeclKind::Let(l) => {
+                let mut head = vec![text("let ")];
+                if l.rec {
+                    head.push(text("rec "));
+                }
+                head.push(text(&l.name.name));
+                if let Some(ann) = &l.ann {
+                    head.push(text(" : "));
+                    head.push(self.ty(ann, TyCtx::Full));
+                }
+                head.push(text(" ="));
+                head.push(self.rhs(&l.value));
+                head.push(text(";"));
+                group(concat(head))
+            }
+            DeclKind::Type(t) => self.type_decl(t, decl.span.end),
+            DeclKind::Class(c) => self.class_decl(c, decl.span.end),
+            DeclKind::Instance(i) => self.instance_decl(i, decl.span.end),
+            DeclKind::Export(items) => {
+                let close_at = decl.span.end.saturating_sub(2);
+                concat(vec![
+                    text("export "),
+                    self.rename_items(items, close_at),
+                    text(";"),
+                ])
+            }
+        };
+        concat(vec![export, body])
+    }
+
+    /// ` value` after `=`, `=>` or `->`: on the same line when it opens a bracket, else on
+    /// the next line, indented, when it does not fit.
+    fn rhs(&mut self, value: &'a Expr) -> Doc<'a> {
+        if hugs(value) {
+            concat(vec![text(" "), self.expr(value)])
+        } else {
+            nest(concat(vec![Doc::Line, self.expr(value)]))
+        }
+    }
+
+    fn params(&mut self, params: &'a [ast::Ident]) -> Doc<'a> {
+        let mut docs = Vec::new();
+        for p in params {
+            docs.push(text(" '"));
+            docs.push(text(&p.name));
+        }
+        concat(docs)
+    }
+
+    fn type_decl(&mut self, t: &'a ast::TypeDecl, end: u32) -> Doc<'a> {
+        let mut docs = vec![text("type "), text(&t.name.name), self.params(&t.params)];
+        docs.push(text(" ="));
+        match &t.rhs {
+            TypeRhs::Union(variants) => {
+                let mut inner = Vec::new();
+                for (idx, v) in variants.iter().enumerate() {
+                    inner.push(Doc::Line);
+                    let bar = if idx > 0 || variants.len() == 1 {
+                        text("| ")
+                    } else {
+                        Doc::IfBreak("| ")
+                    };
+                    self.leading(v.span.start, &mut inner);
+                    inner.push(bar);
+                    inner.push(self.variant(v));
+                    // The last variant's comments before the `;` stay before it.
+                    let next = variants.get(idx + 1).map_or(end, |n| n.span.start);
+                    self.trailing(next, &mut inner);
+                }
+                docs.push(nest(concat(inner)));
+            }
+            TypeRhs::Alias(ty) => {
+                if matches!(ty.kind, TypeKind::Record { .. }) {
+                    docs.push(text(" "));
+                    docs.push(self.ty(ty, TyCtx::Full));
+                } else {
+                    docs.push(nest(concat(vec![Doc::Line, self.ty(ty, TyCtx::Full)])));
+                }
+            }
+            TypeRhs::Lone { variant, .. } => {
+                docs.push(nest(concat(vec![Doc::Line, self.variant(variant)])));
+            }
+        }
+        docs.push(text(";"));
+        group(concat(docs))
+    }
+
+    fn variant(&mut self, v: &'a ast::Variant) -> Doc<'a> {
+        match &v.payload {
+            Some(payload) => concat(vec![
+                text(&v.name.name),
+                text(" "),
+                self.ty(payload, TyCtx::Atom),
+            ]),
+            None => text(&v.name.name),
+        }
+    }
+
+    fn constraint(&mut self, c: &'a ast::Constraint) -> Doc<'a> {
+        let mut docs = vec![self.qname(&c.class)];
+        for arg in &c.args {
+            docs.push(text(" "));
+            docs.push(self.ty(arg, TyCtx::Atom));
+        }
+        concat(docs)
+    }
+
+    fn qname(&mut self, q: &'a ast::QName) -> Doc<'a> {
+        match &q.module {
+            Some(m) => concat(vec![text(&m.name), text("."), text(&q.name.name)]),
+            None => text(&q.name.name),
+        }
+    }
+
+    fn context(&mut self, context: &'a [ast::Constraint]) -> Doc<'a> {
+        if let [one] = context {
+            return self.constraint(one);
+        }
+        let mut docs = vec![text("(")];
+        for (idx, c) in context.iter().enumerate() {
+            if idx > 0 {
+                docs.push(text(", "));
+            }
+            docs.push(self.constraint(c));
+        }
+        docs.push(text(")"));
+        concat(docs)
+    }
+
+    /// The items of a class or instance body, one per line, in source order.
+    fn body_items(&mut self, mut items: Vec<(Span, BodyItem<'a>)>, end: u32) -> Doc<'a> {
+        items.sort_by_key(|(span, _)| span.start);
+        let mut inner = Vec::new();
+        for (idx, (span, it)) in items.iter().enumerate() {
+            self.item_prefix(span.start, idx == 0, &mut inner);
+            inner.push(Doc::LineStart);
+            let doc = match it {
+                BodyItem::Superclass(c) => {
+                    concat(vec![text("superclass "), self.constraint(c), text(";")])
+                }
+                BodyItem::Sig(sig) => group(concat(vec![
+                    text(&sig.name.name),
+                    text(" : "),
+                    self.ty(&sig.ty, TyCtx::Full),
+                    text(";"),
+                ])),
+                BodyItem::Def(def) => group(concat(vec![
+                    text(&def.name.name),
+                    text(" ="),
+                    self.rhs(&def.value),
+                    text(";"),
+                ])),
+            };
+            inner.push(doc);
+            let next = items.get(idx + 1).map_or(end, |(s, _)| s.start);
+            self.trailing(next, &mut inner);
+        }
+        nest(concat(inner))
+    }
+
+    fn class_decl(&mut self, c: &'a ast::ClassDecl, end: u32) -> Doc<'a> {
+        let mut docs = vec![
+            text("typeclass "),
+            text(&c.name.name),
+            self.params(&c.params),
+        ];
+        docs.push(text(" where"));
+        let mut items = Vec::new();
+        items.extend(
+            c.superclasses
+                .iter()
+                .map(|s| (s.span, BodyItem::Superclass(s))),
+        );
+        items.extend(c.methods.iter().map(|m| (m.span, BodyItem::Sig(m))));
+        items.extend(c.defaults.iter().map(|m| (m.span, BodyItem::Def(m))));
+        docs.push(self.body_items(items, end));
+        concat(docs)
+    }
+
+    fn instance_decl(&mut self, i: &'a ast::InstanceDecl, end: u32) -> Doc<'a> {
+        let mut docs = vec![text("instance ")];
+        if !i.context.is_empty() {
+            docs.push(self.context(&i.context));
+            docs.push(text(" => "));
+        }
+        docs.push(self.qname(&i.class));
+        for arg in &i.args {
+            docs.push(text(" "));
+            docs.push(self.ty(arg, TyCtx::Atom));
+        }
+        docs.push(text(" where"));
+        let items = i
+            .methods
+            .iter()
+            .map(|m| (m.span, BodyItem::Def(m)))
+            .collect();
+        docs.push(self.body_items(items, end));
+        concat(docs)
+    }
+
+    // ------------------------------------------------------------ types
+
+    fn ty(&mut self, t: &'a Type, ctx: TyCtx) -> Doc<'a> {
+        let needs = match (&t.kind, ctx) {
+            (TypeKind::Con(_, args), TyCtx::Atom) => !args.is_empty(),
+            (
+                TypeKind::Fun(..) | TypeKind::Qualified { .. } | TypeKind::Refined { .. },
+                TyCtx::Atom | TyCtx::App,
+            ) => true,
+            (TypeKind::Qualified { .. } | TypeKind::Refined { .. }, TyCtx::Fun) => true,
+            _ => false,
+        };
+        let doc = self.with_leading(t.span.start, |this| this.ty_bare(t));
+        if needs {
+            parens(doc)
+        } else {
+            doc
+        }
+    }
+
+    fn ty_bare(&mut self, t: &'a Type) -> Doc<'a> {
+        match &t.kind {
+            TypeKind::Con(q, args) => {
+                let mut docs = vec![self.qname(q)];
+                for arg in args {
+                    docs.push(text(" "));
+                    docs.push(self.ty(arg, TyCtx::Atom));
+                }
+                concat(docs)
+            }
+            TypeKind::Var(v) => concat(vec![text("'"), text(&v.name)]),
+            TypeKind::Fun(a, b) => {
+                // A chain `a -> b -> c` is right-nested: walk it with a loop.
+                let mut docs = vec![self.ty(a, TyCtx::App)];
+                let mut rest: &Type = b;
+                loop {
+                    docs.push(text(" ->"));
+                    match &rest.kind {
+                        TypeKind::Fun(a, b) => {
+                            docs.push(Doc::Line);
+                            docs.push(self.ty(a, TyCtx::App));
+                            rest = b;
+                        }
+                        _ => {
+                            docs.push(Doc::Line);
+                            docs.push(self.ty(rest, TyCtx::Fun));
+                            break;
+                        }
+                    }
+                }
+                group(concat(docs))
+            }
+            TypeKind::List(inner) => {
+                concat(vec![text("["), self.ty(inner, TyCtx::Full), text("]")])
+            }
+            TypeKind::Record { fields, rest } => {
+                let close_at = t.span.end.saturating_sub(1);
+                if fields.is_empty() {
+                    return match rest {
+                        Some(r) => concat(vec![text("{ | '"), text(&r.name), text(" }")]),
+                        None => text("{}"),
+                    };
+                }
+                let seq = self.sequence(
+                    BRACES,
+                    &fields.iter().collect::<Vec<_>>(),
+                    |f| f.name.span.start,
+                    match rest {
+                        Some(r) => r.span.start,
+                        None => close_at,
+                    },
+                    |this, f| {
+                        concat(vec![
+                            text(&f.name.name),
+                            text(": "),
+                            this.ty(&f.ty, TyCtx::Full),
+                        ])
+                    },
+                );
+                match rest {
+                    // `{ a: T | 'r }`: the row variable goes before the closing brace.
+                    Some(r) => insert_before_close(seq, concat(vec![text(" | '"), text(&r.name)])),
+                    None => seq,
+                }
+            }
+            TypeKind::Refined { base, items, pred } => {
+                let mut docs = vec![self.ty(base, TyCtx::App)];
+                for item in items {
+                    docs.push(Doc::Line);
+                    docs.push(text("with "));
+                    let doc = self.with_leading(item.span.start, |this| this.constraint_item(item));
+                    docs.push(doc);
+                }
+                if let Some(pred) = pred {
+                    docs.push(Doc::Line);
+                    docs.push(text("where "));
+                    docs.push(self.expr(pred));
+                }
+                group(concat(vec![nest(concat(docs))]))
+            }
+            TypeKind::Qualified { context, ty } => concat(vec![
+                self.context(context),
+                text(" => "),
+                self.ty(ty, TyCtx::Fun),
+            ]),
+            TypeKind::Error => text(self.lit_text(t.span)),
+        }
+    }
+
+    fn constraint_item(&mut self, item: &'a ast::ConstraintItem) -> Doc<'a> {
+        match &item.kind {
+            ConstraintItemKind::Regexp(s) => concat(vec![
+                text("regexp("),
+                text(self.lit_text(s.span)),
+                text(")"),
+            ]),
+            ConstraintItemKind::Pattern(s) => concat(vec![
+                text("pattern("),
+                text(self.lit_text(s.span)),
+                text(")"),
+            ]),
+            ConstraintItemKind::Ge(e) => concat(vec![text(">= "), self.expr_at(e, Prec::Add)]),
+            ConstraintItemKind::Le(e) => concat(vec![text("<= "), self.expr_at(e, Prec::Add)]),
+            ConstraintItemKind::Call {
+                module, func, args, ..
+            } => {
+                let mut docs = Vec::new();
+                if let Some(m) = module {
+                    docs.push(text(&m.name));
+                    docs.push(text("."));
+                }
+                docs.push(text(&func.name));
+                docs.push(text("("));
+                for (idx, arg) in args.iter().enumerate() {
+                    if idx > 0 {
+                        docs.push(text(", "));
+                    }
+                    docs.push(self.expr(arg));
+                }
+                docs.push(text(")"));
+                concat(docs)
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    /// An expression where anything binding at least as tightly as `min` may stand without
+    /// parentheses.
+    fn expr_at(&mut self, expr: &'a Expr, min: Prec) -> Doc<'a> {
+        if expr_prec(expr) < min {
+            parens(self.expr(expr))
+        } else {
+            self.expr(expr)
+        }
+    }
+
+    fn expr(&mut self, expr: &'a Expr) -> Doc<'a> {
+        self.with_leading(expr.span.start, |this| this.expr_bare(expr))
+    }
+
+    fn expr_bare(&mut self, expr: &'a Expr) -> Doc<'a> {
+        match &expr.kind {
+            ExprKind::Int(_) => text(self.literal(expr.span, &[TokenKind::Int])),
+            ExprKind::Float(_) => text(self.literal(expr.span, &[TokenKind::Float])),
+            ExprKind::Str(_) => text(self.literal(expr.span, &[TokenKind::Str])),
+            ExprKind::Bool(true) => text("true"),
+            ExprKind::Bool(false) => text("false"),
+            ExprKind::Unit => text("()"),
+            ExprKind::Var(name) | ExprKind::Ctor(name) => text(name),
+            ExprKind::Lambda { params, body } => {
+                let mut docs = vec![text("\\")];
+                for (idx, p) in params.iter().enumerate() {
+                    if idx > 0 {
+                        docs.push(text(" "));
+                    }
+                    let name = p.name.as_ref().map_or("_", |n| n.name.as_str());
+                    match &p.ann {
+                        Some(ann) => {
+                            docs.push(text("("));
+                            docs.push(text(name));
+                            docs.push(text(" : "));
+                            docs.push(self.ty(ann, TyCtx::Full));
+                            docs.push(text(")"));
+                        }
+                        None => docs.push(text(name)),
+                    }
+                }
+                docs.push(text(" ->"));
+                docs.push(self.rhs(body));
+                group(concat(docs))
+            }
+            ExprKind::App { func, args } => {
+                let mut docs = vec![self.expr_at(func, Prec::Atom)];
+                let hug = hugs(expr);
+                for arg in args {
+                    docs.push(if hug { text(" ") } else { Doc::Line });
+                    docs.push(self.expr_at(arg, Prec::Atom));
+                }
+                if hug {
+                    concat(docs)
+                } else {
+                    let head = docs.remove(0);
+                    group(concat(vec![head, nest(concat(docs))]))
+                }
+            }
+            ExprKind::Let { .. } => self.let_chain(expr),
+            ExprKind::If { .. } => self.if_chain(expr),
+            ExprKind::Match { scrutinee, cases } => {
+                let simple = match &scrutinee.kind {
+                    ExprKind::App { func, args } => {
+                        !starts_with_brace(func)
+                            && args
+                                .iter()
+                                .all(|a| expr_prec(a) == Prec::Atom && !starts_with_brace(a))
+                    }
+                    _ => {
+                        expr_prec(scrutinee) > Prec::Block
+                            && !matches!(
+                                scrutinee.kind,
+                                ExprKind::Binary { .. } | ExprKind::Unary { .. }
+                            )
+                    }
+                };
+                let scrut = if simple {
+                    self.expr(scrutinee)
+                } else {
+                    parens(self.expr(scrutinee))
+                };
+                let cases_doc = self.sequence(
+                    BRACES,
+                    &cases.iter().collect::<Vec<_>>(),
+                    |c| c.span.start,
+                    expr.span.end.saturating_sub(1),
+                    |this, c| this.case(c),
+                );
+                concat(vec![text("match "), scrut, text(" "), cases_doc])
+            }
+            ExprKind::Binary { .. } => self.binary_chain(expr),
+            ExprKind::Unary { op, operand } => {
+                let sym = match op {
+                    UnOp::Neg => "-",
+                    UnOp::Not => "!",
+                };
+                let inner = match operand.kind {
+                    ExprKind::Unary { .. } => parens(self.expr(operand)),
+                    _ => self.expr_at(operand, Prec::Unary),
+                };
+                concat(vec![text(sym), inner])
+            }
+            ExprKind::Field { .. } => {
+                // A chain `a.b.c` is left-nested: walk it with a loop.
+                let mut fields = Vec::new();
+                let mut base = expr;
+                while let ExprKind::Field { expr: inner, field } = &base.kind {
+                    fields.push(field);
+                    base = inner;
+                }
+                let base_doc = match base.kind {
+                    ExprKind::Var(_)
+                    | ExprKind::Ctor(_)
+                    | ExprKind::Str(_)
+                    | ExprKind::Bool(_)
+                    | ExprKind::Unit
+                    | ExprKind::Record { .. }
+                    | ExprKind::List(_)
+                    | ExprKind::Ann { .. } => self.expr(base),
+                    _ => parens(self.expr(base)),
+                };
+                let mut docs = vec![base_doc];
+                for field in fields.iter().rev() {
+                    docs.push(text("."));
+                    docs.push(text(&field.name));
+                }
+                concat(docs)
+            }
+            ExprKind::Record {
+                base: Some(base),
+                fields,
+            } if fields.is_empty() => concat(vec![text("{ ..."), self.expr(base), text(" }")]),
+            ExprKind::Record { base, fields } => {
+                let close_at = expr.span.end.saturating_sub(1);
+                // The spread is the first item, so comments around it are placed as
+                // around a field.
+                let items: Vec<RecordItem<'a>> = base
+                    .iter()
+                    .map(|b| RecordItem::Base(b))
+                    .chain(fields.iter().map(RecordItem::Field))
+                    .collect();
+                self.sequence(
+                    BRACES,
+                    &items,
+                    |it| match it {
+                        RecordItem::Base(b) => b.span.start,
+                        RecordItem::Field(f) => f.name.span.start,
+                    },
+                    close_at,
+                    |this, it| match it {
+                        RecordItem::Base(b) => concat(vec![text("..."), this.expr(b)]),
+                        RecordItem::Field(f) => group(concat(vec![
+                            text(&f.name.name),
+                            text(" ="),
+                            this.rhs(&f.value),
+                        ])),
+                    },
+                )
+            }
+            ExprKind::List(items) => self.sequence(
+                BRACKETS,
+                &items.iter().collect::<Vec<_>>(),
+                |e| e.span.start,
+                expr.span.end.saturating_sub(1),
+                |this, e| this.expr(e),
+            ),
+            ExprKind::Ann { expr: inner, ty } => concat(vec![
+                text("("),
+                self.expr(inner),
+                text(" : "),
+                self.ty(ty, TyCtx::Full),
+                text(")"),
+            ]),
+            ExprKind::Error => text(self.lit_text(expr.span)),
+        }
+    }
+
+    fn case(&mut self, c: &'a ast::Case) -> Doc<'a> {
+        let mut docs = vec![self.pattern(&c.pat, false)];
+        if let Some(guard) = &c.guard {
+            docs.push(text(" when "));
+            docs.push(self.expr(guard));
+        }
+        docs.push(text(" =>"));
+        docs.push(self.rhs(&c.body));
+        group(concat(docs))
+    }
+
+    /// `let a = 1 in let b = 2 in body`: one line when it fits, else one `let` per line.
+    fn let_chain(&mut self, mut expr: &'a Expr) -> Doc<'a> {
+        let mut docs = Vec::new();
+        let mut first = true;
+        while let ExprKind::Let {
+            rec,
+            name,
+            ann,
+            value,
+            body,
+        } = &expr.kind
+        {
+            if !first {
+                docs.push(Doc::Line);
+                self.leading(expr.span.start, &mut docs);
+            }
+            first = false;
+            let mut head = vec![text("let ")];
+            if *rec {
+                head.push(text("rec "));
+            }
+            head.push(text(&name.name));
+            if let Some(ann) = ann {
+                head.push(text(" : "));
+                head.push(self.ty(ann, TyCtx::Full));
+            }
+            head.push(text(" ="));
+            head.push(self.rhs(value));
+            head.push(text(" in"));
+            docs.push(group(concat(head)));
+            expr = body;
+        }
+        docs.push(Doc::Line);
+        docs.push(self.expr(expr));
+        group(concat(docs))
+    }
+
+    /// `if a then x else if b then y else z`: one line when it fits, else each branch
+    /// indented on its own line.
+    fn if_chain(&mut self, mut expr: &'a Expr) -> Doc<'a> {
+        let mut docs = Vec::new();
+        let mut first = true;
+        while let ExprKind::If {
+            cond,
+            then_branch,
+            else_branch,
+        } = &expr.kind
+        {
+            if !first {
+                self.leading(expr.span.start, &mut docs);
+            }
+            docs.push(text("if "));
+            first = false;
+            docs.push(self.expr(cond));
+            docs.push(text(" then"));
+            docs.push(nest(concat(vec![Doc::Line, self.expr(then_branch)])));
+            docs.push(Doc::Line);
+            docs.push(text("else"));
+            if matches!(else_branch.kind, ExprKind::If { .. }) {
+                docs.push(text(" "));
+                expr = else_branch;
+            } else {
+                docs.push(nest(concat(vec![Doc::Line, self.expr(else_branch)])));
+                break;
+            }
+        }
+        group(concat(docs))
+    }
+
+    /// `a + b - c`: a left-nested chain of operators of one precedence, walked with a loop.
+    fn binary_chain(&mut self, expr: &'a Expr) -> Doc<'a> {
+        let ExprKind::Binary { op, .. } = &expr.kind else {
+            return self.expr(expr);
+        };
+        let prec = binop_prec(*op);
+        let assoc = !matches!(prec, Prec::Eq | Prec::Cmp);
+        let mut rights = Vec::new();
+        let mut left = expr;
+        while let ExprKind::Binary { op, lhs, rhs, .. } = &left.kind {
+            if binop_prec(*op) != prec || (!assoc && !rights.is_empty()) {
+                break;
+            }
+            rights.push((*op, &**rhs));
+            left = lhs;
+        }
+        let lhs_doc = if expr_prec(left) < prec || (!assoc && expr_prec(left) == prec) {
+            parens(self.expr(left))
+        } else {
+            self.expr(left)
+        };
+        let mut rest = Vec::new();
+        for (op, rhs) in rights.into_iter().rev() {
+            rest.push(Doc::Line);
+            rest.push(text(op.as_str()));
+            rest.push(text(" "));
+            let doc = if expr_prec(rhs) <= prec {
+                parens(self.expr(rhs))
+            } else {
+                self.expr(rhs)
+            };
+            rest.push(doc);
+        }
+        group(concat(vec![lhs_doc, nest(concat(rest))]))
+    }
+
+    // ------------------------------------------------------------ patterns
+
+    /// A pattern; `atom` when it stands as a constructor's payload.
+    fn pattern(&mut self, pat: &'a Pattern, atom: bool) -> Doc<'a> {
+        let doc = self.with_leading(pat.span.start, |this| this.pattern_bare(pat));
+        match &pat.kind {
+            PatternKind::Ctor {
+                payload: Some(_), ..
+            } if atom => parens(doc),
+            _ => doc,
+        }
+    }
+
+    fn pattern_bare(&mut self, pat: &'a Pattern) -> Doc<'a> {
+        match &pat.kind {
+            PatternKind::Wildcard => text("_"),
+            PatternKind::Var(v) => text(&v.name),
+            PatternKind::Lit(lit) => match lit {
+                ast::Literal::Bool(true) => text("true"),
+                ast::Literal::Bool(false) => text("false"),
+                ast::Literal::Unit => text("()"),
+                ast::Literal::Str(_) => text(self.literal(pat.span, &[TokenKind::Str])),
+                ast::Literal::Int(_) | ast::Literal::Float(_) => {
+                    let number = self.literal(pat.span, &[TokenKind::Int, TokenKind::Float]);
+                    let negative = self.literal(pat.span, &[TokenKind::Minus]) == "-";
+                    if negative {
+                        concat(vec![text("-"), text(number)])
+                    } else {
+                        text(number)
+                    }
+                }
+            },
+            PatternKind::Ctor {
+                module,
+                name,
+                payload,
+            } => {
+                let mut docs = Vec::new();
+                if let Some(m) = module {
+                    docs.push(text(&m.name));
+                    docs.push(text("."));
+                }
+                docs.push(text(&name.name));
+                if let Some(p) = payload {
+                    docs.push(text(" "));
+                    docs.push(self.pattern(p, true));
+                }
+                concat(docs)
+            }
+            PatternKind::Record { fields, open } => {
+                let close_at = pat.span.end.saturating_sub(1);
+                if fields.is_empty() {
+                    return if *open { text("{ .. }") } else { text("{}") };
+                }
+                let seq = self.sequence(
+                    BRACES,
+                    &fields.iter().collect::<Vec<_>>(),
+                    |f| f.name.span.start,
+                    close_at,
+                    |this, f| match &f.pat.kind {
+                        PatternKind::Var(v) if v.name == f.name.name => text(&f.name.name),
+                        _ => concat(vec![
+                            text(&f.name.name),
+                            text(" = "),
+                            this.pattern(&f.pat, false),
+                        ]),
+                    },
+                );
+                if *open {
+                    insert_before_close(seq, text(", .."))
+                } else {
+                    seq
+                }
+            }
+            PatternKind::List(items) => self.sequence(
+                BRACKETS,
+                &items.iter().collect::<Vec<_>>(),
+                |p| p.span.start,
+                pat.span.end.saturating_sub(1),
+                |this, p| this.pattern(p, false),
+            ),
+            PatternKind::Error => text(self.lit_text(pat.span)),
+        }
+    }
+}
+
+/// The brackets of a sequence, and whether a flat one has spaces inside them.
+#[derive(Clone, Copy)]
+struct Brackets {
+    open: &'static str,
+    close: &'static str,
+    spaced: bool,
+}
+
+const BRACES: Brackets = Brackets {
+    open: "{",
+    close: "}",
+    spaced: true,
+};
+
+const BRACKETS: Brackets = Brackets {
+    open: "[",
+    close: "]",
+    spaced: false,
+};
+
+/// An item of a record literal: the spread or a field.
+#[derive(Clone, Copy)]
+enum RecordItem<'a> {
+    Base(&'a Expr),
+    Field(&'a ast::FieldInit),
+}
+
+enum BodyItem<'a> {
+    Superclass(&'a ast::Constraint),
+    Sig(&'a ast::MethodSig),
+    Def(&'a ast::MethodDef),
+}
+
+/// Where a type stands, which decides its parentheses.
+#[derive(Clone, Copy)]
+enum TyCtx {
+    /// Anywhere a whole type may stand.
+    Full,
+    /// The right of `->` or of `=>`: no refinement or context without parentheses.
+    Fun,
+    /// An `app_type`: the left of `->`, a refinement's base.
+    App,
+    /// An argument of a type constructor, a payload.
+    Atom,
+}
+
+/// `group([open, nest(inner), line, close])` with `extra` before the closing line.
+fn insert_before_close<'a>(seq: Doc<'a>, extra: Doc<'a>) -> Doc<'a> {
+    if let Doc::Group(inner) = seq {
+        if let Doc::Concat(mut parts) = *inner {
+            if let Some(Doc::Nest(body)) = parts.get_mut(1) {
+                let body = std::mem::replace(body.as_mut(), Doc::Concat(Vec::new()));
+                if let Some(slot) = parts.get_mut(1) {
+                    *slot = nest(concat(vec![body, extra]));
+                }
+            }
+            return group(concat(parts));
+        }
+        return group(*inner);
+    }
+    seq
+}
