@@ -216,6 +216,10 @@ const OPTION_CHECKS = {
     }
     return [[...value]];
   },
+  width(value) {
+    const problem = integerProblem('width', value, 65_536, 1);
+    return problem ?? [Number(value)];
+  },
   frozen(value) {
     if (typeof value !== 'boolean') return `frozen must be a boolean, got ${describe(value)}`;
     return [value];
@@ -254,6 +258,7 @@ const CALL_OPTIONS = {
   'Session.toJsonSchema': ['files', 'entry', 'timeoutMs', 'signal'],
   'Session.toTypeScript': ['files', 'entry', 'timeoutMs', 'signal'],
   'schema.validate': ['dataFormat', 'timeoutMs', 'signal'],
+  format: ['width'],
   toJsonSchema: [...TYPECHECK_OPTIONS, 'registerRoots'],
   toTypeScript: [...TYPECHECK_OPTIONS, 'registerRoots'],
 };
@@ -1020,6 +1025,18 @@ export function bind(wasm, variant, load, exports, loadSync) {
     return guard(() => wasm.missingFiles(source ?? null, options), entryOf(options));
   }
   /**
+   * `source` in the canonical layout of `ligature fmt` (lines of at most `width`, default
+   * 100): `{ ok: true, text, diagnostics: [] }`, or `{ ok: false, text: null, diagnostics }`
+   * for a source with syntax errors (never laid out).
+   */
+  async function format(source, options) {
+    needString('format', 'source', source);
+    const { options: checked, error } = checkOptions('format', options);
+    if (error !== undefined) return { ...usage(error), text: null };
+    await init();
+    return guard(() => wasm.format(source, checked?.width ?? 100));
+  }
+  /**
    * Where the value at `path` (keys, indexes, constructor names, as in the JSON output) of
    * `source`'s document comes from: `{ start, end, line, utf16Column, endLine,
    * endUtf16Column, matched }` or `null` (also for a source nested too deeply for the host's
@@ -1045,6 +1062,7 @@ export function bind(wasm, variant, load, exports, loadSync) {
     compileSchema,
     toJsonSchema,
     toTypeScript,
+    format,
     locate,
     Session,
     probe,

@@ -7,7 +7,7 @@ import module from './dist/web/ligature_bg.wasm';
 
 const exports = wasm.initSync({ module });
 
-export const { variant, init, initSync, initThreadPool, evaluate, typecheck, validate, compileSchema, toJsonSchema, toTypeScript, locate, Session } = bind(
+export const { variant, init, initSync, initThreadPool, evaluate, typecheck, validate, compileSchema, toJsonSchema, toTypeScript, format, locate, Session } = bind(
   wasm,
   'edge',
   () => exports,

@@ -313,6 +313,19 @@ export function validate(
 /** Compiles a schema once for many `schema.validate(data)` calls. */
 export function compileSchema(schemaSource: string, typeName: string, options?: (CompileOptions & RemoteOptions) | null): Promise<CompileResult>;
 
+/** The result of `format`: the laid-out text, or the syntax errors that prevent it. */
+export type FormatResult =
+  | { ok: true; text: string; diagnostics: [] }
+  | { ok: false; text: null; diagnostics: Diagnostic[]; error?: undefined }
+  | (UsageError & { text: null });
+
+/**
+ * `source` in the canonical layout of `ligature fmt` (comments and blank-line groups kept;
+ * lines of at most `width`, default 100). A source with syntax errors is never laid out:
+ * `ok: false` with its diagnostics. The layout is checked to parse to the same tree.
+ */
+export function format(source: string, options?: { width?: number } | null): Promise<FormatResult>;
+
 /** A place in a document: field names, list indexes and constructor names, as in the JSON output. */
 export type DocumentPath = ReadonlyArray<string | number>;
 

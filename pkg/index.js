@@ -13,7 +13,7 @@ import * as threads from './dist/web-threads/ligature.js';
 const threaded = globalThis.crossOriginIsolated === true;
 const wasm = threaded ? threads : single;
 
-export const { variant, init, initSync, initThreadPool, evaluate, typecheck, validate, compileSchema, toJsonSchema, toTypeScript, locate, Session } = bind(
+export const { variant, init, initSync, initThreadPool, evaluate, typecheck, validate, compileSchema, toJsonSchema, toTypeScript, format, locate, Session } = bind(
   wasm,
   threaded ? 'web-threads' : 'web',
   webLoader(wasm),

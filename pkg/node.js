@@ -8,7 +8,7 @@ const exports = wasm.initSync({
   module: readFileSync(new URL('./dist/web/ligature_bg.wasm', import.meta.url)),
 });
 
-export const { variant, init, initSync, initThreadPool, evaluate, typecheck, validate, compileSchema, toJsonSchema, toTypeScript, locate, Session } = bind(
+export const { variant, init, initSync, initThreadPool, evaluate, typecheck, validate, compileSchema, toJsonSchema, toTypeScript, format, locate, Session } = bind(
   wasm,
   'node',
   () => exports,

@@ -3,7 +3,7 @@
 import { bind, webLoader, webSyncLoader } from './bind.js';
 import * as wasm from './dist/web-threads/ligature.js';
 
-export const { variant, init, initSync, initThreadPool, evaluate, typecheck, validate, compileSchema, toJsonSchema, toTypeScript, locate, Session } = bind(
+export const { variant, init, initSync, initThreadPool, evaluate, typecheck, validate, compileSchema, toJsonSchema, toTypeScript, format, locate, Session } = bind(
   wasm,
   'web-threads',
   webLoader(wasm),

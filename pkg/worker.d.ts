@@ -9,6 +9,7 @@ import type {
   DocumentPath,
   EvalResult,
   EvaluateOptions,
+  FormatResult,
   LoadModule,
   SessionOptions,
   JsonSchemaResult,
@@ -106,6 +107,8 @@ export interface Engine {
   /** The package's `toJsonSchema` and `toTypeScript`, in the worker. */
   toJsonSchema(source: string | null, typeNames: string | string[] | null, options?: TypesOptions | null): Promise<JsonSchemaResult>;
   toTypeScript(source: string | null, options?: TypesOptions | null): Promise<TypeScriptResult>;
+  /** The package's `format`, in the worker. */
+  format(source: string, options?: { width?: number } | null): Promise<FormatResult>;
   /** The package's `locate`, in the worker. */
   locate(source: string, path: DocumentPath): Promise<SourceRange | null>;
   /** `new engine.Session(options)`: throws a TypeError for malformed options. */

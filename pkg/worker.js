@@ -522,6 +522,14 @@ class Engine {
     });
   }
 
+  /** `format(source, options)` of the package, in the worker (see index.d.ts). */
+  async format(source, options) {
+    needString('format', 'source', source);
+    const { options: checked, error } = checkOptions('format', options);
+    if (error !== undefined) return { ...usage(error), text: null };
+    return this.#channel.request('format', [source, checked]);
+  }
+
   /** `locate(source, path)` of the package, in the worker (see index.d.ts). */
   async locate(source, path) {
     needString('locate', 'source', source);

@@ -545,6 +545,35 @@ pub fn format(text: &str, width: usize) -> Result<String, Vec<Diagnostic>> {
     crate::syntax::format::format(text, width)
 }
 
+/// [`format`] for a host that shows the result (the wasm builds): the text, or the
+/// diagnostics as DTOs of the file named `name`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Formatted {
+    pub ok: bool,
+    pub text: Option<String>,
+    pub diagnostics: Vec<DiagnosticDto>,
+}
+
+/// [`format`] of `text` (named `name` in its diagnostics) as a [`Formatted`].
+pub fn format_to_dto(text: &str, width: usize, name: &str) -> Formatted {
+    match format(text, width) {
+        Ok(text) => Formatted {
+            ok: true,
+            text: Some(text),
+            diagnostics: Vec::new(),
+        },
+        Err(diagnostics) => {
+            let mut sources = SourceMap::default();
+            sources.add(name, text);
+            Formatted {
+                ok: false,
+                text: None,
+                diagnostics: diagnostics_to_dtos(&diagnostics, &sources),
+            }
+        }
+    }
+}
+
 /// [`format`] of raw bytes: invalid UTF-8 is E1006 at the first bad byte, as when loading.
 pub fn format_bytes(bytes: &[u8], width: usize) -> Result<String, Vec<Diagnostic>> {
     match std::str::from_utf8(bytes) {

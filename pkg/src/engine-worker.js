@@ -63,6 +63,7 @@ const ops = {
   compileSchema: (source, typeName, options) => api.compileSchema(source, typeName, options),
   validate: (data, source, typeName, options) => api.validate(data, source, typeName, options),
   locate: (source, path) => api.locate(source, path),
+  format: (source, options) => api.format(source, options),
   toJsonSchema: (source, typeNames, options) => api.toJsonSchema(source, typeNames, options),
   toTypeScript: (source, options) => api.toTypeScript(source, options),
   // Guarded: a host stack that runs out is an R3006 value, the wasm's stack pointer restored.

@@ -838,3 +838,10 @@ pub fn locate(source: &str, path: JsValue) -> JsValue {
         .collect();
     to_js(&api::locate(source, &path))
 }
+
+/// `format(source, width)`: the canonical layout of `source` (`ligature fmt`), `{ ok, text,
+/// diagnostics }` ([`api::format_to_dto`]); the diagnostics name the file `main.lig`.
+#[wasm_bindgen]
+pub fn format(source: &str, width: u32) -> JsValue {
+    to_js(&api::format_to_dto(source, width as usize, DEFAULT_ENTRY))
+}

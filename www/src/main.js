@@ -34,6 +34,7 @@ const FORMATS = ['json', 'yaml', 'toml', 'text', 'types'];
 const $ = (selector) => document.querySelector(selector);
 const ui = {
   examples: $('#examples'), status: $('#status'), stop: $('#stop'), run: $('#run'), share: $('#share'),
+  formatSource: $('#format-source'),
   reproduce: $('#reproduce'), threads: $('#threads'), threadCount: $('#thread-count'), maxSteps: $('#max-steps'),
   timeoutMs: $('#timeout-ms'), stats: $('#stats'), linkLength: $('#link-length'), version: $('#version'),
   fileTabs: $('#file-tabs'), editor: $('#editor'), format: $('#format'), evalView: $('#eval-view'),
@@ -892,6 +893,17 @@ ui.stop.onclick = () => {
   controller?.abort();
 };
 ui.run.onclick = runNow;
+// Format: the file in the editor laid out by the engine (`ligature fmt`); a file with syntax
+// errors is left as it is (the run shows them).
+ui.formatSource.onclick = async () => {
+  const path = workspace.selected;
+  const before = editor.state.doc.toString();
+  const result = await engine.format(before);
+  ui.formatSource.title = result.ok ? 'Lay the file out as ligature fmt does' : 'Not formatted: the file has syntax errors';
+  ui.formatSource.dataset.result = result.ok ? 'ok' : 'error';
+  if (!result.ok || result.text === before || workspace.selected !== path || editor.state.doc.toString() !== before) return;
+  editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: result.text } });
+};
 ui.share.onclick = () => share();
 ui.reproduce.onclick = reproduce;
 let appliedLimits = JSON.stringify(limits());

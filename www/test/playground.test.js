@@ -354,6 +354,24 @@ async function clickOutput(page, needle, offset) {
   });
 }
 
+test('Format lays the file out as ligature fmt does, and leaves a file with syntax errors alone', async () => {
+  const page = await open();
+  await typeProgram(page, 'let a =   {x=1,   y=[1,2]} ; // kept\n\n\n\nlet b=a.x;\n');
+  const text = () => page.evaluate(() => window.playground.editor.state.doc.toString());
+  const seen = await finishedCount(page);
+  await page.getByTestId('format-source').click();
+  await page.waitForFunction(() => window.playground.editor.state.doc.toString().startsWith('let a = { x = 1'));
+  assert.equal(await text(), 'let a = { x = 1, y = [1, 2] }; // kept\n\nlet b = a.x;\n');
+  // The formatted text runs like an edit.
+  await settled(page, seen);
+  assert.deepEqual(await outputJson(page), { a: { x: 1, y: [1, 2] }, b: 1 });
+  await typeProgram(page, 'let a = 1 +;\n');
+  await page.getByTestId('format-source').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=format-source]').dataset.result === 'error');
+  assert.equal(await text(), 'let a = 1 +;\n');
+  await page.context().close();
+});
+
 /** A runaway program: 10^10 steps of nested folds (hours in wasm). */
 const RUNAWAY = 'let spin = \\n -> fold (\\s i -> s + fold (\\t j -> t + j % 7) 0 (range 0 n)) 0 (range 0 n);\nlet forever = spin 100000;\n';
 
