@@ -924,6 +924,15 @@ impl Session {
         (diagnostics, sources)
     }
 
+    /// How this session loads: its register roots and project root, and the run's interrupt.
+    fn load_options(&self, interrupt: &eval::Interrupt) -> loader::LoadOptions {
+        loader::LoadOptions {
+            register_roots: self.options.register_roots.clone(),
+            project_root: self.options.project_root.clone(),
+            interrupt: interrupt.clone(),
+        }
+    }
+
     /// Loads the entry and its imports (read, parse, resolve) into `sources`.
     fn load(
         &self,
@@ -931,11 +940,7 @@ impl Session {
         sources: &mut SourceMap,
         interrupt: &eval::Interrupt,
     ) -> ModuleGraph {
-        let options = loader::LoadOptions {
-            register_roots: self.options.register_roots.clone(),
-            project_root: self.options.project_root.clone(),
-            interrupt: interrupt.clone(),
-        };
+        let options = self.load_options(interrupt);
         // A one-shot host (the CLI with `--cache`) has no previous trees: the chunk cache
         // would only cost its inserts.
         match self.caches.as_deref().filter(|_| !self.options.one_shot) {
@@ -964,11 +969,7 @@ impl Session {
         sources: &mut SourceMap,
         interrupt: &eval::Interrupt,
     ) -> ModuleGraph {
-        let options = loader::LoadOptions {
-            register_roots: self.options.register_roots.clone(),
-            project_root: self.options.project_root.clone(),
-            interrupt: interrupt.clone(),
-        };
+        let options = self.load_options(interrupt);
         let parse = |_: &str, file, text: &Arc<str>| {
             let header = text
                 .get(..engine::persist::header_len(text))

@@ -859,13 +859,7 @@ impl JsonGen<'_> {
     }
 
     fn schema(&mut self, shape: &Shape, plan: Option<&Plan>) -> Json {
-        // A chain of refinements (an alias of a refined alias ...) is read as a loop.
-        let mut refined: Vec<&[CheckItem]> = Vec::new();
-        let mut plan = plan;
-        while let Some(Plan::Refined { base, items, .. }) = plan {
-            refined.push(items);
-            plan = base.as_deref();
-        }
+        let (refined, plan) = refinements(plan);
         let mut out = self.plain(shape, plan);
         if refined.is_empty() {
             return out;
@@ -1492,12 +1486,7 @@ impl TsGen<'_> {
 
     /// The JSDoc tags of the refinements at the root of `plan` (a chain of them).
     fn doc(&mut self, shape: &Shape, plan: Option<&Plan>) -> String {
-        let mut refined: Vec<&[CheckItem]> = Vec::new();
-        let mut plan = plan;
-        while let Some(Plan::Refined { base, items, .. }) = plan {
-            refined.push(items);
-            plan = base.as_deref();
-        }
+        let (refined, _) = refinements(plan);
         let mut analysis = Analysis::default();
         for items in refined.iter().rev() {
             self.refinements
@@ -1648,3 +1637,15 @@ impl TsGen<'_> {
 
 #[cfg(test)]
 mod tests;
+
+/// The items of the chain of refinements at the root of `plan` (an alias of a refined alias
+/// ...), outermost first, and the plan under them.
+fn refinements(plan: Option<&Plan>) -> (Vec<&[CheckItem]>, Option<&Plan>) {
+    let mut refined: Vec<&[CheckItem]> = Vec::new();
+    let mut plan = plan;
+    while let Some(Plan::Refined { base, items, .. }) = plan {
+        refined.push(items);
+        plan = base.as_deref();
+    }
+    (refined, plan)
+}
