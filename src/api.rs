@@ -1019,6 +1019,26 @@ mod pipeline {
         pub(super) document: Option<(String, Option<(u64, String)>)>,
     }
 
+    impl Loaded {
+        /// A graph that stops before checking (a loading error, or a stored document):
+        /// nothing checked, no keys.
+        fn unchecked(
+            graph: ModuleGraph,
+            diagnostics: Vec<Diagnostic>,
+            document: Option<(String, Option<(u64, String)>)>,
+        ) -> Loaded {
+            Loaded {
+                graph,
+                checked: Err(()),
+                diagnostics,
+                keys: Vec::new(),
+                body_keys: Vec::new(),
+                persisted: None,
+                document,
+            }
+        }
+    }
+
     /// A stored document and the sources it was read with.
     struct StoredDocument {
         text: String,
@@ -1230,15 +1250,7 @@ mod pipeline {
         timer.done("parse");
         let mut diagnostics = std::mem::take(&mut graph.diagnostics);
         if diagnostic::has_errors(&diagnostics) || graph.entry.is_none() {
-            return Loaded {
-                graph,
-                checked: Err(()),
-                diagnostics,
-                keys: Vec::new(),
-                body_keys: Vec::new(),
-                persisted: None,
-                document: None,
-            };
+            return Loaded::unchecked(graph, diagnostics, None);
         }
         let module_keys = match session.store {
             Some(_) => modules::module_keys(&graph, sources),
@@ -1254,15 +1266,7 @@ mod pipeline {
                 document: true,
                 ..PersistStats::default()
             });
-            return Loaded {
-                graph,
-                checked: Err(()),
-                diagnostics,
-                keys: Vec::new(),
-                body_keys: Vec::new(),
-                persisted: None,
-                document,
-            };
+            return Loaded::unchecked(graph, diagnostics, document);
         }
         let keys = let_keys(session, &graph, sources);
         let body_keys = body_keys(session, &graph, sources);

@@ -13,20 +13,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import * as ligature from '../node.js';
+import { random } from './helpers.js';
 
 const { Session, evaluate, typecheck, validate, compileSchema, init, initSync, initThreadPool } = ligature;
 
-/** mulberry32: small, seeded, reproducible. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** The exception a hostile getter or Proxy throws: it must come back as it is. */
 class Hostile extends Error {}

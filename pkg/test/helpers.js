@@ -320,3 +320,15 @@ export async function startWorkerd(dir) {
     }
   }
 }
+
+/** mulberry32: a small seeded PRNG, so that every run of a generated test checks the same inputs. */
+export function random(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}

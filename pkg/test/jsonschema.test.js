@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import Ajv2020 from 'ajv/dist/2020.js';
 
 import { Session, compileSchema, toJsonSchema, toTypeScript } from '../node.js';
+import { random } from './helpers.js';
 
 const SCHEMA = String.raw`
 type Env = Dev | Staging | Prod;
@@ -57,17 +58,6 @@ type Wrapped = { even: Even, port: Port };
 const DOCS_PER_TYPE = 300;
 const SEED = 20261207;
 
-/** mulberry32: a small seeded PRNG, so that every run checks the same documents. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STRINGS = [
   '', 'a', 'ab', 'abc', 'abcd', 'abcde', 'api', 'api-v2', 'a-', '-a', 'A', 'API', 'Api', 'a_b', 'a b',
@@ -233,7 +223,7 @@ test('JSON Schema export agrees with validation on generated documents', async (
 
   const ajv = new Ajv2020({ strict: true, allErrors: false });
   ajv.addKeyword({ keyword: 'x-ligature-refinement', schemaType: 'string' });
-  const rand = prng(SEED);
+  const rand = random(SEED);
   const { gen, mutation, pick } = makeGen(schema.$defs, rand);
   const disagreements = [];
   let documents = 0;
