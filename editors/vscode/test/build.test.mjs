@@ -44,6 +44,14 @@ test('the manifest: language, grammar, configuration and activation', () => {
   assert.equal(grammarFile.scopeName, grammar.scopeName);
   const languageConfig = JSON.parse(readFileSync(path.join(EXTENSION_DIR, language.configuration), 'utf8'));
   assert.deepEqual(languageConfig.comments, { lineComment: '//', blockComment: ['/*', '*/'] });
+  // VS Code compiles these as JavaScript regular expressions.
+  const word = new RegExp(`^(?:${languageConfig.wordPattern})$`);
+  for (const text of ["'key", '_port', 'DB_URL', '2.5e-3']) assert.match(text, word);
+  const increase = new RegExp(languageConfig.indentationRules.increaseIndentPattern);
+  const decrease = new RegExp(languageConfig.indentationRules.decreaseIndentPattern);
+  for (const line of ['let r = {', "typeclass Render 'a where", 'let f = \\x ->', 'Some v => -- note']) assert.match(line, increase);
+  for (const line of ['let r = 1;', 'Dev => 1,', 'let x = 1 in']) assert.doesNotMatch(line, increase);
+  assert.match('  };', decrease);
   const setting = manifest.contributes.configuration.properties['ligature.server.path'];
   assert.equal(setting.default, 'ligature');
   assert.deepEqual(manifest.activationEvents, ['onLanguage:ligature']);

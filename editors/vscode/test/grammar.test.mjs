@@ -106,7 +106,7 @@ export { base, Env };
 type Env = Dev | Staging | Prod;
 type Check 'a = Pass | Fail { reason: String, value: 'a };
 type Port = Integer where x >= 1 && x <= 65535;
-type Slug = String with pattern("[a-z]+") with >= "a";
+type Slug = String with pattern("[a-z]+|-") with >= "a";
 typeclass Render 'a where
     superclass Show 'a;
     render : 'a -> String;
@@ -162,7 +162,8 @@ const EXPECT = [
   [12, '&&', 'keyword.operator.logical.ligature'],
   [13, 'with', 'keyword.other.refinement.ligature'],
   [13, 'pattern', 'support.function.constraint.ligature'],
-  [13, '[a-z]+', 'string.quoted.double.ligature'],
+  [13, 'String', 'entity.name.type.ligature'],
+  [13, '[a-z]+|-', 'string.quoted.double.ligature'],
   [14, 'typeclass', 'keyword.other.declaration.ligature'],
   [14, 'Render', 'entity.name.type.class.ligature'],
   [15, 'superclass', 'keyword.other.declaration.ligature'],
