@@ -7,9 +7,17 @@ import { LanguageClient, type LanguageClientOptions } from 'vscode-languageclien
 import { serverOptions } from './server';
 
 let client: LanguageClient | undefined;
+let watcher: vscode.FileSystemWatcher | undefined;
+/** One output channel for every client a restart makes, instead of a new one each time. */
+let output: vscode.LogOutputChannel | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  // Imports read other files, registers read their manifests, remote imports the lock file.
+  watcher = vscode.workspace.createFileSystemWatcher('**/{*.lig,register.toml,ligature.lock}');
+  output = vscode.window.createOutputChannel('Ligature', { log: true });
   context.subscriptions.push(
+    watcher,
+    output,
     vscode.commands.registerCommand('ligature.restartServer', () => restart()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('ligature.server.path')) void restart();
@@ -33,16 +41,16 @@ async function start(): Promise<void> {
       { scheme: 'file', language: 'ligature' },
       { scheme: 'untitled', language: 'ligature' },
     ],
-    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.lig') },
+    synchronize: { fileEvents: watcher },
+    outputChannel: output,
   };
   client = new LanguageClient('ligature', 'Ligature', options, clientOptions);
   try {
     await client.start();
   } catch (error) {
-    const command = 'run' in options ? options.run : undefined;
-    const name = command && 'command' in command ? command.command : 'ligature';
+    const command = 'run' in options && 'command' in options.run ? options.run.command : 'ligature';
     void vscode.window.showErrorMessage(
-      `Ligature: could not start \`${name} lsp\` (${String(error)}). Set "ligature.server.path" to the ligature executable.`,
+      `Ligature: could not start \`${command} lsp\` (${String(error)}). Set "ligature.server.path" to the ligature executable.`,
     );
   }
 }
