@@ -14,12 +14,13 @@ const grammar = await loadGrammar();
 function ligFiles(dir) {
   const root = path.join(REPO_DIR, dir);
   return readdirSync(root, { recursive: true })
-    .filter((name) => name.endsWith('.lig'))
+    .filter((name) => name.endsWith('.lig') && !name.split(path.sep).includes('node_modules'))
     .map((name) => path.join(dir, name))
     .sort();
 }
 
-const CORPUS = ['tests/fixtures', 'examples', 'www/examples'].flatMap(ligFiles);
+/** The fixtures, the examples, the standard library and the npm package's test apps. */
+const CORPUS = ['tests/fixtures', 'examples', 'www/examples', 'src/std', 'pkg/testapps'].flatMap(ligFiles);
 
 /**
  * The lexical state at the end of each line by LANGUAGE.md 2.2 and 2.5, the reference the
@@ -118,6 +119,8 @@ let s = "tab\there \"quoted\" caf\u{e9} \\ \d";
 let f = \(p : Port) _ -> match Some p { Some v when v > 0 => v % 2, _ => -1 };
 let r = { ...base, port = base.port + 1 } in r.type != "x" && !false || true;
 let bad = 12px;
+let c = 5 --2 is a comment, not a subtraction
+let d = "// not a comment" ++ "/* nor this" /* inline */ + 2;
 `;
 
 const EXPECT = [
@@ -220,6 +223,13 @@ const EXPECT = [
   [23, 'false', 'constant.language.boolean.ligature'],
   [23, 'true', 'constant.language.boolean.ligature'],
   [24, '12px', 'invalid.illegal.number.ligature'],
+  [25, '--', 'punctuation.definition.comment.ligature'],
+  [25, '2 is a comment, not a subtraction', 'comment.line.double-dash.ligature'],
+  [26, '// not a comment', 'string.quoted.double.ligature'],
+  [26, '/* nor this', 'string.quoted.double.ligature'],
+  [26, ' inline ', 'comment.block.ligature'],
+  [26, '+', 'keyword.operator.arithmetic.ligature'],
+  [26, '2', 'constant.numeric.integer.ligature'],
 ];
 
 test('the sample: every token class has its scope', () => {
