@@ -72,10 +72,3 @@ export function tokenize(grammar, source, { timeLimit = 1000 } = {}) {
 export function openScopes(grammar, state) {
   return grammar.tokenizeLine('', state).tokens[0].scopes.slice(1);
 }
-
-/** A readable dump, one token a line: `text  scope scope ...`. */
-export function dump(result) {
-  return result.lines
-    .flatMap((l) => l.tokens.filter((t) => t.text.trim() !== '').map((t) => `${JSON.stringify(t.text)}  ${t.scopes.join(' ')}`))
-    .join('\n');
-}
