@@ -6,7 +6,7 @@ CARGO ?= cargo
 EXAMPLE ?= examples/deploy.lig
 
 .PHONY: help setup build test test-rust lint fmt wasm-check example bench bench-peers bench-robustness bench-cancel bench-quick bench-persist bless ready clean \
-  playground test-www www-deps www-build wasm-dist bench-playground bench-plugins
+  playground test-www www-deps www-build wasm-dist bench-playground bench-plugins test-editors editors-deps
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -26,7 +26,7 @@ build: setup ## Build the CLI (release)
 example: build ## Run the main job on the example: evaluate examples/deploy.lig to JSON
 	./target/release/ligature eval $(EXAMPLE) --format json
 
-test: setup lint test-rust wasm-check test-js test-www ## Run every test (what CI runs): Rust, the npm package (Node, workerd, Chromium), the playground
+test: setup lint test-rust wasm-check test-js test-www test-editors ## Run every test (what CI runs): Rust, the npm package (Node, workerd, Chromium), the playground, the editor extension
 
 test-rust: ## Unit tests, fixture corpus (1 and N threads), CLI tests, tidy checks
 	$(CARGO) test --all-targets
@@ -87,6 +87,18 @@ test-www: www-build chromium ## The playground: its examples through the package
 
 bench-playground: www-build chromium pkg-deps ## The playground in headless Chromium: first result, first-view size, a 10,000-binding edit, compute at 2 threads vs 1
 	node benches/playground_bench.mjs
+
+# The VS Code extension (editors/vscode/, issue 22): its grammar under vscode-textmate, its bundle and types.
+EDITORS_DEPS := editors/vscode/node_modules/.package-lock.json
+
+editors-deps: $(EDITORS_DEPS) ## npm dependencies of editors/vscode/ (the language client, esbuild, tsc, vscode-textmate)
+
+$(EDITORS_DEPS): editors/vscode/package.json editors/vscode/package-lock.json
+	cd editors/vscode && npm ci --no-audit --no-fund
+	@touch $@
+
+test-editors: $(EDITORS_DEPS) ## The VS Code extension: its grammar over every .lig file, its bundle, its types, how it starts `ligature lsp`
+	cd editors/vscode && node --test test/*.test.mjs
 
 ready: test bench ## Everything before a merge
 
