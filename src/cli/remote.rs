@@ -412,7 +412,117 @@ impl HttpFetcher {
     }
 }
 
+/// A fetch task's answer: the URL and what the network gave.
+type Fetched = (String, Result<Vec<u8>, FetchError>);
+
+impl HttpFetcher {
+    /// Answers from the lock and the cache every URL of `queue` that needs no fetch (and
+    /// the URLs their bodies import, through `discover`), into `out`; the others go to
+    /// `to_fetch`.
+    fn answer_local(
+        &self,
+        queue: &mut Vec<String>,
+        out: &mut Vec<Fetched>,
+        to_fetch: &mut Vec<String>,
+        discover: &mut lremote::Discover<'_>,
+        interrupt: &Interrupt,
+    ) {
+        while let Some(url) = queue.pop() {
+            self.count(|it| it.modules += 1);
+            if interrupt.fired() {
+                out.push((url, Err(FetchError::Interrupted)));
+                continue;
+            }
+            match self.before_fetch(&url) {
+                Ok(None) => to_fetch.push(url),
+                Ok(Some(body)) => {
+                    let mut more = discover(&url, &body);
+                    more.reverse();
+                    queue.extend(more);
+                    out.push((url, Ok(body)));
+                }
+                Err(err) => out.push((url, Err(err))),
+            }
+        }
+    }
+}
+
 impl Fetcher for HttpFetcher {
+    /// One fetch for the whole graph: each body is handed to `discover` as it arrives (the
+    /// loader parses it), and the modules it imports start fetching at once, at most
+    /// `jobs` in flight.
+    fn fetch_discovering(
+        &self,
+        urls: &[String],
+        discover: &mut lremote::Discover<'_>,
+        interrupt: &Interrupt,
+    ) -> Vec<Fetched> {
+        let mut out = Vec::new();
+        let mut queue: Vec<String> = urls.iter().rev().cloned().collect();
+        let mut to_fetch = Vec::new();
+        self.answer_local(&mut queue, &mut out, &mut to_fetch, discover, interrupt);
+        if to_fetch.is_empty() {
+            self.write_lock();
+            return out;
+        }
+        let (runtime, client) = match self.runtime() {
+            Ok(it) => it,
+            Err(err) => {
+                let reason = format!("cannot start the HTTP client: {err}");
+                out.extend(
+                    to_fetch
+                        .into_iter()
+                        .map(|url| (url, Err(FetchError::Failed(reason.clone())))),
+                );
+                return out;
+            }
+        };
+        let permits = Arc::new(tokio::sync::Semaphore::new(self.options.jobs.max(1)));
+        let bar = &self.options.progress;
+        runtime.block_on(async {
+            let mut tasks = tokio::task::JoinSet::new();
+            loop {
+                bar.inc_length(to_fetch.len() as u64);
+                for url in to_fetch.drain(..) {
+                    let (client, permits) = (client.clone(), permits.clone());
+                    let interrupt = interrupt.clone();
+                    tasks.spawn(async move {
+                        let fetch = async {
+                            let _permit = permits
+                                .acquire()
+                                .await
+                                .map_err(|err| FetchError::Failed(err.to_string()))?;
+                            fetch_one(&client, &url).await.map_err(FetchError::Failed)
+                        };
+                        let res = tokio::select! {
+                            res = fetch => res,
+                            () = fired(&interrupt) => Err(FetchError::Interrupted),
+                        };
+                        (url, res)
+                    });
+                }
+                let Some(done) = tasks.join_next().await else {
+                    break;
+                };
+                bar.inc(1);
+                let Ok((url, res)) = done else {
+                    continue;
+                };
+                bar.set_message(url.clone());
+                let answer = res.and_then(|body| self.after_fetch(&url, body));
+                if let Ok(body) = &answer {
+                    let mut more = discover(&url, body);
+                    more.reverse();
+                    queue.extend(more);
+                    self.answer_local(&mut queue, &mut out, &mut to_fetch, discover, interrupt);
+                }
+                out.push((url, answer));
+            }
+        });
+        self.write_lock();
+        out
+    }
+
     fn fetch_all(
         &self,
         urls: &[String],

@@ -45,7 +45,39 @@ pub trait Fetcher: Send + Sync {
     /// waiting and answers [`FetchError::Interrupted`] for what it has not got.
     fn fetch_all(&self, urls: &[String], interrupt: &Interrupt)
         -> Vec<Result<Vec<u8>, FetchError>>;
+
+    /// [`Fetcher::fetch_all`] for `urls`, and for every URL that `discover` names when
+    /// given a body (the remote modules that body imports, each named once): a host that
+    /// fetches concurrently starts those as soon as the body that names them is there,
+    /// without waiting for the others. Every URL asked for with its answer, in any order
+    /// (the loader stores them by URL). The default asks `fetch_all` one round at a time.
+    fn fetch_discovering(
+        &self,
+        urls: &[String],
+        discover: &mut Discover<'_>,
+        interrupt: &Interrupt,
+    ) -> Vec<(String, Result<Vec<u8>, FetchError>)> {
+        let mut out = Vec::new();
+        let mut round = urls.to_vec();
+        while !round.is_empty() {
+            let answers = self.fetch_all(&round, interrupt);
+            let mut next = Vec::new();
+            for (url, answer) in round.into_iter().zip(answers) {
+                if let Ok(body) = &answer {
+                    next.extend(discover(&url, body));
+                }
+                out.push((url, answer));
+            }
+            round = next;
+        }
+        out
+    }
 }
+
+/// What the loader gives [`Fetcher::fetch_discovering`]: called with each URL's body as it
+/// arrives (on the thread that called `fetch_discovering`), it parses the module and
+/// answers the remote URLs it imports that were not named before.
+pub type Discover<'a> = dyn FnMut(&str, &[u8]) -> Vec<String> + 'a;
 
 /// A [`Fetcher`] for hosts that fetch between loads rather than during one (the wasm builds:
 /// JS's `fetch` is asynchronous, a call into the engine is not; the async API, whose fetches
