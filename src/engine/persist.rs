@@ -9,7 +9,9 @@
 //! (checked without diagnostics and elaboration, see `check::infer_let`) and its lets'
 //! plain-data values with their steps (see `eval::ValueCache`). A warm run puts them in
 //! the session's caches before checking, where the ordinary cache paths find them: equal
-//! keys mean equal results, so the output is the uncached run's.
+//! keys mean equal results, so the output is the uncached run's. When the module's check
+//! was clean, the entry holds its checked results instead of the schemes ([`checked`]):
+//! the run then does not check the module at all.
 //!
 //! The bytes are `MAGIC`, a checksum of the rest (the fixed-seed content hasher), then a
 //! postcard payload. Types and values are written as flat postfix node lists, built and
@@ -138,11 +140,16 @@ pub fn encode(module_key: Key, entry: &Entry) -> Vec<u8> {
         format: FORMAT_VERSION,
         module_key,
         evaluated: entry.evaluated,
-        schemes: entry
-            .schemes
-            .iter()
-            .filter_map(|(key, scheme)| encode_scheme(*key, scheme))
-            .collect(),
+        // A module whose check is stored is not checked, so its lets' schemes would only
+        // cost the reading (were its check not usable, it is checked without them).
+        schemes: match entry.check {
+            Some(_) => Vec::new(),
+            None => entry
+                .schemes
+                .iter()
+                .filter_map(|(key, scheme)| encode_scheme(*key, scheme))
+                .collect(),
+        },
         values: entry
             .values
             .iter()
