@@ -1,9 +1,12 @@
 //! Fetching remote modules for the CLI (LANGUAGE.md 9.10): HTTP, the lock file, the cache.
 //!
-//! [`HttpFetcher`] is the loader's [`Fetcher`]: the loader asks for one round of URLs at a
-//! time, and this answers all of them, fetching concurrently (at most `--fetch-jobs` at
-//! once, default [`DEFAULT_FETCH_JOBS`]) with reqwest over rustls on a current-thread tokio
-//! runtime made on first use (a run without remote imports never starts it). For each URL:
+//! [`HttpFetcher`] is the loader's [`Fetcher`]: the loader asks for the URLs its load is
+//! missing, and this fetches them concurrently (at most `--fetch-jobs` at once, default
+//! [`DEFAULT_FETCH_JOBS`]; `--async` names this default mode) with reqwest over rustls on a
+//! current-thread tokio runtime made on first use (a run without remote imports never
+//! starts it). Each body goes to the loader as it arrives (`fetch_discovering`), which
+//! parses it and names the remote modules it imports; those start at once, so the whole
+//! graph is one fetch rather than a round per level. For each URL:
 //!
 //! 1. pinned in `ligature.lock` and in the cache with that hash: the cached body, no fetch
 //!    (a cache file whose hash differs is corrupt: it is ignored and fetched again);
@@ -13,7 +16,7 @@
 //!    the body is written to the cache (temporary file and rename, so concurrent runs only
 //!    ever see whole files).
 //!
-//! After a round that pinned new URLs, the lock file is written again (never with
+//! After a fetch that pinned new URLs, the lock file is written again (never with
 //! `--frozen`): read afresh, the new pins added, written to a temporary file and renamed.
 //! The run's interrupt (its cancel flag, `--timeout`, or a library caller's deadline) stops
 //! every fetch in flight: the loader then reports R3008 and nothing else.
@@ -205,7 +208,7 @@ pub struct HttpFetcher {
     options: FetchOptions,
     /// The lock file's pins, read on first use (`Err`: the file is invalid).
     pins: OnceLock<Result<BTreeMap<String, String>, String>>,
-    /// Pins added by this run (written after each round that adds some).
+    /// Pins added by this run (written after each fetch that adds some).
     added: Mutex<BTreeMap<String, String>>,
     runtime: OnceLock<Result<(tokio::runtime::Runtime, reqwest::Client), String>>,
     counts: Mutex<FetchCounts>,

@@ -2,12 +2,15 @@
 //!
 //! The core fetches nothing itself. A host that can fetch hands the loader a [`Fetcher`]
 //! (through [`FileSystem::fetcher`](super::FileSystem::fetcher)); the loader asks it for
-//! one *round* at a time: every remote module that the modules loaded so far import and
-//! that was not asked for before, all at once, so that the host may fetch them
-//! concurrently. The answers are stored by URL and the graph is loaded again with them
-//! ([`graph::load_with`](super::graph::load_with)), until a load needs nothing new. The
-//! load itself is the sequential depth-first walk of local files, so the canonical order,
-//! the diagnostics and the answer never depend on the order in which fetches complete.
+//! every remote module that the modules loaded so far import and that was not asked for
+//! before, all at once, so that the host may fetch them concurrently, and hands it a
+//! [`Discover`] callback that parses each body as it arrives and names the remote modules
+//! it imports, which the host fetches in the same call ([`Fetcher::fetch_discovering`]; a
+//! host without it is asked again one round at a time). The answers are stored by URL and
+//! the graph is loaded again with them ([`graph::load_with`](super::graph::load_with)),
+//! until a load needs nothing new. The load itself is the sequential depth-first walk of
+//! local files, so the canonical order, the diagnostics and the answer never depend on the
+//! order in which fetches complete.
 //!
 //! What the host decides (the CLI's `src/cli/remote.rs`): how to fetch (HTTP, status,
 //! redirects, the size bound while reading), the lock file and its pins, the cache, and
