@@ -323,3 +323,35 @@ fn concurrent_runs_sharing_the_cache_each_give_the_uncached_output() {
     assert_eq!(warm, reference);
     assert_eq!(persist(&stats, "document"), 1, "{stats}");
 }
+
+/// A module whose check warns has no stored check: every run checks it again and prints
+/// the warning, byte for byte as the uncached run does; its clean neighbour is not checked.
+#[test]
+fn a_module_with_a_warning_is_checked_by_every_run() {
+    let project = Project::new("warning");
+    std::fs::write(
+        project.dir.join("warns.lig"),
+        "export type Dir = North | South;\nexport let name = \\d -> match d { North => \"n\" };\n",
+    )
+    .expect("writes warns");
+    std::fs::write(project.dir.join("clean.lig"), "export let k = 40;\n").expect("writes clean");
+    std::fs::write(
+        project.dir.join("main.lig"),
+        "import \"./warns\" as w;\nimport \"./clean\" as c;\n{ n = w.name w.North, k = c.k + 2 }\n",
+    )
+    .expect("writes main");
+    let reference = project.run(&["eval", "main.lig"]);
+    let warning = String::from_utf8_lossy(&reference.stderr).to_string();
+    assert!(warning.contains("warning[T2013]"), "{warning}");
+    for run in 0..3 {
+        let out = project.run(&["eval", "main.lig", "--cache", "--stats"]);
+        assert_eq!(out.stdout, reference.stdout, "run {run}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let (diagnostics, stats) = stderr.split_once("stats: ").expect("a stats line");
+        assert_eq!(diagnostics, warning, "run {run}");
+        let stats: serde_json::Value = serde_json::from_str(stats.trim()).expect("JSON");
+        let (checked, read) = if run == 0 { (3, 0) } else { (2, 1) };
+        assert_eq!(persist(&stats, "checked"), checked, "run {run}: {stats}");
+        assert_eq!(persist(&stats, "check_read"), read, "run {run}: {stats}");
+    }
+}
