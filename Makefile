@@ -5,7 +5,7 @@ TOOLCHAIN := $(shell sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 CARGO ?= cargo
 EXAMPLE ?= examples/deploy.lig
 
-.PHONY: help setup build test test-rust lint fmt wasm-check example bench bench-peers bench-robustness bench-cancel bench-quick bench-persist bless ready clean \
+.PHONY: help setup build test test-rust lint fmt wasm-check example bench bench-peers bench-robustness bench-cancel bench-quick bench-persist bench-remote bless ready clean \
   playground test-www www-deps www-build wasm-dist bench-playground bench-plugins test-editors editors-deps
 
 help: ## List the targets
@@ -51,6 +51,9 @@ bench-plugins: pkg-deps ## ligature/vite: the time a Vite build spends per small
 
 bench-persist: build ## The persistent module cache (--cache) on 1,000 modules: uncached, cold, warm, after a leaf edit
 	python3 benches/persist.py
+
+bench-remote: build ## Remote imports: 200 modules behind a local server delaying each response 20 ms (default, one at a time, cached, local)
+	python3 benches/remote.py
 
 bench-robustness: build ## Adversarial inputs (issue 16) through the release CLI: code, time and peak memory of each
 	python3 benches/robustness.py

@@ -11,9 +11,11 @@ its children's values; main.lig imports m0. Best-of-N wall times, end to end, ou
 - cold: `eval --cache` into an empty cache directory (also writes the entries);
 - warm: `eval --cache` again (the document entry of the unchanged graph);
 - leaf edit: `eval --cache` after changing one leaf (a new value each time), so that the
-  leaf and its 10 importers miss and the other 990 modules come from their entries.
+  leaf and its 10 importers miss and the other 990 modules come from their entries (their
+  checks too: the counts of one more such run's `--stats` are printed).
 Each run's output is compared with the uncached run's output of the same files.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -97,6 +99,16 @@ def main():
             t, out = run(binary, project, cache, True)
             times["leaf edit"].append(t)
             assert out == expected
+        # What the last leaf edit's graph re-checked: edit again and ask for the counts.
+        with open(leaf, "w") as f:
+            f.write(module(N - 1, runs + 1))
+        env = dict(os.environ, LIGATURE_CACHE_DIR=cache)
+        out = subprocess.run([binary, "eval", "main.lig", "--cache", "--stats"], cwd=project, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
+        stats = [line for line in out.stderr.decode().splitlines() if line.startswith("stats: ")]
+        persist = json.loads(stats[-1][len("stats: "):]).get("persist", {}) if stats else {}
+        counts = ", ".join(f"{k} {persist.get(k)}" for k in ("modules", "read", "missed", "checked", "check_read"))
+        print(f"leaf edit --stats: {counts}")
         best = {k: min(v) for k, v in times.items()}
         print(f"1,000 modules, best of {runs} (s):")
         print("| run | time | vs uncached | vs cold --cache |")

@@ -190,6 +190,10 @@ pub struct PersistStats {
     pub missed: u64,
     pub rejected: u64,
     pub written: u64,
+    /// Of `modules`: checked by this run, and taken checked from their entries (their
+    /// interface and elaboration: not checked, `engine::persist::checked`).
+    pub checked: u64,
+    pub check_read: u64,
     /// The whole output came from the store (an `eval` of an unchanged graph with the same
     /// request): nothing was checked, lowered, evaluated or rendered.
     pub document: bool,
@@ -1116,6 +1120,13 @@ mod pipeline {
     pub(super) struct Persisted {
         names: Vec<Option<(engine::keys::Key, String)>>,
         found: Vec<Option<bool>>,
+        /// Each module's stored check: read from its entry, or made after checking it
+        /// (when its check was clean), for the entry written after the run.
+        checks: Vec<std::sync::Mutex<Option<engine::persist::checked::StoredCheck>>>,
+        /// Whether the entry read held a stored check.
+        had_check: Vec<bool>,
+        /// The checks decoded from the entries, for `modules::check_graph`.
+        pub(super) stored: modules::Stored,
     }
 
     /// Puts the schemes and values of every module whose entry the store holds in the
@@ -1143,14 +1154,29 @@ mod pipeline {
         // Read, decoded and put in the caches on the pool (a warm run reads one per module).
         let outcomes: Vec<std::sync::OnceLock<Read>> =
             names.iter().map(|_| std::sync::OnceLock::new()).collect();
+        let checks: Vec<std::sync::Mutex<Option<engine::persist::checked::StoredCheck>>> =
+            names.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        let stored: modules::Stored = names.iter().map(|_| std::sync::Mutex::new(None)).collect();
         session.par.for_each(names.len(), &|idx| {
             let (Some(Some((key, name))), Some(slot)) = (names.get(idx), outcomes.get(idx)) else {
                 return;
             };
             let outcome = match store.read(name) {
                 Some(bytes) => match engine::persist::decode(*key, &bytes) {
-                    Some(entry) => {
+                    Some(mut entry) => {
                         let evaluated = entry.evaluated;
+                        // A stored check that does not decode is only not used.
+                        if let Some(check) = entry.check.take() {
+                            let loaded = engine::persist::checked::load(&check);
+                            if let (Some(loaded), Some(Ok(mut slot))) =
+                                (loaded, stored.get(idx).map(|it| it.lock()))
+                            {
+                                *slot = Some(loaded);
+                            }
+                            if let Some(Ok(mut slot)) = checks.get(idx).map(|it| it.lock()) {
+                                *slot = Some(check);
+                            }
+                        }
                         engine::persist::fill(caches, entry);
                         Read::Found { evaluated }
                     }
@@ -1177,9 +1203,56 @@ mod pipeline {
         }
         counts.modules = names.iter().flatten().count() as u64;
         counts.missed = counts.modules - counts.read;
-        let persisted = Persisted { names, found };
+        let had_check = checks
+            .iter()
+            .map(|it| it.lock().is_ok_and(|it| it.is_some()))
+            .collect();
+        let persisted = Persisted {
+            names,
+            found,
+            checks,
+            had_check,
+            stored,
+        };
         stats.persist = Some(counts);
         Some(persisted)
+    }
+
+    /// After a check without errors: the stored form of every module checked cleanly that
+    /// has no stored check yet (for its entry), and the counts of checked modules.
+    fn note_checks(
+        persisted: Option<&Persisted>,
+        graph: &ModuleGraph,
+        checked: &[Option<modules::CheckedModule>],
+        stats: &mut Stats,
+    ) {
+        let Some(persisted) = persisted else {
+            return;
+        };
+        let (mut fresh, mut read) = (0, 0);
+        for (idx, name) in persisted.names.iter().enumerate() {
+            let (Some(_), Some(Some(module))) = (name, checked.get(idx)) else {
+                continue;
+            };
+            if module.stored {
+                read += 1;
+                continue;
+            }
+            fresh += 1;
+            // The entry module has no interface: nothing imports it.
+            if !module.clean || graph.entry == Some(idx) {
+                continue;
+            }
+            if let Some(Ok(mut slot)) = persisted.checks.get(idx).map(|it| it.lock()) {
+                if slot.is_none() {
+                    *slot = engine::persist::checked::store(&module.checked, &module.interface);
+                }
+            }
+        }
+        if let Some(counts) = &mut stats.persist {
+            counts.checked = fresh;
+            counts.check_read = read;
+        }
     }
 
     /// What reading one module's entry gave.
@@ -1213,7 +1286,14 @@ mod pipeline {
                 let (key, name) = name.as_ref()?;
                 let had = persisted.found.get(idx).copied().flatten();
                 let fresh = had == Some(true) || (had == Some(false) && !evaluated);
-                (!fresh).then_some((idx, *key, name.as_str()))
+                // An entry without a check, for a module now checked cleanly (it was the
+                // entry of the run that wrote it): written again with it.
+                let check_now = !persisted.had_check.get(idx).copied().unwrap_or(false)
+                    && persisted
+                        .checks
+                        .get(idx)
+                        .is_some_and(|it| it.lock().is_ok_and(|it| it.is_some()));
+                (!fresh || check_now).then_some((idx, *key, name.as_str()))
             })
             .collect();
         // Encoded and written on the pool: a cold run writes an entry per module.
@@ -1225,7 +1305,11 @@ mod pipeline {
             let Some(Some(lets)) = keys.get(*idx) else {
                 return;
             };
-            let entry = engine::persist::collect(caches, lets, evaluated);
+            let check = persisted
+                .checks
+                .get(*idx)
+                .and_then(|it| it.lock().ok()?.take());
+            let entry = engine::persist::collect(caches, lets, evaluated, check);
             store.write(name, &engine::persist::encode(*key, &entry));
             count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         });
@@ -1277,9 +1361,13 @@ mod pipeline {
             keep_entry_env,
             &keys,
             &body_keys,
+            persisted.as_ref().map_or(&Vec::new(), |it| &it.stored),
         );
-        timer.done("check");
         diagnostics.append(&mut check_diagnostics);
+        if !diagnostic::has_errors(&diagnostics) {
+            note_checks(persisted.as_ref(), &graph, &checked, &mut timer.stats);
+        }
+        timer.done("check");
         if diagnostic::has_errors(&diagnostics) {
             release_stopped(session, interrupt, checked);
             return Loaded {
@@ -2067,10 +2155,17 @@ mod pipeline {
             };
             let persisted = read_persisted(session, &graph, &module_keys, &mut timer.stats);
             let engine = session.engine_for(Some(interrupt));
-            let (checked, mut check_diagnostics) =
-                modules::check_graph(engine, &graph, false, &keys, &body_keys);
+            let (checked, mut check_diagnostics) = modules::check_graph(
+                engine,
+                &graph,
+                false,
+                &keys,
+                &body_keys,
+                persisted.as_ref().map_or(&Vec::new(), |it| &it.stored),
+            );
             diagnostics.append(&mut check_diagnostics);
             if !diagnostic::has_errors(&diagnostics) && !interrupt.fired() {
+                note_checks(persisted.as_ref(), &graph, &checked, &mut timer.stats);
                 write_persisted(session, &keys, persisted.as_ref(), false, &mut timer.stats);
             }
             timer.done("check");

@@ -43,7 +43,18 @@ pub struct CheckedModule {
     /// The layout of the declarations, when the session keeps this check for a re-check
     /// (`engine::check::CheckKept::layout`).
     pub layout: Option<u64>,
+    /// Whether `checked` and `interface` came from the persistent module cache (the module
+    /// was not checked: [`Stored`]).
+    pub stored: bool,
+    /// Whether checking it (or building its imports' environment) reported nothing.
+    pub clean: bool,
 }
+
+/// A module's checked results and interface from the persistent module cache
+/// (`engine::persist::checked`), by graph index: its check is taken from there instead of
+/// done, when its imports' environment builds without a diagnostic. The entry they come
+/// from is named by the module's key, which covers every file id they hold.
+pub type Stored = Vec<std::sync::Mutex<Option<(Checked, Interface)>>>;
 
 /// The session's pool and caches, as the pipeline passes them down.
 #[derive(Clone, Copy)]
@@ -124,6 +135,9 @@ pub fn body_key(
 
 /// Checks module `idx` of `graph`; `done` holds the modules checked before it (by graph
 /// index), so every import of `idx` is there. `keep_env` keeps the final environment.
+/// `stored` is the module's check from the persistent module cache, taken instead of
+/// checking when its imports' environment builds cleanly.
+#[allow(clippy::too_many_arguments)]
 pub fn check_module(
     engine: Engine<'_>,
     graph: &ModuleGraph,
@@ -132,6 +146,7 @@ pub fn check_module(
     keep_env: bool,
     keys: Option<&[Option<Key>]>,
     body_key: Option<Key>,
+    stored: Option<(Checked, Interface)>,
 ) -> CheckedModule {
     let Some(module) = graph.modules.get(idx) else {
         return CheckedModule {
@@ -140,6 +155,8 @@ pub fn check_module(
             interface: Interface::default(),
             final_env: None,
             layout: None,
+            stored: false,
+            clean: true,
         };
     };
     let imported: Vec<ImportedModule<'_>> = module
@@ -159,6 +176,17 @@ pub fn check_module(
     let (import_env, mut diagnostics) =
         imports::import_env(module.file, &module.ast, &imported, natives);
     let is_entry = graph.entry == Some(idx);
+    if let Some((checked, interface)) = stored.filter(|_| diagnostics.is_empty() && !keep_env) {
+        return CheckedModule {
+            checked,
+            import_env,
+            interface,
+            final_env: None,
+            layout: None,
+            stored: true,
+            clean: true,
+        };
+    }
     // After an edit, only the changed lets when that is certainly the same
     // (`engine::check::recheck`); else the whole module, keeping what a re-check needs.
     let rechecked = match (engine.caches, keys) {
@@ -230,25 +258,30 @@ pub fn check_module(
     if let (Some(caches), Some(kept)) = (engine.caches, kept) {
         caches.kept_checks.keep(&module.key, kept);
     }
+    let clean = checked.diagnostics.is_empty();
     CheckedModule {
         checked,
         import_env,
         interface,
         final_env: if keep_env { env } else { None },
         layout,
+        stored: false,
+        clean,
     }
 }
 
 /// Checks every module, independent ones in parallel, each after its imports; the
 /// diagnostics of all of them in canonical order. `keep_entry_env` keeps the entry's final
 /// environment (data validation needs it). `keys` are the lets' content keys per module
-/// (by graph index) when the session caches, `body_keys` their trailing expressions'.
+/// (by graph index) when the session caches, `body_keys` their trailing expressions';
+/// `stored` the checks the persistent module cache holds (empty without one).
 pub fn check_graph(
     engine: Engine<'_>,
     graph: &ModuleGraph,
     keep_entry_env: bool,
     keys: &[Option<Vec<Option<Key>>>],
     body_keys: &[Option<Key>],
+    stored: &Stored,
 ) -> (Vec<Option<CheckedModule>>, Vec<Diagnostic>) {
     let done: Vec<OnceLock<CheckedModule>> =
         graph.modules.iter().map(|_| OnceLock::new()).collect();
@@ -280,7 +313,20 @@ pub fn check_graph(
             let keep_env = keep_entry_env && graph.entry == Some(idx);
             let module_keys = keys.get(idx).and_then(Option::as_deref);
             let body_key = body_keys.get(idx).copied().flatten();
-            let checked = check_module(engine, graph, idx, &done, keep_env, module_keys, body_key);
+            let stored = stored
+                .get(idx)
+                .and_then(|slot| slot.lock().ok()?.take())
+                .filter(|_| graph.entry != Some(idx));
+            let checked = check_module(
+                engine,
+                graph,
+                idx,
+                &done,
+                keep_env,
+                module_keys,
+                body_key,
+                stored,
+            );
             // Stopped by the host: no other module is checked (those already running stop
             // at their next poll).
             let go_on = !crate::interrupt::is_cancelled(&checked.checked.diagnostics);

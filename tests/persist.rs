@@ -161,6 +161,8 @@ fn cold_warm_and_edited_runs_give_the_uncached_output() {
     assert_eq!(cold, reference);
     assert_eq!(persist(&stats, "read"), 0);
     assert_eq!(persist(&stats, "written"), N as u64 + 1);
+    assert_eq!(persist(&stats, "checked"), N as u64 + 1, "{stats}");
+    assert_eq!(persist(&stats, "check_read"), 0, "{stats}");
 
     // Warm: the document of the unchanged graph; nothing is checked or evaluated.
     let (warm, stats) = project.eval(true);
@@ -190,6 +192,14 @@ fn cold_warm_and_edited_runs_give_the_uncached_output() {
     assert_eq!(persist(&stats, "missed"), changed, "{stats}");
     assert_eq!(persist(&stats, "read"), N as u64 + 1 - changed, "{stats}");
     assert_eq!(persist(&stats, "written"), changed, "{stats}");
+    // Only the changed modules are checked: the others' checked interfaces and
+    // elaborations come from their entries.
+    assert_eq!(persist(&stats, "checked"), changed, "{stats}");
+    assert_eq!(
+        persist(&stats, "check_read"),
+        N as u64 + 1 - changed,
+        "{stats}"
+    );
     // `main.lig` has no lets: the other changed modules have `LETS` each.
     assert_eq!(
         scheme_misses(&stats),
@@ -200,6 +210,46 @@ fn cold_warm_and_edited_runs_give_the_uncached_output() {
     let (again, stats) = project.eval(true);
     assert_eq!(again, reference);
     assert_eq!(persist(&stats, "document"), 1, "{stats}");
+}
+
+/// Stored checks name unions, classes and instances by file id, which depend on the order
+/// modules are loaded in: a run that numbers the files differently finds no entry (the key
+/// covers the ids) and checks everything, giving the uncached output; `typecheck` writes
+/// the checks that a later `eval` takes.
+#[test]
+fn renumbered_files_miss_and_typecheck_fills_the_checks() {
+    let project = Project::new("renumbered");
+    let (_, stats) = project.eval(true);
+    assert_eq!(persist(&stats, "checked"), N as u64 + 1, "{stats}");
+    // A module loaded before m0 now: every m{i} gets another file id.
+    std::fs::write(
+        project.dir.join("extra.lig"),
+        "export type Color0 = Red0 | Blue;\nexport let pick = \\c -> match c { Red0 => 1, Blue => 2 };\n",
+    )
+    .expect("writes extra");
+    std::fs::write(
+        project.dir.join("main.lig"),
+        "import \"./extra\" as e;\nimport \"./m0\" as root;\n{ total = root.total + e.pick e.Blue, summary = root.summary, items = root.items }\n",
+    )
+    .expect("writes main");
+    let (reference, _) = project.eval(false);
+    let (renumbered, stats) = project.eval(true);
+    assert_eq!(renumbered, reference);
+    assert_eq!(persist(&stats, "check_read"), 0, "{stats}");
+    assert_eq!(persist(&stats, "checked"), N as u64 + 2, "{stats}");
+
+    // `typecheck --cache` in an empty cache stores the checks; `eval` checks only main.
+    std::fs::remove_dir_all(&project.cache).expect("empties the cache");
+    let out = project.run(&["typecheck", "main.lig", "--cache"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (evaluated, stats) = project.eval(true);
+    assert_eq!(evaluated, reference);
+    assert_eq!(persist(&stats, "checked"), 1, "{stats}");
+    assert_eq!(persist(&stats, "check_read"), N as u64 + 1, "{stats}");
 }
 
 #[test]
@@ -227,6 +277,7 @@ fn truncated_or_bit_flipped_entries_are_ignored_and_rewritten() {
     assert_eq!(persist(&stats, "read"), 0, "{stats}");
     assert_eq!(persist(&stats, "rejected"), N as u64 + 1, "{stats}");
     assert_eq!(persist(&stats, "written"), N as u64 + 1, "{stats}");
+    assert_eq!(persist(&stats, "checked"), N as u64 + 1, "{stats}");
     // Rewritten: the next run is warm again.
     let (warm, stats) = project.eval(true);
     assert_eq!(warm, reference);
@@ -271,4 +322,36 @@ fn concurrent_runs_sharing_the_cache_each_give_the_uncached_output() {
     let (warm, stats) = project.eval(true);
     assert_eq!(warm, reference);
     assert_eq!(persist(&stats, "document"), 1, "{stats}");
+}
+
+/// A module whose check warns has no stored check: every run checks it again and prints
+/// the warning, byte for byte as the uncached run does; its clean neighbour is not checked.
+#[test]
+fn a_module_with_a_warning_is_checked_by_every_run() {
+    let project = Project::new("warning");
+    std::fs::write(
+        project.dir.join("warns.lig"),
+        "export type Dir = North | South;\nexport let name = \\d -> match d { North => \"n\" };\n",
+    )
+    .expect("writes warns");
+    std::fs::write(project.dir.join("clean.lig"), "export let k = 40;\n").expect("writes clean");
+    std::fs::write(
+        project.dir.join("main.lig"),
+        "import \"./warns\" as w;\nimport \"./clean\" as c;\n{ n = w.name w.North, k = c.k + 2 }\n",
+    )
+    .expect("writes main");
+    let reference = project.run(&["eval", "main.lig"]);
+    let warning = String::from_utf8_lossy(&reference.stderr).to_string();
+    assert!(warning.contains("warning[T2013]"), "{warning}");
+    for run in 0..3 {
+        let out = project.run(&["eval", "main.lig", "--cache", "--stats"]);
+        assert_eq!(out.stdout, reference.stdout, "run {run}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let (diagnostics, stats) = stderr.split_once("stats: ").expect("a stats line");
+        assert_eq!(diagnostics, warning, "run {run}");
+        let stats: serde_json::Value = serde_json::from_str(stats.trim()).expect("JSON");
+        let (checked, read) = if run == 0 { (3, 0) } else { (2, 1) };
+        assert_eq!(persist(&stats, "checked"), checked, "run {run}: {stats}");
+        assert_eq!(persist(&stats, "check_read"), read, "run {run}: {stats}");
+    }
 }

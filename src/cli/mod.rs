@@ -176,6 +176,10 @@ struct EvalArgs {
 /// How remote modules are fetched (LANGUAGE.md 9.10).
 #[derive(clap::Args, Debug, Clone, Copy)]
 struct RemoteArgs {
+    /// Fetch remote modules concurrently: the default mode, accepted by name (the proposal's `ligature eval --async --timeout 30s FILE`);
+    /// `--fetch-jobs` bounds it and `--fetch-jobs 1` fetches one at a time.
+    #[arg(long = "async")]
+    _async: bool,
     /// Remote modules fetched at once (1: one at a time).
     #[arg(long, value_name = "N", default_value_t = remote::DEFAULT_FETCH_JOBS,
           value_parser = clap::value_parser!(u32).range(1..=1024))]

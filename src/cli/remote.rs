@@ -1,9 +1,12 @@
 //! Fetching remote modules for the CLI (LANGUAGE.md 9.10): HTTP, the lock file, the cache.
 //!
-//! [`HttpFetcher`] is the loader's [`Fetcher`]: the loader asks for one round of URLs at a
-//! time, and this answers all of them, fetching concurrently (at most `--fetch-jobs` at
-//! once, default [`DEFAULT_FETCH_JOBS`]) with reqwest over rustls on a current-thread tokio
-//! runtime made on first use (a run without remote imports never starts it). For each URL:
+//! [`HttpFetcher`] is the loader's [`Fetcher`]: the loader asks for the URLs its load is
+//! missing, and this fetches them concurrently (at most `--fetch-jobs` at once, default
+//! [`DEFAULT_FETCH_JOBS`]; `--async` names this default mode) with reqwest over rustls on a
+//! current-thread tokio runtime made on first use (a run without remote imports never
+//! starts it). Each body goes to the loader as it arrives (`fetch_discovering`), which
+//! parses it and names the remote modules it imports; those start at once, so the whole
+//! graph is one fetch rather than a round per level. For each URL:
 //!
 //! 1. pinned in `ligature.lock` and in the cache with that hash: the cached body, no fetch
 //!    (a cache file whose hash differs is corrupt: it is ignored and fetched again);
@@ -13,7 +16,7 @@
 //!    the body is written to the cache (temporary file and rename, so concurrent runs only
 //!    ever see whole files).
 //!
-//! After a round that pinned new URLs, the lock file is written again (never with
+//! After a fetch that pinned new URLs, the lock file is written again (never with
 //! `--frozen`): read afresh, the new pins added, written to a temporary file and renamed.
 //! The run's interrupt (its cancel flag, `--timeout`, or a library caller's deadline) stops
 //! every fetch in flight: the loader then reports R3008 and nothing else.
@@ -205,7 +208,7 @@ pub struct HttpFetcher {
     options: FetchOptions,
     /// The lock file's pins, read on first use (`Err`: the file is invalid).
     pins: OnceLock<Result<BTreeMap<String, String>, String>>,
-    /// Pins added by this run (written after each round that adds some).
+    /// Pins added by this run (written after each fetch that adds some).
     added: Mutex<BTreeMap<String, String>>,
     runtime: OnceLock<Result<(tokio::runtime::Runtime, reqwest::Client), String>>,
     counts: Mutex<FetchCounts>,
@@ -412,7 +415,117 @@ impl HttpFetcher {
     }
 }
 
+/// A fetch task's answer: the URL and what the network gave.
+type Fetched = (String, Result<Vec<u8>, FetchError>);
+
+impl HttpFetcher {
+    /// Answers from the lock and the cache every URL of `queue` that needs no fetch (and
+    /// the URLs their bodies import, through `discover`), into `out`; the others go to
+    /// `to_fetch`.
+    fn answer_local(
+        &self,
+        queue: &mut Vec<String>,
+        out: &mut Vec<Fetched>,
+        to_fetch: &mut Vec<String>,
+        discover: &mut lremote::Discover<'_>,
+        interrupt: &Interrupt,
+    ) {
+        while let Some(url) = queue.pop() {
+            self.count(|it| it.modules += 1);
+            if interrupt.fired() {
+                out.push((url, Err(FetchError::Interrupted)));
+                continue;
+            }
+            match self.before_fetch(&url) {
+                Ok(None) => to_fetch.push(url),
+                Ok(Some(body)) => {
+                    let mut more = discover(&url, &body);
+                    more.reverse();
+                    queue.extend(more);
+                    out.push((url, Ok(body)));
+                }
+                Err(err) => out.push((url, Err(err))),
+            }
+        }
+    }
+}
+
 impl Fetcher for HttpFetcher {
+    /// One fetch for the whole graph: each body is handed to `discover` as it arrives (the
+    /// loader parses it), and the modules it imports start fetching at once, at most
+    /// `jobs` in flight.
+    fn fetch_discovering(
+        &self,
+        urls: &[String],
+        discover: &mut lremote::Discover<'_>,
+        interrupt: &Interrupt,
+    ) -> Vec<Fetched> {
+        let mut out = Vec::new();
+        let mut queue: Vec<String> = urls.iter().rev().cloned().collect();
+        let mut to_fetch = Vec::new();
+        self.answer_local(&mut queue, &mut out, &mut to_fetch, discover, interrupt);
+        if to_fetch.is_empty() {
+            self.write_lock();
+            return out;
+        }
+        let (runtime, client) = match self.runtime() {
+            Ok(it) => it,
+            Err(err) => {
+                let reason = format!("cannot start the HTTP client: {err}");
+                out.extend(
+                    to_fetch
+                        .into_iter()
+                        .map(|url| (url, Err(FetchError::Failed(reason.clone())))),
+                );
+                return out;
+            }
+        };
+        let permits = Arc::new(tokio::sync::Semaphore::new(self.options.jobs.max(1)));
+        let bar = &self.options.progress;
+        runtime.block_on(async {
+            let mut tasks = tokio::task::JoinSet::new();
+            loop {
+                bar.inc_length(to_fetch.len() as u64);
+                for url in to_fetch.drain(..) {
+                    let (client, permits) = (client.clone(), permits.clone());
+                    let interrupt = interrupt.clone();
+                    tasks.spawn(async move {
+                        let fetch = async {
+                            let _permit = permits
+                                .acquire()
+                                .await
+                                .map_err(|err| FetchError::Failed(err.to_string()))?;
+                            fetch_one(&client, &url).await.map_err(FetchError::Failed)
+                        };
+                        let res = tokio::select! {
+                            res = fetch => res,
+                            () = fired(&interrupt) => Err(FetchError::Interrupted),
+                        };
+                        (url, res)
+                    });
+                }
+                let Some(done) = tasks.join_next().await else {
+                    break;
+                };
+                bar.inc(1);
+                let Ok((url, res)) = done else {
+                    continue;
+                };
+                bar.set_message(url.clone());
+                let answer = res.and_then(|body| self.after_fetch(&url, body));
+                if let Ok(body) = &answer {
+                    let mut more = discover(&url, body);
+                    more.reverse();
+                    queue.extend(more);
+                    self.answer_local(&mut queue, &mut out, &mut to_fetch, discover, interrupt);
+                }
+                out.push((url, answer));
+            }
+        });
+        self.write_lock();
+        out
+    }
+
     fn fetch_all(
         &self,
         urls: &[String],

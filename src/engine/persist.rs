@@ -9,13 +9,17 @@
 //! (checked without diagnostics and elaboration, see `check::infer_let`) and its lets'
 //! plain-data values with their steps (see `eval::ValueCache`). A warm run puts them in
 //! the session's caches before checking, where the ordinary cache paths find them: equal
-//! keys mean equal results, so the output is the uncached run's.
+//! keys mean equal results, so the output is the uncached run's. When the module's check
+//! was clean, the entry holds its checked results instead of the schemes ([`checked`]):
+//! the run then does not check the module at all.
 //!
 //! The bytes are `MAGIC`, a checksum of the rest (the fixed-seed content hasher), then a
 //! postcard payload. Types and values are written as flat postfix node lists, built and
 //! read with explicit stacks, so that no input (a deep value, or a file that is anything
 //! at all) can exhaust the stack; decoding fails, never panics, on any byte string.
 //! Nothing here does I/O: the host reads and writes through [`ModuleStore`].
+
+pub mod checked;
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -30,7 +34,7 @@ use crate::syntax::ast::Name;
 use crate::types::ty::{Pred, SType, Scheme, TyId};
 
 /// Bumped whenever the stored layout or the meaning of a key changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The engine's version, part of every entry's name and header.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -69,16 +73,20 @@ pub struct Entry {
     pub values: Vec<(Key, Value, u64)>,
     /// Whether the run that wrote it evaluated the module (a `typecheck` has no values).
     pub evaluated: bool,
+    /// The module's checked results, when its check was clean ([`checked`]).
+    pub check: Option<checked::StoredCheck>,
 }
 
+/// An entry's payload; `C` is the stored check (borrowed when writing).
 #[derive(Serialize, Deserialize)]
-struct Payload {
+struct Payload<C> {
     engine: String,
     format: u32,
     module_key: Key,
     evaluated: bool,
     schemes: Vec<SchemeDto>,
     values: Vec<ValueDto>,
+    check: Option<C>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -91,7 +99,7 @@ struct SchemeDto {
     types: Vec<TypeNode>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 enum TypeNode {
     Gen(u32),
     Free(u32),
@@ -132,11 +140,16 @@ pub fn encode(module_key: Key, entry: &Entry) -> Vec<u8> {
         format: FORMAT_VERSION,
         module_key,
         evaluated: entry.evaluated,
-        schemes: entry
-            .schemes
-            .iter()
-            .filter_map(|(key, scheme)| encode_scheme(*key, scheme))
-            .collect(),
+        // A module whose check is stored is not checked, so its lets' schemes would only
+        // cost the reading (were its check not usable, it is checked without them).
+        schemes: match entry.check {
+            Some(_) => Vec::new(),
+            None => entry
+                .schemes
+                .iter()
+                .filter_map(|(key, scheme)| encode_scheme(*key, scheme))
+                .collect(),
+        },
         values: entry
             .values
             .iter()
@@ -148,6 +161,7 @@ pub fn encode(module_key: Key, entry: &Entry) -> Vec<u8> {
                 })
             })
             .collect(),
+        check: entry.check.as_ref(),
     };
     framed(&postcard::to_allocvec(&payload).unwrap_or_default())
 }
@@ -155,7 +169,7 @@ pub fn encode(module_key: Key, entry: &Entry) -> Vec<u8> {
 /// The entry in `bytes`, when they are one this engine wrote for `module_key`; `None` for
 /// anything else (truncated, altered, another version's, another module's).
 pub fn decode(module_key: Key, bytes: &[u8]) -> Option<Entry> {
-    let payload: Payload = postcard::from_bytes(unframed(bytes)?).ok()?;
+    let payload: Payload<checked::StoredCheck> = postcard::from_bytes(unframed(bytes)?).ok()?;
     if payload.engine != ENGINE_VERSION
         || payload.format != FORMAT_VERSION
         || payload.module_key != module_key
@@ -164,6 +178,7 @@ pub fn decode(module_key: Key, bytes: &[u8]) -> Option<Entry> {
     }
     let mut entry = Entry {
         evaluated: payload.evaluated,
+        check: payload.check,
         ..Entry::default()
     };
     for dto in payload.schemes {
@@ -311,10 +326,17 @@ pub fn fill(caches: &Caches, entry: Entry) {
     }
 }
 
-/// What `caches` hold for the lets of `keys`: the entry of their module after a run.
-pub fn collect(caches: &Caches, keys: &[Option<Key>], evaluated: bool) -> Entry {
+/// What `caches` hold for the lets of `keys`: the entry of their module after a run,
+/// with its checked results `check`.
+pub fn collect(
+    caches: &Caches,
+    keys: &[Option<Key>],
+    evaluated: bool,
+    check: Option<checked::StoredCheck>,
+) -> Entry {
     let mut entry = Entry {
         evaluated,
+        check,
         ..Entry::default()
     };
     for key in keys.iter().flatten() {
@@ -393,32 +415,7 @@ fn pop_n<T>(stack: &mut Vec<T>, n: u32) -> Option<Vec<T>> {
 }
 
 fn decode_scheme(dto: SchemeDto) -> Option<Scheme> {
-    let mut stack: Vec<SType> = Vec::new();
-    for node in dto.types {
-        let ty = match node {
-            TypeNode::Gen(n) => SType::Gen(n),
-            TypeNode::Free(n) => SType::Free(TyId(n)),
-            TypeNode::Rigid(name) => SType::Rigid(Name::from(name)),
-            TypeNode::Con(name, n) => SType::Con(Name::from(name), pop_n(&mut stack, n)?),
-            TypeNode::Fun => {
-                let b = stack.pop()?;
-                let a = stack.pop()?;
-                SType::Fun(Box::new(a), Box::new(b))
-            }
-            TypeNode::Record(names, has_rest) => {
-                let rest = if has_rest {
-                    Some(Box::new(stack.pop()?))
-                } else {
-                    None
-                };
-                let tys = pop_n(&mut stack, u32::try_from(names.len()).ok()?)?;
-                let fields = names.into_iter().map(Name::from).zip(tys).collect();
-                SType::Record(fields, rest)
-            }
-            TypeNode::Error => SType::Error,
-        };
-        stack.push(ty);
-    }
+    let mut stack = decode_types(&dto.types)?;
     let ty = stack.pop()?;
     let mut args = stack.into_iter();
     let mut constraints = Vec::with_capacity(dto.constraints.len());
@@ -440,6 +437,41 @@ fn decode_scheme(dto: SchemeDto) -> Option<Scheme> {
         constraints,
         ty,
     })
+}
+
+/// The types whose postfix nodes `nodes` are, in order.
+fn decode_types(nodes: &[TypeNode]) -> Option<Vec<SType>> {
+    let mut stack: Vec<SType> = Vec::new();
+    for node in nodes {
+        let ty = match node {
+            TypeNode::Gen(n) => SType::Gen(*n),
+            TypeNode::Free(n) => SType::Free(TyId(*n)),
+            TypeNode::Rigid(name) => SType::Rigid(Name::from(name.as_str())),
+            TypeNode::Con(name, n) => SType::Con(Name::from(name.as_str()), pop_n(&mut stack, *n)?),
+            TypeNode::Fun => {
+                let b = stack.pop()?;
+                let a = stack.pop()?;
+                SType::Fun(Box::new(a), Box::new(b))
+            }
+            TypeNode::Record(names, has_rest) => {
+                let rest = if *has_rest {
+                    Some(Box::new(stack.pop()?))
+                } else {
+                    None
+                };
+                let tys = pop_n(&mut stack, u32::try_from(names.len()).ok()?)?;
+                let fields = names
+                    .iter()
+                    .map(|it| Name::from(it.as_str()))
+                    .zip(tys)
+                    .collect();
+                SType::Record(fields, rest)
+            }
+            TypeNode::Error => SType::Error,
+        };
+        stack.push(ty);
+    }
+    Some(stack)
 }
 
 /// `value`'s nodes in postfix order, or `None` when it is not plain data or too big.
@@ -548,6 +580,7 @@ mod tests {
             schemes: vec![(7, Arc::new(scheme))],
             values: vec![(9, ctor, 12)],
             evaluated: true,
+            check: None,
         }
     }
 

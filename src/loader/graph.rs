@@ -165,11 +165,15 @@ struct Remote {
     /// Each URL asked for, with the host's answer.
     fetched: HashMap<String, Result<Arc<[u8]>, FetchError>>,
     /// URLs this load needed and did not have, in the order met, each once, with the
-    /// import that first named it.
-    missing: Vec<(String, FileSpan)>,
+    /// import that first named it and the root it resolved in.
+    missing: Vec<(String, FileSpan, Root)>,
     /// Parses of the earlier loads, by key: reused when the module has the same file id
     /// and text again (it does up to the first module that was missing before).
     parsed: HashMap<String, Parse>,
+    /// Remote modules parsed as their bodies arrived (before they had a file id), by URL:
+    /// their text and tree, kept only when the parse had no diagnostic (which would name
+    /// the file), so the load takes them for a module of the same text.
+    arrived: HashMap<String, (Arc<str>, Arc<ast::Module>)>,
 }
 
 type Parse = (FileId, Arc<str>, Arc<ast::Module>, Vec<Diagnostic>);
@@ -234,12 +238,22 @@ fn load_fetching(
         let missing = std::mem::take(&mut remote.missing);
         let urls: Vec<String> = missing.iter().map(|it| it.0.clone()).collect();
         // The run's timeout covers fetching (LANGUAGE.md 9.10, 12.3): the host stops every
-        // fetch in flight when the interrupt fires, and answers `Interrupted`.
-        let mut answers = fetcher.fetch_all(&urls, &options.interrupt).into_iter();
+        // fetch in flight when the interrupt fires, and answers `Interrupted`. Each body
+        // is parsed as it arrives, and the remote modules it imports are fetched at once.
+        let mut arrivals = Arrivals::new(fs, options, parse, &remote.fetched, &missing);
+        let answers = fetcher.fetch_discovering(
+            &urls,
+            &mut |url: &str, body: &[u8]| arrivals.arrived(url, body),
+            &options.interrupt,
+        );
+        let (arrived, first) = (arrivals.parsed, arrivals.first);
+        remote.arrived.extend(arrived);
+        let mut answers: HashMap<String, Result<Vec<u8>, FetchError>> =
+            answers.into_iter().collect();
         let mut stopped = None;
-        for (url, site) in missing {
+        for (url, site, _) in &missing {
             let answer = answers
-                .next()
+                .remove(url)
                 .unwrap_or_else(|| Err(FetchError::Failed("the host gave no answer".to_string())));
             if answer == Err(FetchError::Interrupted) && stopped.is_none() {
                 stopped = Some(interrupt::cancelled(
@@ -247,6 +261,22 @@ fn load_fetching(
                     site.file,
                     site.span,
                 ));
+            }
+            remote.fetched.insert(url.clone(), answer.map(Arc::from));
+        }
+        // A module found through another body, stopped: R3008 at the import this load
+        // met first on its way (that module's own import has no file yet), naming it.
+        let mut later: Vec<(String, Result<Vec<u8>, FetchError>)> = answers.into_iter().collect();
+        later.sort_by(|a, b| a.0.cmp(&b.0));
+        for (url, answer) in later {
+            if answer == Err(FetchError::Interrupted) && stopped.is_none() {
+                if let Some((_, site, _)) = first.get(&url).and_then(|at| missing.get(*at)) {
+                    stopped = Some(interrupt::cancelled(
+                        &format!("fetching `{url}`"),
+                        site.file,
+                        site.span,
+                    ));
+                }
             }
             remote.fetched.insert(url, answer.map(Arc::from));
         }
@@ -260,6 +290,84 @@ fn load_fetching(
         sources.truncate(base);
     }
 }
+
+/// What the loader does with each remote body as it arrives during a fetch
+/// ([`Fetcher::fetch_discovering`]): parses it (the load takes the tree, see
+/// [`Remote::arrived`]) and names the remote modules it imports that were not asked for.
+/// Only which URLs are fetched depends on this; the graph is the next load's, in canonical
+/// order, so nothing depends on the order in which bodies arrive.
+struct Arrivals<'a, 'p> {
+    resolver: Resolver<'a>,
+    parse: &'a ParseFn<'p>,
+    /// Every URL asked for so far (answered in an earlier round, or in this one).
+    asked: std::collections::HashSet<String>,
+    /// The root each URL of this round resolved in.
+    roots: HashMap<String, Root>,
+    /// For each URL of this round, the index in the load's missing URLs of the one whose
+    /// body led to it.
+    first: HashMap<String, usize>,
+    parsed: HashMap<String, (Arc<str>, Arc<ast::Module>)>,
+}
+
+impl<'a, 'p> Arrivals<'a, 'p> {
+    fn new(
+        fs: &'a dyn FileSystem,
+        options: &'a LoadOptions,
+        parse: &'a ParseFn<'p>,
+        fetched: &HashMap<String, Result<Arc<[u8]>, FetchError>>,
+        missing: &[(String, FileSpan, Root)],
+    ) -> Arrivals<'a, 'p> {
+        let mut asked: std::collections::HashSet<String> = fetched.keys().cloned().collect();
+        let mut roots = HashMap::new();
+        let mut first = HashMap::new();
+        for (at, (url, _, root)) in missing.iter().enumerate() {
+            asked.insert(url.clone());
+            roots.insert(url.clone(), root.clone());
+            first.insert(url.clone(), at);
+        }
+        Arrivals {
+            resolver: Resolver::new(fs, &options.register_roots),
+            parse,
+            asked,
+            roots,
+            first,
+            parsed: HashMap::new(),
+        }
+    }
+
+    /// Parses the body of `url` and answers the remote modules it imports, not asked yet.
+    fn arrived(&mut self, url: &str, body: &[u8]) -> Vec<String> {
+        let Some(root) = self.roots.get(url).cloned() else {
+            return Vec::new();
+        };
+        // A body the load will refuse (M4008) imports nothing.
+        let text = match std::str::from_utf8(body) {
+            Ok(text) if body.len() as u64 <= remote::MAX_BODY_BYTES => text,
+            _ => return Vec::new(),
+        };
+        let text: Arc<str> = Arc::from(text);
+        let (module, diagnostics) = (self.parse)(url, ARRIVING, &text);
+        let from = self.first.get(url).copied().unwrap_or(0);
+        let mut more = Vec::new();
+        for import in &module.imports {
+            let Ok(target) = self.resolver.resolve(url, &root, &import.path) else {
+                continue;
+            };
+            if matches!(target.root, Root::Remote(_)) && self.asked.insert(target.key.clone()) {
+                self.roots.insert(target.key.clone(), target.root);
+                self.first.insert(target.key.clone(), from);
+                more.push(target.key);
+            }
+        }
+        if diagnostics.is_empty() {
+            self.parsed.insert(url.to_string(), (text, module));
+        }
+        more
+    }
+}
+
+/// The file id of a remote module parsed as it arrives, before the load gives it one.
+const ARRIVING: FileId = FileId(u32::MAX);
 
 /// One depth-first load of the graph (remote modules from `remote.fetched`).
 fn load_once(
@@ -365,7 +473,12 @@ impl Loader<'_> {
                 return (module.clone(), diagnostics.clone());
             }
         }
-        let (module, diagnostics) = (self.parse)(key, file, text);
+        // Parsed as it arrived, without diagnostics: the tree names no file.
+        let early = match self.remote.arrived.remove(key) {
+            Some((was_text, module)) if was_text == *text => Some((module, Vec::new())),
+            _ => None,
+        };
+        let (module, diagnostics) = early.unwrap_or_else(|| (self.parse)(key, file, text));
         let parse = (file, text.clone(), module.clone(), diagnostics.clone());
         self.remote.parsed.insert(key.to_string(), parse);
         (module, diagnostics)
@@ -374,7 +487,12 @@ impl Loader<'_> {
     /// The text of the remote module `key` imported at `site`: `Ok(None)` when it has not
     /// been fetched yet (it is then asked for after this load), `Err` with the diagnostic
     /// when it cannot be had.
-    fn remote_text(&mut self, key: &str, site: FileSpan) -> Result<Option<String>, Diagnostic> {
+    fn remote_text(
+        &mut self,
+        key: &str,
+        site: FileSpan,
+        root: &Root,
+    ) -> Result<Option<String>, Diagnostic> {
         let failed = |reason: &str| {
             Diagnostic::new(
                 Code::M4008,
@@ -388,7 +506,9 @@ impl Loader<'_> {
         }
         let Some(answer) = self.remote.fetched.get(key) else {
             if !self.remote.missing.iter().any(|it| it.0 == key) {
-                self.remote.missing.push((key.to_string(), site));
+                self.remote
+                    .missing
+                    .push((key.to_string(), site, root.clone()));
             }
             return Ok(None);
         };
@@ -497,7 +617,7 @@ impl Loader<'_> {
         }
         let key = target.key.clone();
         let text = match target.root {
-            Root::Remote(_) => match self.remote_text(&key, site) {
+            Root::Remote(_) => match self.remote_text(&key, site, &target.root) {
                 Ok(Some(text)) => Some(text),
                 Ok(None) => return None,
                 Err(diagnostic) if diagnostic.code == Code::R3008 => {

@@ -2,12 +2,15 @@
 //!
 //! The core fetches nothing itself. A host that can fetch hands the loader a [`Fetcher`]
 //! (through [`FileSystem::fetcher`](super::FileSystem::fetcher)); the loader asks it for
-//! one *round* at a time: every remote module that the modules loaded so far import and
-//! that was not asked for before, all at once, so that the host may fetch them
-//! concurrently. The answers are stored by URL and the graph is loaded again with them
-//! ([`graph::load_with`](super::graph::load_with)), until a load needs nothing new. The
-//! load itself is the sequential depth-first walk of local files, so the canonical order,
-//! the diagnostics and the answer never depend on the order in which fetches complete.
+//! every remote module that the modules loaded so far import and that was not asked for
+//! before, all at once, so that the host may fetch them concurrently, and hands it a
+//! [`Discover`] callback that parses each body as it arrives and names the remote modules
+//! it imports, which the host fetches in the same call ([`Fetcher::fetch_discovering`]; a
+//! host without it is asked again one round at a time). The answers are stored by URL and
+//! the graph is loaded again with them ([`graph::load_with`](super::graph::load_with)),
+//! until a load needs nothing new. The load itself is the sequential depth-first walk of
+//! local files, so the canonical order, the diagnostics and the answer never depend on the
+//! order in which fetches complete.
 //!
 //! What the host decides (the CLI's `src/cli/remote.rs`): how to fetch (HTTP, status,
 //! redirects, the size bound while reading), the lock file and its pins, the cache, and
@@ -45,7 +48,39 @@ pub trait Fetcher: Send + Sync {
     /// waiting and answers [`FetchError::Interrupted`] for what it has not got.
     fn fetch_all(&self, urls: &[String], interrupt: &Interrupt)
         -> Vec<Result<Vec<u8>, FetchError>>;
+
+    /// [`Fetcher::fetch_all`] for `urls`, and for every URL that `discover` names when
+    /// given a body (the remote modules that body imports, each named once): a host that
+    /// fetches concurrently starts those as soon as the body that names them is there,
+    /// without waiting for the others. Every URL asked for with its answer, in any order
+    /// (the loader stores them by URL). The default asks `fetch_all` one round at a time.
+    fn fetch_discovering(
+        &self,
+        urls: &[String],
+        discover: &mut Discover<'_>,
+        interrupt: &Interrupt,
+    ) -> Vec<(String, Result<Vec<u8>, FetchError>)> {
+        let mut out = Vec::new();
+        let mut round = urls.to_vec();
+        while !round.is_empty() {
+            let answers = self.fetch_all(&round, interrupt);
+            let mut next = Vec::new();
+            for (url, answer) in round.into_iter().zip(answers) {
+                if let Ok(body) = &answer {
+                    next.extend(discover(&url, body));
+                }
+                out.push((url, answer));
+            }
+            round = next;
+        }
+        out
+    }
 }
+
+/// What the loader gives [`Fetcher::fetch_discovering`]: called with each URL's body as it
+/// arrives (on the thread that called `fetch_discovering`), it parses the module and
+/// answers the remote URLs it imports that were not named before.
+pub type Discover<'a> = dyn FnMut(&str, &[u8]) -> Vec<String> + 'a;
 
 /// A [`Fetcher`] for hosts that fetch between loads rather than during one (the wasm builds:
 /// JS's `fetch` is asynchronous, a call into the engine is not; the async API, whose fetches
