@@ -1,0 +1,224 @@
+//! The server's view of the files: open documents over the disk, and snapshots of it.
+//!
+//! The main loop owns the [`Workspace`] and changes it on each notification; every request
+//! and every check runs on a [`Snapshot`], an immutable copy of the open documents (the
+//! map is shared, and replaced on an edit) together with the session over a file system
+//! that reads open documents from memory and the rest from disk. One [`Session`] lives as
+//! long as the server: its caches carry the unchanged parts of the workspace from one
+//! check to the next, and each snapshot's session is [`Session::with_file_system`] of it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use lsp_types::Url;
+
+use ligature::api::Session;
+use ligature::loader::{self, FileSystem, FsError};
+use ligature::syntax::ast;
+
+use super::position::LineIndex;
+use super::resolve::ModuleIndex;
+
+/// An open document.
+#[derive(Clone)]
+pub struct Doc {
+    pub uri: Url,
+    pub version: i32,
+    pub text: Arc<str>,
+}
+
+pub type Docs = Arc<HashMap<String, Doc>>;
+
+/// Open documents first, then the disk.
+pub struct Overlay {
+    docs: Docs,
+}
+
+impl FileSystem for Overlay {
+    fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+        match self.docs.get(&loader::normalize(path)) {
+            Some(doc) => Ok(doc.text.as_bytes().to_vec()),
+            None => crate::cli::os_fs::read_file(path),
+        }
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        self.docs.contains_key(&loader::normalize(path)) || std::path::Path::new(path).is_file()
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        std::path::Path::new(path).is_dir()
+    }
+}
+
+/// What lives as long as the server and is shared by every snapshot.
+pub struct Shared {
+    pub session: Session,
+    pub register_roots: Vec<String>,
+    /// The workspace's directory, the root relative imports stay inside (LANGUAGE.md 9.6).
+    pub project_root: Option<String>,
+    /// Parsed files and their top-level names, by module key; an entry is used while its
+    /// text is the current one.
+    pub indexes: DashMap<String, Arc<ModuleIndex>>,
+    /// The top-level binding types of the last check of each file that had some.
+    pub types: DashMap<String, Arc<HashMap<String, String>>>,
+}
+
+#[derive(Clone)]
+pub struct Snapshot {
+    pub docs: Docs,
+    pub shared: Arc<Shared>,
+}
+
+/// The mutable side, owned by the main loop.
+pub struct Workspace {
+    pub docs: Docs,
+    pub shared: Arc<Shared>,
+}
+
+impl Workspace {
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            docs: Arc::clone(&self.docs),
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    pub fn open(&mut self, uri: Url, version: i32, text: String) {
+        if let Some(key) = key_of(&uri) {
+            Arc::make_mut(&mut self.docs).insert(
+                key,
+                Doc {
+                    uri,
+                    version,
+                    text: Arc::from(text),
+                },
+            );
+        }
+    }
+
+    pub fn close(&mut self, uri: &Url) {
+        if let Some(key) = key_of(uri) {
+            Arc::make_mut(&mut self.docs).remove(&key);
+        }
+    }
+
+    /// Applies content changes (full or ranged) to an open document.
+    pub fn change(
+        &mut self,
+        uri: &Url,
+        version: i32,
+        changes: Vec<lsp_types::TextDocumentContentChangeEvent>,
+    ) {
+        let Some(key) = key_of(uri) else {
+            return;
+        };
+        let docs = Arc::make_mut(&mut self.docs);
+        let Some(doc) = docs.get_mut(&key) else {
+            return;
+        };
+        let mut text = doc.text.to_string();
+        for change in changes {
+            match change.range {
+                None => text = change.text,
+                Some(range) => {
+                    let index = LineIndex::new(&text);
+                    let start = index.offset(&text, range.start) as usize;
+                    let end = (index.offset(&text, range.end) as usize).max(start);
+                    text.replace_range(start..end, &change.text);
+                }
+            }
+        }
+        doc.version = version;
+        doc.text = Arc::from(text);
+    }
+}
+
+/// The module key of a `file:` URI: its normalised path.
+pub fn key_of(uri: &Url) -> Option<String> {
+    let path = uri.to_file_path().ok()?;
+    Some(loader::normalize(
+        &path.to_string_lossy().replace('\\', "/"),
+    ))
+}
+
+impl Snapshot {
+    /// The session of this snapshot: the shared caches over its open documents.
+    pub fn session(&self) -> Session {
+        self.shared.session.with_file_system(Arc::new(Overlay {
+            docs: Arc::clone(&self.docs),
+        }))
+    }
+
+    /// The text of a module: an open document, a `std` module, or a file on disk.
+    pub fn text(&self, key: &str) -> Option<Arc<str>> {
+        if let Some(doc) = self.docs.get(key) {
+            return Some(Arc::clone(&doc.text));
+        }
+        if let Some(text) = loader::stdlib::source_of_key(key) {
+            return Some(Arc::from(text));
+        }
+        let bytes = crate::cli::os_fs::read_file(key).ok()?;
+        String::from_utf8(bytes).ok().map(Arc::from)
+    }
+
+    /// The parsed module at `key`, reused while its text is unchanged.
+    pub fn index(&self, key: &str) -> Option<Arc<ModuleIndex>> {
+        let text = self.text(key)?;
+        if let Some(index) = self.shared.indexes.get(key) {
+            if Arc::ptr_eq(&index.text, &text) || *index.text == *text {
+                return Some(Arc::clone(&index));
+            }
+        }
+        let index = Arc::new(ModuleIndex::new(text));
+        self.shared
+            .indexes
+            .insert(key.to_string(), Arc::clone(&index));
+        Some(index)
+    }
+
+    /// The key of the module that `path`, imported by `importer`, names (the loader's rules).
+    pub fn resolve_import(&self, importer: &str, path: &ast::ImportPath) -> Option<String> {
+        let fs = Overlay {
+            docs: Arc::clone(&self.docs),
+        };
+        let mut resolver = loader::resolve::Resolver::new(&fs, &self.shared.register_roots);
+        let root = if importer.starts_with(loader::stdlib::PREFIX) {
+            loader::resolve::Root::Std
+        } else {
+            // The workspace, or for a file outside it its own directory (as the CLI).
+            let root = self
+                .shared
+                .project_root
+                .as_deref()
+                .filter(|root| loader::resolve::is_inside(importer, root))
+                .unwrap_or_else(|| loader::resolve::dir_of(importer));
+            loader::resolve::Root::Project(root.to_string())
+        };
+        resolver
+            .resolve(importer, &root, path)
+            .ok()
+            .map(|it| it.key)
+    }
+
+    /// The URI of a module key; `std` modules are written to a directory of their own
+    /// first, so that an editor can open them.
+    pub fn uri_of(&self, key: &str) -> Option<Url> {
+        if let Some(doc) = self.docs.get(key) {
+            return Some(doc.uri.clone());
+        }
+        if let Some(text) = loader::stdlib::source_of_key(key) {
+            let name = key.strip_prefix(loader::stdlib::PREFIX)?;
+            let dir =
+                std::env::temp_dir().join(format!("ligature-std-{}", env!("CARGO_PKG_VERSION")));
+            let path = dir.join(name);
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
+                std::fs::create_dir_all(&dir).ok()?;
+                std::fs::write(&path, text).ok()?;
+            }
+            return Url::from_file_path(path).ok();
+        }
+        Url::from_file_path(key).ok()
+    }
+}
