@@ -25,7 +25,7 @@ use ligature::diagnostic::{Diagnostic, Severity};
 use ligature::source::SourceMap;
 
 use super::position::LineIndex;
-use super::workspace::Snapshot;
+use super::workspace::{BindingTypes, Snapshot};
 
 pub struct Checker {
     generation: AtomicU64,
@@ -63,6 +63,7 @@ impl Checker {
     /// Checks every open document of `snap` and publishes, unless a newer generation
     /// started meanwhile.
     pub fn check(&self, snap: &Snapshot, generation: u64, flag: &Arc<AtomicBool>) {
+        let started = std::time::Instant::now();
         let session = snap.session();
         let mut entries: Vec<&String> = snap.docs.keys().collect();
         entries.sort();
@@ -91,16 +92,12 @@ impl Checker {
             return;
         }
         let mut seen = HashSet::new();
-        for (entry, output) in outputs {
+        for (entry, mut output) in outputs {
             if ligature::interrupt::is_cancelled(&output.diagnostics) {
                 return;
             }
             if output.ok() || !output.types.is_empty() {
-                let types: HashMap<String, String> = output
-                    .types
-                    .iter()
-                    .map(|it| (it.name.clone(), it.ty.clone()))
-                    .collect();
+                let types = BindingTypes::new(std::mem::take(&mut output.types));
                 snap.shared.types.insert(entry.clone(), Arc::new(types));
             }
             let mut indexes = HashMap::new();
@@ -145,6 +142,21 @@ impl Checker {
                 PublishDiagnostics::METHOD.to_string(),
                 params,
             )));
+        }
+        drop(published);
+        if std::env::var_os("LIGATURE_LSP_TRACE").is_some() {
+            eprintln!(
+                "ligature lsp: generation {generation} checked and published in {:.2} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        // Parse the open documents for the requests that follow an edit (hover,
+        // completion), after publishing: off the path from the edit to its diagnostics.
+        for entry in entries {
+            if flag.load(Ordering::SeqCst) {
+                break;
+            }
+            snap.index(entry);
         }
     }
 }

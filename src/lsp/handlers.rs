@@ -104,7 +104,7 @@ pub fn hover(snap: &Snapshot, params: HoverParams) -> Option<Hover> {
 fn type_of(snap: &Snapshot, file: &str, name: &str) -> Option<String> {
     if let Some(types) = snap.shared.types.get(file) {
         if let Some(ty) = types.get(name) {
-            return Some(ty.clone());
+            return Some(ty.to_string());
         }
     }
     let output = snap.session().typecheck_with(&EntryRequest {
@@ -223,7 +223,7 @@ pub fn document_symbols(
             DeclKind::Let(it) => {
                 let detail = types
                     .as_ref()
-                    .and_then(|types| types.get(it.name.name.as_str()).cloned());
+                    .and_then(|types| types.get(it.name.name.as_str()).map(str::to_string));
                 let kind = if matches!(it.value.kind, ast::ExprKind::Lambda { .. }) {
                     SymbolKind::FUNCTION
                 } else {
@@ -369,7 +369,7 @@ fn type_of_cached(snap: &Snapshot, file: &str, name: &str) -> Option<String> {
     snap.shared
         .types
         .get(file)
-        .and_then(|it| it.get(name).cloned())
+        .and_then(|it| it.get(name).map(str::to_string))
 }
 
 fn item_kind(kind: DefKind) -> CompletionItemKind {

@@ -120,6 +120,8 @@ fn serve(connection: &Connection) -> Result<(), String> {
         register_roots,
         indexes: dashmap::DashMap::new(),
         types: dashmap::DashMap::new(),
+        chunks: ligature::engine::Caches::new(ligature::api::DEFAULT_CACHE_CAPACITY),
+        parsing: std::sync::Mutex::new(()),
     });
     let mut workspace = Workspace {
         docs: Arc::new(HashMap::new()),

@@ -62,14 +62,20 @@ pub struct Tops {
 /// A parsed file and its top-level names.
 pub struct ModuleIndex {
     pub text: Arc<str>,
-    pub module: ast::Module,
+    pub module: Arc<ast::Module>,
     pub tops: Tops,
 }
 
 impl ModuleIndex {
-    pub fn new(text: Arc<str>) -> ModuleIndex {
-        let parsed = ligature::syntax::parse(ligature::source::FileId(0), &text);
-        let module = parsed.module;
+    /// Parses `text`, the module `key`, reusing the unchanged declarations of its previous
+    /// parse kept in `chunks`.
+    pub fn new(key: &str, text: Arc<str>, chunks: &ligature::engine::Caches) -> ModuleIndex {
+        let (module, _) = ligature::syntax::chunks::parse_module_reusing(
+            key,
+            ligature::source::FileId(0),
+            &text,
+            chunks,
+        );
         let mut tops = Tops::default();
         for decl in &module.decls {
             match &decl.kind {

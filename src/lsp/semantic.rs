@@ -205,9 +205,10 @@ impl<'a> Encoder<'a> {
         }
         while start < end {
             self.advance(start);
-            let line_end = self.text[start..end]
-                .find('\n')
-                .map_or(end, |it| start + it);
+            let Some(rest) = self.text.get(start..end) else {
+                return;
+            };
+            let line_end = rest.find('\n').map_or(end, |it| start + it);
             let col = self.utf16(self.line_start, start);
             let length = self.utf16(start, line_end);
             if length > 0 {

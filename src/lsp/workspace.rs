@@ -62,7 +62,40 @@ pub struct Shared {
     /// text is the current one.
     pub indexes: DashMap<String, Arc<ModuleIndex>>,
     /// The top-level binding types of the last check of each file that had some.
-    pub types: DashMap<String, Arc<HashMap<String, String>>>,
+    pub types: DashMap<String, Arc<BindingTypes>>,
+    /// The chunk cache [`ModuleIndex`]es are parsed through: after an edit, only the
+    /// changed declarations are parsed again (`syntax::chunks`).
+    pub chunks: ligature::engine::Caches,
+    /// Held while an index is built, so that a request and the check's warm-up do not
+    /// parse the same text twice.
+    pub parsing: std::sync::Mutex<()>,
+}
+
+/// A check's binding types, as the checker listed them; the map by name is built on the
+/// first lookup (by a request, off the path from an edit to its diagnostics).
+pub struct BindingTypes {
+    list: Vec<ligature::api::BindingType>,
+    by_name: std::sync::OnceLock<HashMap<String, usize>>,
+}
+
+impl BindingTypes {
+    pub fn new(list: Vec<ligature::api::BindingType>) -> BindingTypes {
+        BindingTypes {
+            list,
+            by_name: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        let by_name = self.by_name.get_or_init(|| {
+            self.list
+                .iter()
+                .enumerate()
+                .map(|(idx, it)| (it.name.clone(), idx))
+                .collect()
+        });
+        by_name.get(name).map(|&idx| self.list[idx].ty.as_str())
+    }
 }
 
 #[derive(Clone)]
@@ -166,12 +199,22 @@ impl Snapshot {
     /// The parsed module at `key`, reused while its text is unchanged.
     pub fn index(&self, key: &str) -> Option<Arc<ModuleIndex>> {
         let text = self.text(key)?;
-        if let Some(index) = self.shared.indexes.get(key) {
-            if Arc::ptr_eq(&index.text, &text) || *index.text == *text {
-                return Some(Arc::clone(&index));
-            }
+        let cached = || {
+            let index = self.shared.indexes.get(key)?;
+            (Arc::ptr_eq(&index.text, &text) || *index.text == *text).then(|| Arc::clone(&index))
+        };
+        if let Some(index) = cached() {
+            return Some(index);
         }
-        let index = Arc::new(ModuleIndex::new(text));
+        let _parsing = self
+            .shared
+            .parsing
+            .lock()
+            .unwrap_or_else(|it| it.into_inner());
+        if let Some(index) = cached() {
+            return Some(index);
+        }
+        let index = Arc::new(ModuleIndex::new(key, text, &self.shared.chunks));
         self.shared
             .indexes
             .insert(key.to_string(), Arc::clone(&index));
