@@ -150,13 +150,17 @@ impl Checker {
                 started.elapsed().as_secs_f64() * 1000.0
             );
         }
-        // Parse the open documents for the requests that follow an edit (hover,
-        // completion), after publishing: off the path from the edit to its diagnostics.
+        // Parse the open documents and index their types for the requests that follow an
+        // edit (hover, completion), after publishing: off the path from the edit to its
+        // diagnostics.
         for entry in entries {
             if flag.load(Ordering::SeqCst) {
                 break;
             }
             snap.index(entry);
+            if let Some(types) = snap.shared.types.get(entry.as_str()) {
+                types.get("");
+            }
         }
     }
 }

@@ -52,7 +52,7 @@ struct At {
 fn at(snap: &Snapshot, uri: &Url, pos: Position) -> Option<At> {
     let key = key_of(uri)?;
     let index = snap.index(&key)?;
-    let offset = LineIndex::new(&index.text).offset(&index.text, pos);
+    let offset = index.lines.offset(&index.text, pos);
     Some(At { key, index, offset })
 }
 
@@ -62,10 +62,10 @@ fn occurrence_at(snap: &Snapshot, at: &At) -> Option<Occurrence> {
 
 fn location(snap: &Snapshot, file: &str, span: ligature::source::Span) -> Option<Location> {
     let uri = snap.uri_of(file)?;
-    let text = snap.text(file)?;
+    let index = snap.index(file)?;
     Some(Location {
         uri,
-        range: LineIndex::new(&text).range(&text, span),
+        range: index.lines.range(&index.text, span),
     })
 }
 
@@ -89,7 +89,7 @@ pub fn hover(snap: &Snapshot, params: HoverParams) -> Option<Hover> {
         DefKind::Ctor => format!("{} (constructor)", def.name),
         DefKind::Module => format!("module {}", def.file),
     };
-    let index = LineIndex::new(&at.index.text);
+    let index = &at.index.lines;
     Some(Hover {
         contents: HoverContents::Markup(MarkupContent {
             kind: MarkupKind::Markdown,
@@ -167,7 +167,7 @@ pub fn references(snap: &Snapshot, params: ReferenceParams) -> Option<Vec<Locati
         let Some(index) = snap.index(&file) else {
             continue;
         };
-        let line_index = LineIndex::new(&index.text);
+        let line_index = &index.lines;
         let Some(uri) = snap.uri_of(&file) else {
             continue;
         };
@@ -205,7 +205,7 @@ pub fn document_symbols(
     let key = key_of(&params.text_document.uri)?;
     let index = snap.index(&key)?;
     let text = &index.text;
-    let line_index = LineIndex::new(text);
+    let line_index = &index.lines;
     let symbol = |name: &ast::Ident, kind, span, detail: Option<String>, children| DocumentSymbol {
         name: name.name.to_string(),
         detail,

@@ -18,6 +18,7 @@ use std::sync::{Arc, OnceLock};
 use ligature::source::Span;
 use ligature::syntax::ast::{self, DeclKind, ExprKind, Name, PatternKind, TypeKind};
 
+use super::position::LineIndex;
 use super::workspace::Snapshot;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -62,6 +63,7 @@ pub struct Tops {
 /// A parsed file and its top-level names.
 pub struct ModuleIndex {
     pub text: Arc<str>,
+    pub lines: LineIndex,
     pub module: Arc<ast::Module>,
     pub tops: Tops,
 }
@@ -107,7 +109,12 @@ impl ModuleIndex {
                 DeclKind::Instance(_) | DeclKind::Export(_) => {}
             }
         }
-        ModuleIndex { text, module, tops }
+        ModuleIndex {
+            lines: LineIndex::new(&text),
+            text,
+            module,
+            tops,
+        }
     }
 }
 

@@ -214,6 +214,9 @@ impl Snapshot {
         if let Some(index) = cached() {
             return Some(index);
         }
+        // Let go of the stale tree first: the chunk cache edits its previous tree in place
+        // only when nobody else holds it.
+        self.shared.indexes.remove(key);
         let index = Arc::new(ModuleIndex::new(key, text, &self.shared.chunks));
         self.shared
             .indexes
