@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -13,6 +14,8 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 
 struct Client {
     child: Child,
+    /// The server's stderr lines (it runs with `LIGATURE_LSP_TRACE` set).
+    stderr: Arc<Mutex<Vec<String>>>,
     stdin: ChildStdin,
     incoming: Receiver<Value>,
     /// Notifications and server requests received while waiting for something else.
@@ -24,12 +27,21 @@ impl Client {
     fn start(root: &Path) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ligature"))
             .arg("lsp")
+            .env("LIGATURE_LSP_TRACE", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("the ligature binary starts");
         let stdin = child.stdin.take().expect("stdin");
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock().expect("stderr lines").push(line);
+            }
+        });
         let stdout = child.stdout.take().expect("stdout");
         let (tx, incoming) = mpsc::channel();
         std::thread::spawn(move || {
@@ -42,6 +54,7 @@ impl Client {
         });
         let mut client = Client {
             child,
+            stderr,
             stdin,
             incoming,
             pending: Vec::new(),
@@ -522,6 +535,16 @@ fn an_edit_during_a_long_check_supersedes_it() {
     let diagnostics = client.diagnostics(&file, 3);
     assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
     assert_eq!(diagnostics[0]["range"]["start"]["line"], 60_000);
+    // The checks of versions 1 and 2 were superseded (stopped by the cancel flag, or
+    // finished and not published), version 3's published.
+    let trace = client.stderr.lock().expect("stderr lines").join("\n");
+    for generation in [1, 2] {
+        assert!(
+            trace.contains(&format!("generation {generation} superseded")),
+            "{trace}"
+        );
+    }
+    assert!(trace.contains("generation 3 published"), "{trace}");
     // Nothing was published for the stale versions.
     assert!(
         !client

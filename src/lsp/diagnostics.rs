@@ -88,14 +88,21 @@ impl Checker {
                 })
                 .collect()
         };
-        if flag.load(Ordering::SeqCst) || !self.is_current(generation) {
+        let stopped = outputs
+            .iter()
+            .any(|(_, it)| ligature::interrupt::is_cancelled(&it.diagnostics));
+        if stopped || flag.load(Ordering::SeqCst) || !self.is_current(generation) {
+            trace(|| {
+                let how = if stopped { "stopped" } else { "finished" };
+                format!(
+                    "generation {generation} superseded ({how} after {:.2} ms)",
+                    ms(started)
+                )
+            });
             return;
         }
         let mut seen = HashSet::new();
         for (entry, mut output) in outputs {
-            if ligature::interrupt::is_cancelled(&output.diagnostics) {
-                return;
-            }
             if output.ok() || !output.types.is_empty() {
                 let types = BindingTypes::new(std::mem::take(&mut output.types));
                 snap.shared.types.insert(entry.clone(), Arc::new(types));
@@ -119,6 +126,7 @@ impl Checker {
         }
         let mut published = self.published.lock().unwrap_or_else(|it| it.into_inner());
         if !self.is_current(generation) {
+            trace(|| format!("generation {generation} superseded (finished, not published)"));
             return;
         }
         // Files that had diagnostics and have none now are cleared.
@@ -144,12 +152,7 @@ impl Checker {
             )));
         }
         drop(published);
-        if std::env::var_os("LIGATURE_LSP_TRACE").is_some() {
-            eprintln!(
-                "ligature lsp: generation {generation} checked and published in {:.2} ms",
-                started.elapsed().as_secs_f64() * 1000.0
-            );
-        }
+        trace(|| format!("generation {generation} published in {:.2} ms", ms(started)));
         // Parse the open documents and index their types for the requests that follow an
         // edit (hover, completion), after publishing: off the path from the edit to its
         // diagnostics.
@@ -163,6 +166,18 @@ impl Checker {
             }
         }
     }
+}
+
+/// A line on stderr when `LIGATURE_LSP_TRACE` is set (the benchmark and the tests read
+/// what became of each generation).
+fn trace(line: impl FnOnce() -> String) {
+    if std::env::var_os("LIGATURE_LSP_TRACE").is_some() {
+        eprintln!("ligature lsp: {}", line());
+    }
+}
+
+fn ms(since: std::time::Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
 }
 
 /// One library diagnostic in the protocol's terms, with the key of its file; the labels
