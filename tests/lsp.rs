@@ -508,6 +508,41 @@ fn diagnostics_follow_imports_and_edits() {
     client.shutdown();
 }
 
+#[test]
+fn a_closed_importer_is_checked_again() {
+    let dir = workspace("closed", &[("lib.lig", LIB), ("main.lig", MAIN)]);
+    let main = uri(&dir.join("main.lig"));
+    let lib = uri(&dir.join("lib.lig"));
+    let mut client = Client::start(&dir);
+    // Only the library is open; main.lig, beside it, imports it.
+    client.open(&lib, LIB);
+    assert!(client.diagnostics(&lib, 1).is_empty());
+    client.change(&lib, 2, &LIB.replace("8080", "\"8080\""));
+    assert!(client.diagnostics(&lib, 2).is_empty());
+    // A closed file's diagnostics carry no version.
+    let message = client.wait(|it| {
+        it["method"] == "textDocument/publishDiagnostics"
+            && it["params"]["uri"] == main.as_str()
+            && it["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|it| !it.is_empty())
+    });
+    assert_eq!(message["params"]["version"], Value::Null);
+    assert_eq!(
+        message["params"]["diagnostics"][0]["range"]["start"]["line"],
+        12
+    );
+    // Forget generation 1's empty list for main before the fix.
+    client.pending.clear();
+    client.change(&lib, 3, LIB);
+    assert!(client.diagnostics(&lib, 3).is_empty());
+    let message = client.wait(|it| {
+        it["method"] == "textDocument/publishDiagnostics" && it["params"]["uri"] == main.as_str()
+    });
+    assert_eq!(message["params"]["diagnostics"], json!([]));
+    client.shutdown();
+}
+
 /// A big file: checking it takes long enough for edits to arrive meanwhile.
 fn big_file(n: usize, last: &str) -> String {
     let mut text = String::new();

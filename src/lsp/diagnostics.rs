@@ -65,12 +65,11 @@ impl Checker {
     pub fn check(&self, snap: &Snapshot, generation: u64, flag: &Arc<AtomicBool>) {
         let started = std::time::Instant::now();
         let session = snap.session();
-        let mut entries: Vec<&String> = snap.docs.keys().collect();
-        entries.sort();
+        let entries = snap.check_entries();
         // File key -> (its text, its diagnostics), for every file a check reported on.
         let mut by_file: BTreeMap<String, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
         for entry in &entries {
-            by_file.entry((*entry).clone()).or_default();
+            by_file.entry(entry.clone()).or_default();
         }
         let outputs: Vec<_> = {
             use rayon::prelude::*;
@@ -78,13 +77,13 @@ impl Checker {
                 .par_iter()
                 .map(|entry| {
                     let request = EntryRequest {
-                        entry: (*entry).clone(),
+                        entry: entry.clone(),
                         cancellation: Cancellation {
                             cancel: Some(Arc::clone(flag)),
                             ..Cancellation::default()
                         },
                     };
-                    ((*entry).clone(), session.typecheck_with(&request))
+                    (entry.clone(), session.typecheck_with(&request))
                 })
                 .collect()
         };
@@ -160,7 +159,10 @@ impl Checker {
             if flag.load(Ordering::SeqCst) {
                 break;
             }
-            snap.index(entry);
+            if !snap.docs.contains_key(&entry) {
+                continue;
+            }
+            snap.index(&entry);
             if let Some(types) = snap.shared.types.get(entry.as_str()) {
                 types.get("");
             }

@@ -128,28 +128,10 @@ pub fn definition(snap: &Snapshot, params: GotoDefinitionParams) -> Option<GotoD
     location(snap, &def.file, def.span).map(GotoDefinitionResponse::Scalar)
 }
 
-/// The files references are looked for in: the open documents, and the `.lig` files of the
-/// directories of the open documents and of the definition.
+/// The files references are looked for in: the open documents and the `.lig` files beside
+/// them and beside the definition.
 fn candidate_files(snap: &Snapshot, def: &Def) -> Vec<String> {
-    let mut files: Vec<String> = snap.docs.keys().cloned().collect();
-    let mut dirs: Vec<String> = files
-        .iter()
-        .chain(std::iter::once(&def.file))
-        .filter_map(|it| it.rsplit_once('/').map(|(dir, _)| dir.to_string()))
-        .collect();
-    dirs.sort();
-    dirs.dedup();
-    for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten().take(1_000) {
-            let path = entry.path();
-            if path.extension().is_some_and(|it| it == "lig") && path.is_file() {
-                files.push(ligature::loader::normalize(&path.to_string_lossy()));
-            }
-        }
-    }
+    let mut files = snap.neighbours(std::iter::once(def.file.as_str()));
     if !def.file.is_empty() {
         files.push(def.file.clone());
     }

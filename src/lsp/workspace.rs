@@ -248,6 +248,54 @@ impl Snapshot {
             .map(|it| it.key)
     }
 
+    /// The open documents, and the `.lig` files (at most 1,000 a directory) of their
+    /// directories and of the directories of `more` files.
+    pub fn neighbours<'a>(&self, more: impl Iterator<Item = &'a str>) -> Vec<String> {
+        let mut files: Vec<String> = self.docs.keys().cloned().collect();
+        let dir_of = |it: &str| it.rsplit_once('/').map(|(dir, _)| dir.to_string());
+        let mut dirs: Vec<String> = files.iter().filter_map(|it| dir_of(it)).collect();
+        dirs.extend(more.filter_map(dir_of));
+        dirs.sort();
+        dirs.dedup();
+        for dir in dirs {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten().take(1_000) {
+                let path = entry.path();
+                if path.extension().is_some_and(|it| it == "lig") && path.is_file() {
+                    files.push(loader::normalize(&path.to_string_lossy()));
+                }
+            }
+        }
+        files.sort();
+        files.dedup();
+        files
+    }
+
+    /// The entries a check takes: the open documents, and the files beside them that
+    /// import one (so an edit shows its effect on a closed importer).
+    pub fn check_entries(&self) -> Vec<String> {
+        let mut entries: Vec<String> = self.docs.keys().cloned().collect();
+        for file in self.neighbours(std::iter::empty()) {
+            if self.docs.contains_key(&file) {
+                continue;
+            }
+            let Some(index) = self.index(&file) else {
+                continue;
+            };
+            let imports_open = index.module.imports.iter().any(|import| {
+                self.resolve_import(&file, &import.path)
+                    .is_some_and(|key| self.docs.contains_key(&key))
+            });
+            if imports_open {
+                entries.push(file);
+            }
+        }
+        entries.sort();
+        entries
+    }
+
     /// The URI of a module key; `std` modules are written to a directory of their own
     /// first, so that an editor can open them.
     pub fn uri_of(&self, key: &str) -> Option<Url> {
