@@ -609,6 +609,11 @@ fn survives_garbage() {
     // Not JSON, JSON that is no message, a message of the wrong shape.
     client.send_raw(b"{ this is not json");
     client.send_raw(b"[1, 2, 3]");
+    // A header without a usable length.
+    client
+        .stdin
+        .write_all(b"Content-Length: many\r\n\r\n")
+        .expect("write");
     client.send(&json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": 42}));
     // An unknown method is MethodNotFound; bad parameters are InvalidParams.
     let response = client.request_raw("ligature/nonsense", json!({}));

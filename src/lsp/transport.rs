@@ -6,7 +6,7 @@
 //! skips a body that does not parse (with a line on stderr), and stops at end of input
 //! or after the `exit` notification. The writer writes what the connection's sender gets.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 use std::thread::JoinHandle;
 
 use lsp_server::{Connection, Message};
@@ -97,7 +97,12 @@ fn read_body(input: &mut impl BufRead) -> Option<Option<Vec<u8>>> {
         eprintln!("ligature lsp: skipped a message without a valid Content-Length");
         return Some(None);
     };
-    let mut body = vec![0; length];
-    input.read_exact(&mut body).ok()?;
-    Some(Some(body))
+    // Read as it arrives: an announced length is no reason to allocate it up front.
+    let mut body = Vec::new();
+    input
+        .by_ref()
+        .take(length as u64)
+        .read_to_end(&mut body)
+        .ok()?;
+    (body.len() == length).then_some(Some(body))
 }
