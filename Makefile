@@ -5,7 +5,7 @@ TOOLCHAIN := $(shell sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 CARGO ?= cargo
 EXAMPLE ?= examples/deploy.lig
 
-.PHONY: help setup build test test-rust lint fmt wasm-check example bench bench-peers bench-robustness bench-cancel bench-quick bench-persist bench-remote bless ready clean \
+.PHONY: help setup build test test-rust neovim bench-lsp lint fmt wasm-check example bench bench-peers bench-robustness bench-cancel bench-quick bench-persist bench-remote bless ready clean \
   playground test-www www-deps www-build wasm-dist bench-playground bench-plugins test-editors editors-deps
 
 help: ## List the targets
@@ -28,8 +28,11 @@ example: build ## Run the main job on the example: evaluate examples/deploy.lig 
 
 test: setup lint test-rust wasm-check test-js test-www test-editors ## Run every test (what CI runs): Rust, the npm package (Node, workerd, Chromium), the playground, the editor extension
 
-test-rust: ## Unit tests, fixture corpus (1 and N threads), CLI tests, tidy checks
+test-rust: neovim ## Unit tests, fixture corpus (1 and N threads), CLI tests, tidy checks, the language server in headless Neovim
 	$(CARGO) test --all-targets
+
+neovim: ## Debian's Neovim for the language server's real-client test (only if missing)
+	@if ! command -v nvim >/dev/null 2>&1; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y neovim; fi
 
 lint: setup ## rustfmt and clippy (warnings are errors)
 	$(CARGO) fmt --check
@@ -60,6 +63,10 @@ bench-robustness: build ## Adversarial inputs (issue 16) through the release CLI
 
 bench-cancel: setup ## Time from a deadline (or a cancel) to R3008 in every phase, natively, on services 140,000 (5.7 MB)
 	$(CARGO) bench --bench cancel
+
+bench-lsp: ## The language server on 10,000 bindings: one-character edit to diagnostics (goal < 15 ms), hover (< 5 ms), peak memory (< 300 MB)
+	$(CARGO) build --release --bin ligature
+	$(CARGO) run --release --example lsp_bench
 
 bench-peers: build ## The workloads through jrsonnet and nickel too, when installed (cargo install jrsonnet nickel-lang-cli)
 	python3 benches/peers.py

@@ -6,7 +6,7 @@
 
 mod fmt;
 mod module_cache;
-mod os_fs;
+pub(crate) mod os_fs;
 mod remote;
 mod validate;
 
@@ -51,6 +51,8 @@ enum Command {
     /// Lay files out in the canonical layout, in place (`-`: standard input to standard
     /// output); with --check, list the files that would change.
     Fmt(fmt::FmtArgs),
+    /// Run the language server on standard input and output (for editors).
+    Lsp,
 }
 
 #[derive(clap::Args, Debug)]
@@ -367,6 +369,7 @@ fn run(cli: Cli) -> i32 {
         Command::Fetch(args) => fetch(args),
         Command::Types(args) => types(args),
         Command::Fmt(args) => fmt::run(args),
+        Command::Lsp => crate::lsp::run(),
     }
 }
 
