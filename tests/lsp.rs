@@ -25,8 +25,13 @@ struct Client {
 
 impl Client {
     fn start(root: &Path) -> Client {
+        Client::start_with(root, &["lsp"])
+    }
+
+    /// The server started with `args` (clients such as vscode-languageclient add `--stdio`).
+    fn start_with(root: &Path, args: &[&str]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ligature"))
-            .arg("lsp")
+            .args(args)
             .env("LIGATURE_LSP_TRACE", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -473,7 +478,7 @@ fn diagnostics_follow_imports_and_edits() {
     let dir = workspace("diag", &[("lib.lig", LIB), ("main.lig", MAIN)]);
     let main = uri(&dir.join("main.lig"));
     let lib = uri(&dir.join("lib.lig"));
-    let mut client = Client::start(&dir);
+    let mut client = Client::start_with(&dir, &["lsp", "--stdio"]);
     client.open(&main, MAIN);
     client.open(&lib, LIB);
     assert!(client.diagnostics(&main, 1).is_empty());

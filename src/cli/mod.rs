@@ -52,7 +52,15 @@ enum Command {
     /// output); with --check, list the files that would change.
     Fmt(fmt::FmtArgs),
     /// Run the language server on standard input and output (for editors).
-    Lsp,
+    Lsp(LspArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct LspArgs {
+    /// Standard input and output, the only transport (accepted because
+    /// vscode-languageclient and other clients pass it).
+    #[arg(long)]
+    stdio: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -369,7 +377,7 @@ fn run(cli: Cli) -> i32 {
         Command::Fetch(args) => fetch(args),
         Command::Types(args) => types(args),
         Command::Fmt(args) => fmt::run(args),
-        Command::Lsp => crate::lsp::run(),
+        Command::Lsp(_) => crate::lsp::run(),
     }
 }
 
