@@ -29,7 +29,7 @@ use crate::source::{self, SourceMap, Span};
 use crate::syntax;
 use crate::{eval, modules, types};
 
-pub use crate::export_types::Unexpressed;
+pub use crate::export_types::{JsonText, Unexpressed};
 pub use crate::loader::MemoryFs;
 pub use crate::validate::{Data, DataFormat, Schema, Violation};
 
@@ -293,7 +293,8 @@ pub struct TypesRequest {
 /// when there are errors), the refinements they could not express, the diagnostics.
 #[derive(Debug)]
 pub struct TypesOutput {
-    pub schema: Option<serde_json::Value>,
+    /// Compact JSON text (`JsonText::to_pretty` indents it).
+    pub schema: Option<JsonText>,
     pub typescript: Option<String>,
     pub unexpressed: Vec<Unexpressed>,
     pub diagnostics: Vec<Diagnostic>,
@@ -1500,7 +1501,7 @@ mod pipeline {
     /// What [`super::Session::export_types`] exports: JSON Schema, TypeScript and the
     /// refinements left as text.
     pub(super) type Exported = (
-        Option<serde_json::Value>,
+        Option<crate::export_types::JsonText>,
         Option<String>,
         Vec<crate::export_types::Unexpressed>,
     );
