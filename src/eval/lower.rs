@@ -400,16 +400,18 @@ impl FnCtx {
     }
 }
 
+/// A declared type as plans read it. Shared: a plan reads the declaration of every type
+/// it names (a schema's aliases name each other tens of thousands of times).
 #[derive(Clone)]
 enum TypeInfo {
     Alias {
-        params: Vec<Name>,
-        rhs: ast::Type,
+        params: Arc<[Name]>,
+        rhs: Arc<ast::Type>,
         decl: u32,
     },
     Union {
-        params: Vec<Name>,
-        variants: Vec<ast::Variant>,
+        params: Arc<[Name]>,
+        variants: Arc<[ast::Variant]>,
         decl: u32,
     },
 }
@@ -961,9 +963,10 @@ impl Lowerer<'_> {
                 })
             }
             ast::DeclKind::Type(type_decl) => {
-                let params: Vec<Name> = type_decl.params.iter().map(|it| it.name.clone()).collect();
-                let union = match &type_decl.rhs {
-                    ast::TypeRhs::Union(variants) => Some(variants.clone()),
+                let params: Arc<[Name]> =
+                    type_decl.params.iter().map(|it| it.name.clone()).collect();
+                let union: Option<Arc<[ast::Variant]>> = match &type_decl.rhs {
+                    ast::TypeRhs::Union(variants) => Some(variants.as_slice().into()),
                     ast::TypeRhs::Alias(_) => None,
                     ast::TypeRhs::Lone { variant, .. } => {
                         // As the checker decides (types::decl): an alias of any type in
@@ -974,13 +977,13 @@ impl Lowerer<'_> {
                         if known {
                             None
                         } else {
-                            Some(vec![variant.clone()])
+                            Some(Arc::from([variant.clone()]))
                         }
                     }
                 };
                 let info = match (union, &type_decl.rhs) {
                     (Some(variants), _) => {
-                        for variant in &variants {
+                        for variant in variants.iter() {
                             self.t
                                 .to_mut()
                                 .ctors
@@ -995,7 +998,7 @@ impl Lowerer<'_> {
                     (None, ast::TypeRhs::Alias(ty))
                     | (None, ast::TypeRhs::Lone { as_type: ty, .. }) => TypeInfo::Alias {
                         params,
-                        rhs: ty.clone(),
+                        rhs: Arc::new(ty.clone()),
                         decl: idx,
                     },
                     (None, ast::TypeRhs::Union(_)) => return Err(self.bug(decl.span, "union")),
@@ -1951,7 +1954,7 @@ impl Lowerer<'_> {
                         let res = self.plan_in_decl(decl, |cx| {
                             let mut out = Vec::new();
                             let mut any = false;
-                            for variant in &variants {
+                            for variant in variants.iter() {
                                 let plan = match &variant.payload {
                                     Some(t) => cx.plan_named(t, &env, None)?,
                                     None => None,
