@@ -1438,20 +1438,8 @@ pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScri
             }
             (_, Shape::Record { fields, open, .. }) if !refined_root(plan) => {
                 let _ = writeln!(out, "export interface {}{generics} {{", t.name);
-                for (name, field) in fields {
-                    let field_plan = field_plan(plan, name);
-                    gen.path.push(format!(".{name}"));
-                    let doc = gen.doc(field, field_plan);
-                    let ty = gen.render(&unions, field, field_plan, &params);
-                    gen.path.pop();
-                    if !doc.is_empty() {
-                        let _ = writeln!(out, "  /** {doc} */");
-                    }
-                    let _ = writeln!(out, "  {}: {ty};", property(name));
-                }
-                if *open {
-                    out.push_str("  [field: string]: unknown;\n");
-                }
+                let record = (&unions[..], &fields[..], *open);
+                gen.members(&mut out, record, plan, &params, Members::Lines);
                 out.push_str("}\n");
             }
             _ => {
@@ -1641,6 +1629,15 @@ pub fn is_js_identifier(name: &str) -> bool {
     property(name) == name && !RESERVED.contains(&name)
 }
 
+/// How [`TsGen::members`] lays a record's members out.
+#[derive(Clone, Copy)]
+enum Members {
+    /// An interface's body: a line each, indented.
+    Lines,
+    /// An object type written inline: `{ a: number; b: string; }`.
+    Inline,
+}
+
 struct TsGen<'a> {
     refinements: Refinements<'a>,
     /// TypeScript names of unions, by identity.
@@ -1677,13 +1674,19 @@ impl TsGen<'_> {
     /// The JSDoc tags of the refinements at the root of `plan` (a chain of them).
     fn doc(&mut self, shape: &Shape, plan: Option<&Plan>) -> String {
         let (refined, _) = refinements(plan);
+        if refined.is_empty() {
+            // Most parts of a type are not refined: nothing to say, nothing to allocate.
+            return String::new();
+        }
         let mut analysis = Analysis::default();
         for items in refined.iter().rev() {
             self.refinements
                 .analyse(items, base_of(shape), &mut analysis);
         }
         let mut tags: Vec<String> = analysis.keywords.iter().map(Keyword::jsdoc).collect();
-        let path = {
+        let path = if analysis.unexpressed.is_empty() {
+            String::new()
+        } else {
             let mut p = String::from("$");
             for step in &self.path {
                 p.push_str(step);
@@ -1736,20 +1739,8 @@ impl TsGen<'_> {
                     return "Record<string, never>".into();
                 }
                 let mut out = String::from("{ ");
-                for (name, field) in fields {
-                    let field_plan = field_plan(plan, name);
-                    self.path.push(format!(".{name}"));
-                    let doc = self.doc(field, field_plan);
-                    let ty = self.render(unions, field, field_plan, params);
-                    self.path.pop();
-                    if !doc.is_empty() {
-                        let _ = write!(out, "/** {doc} */ ");
-                    }
-                    let _ = write!(out, "{}: {ty}; ", property(name));
-                }
-                if *open {
-                    out.push_str("[field: string]: unknown; ");
-                }
+                let record = (unions, &fields[..], *open);
+                self.members(&mut out, record, plan, params, Members::Inline);
                 out.push('}');
                 out
             }
@@ -1778,6 +1769,36 @@ impl TsGen<'_> {
                 .unwrap_or_else(|| "unknown".into()),
             Shape::Any => "unknown".into(),
             Shape::Function => "never".into(),
+        }
+    }
+
+    /// The members of a record type `(unions, fields, open)` under `plan`: each field's
+    /// JSDoc and its type, then the index signature of an open record.
+    fn members(
+        &mut self,
+        out: &mut String,
+        (unions, fields, open): (&[UnionShape], &[(ast::Name, Shape)], bool),
+        plan: Option<&Plan>,
+        params: &[String],
+        layout: Members,
+    ) {
+        let (indent, end) = match layout {
+            Members::Lines => ("  ", '\n'),
+            Members::Inline => ("", ' '),
+        };
+        for (name, field) in fields {
+            let field_plan = field_plan(plan, name);
+            self.path.push(format!(".{name}"));
+            let doc = self.doc(field, field_plan);
+            let ty = self.render(unions, field, field_plan, params);
+            self.path.pop();
+            if !doc.is_empty() {
+                let _ = write!(out, "{indent}/** {doc} */{end}");
+            }
+            let _ = write!(out, "{indent}{}: {ty};{end}", property(name));
+        }
+        if open {
+            let _ = write!(out, "{indent}[field: string]: unknown;{end}");
         }
     }
 

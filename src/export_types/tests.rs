@@ -528,6 +528,10 @@ fn every_fixture_exports_or_reports() {
             });
             if out.ok() {
                 exported += 1;
+                // The schema's text is what serde_json writes for the same value.
+                if let Some(schema) = &out.schema {
+                    assert_eq!(schema.to_value().to_string(), schema.as_str());
+                }
                 assert!(
                     out.schema
                         .as_ref()
