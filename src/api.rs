@@ -1596,15 +1596,14 @@ mod pipeline {
             release_stopped(session, interrupt, (graph, checked));
             return Err(unknown);
         }
-        let programs =
-            match modules::lower_graph(&graph, &checked, sources, true, &[], None, None, interrupt)
-            {
-                Ok(it) => it.0,
-                Err(it) => {
-                    release_stopped(session, interrupt, (graph, checked));
-                    return Err(vec![*it]);
-                }
-            };
+        // Plans only: the exporters read a plan's shape and its items' text, never run it.
+        let programs = match modules::lower_type_plans(&graph, &checked, sources, interrupt) {
+            Ok(it) => it,
+            Err(it) => {
+                release_stopped(session, interrupt, (graph, checked));
+                return Err(vec![*it]);
+            }
+        };
         if interrupt.fired() {
             release_stopped(session, interrupt, (graph, checked, programs));
             return Err(vec![cancelled(file)]);

@@ -883,29 +883,15 @@ pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
         write_str(&mut out, &format!("#/$defs/{}", only.name));
     }
     out.push_str(",\"$defs\":{");
-    // As an ordered map: a later definition of a name takes the earlier one's place.
-    let mut written: HashMap<&str, usize> = HashMap::new();
-    let mut order: Vec<(&str, &str)> = Vec::with_capacity(defs.len());
-    for (name, body) in &defs {
-        match written.get(name.as_str()) {
-            Some(&at) => {
-                if let Some(slot) = order.get_mut(at) {
-                    slot.1 = body;
-                }
-            }
-            None => {
-                written.insert(name, order.len());
-                order.push((name, body));
-            }
-        }
-    }
-    for (k, (name, body)) in order.into_iter().enumerate() {
+    // Names are unique in `defs` (a name is reserved once, or released and reserved
+    // again); each body is dropped once copied.
+    for (k, (name, body)) in defs.into_iter().enumerate() {
         if k > 0 {
             out.push(',');
         }
-        write_str(&mut out, name);
+        write_str(&mut out, &name);
         out.push(':');
-        out.push_str(body);
+        out.push_str(&body);
     }
     out.push_str("}}");
     JsonSchemaExport {

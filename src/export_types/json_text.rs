@@ -24,7 +24,9 @@ impl JsonText {
     /// `": "` after keys, empty objects and arrays as `{}` and `[]`.
     pub fn to_pretty(&self) -> String {
         let text = self.0.as_bytes();
-        let mut out: Vec<u8> = Vec::with_capacity(text.len() + text.len() / 2);
+        // Indentation about doubles a schema's text; pages reserved and not written cost
+        // nothing.
+        let mut out: Vec<u8> = Vec::with_capacity(text.len() * 2);
         let mut depth = 0usize;
         let mut in_string = false;
         let mut escaped = false;
