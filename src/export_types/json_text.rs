@@ -28,8 +28,6 @@ impl JsonText {
         // nothing.
         let mut out: Vec<u8> = Vec::with_capacity(text.len() * 2);
         let mut depth = 0usize;
-        let mut in_string = false;
-        let mut escaped = false;
         let mut k = 0;
         let newline = |out: &mut Vec<u8>, depth: usize| {
             out.push(b'\n');
@@ -37,27 +35,27 @@ impl JsonText {
         };
         while let Some(&c) = text.get(k) {
             k += 1;
-            if in_string {
-                out.push(c);
-                if escaped {
-                    escaped = false;
-                } else if c == b'\\' {
-                    escaped = true;
-                } else if c == b'"' {
-                    in_string = false;
-                }
-                continue;
-            }
             match c {
                 b'"' => {
-                    in_string = true;
-                    out.push(c);
+                    // A string, copied whole: up to the first quote not escaped.
+                    let from = k - 1;
+                    while let Some(at) = text
+                        .get(k..)
+                        .and_then(|rest| rest.iter().position(|&b| b == b'"' || b == b'\\'))
+                    {
+                        k += at + 1;
+                        if text.get(k - 1) == Some(&b'"') {
+                            break;
+                        }
+                        k += 1;
+                    }
+                    out.extend_from_slice(text.get(from..k).unwrap_or(&[]));
                 }
                 b'{' | b'[' => {
                     out.push(c);
                     match text.get(k) {
-                        Some(b'}' | b']') => {
-                            out.push(text.get(k).copied().unwrap_or(b'}'));
+                        Some(&close @ (b'}' | b']')) => {
+                            out.push(close);
                             k += 1;
                         }
                         _ => {
