@@ -5,7 +5,7 @@ TOOLCHAIN := $(shell sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 CARGO ?= cargo
 EXAMPLE ?= examples/deploy.lig
 
-.PHONY: help setup build test test-rust neovim bench-lsp lint fmt wasm-check example bench bench-peers bench-robustness bench-cancel bench-quick bench-persist bench-remote bless ready clean \
+.PHONY: help setup build test test-rust neovim bench-lsp lint fmt wasm-check example bench bench-peers bench-robustness bench-cancel bench-quick bench-persist bench-remote bench-export bless ready clean \
   playground test-www www-deps www-build wasm-dist bench-playground bench-plugins test-editors editors-deps
 
 help: ## List the targets
@@ -47,6 +47,9 @@ bless: ## Regenerate expected fixture outputs (review the diff!)
 bench: build bench-wasm bench-playground bench-plugins ## Benchmarks: generated workloads through the release CLI (MB/s, memory, phases, 1 vs 2 threads), incremental re-evaluation, wasm, the playground, the bundler plugins
 	python3 benches/run.py
 	$(CARGO) bench --bench incremental
+
+bench-export: build ## `ligature types` on a 100,000-line schema (benches/gen.py schema): JSON Schema and TypeScript of every type, best of 5, peak memory (goal: under 0.5 s each)
+	python3 benches/run.py --types
 
 bench-plugins: pkg-deps ## ligature/vite: the time a Vite build spends per small .lig module, against the same data as .json modules (goal: under 5 ms)
 	@if [ ! -f pkg/dist/web/ligature_bg.wasm ]; then $(MAKE) wasm; fi

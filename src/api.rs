@@ -29,7 +29,7 @@ use crate::source::{self, SourceMap, Span};
 use crate::syntax;
 use crate::{eval, modules, types};
 
-pub use crate::export_types::Unexpressed;
+pub use crate::export_types::{JsonText, Unexpressed};
 pub use crate::loader::MemoryFs;
 pub use crate::validate::{Data, DataFormat, Schema, Violation};
 
@@ -297,7 +297,8 @@ pub struct TypesRequest {
 /// when there are errors), the refinements they could not express, the diagnostics.
 #[derive(Debug)]
 pub struct TypesOutput {
-    pub schema: Option<serde_json::Value>,
+    /// Compact JSON text (`JsonText::to_pretty` indents it).
+    pub schema: Option<JsonText>,
     pub typescript: Option<String>,
     pub unexpressed: Vec<Unexpressed>,
     pub diagnostics: Vec<Diagnostic>,
@@ -1588,7 +1589,7 @@ mod pipeline {
     /// What [`super::Session::export_types`] exports: JSON Schema, TypeScript and the
     /// refinements left as text.
     pub(super) type Exported = (
-        Option<serde_json::Value>,
+        Option<crate::export_types::JsonText>,
         Option<String>,
         Vec<crate::export_types::Unexpressed>,
     );
@@ -1683,15 +1684,14 @@ mod pipeline {
             release_stopped(session, interrupt, (graph, checked));
             return Err(unknown);
         }
-        let programs =
-            match modules::lower_graph(&graph, &checked, sources, true, &[], None, None, interrupt)
-            {
-                Ok(it) => it.0,
-                Err(it) => {
-                    release_stopped(session, interrupt, (graph, checked));
-                    return Err(vec![*it]);
-                }
-            };
+        // Plans only: the exporters read a plan's shape and its items' text, never run it.
+        let programs = match modules::lower_type_plans(&graph, &checked, sources, interrupt) {
+            Ok(it) => it,
+            Err(it) => {
+                release_stopped(session, interrupt, (graph, checked));
+                return Err(vec![*it]);
+            }
+        };
         if interrupt.fired() {
             release_stopped(session, interrupt, (graph, checked, programs));
             return Err(vec![cancelled(file)]);

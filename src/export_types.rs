@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::{json, Value as Json};
 
 use crate::eval::lower::{CheckItem, Plan};
 use crate::source::FileId;
@@ -36,6 +36,11 @@ use crate::syntax::ast;
 use crate::types::env::{Env, Origin, TypeDef};
 use crate::types::ty::SType;
 use crate::validate::{Shape, ShapeBuilder, UnionShape};
+
+use json_text::write_str;
+pub use json_text::JsonText;
+
+mod json_text;
 
 /// The JSON Schema dialect of the output.
 pub const JSON_SCHEMA_DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -83,7 +88,7 @@ pub struct Input<'a> {
 /// A JSON Schema and what it could not express.
 #[derive(Debug)]
 pub struct JsonSchemaExport {
-    pub schema: Json,
+    pub schema: JsonText,
     pub unexpressed: Vec<Unexpressed>,
 }
 
@@ -104,10 +109,13 @@ enum Num {
 }
 
 impl Num {
-    fn to_json(self) -> Json {
+    /// As JSON (`null` for a float that is not finite, as `serde_json` writes it).
+    fn write_json(self, out: &mut String) {
         match self {
-            Num::Int(n) => json!(n),
-            Num::Float(x) => json!(x),
+            Num::Int(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Num::Float(x) => out.push_str(&json!(x).to_string()),
         }
     }
 
@@ -161,18 +169,18 @@ impl Keyword {
         }
     }
 
-    fn value(&self) -> Json {
+    fn value(&self) -> Val {
         match self {
             Keyword::Minimum(n)
             | Keyword::Maximum(n)
             | Keyword::ExclusiveMinimum(n)
-            | Keyword::ExclusiveMaximum(n) => n.to_json(),
+            | Keyword::ExclusiveMaximum(n) => Val::Num(*n),
             Keyword::MinLength(n)
             | Keyword::MaxLength(n)
             | Keyword::MinItems(n)
-            | Keyword::MaxItems(n) => json!(n),
-            Keyword::Pattern(re) => json!(re),
-            Keyword::Const(v) => v.clone(),
+            | Keyword::MaxItems(n) => Val::Count(*n),
+            Keyword::Pattern(re) => Val::string(re),
+            Keyword::Const(v) => Val::Text(v.to_string()),
         }
     }
 
@@ -184,7 +192,7 @@ impl Keyword {
             | Keyword::ExclusiveMinimum(n)
             | Keyword::ExclusiveMaximum(n) => n.text(),
             Keyword::Pattern(re) => re.clone(),
-            other => other.value().to_string(),
+            other => other.value().to_text(),
         };
         format!("@{} {}", self.name(), value)
     }
@@ -652,6 +660,133 @@ fn bracket_class(chars: &[char], mut at: usize, out: &mut String) -> Option<usiz
 
 // ---------------------------------------------------------------- JSON Schema
 
+/// A JSON Schema object being built: its members in order, each value compact JSON text,
+/// except the numbers a later refinement may tighten. Written once, by [`Obj::into_text`]:
+/// a parent takes its children as text.
+#[derive(Debug, Default)]
+struct Obj(Vec<(&'static str, Val)>);
+
+/// The value of an [`Obj`] member.
+#[derive(Debug)]
+enum Val {
+    /// Compact JSON text.
+    Text(String),
+    Num(Num),
+    Count(u64),
+    /// `allOf`: its members' compact texts.
+    AllOf(Vec<String>),
+}
+
+impl Val {
+    fn string(s: &str) -> Val {
+        let mut out = String::with_capacity(s.len() + 2);
+        write_str(&mut out, s);
+        Val::Text(out)
+    }
+
+    fn write(&self, out: &mut String) {
+        match self {
+            Val::Text(text) => out.push_str(text),
+            Val::Num(n) => n.write_json(out),
+            Val::Count(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Val::AllOf(items) => {
+                out.push('[');
+                for (k, item) in items.iter().enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(item);
+                }
+                out.push(']');
+            }
+        }
+    }
+
+    fn to_text(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    /// The number a bound holds (`serde_json`'s `as_i64`, else `as_f64`).
+    fn as_num(&self) -> Option<Num> {
+        match self {
+            Val::Num(Num::Int(n)) => Some(Num::Int(*n)),
+            Val::Num(Num::Float(x)) if x.is_finite() => Some(Num::Float(*x)),
+            Val::Count(n) => Some(i64::try_from(*n).map_or(Num::Float(*n as f64), Num::Int)),
+            _ => None,
+        }
+    }
+
+    /// A count a length bound holds (`serde_json`'s `as_u64`).
+    fn as_u64(&self) -> Option<u64> {
+        match self {
+            Val::Count(n) => Some(*n),
+            Val::Num(Num::Int(n)) => u64::try_from(*n).ok(),
+            _ => None,
+        }
+    }
+}
+
+impl Obj {
+    fn text(key: &'static str, text: String) -> Obj {
+        Obj(vec![(key, Val::Text(text))])
+    }
+
+    fn get(&self, key: &str) -> Option<&Val> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    fn get_mut(&mut self, key: &str) -> Option<&mut Val> {
+        self.0.iter_mut().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// Sets `key`, in its place when it is there already (as an ordered map does).
+    fn insert(&mut self, key: &'static str, value: Val) {
+        match self.get_mut(key) {
+            Some(slot) => *slot = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    fn write(&self, out: &mut String) {
+        out.push('{');
+        for (k, (key, value)) in self.0.iter().enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
+            write_str(out, key);
+            out.push(':');
+            value.write(out);
+        }
+        out.push('}');
+    }
+
+    fn into_text(self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+}
+
+/// `{"$ref":"#/$defs/NAME"}`.
+fn ref_to(name: &str) -> Obj {
+    let mut text = String::with_capacity(name.len() + 12);
+    write_str(&mut text, &format!("#/$defs/{name}"));
+    Obj::text("$ref", text)
+}
+
+/// Whether `obj`'s `$ref` is to the definition `name`.
+fn refers_to(obj: &Obj, name: &str) -> bool {
+    let own = ref_to(name);
+    match (obj.get("$ref"), own.get("$ref")) {
+        (Some(found), Some(own)) => found.to_text() == own.to_text(),
+        _ => false,
+    }
+}
+
 /// The JSON Schema of `input.types`: one `$defs` entry per type (and per union reached),
 /// the root a `$ref` to the only type, or just the `$defs` for several.
 pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
@@ -663,7 +798,7 @@ pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
         def_stack: Vec::new(),
         path: Vec::new(),
         claim: None,
-        unions: Vec::new(),
+        unions: Arc::from(Vec::new()),
         def_at: HashMap::new(),
         dropped: HashSet::new(),
         bodies: HashMap::new(),
@@ -681,11 +816,12 @@ pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
         .iter()
         .map(|t| instantiate(&mut builder, t))
         .collect();
-    gen.unions = builder.unions;
+    gen.unions = Arc::from(builder.unions);
+    let unions = Arc::clone(&gen.unions);
     // A requested union type names its union's definition.
     for (t, (shape, plan)) in input.types.iter().zip(&described) {
         if let (Shape::Union(idx), None) = (shape, plan) {
-            if gen.unions.get(*idx).is_some_and(|u| u.name == t.name) {
+            if unions.get(*idx).is_some_and(|u| u.name == t.name) {
                 gen.keyed.entry((*idx, 0)).or_insert_with(|| t.name.clone());
             }
         }
@@ -694,26 +830,31 @@ pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
         let plan = plan.as_deref();
         gen.def_stack.push(t.name.clone());
         let body = match shape {
-            Shape::Union(idx) if gen.unions.get(*idx).is_some_and(|u| u.name == t.name) => {
+            Shape::Union(idx) if unions.get(*idx).is_some_and(|u| u.name == t.name) => {
                 if gen.keyed.get(&(*idx, 0)) == Some(&t.name) && plan.is_none() {
                     // Pre-named: its body is built here.
-                    let union = gen.unions.get(*idx).cloned();
-                    union.map_or_else(|| json!({}), |u| gen.union_body(&u, None))
+                    let body = unions
+                        .get(*idx)
+                        .map_or_else(|| "{}".to_string(), |u| gen.union_body(u, None));
+                    Some(body)
                 } else {
                     gen.claim = Some(t.name.clone());
                     let res = gen.union_ref(*idx, plan);
                     gen.claim = None;
-                    res
+                    Some(res)
+                        .filter(|it| !refers_to(it, &t.name))
+                        .map(Obj::into_text)
                 }
             }
-            _ => gen.schema(shape, plan),
+            _ => Some(gen.schema(shape, plan))
+                .filter(|it| !refers_to(it, &t.name))
+                .map(Obj::into_text),
         };
         gen.def_stack.pop();
-        let own_ref = format!("#/$defs/{}", t.name);
-        if body.get("$ref").and_then(Json::as_str) == Some(own_ref.as_str()) {
-            continue;
+        // A body that is a reference to its own name was defined under it already.
+        if let Some(body) = body {
+            gen.set_def(&t.name, body);
         }
-        gen.set_def(&t.name, body);
     }
     let JsonGen {
         mut defs,
@@ -730,18 +871,31 @@ pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
     }
     let mut seen = HashSet::new();
     unexpressed.retain(|it| seen.insert(it.clone()));
-    let mut out_defs = Map::new();
-    for (name, body) in defs {
-        out_defs.insert(name, body);
-    }
-    let mut root = Map::new();
-    root.insert("$schema".into(), json!(JSON_SCHEMA_DIALECT));
+    let size: usize = defs
+        .iter()
+        .map(|(name, body)| name.len() + body.len() + 4)
+        .sum();
+    let mut out = String::with_capacity(size + 128);
+    out.push_str("{\"$schema\":");
+    write_str(&mut out, JSON_SCHEMA_DIALECT);
     if let [only] = &input.types[..] {
-        root.insert("$ref".into(), json!(format!("#/$defs/{}", only.name)));
+        out.push_str(",\"$ref\":");
+        write_str(&mut out, &format!("#/$defs/{}", only.name));
     }
-    root.insert("$defs".into(), Json::Object(out_defs));
+    out.push_str(",\"$defs\":{");
+    // Names are unique in `defs` (a name is reserved once, or released and reserved
+    // again); each body is dropped once copied.
+    for (k, (name, body)) in defs.into_iter().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        write_str(&mut out, &name);
+        out.push(':');
+        out.push_str(&body);
+    }
+    out.push_str("}}");
     JsonSchemaExport {
-        schema: Json::Object(root),
+        schema: JsonText(out),
         unexpressed,
     }
 }
@@ -771,8 +925,8 @@ fn instantiate(builder: &mut ShapeBuilder<'_>, t: &ExportedType) -> (Shape, Opti
 
 struct JsonGen<'a> {
     refinements: Refinements<'a>,
-    /// `$defs` in the order reached (`Null` while being built).
-    defs: Vec<(String, Json)>,
+    /// `$defs` in the order reached, as compact text (`null` while being built).
+    defs: Vec<(String, String)>,
     /// The definition of a union per (union, identity of its plan).
     keyed: HashMap<(usize, usize), String>,
     unexpressed: Vec<Unexpressed>,
@@ -781,7 +935,8 @@ struct JsonGen<'a> {
     path: Vec<String>,
     /// A requested union type's name, for its union's definition.
     claim: Option<String>,
-    unions: Vec<UnionShape>,
+    /// Shared, so that a union's body is built while it is borrowed.
+    unions: Arc<[UnionShape]>,
     /// Where each name is in `defs`.
     def_at: HashMap<String, usize>,
     /// Names reserved and then not used (a body equal to an earlier one's).
@@ -836,15 +991,15 @@ impl JsonGen<'_> {
         }
     }
 
-    /// Takes `name` for a definition (built later: `Null` until then).
+    /// Takes `name` for a definition (built later: `null` until then).
     fn reserve(&mut self, name: &str) {
         if !self.def_at.contains_key(name) {
             self.def_at.insert(name.to_string(), self.defs.len());
-            self.defs.push((name.to_string(), Json::Null));
+            self.defs.push((name.to_string(), "null".to_string()));
         }
     }
 
-    fn set_def(&mut self, name: &str, body: Json) {
+    fn set_def(&mut self, name: &str, body: String) {
         if let Some(slot) = self.def_at.get(name).and_then(|at| self.defs.get_mut(*at)) {
             slot.1 = body;
         }
@@ -858,7 +1013,7 @@ impl JsonGen<'_> {
         out
     }
 
-    fn schema(&mut self, shape: &Shape, plan: Option<&Plan>) -> Json {
+    fn schema(&mut self, shape: &Shape, plan: Option<&Plan>) -> Obj {
         let (refined, plan) = refinements(plan);
         let mut out = self.plain(shape, plan);
         if refined.is_empty() {
@@ -869,18 +1024,16 @@ impl JsonGen<'_> {
             self.refinements
                 .analyse(items, base_of(shape), &mut analysis);
         }
-        if let Json::Object(map) = &mut out {
-            for keyword in &analysis.keywords {
-                add_keyword(map, keyword);
-            }
-            if !analysis.unexpressed.is_empty() {
-                let text = analysis.unexpressed.join(" ");
-                map.insert(
-                    "description".into(),
-                    json!(format!("Ligature refinement not expressed here: {text}")),
-                );
-                map.insert("x-ligature-refinement".into(), json!(text));
-            }
+        for keyword in &analysis.keywords {
+            add_keyword(&mut out, keyword);
+        }
+        if !analysis.unexpressed.is_empty() {
+            let text = analysis.unexpressed.join(" ");
+            out.insert(
+                "description",
+                Val::string(&format!("Ligature refinement not expressed here: {text}")),
+            );
+            out.insert("x-ligature-refinement", Val::string(&text));
         }
         let type_name = self.def_stack.last().cloned().unwrap_or_default();
         let path = self.path_text();
@@ -897,17 +1050,18 @@ impl JsonGen<'_> {
         out
     }
 
-    fn plain(&mut self, shape: &Shape, plan: Option<&Plan>) -> Json {
+    fn plain(&mut self, shape: &Shape, plan: Option<&Plan>) -> Obj {
+        let type_is = |name: &str| ("type", Val::string(name));
         match shape {
-            Shape::Int => json!({
-                "type": "integer",
-                "minimum": i64::MIN,
-                "maximum": i64::MAX,
-            }),
-            Shape::Float => json!({ "type": "number" }),
-            Shape::Str => json!({ "type": "string" }),
-            Shape::Bool => json!({ "type": "boolean" }),
-            Shape::Unit => json!({ "type": "null" }),
+            Shape::Int => Obj(vec![
+                type_is("integer"),
+                ("minimum", Val::Num(Num::Int(i64::MIN))),
+                ("maximum", Val::Num(Num::Int(i64::MAX))),
+            ]),
+            Shape::Float => Obj(vec![type_is("number")]),
+            Shape::Str => Obj(vec![type_is("string")]),
+            Shape::Bool => Obj(vec![type_is("boolean")]),
+            Shape::Unit => Obj(vec![type_is("null")]),
             Shape::List(elem) => {
                 let elem_plan = match plan {
                     Some(Plan::List(inner)) => Some(&**inner),
@@ -916,40 +1070,51 @@ impl JsonGen<'_> {
                 self.path.push("[]".into());
                 let items = self.schema(elem, elem_plan);
                 self.path.pop();
-                let mut map = Map::new();
-                map.insert("type".into(), json!("array"));
-                map.insert("items".into(), items);
-                Json::Object(map)
+                Obj(vec![
+                    type_is("array"),
+                    ("items", Val::Text(items.into_text())),
+                ])
             }
             Shape::Record { fields, open, .. } => {
-                let mut properties = Map::new();
-                for (name, field) in fields {
+                let mut properties = String::from("{");
+                let mut required = String::from("[");
+                for (k, (name, field)) in fields.iter().enumerate() {
                     let field_plan = field_plan(plan, name);
                     self.path.push(format!(".{name}"));
                     let schema = self.schema(field, field_plan);
                     self.path.pop();
-                    properties.insert(name.to_string(), schema);
+                    if k > 0 {
+                        properties.push(',');
+                        required.push(',');
+                    }
+                    write_str(&mut properties, name);
+                    properties.push(':');
+                    schema.write(&mut properties);
+                    write_str(&mut required, name);
                 }
-                let required: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
-                let mut map = Map::new();
-                map.insert("type".into(), json!("object"));
-                map.insert("properties".into(), Json::Object(properties));
-                map.insert("required".into(), json!(required));
+                properties.push('}');
+                required.push(']');
+                let mut obj = Obj(vec![
+                    type_is("object"),
+                    ("properties", Val::Text(properties)),
+                    ("required", Val::Text(required)),
+                ]);
                 if !open {
-                    map.insert("additionalProperties".into(), json!(false));
+                    obj.insert("additionalProperties", Val::Text("false".into()));
                 }
-                Json::Object(map)
+                obj
             }
             Shape::Union(idx) => self.union_ref(*idx, plan),
-            Shape::Any | Shape::Param(_) => json!({}),
-            Shape::Function => json!({ "not": {} }),
+            Shape::Any | Shape::Param(_) => Obj::default(),
+            Shape::Function => Obj::text("not", "{}".into()),
         }
     }
 
     /// A `$ref` to the definition of union `idx` under `plan`.
-    fn union_ref(&mut self, idx: usize, plan: Option<&Plan>) -> Json {
-        let Some(union) = self.unions.get(idx).cloned() else {
-            return json!({});
+    fn union_ref(&mut self, idx: usize, plan: Option<&Plan>) -> Obj {
+        let unions = Arc::clone(&self.unions);
+        let Some(union) = unions.get(idx) else {
+            return Obj::default();
         };
         // Recursive unions are named before their body is built; a knot (a recursive
         // union with refinements) by its address, which its occurrences share.
@@ -960,7 +1125,7 @@ impl JsonGen<'_> {
             Some(_) => None,
         };
         if let Some(name) = key.and_then(|k| self.keyed.get(&(idx, k))) {
-            return json!({ "$ref": format!("#/$defs/{name}") });
+            return ref_to(name);
         }
         let body_plan: Option<&Plan> = match plan {
             Some(Plan::Knot(knot)) => knot.plan.get(),
@@ -973,11 +1138,11 @@ impl JsonGen<'_> {
             self.keyed.insert((idx, k), name.clone());
             self.def_stack.push(name.clone());
             let saved = std::mem::take(&mut self.path);
-            let body = self.union_body(&union, body_plan);
+            let body = self.union_body(union, body_plan);
             self.path = saved;
             self.def_stack.pop();
             self.set_def(&name, body);
-            return json!({ "$ref": format!("#/$defs/{name}") });
+            return ref_to(&name);
         }
         // A union with refinements in its payloads, not recursive: one definition per
         // distinct body.
@@ -985,10 +1150,10 @@ impl JsonGen<'_> {
         self.def_stack.push(name.clone());
         let saved = std::mem::take(&mut self.path);
         let listed = self.unexpressed.len();
-        let body = self.union_body(&union, body_plan);
+        let body = self.union_body(union, body_plan);
         self.path = saved;
         self.def_stack.pop();
-        let key = (union.name.clone(), body.to_string());
+        let key = (union.name.clone(), body);
         let name = match self.bodies.get(&key).cloned() {
             Some(existing) => {
                 // What this body listed, the existing one listed under its name.
@@ -999,16 +1164,17 @@ impl JsonGen<'_> {
                 existing
             }
             None => {
+                self.set_def(&name, key.1.clone());
                 self.bodies.insert(key, name.clone());
-                self.set_def(&name, body);
                 name
             }
         };
-        json!({ "$ref": format!("#/$defs/{name}") })
+        ref_to(&name)
     }
 
-    fn union_body(&mut self, union: &UnionShape, plan: Option<&Plan>) -> Json {
-        let mut alternatives = Vec::new();
+    /// A union's definition, as compact text.
+    fn union_body(&mut self, union: &UnionShape, plan: Option<&Plan>) -> String {
+        let mut alternatives: Vec<String> = Vec::new();
         let nullary: Vec<&str> = union
             .ctors
             .iter()
@@ -1017,8 +1183,23 @@ impl JsonGen<'_> {
             .collect();
         match &nullary[..] {
             [] => {}
-            [one] => alternatives.push(json!({ "const": one })),
-            many => alternatives.push(json!({ "enum": many })),
+            [one] => {
+                let mut text = String::from("{\"const\":");
+                write_str(&mut text, one);
+                text.push('}');
+                alternatives.push(text);
+            }
+            many => {
+                let mut text = String::from("{\"enum\":[");
+                for (k, name) in many.iter().enumerate() {
+                    if k > 0 {
+                        text.push(',');
+                    }
+                    write_str(&mut text, name);
+                }
+                text.push_str("]}");
+                alternatives.push(text);
+            }
         }
         for (ctor, payload) in &union.ctors {
             let Some(payload) = payload else { continue };
@@ -1032,21 +1213,22 @@ impl JsonGen<'_> {
             self.path.push(format!(".{ctor}"));
             let schema = self.schema(payload, ctor_plan);
             self.path.pop();
-            let mut properties = Map::new();
-            properties.insert(ctor.to_string(), schema);
-            let mut map = Map::new();
-            map.insert("type".into(), json!("object"));
-            map.insert("properties".into(), Json::Object(properties));
-            map.insert("required".into(), json!([ctor.as_str()]));
-            map.insert("additionalProperties".into(), json!(false));
-            alternatives.push(Json::Object(map));
+            let mut text = String::from("{\"type\":\"object\",\"properties\":{");
+            write_str(&mut text, ctor);
+            text.push(':');
+            schema.write(&mut text);
+            text.push_str("},\"required\":[");
+            write_str(&mut text, ctor);
+            text.push_str("],\"additionalProperties\":false}");
+            alternatives.push(text);
         }
-        match <[Json; 1]>::try_from(alternatives) {
+        match <[String; 1]>::try_from(alternatives) {
             Ok([only]) => only,
             Err(alternatives) => {
-                let mut map = Map::new();
-                map.insert("oneOf".into(), Json::Array(alternatives));
-                Json::Object(map)
+                let mut text = String::from("{\"oneOf\":[");
+                text.push_str(&alternatives.join(","));
+                text.push_str("]}");
+                text
             }
         }
     }
@@ -1057,7 +1239,10 @@ impl JsonGen<'_> {
 /// with references to itself read as references to the earlier one, is the earlier body
 /// goes, and references to it point to the earlier one. In rounds, until nothing changes
 /// (a merge can make two more definitions equal). Returns where each merged name went.
-fn merge_twins(defs: &mut Vec<(String, Json)>, keep: &HashSet<String>) -> BTreeMap<String, String> {
+fn merge_twins(
+    defs: &mut Vec<(String, String)>,
+    keep: &HashSet<String>,
+) -> BTreeMap<String, String> {
     let mut merged: BTreeMap<String, String> = BTreeMap::new();
     loop {
         let mut round: HashMap<String, String> = HashMap::new();
@@ -1073,7 +1258,7 @@ fn merge_twins(defs: &mut Vec<(String, Json)>, keep: &HashSet<String>) -> BTreeM
             }
             let base = def_base(name).to_string();
             let own = format!("\"#/$defs/{name}\"");
-            let text = body.to_string().replace(&own, "\"#/$defs/\u{0}\"");
+            let text = body.replace(&own, "\"#/$defs/\u{0}\"");
             match seen.get(&(base.clone(), text.clone())) {
                 Some(earlier) if !keep.contains(name) && name.as_str() != base => {
                     round.insert(name.clone(), earlier.clone());
@@ -1099,28 +1284,26 @@ fn merge_twins(defs: &mut Vec<(String, Json)>, keep: &HashSet<String>) -> BTreeM
     }
 }
 
-/// Points every `$ref` to a merged definition at the one it was merged into.
-fn retarget(schema: &mut Json, merges: &HashMap<String, String>) {
-    let mut work = vec![schema];
-    while let Some(node) = work.pop() {
-        match node {
-            Json::Object(map) => {
-                for (key, value) in map.iter_mut() {
-                    let target = value
-                        .as_str()
-                        .and_then(|it| it.strip_prefix("#/$defs/"))
-                        .filter(|_| key == "$ref")
-                        .and_then(|it| merges.get(it));
-                    match target {
-                        Some(into) => *value = json!(format!("#/$defs/{into}")),
-                        None => work.push(value),
-                    }
-                }
-            }
-            Json::Array(items) => work.extend(items.iter_mut()),
-            _ => {}
-        }
+/// Points every `$ref` to a merged definition at the one it was merged into. In compact
+/// text, `"$ref":"` only ever starts a member (inside a string its quotes are escaped),
+/// and definition names need no escapes.
+fn retarget(schema: &mut String, merges: &HashMap<String, String>) {
+    const REF: &str = "\"$ref\":\"#/$defs/";
+    if !schema.contains(REF) {
+        return;
     }
+    let mut out = String::with_capacity(schema.len());
+    let mut rest = schema.as_str();
+    while let Some(at) = rest.find(REF) {
+        let (before, from) = rest.split_at(at + REF.len());
+        out.push_str(before);
+        let end = from.find('"').unwrap_or(from.len());
+        let (name, after) = from.split_at(end);
+        out.push_str(merges.get(name).map_or(name, String::as_str));
+        rest = after;
+    }
+    out.push_str(rest);
+    *schema = out;
 }
 
 /// A definition's name without the `_2` that told it apart.
@@ -1140,18 +1323,14 @@ fn field_plan<'p>(plan: Option<&'p Plan>, name: &str) -> Option<&'p Plan> {
 
 /// Adds `keyword`, tightening a bound already there (both hold: the tighter one is
 /// exactly their conjunction); a second pattern or constant goes to `allOf`.
-fn add_keyword(map: &mut Map<String, Json>, keyword: &Keyword) {
+fn add_keyword(obj: &mut Obj, keyword: &Keyword) {
     let name = keyword.name();
     let value = keyword.value();
-    let Some(old) = map.get(name) else {
-        map.insert(name.into(), value);
+    let Some(old) = obj.get(name) else {
+        obj.insert(name, value);
         return;
     };
-    let as_num = |v: &Json| match v.as_i64() {
-        Some(n) => Some(Num::Int(n)),
-        None => v.as_f64().map(Num::Float),
-    };
-    let tighter = match (keyword, as_num(old)) {
+    let tighter = match (keyword, old.as_num()) {
         (Keyword::Minimum(n) | Keyword::ExclusiveMinimum(n), Some(old)) => Some(n.ge(old)),
         (Keyword::Maximum(n) | Keyword::ExclusiveMaximum(n), Some(old)) => Some(old.ge(*n)),
         (Keyword::MinLength(n) | Keyword::MinItems(n), _) => old.as_u64().map(|o| *n >= o),
@@ -1159,21 +1338,18 @@ fn add_keyword(map: &mut Map<String, Json>, keyword: &Keyword) {
         _ => None,
     };
     match tighter {
-        Some(true) => {
-            map.insert(name.into(), value);
-        }
+        Some(true) => obj.insert(name, value),
         Some(false) => {}
         None => {
-            if *old == value {
+            if old.to_text() == value.to_text() {
                 return;
             }
-            let mut extra = Map::new();
-            extra.insert(name.into(), value);
-            match map.get_mut("allOf").and_then(Json::as_array_mut) {
-                Some(all) => all.push(Json::Object(extra)),
-                None => {
-                    map.insert("allOf".into(), json!([Json::Object(extra)]));
-                }
+            let mut extra = Obj::default();
+            extra.insert(name, value);
+            let extra = extra.into_text();
+            match obj.get_mut("allOf") {
+                Some(Val::AllOf(all)) => all.push(extra),
+                _ => obj.insert("allOf", Val::AllOf(vec![extra])),
             }
         }
     }
@@ -1248,20 +1424,8 @@ pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScri
             }
             (_, Shape::Record { fields, open, .. }) if !refined_root(plan) => {
                 let _ = writeln!(out, "export interface {}{generics} {{", t.name);
-                for (name, field) in fields {
-                    let field_plan = field_plan(plan, name);
-                    gen.path.push(format!(".{name}"));
-                    let doc = gen.doc(field, field_plan);
-                    let ty = gen.render(&unions, field, field_plan, &params);
-                    gen.path.pop();
-                    if !doc.is_empty() {
-                        let _ = writeln!(out, "  /** {doc} */");
-                    }
-                    let _ = writeln!(out, "  {}: {ty};", property(name));
-                }
-                if *open {
-                    out.push_str("  [field: string]: unknown;\n");
-                }
+                let record = (&unions[..], &fields[..], *open);
+                gen.members(&mut out, record, plan, &params, Members::Lines);
                 out.push_str("}\n");
             }
             _ => {
@@ -1451,6 +1615,15 @@ pub fn is_js_identifier(name: &str) -> bool {
     property(name) == name && !RESERVED.contains(&name)
 }
 
+/// How [`TsGen::members`] lays a record's members out.
+#[derive(Clone, Copy)]
+enum Members {
+    /// An interface's body: a line each, indented.
+    Lines,
+    /// An object type written inline: `{ a: number; b: string; }`.
+    Inline,
+}
+
 struct TsGen<'a> {
     refinements: Refinements<'a>,
     /// TypeScript names of unions, by identity.
@@ -1487,13 +1660,19 @@ impl TsGen<'_> {
     /// The JSDoc tags of the refinements at the root of `plan` (a chain of them).
     fn doc(&mut self, shape: &Shape, plan: Option<&Plan>) -> String {
         let (refined, _) = refinements(plan);
+        if refined.is_empty() {
+            // Most parts of a type are not refined: nothing to say, nothing to allocate.
+            return String::new();
+        }
         let mut analysis = Analysis::default();
         for items in refined.iter().rev() {
             self.refinements
                 .analyse(items, base_of(shape), &mut analysis);
         }
         let mut tags: Vec<String> = analysis.keywords.iter().map(Keyword::jsdoc).collect();
-        let path = {
+        let path = if analysis.unexpressed.is_empty() {
+            String::new()
+        } else {
             let mut p = String::from("$");
             for step in &self.path {
                 p.push_str(step);
@@ -1546,20 +1725,8 @@ impl TsGen<'_> {
                     return "Record<string, never>".into();
                 }
                 let mut out = String::from("{ ");
-                for (name, field) in fields {
-                    let field_plan = field_plan(plan, name);
-                    self.path.push(format!(".{name}"));
-                    let doc = self.doc(field, field_plan);
-                    let ty = self.render(unions, field, field_plan, params);
-                    self.path.pop();
-                    if !doc.is_empty() {
-                        let _ = write!(out, "/** {doc} */ ");
-                    }
-                    let _ = write!(out, "{}: {ty}; ", property(name));
-                }
-                if *open {
-                    out.push_str("[field: string]: unknown; ");
-                }
+                let record = (unions, &fields[..], *open);
+                self.members(&mut out, record, plan, params, Members::Inline);
                 out.push('}');
                 out
             }
@@ -1588,6 +1755,36 @@ impl TsGen<'_> {
                 .unwrap_or_else(|| "unknown".into()),
             Shape::Any => "unknown".into(),
             Shape::Function => "never".into(),
+        }
+    }
+
+    /// The members of a record type `(unions, fields, open)` under `plan`: each field's
+    /// JSDoc and its type, then the index signature of an open record.
+    fn members(
+        &mut self,
+        out: &mut String,
+        (unions, fields, open): (&[UnionShape], &[(ast::Name, Shape)], bool),
+        plan: Option<&Plan>,
+        params: &[String],
+        layout: Members,
+    ) {
+        let (indent, end) = match layout {
+            Members::Lines => ("  ", '\n'),
+            Members::Inline => ("", ' '),
+        };
+        for (name, field) in fields {
+            let field_plan = field_plan(plan, name);
+            self.path.push(format!(".{name}"));
+            let doc = self.doc(field, field_plan);
+            let ty = self.render(unions, field, field_plan, params);
+            self.path.pop();
+            if !doc.is_empty() {
+                let _ = write!(out, "{indent}/** {doc} */{end}");
+            }
+            let _ = write!(out, "{indent}{}: {ty};{end}", property(name));
+        }
+        if open {
+            let _ = write!(out, "{indent}[field: string]: unknown;{end}");
         }
     }
 

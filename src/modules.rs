@@ -416,6 +416,44 @@ pub fn lower_module(
     engine::lowered::lower(&input, known, caches.kept_programs.take(&module.key))
 }
 
+/// Every module's types' validation templates for the type exporters, in canonical
+/// order ([`lower::lower_type_plans`]: plans without their predicates compiled, lets not
+/// lowered); stops at the first failure.
+pub fn lower_type_plans(
+    graph: &ModuleGraph,
+    checked: &[Option<CheckedModule>],
+    sources: &SourceMap,
+    interrupt: &eval::Interrupt,
+) -> Result<Vec<Option<Program>>, Box<Diagnostic>> {
+    let mut programs: Vec<Option<Program>> = graph.modules.iter().map(|_| None).collect();
+    for &idx in &graph.order {
+        let (Some(Some(checked)), Some(module)) = (checked.get(idx), graph.modules.get(idx)) else {
+            continue;
+        };
+        let text = sources
+            .get(module.file)
+            .map(|it| it.text.clone())
+            .unwrap_or_else(|| Arc::from(""));
+        let lowered = {
+            let program =
+                |file: crate::source::FileId| programs.iter().flatten().find(|it| it.file == file);
+            let linked = link::imports(&checked.import_env, &program);
+            lower::lower_type_plans(
+                &module.ast,
+                &checked.checked.elaboration,
+                module.file,
+                &text,
+                &linked,
+                interrupt,
+            )?
+        };
+        if let Some(slot) = programs.get_mut(idx) {
+            *slot = Some(lowered);
+        }
+    }
+    Ok(programs)
+}
+
 /// Lowers every module in canonical order; stops at the first failure. `entry_absolute`
 /// lowers the entry like an imported module (for validation schemas). `found[idx]` are
 /// the values of module `idx`'s lets already taken from the cache (lowered as

@@ -622,7 +622,7 @@ fn types(args: TypesArgs) -> i32 {
     }
     let text = match (&output.schema, &output.typescript) {
         (Some(schema), _) => {
-            let mut text = serde_json::to_string_pretty(schema).unwrap_or_default();
+            let mut text = schema.to_pretty();
             text.push('\n');
             text
         }

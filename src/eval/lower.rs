@@ -333,6 +333,17 @@ pub enum CheckKind {
     /// enclosing function's at an annotation or a `let ... in`, the lambda's own at its
     /// parameters) when the check runs.
     Open(Arc<LambdaDef>),
+    /// Not lowered: a plan made for the type exporters ([`lower_type_plans`]), which read
+    /// only the item's text. Never run.
+    Unlowered,
+}
+
+/// Whether a lowering compiles refinement predicates and regexes (to run them) or leaves
+/// them as their text (plans for the type exporters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Predicates {
+    Lowered,
+    Text,
 }
 
 /// One top-level declaration after lowering.
@@ -400,16 +411,18 @@ impl FnCtx {
     }
 }
 
+/// A declared type as plans read it. Shared: a plan reads the declaration of every type
+/// it names (a schema's aliases name each other tens of thousands of times).
 #[derive(Clone)]
 enum TypeInfo {
     Alias {
-        params: Vec<Name>,
-        rhs: ast::Type,
+        params: Arc<[Name]>,
+        rhs: Arc<ast::Type>,
         decl: u32,
     },
     Union {
-        params: Vec<Name>,
-        variants: Vec<ast::Variant>,
+        params: Arc<[Name]>,
+        variants: Arc<[ast::Variant]>,
         decl: u32,
     },
 }
@@ -458,6 +471,7 @@ struct Lowerer<'a> {
     /// Regexes compiled so far, by source: a schema's many aliases of one refined type
     /// (`type Name0 = String with pattern(...)`, ...) compile it once.
     regexes: HashMap<String, Arc<Regex>>,
+    predicates: Predicates,
 }
 
 type LResult<T> = Result<T, Box<Diagnostic>>;
@@ -571,6 +585,7 @@ impl<'a> Lowerer<'a> {
             deps: Vec::new(),
             skip,
             regexes: HashMap::default(),
+            predicates: Predicates::Lowered,
         }
     }
 
@@ -660,7 +675,7 @@ pub fn lower_linked_until(
     (imports, absolute, skip, spread): (&Imports, bool, &Skip<'_>, Option<Spread<'_>>),
     interrupt: &Interrupt,
 ) -> Result<(Program, Tables), Box<Diagnostic>> {
-    let mut cx = Lowerer::new(
+    let cx = Lowerer::new(
         elab,
         source,
         file,
@@ -670,6 +685,47 @@ pub fn lower_linked_until(
         Cow::Owned(Tables::new()),
         interrupt,
     );
+    lower_program(cx, module, spread)
+}
+
+/// The validation templates of a checked module's declared types (in
+/// [`Program::types`]) for the type exporters, which read a plan's shape and its items'
+/// text only: refinement predicates and regexes are not compiled
+/// ([`CheckKind::Unlowered`]) and lets are not lowered (placeholders, as for values the
+/// host has). A 100,000-line schema's predicates, lowered into closures, were most of
+/// its lowering's time and memory.
+pub fn lower_type_plans(
+    module: &ast::Module,
+    elab: &Elaboration,
+    file: FileId,
+    source: &str,
+    imports: &Imports,
+    interrupt: &Interrupt,
+) -> Result<Program, Box<Diagnostic>> {
+    let skip_lets = |_: u32| true;
+    let mut cx = Lowerer::new(
+        elab,
+        source,
+        file,
+        imports,
+        true,
+        &skip_lets,
+        Cow::Owned(Tables::new()),
+        interrupt,
+    );
+    cx.predicates = Predicates::Text;
+    lower_program(cx, module, None).map(|(program, _)| program)
+}
+
+/// Lowers `module`'s declarations, its trailing expression and (for a module lowered
+/// `absolute`ly) its types' templates with `cx`.
+fn lower_program(
+    mut cx: Lowerer<'_>,
+    module: &ast::Module,
+    spread: Option<Spread<'_>>,
+) -> Result<(Program, Tables), Box<Diagnostic>> {
+    let file = cx.file;
+    let absolute = cx.absolute;
     cx.t.to_mut().globals.reserve(module.decls.len());
     let all = &module.decls;
     let mut decls = Vec::with_capacity(all.len());
@@ -961,9 +1017,10 @@ impl Lowerer<'_> {
                 })
             }
             ast::DeclKind::Type(type_decl) => {
-                let params: Vec<Name> = type_decl.params.iter().map(|it| it.name.clone()).collect();
-                let union = match &type_decl.rhs {
-                    ast::TypeRhs::Union(variants) => Some(variants.clone()),
+                let params: Arc<[Name]> =
+                    type_decl.params.iter().map(|it| it.name.clone()).collect();
+                let union: Option<Arc<[ast::Variant]>> = match &type_decl.rhs {
+                    ast::TypeRhs::Union(variants) => Some(variants.as_slice().into()),
                     ast::TypeRhs::Alias(_) => None,
                     ast::TypeRhs::Lone { variant, .. } => {
                         // As the checker decides (types::decl): an alias of any type in
@@ -974,13 +1031,13 @@ impl Lowerer<'_> {
                         if known {
                             None
                         } else {
-                            Some(vec![variant.clone()])
+                            Some(Arc::from([variant.clone()]))
                         }
                     }
                 };
                 let info = match (union, &type_decl.rhs) {
                     (Some(variants), _) => {
-                        for variant in &variants {
+                        for variant in variants.iter() {
                             self.t
                                 .to_mut()
                                 .ctors
@@ -995,7 +1052,7 @@ impl Lowerer<'_> {
                     (None, ast::TypeRhs::Alias(ty))
                     | (None, ast::TypeRhs::Lone { as_type: ty, .. }) => TypeInfo::Alias {
                         params,
-                        rhs: ty.clone(),
+                        rhs: Arc::new(ty.clone()),
                         decl: idx,
                     },
                     (None, ast::TypeRhs::Union(_)) => return Err(self.bug(decl.span, "union")),
@@ -1951,7 +2008,7 @@ impl Lowerer<'_> {
                         let res = self.plan_in_decl(decl, |cx| {
                             let mut out = Vec::new();
                             let mut any = false;
-                            for variant in &variants {
+                            for variant in variants.iter() {
                                 let plan = match &variant.payload {
                                     Some(t) => cx.plan_named(t, &env, None)?,
                                     None => None,
@@ -1982,6 +2039,9 @@ impl Lowerer<'_> {
         span: Span,
         body: impl FnOnce(&mut Self) -> LResult<Core>,
     ) -> LResult<CheckKind> {
+        if self.predicates == Predicates::Text {
+            return Ok(CheckKind::Unlowered);
+        }
         let x = vec![Some(Name::new("x"))];
         let res = if self.closed > 0 {
             let saved = std::mem::take(&mut self.fns);
@@ -2001,6 +2061,11 @@ impl Lowerer<'_> {
     fn lower_item(&mut self, item: &ast::ConstraintItem) -> LResult<CheckItem> {
         let text = format!("with {}", self.text(item.span));
         let kind = match &item.kind {
+            ast::ConstraintItemKind::Regexp(_) | ast::ConstraintItemKind::Pattern(_)
+                if self.predicates == Predicates::Text =>
+            {
+                CheckKind::Unlowered
+            }
             ast::ConstraintItemKind::Regexp(lit) | ast::ConstraintItemKind::Pattern(lit) => {
                 let anchored = matches!(item.kind, ast::ConstraintItemKind::Pattern(_));
                 let source = if anchored {

@@ -1090,6 +1090,9 @@ impl<'g> Machine<'g> {
                             Value::Str(s) => re.is_match(s),
                             _ => true,
                         },
+                        CheckKind::Unlowered => {
+                            return Err(self.internal("unlowered refinement", site))
+                        }
                         CheckKind::Pred(_) | CheckKind::Open(_) => {
                             let opened;
                             let f = match &item.kind {
@@ -1098,7 +1101,9 @@ impl<'g> Machine<'g> {
                                     &opened
                                 }
                                 CheckKind::Pred(f) => f,
-                                CheckKind::Regex(_) => return Err(self.internal("regex", site)),
+                                CheckKind::Regex(_) | CheckKind::Unlowered => {
+                                    return Err(self.internal("regex", site))
+                                }
                             };
                             match self.apply_to(f, [v.clone()], item.span) {
                                 Ok(Value::Bool(b)) => b,

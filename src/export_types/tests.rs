@@ -25,7 +25,7 @@ fn export(src: &str, types: &[&str], emit: TypesEmit) -> TypesOutput {
 fn schema(src: &str, types: &[&str]) -> Json {
     let out = export(src, types, TypesEmit::JsonSchema);
     assert!(out.ok(), "{:?}", out.diagnostics);
-    out.schema.expect("a schema")
+    out.schema.expect("a schema").to_value()
 }
 
 /// The `$defs` entry `name` of the schema of `src`.
@@ -255,7 +255,7 @@ fn expressible_refinements_become_keywords() {
         let out = export(&src, &["T"], TypesEmit::JsonSchema);
         assert!(out.ok(), "{ty}: {:?}", out.diagnostics);
         assert_eq!(out.unexpressed, [], "{ty}");
-        let schema = out.schema.expect("schema");
+        let schema = out.schema.expect("schema").to_value();
         assert_eq!(&schema["$defs"]["T"], expected, "{ty}");
     }
     // A bound on an alias of a refined alias: both hold, the tighter one stays.
@@ -334,7 +334,7 @@ fn inexpressible_refinements_are_kept_as_text_and_listed() {
             "{ty}"
         );
         assert_eq!(it.refinement, *text, "{ty}");
-        let schema = out.schema.expect("schema");
+        let schema = out.schema.expect("schema").to_value();
         let t = &schema["$defs"]["T"];
         assert_eq!(t["x-ligature-refinement"], json!(text), "{ty}");
         assert!(
@@ -349,7 +349,7 @@ fn inexpressible_refinements_are_kept_as_text_and_listed() {
         &[],
         TypesEmit::JsonSchema,
     );
-    let schema = out.schema.expect("schema");
+    let schema = out.schema.expect("schema").to_value();
     assert_eq!(schema["$defs"]["T"]["minimum"], json!(0));
     assert_eq!(out.unexpressed[0].refinement, "where x >= 0 && x % 2 == 0");
     // Paths inside records, lists and constructors.
@@ -528,8 +528,15 @@ fn every_fixture_exports_or_reports() {
             });
             if out.ok() {
                 exported += 1;
+                // The schema's text is what serde_json writes for the same value.
+                if let Some(schema) = &out.schema {
+                    assert_eq!(schema.to_value().to_string(), schema.as_str());
+                }
                 assert!(
-                    out.schema.as_ref().is_some_and(Json::is_object) || out.typescript.is_some(),
+                    out.schema
+                        .as_ref()
+                        .is_some_and(|it| it.to_value().is_object())
+                        || out.typescript.is_some(),
                     "{}",
                     path.display()
                 );

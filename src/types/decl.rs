@@ -8,7 +8,7 @@ use super::elab::{DictExpr, Elaboration, InstanceRef};
 use super::env::{
     ClassInfo, CtorInfo, Env, InstanceInfo, MethodInfo, Origin, Overlay, TypeDef, ValueInfo,
 };
-use super::infer::{Bound, Infer, Later, SelfType, VarMode, VarScope};
+use super::infer::{Bound, Infer, Later, RegexChecks, SelfType, VarMode, VarScope};
 use super::ty::{print_scheme, ClosedFindings, ClosedTypes, Node, Pred, SType, Scheme, TyId};
 use super::{BindingInfo, Checked};
 use crate::diagnostic::{Code, Diagnostic};
@@ -102,6 +102,8 @@ pub struct ModuleChecker<'m> {
     over_scheme_budget: bool,
     /// Polled by each inference (LANGUAGE.md 12.3); the engine polls between declarations.
     pub interrupt: Option<&'m Interrupt>,
+    /// Refinement regexes validated so far, shared by every inference of the module.
+    regexes: RegexChecks,
 }
 
 /// The budget of distinct scheme nodes of a module: 10 million, or 5 per source byte for
@@ -145,6 +147,7 @@ impl<'m> ModuleChecker<'m> {
             scheme_budget: scheme_budget(module),
             over_scheme_budget: false,
             interrupt: None,
+            regexes: RegexChecks::default(),
         }
     }
 
@@ -240,7 +243,9 @@ impl<'m> ModuleChecker<'m> {
         overlay: Option<&dyn Overlay>,
         like: Option<&Arc<Scheme>>,
     ) -> LetChecked {
-        let mut inf = Infer::new(&self.env, &self.later, self.file, i).polling(self.interrupt);
+        let mut inf = Infer::new(&self.env, &self.later, self.file, i)
+            .polling(self.interrupt)
+            .checking_regexes(&self.regexes);
         inf.over_closed(&self.closed);
         inf.overlay = overlay;
         let scheme = match inf.infer_binding_like(l.rec, &l.name, l.ann.as_deref(), &l.value, like)
@@ -397,7 +402,9 @@ impl<'m> ModuleChecker<'m> {
     }
 
     fn check_body(&mut self, i: u32, body: &ast::Expr) -> String {
-        let mut inf = Infer::new(&self.env, &self.later, self.file, i).polling(self.interrupt);
+        let mut inf = Infer::new(&self.env, &self.later, self.file, i)
+            .polling(self.interrupt)
+            .checking_regexes(&self.regexes);
         let name = Ident {
             name: Name::new(""),
             span: body.span,
@@ -482,7 +489,9 @@ impl<'m> ModuleChecker<'m> {
                 }
             }
         };
-        let mut inf = Infer::new(&self.env, &self.later, self.file, i).polling(self.interrupt);
+        let mut inf = Infer::new(&self.env, &self.later, self.file, i)
+            .polling(self.interrupt)
+            .checking_regexes(&self.regexes);
         inf.level = 1;
         let identity = super::env::union_identity(&name.name, self.file);
         inf.self_type = Some(SelfType {
@@ -595,7 +604,9 @@ impl<'m> ModuleChecker<'m> {
             ok = false;
         }
         let n_params = c.params.len() as u32;
-        let mut inf = Infer::new(&self.env, &self.later, self.file, i).polling(self.interrupt);
+        let mut inf = Infer::new(&self.env, &self.later, self.file, i)
+            .polling(self.interrupt)
+            .checking_regexes(&self.regexes);
         inf.level = 1;
         let mut scope = VarScope::new(VarMode::Rigid);
         let mut params = Vec::new();
@@ -713,7 +724,9 @@ impl<'m> ModuleChecker<'m> {
                 ));
                 continue;
             };
-            let mut inf = Infer::new(&self.env, &self.later, self.file, i).polling(self.interrupt);
+            let mut inf = Infer::new(&self.env, &self.later, self.file, i)
+                .polling(self.interrupt)
+                .checking_regexes(&self.regexes);
             inf.level = 1;
             let gens: Vec<TyId> = (0..m.scheme.n_gen)
                 .map(|g| {
@@ -785,7 +798,9 @@ impl<'m> ModuleChecker<'m> {
             ));
             return;
         }
-        let mut inf = Infer::new(&self.env, &self.later, self.file, i).polling(self.interrupt);
+        let mut inf = Infer::new(&self.env, &self.later, self.file, i)
+            .polling(self.interrupt)
+            .checking_regexes(&self.regexes);
         inf.level = 1;
         let mut scope = VarScope::new(VarMode::Rigid);
         let head: Vec<TyId> = inst

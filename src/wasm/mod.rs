@@ -539,7 +539,7 @@ impl Session {
         });
         to_js(&TypesResult {
             ok: output.ok(),
-            schema_text: output.schema.as_ref().map(|it| it.to_string()),
+            schema_text: output.schema.as_ref().map(|it| it.as_str().to_string()),
             typescript: output.typescript.as_deref(),
             unexpressed: &output.unexpressed,
             diagnostics: api::diagnostics_to_dtos(&output.diagnostics, &output.sources),

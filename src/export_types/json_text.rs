@@ -1,0 +1,160 @@
+//! JSON text written directly, for the JSON Schema export.
+//!
+//! The schema of a 100,000-line file is some 24 MB of JSON. Built as a `serde_json::Value`
+//! tree (an `IndexMap` per object, a `String` per key) and then printed, it took most of
+//! the export's time and memory. The exporter writes each definition as compact text
+//! instead (exactly what `serde_json::to_string` writes for the same value): definitions
+//! are compared and deduplicated by that text anyway, and [`JsonText::to_pretty`]
+//! re-indents it the way `serde_json::to_string_pretty` would have printed the tree.
+
+use serde_json::Value as Json;
+
+/// A JSON document as compact text (no whitespace between tokens), in `serde_json`'s
+/// spelling of strings and numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonText(pub(super) String);
+
+impl JsonText {
+    /// The compact text (`serde_json::to_string` of the same value).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The text as `serde_json::to_string_pretty` prints it: two spaces of indentation,
+    /// `": "` after keys, empty objects and arrays as `{}` and `[]`.
+    pub fn to_pretty(&self) -> String {
+        let text = self.0.as_bytes();
+        // Indentation about doubles a schema's text; pages reserved and not written cost
+        // nothing.
+        let mut out: Vec<u8> = Vec::with_capacity(text.len() * 2);
+        let mut depth = 0usize;
+        let mut k = 0;
+        let newline = |out: &mut Vec<u8>, depth: usize| {
+            out.push(b'\n');
+            out.resize(out.len() + 2 * depth, b' ');
+        };
+        while let Some(&c) = text.get(k) {
+            k += 1;
+            match c {
+                b'"' => {
+                    // A string, copied whole: up to the first quote not escaped.
+                    let from = k - 1;
+                    while let Some(at) = text
+                        .get(k..)
+                        .and_then(|rest| rest.iter().position(|&b| b == b'"' || b == b'\\'))
+                    {
+                        k += at + 1;
+                        if text.get(k - 1) == Some(&b'"') {
+                            break;
+                        }
+                        k += 1;
+                    }
+                    out.extend_from_slice(text.get(from..k).unwrap_or(&[]));
+                }
+                b'{' | b'[' => {
+                    out.push(c);
+                    match text.get(k) {
+                        Some(&close @ (b'}' | b']')) => {
+                            out.push(close);
+                            k += 1;
+                        }
+                        _ => {
+                            depth += 1;
+                            newline(&mut out, depth);
+                        }
+                    }
+                }
+                b'}' | b']' => {
+                    depth = depth.saturating_sub(1);
+                    newline(&mut out, depth);
+                    out.push(c);
+                }
+                b',' => {
+                    out.push(c);
+                    newline(&mut out, depth);
+                }
+                b':' => out.extend_from_slice(b": "),
+                _ => out.push(c),
+            }
+        }
+        // Only whole ASCII bytes outside strings were added or moved: still UTF-8.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// The document as a `serde_json` value (for tests and callers that want a tree).
+    pub fn to_value(&self) -> Json {
+        serde_json::from_str(&self.0).unwrap_or(Json::Null)
+    }
+}
+
+/// Writes `s` as a JSON string, escaped as `serde_json` escapes it (`\"`, `\\`, `\b`,
+/// `\f`, `\n`, `\r`, `\t`, other control characters as `\u00xx`).
+pub(super) fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (at, byte) in s.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(s.get(start..at).unwrap_or(""));
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            for digit in [byte >> 4, byte & 0xf] {
+                out.push(char::from(
+                    HEX.get(usize::from(digit)).copied().unwrap_or(b'0'),
+                ));
+            }
+        } else {
+            out.push_str(escape);
+        }
+        start = at + 1;
+    }
+    out.push_str(s.get(start..).unwrap_or(""));
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{write_str, JsonText};
+    use serde_json::json;
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        for s in [
+            "plain",
+            "q\"b\\s",
+            "\u{8}\u{c}\n\r\t\u{1}\u{1f}\u{7f}",
+            "é ✓ 𝄞",
+            "",
+        ] {
+            let mut out = String::new();
+            write_str(&mut out, s);
+            assert_eq!(out, json!(s).to_string());
+        }
+    }
+
+    #[test]
+    fn pretty_text_is_serde_jsons_pretty_printing() {
+        let value = json!({
+            "a": [],
+            "b": {},
+            "c": [1, {"d": "x:{,}[]\"\\"}, [2.5, null]],
+            "e": {"f": {"g": true}},
+        });
+        let text = JsonText(value.to_string());
+        assert_eq!(
+            text.to_pretty(),
+            serde_json::to_string_pretty(&value).expect("a value prints")
+        );
+        assert_eq!(text.to_value(), value);
+    }
+}
