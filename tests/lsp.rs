@@ -162,6 +162,20 @@ impl Client {
         );
     }
 
+    /// The server's trace (stderr) once it holds every line of `needles`: the trace is
+    /// written after the message it describes and read by another thread, so a test that
+    /// has its answer may still have to wait for the line.
+    fn trace_with(&self, needles: &[String]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let trace = self.stderr.lock().expect("stderr lines").join("\n");
+            if needles.iter().all(|it| trace.contains(it.as_str())) || Instant::now() > deadline {
+                return trace;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     fn shutdown(mut self) {
         let result = self.request_raw("shutdown", Value::Null);
         assert_eq!(result["result"], Value::Null, "{result}");
@@ -577,7 +591,12 @@ fn an_edit_during_a_long_check_supersedes_it() {
     assert_eq!(diagnostics[0]["range"]["start"]["line"], 60_000);
     // The checks of versions 1 and 2 were superseded (stopped by the cancel flag, or
     // finished and not published), version 3's published.
-    let trace = client.stderr.lock().expect("stderr lines").join("\n");
+    let expected = [
+        "generation 1 superseded".to_string(),
+        "generation 2 superseded".to_string(),
+        "generation 3 published".to_string(),
+    ];
+    let trace = client.trace_with(&expected);
     for generation in [1, 2] {
         assert!(
             trace.contains(&format!("generation {generation} superseded")),
