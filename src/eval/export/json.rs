@@ -268,6 +268,10 @@ pub fn write_string(out: &mut String, s: &str) {
 fn indent(out: &mut String, depth: u32) {
     const SPACES: &str = "                                                                ";
     let mut n = depth as usize * 2;
+    if let Some(spaces) = SPACES.get(..n) {
+        out.push_str(spaces);
+        return;
+    }
     while n > 0 {
         let k = n.min(SPACES.len());
         out.push_str(SPACES.get(..k).unwrap_or(""));
@@ -290,10 +294,13 @@ pub(crate) fn write_int(out: &mut String, n: i64) {
             break;
         }
     }
+    let digits = buf.get(at..).unwrap_or(&[]);
+    out.reserve(digits.len() + 1);
     if n < 0 {
         out.push('-');
     }
-    out.push_str(std::str::from_utf8(buf.get(at..).unwrap_or(&[])).unwrap_or(""));
+    // ASCII digits pushed as chars: no UTF-8 validation of bytes known to be digits.
+    out.extend(digits.iter().map(|&d| char::from(d)));
 }
 
 /// The written keys (`"name": `) of the record shapes met last: records of one literal share
