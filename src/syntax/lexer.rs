@@ -224,6 +224,9 @@ pub struct Token {
 pub struct Lexed {
     pub tokens: Vec<Token>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The `;` tokens outside any bracket: a close upper bound on the number of
+    /// declarations, counted while lexing (a second pass over the tokens cost as much).
+    pub n_top_semis: usize,
 }
 
 /// Splits `text` into tokens. The last token is always `Eof`.
@@ -242,6 +245,8 @@ pub(crate) fn lex_polling(file: FileId, text: &str, poll: &mut Poll<'_>) -> Lexe
         tokens: Vec::with_capacity(text.len() / 3 + 1),
         diagnostics: Vec::new(),
         poll,
+        level: 0,
+        n_top_semis: 0,
     };
     if text.starts_with('\u{feff}') {
         lexer.pos = '\u{feff}'.len_utf8();
@@ -255,6 +260,7 @@ pub(crate) fn lex_polling(file: FileId, text: &str, poll: &mut Poll<'_>) -> Lexe
     Lexed {
         tokens: lexer.tokens,
         diagnostics: lexer.diagnostics,
+        n_top_semis: lexer.n_top_semis,
     }
 }
 
@@ -266,6 +272,9 @@ struct Lexer<'a, 'p, 'i> {
     tokens: Vec<Token>,
     diagnostics: Vec<Diagnostic>,
     poll: &'p mut Poll<'i>,
+    /// Brackets open at `pos` (never below zero) and the `;`s met at level zero.
+    level: u32,
+    n_top_semis: usize,
 }
 
 fn is_ident_start(byte: u8) -> bool {
@@ -349,6 +358,16 @@ impl Lexer<'_, '_, '_> {
                     if let Some((kind, len)) = self.punct() {
                         self.pos += len;
                         self.push(kind, start);
+                        match kind {
+                            TokenKind::LParen | TokenKind::LBrace | TokenKind::LBracket => {
+                                self.level += 1;
+                            }
+                            TokenKind::RParen | TokenKind::RBrace | TokenKind::RBracket => {
+                                self.level = self.level.saturating_sub(1);
+                            }
+                            TokenKind::Semi if self.level == 0 => self.n_top_semis += 1,
+                            _ => {}
+                        }
                     } else {
                         self.invalid_chars();
                     }

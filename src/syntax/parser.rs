@@ -50,6 +50,8 @@ pub(crate) struct Parser<'a> {
     /// takes its own off the top into a vector of exactly their number (no growth, no
     /// shrinking, and no vector in the recursive frames).
     pending: Vec<Expr>,
+    /// The lexer's count of `;` outside brackets.
+    n_top_semis: usize,
 }
 
 /// A `let [rec] name [: T] = value` head, shared by declarations and `let ... in`.
@@ -180,6 +182,7 @@ impl<'a> Parser<'a> {
     pub(crate) fn new(file: FileId, text: &'a str, mut poll: Poll<'a>) -> Parser<'a> {
         let lexed = lexer::lex_polling(file, text, &mut poll);
         Parser {
+            n_top_semis: lexed.n_top_semis,
             poll,
             file,
             text,
@@ -530,17 +533,7 @@ impl<'a> Parser<'a> {
         let mut module = ast::Module::default();
         // Every declaration but a class ends with a `;` at bracket level 0: a close upper
         // bound that saves re-allocating a large vector of large declarations.
-        let mut level: u32 = 0;
-        let mut n_semis = 0;
-        for token in &self.tokens {
-            match token.kind {
-                T::LParen | T::LBrace | T::LBracket => level += 1,
-                T::RParen | T::RBrace | T::RBracket => level = level.saturating_sub(1),
-                T::Semi if level == 0 => n_semis += 1,
-                _ => {}
-            }
-        }
-        module.decls.reserve(n_semis);
+        module.decls.reserve(self.n_top_semis);
         if self.peek() == T::Module {
             self.in_error = false;
             let item_pos = self.pos;
