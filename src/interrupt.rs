@@ -4,12 +4,14 @@
 //! The library reads no clock of its own: the clock is the host's closure (a monotonic clock
 //! natively, `performance.now` in JS), so a single-threaded host with no timer beside the run
 //! still gets a timeout. Every phase polls through a [`Poll`], one per loop and thread: the
-//! flag at every poll (one atomic load) and the clock every [`CLOCK_EVERY`] polls, where a
+//! flag every [`FLAG_EVERY`] polls (one atomic load; a poll in between only counts down) and
+//! the clock every [`CLOCK_EVERY`] polls, where a
 //! poll is a unit of work of a few hundred nanoseconds at most (a token lexed or consumed, a
 //! node inferred or lowered, a declaration, a module, a data value read; evaluation polls
 //! every 4,096 steps and rendering every list element and record field on their own
 //! counters). A run is therefore stopped within a few thousand units of work of the
-//! deadline on every thread that reads the clock, and within one unit of a set flag.
+//! deadline on every thread that reads the clock, and within [`FLAG_EVERY`] units of a set
+//! flag.
 //! A stopped phase reports R3008 ([`cancelled`]) and nothing else: what it had not finished
 //! is dropped, never reported as a parse or type error.
 
@@ -23,6 +25,11 @@ use crate::source::{FileId, Span};
 /// node), so 1,024 of them take well under a millisecond natively; a clock read costs tens
 /// of nanoseconds natively and about a microsecond in wasm.
 pub const CLOCK_EVERY: u32 = 1024;
+
+/// Polls between two reads of the flag. A poll that reads nothing is a decrement and a
+/// branch, inlined into the loop: the lexer and the parser poll at every token, and reading
+/// the flag out of line at each was an eighth of their instructions.
+pub const FLAG_EVERY: u32 = 64;
 
 /// What stops a run from outside: the host's cancel flag and/or a deadline on the host's
 /// clock. Every thread of one run (per declaration, per split list chunk, per parsed piece)
@@ -98,20 +105,25 @@ impl Interrupt {
 }
 
 /// One loop's poll of an [`Interrupt`]: [`Poll::stop`] once per unit of work. The first
-/// poll reads the clock (a phase that begins after the deadline stops at once); then the
-/// flag is read at every poll and the clock every [`CLOCK_EVERY`]. Once stopped, it stays
-/// stopped.
+/// poll reads the flag and the clock (a phase that begins after the deadline stops at once);
+/// then the flag is read every [`FLAG_EVERY`] polls and the clock every [`CLOCK_EVERY`].
+/// Once stopped, it stays stopped.
 #[derive(Debug)]
 pub struct Poll<'a> {
     interrupt: Option<&'a Interrupt>,
+    /// Polls until the next read of the flag: the poll that finds it at 1 reads it.
+    until_flag: u32,
+    /// Reads of the flag until the next read of the clock.
     until_clock: u32,
     stopped: bool,
 }
 
 impl<'a> Poll<'a> {
     pub fn new(interrupt: &'a Interrupt) -> Poll<'a> {
+        let interrupt = (!interrupt.is_none()).then_some(interrupt);
         Poll {
-            interrupt: (!interrupt.is_none()).then_some(interrupt),
+            interrupt,
+            until_flag: if interrupt.is_some() { 1 } else { u32::MAX },
             until_clock: 1,
             stopped: false,
         }
@@ -122,7 +134,8 @@ impl<'a> Poll<'a> {
     /// loop around it reads the clock.
     pub fn deferred(interrupt: &'a Interrupt) -> Poll<'a> {
         Poll {
-            until_clock: CLOCK_EVERY,
+            // The first poll reads the flag; the clock comes at the read after CLOCK_EVERY.
+            until_clock: CLOCK_EVERY / FLAG_EVERY + 1,
             ..Poll::new(interrupt)
         }
     }
@@ -131,6 +144,7 @@ impl<'a> Poll<'a> {
     pub fn never() -> Poll<'static> {
         Poll {
             interrupt: None,
+            until_flag: u32::MAX,
             until_clock: 1,
             stopped: false,
         }
@@ -139,10 +153,11 @@ impl<'a> Poll<'a> {
     /// Whether the run must stop here.
     #[inline]
     pub fn stop(&mut self) -> bool {
-        match self.interrupt {
-            None => false,
-            Some(interrupt) => self.poll(interrupt),
+        if self.until_flag > 1 {
+            self.until_flag -= 1;
+            return false;
         }
+        self.poll()
     }
 
     /// Whether a poll has stopped the run (without polling again).
@@ -153,15 +168,24 @@ impl<'a> Poll<'a> {
     // Out of line: `stop` is inlined into recursive functions (inference, lowering, the
     // parser), whose frames on a wasm host's small stack set how deep source may nest.
     #[inline(never)]
-    fn poll(&mut self, interrupt: &Interrupt) -> bool {
+    fn poll(&mut self) -> bool {
+        let Some(interrupt) = self.interrupt else {
+            self.until_flag = u32::MAX;
+            return false;
+        };
         if self.stopped || interrupt.flag_set() {
+            // Stays at 1: every later poll comes here and answers at once.
             self.stopped = true;
             return true;
         }
+        self.until_flag = FLAG_EVERY;
         self.until_clock -= 1;
         if self.until_clock == 0 {
-            self.until_clock = CLOCK_EVERY;
+            self.until_clock = CLOCK_EVERY / FLAG_EVERY;
             self.stopped = interrupt.fired();
+            if self.stopped {
+                self.until_flag = 1;
+            }
         }
         self.stopped
     }

@@ -224,6 +224,9 @@ pub struct Token {
 pub struct Lexed {
     pub tokens: Vec<Token>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The `;` tokens outside any bracket: a close upper bound on the number of
+    /// declarations, counted while lexing (a second pass over the tokens cost as much).
+    pub n_top_semis: usize,
 }
 
 /// Splits `text` into tokens. The last token is always `Eof`.
@@ -231,8 +234,8 @@ pub fn lex(file: FileId, text: &str) -> Lexed {
     lex_polling(file, text, &mut Poll::never())
 }
 
-/// [`lex`], polling `poll` at every token: once it stops, the tokens end there (with `Eof`)
-/// and `poll.stopped()` tells the caller that the text was not read to its end.
+/// [`lex`], polling `poll` at every token and line: once it stops, the tokens end there
+/// (with `Eof`) and `poll.stopped()` tells the caller that the text was not read to its end.
 pub(crate) fn lex_polling(file: FileId, text: &str, poll: &mut Poll<'_>) -> Lexed {
     let mut lexer = Lexer {
         file,
@@ -242,6 +245,8 @@ pub(crate) fn lex_polling(file: FileId, text: &str, poll: &mut Poll<'_>) -> Lexe
         tokens: Vec::with_capacity(text.len() / 3 + 1),
         diagnostics: Vec::new(),
         poll,
+        level: 0,
+        n_top_semis: 0,
     };
     if text.starts_with('\u{feff}') {
         lexer.pos = '\u{feff}'.len_utf8();
@@ -255,6 +260,7 @@ pub(crate) fn lex_polling(file: FileId, text: &str, poll: &mut Poll<'_>) -> Lexe
     Lexed {
         tokens: lexer.tokens,
         diagnostics: lexer.diagnostics,
+        n_top_semis: lexer.n_top_semis,
     }
 }
 
@@ -266,6 +272,9 @@ struct Lexer<'a, 'p, 'i> {
     tokens: Vec<Token>,
     diagnostics: Vec<Diagnostic>,
     poll: &'p mut Poll<'i>,
+    /// Brackets open at `pos` (never below zero) and the `;`s met at level zero.
+    level: u32,
+    n_top_semis: usize,
 }
 
 fn is_ident_start(byte: u8) -> bool {
@@ -299,12 +308,18 @@ impl Lexer<'_, '_, '_> {
 
     fn run(&mut self) {
         while let Some(&byte) = self.bytes.get(self.pos) {
+            // Blanks within a line are skipped without polling: a poll per token and per
+            // line bounds the work between two polls just as well.
+            if matches!(byte, b' ' | b'\t' | b'\r') {
+                self.pos += 1;
+                continue;
+            }
             if self.poll.stop() {
                 return;
             }
             let start = self.pos;
             match byte {
-                b' ' | b'\t' | b'\r' | b'\n' => self.pos += 1,
+                b'\n' => self.pos += 1,
                 b'/' if self.at(1) == b'/' => self.skip_line(),
                 b'-' if self.at(1) == b'-' => self.skip_line(),
                 b'/' if self.at(1) == b'*' => self.skip_block_comment(),
@@ -343,6 +358,16 @@ impl Lexer<'_, '_, '_> {
                     if let Some((kind, len)) = self.punct() {
                         self.pos += len;
                         self.push(kind, start);
+                        match kind {
+                            TokenKind::LParen | TokenKind::LBrace | TokenKind::LBracket => {
+                                self.level += 1;
+                            }
+                            TokenKind::RParen | TokenKind::RBrace | TokenKind::RBracket => {
+                                self.level = self.level.saturating_sub(1);
+                            }
+                            TokenKind::Semi if self.level == 0 => self.n_top_semis += 1,
+                            _ => {}
+                        }
                     } else {
                         self.invalid_chars();
                     }
@@ -351,10 +376,14 @@ impl Lexer<'_, '_, '_> {
         }
     }
 
+    /// Moves past the bytes from `pos` on that satisfy `keep`.
+    fn skip_while(&mut self, keep: impl Fn(u8) -> bool) {
+        let rest = self.bytes.get(self.pos..).unwrap_or_default();
+        self.pos += rest.iter().position(|&b| !keep(b)).unwrap_or(rest.len());
+    }
+
     fn skip_ident_chars(&mut self) {
-        while is_ident_continue(self.at(0)) {
-            self.pos += 1;
-        }
+        self.skip_while(is_ident_continue);
     }
 
     fn skip_line(&mut self) {
@@ -417,7 +446,27 @@ impl Lexer<'_, '_, '_> {
 
     fn punct(&self) -> Option<(TokenKind, usize)> {
         use TokenKind::*;
-        let (a, b, c) = (self.at(0), self.at(1), self.at(2));
+        let a = self.at(0);
+        // Brackets and separators first: no token starts with them and goes on.
+        let one = match a {
+            b'(' => LParen,
+            b')' => RParen,
+            b'{' => LBrace,
+            b'}' => RBrace,
+            b'[' => LBracket,
+            b']' => RBracket,
+            b',' => Comma,
+            b';' => Semi,
+            b':' => Colon,
+            _ => return self.punct_operator(a),
+        };
+        Some((one, 1))
+    }
+
+    /// [`Lexer::punct`] of the other punctuation, which may be one to three bytes long.
+    fn punct_operator(&self, a: u8) -> Option<(TokenKind, usize)> {
+        use TokenKind::*;
+        let (b, c) = (self.at(1), self.at(2));
         let two = match (a, b) {
             (b'.', b'.') if c == b'.' => return Some((DotDotDot, 3)),
             (b'.', b'.') => Some(DotDot),
@@ -463,9 +512,7 @@ impl Lexer<'_, '_, '_> {
     }
 
     fn skip_digits(&mut self) {
-        while self.at(0).is_ascii_digit() {
-            self.pos += 1;
-        }
+        self.skip_while(|b| b.is_ascii_digit());
     }
 
     fn lex_number(&mut self) {
@@ -520,7 +567,8 @@ impl Lexer<'_, '_, '_> {
             }
             self.push(TokenKind::Float, start);
         } else {
-            if literal.parse::<i64>().is_err() {
+            // Eighteen digits or fewer always fit: only longer literals are parsed here.
+            if literal.len() > 18 && literal.parse::<i64>().is_err() {
                 self.error(
                     Code::E1004,
                     "integer literal is too large: the largest Integer is 9223372036854775807",

@@ -46,6 +46,12 @@ pub(crate) struct Parser<'a> {
     no_brace_arg: bool,
     /// Polled at every token consumed; once it stops, the parser sees the end of the text.
     poll: Poll<'a>,
+    /// The arguments and list items being parsed, innermost last: each application or list
+    /// takes its own off the top into a vector of exactly their number (no growth, no
+    /// shrinking, and no vector in the recursive frames).
+    pending: Vec<Expr>,
+    /// The lexer's count of `;` outside brackets.
+    n_top_semis: usize,
 }
 
 /// A `let [rec] name [: T] = value` head, shared by declarations and `let ... in`.
@@ -176,6 +182,7 @@ impl<'a> Parser<'a> {
     pub(crate) fn new(file: FileId, text: &'a str, mut poll: Poll<'a>) -> Parser<'a> {
         let lexed = lexer::lex_polling(file, text, &mut poll);
         Parser {
+            n_top_semis: lexed.n_top_semis,
             poll,
             file,
             text,
@@ -188,6 +195,7 @@ impl<'a> Parser<'a> {
             nesting_reported: false,
             let_in: None,
             no_brace_arg: false,
+            pending: Vec::new(),
         }
     }
 
@@ -525,17 +533,7 @@ impl<'a> Parser<'a> {
         let mut module = ast::Module::default();
         // Every declaration but a class ends with a `;` at bracket level 0: a close upper
         // bound that saves re-allocating a large vector of large declarations.
-        let mut level: u32 = 0;
-        let mut n_semis = 0;
-        for token in &self.tokens {
-            match token.kind {
-                T::LParen | T::LBrace | T::LBracket => level += 1,
-                T::RParen | T::RBrace | T::RBracket => level = level.saturating_sub(1),
-                T::Semi if level == 0 => n_semis += 1,
-                _ => {}
-            }
-        }
-        module.decls.reserve(n_semis);
+        module.decls.reserve(self.n_top_semis);
         if self.peek() == T::Module {
             self.in_error = false;
             let item_pos = self.pos;
@@ -1662,36 +1660,47 @@ impl<'a> Parser<'a> {
             return self.parse_block();
         }
         let head = self.parse_postfix();
-        let mut args = Vec::new();
-        while self.parse_arg(&mut args) {}
-        if args.is_empty() {
+        let base = self.pending.len();
+        while self.parse_arg() {}
+        if self.pending.len() == base {
             head
         } else {
+            let args = self.take_pending(base);
             self.mk_app(head, args)
         }
     }
 
-    /// Parses one argument (or an argument list, or a final block) into `args`; false when
-    /// the application ends here.
-    fn parse_arg(&mut self, args: &mut Vec<Expr>) -> bool {
+    /// The expressions pushed on `pending` since it held `base` of them, in a vector of
+    /// exactly their number: the tree lives until lowering, and growth's slack would be a
+    /// fifth of its memory.
+    fn take_pending(&mut self, base: usize) -> Vec<Expr> {
+        // One exact allocation and one copy (`drain().collect()` moved them one by one).
+        self.pending.split_off(base)
+    }
+
+    /// Parses one argument (or an argument list, or a final block) onto `pending`; false
+    /// when the application ends here.
+    fn parse_arg(&mut self) -> bool {
         let kind = self.peek();
         if kind == T::LParen {
             match self.parse_paren(true) {
                 Paren::One(expr) => {
                     let expr = self.parse_fields(expr);
-                    args.push(expr);
+                    self.pending.push(expr);
                 }
-                Paren::Args(list) => args.extend(list),
+                Paren::Args(list) => self.pending.extend(list),
             }
             true
         } else if self.starts_arg(kind) {
-            args.push(self.parse_postfix());
+            let arg = self.parse_postfix();
+            self.pending.push(arg);
             true
         } else if starts_block(kind) {
             // A `let` followed by `;` before any `in` is most likely the next declaration
             // after a missing `;`: the application ends here.
             if kind != T::Let || self.let_has_in() {
-                args.push(self.parse_block());
+                let arg = self.parse_block();
+                self.pending.push(arg);
             }
             false
         } else {
@@ -1699,10 +1708,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn mk_app(&mut self, head: Expr, mut args: Vec<Expr>) -> Expr {
-        // Growth leaves room for four; most applications have one or two arguments, and
-        // the tree lives until lowering: the slack would be a fifth of its memory.
-        args.shrink_to_fit();
+    fn mk_app(&mut self, head: Expr, args: Vec<Expr>) -> Expr {
         let end = args.last().map_or(head.span.end, |it| it.span.end);
         let span = Span::new(head.span.start, end.max(head.span.end));
         self.mk(
@@ -1895,9 +1901,10 @@ impl<'a> Parser<'a> {
         }
         let open = self.bump().span;
         let saved = std::mem::replace(&mut self.no_brace_arg, false);
-        let mut items = Vec::new();
+        let base = self.pending.len();
         while !matches!(self.peek(), T::RBracket | T::Eof) {
-            items.push(self.parse_expr());
+            let item = self.parse_expr();
+            self.pending.push(item);
             if !self.eat(T::Comma) {
                 break;
             }
@@ -1906,7 +1913,7 @@ impl<'a> Parser<'a> {
         self.no_brace_arg = saved;
         self.leave(1);
         let span = self.finish_span(open.start);
-        items.shrink_to_fit();
+        let items = self.take_pending(base);
         self.mk(ExprKind::List(items), span)
     }
 

@@ -127,8 +127,8 @@ fn estimate_elements(xs: &[Value], depth: u32, limits: &ExportLimits, cap: usize
 /// `interrupt` at each part (stopped, the estimate so far: the rendering that follows
 /// stops at its first tick). Lists that `split` would split count without their
 /// elements: their chunks are estimated and reserved when they are joined.
-fn estimate_from(
-    mut stack: Vec<(&Value, usize)>,
+fn estimate_from<'a>(
+    mut stack: Vec<(&'a Value, usize)>,
     (interrupt, max_depth): (&crate::interrupt::Interrupt, u32),
     cap: usize,
     split: Option<&dyn Splitter>,
@@ -145,28 +145,30 @@ fn estimate_from(
         // The closing bracket's line, and each part's indentation, ",\n" between parts.
         let open_close = 2 + 1 + 2 * depth + 1;
         let inner = 2 * (depth + 1);
-        total += match v {
-            Value::Unit => 4,
-            Value::Bool(b) => 4 + usize::from(!*b),
-            Value::Int(n) => {
-                let digits = n.unsigned_abs().checked_ilog10().unwrap_or(0) as usize + 1;
-                digits + usize::from(*n < 0)
+        if let Some(len) = scalar_len(v) {
+            total += len;
+            continue;
+        }
+        // The parts of a list or record: scalars counted here, the rest on the stack (most
+        // parts are scalars, and a push and a pop each cost more than counting them).
+        let mut parts = |xs: &'a [Value]| {
+            if depth < max_depth as usize {
+                for x in xs {
+                    match scalar_len(x) {
+                        Some(len) => total += len,
+                        None => stack.push((x, depth + 1)),
+                    }
+                }
             }
-            Value::Float(_) => 24,
-            Value::Str(s) => s.len() + 2,
-            Value::List(xs) if xs.is_empty() => 2,
-            Value::Record(r) if r.values.is_empty() => 2,
+        };
+        let own = match v {
             Value::List(xs) if split.is_some_and(|s| s.worth_it(xs.len())) => open_close,
             Value::List(xs) => {
-                if depth < max_depth as usize {
-                    stack.extend(xs.iter().map(|x| (x, depth + 1)));
-                }
+                parts(xs);
                 open_close + xs.len() * (inner + 2) - 2
             }
             Value::Record(r) => {
-                if depth < max_depth as usize {
-                    stack.extend(r.values.iter().map(|x| (x, depth + 1)));
-                }
+                parts(&r.values);
                 let keys: usize = r.names.iter().map(|k| k.len() + 4).sum();
                 open_close + keys + r.values.len() * (inner + 2) - 2
             }
@@ -179,10 +181,31 @@ fn estimate_from(
                     open_close + inner + c.name.len() + 4
                 }
             },
-            Value::Func(_) | Value::Dict(_) => 0,
+            _ => 0,
         };
+        total += own;
     }
     total.min(cap)
+}
+
+/// The length of a value's text when it has no parts (floats counted at 24 bytes).
+fn scalar_len(v: &Value) -> Option<usize> {
+    let len = match v {
+        Value::Unit => 4,
+        Value::Bool(b) => 4 + usize::from(!*b),
+        Value::Int(n) => {
+            let digits = n.unsigned_abs().checked_ilog10().unwrap_or(0) as usize + 1;
+            digits + usize::from(*n < 0)
+        }
+        Value::Float(_) => 24,
+        Value::Str(s) => s.len() + 2,
+        Value::List(xs) if xs.is_empty() => 2,
+        Value::Record(r) if r.values.is_empty() => 2,
+        Value::Ctor(c) if c.payload.is_none() => c.name.len() + 2,
+        Value::Func(_) | Value::Dict(_) => 0,
+        Value::List(_) | Value::Record(_) | Value::Ctor(_) => return None,
+    };
+    Some(len)
 }
 
 /// The output without the room a hint that was too large left (a document smaller than the
@@ -266,34 +289,31 @@ pub fn write_string(out: &mut String, s: &str) {
 
 /// Two spaces per level.
 fn indent(out: &mut String, depth: u32) {
-    const SPACES: &str = "                                                                ";
-    let mut n = depth as usize * 2;
-    while n > 0 {
-        let k = n.min(SPACES.len());
-        out.push_str(SPACES.get(..k).unwrap_or(""));
-        n -= k;
+    let n = depth as usize * 2;
+    match BREAK_AND_SPACES.get(2..2 + n) {
+        Some(spaces) => out.push_str(spaces),
+        None => out.extend(std::iter::repeat_n(' ', n)),
+    }
+}
+
+/// `",\n"` and 64 spaces: a separator and the next line's indentation in one push.
+const BREAK_AND_SPACES: &str =
+    ",\n                                                                ";
+
+/// The separator between two parts (`",\n"`) and the indentation of the next.
+fn separate(out: &mut String, depth: u32) {
+    match BREAK_AND_SPACES.get(..2 + depth as usize * 2) {
+        Some(text) => out.push_str(text),
+        None => {
+            out.push_str(",\n");
+            indent(out, depth);
+        }
     }
 }
 
 /// Writes `n` in decimal without going through `fmt`.
 pub(crate) fn write_int(out: &mut String, n: i64) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    let mut m = n.unsigned_abs();
-    loop {
-        at -= 1;
-        if let Some(slot) = buf.get_mut(at) {
-            *slot = b'0' + (m % 10) as u8;
-        }
-        m /= 10;
-        if m == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        out.push('-');
-    }
-    out.push_str(std::str::from_utf8(buf.get(at..).unwrap_or(&[])).unwrap_or(""));
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// The written keys (`"name": `) of the record shapes met last: records of one literal share
@@ -439,9 +459,10 @@ impl<'a> Writer<'a> {
     ) -> Result<(), EvalErrorKind> {
         for (k, x) in xs.iter().enumerate() {
             if k > 0 {
-                out.push_str(",\n");
+                separate(out, depth);
+            } else {
+                indent(out, depth);
             }
-            indent(out, depth);
             self.write_value(x, out, depth)?;
             self.limits.tick(out)?;
         }
@@ -551,9 +572,10 @@ impl<'a> Writer<'a> {
         let texts = self.keys.borrow_mut().of(&r.names);
         for (k, (key, x)) in texts.iter().zip(r.values.iter()).enumerate() {
             if k > 0 {
-                out.push_str(",\n");
+                separate(out, depth + 1);
+            } else {
+                indent(out, depth + 1);
             }
-            indent(out, depth + 1);
             out.push_str(key);
             self.write_value(x, out, depth + 1)?;
             self.limits.tick(out)?;

@@ -74,9 +74,11 @@ fn is_block(v: &Value) -> bool {
 }
 
 fn newline(out: &mut String, indent: usize) {
+    const SPACES: &str = "                                                                ";
     out.push('\n');
-    for _ in 0..indent {
-        out.push(' ');
+    match SPACES.get(..indent) {
+        Some(spaces) => out.push_str(spaces),
+        None => out.extend(std::iter::repeat_n(' ', indent)),
     }
 }
 
@@ -121,9 +123,7 @@ fn write_block_here(
     match v {
         Value::Unit => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(n) => {
-            let _ = write!(out, "{n}");
-        }
+        Value::Int(n) => json::write_int(out, *n),
         Value::Float(x) => write_float(out, *x),
         Value::Str(s) => {
             write_string(out, s);
