@@ -9,12 +9,16 @@
 //! Runs `target/release/ligature lsp` (or `$LIGATURE_BIN`); `ROUNDS=n` sets the rounds.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+#[path = "../tests/support/lsp_wire.rs"]
+mod lsp_wire;
+use lsp_wire::read_message;
 
 const N: usize = 10_000;
 
@@ -38,26 +42,6 @@ fn source() -> String {
     );
     s.push_str("] }\n");
     s
-}
-
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(value) = line.strip_prefix("Content-Length: ") {
-            length = value.parse().ok()?;
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
 }
 
 fn median(times: &mut [f64]) -> f64 {

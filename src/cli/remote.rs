@@ -381,18 +381,10 @@ impl HttpFetcher {
                 let (client, url, permits) = (client.clone(), url.clone(), permits.clone());
                 let interrupt = interrupt.clone();
                 tasks.spawn(async move {
-                    let fetch = async {
-                        let _permit = permits
-                            .acquire()
-                            .await
-                            .map_err(|err| FetchError::Failed(err.to_string()))?;
-                        fetch_one(&client, &url).await.map_err(FetchError::Failed)
-                    };
-                    let res = tokio::select! {
-                        res = fetch => res,
-                        () = fired(&interrupt) => Err(FetchError::Interrupted),
-                    };
-                    (idx, res)
+                    (
+                        idx,
+                        fetch_bounded(&client, &url, &permits, &interrupt).await,
+                    )
                 });
             }
             let mut answers: Vec<Result<Vec<u8>, FetchError>> = urls
@@ -490,17 +482,7 @@ impl Fetcher for HttpFetcher {
                     let (client, permits) = (client.clone(), permits.clone());
                     let interrupt = interrupt.clone();
                     tasks.spawn(async move {
-                        let fetch = async {
-                            let _permit = permits
-                                .acquire()
-                                .await
-                                .map_err(|err| FetchError::Failed(err.to_string()))?;
-                            fetch_one(&client, &url).await.map_err(FetchError::Failed)
-                        };
-                        let res = tokio::select! {
-                            res = fetch => res,
-                            () = fired(&interrupt) => Err(FetchError::Interrupted),
-                        };
+                        let res = fetch_bounded(&client, &url, &permits, &interrupt).await;
                         (url, res)
                     });
                 }
@@ -571,6 +553,27 @@ impl Fetcher for HttpFetcher {
 
 /// Resolves once the run's interrupt fires (polled every 5 ms: its flag and its deadline
 /// on the host's clock; the library reads no clock of its own).
+/// One fetch once a permit is free (at most `--fetch-jobs` run at once), given up when the
+/// run's interrupt fires.
+async fn fetch_bounded(
+    client: &reqwest::Client,
+    url: &str,
+    permits: &tokio::sync::Semaphore,
+    interrupt: &Interrupt,
+) -> Result<Vec<u8>, FetchError> {
+    let fetch = async {
+        let _permit = permits
+            .acquire()
+            .await
+            .map_err(|err| FetchError::Failed(err.to_string()))?;
+        fetch_one(client, url).await.map_err(FetchError::Failed)
+    };
+    tokio::select! {
+        res = fetch => res,
+        () = fired(interrupt) => Err(FetchError::Interrupted),
+    }
+}
+
 async fn fired(interrupt: &Interrupt) {
     if interrupt.is_none() {
         return std::future::pending().await;
