@@ -24,6 +24,7 @@
 //! Output is deterministic: types in the order asked (or declared), `$defs` in the order
 //! first reached, fields in the type's order.
 
+use std::collections::hash_map::Entry;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -757,8 +758,10 @@ impl Obj {
             if k > 0 {
                 out.push(',');
             }
-            write_str(out, key);
-            out.push(':');
+            // Keys are this file's keyword names, which need no escapes.
+            out.push('"');
+            out.push_str(key);
+            out.push_str("\":");
             value.write(out);
         }
         out.push('}');
@@ -1268,12 +1271,15 @@ fn merge_twins(
             let base = def_base(name).to_string();
             let own = format!("\"#/$defs/{name}\"");
             let text = body.replace(&own, "\"#/$defs/\u{0}\"");
-            match seen.get(&(base.clone(), text.clone())) {
-                Some(earlier) if !keep.contains(name) && name.as_str() != base => {
-                    round.insert(name.clone(), earlier.clone());
+            let mergeable = !keep.contains(name) && name.as_str() != base;
+            match seen.entry((base, text)) {
+                Entry::Occupied(earlier) => {
+                    if mergeable {
+                        round.insert(name.clone(), earlier.get().clone());
+                    }
                 }
-                _ => {
-                    seen.entry((base, text)).or_insert_with(|| name.clone());
+                Entry::Vacant(slot) => {
+                    slot.insert(name.clone());
                 }
             }
         }
