@@ -186,15 +186,22 @@ impl Keyword {
 
     /// The JSDoc tag (`@minimum 1`).
     fn jsdoc(&self) -> String {
-        let value = match self {
+        let mut out = String::with_capacity(24);
+        out.push('@');
+        out.push_str(self.name());
+        out.push(' ');
+        match self {
             Keyword::Minimum(n)
             | Keyword::Maximum(n)
             | Keyword::ExclusiveMinimum(n)
-            | Keyword::ExclusiveMaximum(n) => n.text(),
-            Keyword::Pattern(re) => re.clone(),
-            other => other.value().to_text(),
-        };
-        format!("@{} {}", self.name(), value)
+            | Keyword::ExclusiveMaximum(n) => match n {
+                Num::Int(n) => write_int(&mut out, *n),
+                Num::Float(_) => out.push_str(&n.text()),
+            },
+            Keyword::Pattern(re) => out.push_str(re),
+            other => other.value().write(&mut out),
+        }
+        out
     }
 }
 
