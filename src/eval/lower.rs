@@ -929,8 +929,8 @@ impl Lowerer<'_> {
                 (name.clone(), arity)
             })
             .collect();
-        // Names are unique (map keys): an unstable sort of the texts is the same order, and
-        // a stable sort of SmolStr pairs cost a schema's export 7% of its instructions.
+        // Names are unique (map keys): an unstable sort of the texts is the same order as a
+        // stable sort of the pairs, in about 1% fewer of a schema export's instructions.
         names.sort_unstable_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
         let mut out = HashMap::default();
         for (name, arity) in names {
