@@ -24,21 +24,23 @@
 //! Output is deterministic: types in the order asked (or declared), `$defs` in the order
 //! first reached, fields in the type's order.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::hash_map::Entry;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use serde_json::{json, Value as Json};
 
 use crate::eval::lower::{CheckItem, Plan};
+use crate::hash::{HashMap, HashSet};
 use crate::source::FileId;
 use crate::syntax::ast;
 use crate::types::env::{Env, Origin, TypeDef};
 use crate::types::ty::SType;
 use crate::validate::{Shape, ShapeBuilder, UnionShape};
 
-use json_text::write_str;
 pub use json_text::JsonText;
+use json_text::{write_count, write_escaped, write_int, write_str};
 
 mod json_text;
 
@@ -112,9 +114,7 @@ impl Num {
     /// As JSON (`null` for a float that is not finite, as `serde_json` writes it).
     fn write_json(self, out: &mut String) {
         match self {
-            Num::Int(n) => {
-                let _ = write!(out, "{n}");
-            }
+            Num::Int(n) => write_int(out, n),
             Num::Float(x) => out.push_str(&json!(x).to_string()),
         }
     }
@@ -186,15 +186,22 @@ impl Keyword {
 
     /// The JSDoc tag (`@minimum 1`).
     fn jsdoc(&self) -> String {
-        let value = match self {
+        let mut out = String::with_capacity(24);
+        out.push('@');
+        out.push_str(self.name());
+        out.push(' ');
+        match self {
             Keyword::Minimum(n)
             | Keyword::Maximum(n)
             | Keyword::ExclusiveMinimum(n)
-            | Keyword::ExclusiveMaximum(n) => n.text(),
-            Keyword::Pattern(re) => re.clone(),
-            other => other.value().to_text(),
-        };
-        format!("@{} {}", self.name(), value)
+            | Keyword::ExclusiveMaximum(n) => match n {
+                Num::Int(n) => write_int(&mut out, *n),
+                Num::Float(_) => out.push_str(&n.text()),
+            },
+            Keyword::Pattern(re) => out.push_str(re),
+            other => other.value().write(&mut out),
+        }
+        out
     }
 }
 
@@ -250,7 +257,7 @@ impl<'a> Refinements<'a> {
         Refinements {
             env,
             entry,
-            memo: HashMap::new(),
+            memo: HashMap::default(),
         }
     }
 
@@ -671,6 +678,8 @@ struct Obj(Vec<(&'static str, Val)>);
 enum Val {
     /// Compact JSON text.
     Text(String),
+    /// Compact JSON text known when compiled (`"integer"`, `false`).
+    Static(&'static str),
     Num(Num),
     Count(u64),
     /// `allOf`: its members' compact texts.
@@ -687,10 +696,9 @@ impl Val {
     fn write(&self, out: &mut String) {
         match self {
             Val::Text(text) => out.push_str(text),
+            Val::Static(text) => out.push_str(text),
             Val::Num(n) => n.write_json(out),
-            Val::Count(n) => {
-                let _ = write!(out, "{n}");
-            }
+            Val::Count(n) => write_count(out, *n),
             Val::AllOf(items) => {
                 out.push('[');
                 for (k, item) in items.iter().enumerate() {
@@ -757,8 +765,10 @@ impl Obj {
             if k > 0 {
                 out.push(',');
             }
-            write_str(out, key);
-            out.push(':');
+            // Keys are this file's keyword names, which need no escapes.
+            out.push('"');
+            out.push_str(key);
+            out.push_str("\":");
             value.write(out);
         }
         out.push('}');
@@ -773,18 +783,22 @@ impl Obj {
 
 /// `{"$ref":"#/$defs/NAME"}`.
 fn ref_to(name: &str) -> Obj {
-    let mut text = String::with_capacity(name.len() + 12);
-    write_str(&mut text, &format!("#/$defs/{name}"));
-    Obj::text("$ref", text)
+    Obj::text("$ref", ref_text(name))
+}
+
+/// `"#/$defs/NAME"`, as JSON text.
+fn ref_text(name: &str) -> String {
+    let mut text = String::with_capacity(name.len() + 10);
+    text.push_str("\"#/$defs/");
+    write_escaped(&mut text, name);
+    text.push('"');
+    text
 }
 
 /// Whether `obj`'s `$ref` is to the definition `name`.
 fn refers_to(obj: &Obj, name: &str) -> bool {
-    let own = ref_to(name);
-    match (obj.get("$ref"), own.get("$ref")) {
-        (Some(found), Some(own)) => found.to_text() == own.to_text(),
-        _ => false,
-    }
+    // Only a string's text starts with a quote, as the reference's does.
+    matches!(obj.get("$ref"), Some(Val::Text(found)) if *found == ref_text(name))
 }
 
 /// The JSON Schema of `input.types`: one `$defs` entry per type (and per union reached),
@@ -793,17 +807,17 @@ pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
     let mut gen = JsonGen {
         refinements: Refinements::new(input.env, input.entry),
         defs: Vec::new(),
-        keyed: HashMap::new(),
+        keyed: HashMap::default(),
         unexpressed: Vec::new(),
         def_stack: Vec::new(),
-        path: Vec::new(),
+        path: String::new(),
         claim: None,
         unions: Arc::from(Vec::new()),
-        def_at: HashMap::new(),
-        dropped: HashSet::new(),
-        bodies: HashMap::new(),
-        seen: HashSet::new(),
-        suffix: HashMap::new(),
+        def_at: HashMap::default(),
+        dropped: HashSet::default(),
+        bodies: HashMap::default(),
+        seen: HashSet::default(),
+        suffix: HashMap::default(),
     };
     let reserved: HashSet<String> = input.types.iter().map(|t| t.name.clone()).collect();
     for t in &input.types {
@@ -869,7 +883,7 @@ pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
             it.type_name = into.clone();
         }
     }
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     unexpressed.retain(|it| seen.insert(it.clone()));
     let size: usize = defs
         .iter()
@@ -880,7 +894,7 @@ pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
     write_str(&mut out, JSON_SCHEMA_DIALECT);
     if let [only] = &input.types[..] {
         out.push_str(",\"$ref\":");
-        write_str(&mut out, &format!("#/$defs/{}", only.name));
+        out.push_str(&ref_text(&only.name));
     }
     out.push_str(",\"$defs\":{");
     // Names are unique in `defs` (a name is reserved once, or released and reserved
@@ -932,7 +946,8 @@ struct JsonGen<'a> {
     unexpressed: Vec<Unexpressed>,
     /// The definitions being built, innermost last.
     def_stack: Vec<String>,
-    path: Vec<String>,
+    /// Where inside the current definition, after its `$`: `.port[]`.
+    path: String,
     /// A requested union type's name, for its union's definition.
     claim: Option<String>,
     /// Shared, so that a union's body is built while it is borrowed.
@@ -1006,10 +1021,9 @@ impl JsonGen<'_> {
     }
 
     fn path_text(&self) -> String {
-        let mut out = String::from("$");
-        for step in &self.path {
-            out.push_str(step);
-        }
+        let mut out = String::with_capacity(self.path.len() + 1);
+        out.push('$');
+        out.push_str(&self.path);
         out
     }
 
@@ -1051,27 +1065,28 @@ impl JsonGen<'_> {
     }
 
     fn plain(&mut self, shape: &Shape, plan: Option<&Plan>) -> Obj {
-        let type_is = |name: &str| ("type", Val::string(name));
+        let type_is = |name: &'static str| ("type", Val::Static(name));
         match shape {
             Shape::Int => Obj(vec![
-                type_is("integer"),
+                type_is("\"integer\""),
                 ("minimum", Val::Num(Num::Int(i64::MIN))),
                 ("maximum", Val::Num(Num::Int(i64::MAX))),
             ]),
-            Shape::Float => Obj(vec![type_is("number")]),
-            Shape::Str => Obj(vec![type_is("string")]),
-            Shape::Bool => Obj(vec![type_is("boolean")]),
-            Shape::Unit => Obj(vec![type_is("null")]),
+            Shape::Float => Obj(vec![type_is("\"number\"")]),
+            Shape::Str => Obj(vec![type_is("\"string\"")]),
+            Shape::Bool => Obj(vec![type_is("\"boolean\"")]),
+            Shape::Unit => Obj(vec![type_is("\"null\"")]),
             Shape::List(elem) => {
                 let elem_plan = match plan {
                     Some(Plan::List(inner)) => Some(&**inner),
                     _ => None,
                 };
-                self.path.push("[]".into());
+                let at = self.path.len();
+                self.path.push_str("[]");
                 let items = self.schema(elem, elem_plan);
-                self.path.pop();
+                self.path.truncate(at);
                 Obj(vec![
-                    type_is("array"),
+                    type_is("\"array\""),
                     ("items", Val::Text(items.into_text())),
                 ])
             }
@@ -1080,9 +1095,11 @@ impl JsonGen<'_> {
                 let mut required = String::from("[");
                 for (k, (name, field)) in fields.iter().enumerate() {
                     let field_plan = field_plan(plan, name);
-                    self.path.push(format!(".{name}"));
+                    let at = self.path.len();
+                    self.path.push('.');
+                    self.path.push_str(name);
                     let schema = self.schema(field, field_plan);
-                    self.path.pop();
+                    self.path.truncate(at);
                     if k > 0 {
                         properties.push(',');
                         required.push(',');
@@ -1095,18 +1112,18 @@ impl JsonGen<'_> {
                 properties.push('}');
                 required.push(']');
                 let mut obj = Obj(vec![
-                    type_is("object"),
+                    type_is("\"object\""),
                     ("properties", Val::Text(properties)),
                     ("required", Val::Text(required)),
                 ]);
                 if !open {
-                    obj.insert("additionalProperties", Val::Text("false".into()));
+                    obj.insert("additionalProperties", Val::Static("false"));
                 }
                 obj
             }
             Shape::Union(idx) => self.union_ref(*idx, plan),
             Shape::Any | Shape::Param(_) => Obj::default(),
-            Shape::Function => Obj::text("not", "{}".into()),
+            Shape::Function => Obj(vec![("not", Val::Static("{}"))]),
         }
     }
 
@@ -1210,9 +1227,11 @@ impl JsonGen<'_> {
                     .and_then(|(_, p)| p.as_ref()),
                 _ => None,
             };
-            self.path.push(format!(".{ctor}"));
+            let at = self.path.len();
+            self.path.push('.');
+            self.path.push_str(ctor);
             let schema = self.schema(payload, ctor_plan);
-            self.path.pop();
+            self.path.truncate(at);
             let mut text = String::from("{\"type\":\"object\",\"properties\":{");
             write_str(&mut text, ctor);
             text.push(':');
@@ -1245,10 +1264,10 @@ fn merge_twins(
 ) -> BTreeMap<String, String> {
     let mut merged: BTreeMap<String, String> = BTreeMap::new();
     loop {
-        let mut round: HashMap<String, String> = HashMap::new();
-        let mut seen: HashMap<(String, String), String> = HashMap::new();
+        let mut round: HashMap<String, String> = HashMap::default();
+        let mut seen: HashMap<(String, String), String> = HashMap::default();
         // Only names that share a base can merge.
-        let mut per_base: HashMap<&str, usize> = HashMap::new();
+        let mut per_base: HashMap<&str, usize> = HashMap::default();
         for (name, _) in defs.iter() {
             *per_base.entry(def_base(name)).or_insert(0) += 1;
         }
@@ -1259,12 +1278,15 @@ fn merge_twins(
             let base = def_base(name).to_string();
             let own = format!("\"#/$defs/{name}\"");
             let text = body.replace(&own, "\"#/$defs/\u{0}\"");
-            match seen.get(&(base.clone(), text.clone())) {
-                Some(earlier) if !keep.contains(name) && name.as_str() != base => {
-                    round.insert(name.clone(), earlier.clone());
+            let mergeable = !keep.contains(name) && name.as_str() != base;
+            match seen.entry((base, text)) {
+                Entry::Occupied(earlier) => {
+                    if mergeable {
+                        round.insert(name.clone(), earlier.get().clone());
+                    }
                 }
-                _ => {
-                    seen.entry((base, text)).or_insert_with(|| name.clone());
+                Entry::Vacant(slot) => {
+                    slot.insert(name.clone());
                 }
             }
         }
@@ -1364,14 +1386,14 @@ fn add_keyword(obj: &mut Obj, keyword: &Keyword) {
 pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScriptExport {
     let mut gen = TsGen {
         refinements: Refinements::new(input.env, input.entry),
-        names: HashMap::new(),
-        taken: HashSet::new(),
+        names: HashMap::default(),
+        taken: HashSet::default(),
         queue: Vec::new(),
-        queued: HashSet::new(),
-        seen: HashSet::new(),
+        queued: HashSet::default(),
+        seen: HashSet::default(),
         unexpressed: Vec::new(),
         current: String::new(),
-        path: Vec::new(),
+        path: String::new(),
     };
     let mut out = String::from("// Generated by `ligature types --emit typescript`.\n");
     // Requested types keep their names; unions reached get theirs after.
@@ -1545,6 +1567,13 @@ fn param_name(declared: Option<&str>, k: usize) -> String {
 /// A property name: Ligature field names are identifiers or keywords, which TypeScript
 /// takes unquoted; anything else is quoted.
 fn property(name: &str) -> String {
+    let mut out = String::new();
+    write_property(&mut out, name);
+    out
+}
+
+/// Writes [`property`]`(name)` to `out`.
+fn write_property(out: &mut String, name: &str) {
     let plain = name
         .chars()
         .next()
@@ -1553,9 +1582,9 @@ fn property(name: &str) -> String {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
     if plain {
-        name.to_string()
+        out.push_str(name);
     } else {
-        json!(name).to_string()
+        write_str(out, name);
     }
 }
 
@@ -1635,7 +1664,8 @@ struct TsGen<'a> {
     seen: HashSet<Unexpressed>,
     unexpressed: Vec<Unexpressed>,
     current: String,
-    path: Vec<String>,
+    /// Where inside the current definition, after its `$`: `.port[]`.
+    path: String,
 }
 
 impl TsGen<'_> {
@@ -1673,10 +1703,9 @@ impl TsGen<'_> {
         let path = if analysis.unexpressed.is_empty() {
             String::new()
         } else {
-            let mut p = String::from("$");
-            for step in &self.path {
-                p.push_str(step);
-            }
+            let mut p = String::with_capacity(self.path.len() + 1);
+            p.push('$');
+            p.push_str(&self.path);
             p
         };
         for text in analysis.unexpressed {
@@ -1715,10 +1744,15 @@ impl TsGen<'_> {
                     Some(Plan::List(inner)) => Some(&**inner),
                     _ => None,
                 };
-                self.path.push("[]".into());
+                let at = self.path.len();
+                self.path.push_str("[]");
                 let inner = self.render(unions, elem, elem_plan, params);
-                self.path.pop();
-                format!("Array<{inner}>")
+                self.path.truncate(at);
+                let mut text = String::with_capacity(inner.len() + 7);
+                text.push_str("Array<");
+                text.push_str(&inner);
+                text.push('>');
+                text
             }
             Shape::Record { fields, open, .. } => {
                 if fields.is_empty() && !open {
@@ -1774,14 +1808,25 @@ impl TsGen<'_> {
         };
         for (name, field) in fields {
             let field_plan = field_plan(plan, name);
-            self.path.push(format!(".{name}"));
+            let at = self.path.len();
+            self.path.push('.');
+            self.path.push_str(name);
             let doc = self.doc(field, field_plan);
             let ty = self.render(unions, field, field_plan, params);
-            self.path.pop();
+            self.path.truncate(at);
             if !doc.is_empty() {
-                let _ = write!(out, "{indent}/** {doc} */{end}");
+                out.push_str(indent);
+                out.push_str("/** ");
+                out.push_str(&doc);
+                out.push_str(" */");
+                out.push(end);
             }
-            let _ = write!(out, "{indent}{}: {ty};{end}", property(name));
+            out.push_str(indent);
+            write_property(out, name);
+            out.push_str(": ");
+            out.push_str(&ty);
+            out.push(';');
+            out.push(end);
         }
         if open {
             let _ = write!(out, "{indent}[field: string]: unknown;{end}");
@@ -1803,7 +1848,11 @@ impl TsGen<'_> {
         let mut alternatives = Vec::new();
         for (ctor, payload) in &union.ctors {
             match payload {
-                None => alternatives.push(json!(ctor.as_str()).to_string()),
+                None => {
+                    let mut text = String::with_capacity(ctor.len() + 2);
+                    write_str(&mut text, ctor);
+                    alternatives.push(text);
+                }
                 Some(payload) => {
                     let ctor_plan = match plan {
                         Some(Plan::Union(ctors)) => ctors
@@ -1812,16 +1861,24 @@ impl TsGen<'_> {
                             .and_then(|(_, p)| p.as_ref()),
                         _ => None,
                     };
-                    self.path.push(format!(".{ctor}"));
+                    let at = self.path.len();
+                    self.path.push('.');
+                    self.path.push_str(ctor);
                     let doc = self.doc(payload, ctor_plan);
                     let ty = self.render(unions, payload, ctor_plan, params);
-                    self.path.pop();
-                    let doc = if doc.is_empty() {
-                        String::new()
-                    } else {
-                        format!("/** {doc} */ ")
-                    };
-                    alternatives.push(format!("{{ {doc}{}: {ty} }}", property(ctor)));
+                    self.path.truncate(at);
+                    let mut text = String::with_capacity(doc.len() + ty.len() + 16);
+                    text.push_str("{ ");
+                    if !doc.is_empty() {
+                        text.push_str("/** ");
+                        text.push_str(&doc);
+                        text.push_str(" */ ");
+                    }
+                    write_property(&mut text, ctor);
+                    text.push_str(": ");
+                    text.push_str(&ty);
+                    text.push_str(" }");
+                    alternatives.push(text);
                 }
             }
         }

@@ -159,7 +159,16 @@ impl<'a> ShapeBuilder<'a> {
                         // reached it (the top-level type's declared name once lost every
                         // payload here).
                         let name = identity;
-                        let key = format!("{name}{targs:?}");
+                        // `format!("{name}{targs:?}")`, without the formatting machinery
+                        // for the common union without arguments.
+                        let key = if targs.is_empty() {
+                            let mut key = String::with_capacity(name.len() + 2);
+                            key.push_str(name);
+                            key.push_str("[]");
+                            key
+                        } else {
+                            format!("{name}{targs:?}")
+                        };
                         if let Some(idx) = self.memo.get(&key) {
                             return Shape::Union(*idx);
                         }

@@ -91,6 +91,12 @@ impl JsonText {
 /// `\f`, `\n`, `\r`, `\t`, other control characters as `\u00xx`).
 pub(super) fn write_str(out: &mut String, s: &str) {
     out.push('"');
+    write_escaped(out, s);
+    out.push('"');
+}
+
+/// Writes the inside of [`write_str`]'s string: `s` escaped, without the quotes.
+pub(super) fn write_escaped(out: &mut String, s: &str) {
     let mut start = 0;
     for (at, byte) in s.bytes().enumerate() {
         let escape = match byte {
@@ -119,12 +125,37 @@ pub(super) fn write_str(out: &mut String, s: &str) {
         start = at + 1;
     }
     out.push_str(s.get(start..).unwrap_or(""));
-    out.push('"');
+}
+
+/// Writes `n` in decimal, as `serde_json` and `Display` write it, without the formatting
+/// machinery (a schema has two 64-bit bounds per integer).
+pub(super) fn write_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    write_count(out, n.unsigned_abs());
+}
+
+/// Writes `n` in decimal.
+pub(super) fn write_count(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        if let Some(slot) = digits.get_mut(at) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(digits.get(at..).unwrap_or(&[])).unwrap_or(""));
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{write_str, JsonText};
+    use super::{write_count, write_int, write_str, JsonText};
     use serde_json::json;
 
     #[test]
@@ -139,6 +170,20 @@ mod tests {
             let mut out = String::new();
             write_str(&mut out, s);
             assert_eq!(out, json!(s).to_string());
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_as_display_writes_them() {
+        for n in [0, 1, -1, 9, 10, -10, 65535, i64::MIN, i64::MAX] {
+            let mut out = String::new();
+            write_int(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+        for n in [0, 7, 100, u64::MAX] {
+            let mut out = String::new();
+            write_count(&mut out, n);
+            assert_eq!(out, n.to_string());
         }
     }
 
