@@ -176,22 +176,36 @@ pub fn interface(file: FileId, key: &str, module: &ast::Module, env: &Env) -> In
 }
 
 /// An identity for clash checks: two names clash unless they denote the same definition.
-fn value_identity(info: &ValueInfo, name: &Name) -> String {
+/// (A value, not text: every import of every module builds one per name it brings.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Identity {
+    /// A top-level `let` of a module, by declaration index.
+    Global(FileId, u32),
+    Prelude(Name),
+    /// A class method: its class, its name and its scheme (by address).
+    Method(Name, Name, usize),
+    Decl(u32),
+    /// A module alias, by the module's key.
+    Module(String),
+    /// A type, constructor or class, by its definition.
+    Def(DefId),
+}
+
+fn value_identity(info: &ValueInfo, name: &Name) -> Identity {
     match &info.origin {
-        Origin::Global { module, decl } => format!("global {}:{decl}", module.0),
-        Origin::Prelude => format!("prelude {name}"),
-        Origin::Method { class, .. } => {
-            format!("method {class}.{name} {:p}", Arc::as_ptr(&info.scheme))
-        }
-        Origin::Decl(decl) => format!("decl {decl}"),
+        Origin::Global { module, decl } => Identity::Global(*module, *decl),
+        Origin::Prelude => Identity::Prelude(name.clone()),
+        Origin::Method { class, .. } => Identity::Method(
+            class.clone(),
+            name.clone(),
+            Arc::as_ptr(&info.scheme) as usize,
+        ),
+        Origin::Decl(decl) => Identity::Decl(*decl),
     }
 }
 
-fn def_identity(def: &DefId) -> String {
-    match def.module {
-        Some(file) => format!("{}:{}", file.0, def.name),
-        None => format!("prelude:{}", def.name),
-    }
+fn def_identity(def: &DefId) -> Identity {
+    Identity::Def(def.clone())
 }
 
 /// One import of the module being checked, with the interface of its target.
@@ -206,9 +220,9 @@ struct Builder<'a> {
     env: Env,
     diags: Vec<Diagnostic>,
     /// Names brought in, per namespace: identity and the import that brought them.
-    brought: HashMap<(Namespace, Name), (String, Span)>,
+    brought: HashMap<(Namespace, Name), (Identity, Span)>,
     /// Declared names of unions and classes met through imports: identity and import span.
-    nominal: HashMap<Name, (String, Span)>,
+    nominal: HashMap<Name, (Identity, Span)>,
     /// Top-level declarations already reported as clashing with an import.
     clashed: std::collections::HashSet<Name>,
     module: &'a ast::Module,
@@ -366,18 +380,28 @@ impl Builder<'_> {
     }
 
     fn add_alias(&mut self, iface: &Interface, alias: &ast::Ident) {
-        let identity = format!("module {}", iface.key);
-        if !self.check_clash(Namespace::Value, &alias.name, &identity, alias.span) {
+        let identity = Identity::Module(iface.key.clone());
+        if !self.check_clash(Namespace::Value, &alias.name, identity, alias.span) {
             return;
         }
         self.env
             .module_aliases
             .insert(alias.name.clone(), iface.key.clone());
-        let q = |name: &Name| Name::new(format!("{}.{name}", alias.name));
+        // `alias.name`, qualified; one buffer for all (this runs for every member of every
+        // import of every module).
+        let mut buf = String::new();
+        let mut q = |name: &Name| {
+            buf.clear();
+            buf.push_str(&alias.name);
+            buf.push('.');
+            buf.push_str(name);
+            Name::new(&buf)
+        };
         for (name, info, original) in &iface.values {
-            self.env.values.insert(q(name), info.clone());
+            let qualified = q(name);
+            self.env.values.insert(qualified.clone(), info.clone());
             self.env.origins.insert(
-                (Namespace::Value, q(name)),
+                (Namespace::Value, qualified),
                 DefId {
                     module: iface.module,
                     name: original.clone(),
@@ -385,22 +409,25 @@ impl Builder<'_> {
             );
         }
         for (name, def, id) in &iface.types {
-            self.env.types.insert(q(name), def.clone());
+            let qualified = q(name);
+            self.env.types.insert(qualified.clone(), def.clone());
             self.env
                 .origins
-                .insert((Namespace::Type, q(name)), id.clone());
+                .insert((Namespace::Type, qualified), id.clone());
         }
         for (name, info, id) in &iface.ctors {
-            self.env.ctors.insert(q(name), info.clone());
+            let qualified = q(name);
+            self.env.ctors.insert(qualified.clone(), info.clone());
             self.env
                 .origins
-                .insert((Namespace::Ctor, q(name)), id.clone());
+                .insert((Namespace::Ctor, qualified), id.clone());
         }
         for (name, class, id) in &iface.classes {
-            self.env.classes.insert(q(name), class.clone());
+            let qualified = q(name);
+            self.env.classes.insert(qualified.clone(), class.clone());
             self.env
                 .origins
-                .insert((Namespace::Class, q(name)), id.clone());
+                .insert((Namespace::Class, qualified), id.clone());
         }
     }
 
@@ -487,7 +514,7 @@ impl Builder<'_> {
     }
 
     /// Reports M4005 when `name` clashes; returns whether it may be brought in.
-    fn check_clash(&mut self, ns: Namespace, name: &Name, identity: &str, span: Span) -> bool {
+    fn check_clash(&mut self, ns: Namespace, name: &Name, identity: Identity, span: Span) -> bool {
         let local = match ns {
             Namespace::Value => self.later.value(name),
             Namespace::Type => self.later.types.get(name),
@@ -509,7 +536,7 @@ impl Builder<'_> {
         }
         let key = (ns, name.clone());
         match self.brought.get(&key) {
-            Some((other, _)) if other == identity => false,
+            Some((other, _)) if *other == identity => false,
             Some((_, other_span)) => {
                 self.diags.push(
                     Diagnostic::new(
@@ -523,7 +550,7 @@ impl Builder<'_> {
                 false
             }
             None => {
-                self.brought.insert(key, (identity.to_string(), span));
+                self.brought.insert(key, (identity, span));
                 true
             }
         }
@@ -531,7 +558,7 @@ impl Builder<'_> {
 
     fn bring_value(&mut self, name: Name, info: &ValueInfo, original: &Name, span: Span) {
         let identity = value_identity(info, original);
-        if self.check_clash(Namespace::Value, &name, &identity, span) {
+        if self.check_clash(Namespace::Value, &name, identity, span) {
             self.env.origins.insert(
                 (Namespace::Value, name.clone()),
                 DefId {
@@ -544,7 +571,7 @@ impl Builder<'_> {
     }
 
     fn bring_type(&mut self, name: Name, def: &Arc<TypeDef>, id: &DefId, span: Span) {
-        if self.check_clash(Namespace::Type, &name, &def_identity(id), span) {
+        if self.check_clash(Namespace::Type, &name, def_identity(id), span) {
             self.env
                 .origins
                 .insert((Namespace::Type, name.clone()), id.clone());
@@ -553,7 +580,7 @@ impl Builder<'_> {
     }
 
     fn bring_ctor(&mut self, name: Name, info: &Arc<CtorInfo>, id: &DefId, span: Span) {
-        if self.check_clash(Namespace::Ctor, &name, &def_identity(id), span) {
+        if self.check_clash(Namespace::Ctor, &name, def_identity(id), span) {
             self.env
                 .origins
                 .insert((Namespace::Ctor, name.clone()), id.clone());
@@ -562,7 +589,7 @@ impl Builder<'_> {
     }
 
     fn bring_class(&mut self, name: Name, class: &Arc<ClassInfo>, id: &DefId, span: Span) {
-        if self.check_clash(Namespace::Class, &name, &def_identity(id), span) {
+        if self.check_clash(Namespace::Class, &name, def_identity(id), span) {
             self.env
                 .origins
                 .insert((Namespace::Class, name.clone()), id.clone());
