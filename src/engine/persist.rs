@@ -77,15 +77,18 @@ pub struct Entry {
     pub check: Option<checked::StoredCheck>,
 }
 
-/// An entry's payload; `C` is the stored check (borrowed when writing).
+/// An entry's payload; `C` is the stored check (borrowed when writing). Texts are
+/// borrowed from the bytes read (a warm run decodes thousands of strings), and written as
+/// postcard writes a `String`.
 #[derive(Serialize, Deserialize)]
-struct Payload<C> {
-    engine: String,
+struct Payload<'a, C> {
+    engine: &'a str,
     format: u32,
     module_key: Key,
     evaluated: bool,
     schemes: Vec<SchemeDto>,
-    values: Vec<ValueDto>,
+    #[serde(borrow)]
+    values: Vec<ValueDto<'a>>,
     check: Option<C>,
 }
 
@@ -113,30 +116,31 @@ enum TypeNode {
 }
 
 #[derive(Serialize, Deserialize)]
-struct ValueDto {
+struct ValueDto<'a> {
     key: Key,
     steps: u64,
-    nodes: Vec<ValueNode>,
+    #[serde(borrow)]
+    nodes: Vec<ValueNode<'a>>,
 }
 
 #[derive(Serialize, Deserialize)]
-enum ValueNode {
+enum ValueNode<'a> {
     Unit,
     Bool(bool),
     Int(i64),
     /// The bits of the float, so that it comes back exactly.
     Float(u64),
-    Str(String),
+    Str(&'a str),
     List(u32),
-    Record(Vec<String>),
-    Ctor(String, bool),
+    Record(#[serde(borrow)] Vec<&'a str>),
+    Ctor(&'a str, bool),
 }
 
 /// The bytes of `entry` for the module of `module_key`. Values or schemes too big to
 /// write out are left out (the next run computes them).
 pub fn encode(module_key: Key, entry: &Entry) -> Vec<u8> {
     let payload = Payload {
-        engine: ENGINE_VERSION.to_string(),
+        engine: ENGINE_VERSION,
         format: FORMAT_VERSION,
         module_key,
         evaluated: entry.evaluated,
@@ -475,7 +479,7 @@ fn decode_types(nodes: &[TypeNode]) -> Option<Vec<SType>> {
 }
 
 /// `value`'s nodes in postfix order, or `None` when it is not plain data or too big.
-fn value_nodes(value: &Value) -> Option<Vec<ValueNode>> {
+fn value_nodes(value: &Value) -> Option<Vec<ValueNode<'_>>> {
     let mut out = Vec::new();
     let mut work = vec![value];
     while let Some(value) = work.pop() {
@@ -487,20 +491,20 @@ fn value_nodes(value: &Value) -> Option<Vec<ValueNode>> {
             Value::Bool(b) => ValueNode::Bool(*b),
             Value::Int(n) => ValueNode::Int(*n),
             Value::Float(x) => ValueNode::Float(x.to_bits()),
-            Value::Str(s) => ValueNode::Str(s.to_string()),
+            Value::Str(s) => ValueNode::Str(s),
             Value::List(items) => {
                 work.extend(items.iter());
                 ValueNode::List(u32::try_from(items.len()).ok()?)
             }
             Value::Record(record) => {
                 work.extend(record.values.iter());
-                ValueNode::Record(record.names.iter().map(|it| it.to_string()).collect())
+                ValueNode::Record(record.names.iter().map(|it| it.as_str()).collect())
             }
             Value::Ctor(ctor) => {
                 if let Some(payload) = &ctor.payload {
                     work.push(payload);
                 }
-                ValueNode::Ctor(ctor.name.to_string(), ctor.payload.is_some())
+                ValueNode::Ctor(&ctor.name, ctor.payload.is_some())
             }
             Value::Func(_) | Value::Dict(_) => return None,
         };
@@ -510,7 +514,7 @@ fn value_nodes(value: &Value) -> Option<Vec<ValueNode>> {
     Some(out)
 }
 
-fn decode_value(nodes: Vec<ValueNode>) -> Option<Value> {
+fn decode_value(nodes: Vec<ValueNode<'_>>) -> Option<Value> {
     let mut stack: Vec<Value> = Vec::new();
     for node in nodes {
         let value = match node {
