@@ -546,6 +546,48 @@ fn a_closed_importer_is_checked_again() {
     client.shutdown();
 }
 
+#[test]
+fn references_reach_the_whole_workspace_but_not_ignored_files() {
+    let main_text = MAIN.replace("\"./lib\"", "\"../lib/lib\"");
+    let user = "import \"../../lib/lib\" as lib;\n\nlet p = lib.port;\n";
+    let dir = workspace("refs", &[(".gitignore", "build/\nnode_modules/\n")]);
+    for (file, text) in [
+        ("lib/lib.lig", LIB),
+        ("app/main.lig", main_text.as_str()),
+        ("app/nested/user.lig", user),
+        // Excluded: by .gitignore (no repository needed), and a hidden directory.
+        ("node_modules/dep/user.lig", user),
+        ("build/out/user.lig", user),
+        (".cache/x/user.lig", user),
+    ] {
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("a directory");
+        std::fs::write(path, text).expect("write a workspace file");
+    }
+    let lib = uri(&dir.join("lib/lib.lig"));
+    let main = uri(&dir.join("app/main.lig"));
+    let nested = uri(&dir.join("app/nested/user.lig"));
+    let mut client = Client::start(&dir);
+    // Only the library is open: its importers live in other directories.
+    client.open(&lib, LIB);
+    assert!(client.diagnostics(&lib, 1).is_empty());
+    let refs = client.request(
+        "textDocument/references",
+        json!({"textDocument": {"uri": lib}, "position": pos(LIB, "port =", 0, 0),
+               "context": {"includeDeclaration": true}}),
+    );
+    assert_eq!(
+        refs,
+        json!([
+            {"uri": main, "range": span(&main_text, "lib.port", 4, 4)},
+            {"uri": nested, "range": span(user, "lib.port", 4, 4)},
+            {"uri": lib, "range": span(LIB, "{ port", 2, 4)},
+            {"uri": lib, "range": span(LIB, "let port", 4, 4)},
+        ])
+    );
+    client.shutdown();
+}
+
 /// A big file: checking it takes long enough for edits to arrive meanwhile.
 fn big_file(n: usize, last: &str) -> String {
     let mut text = String::new();

@@ -128,10 +128,11 @@ pub fn definition(snap: &Snapshot, params: GotoDefinitionParams) -> Option<GotoD
     location(snap, &def.file, def.span).map(GotoDefinitionResponse::Scalar)
 }
 
-/// The files references are looked for in: the open documents and the `.lig` files beside
-/// them and beside the definition.
+/// The files references are looked for in: the open documents, the `.lig` files beside
+/// them and beside the definition, and those of the workspace.
 fn candidate_files(snap: &Snapshot, def: &Def) -> Vec<String> {
     let mut files = snap.neighbours(std::iter::once(def.file.as_str()));
+    files.extend(snap.workspace_files());
     if !def.file.is_empty() {
         files.push(def.file.clone());
     }

@@ -52,6 +52,12 @@ impl FileSystem for Overlay {
     }
 }
 
+/// At most this many `.lig` files of the workspace are searched for references.
+pub const WORKSPACE_FILES: usize = 10_000;
+
+/// How deep below the workspace root references are looked for.
+pub const WORKSPACE_DEPTH: usize = 32;
+
 /// What lives as long as the server and is shared by every snapshot.
 pub struct Shared {
     pub session: Session,
@@ -270,6 +276,30 @@ impl Snapshot {
         }
         files.sort();
         files.dedup();
+        files
+    }
+
+    /// The `.lig` files of the workspace (the project root the client named): at most
+    /// [`WORKSPACE_FILES`] of them, [`WORKSPACE_DEPTH`] directories deep, without what
+    /// `.gitignore` and `.ignore` files exclude (in a repository or not) and without hidden
+    /// files and directories. Empty when the client named no root.
+    pub fn workspace_files(&self) -> Vec<String> {
+        let Some(root) = self.shared.project_root.as_deref() else {
+            return Vec::new();
+        };
+        let walk = ignore::WalkBuilder::new(root)
+            .max_depth(Some(WORKSPACE_DEPTH))
+            .require_git(false)
+            .follow_links(false)
+            .build();
+        let mut files: Vec<String> = walk
+            .flatten()
+            .filter(|entry| entry.file_type().is_some_and(|it| it.is_file()))
+            .filter(|entry| entry.path().extension().is_some_and(|it| it == "lig"))
+            .take(WORKSPACE_FILES)
+            .map(|entry| loader::normalize(&entry.path().to_string_lossy()))
+            .collect();
+        files.sort();
         files
     }
 
