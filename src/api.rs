@@ -787,6 +787,21 @@ impl Session {
         }
     }
 
+    /// The types of the local binders of `entry` (lambda parameters, `let ... in` bindings,
+    /// pattern variables) by the span of each binder's name, for an editor's hover: the
+    /// entry is checked again with its binders recorded, against its imports' interfaces
+    /// (their checks come from the caches when unchanged). Empty when the entry does not
+    /// load or parse, or the request was stopped; a module with type errors still has the
+    /// types inference found.
+    pub fn binder_types(&self, request: &EntryRequest) -> Vec<types::BinderType> {
+        self.free_leftovers();
+        let interrupt = self.interrupt(&request.cancellation);
+        let mut sources = SourceMap::default();
+        crate::par::on_pipeline_stack(|| {
+            pipeline::binder_types(self, &request.entry, &interrupt, &mut sources)
+        })
+    }
+
     /// Compiles a validation schema: the type `type_name` of the module `schema` (checked,
     /// lowered and evaluated once). Reuse the result for many documents.
     pub fn compile_schema(&self, schema: &str, type_name: &str) -> Result<Schema, SchemaError> {
@@ -2132,6 +2147,35 @@ mod pipeline {
                 .map(|(name, value)| (name.as_str(), value.clone()))
                 .collect(),
         )
+    }
+
+    pub(super) fn binder_types(
+        session: &Session,
+        entry: &str,
+        interrupt: &eval::Interrupt,
+        sources: &mut SourceMap,
+    ) -> Vec<types::BinderType> {
+        let graph = session.load(entry, sources, interrupt);
+        let Some(idx) = graph
+            .entry
+            .filter(|_| !diagnostic::has_errors(&graph.diagnostics))
+        else {
+            release_stopped(session, interrupt, graph);
+            return Vec::new();
+        };
+        let keys = let_keys(session, &graph, sources);
+        let body_keys = body_keys(session, &graph, sources);
+        let engine = session.engine_for(Some(interrupt));
+        let (checked, diagnostics) =
+            modules::check_graph(engine, &graph, false, &keys, &body_keys, &Vec::new());
+        let types = if crate::interrupt::is_cancelled(&diagnostics) {
+            Vec::new()
+        } else {
+            modules::binder_types(&graph, idx, &checked)
+        };
+        release_stopped(session, interrupt, checked);
+        release_stopped(session, interrupt, graph);
+        types
     }
 
     pub(super) fn typecheck(

@@ -25,10 +25,10 @@ use crate::par::Par;
 
 use crate::diagnostic::{self, Diagnostic};
 use crate::eval::{self, link, lower, Program};
-use crate::loader::{stdlib, ModuleGraph};
+use crate::loader::{stdlib, LoadedModule, ModuleGraph};
 use crate::source::SourceMap;
 use crate::types::imports::{self, ImportedModule, Interface};
-use crate::types::{env::Env, Checked};
+use crate::types::{self, env::Env, BinderType, Checked};
 
 /// One checked module: the checker's output, the environment its imports built (lowering
 /// needs it) and its interface.
@@ -159,22 +159,8 @@ pub fn check_module(
             clean: true,
         };
     };
-    let imported: Vec<ImportedModule<'_>> = module
-        .ast
-        .imports
-        .iter()
-        .zip(module.imports.iter())
-        .filter_map(|(import, target)| {
-            let target = done.get((*target)?)?.get()?;
-            Some(ImportedModule {
-                import,
-                interface: &target.interface,
-            })
-        })
-        .collect();
-    let natives = module.key == stdlib::key("validation");
     let (import_env, mut diagnostics) =
-        imports::import_env(module.file, &module.ast, &imported, natives);
+        import_env(module, |target| Some(&done.get(target)?.get()?.interface));
     let is_entry = graph.entry == Some(idx);
     if let Some((checked, interface)) = stored.filter(|_| diagnostics.is_empty() && !keep_env) {
         return CheckedModule {
@@ -268,6 +254,45 @@ pub fn check_module(
         stored: false,
         clean,
     }
+}
+
+/// The environment `module` starts from: the prelude and its imports' interfaces (by
+/// graph index), with the diagnostics of building it.
+fn import_env<'a>(
+    module: &'a LoadedModule,
+    interface_of: impl Fn(usize) -> Option<&'a Interface>,
+) -> (Env, Vec<Diagnostic>) {
+    let imported: Vec<ImportedModule<'_>> = module
+        .ast
+        .imports
+        .iter()
+        .zip(module.imports.iter())
+        .filter_map(|(import, target)| {
+            Some(ImportedModule {
+                import,
+                interface: interface_of((*target)?)?,
+            })
+        })
+        .collect();
+    let natives = module.key == stdlib::key("validation");
+    imports::import_env(module.file, &module.ast, &imported, natives)
+}
+
+/// The types of the local binders of module `idx` (`types::binder_types`), checked again
+/// against its imports' interfaces in `checked` (by graph index, as [`check_graph`] leaves
+/// them). Empty when the module is not in the graph.
+pub fn binder_types(
+    graph: &ModuleGraph,
+    idx: usize,
+    checked: &[Option<CheckedModule>],
+) -> Vec<BinderType> {
+    let Some(module) = graph.modules.get(idx) else {
+        return Vec::new();
+    };
+    let (env, _) = import_env(module, |target| {
+        Some(&checked.get(target)?.as_ref()?.interface)
+    });
+    types::binder_types(module.file, &module.ast, env)
 }
 
 /// Checks every module, independent ones in parallel, each after its imports; the

@@ -373,6 +373,93 @@ fn navigation_across_modules() {
     client.shutdown();
 }
 
+const LOCALS: &str = "import \"./lib\" { port };
+
+let greetAll = \\names -> map (\\name -> \"hi \" ++ name) names;
+
+let cfg = let base = port + 1 in let id = \\v -> v in { base = id base, label = id \"x\" };
+
+let describe = \\o -> match o { Some p => p, None => port };
+
+let broken = let q = 1 in q ++ \"s\";
+";
+
+/// The hover text at the `nth` `needle` of `text` (plus `shift`).
+fn hover_at(
+    client: &mut Client,
+    uri: &str,
+    text: &str,
+    needle: &str,
+    nth: usize,
+    shift: usize,
+) -> Value {
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": pos(text, needle, nth, shift)}),
+    );
+    hover["contents"]["value"].clone()
+}
+
+#[test]
+fn hover_shows_the_types_of_local_binders() {
+    let dir = workspace("locals", &[("lib.lig", LIB), ("main.lig", LOCALS)]);
+    let main = uri(&dir.join("main.lig"));
+    let mut client = Client::start(&dir);
+    client.open(&main, LOCALS);
+    // The last binding is a type error: hover still shows what inference found.
+    let diagnostics = client.diagnostics(&main, 1);
+    assert!(!diagnostics.is_empty(), "the type error is reported");
+
+    let shown = |ty: &str| json!(format!("```ligature\n{ty}\n```"));
+    // A lambda parameter at a use, fixed by the function it is passed with.
+    assert_eq!(
+        hover_at(&mut client, &main, LOCALS, "++ name", 0, 4),
+        shown("name : String")
+    );
+    // At its binding site, and one fixed by the rest of the declaration.
+    assert_eq!(
+        hover_at(&mut client, &main, LOCALS, "\\names", 0, 2),
+        shown("names : List String")
+    );
+    // `let ... in`: monomorphic through an import, and polymorphic.
+    assert_eq!(
+        hover_at(&mut client, &main, LOCALS, "id base", 0, 4),
+        shown("base : Integer")
+    );
+    assert_eq!(
+        hover_at(&mut client, &main, LOCALS, "let id", 0, 4),
+        shown("id : 'a -> 'a")
+    );
+    assert_eq!(
+        hover_at(&mut client, &main, LOCALS, "id \"x\"", 0, 0),
+        shown("id : 'a -> 'a")
+    );
+    // A match pattern's variable, at its binding and at its use.
+    assert_eq!(
+        hover_at(&mut client, &main, LOCALS, "Some p", 0, 5),
+        shown("p : Integer")
+    );
+    assert_eq!(
+        hover_at(&mut client, &main, LOCALS, "=> p", 0, 3),
+        shown("p : Integer")
+    );
+    // In the declaration with the error.
+    assert_eq!(
+        hover_at(&mut client, &main, LOCALS, "q ++", 0, 0),
+        shown("q : Integer")
+    );
+
+    // After an edit, the new types.
+    let edited = LOCALS.replace("port + 1", "\"p\" ++ \"1\"");
+    client.change(&main, 2, &edited);
+    let _ = client.diagnostics(&main, 2);
+    assert_eq!(
+        hover_at(&mut client, &main, &edited, "id base", 0, 4),
+        shown("base : String")
+    );
+    client.shutdown();
+}
+
 #[test]
 fn completion_formatting_and_tokens() {
     let dir = workspace("complete", &[("lib.lig", LIB), ("main.lig", MAIN)]);

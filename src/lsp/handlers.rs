@@ -1,5 +1,6 @@
 //! The requests: each takes a snapshot and its parameters, and answers from the parsed
-//! files ([`super::resolve`]) and the checker's binding types.
+//! files ([`super::resolve`]), the checker's binding types and, for local binders,
+//! `Session::binder_types`.
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use ligature::syntax::ast::{self, DeclKind};
 
 use super::position::LineIndex;
 use super::resolve::{self, Def, DefKind, ModuleIndex, Occurrence, Walk};
-use super::workspace::{key_of, Snapshot};
+use super::workspace::{key_of, BinderTypes, Snapshot};
 
 /// The keywords of LANGUAGE.md 2.4, offered by completion.
 const KEYWORDS: &[&str] = &[
@@ -83,7 +84,10 @@ pub fn hover(snap: &Snapshot, params: HoverParams) -> Option<Hover> {
             Some(ty) => format!("{} : {ty}", def.name),
             None => format!("{} (top-level binding)", def.name),
         },
-        DefKind::Local => format!("{} (local binding)", def.name),
+        DefKind::Local => match binder_type(snap, def) {
+            Some(ty) => format!("{} : {ty}", def.name),
+            None => format!("{} (local binding)", def.name),
+        },
         DefKind::Type => format!("type {}", def.name),
         DefKind::Class => format!("typeclass {}", def.name),
         DefKind::Ctor => format!("{} (constructor)", def.name),
@@ -116,6 +120,40 @@ fn type_of(snap: &Snapshot, file: &str, name: &str) -> Option<String> {
         .iter()
         .find(|it| it.name == name)
         .map(|it| it.ty.clone())
+}
+
+/// The checked type of the local binder `def` (by the span of its name): from this
+/// snapshot's documents' last answer for its file, or a check of the file now.
+fn binder_type(snap: &Snapshot, def: &Def) -> Option<String> {
+    let key = (def.span.start, def.span.end);
+    let cached = snap
+        .shared
+        .binders
+        .get(&def.file)
+        .map(|it| Arc::clone(&it))
+        .filter(|it| Arc::ptr_eq(&it.docs, &snap.docs));
+    let types = match cached {
+        Some(types) => types,
+        None => {
+            let found = snap.session().binder_types(&EntryRequest {
+                entry: def.file.clone(),
+                cancellation: Cancellation::default(),
+            });
+            let types = Arc::new(BinderTypes {
+                docs: Arc::clone(&snap.docs),
+                by_span: found
+                    .into_iter()
+                    .map(|it| ((it.span.start, it.span.end), it.ty))
+                    .collect(),
+            });
+            snap.shared
+                .binders
+                .insert(def.file.clone(), Arc::clone(&types));
+            types
+        }
+    };
+    // A type that is all error says nothing the fallback does not.
+    types.by_span.get(&key).filter(|ty| *ty != "?").cloned()
 }
 
 pub fn definition(snap: &Snapshot, params: GotoDefinitionParams) -> Option<GotoDefinitionResponse> {

@@ -120,6 +120,7 @@ fn serve(connection: &Connection) -> Result<(), String> {
         register_roots,
         indexes: dashmap::DashMap::new(),
         types: dashmap::DashMap::new(),
+        binders: dashmap::DashMap::new(),
         chunks: ligature::engine::Caches::new(ligature::api::DEFAULT_CACHE_CAPACITY),
         parsing: std::sync::Mutex::new(()),
     });

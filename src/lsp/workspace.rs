@@ -69,6 +69,9 @@ pub struct Shared {
     pub indexes: DashMap<String, Arc<ModuleIndex>>,
     /// The top-level binding types of the last check of each file that had some.
     pub types: DashMap<String, Arc<BindingTypes>>,
+    /// The local binder types of the files hovered, each for the open documents it was
+    /// checked with (see [`BinderTypes`]).
+    pub binders: DashMap<String, Arc<BinderTypes>>,
     /// The chunk cache [`ModuleIndex`]es are parsed through: after an edit, only the
     /// changed declarations are parsed again (`syntax::chunks`).
     pub chunks: ligature::engine::Caches,
@@ -102,6 +105,15 @@ impl BindingTypes {
         });
         by_name.get(name).map(|&idx| self.list[idx].ty.as_str())
     }
+}
+
+/// A file's local binder types by the span of the binder's name
+/// (`Session::binder_types`), valid for the open documents they were checked with: any
+/// edit makes a new document map, so a hover after it checks again (an import may be the
+/// file edited).
+pub struct BinderTypes {
+    pub docs: Docs,
+    pub by_span: HashMap<(u32, u32), String>,
 }
 
 #[derive(Clone)]

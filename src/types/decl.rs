@@ -10,7 +10,7 @@ use super::env::{
 };
 use super::infer::{Bound, Infer, Later, RegexChecks, SelfType, VarMode, VarScope};
 use super::ty::{print_scheme, ClosedFindings, ClosedTypes, Node, Pred, SType, Scheme, TyId};
-use super::{BindingInfo, Checked};
+use super::{BinderType, BindingInfo, Checked};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::interrupt::Interrupt;
 use crate::source::{FileId, Span};
@@ -104,6 +104,8 @@ pub struct ModuleChecker<'m> {
     pub interrupt: Option<&'m Interrupt>,
     /// Refinement regexes validated so far, shared by every inference of the module.
     regexes: RegexChecks,
+    /// The local binders' types, when recording them ([`ModuleChecker::check_binders`]).
+    binders: Option<Vec<BinderType>>,
 }
 
 /// The budget of distinct scheme nodes of a module: 10 million, or 5 per source byte for
@@ -148,6 +150,7 @@ impl<'m> ModuleChecker<'m> {
             over_scheme_budget: false,
             interrupt: None,
             regexes: RegexChecks::default(),
+            binders: None,
         }
     }
 
@@ -162,6 +165,30 @@ impl<'m> ModuleChecker<'m> {
             self.check_decl(i as u32, decl);
         }
         self.finish(module)
+    }
+
+    /// Checks every declaration and the trailing expression, recording the types of the
+    /// local binders (see [`super::binder_types`]).
+    pub fn check_binders(mut self, module: &ast::Module) -> Vec<BinderType> {
+        self.binders = Some(Vec::new());
+        for (i, decl) in module.decls.iter().enumerate() {
+            let i = i as u32;
+            match &decl.kind {
+                DeclKind::Let(l) => {
+                    let like = self.last_mono.as_ref().map(|(scheme, _)| scheme);
+                    let (checked, mut found) = self.infer_let_in(i, l, None, like, true);
+                    if let Some(binders) = &mut self.binders {
+                        binders.append(&mut found);
+                    }
+                    self.apply_let(i, l, checked, false);
+                }
+                _ => self.check_decl(i, decl),
+            }
+        }
+        if let Some(body) = &module.body {
+            self.check_body(module.decls.len() as u32, body);
+        }
+        self.binders.unwrap_or_default()
     }
 
     /// Checks declaration `i` against everything before it and adds it to the environment.
@@ -243,9 +270,23 @@ impl<'m> ModuleChecker<'m> {
         overlay: Option<&dyn Overlay>,
         like: Option<&Arc<Scheme>>,
     ) -> LetChecked {
+        self.infer_let_in(i, l, overlay, like, false).0
+    }
+
+    /// [`ModuleChecker::infer_let_like`], with the types of the let's local binders when
+    /// `record`.
+    fn infer_let_in(
+        &self,
+        i: u32,
+        l: &ast::LetDecl,
+        overlay: Option<&dyn Overlay>,
+        like: Option<&Arc<Scheme>>,
+        record: bool,
+    ) -> (LetChecked, Vec<BinderType>) {
         let mut inf = Infer::new(&self.env, &self.later, self.file, i)
             .polling(self.interrupt)
-            .checking_regexes(&self.regexes);
+            .checking_regexes(&self.regexes)
+            .recording_binders(record);
         inf.over_closed(&self.closed);
         inf.overlay = overlay;
         let scheme = match inf.infer_binding_like(l.rec, &l.name, l.ann.as_deref(), &l.value, like)
@@ -255,12 +296,14 @@ impl<'m> ModuleChecker<'m> {
         };
         let mut elab = Elaboration::default();
         inf.finish(&mut elab);
-        LetChecked {
+        let binders = inf.binder_types();
+        let checked = LetChecked {
             scheme,
             diagnostics: inf.diags,
             elab,
             closed: inf.closed_found,
-        }
+        };
+        (checked, binders)
     }
 
     /// This checker without shared closed types: each let instantiates every scheme it
@@ -404,7 +447,8 @@ impl<'m> ModuleChecker<'m> {
     fn check_body(&mut self, i: u32, body: &ast::Expr) -> String {
         let mut inf = Infer::new(&self.env, &self.later, self.file, i)
             .polling(self.interrupt)
-            .checking_regexes(&self.regexes);
+            .checking_regexes(&self.regexes)
+            .recording_binders(self.binders.is_some());
         let name = Ident {
             name: Name::new(""),
             span: body.span,
@@ -421,6 +465,9 @@ impl<'m> ModuleChecker<'m> {
             inf.params.remove(&body.id);
         }
         inf.finish(&mut self.elab);
+        if let Some(binders) = &mut self.binders {
+            binders.append(&mut inf.binder_types());
+        }
         self.diags.append(&mut inf.diags);
         print_scheme(&Scheme {
             constraints: Vec::new(),
@@ -491,7 +538,8 @@ impl<'m> ModuleChecker<'m> {
         };
         let mut inf = Infer::new(&self.env, &self.later, self.file, i)
             .polling(self.interrupt)
-            .checking_regexes(&self.regexes);
+            .checking_regexes(&self.regexes)
+            .recording_binders(self.binders.is_some());
         inf.level = 1;
         let identity = super::env::union_identity(&name.name, self.file);
         inf.self_type = Some(SelfType {
@@ -570,6 +618,9 @@ impl<'m> ModuleChecker<'m> {
         };
         inf.level = 0;
         inf.finish(&mut self.elab);
+        if let Some(binders) = &mut self.binders {
+            binders.append(&mut inf.binder_types());
+        }
         let mut diags = std::mem::take(&mut inf.diags);
         drop(inf);
         self.diags.append(&mut diags);
@@ -606,7 +657,8 @@ impl<'m> ModuleChecker<'m> {
         let n_params = c.params.len() as u32;
         let mut inf = Infer::new(&self.env, &self.later, self.file, i)
             .polling(self.interrupt)
-            .checking_regexes(&self.regexes);
+            .checking_regexes(&self.regexes)
+            .recording_binders(self.binders.is_some());
         inf.level = 1;
         let mut scope = VarScope::new(VarMode::Rigid);
         let mut params = Vec::new();
@@ -681,6 +733,9 @@ impl<'m> ModuleChecker<'m> {
         }
         inf.level = 0;
         inf.finish(&mut self.elab);
+        if let Some(binders) = &mut self.binders {
+            binders.append(&mut inf.binder_types());
+        }
         let mut diags = std::mem::take(&mut inf.diags);
         drop(inf);
         self.diags.append(&mut diags);
@@ -726,7 +781,8 @@ impl<'m> ModuleChecker<'m> {
             };
             let mut inf = Infer::new(&self.env, &self.later, self.file, i)
                 .polling(self.interrupt)
-                .checking_regexes(&self.regexes);
+                .checking_regexes(&self.regexes)
+                .recording_binders(self.binders.is_some());
             inf.level = 1;
             let gens: Vec<TyId> = (0..m.scheme.n_gen)
                 .map(|g| {
@@ -751,6 +807,9 @@ impl<'m> ModuleChecker<'m> {
             );
             inf.level = 0;
             inf.finish(&mut self.elab);
+            if let Some(binders) = &mut self.binders {
+                binders.append(&mut inf.binder_types());
+            }
             self.diags.append(&mut inf.diags);
         }
     }
@@ -800,7 +859,8 @@ impl<'m> ModuleChecker<'m> {
         }
         let mut inf = Infer::new(&self.env, &self.later, self.file, i)
             .polling(self.interrupt)
-            .checking_regexes(&self.regexes);
+            .checking_regexes(&self.regexes)
+            .recording_binders(self.binders.is_some());
         inf.level = 1;
         let mut scope = VarScope::new(VarMode::Rigid);
         let head: Vec<TyId> = inst
@@ -998,6 +1058,9 @@ impl<'m> ModuleChecker<'m> {
         }
         inf.level = 0;
         inf.finish(&mut self.elab);
+        if let Some(binders) = &mut self.binders {
+            binders.append(&mut inf.binder_types());
+        }
         let mut diags = std::mem::take(&mut inf.diags);
         drop(inf);
         self.diags.append(&mut diags);

@@ -203,6 +203,26 @@ pub struct Infer<'a> {
     poll: Poll<'a>,
     /// The module's regexes validated so far (see [`Infer::checking_regexes`]).
     regexes: Option<&'a RegexChecks>,
+    /// The local binders met so far, when recording them (see [`Infer::recording_binders`]);
+    /// `None` for an ordinary check, which then pays one test per binder.
+    binders: Option<Box<Binders>>,
+}
+
+/// The local binders of one declaration and their types as inference left them, printed
+/// once the declaration is finished (the substitution is then final).
+#[derive(Default)]
+struct Binders {
+    /// The declaration's own type, when it is a binding: its variables are named first, so
+    /// that a binder's `'a` is the `'a` of the declaration's printed scheme.
+    top: Option<TyId>,
+    found: Vec<(Span, BinderTy)>,
+}
+
+enum BinderTy {
+    /// A lambda parameter or a pattern variable.
+    Mono(TyId),
+    /// A `let ... in` binding.
+    Poly(Arc<Scheme>),
 }
 
 /// The regexes of a module's refinements compiled so far to validate them, each with its
@@ -255,7 +275,113 @@ impl<'a> Infer<'a> {
             closed_found: ClosedFindings::default(),
             poll: Poll::never(),
             regexes: None,
+            binders: None,
         }
+    }
+
+    /// Records the type of every local binder (lambda parameters, `let ... in` bindings,
+    /// pattern variables) for [`Infer::binder_types`], when `on`.
+    pub fn recording_binders(mut self, on: bool) -> Infer<'a> {
+        self.binders = on.then(Box::default);
+        self
+    }
+
+    fn record_binder(&mut self, span: Span, ty: BinderTy) {
+        if let Some(binders) = &mut self.binders {
+            binders.found.push((span, ty));
+        }
+    }
+
+    /// The recorded binders' types, printed as diagnostics print types (the variables of
+    /// the declaration's own type named as in its scheme, each `let ... in` scheme's own
+    /// variables from `'a`). Called once the declaration is finished.
+    pub fn binder_types(&mut self) -> Vec<super::BinderType> {
+        let Some(binders) = self.binders.take() else {
+            return Vec::new();
+        };
+        let mut gens = Vec::new();
+        let mut namer = Namer::default();
+        if let Some(top) = binders.top.filter(|it| self.displayable(*it)) {
+            let st = self.arena.to_display(top, &mut gens);
+            namer.reserve_rigid(&st);
+            namer.visit(&st);
+        }
+        let mut acc = Vec::with_capacity(binders.found.len());
+        for (span, ty) in binders.found {
+            // A monomorphic `let ... in` shares the declaration's names, as a parameter.
+            let ty = match ty {
+                BinderTy::Poly(scheme) if scheme.n_gen == 0 && scheme.constraints.is_empty() => {
+                    BinderTy::Mono(self.arena.instantiate(&scheme.ty, &[]))
+                }
+                ty => ty,
+            };
+            let ty = match ty {
+                BinderTy::Mono(ty) if self.displayable(ty) => {
+                    let st = self.arena.to_display(ty, &mut gens);
+                    let mut namer = namer.clone();
+                    namer.reserve_rigid(&st);
+                    print_type(&st, &mut namer)
+                }
+                BinderTy::Poly(scheme) => match self.show_local_scheme(&scheme) {
+                    Some(shown) => shown,
+                    None => continue,
+                },
+                BinderTy::Mono(_) => continue,
+            };
+            acc.push(super::BinderType { span, ty });
+        }
+        acc
+    }
+
+    /// Whether `ty` is small enough to print: the arena shares parts, a printed type does
+    /// not (the bound of a scheme, [`MAX_SCHEME_NODES`]).
+    fn displayable(&mut self, ty: TyId) -> bool {
+        let mut gens = Vec::new();
+        self.arena
+            .export_bounded(ty, u32::MAX, &mut gens, MAX_SCHEME_NODES)
+            .is_some()
+    }
+
+    /// A local scheme printed with its constraints; its outer variables (monomorphic ones
+    /// of the enclosing declaration) named after its own.
+    fn show_local_scheme(&mut self, scheme: &Scheme) -> Option<String> {
+        let gens: Vec<TyId> = (0..scheme.n_gen)
+            .map(|_| self.arena.fresh(u32::MAX))
+            .collect();
+        let ty = self.arena.instantiate(&scheme.ty, &gens);
+        if !self.displayable(ty) {
+            return None;
+        }
+        let mut shown = Vec::new();
+        let ty = self.arena.to_display(ty, &mut shown);
+        let constraints = scheme
+            .constraints
+            .iter()
+            .map(|pred| {
+                let args = pred
+                    .args
+                    .iter()
+                    .map(|a| {
+                        let a = self.arena.instantiate(a, &gens);
+                        self.arena.to_display(a, &mut shown)
+                    })
+                    .collect();
+                Pred {
+                    class: pred.class.clone(),
+                    args,
+                }
+            })
+            .collect();
+        let mut namer = Namer::default();
+        namer.reserve_rigid(&ty);
+        Some(super::ty::print_scheme_with(
+            &Scheme {
+                n_gen: shown.len() as u32,
+                constraints,
+                ty,
+            },
+            namer,
+        ))
     }
 
     /// Validates the regexes of refinements through `regexes`, compiling each distinct one
@@ -612,6 +738,11 @@ impl<'a> Infer<'a> {
                 value.span,
                 Some((span, "expected because of this annotation")),
             );
+        }
+        if outer == 0 {
+            if let Some(binders) = &mut self.binders {
+                binders.top = Some(found);
+            }
         }
         self.level = outer;
         let gen_preds = self.solve(mark, outer);
@@ -1617,8 +1748,9 @@ impl<'a> Infer<'a> {
         };
         // A chain `let ... in let ... in body` is a loop, not a recursion: it may be
         // arbitrarily long (LANGUAGE.md 12.4).
-        let scheme = self.infer_binding(*rec, name, ann.as_deref(), value);
-        self.push_local(&name.name, Local::Poly(Arc::new(scheme)));
+        let scheme = Arc::new(self.infer_binding(*rec, name, ann.as_deref(), value));
+        self.record_let(name.span, &scheme);
+        self.push_local(&name.name, Local::Poly(scheme));
         let mut names = vec![&name.name];
         let mut body = &**body;
         while let ExprKind::Let {
@@ -1629,8 +1761,9 @@ impl<'a> Infer<'a> {
             body: next,
         } = &body.kind
         {
-            let scheme = self.infer_binding(*rec, name, ann.as_deref(), value);
-            self.push_local(&name.name, Local::Poly(Arc::new(scheme)));
+            let scheme = Arc::new(self.infer_binding(*rec, name, ann.as_deref(), value));
+            self.record_let(name.span, &scheme);
+            self.push_local(&name.name, Local::Poly(scheme));
             names.push(&name.name);
             body = next;
         }
@@ -1639,6 +1772,12 @@ impl<'a> Infer<'a> {
             self.pop_local(name);
         }
         t
+    }
+
+    fn record_let(&mut self, span: Span, scheme: &Arc<Scheme>) {
+        if self.binders.is_some() {
+            self.record_binder(span, BinderTy::Poly(scheme.clone()));
+        }
     }
 
     #[inline(never)]
@@ -1789,6 +1928,7 @@ impl<'a> Infer<'a> {
                 None => self.arena.fresh(self.level),
             };
             if let Some(name) = &p.name {
+                self.record_binder(name.span, BinderTy::Mono(t));
                 self.push_mono(&name.name, t);
             }
             tys.push(t);
@@ -2107,7 +2247,10 @@ impl<'a> Infer<'a> {
     fn infer_pattern(&mut self, pat: &ast::Pattern, expected: TyId, bound: &mut Vec<(Name, TyId)>) {
         match &pat.kind {
             PatternKind::Wildcard | PatternKind::Error => {}
-            PatternKind::Var(ident) => bound.push((ident.name.clone(), expected)),
+            PatternKind::Var(ident) => {
+                self.record_binder(ident.span, BinderTy::Mono(expected));
+                bound.push((ident.name.clone(), expected));
+            }
             PatternKind::Lit(lit) => {
                 let t = match lit {
                     ast::Literal::Int(_) => self.prim("Integer"),

@@ -56,6 +56,16 @@ pub struct BindingInfo {
     pub in_document: bool,
 }
 
+/// The type of a local binder (a lambda parameter, a `let ... in` binding, a pattern
+/// variable), for an editor's hover: see [`binder_types`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BinderType {
+    /// The binder's name where it is bound.
+    pub span: crate::source::Span,
+    /// Printed as diagnostics print types; a `let ... in` as its scheme.
+    pub ty: String,
+}
+
 /// Type-checks one module that sees only the prelude.
 pub fn check_module(file: FileId, module: &ast::Module) -> Checked {
     decl::ModuleChecker::new(file, module, env::Env::prelude()).check(module)
@@ -67,4 +77,15 @@ pub fn check_module(file: FileId, module: &ast::Module) -> Checked {
 /// [`env::Env`], so imports plug in here.
 pub fn check_module_in(file: FileId, module: &ast::Module, env: env::Env) -> (Checked, env::Env) {
     decl::ModuleChecker::new(file, module, env).check_with_env(module)
+}
+
+/// Checks `module` against `env` (as [`check_module_in`]) and answers the types of its local
+/// binders, in source order. Binders inside a declaration whose inference
+/// failed still have what inference found (`?` for the parts in error); a binder whose type
+/// is too large to print is left out. Ordinary checks record nothing: this is a check of its
+/// own, for an editor's hover on one module.
+pub fn binder_types(file: FileId, module: &ast::Module, env: env::Env) -> Vec<BinderType> {
+    let mut acc = decl::ModuleChecker::new(file, module, env).check_binders(module);
+    acc.sort_by_key(|it| it.span.start);
+    acc
 }

@@ -1897,3 +1897,145 @@ let i = mk one \"e\";
     }
     assert!(compared >= 80, "only {compared} fixtures compared");
 }
+
+/// The local binders of `src` checked against `env`, as `name : type` in source order (the
+/// name read from the source at the binder's span).
+fn binders_in(src: &str, file: FileId, env: super::env::Env) -> Vec<String> {
+    let module = super::testparse::parse(src).expect("parses");
+    super::binder_types(file, &module, env)
+        .iter()
+        .map(|it| {
+            let name = &src[it.span.start as usize..it.span.end as usize];
+            format!("{name} : {}", it.ty)
+        })
+        .collect()
+}
+
+fn binders(src: &str) -> Vec<String> {
+    binders_in(src, FileId(0), super::env::Env::prelude())
+}
+
+#[test]
+fn binder_types_of_lambda_parameters() {
+    assert_eq!(
+        binders("let f = \\x y -> x + 1;\nlet g = \\(s : String) _ -> s;"),
+        ["x : Integer", "y : 'a", "s : String"]
+    );
+    // Named as in the declaration's scheme `'a -> 'b -> 'a`.
+    assert_eq!(binders("let k = \\a b -> a;"), ["a : 'a", "b : 'b"]);
+}
+
+#[test]
+fn binder_types_of_nested_lambdas() {
+    assert_eq!(
+        binders("let f = \\x -> \\y -> \\z -> if z then x else y ++ \"!\";"),
+        ["x : String", "y : String", "z : Bool"]
+    );
+}
+
+#[test]
+fn binder_types_of_let_in_mono_and_polymorphic() {
+    assert_eq!(
+        binders(
+            "let cfg = let port = 8080 in let id = \\v -> v in { port = id port, host = id \"h\" };"
+        ),
+        ["port : Integer", "id : 'a -> 'a", "v : 'a"]
+    );
+    // A local scheme prints with its constraints and its own names; everything else shares
+    // the names of the declaration's type (`f : 'a -> Integer`): `n`'s variable is not
+    // `x`'s, so it is `'b`.
+    assert_eq!(
+        binders("let f = \\x -> let twice = \\n -> n + n in let y = x in twice 2;"),
+        [
+            "x : 'a",
+            "twice : Numeric 'a => 'a -> 'a",
+            "n : 'b",
+            "y : 'a"
+        ]
+    );
+}
+
+#[test]
+fn binder_types_fixed_later_in_the_declaration() {
+    // `x` is unconstrained where it is bound; the rest of the declaration fixes it.
+    assert_eq!(
+        binders(
+            "let main = let f = \\x -> x in (\\y -> y ++ \"a\") (let z = \\w -> w in z \"b\");"
+        ),
+        [
+            "f : 'a -> 'a",
+            "x : 'a",
+            "y : String",
+            "z : 'a -> 'a",
+            "w : 'a"
+        ]
+    );
+    assert_eq!(
+        binders("let g = \\x -> let h = \\u -> x in h 1 ++ \"s\";"),
+        ["x : String", "h : 'a -> String", "u : 'a"]
+    );
+}
+
+#[test]
+fn binder_types_of_pattern_variables() {
+    let src = "type Shape = Circle Float | Rect { w: Float, h: Float };
+let area = \\s -> match s {
+    Circle r => r * r,
+    Rect { w, h = height } => w * height,
+};
+let firstTwo = \\l -> match l { [a, b] => a ++ b, _ => \"\" };
+let unwrap = \\o -> match o { Some v when v > 0 => v, _ => 0 };";
+    assert_eq!(
+        binders(src),
+        [
+            "s : Shape",
+            "r : Float",
+            "w : Float",
+            "height : Float",
+            "l : List String",
+            "a : String",
+            "b : String",
+            "o : Option Integer",
+            "v : Integer",
+        ]
+    );
+}
+
+#[test]
+fn binder_types_in_instances_and_the_trailing_expression() {
+    let src = "typeclass Render 'a where
+    render : 'a -> String;
+instance Render Bool where
+    render = \\b -> if b then \"yes\" else \"no\";
+let n = 1;
+(\\m -> m + n) 2";
+    assert_eq!(binders(src), ["b : Bool", "m : Integer"]);
+}
+
+#[test]
+fn binder_types_with_an_import() {
+    let lib_src = "let withDefault = \\d o -> match o { Some v => v, None => d };
+let port = 8080;";
+    let lib = super::testparse::parse(lib_src).expect("parses");
+    let (_, lib_env) = super::check_module_in(FileId(7), &lib, super::env::Env::prelude());
+    let interface = super::imports::interface(FileId(7), "lib.lig", &lib, &lib_env);
+    let src = "import \"./lib\" { withDefault, port };
+let main = \\x -> withDefault port x;";
+    let user = super::testparse::parse(src).expect("parses");
+    let imported = [super::imports::ImportedModule {
+        import: &user.imports[0],
+        interface: &interface,
+    }];
+    let (env, diagnostics) = super::imports::import_env(FileId(8), &user, &imported, false);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert_eq!(binders_in(src, FileId(8), env), ["x : Option Integer"]);
+}
+
+#[test]
+fn binder_types_survive_type_errors() {
+    // The error's parts print as `?`; the binders inference fixed keep their types.
+    assert_eq!(
+        binders("let bad = \\x y -> if x then y + 1 else \"s\";\nlet ok = \\z -> z ++ \"\";"),
+        ["x : Bool", "y : Integer", "z : String"]
+    );
+}

@@ -873,7 +873,7 @@ fn is_ground(ty: &SType) -> bool {
 
 /// Names `Gen` variables `'a`, `'b`, ... in order of first appearance, skipping the names
 /// of rigid variables shown in the same message.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Namer {
     names: HashMap<u32, String>,
     reserved: Vec<String>,
@@ -1023,7 +1023,11 @@ fn write_type(ty: &SType, namer: &mut Namer, out: &mut String, prec: Prec) {
 /// Prints a scheme: `C 'a => T`, or `(C 'a, D 'b) => T` for several constraints; variables
 /// are named in order of first appearance in `T`.
 pub fn print_scheme(scheme: &Scheme) -> String {
-    let mut namer = Namer::default();
+    print_scheme_with(scheme, Namer::default())
+}
+
+/// [`print_scheme`] with `namer`'s reserved names kept for rigid variables.
+pub fn print_scheme_with(scheme: &Scheme, mut namer: Namer) -> String {
     namer.visit(&scheme.ty);
     let mut out = String::new();
     if !scheme.constraints.is_empty() {
