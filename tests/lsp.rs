@@ -411,43 +411,29 @@ fn hover_shows_the_types_of_local_binders() {
     assert!(!diagnostics.is_empty(), "the type error is reported");
 
     let shown = |ty: &str| json!(format!("```ligature\n{ty}\n```"));
-    // A lambda parameter at a use, fixed by the function it is passed with.
-    assert_eq!(
-        hover_at(&mut client, &main, LOCALS, "++ name", 0, 4),
-        shown("name : String")
-    );
-    // At its binding site, and one fixed by the rest of the declaration.
-    assert_eq!(
-        hover_at(&mut client, &main, LOCALS, "\\names", 0, 2),
-        shown("names : List String")
-    );
-    // `let ... in`: monomorphic through an import, and polymorphic.
-    assert_eq!(
-        hover_at(&mut client, &main, LOCALS, "id base", 0, 4),
-        shown("base : Integer")
-    );
-    assert_eq!(
-        hover_at(&mut client, &main, LOCALS, "let id", 0, 4),
-        shown("id : 'a -> 'a")
-    );
-    assert_eq!(
-        hover_at(&mut client, &main, LOCALS, "id \"x\"", 0, 0),
-        shown("id : 'a -> 'a")
-    );
-    // A match pattern's variable, at its binding and at its use.
-    assert_eq!(
-        hover_at(&mut client, &main, LOCALS, "Some p", 0, 5),
-        shown("p : Integer")
-    );
-    assert_eq!(
-        hover_at(&mut client, &main, LOCALS, "=> p", 0, 3),
-        shown("p : Integer")
-    );
-    // In the declaration with the error.
-    assert_eq!(
-        hover_at(&mut client, &main, LOCALS, "q ++", 0, 0),
-        shown("q : Integer")
-    );
+    // (a text at the binder, which occurrence of it, the binder's offset in it, the type shown)
+    let cases = [
+        // A lambda parameter at a use, fixed by the function it is passed with.
+        ("++ name", 0, 4, "name : String"),
+        // At its binding site, and one fixed by the rest of the declaration.
+        ("\\names", 0, 2, "names : List String"),
+        // `let ... in`: monomorphic through an import, and polymorphic.
+        ("id base", 0, 4, "base : Integer"),
+        ("let id", 0, 4, "id : 'a -> 'a"),
+        ("id \"x\"", 0, 0, "id : 'a -> 'a"),
+        // A match pattern's variable, at its binding and at its use.
+        ("Some p", 0, 5, "p : Integer"),
+        ("=> p", 0, 3, "p : Integer"),
+        // In the declaration with the error.
+        ("q ++", 0, 0, "q : Integer"),
+    ];
+    for (needle, nth, shift, ty) in cases {
+        assert_eq!(
+            hover_at(&mut client, &main, LOCALS, needle, nth, shift),
+            shown(ty),
+            "hover at {needle:?}"
+        );
+    }
 
     // After an edit, the new types.
     let edited = LOCALS.replace("port + 1", "\"p\" ++ \"1\"");
