@@ -822,6 +822,12 @@ pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
         alone: HashMap::default(),
     };
     let reserved: HashSet<String> = input.types.iter().map(|t| t.name.clone()).collect();
+    // Sized for a definition per type and about as many unions reached, instead of growing
+    // into fresh memory a dozen times for a schema's 54,000 types.
+    let n = input.types.len();
+    gen.defs.reserve(2 * n);
+    gen.def_at.reserve(2 * n);
+    gen.keyed.reserve(n);
     for t in &input.types {
         gen.reserve(&t.name);
     }
@@ -1394,6 +1400,7 @@ fn merge_twins(
         let mut seen: HashMap<(String, String), String> = HashMap::default();
         // Only names that share a base can merge.
         let mut per_base: HashMap<&str, usize> = HashMap::default();
+        per_base.reserve(defs.len());
         for (name, _) in defs.iter() {
             *per_base.entry(def_base(name)).or_insert(0) += 1;
         }

@@ -734,6 +734,18 @@ fn lower_program(
     let file = cx.file;
     let absolute = cx.absolute;
     cx.t.to_mut().globals.reserve(module.decls.len());
+    // Sized up front, as the checker's maps are: a schema's 54,000 types and their
+    // constructors would otherwise grow these maps a dozen times.
+    let (types, ctors) = module.decls.iter().fold((0, 0), |(t, c), d| match &d.kind {
+        ast::DeclKind::Type(decl) => match &decl.rhs {
+            ast::TypeRhs::Union(vs) => (t + 1, c + vs.len()),
+            ast::TypeRhs::Lone { .. } => (t + 1, c + 1),
+            ast::TypeRhs::Alias(_) => (t + 1, c),
+        },
+        _ => (t, c),
+    });
+    cx.t.to_mut().types.reserve(types);
+    cx.t.to_mut().ctors.reserve(ctors);
     let all = &module.decls;
     let mut decls = Vec::with_capacity(all.len());
     let is_let = |d: &ast::Decl| matches!(d.kind, ast::DeclKind::Let(_));
@@ -967,6 +979,7 @@ impl Lowerer<'_> {
         // stable sort of the pairs, in about 1% fewer of a schema export's instructions.
         names.sort_unstable_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
         let mut out = HashMap::default();
+        out.reserve(names.len());
         for (name, arity) in names {
             let ident = |name: Name| ast::Ident {
                 name,

@@ -234,7 +234,8 @@ mod tests {
         assert_eq!(text.to_value(), value);
         // Written out a piece at a time, the same text.
         let mut written = Vec::new();
-        text.write_pretty(&mut written).expect("a Vec takes every byte");
+        text.write_pretty(&mut written)
+            .expect("a Vec takes every byte");
         assert_eq!(written, text.to_pretty().into_bytes());
         let mut pieces = Vec::new();
         let mut out = Vec::new();
