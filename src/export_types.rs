@@ -1537,13 +1537,10 @@ pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScri
             gen.names.insert(identity.to_string(), t.name.clone());
         }
     }
-    // One builder for every declaration and every union reached: a union met by several
-    // types (and again when declared below) is built once. Its parameters are each
-    // declaration's own (`Shape::Param`), read against that declaration's names.
-    let mut builder = ShapeBuilder::new(input.env);
-    builder.params = true;
     for t in &input.types {
         gen.current = t.name.clone();
+        let mut builder = ShapeBuilder::new(input.env);
+        builder.params = true;
         let arity = t.def.arity() as usize;
         let shape = match &*t.def {
             TypeDef::Alias { body, .. } => builder.shape(body, &[], 0),
@@ -1554,7 +1551,7 @@ pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScri
             TypeDef::Builtin { .. } => Shape::Any,
         };
         // A parameter is never named as a type the declaration mentions.
-        let mentioned = mentioned_unions(&builder.unions, &shape);
+        let mentioned: HashSet<&str> = builder.unions.iter().map(|u| u.name.as_str()).collect();
         let params: Vec<String> = (0..arity)
             .map(|k| {
                 let mut name = param_name(t.params.get(k).map(String::as_str), k);
@@ -1570,13 +1567,13 @@ pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScri
             format!("<{}>", params.join(", "))
         };
         let plan = t.plan.as_deref();
-        let unions = &builder.unions;
+        let unions = builder.unions;
         out.push('\n');
         match (&*t.def, &shape) {
             (TypeDef::Union { .. }, Shape::Union(idx)) => {
                 let body = unions
                     .get(*idx)
-                    .map(|u| gen.union_body(unions, u, plan, &params))
+                    .map(|u| gen.union_body(&unions, u, plan, &params))
                     .unwrap_or_else(|| "never".into());
                 let _ = writeln!(out, "export type {}{generics} = {body};", t.name);
             }
@@ -1588,7 +1585,7 @@ pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScri
             }
             _ => {
                 let doc = gen.doc(&shape, plan);
-                let ty = gen.render(unions, &shape, plan, &params);
+                let ty = gen.render(&unions, &shape, plan, &params);
                 if !doc.is_empty() {
                     let _ = writeln!(out, "/** {doc} */");
                 }
@@ -1645,15 +1642,17 @@ pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScri
             continue;
         }
         let params: Vec<String> = (0..*arity as usize).map(|k| param_name(None, k)).collect();
+        let mut builder = ShapeBuilder::new(input.env);
+        builder.params = true;
         let args = (0..*arity).map(SType::Gen).collect();
         let shape = builder.shape(&SType::Con(identity.as_str().into(), args), &[], 0);
-        let unions = &builder.unions;
+        let unions = builder.unions;
         gen.current = name.clone();
         let Shape::Union(idx) = shape else { continue };
         let Some(union) = unions.get(idx) else {
             continue;
         };
-        let body = gen.union_body(unions, union, None, &params);
+        let body = gen.union_body(&unions, union, None, &params);
         let generics = if params.is_empty() {
             String::new()
         } else {
@@ -1675,32 +1674,6 @@ pub struct Document {
     pub bindings: Vec<DocumentBinding>,
     /// The file ends in an expression: the document is its value (typed `unknown`).
     pub has_body: bool,
-}
-
-/// The names of the unions `shape` reaches (through records, lists, arguments and
-/// payloads): those a fresh builder would have built for it.
-fn mentioned_unions<'u>(unions: &'u [UnionShape], shape: &Shape) -> HashSet<&'u str> {
-    let mut out = HashSet::default();
-    let mut seen = HashSet::default();
-    let mut work = vec![shape];
-    while let Some(shape) = work.pop() {
-        match shape {
-            Shape::Union(idx) => {
-                if !seen.insert(*idx) {
-                    continue;
-                }
-                if let Some(union) = unions.get(*idx) {
-                    out.insert(union.name.as_str());
-                    work.extend(&union.args);
-                    work.extend(union.ctors.iter().filter_map(|(_, p)| p.as_ref()));
-                }
-            }
-            Shape::List(elem) => work.push(elem),
-            Shape::Record { fields, .. } => work.extend(fields.iter().map(|(_, f)| f)),
-            _ => {}
-        }
-    }
-    out
 }
 
 fn refined_root(plan: Option<&Plan>) -> bool {
