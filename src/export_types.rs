@@ -1225,9 +1225,7 @@ impl JsonGen<'_> {
         if self.claim.is_some() {
             return None;
         }
-        let Some(plan) = knot.plan.get() else {
-            return None;
-        };
+        let plan = knot.plan.get()?;
         let candidates = self.knots.get(&idx)?;
         let mut found = None;
         for (other, name) in candidates {
