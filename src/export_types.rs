@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value as Json};
 
-use crate::eval::lower::{CheckItem, Plan};
+use crate::eval::lower::{CheckItem, Knot, Plan};
 use crate::hash::{HashMap, HashSet};
 use crate::source::FileId;
 use crate::syntax::ast;
@@ -818,8 +818,16 @@ pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
         bodies: HashMap::default(),
         seen: HashSet::default(),
         suffix: HashMap::default(),
+        knots: HashMap::default(),
+        alone: HashMap::default(),
     };
     let reserved: HashSet<String> = input.types.iter().map(|t| t.name.clone()).collect();
+    // Sized for a definition per type and about as many unions reached, instead of growing
+    // into fresh memory a dozen times for a schema's 54,000 types.
+    let n = input.types.len();
+    gen.defs.reserve(2 * n);
+    gen.def_at.reserve(2 * n);
+    gen.keyed.reserve(n);
     for t in &input.types {
         gen.reserve(&t.name);
     }
@@ -962,6 +970,10 @@ struct JsonGen<'a> {
     seen: HashSet<Unexpressed>,
     /// The next suffix to try for a definition's base name.
     suffix: HashMap<String, u32>,
+    /// The knots defined so far per union, with their definitions' names.
+    knots: HashMap<usize, Vec<(Arc<Knot>, String)>>,
+    /// Per union, whether its payloads reach no union but itself.
+    alone: HashMap<usize, bool>,
 }
 
 impl JsonGen<'_> {
@@ -1150,9 +1162,24 @@ impl JsonGen<'_> {
             Some(Plan::Back(_)) | Some(Plan::Param(_)) | None => None,
             Some(other) => Some(other),
         };
+        if let (Some(k), Some(Plan::Knot(knot))) = (key, plan) {
+            if let Some(twin) = self.twin(idx, union, knot) {
+                // The definition it would get is its twin's, which merging would have
+                // found after building it (`merge_twins`): its name is taken and dropped
+                // as it was then, so later names are the same.
+                let name = self.fresh_name(&union.name);
+                self.dropped.insert(name);
+                self.keyed.insert((idx, k), twin.clone());
+                return ref_to(&twin);
+            }
+        }
         if let Some(k) = key {
             let name = self.fresh_name(&union.name);
             self.keyed.insert((idx, k), name.clone());
+            if let Some(Plan::Knot(knot)) = plan {
+                let knots = self.knots.entry(idx).or_default();
+                knots.push((Arc::clone(knot), name.clone()));
+            }
             self.def_stack.push(name.clone());
             let saved = std::mem::take(&mut self.path);
             let body = self.union_body(union, body_plan);
@@ -1187,6 +1214,37 @@ impl JsonGen<'_> {
             }
         };
         ref_to(&name)
+    }
+
+    /// The definition, finished, of an earlier knot of union `idx` whose plan is `knot`'s
+    /// but for the knots' identities. Its body is the text `knot`'s would be, its own name
+    /// aside, when the union reaches no other union (whose definitions the body would
+    /// name or make): a recursive union met in many types is then defined once, instead of
+    /// once per place that names it and merged afterwards by text.
+    fn twin(&mut self, idx: usize, union: &UnionShape, knot: &Arc<Knot>) -> Option<String> {
+        if self.claim.is_some() {
+            return None;
+        }
+        let plan = knot.plan.get()?;
+        let candidates = self.knots.get(&idx)?;
+        let mut found = None;
+        for (other, name) in candidates {
+            let Some(other_plan) = other.plan.get() else {
+                continue;
+            };
+            let mine = Arc::as_ptr(knot);
+            let theirs = Arc::as_ptr(other);
+            if !self.def_stack.contains(name) && same_plan(plan, other_plan, (mine, theirs)) {
+                found = Some(name.clone());
+                break;
+            }
+        }
+        let found = found?;
+        let alone = *self
+            .alone
+            .entry(idx)
+            .or_insert_with(|| reaches_only(union, idx));
+        alone.then_some(found)
     }
 
     /// A union's definition, as compact text.
@@ -1253,6 +1311,78 @@ impl JsonGen<'_> {
     }
 }
 
+/// Whether `union`'s payloads name no union but `idx` (itself).
+fn reaches_only(union: &UnionShape, idx: usize) -> bool {
+    let mut work: Vec<&Shape> = union.ctors.iter().filter_map(|(_, p)| p.as_ref()).collect();
+    while let Some(shape) = work.pop() {
+        match shape {
+            Shape::Union(j) if *j != idx => return false,
+            Shape::List(elem) => work.push(elem),
+            Shape::Record { fields, .. } => work.extend(fields.iter().map(|(_, f)| f)),
+            _ => {}
+        }
+    }
+    true
+}
+
+/// Whether plans `a` and `b` export alike, where `a`'s occurrences of knot `knots.0` are
+/// `b`'s of `knots.1`: the same structure, and refinement items of the same text from the
+/// same file (all the exporters read of them). Conservative: a knot inside either is
+/// alike only when it is the same knot.
+fn same_plan(a: &Plan, b: &Plan, knots: (*const Knot, *const Knot)) -> bool {
+    match (a, b) {
+        (
+            Plan::Refined {
+                base: a_base,
+                items: a_items,
+                ..
+            },
+            Plan::Refined {
+                base: b_base,
+                items: b_items,
+                ..
+            },
+        ) => {
+            a_items.len() == b_items.len()
+                && a_items
+                    .iter()
+                    .zip(b_items)
+                    .all(|(x, y)| x.text == y.text && x.file == y.file)
+                && match (a_base, b_base) {
+                    (Some(x), Some(y)) => same_plan(x, y, knots),
+                    (None, None) => true,
+                    _ => false,
+                }
+        }
+        (Plan::Record(xs), Plan::Record(ys)) => {
+            xs.len() == ys.len()
+                && xs
+                    .iter()
+                    .zip(ys)
+                    .all(|((n, x), (m, y))| n == m && same_plan(x, y, knots))
+        }
+        (Plan::List(x), Plan::List(y)) => same_plan(x, y, knots),
+        (Plan::Union(xs), Plan::Union(ys)) => {
+            xs.len() == ys.len()
+                && xs.iter().zip(ys).all(|((n, x), (m, y))| {
+                    n == m
+                        && match (x, y) {
+                            (Some(x), Some(y)) => same_plan(x, y, knots),
+                            (None, None) => true,
+                            _ => false,
+                        }
+                })
+        }
+        (Plan::Param(x), Plan::Param(y)) => x == y,
+        (Plan::Knot(x), Plan::Knot(y)) => Arc::ptr_eq(x, y),
+        (Plan::Back(x), Plan::Back(y)) => {
+            let (x, y) = (x.as_ptr(), y.as_ptr());
+            x == y || (x == knots.0 && y == knots.1)
+        }
+        _ => false,
+    }
+}
+
 /// Merges definitions that are the same union under different plans of equal effect (a
 /// recursive union's knot is one per place that names it): a later definition whose body,
 /// with references to itself read as references to the earlier one, is the earlier body
@@ -1268,6 +1398,7 @@ fn merge_twins(
         let mut seen: HashMap<(String, String), String> = HashMap::default();
         // Only names that share a base can merge.
         let mut per_base: HashMap<&str, usize> = HashMap::default();
+        per_base.reserve(defs.len());
         for (name, _) in defs.iter() {
             *per_base.entry(def_base(name)).or_insert(0) += 1;
         }

@@ -620,17 +620,13 @@ fn types(args: TypesArgs) -> i32 {
     if !output.ok() {
         return 1;
     }
-    let text = match (&output.schema, &output.typescript) {
-        (Some(schema), _) => {
-            let mut text = schema.to_pretty();
-            text.push('\n');
-            text
-        }
-        (None, Some(text)) => text.clone(),
-        (None, None) => return 1,
-    };
+    if output.schema.is_none() && output.typescript.is_none() {
+        return 1;
+    }
     {
-        let mut stderr = std::io::stderr().lock();
+        // Buffered: a schema's export can warn some 15,000 times, and stderr writes each
+        // piece of a line at once otherwise.
+        let mut stderr = std::io::BufWriter::new(std::io::stderr().lock());
         for it in &output.unexpressed {
             let _ = writeln!(
                 stderr,
@@ -638,14 +634,20 @@ fn types(args: TypesArgs) -> i32 {
                 it.type_name, it.path, it.refinement
             );
         }
+        let _ = stderr.flush();
     }
     let mut stdout = std::io::stdout().lock();
-    let written = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
+    // The schema is indented as it is written out, never held whole in its pretty form.
+    let written = match (&output.schema, &output.typescript) {
+        (Some(schema), _) => schema
+            .write_pretty(&mut stdout)
+            .and_then(|()| stdout.write_all(b"\n")),
+        (None, Some(text)) => stdout.write_all(text.as_bytes()),
+        (None, None) => Ok(()),
+    }
+    .and_then(|()| stdout.flush());
     // The process exits next: the operating system frees the schema's tree faster.
     std::mem::forget(output);
-    std::mem::forget(text);
     i32::from(written.is_err())
 }
 

@@ -411,20 +411,20 @@ impl FnCtx {
     }
 }
 
-/// A declared type as plans read it. Shared: a plan reads the declaration of every type
-/// it names (a schema's aliases name each other tens of thousands of times).
+/// A declared type as plans read it: its parameters, and the index of its declaration in
+/// the module, whose right-hand side plans read in place ([`Lowerer::type_body`]). Not a
+/// copy of the syntax: copying every type's tree (a 100,000-line schema's 54,000 types)
+/// was a fifth of exporting its types, most of it in fresh memory.
 #[derive(Clone)]
 enum TypeInfo {
-    Alias {
-        params: Arc<[Name]>,
-        rhs: Arc<ast::Type>,
-        decl: u32,
-    },
-    Union {
-        params: Arc<[Name]>,
-        variants: Arc<[ast::Variant]>,
-        decl: u32,
-    },
+    Alias { params: Arc<[Name]>, decl: u32 },
+    Union { params: Arc<[Name]>, decl: u32 },
+}
+
+/// The right-hand side of a declared type, read in the module's tree.
+enum TypeBody<'a> {
+    Alias(&'a ast::Type),
+    Union(&'a [ast::Variant]),
 }
 
 #[derive(Clone)]
@@ -437,6 +437,8 @@ struct ClassInfo {
 }
 
 struct Lowerer<'a> {
+    /// The module lowered: the declarations [`TypeInfo`] points to.
+    module: &'a ast::Module,
     elab: &'a Elaboration,
     source: &'a str,
     file: FileId,
@@ -557,6 +559,7 @@ impl Tables {
 impl<'a> Lowerer<'a> {
     #[allow(clippy::too_many_arguments)]
     fn new(
+        module: &'a ast::Module,
         elab: &'a Elaboration,
         source: &'a str,
         file: FileId,
@@ -569,6 +572,7 @@ impl<'a> Lowerer<'a> {
         Lowerer {
             interrupt,
             poll: Poll::new(interrupt),
+            module,
             elab,
             source,
             file,
@@ -593,6 +597,7 @@ impl<'a> Lowerer<'a> {
     /// worker lowering part of a run of lets.
     fn worker(&self) -> Lowerer<'_> {
         let mut worker = Lowerer::new(
+            self.module,
             self.elab,
             self.source,
             self.file,
@@ -676,6 +681,7 @@ pub fn lower_linked_until(
     interrupt: &Interrupt,
 ) -> Result<(Program, Tables), Box<Diagnostic>> {
     let cx = Lowerer::new(
+        module,
         elab,
         source,
         file,
@@ -704,6 +710,7 @@ pub fn lower_type_plans(
 ) -> Result<Program, Box<Diagnostic>> {
     let skip_lets = |_: u32| true;
     let mut cx = Lowerer::new(
+        module,
         elab,
         source,
         file,
@@ -727,6 +734,18 @@ fn lower_program(
     let file = cx.file;
     let absolute = cx.absolute;
     cx.t.to_mut().globals.reserve(module.decls.len());
+    // Sized up front, as the checker's maps are: a schema's 54,000 types and their
+    // constructors would otherwise grow these maps a dozen times.
+    let (types, ctors) = module.decls.iter().fold((0, 0), |(t, c), d| match &d.kind {
+        ast::DeclKind::Type(decl) => match &decl.rhs {
+            ast::TypeRhs::Union(vs) => (t + 1, c + vs.len()),
+            ast::TypeRhs::Lone { .. } => (t + 1, c + 1),
+            ast::TypeRhs::Alias(_) => (t + 1, c),
+        },
+        _ => (t, c),
+    });
+    cx.t.to_mut().types.reserve(types);
+    cx.t.to_mut().ctors.reserve(ctors);
     let all = &module.decls;
     let mut decls = Vec::with_capacity(all.len());
     let is_let = |d: &ast::Decl| matches!(d.kind, ast::DeclKind::Let(_));
@@ -871,6 +890,7 @@ pub fn relower(
     // A few declarations after an edit: not polled.
     let none = Interrupt::default();
     let mut cx = Lowerer::new(
+        module,
         elab,
         source,
         program.file,
@@ -897,6 +917,32 @@ pub fn relower(
         program.body_span = module.body.as_ref().map(|it| it.span).unwrap_or_default();
     }
     Ok((program, cx.into_tables()))
+}
+
+impl<'a> Lowerer<'a> {
+    /// The right-hand side of the declared type `info`, read in place in the module's
+    /// tree (the declaration it was bound from).
+    fn type_body(&self, info: &TypeInfo, at: Span) -> LResult<TypeBody<'a>> {
+        let module: &'a ast::Module = self.module;
+        let decl = match info {
+            TypeInfo::Alias { decl, .. } | TypeInfo::Union { decl, .. } => *decl,
+        };
+        let rhs = match module.decls.get(decl as usize).map(|it| &it.kind) {
+            Some(ast::DeclKind::Type(t)) => &t.rhs,
+            _ => return Err(self.bug(at, "a type's declaration is not in its module")),
+        };
+        Ok(match (info, rhs) {
+            (TypeInfo::Alias { .. }, ast::TypeRhs::Alias(ty))
+            | (TypeInfo::Alias { .. }, ast::TypeRhs::Lone { as_type: ty, .. }) => {
+                TypeBody::Alias(ty)
+            }
+            (TypeInfo::Union { .. }, ast::TypeRhs::Union(variants)) => TypeBody::Union(variants),
+            (TypeInfo::Union { .. }, ast::TypeRhs::Lone { variant, .. }) => {
+                TypeBody::Union(std::slice::from_ref(variant))
+            }
+            _ => return Err(self.bug(at, "a type's declaration changed kind")),
+        })
+    }
 }
 
 impl Lowerer<'_> {
@@ -933,6 +979,7 @@ impl Lowerer<'_> {
         // stable sort of the pairs, in about 1% fewer of a schema export's instructions.
         names.sort_unstable_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
         let mut out = HashMap::default();
+        out.reserve(names.len());
         for (name, arity) in names {
             let ident = |name: Name| ast::Ident {
                 name,
@@ -1024,8 +1071,8 @@ impl Lowerer<'_> {
             ast::DeclKind::Type(type_decl) => {
                 let params: Arc<[Name]> =
                     type_decl.params.iter().map(|it| it.name.clone()).collect();
-                let union: Option<Arc<[ast::Variant]>> = match &type_decl.rhs {
-                    ast::TypeRhs::Union(variants) => Some(variants.as_slice().into()),
+                let union: Option<&[ast::Variant]> = match &type_decl.rhs {
+                    ast::TypeRhs::Union(variants) => Some(variants),
                     ast::TypeRhs::Alias(_) => None,
                     ast::TypeRhs::Lone { variant, .. } => {
                         // As the checker decides (types::decl): an alias of any type in
@@ -1036,7 +1083,7 @@ impl Lowerer<'_> {
                         if known {
                             None
                         } else {
-                            Some(Arc::from([variant.clone()]))
+                            Some(std::slice::from_ref(variant))
                         }
                     }
                 };
@@ -1048,18 +1095,11 @@ impl Lowerer<'_> {
                                 .ctors
                                 .insert(variant.name.name.clone(), variant.payload.is_some());
                         }
-                        TypeInfo::Union {
-                            params,
-                            variants,
-                            decl: idx,
-                        }
+                        TypeInfo::Union { params, decl: idx }
                     }
-                    (None, ast::TypeRhs::Alias(ty))
-                    | (None, ast::TypeRhs::Lone { as_type: ty, .. }) => TypeInfo::Alias {
-                        params,
-                        rhs: Arc::new(ty.clone()),
-                        decl: idx,
-                    },
+                    (None, ast::TypeRhs::Alias(_) | ast::TypeRhs::Lone { .. }) => {
+                        TypeInfo::Alias { params, decl: idx }
+                    }
                     (None, ast::TypeRhs::Union(_)) => return Err(self.bug(decl.span, "union")),
                 };
                 self.t
@@ -1977,17 +2017,18 @@ impl Lowerer<'_> {
                     }
                     return Ok(plan.instantiate(&arg_plans));
                 };
-                match info {
-                    TypeInfo::Alias { params, rhs, decl } => {
-                        let env = Rc::new(bind_params(&params, arg_types));
-                        let name = name.clone();
-                        self.plan_in_decl(decl, |cx| cx.plan_named(&rhs, &env, Some(name)))
+                let (params, decl) = match &info {
+                    TypeInfo::Alias { params, decl } | TypeInfo::Union { params, decl } => {
+                        (params, *decl)
                     }
-                    TypeInfo::Union {
-                        params,
-                        variants,
-                        decl,
-                    } => {
+                };
+                match self.type_body(&info, qname.span)? {
+                    TypeBody::Alias(rhs) => {
+                        let env = Rc::new(bind_params(params, arg_types));
+                        let name = name.clone();
+                        self.plan_in_decl(decl, |cx| cx.plan_named(rhs, &env, Some(name)))
+                    }
+                    TypeBody::Union(variants) => {
                         let here: Vec<(usize, usize)> =
                             arg_types.iter().map(TypeArg::resolved).collect();
                         if let Some(open) =
@@ -2003,7 +2044,7 @@ impl Lowerer<'_> {
                             open.met = true;
                             return Ok(Some(Plan::Back(Arc::downgrade(&open.knot))));
                         }
-                        let env = Rc::new(bind_params(&params, arg_types));
+                        let env = Rc::new(bind_params(params, arg_types));
                         self.expanding.push(Expanding {
                             name: name.clone(),
                             args: here,

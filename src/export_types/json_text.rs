@@ -23,68 +23,99 @@ impl JsonText {
     /// The text as `serde_json::to_string_pretty` prints it: two spaces of indentation,
     /// `": "` after keys, empty objects and arrays as `{}` and `[]`.
     pub fn to_pretty(&self) -> String {
-        let text = self.0.as_bytes();
         // Indentation about doubles a schema's text; pages reserved and not written cost
         // nothing.
-        let mut out: Vec<u8> = Vec::with_capacity(text.len() * 2);
-        let mut depth = 0usize;
-        let mut k = 0;
-        let newline = |out: &mut Vec<u8>, depth: usize| {
-            out.push(b'\n');
-            out.resize(out.len() + 2 * depth, b' ');
-        };
-        while let Some(&c) = text.get(k) {
-            k += 1;
-            match c {
-                b'"' => {
-                    // A string, copied whole: up to the first quote not escaped.
-                    let from = k - 1;
-                    while let Some(at) = text
-                        .get(k..)
-                        .and_then(|rest| rest.iter().position(|&b| b == b'"' || b == b'\\'))
-                    {
-                        k += at + 1;
-                        if text.get(k - 1) == Some(&b'"') {
-                            break;
-                        }
-                        k += 1;
-                    }
-                    out.extend_from_slice(text.get(from..k).unwrap_or(&[]));
-                }
-                b'{' | b'[' => {
-                    out.push(c);
-                    match text.get(k) {
-                        Some(&close @ (b'}' | b']')) => {
-                            out.push(close);
-                            k += 1;
-                        }
-                        _ => {
-                            depth += 1;
-                            newline(&mut out, depth);
-                        }
-                    }
-                }
-                b'}' | b']' => {
-                    depth = depth.saturating_sub(1);
-                    newline(&mut out, depth);
-                    out.push(c);
-                }
-                b',' => {
-                    out.push(c);
-                    newline(&mut out, depth);
-                }
-                b':' => out.extend_from_slice(b": "),
-                _ => out.push(c),
-            }
-        }
+        let mut out: Vec<u8> = Vec::with_capacity(self.0.len() * 2);
+        let never = |_: &mut Vec<u8>| Ok(());
+        // Nothing is flushed, so nothing can fail.
+        let _ = pretty(self.0.as_bytes(), &mut out, usize::MAX, never);
         // Only whole ASCII bytes outside strings were added or moved: still UTF-8.
         String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Writes [`JsonText::to_pretty`]'s text to `sink`, a piece at a time: the pretty text
+    /// of a 100,000-line schema is some 50 MB that the CLI only writes out, and fresh
+    /// memory is what this costs most.
+    pub fn write_pretty(&self, sink: &mut impl std::io::Write) -> std::io::Result<()> {
+        const PIECE: usize = 1 << 16;
+        let mut out: Vec<u8> = Vec::with_capacity(PIECE + 4096);
+        let flush = |out: &mut Vec<u8>| {
+            let res = sink.write_all(out);
+            out.clear();
+            res
+        };
+        pretty(self.0.as_bytes(), &mut out, PIECE, flush)
     }
 
     /// The document as a `serde_json` value (for tests and callers that want a tree).
     pub fn to_value(&self) -> Json {
         serde_json::from_str(&self.0).unwrap_or(Json::Null)
     }
+}
+
+/// Indents compact JSON `text` into `out` as `serde_json::to_string_pretty` would, handing
+/// `out` to `flush` (which empties it) whenever it holds `piece` bytes or more, and at the
+/// end.
+fn pretty(
+    text: &[u8],
+    out: &mut Vec<u8>,
+    piece: usize,
+    mut flush: impl FnMut(&mut Vec<u8>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut depth = 0usize;
+    let mut k = 0;
+    let newline = |out: &mut Vec<u8>, depth: usize| {
+        out.push(b'\n');
+        out.resize(out.len() + 2 * depth, b' ');
+    };
+    while let Some(&c) = text.get(k) {
+        if out.len() >= piece {
+            flush(out)?;
+        }
+        k += 1;
+        match c {
+            b'"' => {
+                // A string, copied whole: up to the first quote not escaped.
+                let from = k - 1;
+                while let Some(at) = text
+                    .get(k..)
+                    .and_then(|rest| rest.iter().position(|&b| b == b'"' || b == b'\\'))
+                {
+                    k += at + 1;
+                    if text.get(k - 1) == Some(&b'"') {
+                        break;
+                    }
+                    k += 1;
+                }
+                out.extend_from_slice(text.get(from..k).unwrap_or(&[]));
+            }
+            b'{' | b'[' => {
+                out.push(c);
+                match text.get(k) {
+                    Some(&close @ (b'}' | b']')) => {
+                        out.push(close);
+                        k += 1;
+                    }
+                    _ => {
+                        depth += 1;
+                        newline(out, depth);
+                    }
+                }
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                newline(out, depth);
+                out.push(c);
+            }
+            b',' => {
+                out.push(c);
+                newline(out, depth);
+            }
+            b':' => out.extend_from_slice(b": "),
+            _ => out.push(c),
+        }
+    }
+    flush(out)
 }
 
 /// Writes `s` as a JSON string, escaped as `serde_json` escapes it (`\"`, `\\`, `\b`,
@@ -201,5 +232,19 @@ mod tests {
             serde_json::to_string_pretty(&value).expect("a value prints")
         );
         assert_eq!(text.to_value(), value);
+        // Written out a piece at a time, the same text.
+        let mut written = Vec::new();
+        text.write_pretty(&mut written)
+            .expect("a Vec takes every byte");
+        assert_eq!(written, text.to_pretty().into_bytes());
+        let mut pieces = Vec::new();
+        let mut out = Vec::new();
+        let flush = |out: &mut Vec<u8>| {
+            pieces.extend_from_slice(out);
+            out.clear();
+            Ok(())
+        };
+        super::pretty(text.as_str().as_bytes(), &mut out, 3, flush).expect("no failure");
+        assert_eq!(pieces, text.to_pretty().into_bytes());
     }
 }

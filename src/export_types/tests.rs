@@ -150,6 +150,56 @@ fn recursive_unions_end_in_refs() {
     );
 }
 
+/// A recursive union named by several types has a knot per place, and is still one
+/// definition that every place refers to; instantiated at arguments refined differently,
+/// it is one definition per instantiation, each with its own bounds (the knots' plans
+/// differ, so neither reuses the other's definition).
+#[test]
+fn a_recursive_union_is_one_definition_per_plan() {
+    let src = "type Port = Integer where x >= 1;\n\
+               type Small = Integer where x <= 9;\n\
+               type Tree = Leaf Port | Node (List Tree);\n\
+               type A = { t: Tree };\n\
+               type B = { t: Tree, u: List Tree };\n\
+               type G 'a = L 'a | N (List (G 'a));\n\
+               type C = { p: G Port, s: G Small, q: G Port };";
+    let schema = schema(src, &[]);
+    let defs = schema["$defs"].as_object().expect("defs");
+    let names: Vec<&str> = defs.keys().map(String::as_str).collect();
+    assert_eq!(
+        names.iter().filter(|n| n.starts_with("Tree")).count(),
+        1,
+        "{names:?}"
+    );
+    let tree = json!({ "$ref": "#/$defs/Tree" });
+    assert_eq!(defs["A"]["properties"]["t"], tree);
+    assert_eq!(defs["B"]["properties"]["t"], tree);
+    assert_eq!(defs["B"]["properties"]["u"]["items"], tree);
+    let target = |field: &str| {
+        let at = defs["C"]["properties"][field]["$ref"]
+            .as_str()
+            .expect("a reference")
+            .trim_start_matches("#/$defs/")
+            .to_string();
+        at
+    };
+    let (p, s, q) = (target("p"), target("s"), target("q"));
+    assert_ne!(p, s, "{names:?}");
+    assert_eq!(p, q, "{names:?}");
+    let leaf = |name: &str| defs[name]["oneOf"][0]["properties"]["L"].clone();
+    assert_eq!(
+        leaf(&p),
+        json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX })
+    );
+    assert_eq!(
+        leaf(&s),
+        json!({ "type": "integer", "minimum": i64::MIN, "maximum": 9 })
+    );
+    let n = |name: &str| defs[name]["oneOf"][1]["properties"]["N"]["items"].clone();
+    assert_eq!(n(&p), json!({ "$ref": format!("#/$defs/{p}") }));
+    assert_eq!(n(&s), json!({ "$ref": format!("#/$defs/{s}") }));
+}
+
 #[test]
 fn parameterised_types_are_instantiated_in_json_and_generic_in_typescript() {
     let src = "type Pair 'a = { first: 'a, second: 'a };\ntype Ints = Pair Integer;\ntype Check 'v = Pass | Fail { value: 'v };\ntype C = Check String;";

@@ -20,6 +20,11 @@ use crate::syntax::ast::{self, DeclKind, Ident, Name};
 /// (value names are gathered when first asked: [`Later::value`]).
 pub fn prescan(module: &ast::Module) -> Later<'_> {
     let mut later = Later::new(&module.decls);
+    // Sized up front: a schema's 54,000 types would otherwise grow these maps a dozen
+    // times, each time into fresh memory.
+    let (types, _, ctors) = type_counts(module);
+    later.types.reserve(types);
+    later.ctors.reserve(ctors);
     for (i, decl) in module.decls.iter().enumerate() {
         let i = i as u32;
         match &decl.kind {
@@ -50,6 +55,30 @@ pub fn prescan(module: &ast::Module) -> Later<'_> {
         }
     }
     later
+}
+
+/// How many type declarations `module` has, how many of them may be unions, and how many
+/// constructors they declare at most: what the maps of types and constructors are sized
+/// for.
+fn type_counts(module: &ast::Module) -> (usize, usize, usize) {
+    let (mut types, mut unions, mut ctors) = (0, 0, 0);
+    for decl in &module.decls {
+        if let DeclKind::Type(t) = &decl.kind {
+            types += 1;
+            match &t.rhs {
+                ast::TypeRhs::Union(vs) => {
+                    unions += 1;
+                    ctors += vs.len();
+                }
+                ast::TypeRhs::Lone { .. } => {
+                    unions += 1;
+                    ctors += 1;
+                }
+                ast::TypeRhs::Alias(_) => {}
+            }
+        }
+    }
+    (types, unions, ctors)
 }
 
 /// One `let` checked on its own, waiting to be applied to the module in source order.
@@ -130,6 +159,14 @@ impl<'m> ModuleChecker<'m> {
         env.values.reserve(n);
         let mut seen_values = HashMap::default();
         seen_values.reserve(n);
+        // A union is in `env.types` under its name and its identity.
+        let (types, unions, ctors) = type_counts(module);
+        env.types.reserve(types + unions);
+        env.ctors.reserve(ctors);
+        let mut seen_types = HashMap::default();
+        seen_types.reserve(types);
+        let mut seen_ctors = HashMap::default();
+        seen_ctors.reserve(ctors);
         ModuleChecker {
             file,
             env,
@@ -138,9 +175,9 @@ impl<'m> ModuleChecker<'m> {
             diags: Vec::new(),
             bindings: Vec::with_capacity(n),
             seen_values,
-            seen_types: HashMap::default(),
+            seen_types,
             seen_classes: HashMap::default(),
-            seen_ctors: HashMap::default(),
+            seen_ctors,
             mono_schemes: HashMap::default(),
             printed: HashMap::default(),
             last_mono: None,
