@@ -85,7 +85,10 @@ fn format_on_stack(
         VERIFY_PIECE_BYTES,
     );
     drop(tokens);
-    verify(source, &text, parsed.module, &comments, &cuts, for_each)?;
+    // A text that is its own layout parses to its own tree with its own comments.
+    if text != source {
+        verify(source, &text, parsed.module, &comments, &cuts, for_each)?;
+    }
     Ok(text)
 }
 
