@@ -60,6 +60,30 @@ pub fn format_with(
     crate::par::on_pipeline_stack(|| format_on_stack(source, width, pieces, for_each))
 }
 
+impl<'a> Builder<'a> {
+    fn new(
+        src: &'a str,
+        tokens: &'a [Token],
+        comments: &'a [Comment],
+        width: usize,
+        piece_bytes: usize,
+    ) -> Builder<'a> {
+        Builder {
+            src,
+            tokens,
+            comments,
+            next: 0,
+            cursor: std::cell::Cell::new(0),
+            out: Out::new(src.len() + src.len() / 4),
+            width: width.max(1),
+            stacks: Stacks::default(),
+            cuts: Vec::new(),
+            piece_bytes,
+            next_cut: piece_bytes,
+        }
+    }
+}
+
 fn format_on_stack(
     source: &str,
     width: usize,
@@ -76,14 +100,21 @@ fn format_on_stack(
         return Err(parsed.diagnostics);
     }
     let comments = find_comments(source, &tokens);
-    let (text, cuts) = build(
-        source,
-        &tokens,
-        &comments,
-        &parsed.module,
-        width,
-        VERIFY_PIECE_BYTES,
-    );
+    let halves = if pieces > 1 {
+        build_in_halves(source, &tokens, &comments, &parsed.module, width, for_each)
+    } else {
+        None
+    };
+    let (text, cuts) = halves.unwrap_or_else(|| {
+        build(
+            source,
+            &tokens,
+            &comments,
+            &parsed.module,
+            width,
+            VERIFY_PIECE_BYTES,
+        )
+    });
     drop(tokens);
     // A text that is its own layout parses to its own tree with its own comments.
     if text != source {
@@ -102,22 +133,80 @@ fn build(
     width: usize,
     piece_bytes: usize,
 ) -> (String, Vec<Cut>) {
-    let mut builder = Builder {
-        src: source,
-        tokens,
-        comments,
-        next: 0,
-        cursor: std::cell::Cell::new(0),
-        out: Out::new(source.len() + source.len() / 4),
-        width: width.max(1),
-        stacks: Stacks::default(),
-        cuts: Vec::new(),
-        piece_bytes,
-        next_cut: piece_bytes,
-    };
+    let mut builder = Builder::new(source, tokens, comments, width, piece_bytes);
     builder.module(module);
     let Builder { out, cuts, .. } = builder;
     (out.finish(), cuts)
+}
+
+/// [`build`] in two halves, which `for_each` may lay out at once: the first up to the
+/// declaration [`split_point`] chose, the second from it on, the way the first would have
+/// gone on (see there). `None` when the module has no such point.
+fn build_in_halves(
+    source: &str,
+    tokens: &[Token],
+    comments: &[Comment],
+    module: &ast::Module,
+    width: usize,
+    for_each: &ForEach<'_>,
+) -> Option<(String, Vec<Cut>)> {
+    let split = split_point(module, comments)?;
+    let halves: [std::sync::OnceLock<(Out, Vec<Cut>)>; 2] = Default::default();
+    for_each(2, &|k| {
+        let mut builder = Builder::new(source, tokens, comments, width, VERIFY_PIECE_BYTES);
+        if k == 0 {
+            builder.module_part(module, 0..split, true, false);
+        } else {
+            // Where the first half leaves the comments and the output: every comment
+            // before the split printed, and a line ending in text (the declaration before
+            // the split ends with text, no comment and no space after it).
+            builder.next = comments.partition_point(|c| c.span.start < split_start(module, split));
+            builder.out.buf.push('x');
+            builder.out.line_start = false;
+            builder.out.col = 1;
+            builder.module_part(module, split..module.decls.len(), false, true);
+        }
+        let Builder { out, cuts, .. } = builder;
+        if let Some(slot) = halves.get(k) {
+            let _ = slot.set((out, cuts));
+        }
+    });
+    let [first, second] = halves;
+    let (first, mut cuts) = first.into_inner()?;
+    let (second, second_cuts) = second.into_inner()?;
+    let mut text = first.buf;
+    let shift = text.len().checked_sub(1)?;
+    text.push_str(second.finish().get(1..)?);
+    cuts.extend(second_cuts.into_iter().map(|c| Cut {
+        at: c.at + shift,
+        ..c
+    }));
+    Some((text, cuts))
+}
+
+fn split_start(module: &ast::Module, split: usize) -> u32 {
+    module.decls.get(split).map_or(u32::MAX, |d| d.span.start)
+}
+
+/// A declaration near the middle of the module's where its layout may start afresh: no
+/// comment lies between the start of the declaration before it and its own start, so the
+/// first half prints every comment before it and ends with that declaration's last text
+/// (never a space, a line break or a comment), and the second half starts as after any
+/// such text: its first item begins on a new line, whatever column the line was at.
+fn split_point(module: &ast::Module, comments: &[Comment]) -> Option<usize> {
+    let n = module.decls.len();
+    if n < 2 {
+        return None;
+    }
+    (n / 2..n).chain((1..n / 2).rev()).find(|&m| {
+        let (Some(prev), Some(next)) = (module.decls.get(m - 1), module.decls.get(m)) else {
+            return false;
+        };
+        let first = comments.partition_point(|c| c.span.start < prev.span.start);
+        comments
+            .get(first)
+            .is_none_or(|c| c.span.start >= next.span.start)
+    })
 }
 
 /// The check parses the formatted text in pieces of about this many bytes (cut between
@@ -994,15 +1083,29 @@ impl<'a> Builder<'a> {
     /// Lays the module out into `self.out`, one top-level item at a time: no group spans
     /// two items, so each is printed (and its document dropped) before the next is built.
     fn module(&mut self, module: &'a ast::Module) {
+        self.module_part(module, 0..module.decls.len(), true, true);
+    }
+
+    /// [`Builder::module`] for the declarations `decls` only, after the header and imports
+    /// when `head`, before the trailing expression and last comments when `tail`.
+    fn module_part(
+        &mut self,
+        module: &'a ast::Module,
+        decls: std::ops::Range<usize>,
+        head: bool,
+        tail: bool,
+    ) {
         let mut starts: Vec<u32> = Vec::new();
         starts.extend(module.header.iter().map(|h| h.span.start));
         starts.extend(module.imports.iter().map(|i| i.span.start));
         starts.extend(module.decls.iter().map(|d| d.span.start));
         starts.extend(module.body.iter().map(|b| b.span.start));
         let next_start = |idx: usize| starts.get(idx + 1).copied().unwrap_or(u32::MAX);
-        let mut idx = 0;
+        let before_decls = usize::from(module.header.is_some()) + module.imports.len();
+        // The index of the next item in the whole module (header, imports, declarations).
+        let mut idx = decls.start + if head { 0 } else { before_decls };
         let mut docs = Vec::new();
-        if let Some(header) = &module.header {
+        if let Some(header) = module.header.as_ref().filter(|_| head) {
             self.item_prefix(header.span.start, idx == 0, &mut docs);
             docs.push(Doc::LineStart);
             docs.push(concat(vec![text("module "), text(&header.name), text(";")]));
@@ -1010,7 +1113,7 @@ impl<'a> Builder<'a> {
             self.flush(&mut docs);
             idx += 1;
         }
-        for import in &module.imports {
+        for import in module.imports.iter().filter(|_| head) {
             self.item_prefix(import.span.start, idx == 0, &mut docs);
             docs.push(Doc::LineStart);
             let doc = self.import(import);
@@ -1019,7 +1122,7 @@ impl<'a> Builder<'a> {
             self.flush(&mut docs);
             idx += 1;
         }
-        for decl in &module.decls {
+        for decl in module.decls.get(decls).unwrap_or_default() {
             self.item_prefix(decl.span.start, idx == 0, &mut docs);
             docs.push(Doc::LineStart);
             let doc = self.decl(decl);
@@ -1031,10 +1134,13 @@ impl<'a> Builder<'a> {
             if at >= self.next_cut {
                 self.cuts.push(Cut {
                     at,
-                    decls: idx - usize::from(module.header.is_some()) - module.imports.len(),
+                    decls: idx - before_decls,
                 });
                 self.next_cut = at + self.piece_bytes;
             }
+        }
+        if !tail {
+            return;
         }
         if let Some(body) = &module.body {
             self.item_prefix(body.span.start, idx == 0, &mut docs);
