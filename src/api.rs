@@ -546,8 +546,17 @@ pub fn locate(text: &str, path: &[PathKey]) -> Option<SourceRange> {
 /// with a syntax error gives its diagnostics (in `FileId(0)`); a result that would not parse
 /// back to the same tree with the same comments gives one internal error (severity `Bug`),
 /// and nothing should be written.
+///
+/// A big text is parsed and checked in pieces on the default pool (from the size at which
+/// parsing goes in pieces, `engine::parse_pieces`).
 pub fn format(text: &str, width: usize) -> Result<String, Vec<Diagnostic>> {
-    crate::syntax::format::format(text, width)
+    let par = Par::new(Threads::Auto);
+    let pieces = engine::parse_pieces(&par, text.len());
+    if pieces < 2 {
+        return crate::syntax::format::format(text, width);
+    }
+    let for_each = |n, job: &(dyn Fn(usize) + Sync)| par.for_each(n, job);
+    crate::syntax::format::format_with(text, width, pieces, &for_each)
 }
 
 /// [`format`] for a host that shows the result (the wasm builds): the text, or the

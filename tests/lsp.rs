@@ -446,6 +446,63 @@ fn hover_shows_the_types_of_local_binders() {
     client.shutdown();
 }
 
+const CONF: &str = "module Conf;
+
+export { cfg };
+
+let cfg = { db = { port = 5432 }, name = \"conf\" };
+";
+
+const USES: &str = "import \"./conf\" as conf;
+
+let local = { port = 8080, nested = { depth = 2 } };
+
+let a = local.port;
+
+let b = local.nested.depth;
+
+let c = conf.cfg.db.port;
+
+let d = \\local -> local.port;
+";
+
+#[test]
+fn definition_of_record_fields() {
+    let dir = workspace("fields", &[("conf.lig", CONF), ("uses.lig", USES)]);
+    let uses = uri(&dir.join("uses.lig"));
+    let conf = uri(&dir.join("conf.lig"));
+    let mut client = Client::start(&dir);
+    client.open(&uses, USES);
+    let definition = |client: &mut Client, needle: &str, shift: usize| {
+        client.request(
+            "textDocument/definition",
+            json!({"textDocument": {"uri": uses}, "position": pos(USES, needle, 0, shift)}),
+        )
+    };
+    // A field of a record literal bound by a top-level let of the file.
+    assert_eq!(
+        definition(&mut client, "local.port;", 6),
+        json!({"uri": uses, "range": span(USES, "port = 8080", 0, 4)})
+    );
+    // Through a field whose value is a record literal.
+    assert_eq!(
+        definition(&mut client, "local.nested.depth", 13),
+        json!({"uri": uses, "range": span(USES, "depth = 2", 0, 5)})
+    );
+    // Through a module alias, into the imported file.
+    assert_eq!(
+        definition(&mut client, "conf.cfg.db.port", 12),
+        json!({"uri": conf, "range": span(CONF, "port = 5432", 0, 4)})
+    );
+    assert_eq!(
+        definition(&mut client, "conf.cfg.db.port", 9),
+        json!({"uri": conf, "range": span(CONF, "db = ", 0, 2)})
+    );
+    // A local of the same name is no record literal.
+    assert_eq!(definition(&mut client, "-> local.port", 9), Value::Null);
+    client.shutdown();
+}
+
 #[test]
 fn completion_formatting_and_tokens() {
     let dir = workspace("complete", &[("lib.lig", LIB), ("main.lig", MAIN)]);

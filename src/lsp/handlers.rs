@@ -92,6 +92,7 @@ pub fn hover(snap: &Snapshot, params: HoverParams) -> Option<Hover> {
         DefKind::Class => format!("typeclass {}", def.name),
         DefKind::Ctor => format!("{} (constructor)", def.name),
         DefKind::Module => format!("module {}", def.file),
+        DefKind::Field => format!("{} (record field)", def.name),
     };
     let index = &at.index.lines;
     Some(Hover {
@@ -401,6 +402,7 @@ fn item_kind(kind: DefKind) -> CompletionItemKind {
         DefKind::Class => CompletionItemKind::INTERFACE,
         DefKind::Ctor => CompletionItemKind::ENUM_MEMBER,
         DefKind::Module => CompletionItemKind::MODULE,
+        DefKind::Field => CompletionItemKind::FIELD,
     }
 }
 

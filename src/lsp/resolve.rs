@@ -34,7 +34,13 @@ pub enum DefKind {
     Module,
     /// A built-in function of the prelude (no source).
     Builtin,
+    /// A field of a record literal that a top-level `let` is bound to (`port` in
+    /// `cfg.port` after `let cfg = { port = 8080 };`): its span is the field's name there.
+    Field,
 }
+
+/// The most fields between a name and the field [`Walk::record_literal`] looks for.
+const MAX_FIELD_CHAIN: usize = 64;
 
 /// A declaration: the file it is in (a module key) and the span of its name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -66,6 +72,8 @@ pub struct ModuleIndex {
     pub lines: LineIndex,
     pub module: Arc<ast::Module>,
     pub tops: Tops,
+    /// The index in `module.decls` of each top-level `let`, by name.
+    lets: BTreeMap<Name, usize>,
 }
 
 impl ModuleIndex {
@@ -79,11 +87,13 @@ impl ModuleIndex {
             chunks,
         );
         let mut tops = Tops::default();
-        for decl in &module.decls {
+        let mut lets = BTreeMap::new();
+        for (idx, decl) in module.decls.iter().enumerate() {
             match &decl.kind {
                 DeclKind::Let(it) => {
                     tops.values
                         .insert(it.name.name.clone(), (it.name.span, DefKind::Value));
+                    lets.insert(it.name.name.clone(), idx);
                 }
                 DeclKind::Type(it) => {
                     tops.types
@@ -114,6 +124,17 @@ impl ModuleIndex {
             text,
             module,
             tops,
+            lets,
+        }
+    }
+
+    /// The value of the top-level `let` that `def` declares (a [`DefKind::Value`] of this
+    /// file).
+    fn let_value(&self, def: &Def) -> Option<&ast::Expr> {
+        let idx = *self.lets.get(&def.name)?;
+        match &self.module.decls.get(idx)?.kind {
+            DeclKind::Let(it) if it.name.span == def.span => Some(&it.value),
+            _ => None,
         }
     }
 }
@@ -597,8 +618,11 @@ impl<'a> Walk<'a> {
             ExprKind::Unary { operand, .. } => self.walk_expr(operand),
             ExprKind::Field {
                 expr: object,
-                field: _,
+                field,
             } => {
+                if let Some(def) = self.field_def(object, field) {
+                    self.push(field.span, def);
+                }
                 let qualified = expr.as_qualified().filter(|(alias, _, _)| {
                     !self.locals.iter().any(|(name, _)| name == *alias)
                         && self.lookup_alias(alias).is_some()
@@ -648,6 +672,73 @@ impl<'a> Walk<'a> {
                 self.best = self.locals.clone();
             }
         }
+    }
+
+    /// The field `field` of `object` when `object` is statically a record literal
+    /// ([`Walk::record_literal`]) that has it.
+    fn field_def(&self, object: &ast::Expr, field: &ast::Ident) -> Option<Def> {
+        let (key, record) = self.record_literal(object)?;
+        let ExprKind::Record { fields, .. } = &record.kind else {
+            return None;
+        };
+        let found = fields.iter().find(|it| it.name.name == field.name)?;
+        Some(def_in(
+            &key,
+            found.name.span,
+            &found.name.name,
+            DefKind::Field,
+        ))
+    }
+
+    /// The record literal `expr` stands for, with the key of its file, when that is known
+    /// from the text alone: a top-level `let` of this file or an imported one (`cfg`,
+    /// `m.cfg`) bound directly to a record literal, or a field of such a literal whose
+    /// value is one (`cfg.db`), up to [`MAX_FIELD_CHAIN`] fields deep (a loop, not a
+    /// recursion: chains of fields may nest 10,000 deep).
+    fn record_literal<'s>(&'s self, expr: &'s ast::Expr) -> Option<(String, &'s ast::Expr)> {
+        // The fields from the base outwards, once the base is found.
+        let mut path: Vec<&Name> = Vec::new();
+        let mut base = expr;
+        let def = loop {
+            let ExprKind::Field { expr: inner, field } = &base.kind else {
+                let ExprKind::Var(name) = &base.kind else {
+                    return None;
+                };
+                break self.lookup_value(name)?;
+            };
+            let qualified = base.as_qualified().filter(|(alias, _, _)| {
+                !self.locals.iter().any(|(name, _)| name == *alias)
+                    && self.lookup_alias(alias).is_some()
+            });
+            if let Some((alias, _, member)) = qualified {
+                break self.lookup_member(alias, &member.name)?;
+            }
+            if path.len() == MAX_FIELD_CHAIN {
+                return None;
+            }
+            path.push(&field.name);
+            base = inner;
+        };
+        if def.kind != DefKind::Value {
+            return None;
+        }
+        let index: &ModuleIndex = if def.file == self.file {
+            self.index
+        } else {
+            self.imports
+                .iter()
+                .filter_map(|info| info.target.as_ref())
+                .find(|(key, _)| *key == def.file)
+                .map(|(_, target)| &**target)?
+        };
+        let mut record = index.let_value(&def)?;
+        for name in path.iter().rev() {
+            let ExprKind::Record { fields, .. } = &record.kind else {
+                return None;
+            };
+            record = &fields.iter().find(|it| it.name.name == **name)?.value;
+        }
+        matches!(record.kind, ExprKind::Record { .. }).then_some((def.file, record))
     }
 
     fn lookup_value(&self, name: &Name) -> Option<Def> {

@@ -79,6 +79,7 @@ pub fn tokens(snap: &Snapshot, key: &str, index: &ModuleIndex) -> SemanticTokens
                 Some(DefKind::Class) => INTERFACE,
                 Some(DefKind::Ctor) => ENUM_MEMBER,
                 Some(DefKind::Module) => NAMESPACE,
+                Some(DefKind::Field) => PROPERTY,
                 None if previous_kind == TokenKind::Dot => PROPERTY,
                 None if token.kind == TokenKind::UIdent => TYPE,
                 None => VARIABLE,

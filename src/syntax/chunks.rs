@@ -347,30 +347,101 @@ pub fn parse_in_pieces_until(
             diagnostics: stopped.diagnostics.clone(),
         };
     }
+    let pieces = parsed.into_iter().map(std::sync::OnceLock::into_inner);
+    match join_pieces(pieces.zip(starts.iter().copied())) {
+        Some(module) => Parsed {
+            module,
+            diagnostics: Vec::new(),
+        },
+        None => parse(file, text),
+    }
+}
+
+/// [`parse_in_pieces`] with the text's tokens, as [`super::parse_with_tokens`] gives them:
+/// each piece's, moved by its offset, its `Eof` dropped but the last piece's. (A piece that
+/// parses cleanly ends between two tokens, so the whole text's tokens are the pieces'.)
+pub(crate) fn parse_in_pieces_with_tokens(
+    file: FileId,
+    text: &str,
+    pieces: usize,
+    for_each: &crate::par::ForEach<'_>,
+) -> (Parsed, Vec<super::lexer::Token>) {
+    let starts = piece_starts(text, pieces);
+    if starts.len() < 2 || u32::try_from(text.len()).is_err() {
+        return super::parse_with_tokens(file, text);
+    }
+    type Slot = std::sync::OnceLock<(Parsed, Vec<super::lexer::Token>)>;
+    let parsed: Vec<Slot> = starts.iter().map(|_| Slot::new()).collect();
+    for_each(starts.len(), &|k| {
+        let (Some(&start), Some(slot)) = (starts.get(k), parsed.get(k)) else {
+            return;
+        };
+        let end = starts.get(k + 1).copied().unwrap_or(text.len());
+        if let Some(piece) = text.get(start..end) {
+            let _ = slot.set(super::parse_with_tokens(file, piece));
+        }
+    });
     let last = starts.len() - 1;
-    let mut module: Option<ast::Module> = None;
+    let mut tokens = Vec::new();
+    let mut pieces = Vec::with_capacity(starts.len());
     for (k, (slot, &start)) in parsed.into_iter().zip(&starts).enumerate() {
-        let clean = slot.into_inner().filter(|p| {
+        let Some((piece, piece_tokens)) = slot.into_inner() else {
+            return super::parse_with_tokens(file, text);
+        };
+        if tokens.is_empty() {
+            tokens.reserve(piece_tokens.len().saturating_mul(starts.len()) + 1);
+        }
+        let by = start as u32;
+        tokens.extend(
+            piece_tokens
+                .into_iter()
+                .filter(|t| k == last || t.kind != super::lexer::TokenKind::Eof)
+                .map(|t| super::lexer::Token {
+                    span: Span::new(t.span.start + by, t.span.end + by),
+                    ..t
+                }),
+        );
+        pieces.push((Some(piece), start));
+    }
+    match join_pieces(pieces.into_iter()) {
+        Some(module) => (
+            Parsed {
+                module,
+                diagnostics: Vec::new(),
+            },
+            tokens,
+        ),
+        None => super::parse_with_tokens(file, text),
+    }
+}
+
+/// The module of a text from the parses of its pieces (each with its offset), when every
+/// piece parsed cleanly: no diagnostic, a header and imports only in the first, a trailing
+/// expression only in the last. The pieces' spans are moved by their offsets and their ids
+/// by the ids before them.
+fn join_pieces(
+    pieces: impl ExactSizeIterator<Item = (Option<Parsed>, usize)>,
+) -> Option<ast::Module> {
+    let last = pieces.len().checked_sub(1)?;
+    let mut module: Option<ast::Module> = None;
+    for (k, (slot, start)) in pieces.enumerate() {
+        let clean = slot.filter(|p| {
             let m = &p.module;
             p.diagnostics.is_empty()
                 && (k == 0 || (m.header.is_none() && m.imports.is_empty()))
                 && (k == last || m.body.is_none())
         });
-        let Some(Parsed { module: piece, .. }) = clean else {
-            return parse(file, text);
-        };
+        let Parsed { module: piece, .. } = clean?;
         let Some(whole) = module.as_mut() else {
             module = Some(piece);
             continue;
         };
         let shift = Shift {
-            by: start as u32,
+            by: u32::try_from(start).ok()?,
             ids: whole.n_exprs,
             erase: false,
         };
-        let Some(n_exprs) = whole.n_exprs.checked_add(piece.n_exprs) else {
-            return parse(file, text);
-        };
+        let n_exprs = whole.n_exprs.checked_add(piece.n_exprs)?;
         let first = whole.decls.len();
         whole.decls.extend(piece.decls);
         let mut stack = Vec::new();
@@ -383,13 +454,7 @@ pub fn parse_in_pieces_until(
         }
         whole.n_exprs = n_exprs;
     }
-    match module {
-        Some(module) => Parsed {
-            module,
-            diagnostics: Vec::new(),
-        },
-        None => parse(file, text),
-    }
+    module
 }
 
 /// Where the pieces of [`parse_in_pieces`] start: 0, then for each further piece the first

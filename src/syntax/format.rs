@@ -27,6 +27,7 @@ use super::ast::{
 };
 use super::lexer::{Token, TokenKind};
 use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::par::ForEach;
 use crate::source::{FileId, Span};
 
 /// The line width used when none is given.
@@ -44,37 +45,208 @@ const MAX_INDENT: u32 = 32 * INDENT;
 /// and an internal-error diagnostic (severity `Bug`) when the result would not parse to the
 /// same tree with the same comments (a formatter bug; nothing should be written then).
 pub fn format(source: &str, width: usize) -> Result<String, Vec<Diagnostic>> {
-    crate::par::on_pipeline_stack(|| format_on_stack(source, width))
+    format_with(source, width, 1, &|n, job| (0..n).for_each(job))
 }
 
-fn format_on_stack(source: &str, width: usize) -> Result<String, Vec<Diagnostic>> {
+/// [`format`], parsing the text in up to `pieces` pieces
+/// ([`super::chunks::parse_in_pieces`]) and checking the result in pieces, which
+/// `for_each(n, job)` may run on several threads (it runs `job(0..n)`, in any order).
+pub fn format_with(
+    source: &str,
+    width: usize,
+    pieces: usize,
+    for_each: &ForEach<'_>,
+) -> Result<String, Vec<Diagnostic>> {
+    crate::par::on_pipeline_stack(|| format_on_stack(source, width, pieces, for_each))
+}
+
+impl<'a> Builder<'a> {
+    fn new(
+        src: &'a str,
+        tokens: &'a [Token],
+        comments: &'a [Comment],
+        width: usize,
+        piece_bytes: usize,
+    ) -> Builder<'a> {
+        Builder {
+            src,
+            tokens,
+            comments,
+            next: 0,
+            cursor: std::cell::Cell::new(0),
+            out: Out::new(src.len() + src.len() / 4),
+            width: width.max(1),
+            stacks: Stacks::default(),
+            cuts: Vec::new(),
+            piece_bytes,
+            next_cut: piece_bytes,
+        }
+    }
+}
+
+fn format_on_stack(
+    source: &str,
+    width: usize,
+    pieces: usize,
+    for_each: &ForEach<'_>,
+) -> Result<String, Vec<Diagnostic>> {
     let file = FileId::default();
-    let (parsed, tokens) = super::parse_with_tokens(file, source);
+    let (parsed, tokens) = if pieces > 1 {
+        super::chunks::parse_in_pieces_with_tokens(file, source, pieces, for_each)
+    } else {
+        super::parse_with_tokens(file, source)
+    };
     if crate::diagnostic::has_errors(&parsed.diagnostics) {
         return Err(parsed.diagnostics);
     }
     let comments = find_comments(source, &tokens);
-    let mut builder = Builder {
-        src: source,
-        tokens: &tokens,
-        comments: &comments,
-        next: 0,
-        cursor: std::cell::Cell::new(0),
-        out: Out::new(source.len() + source.len() / 4),
-        width: width.max(1),
+    let halves = if pieces > 1 {
+        build_in_halves(source, &tokens, &comments, &parsed.module, width, for_each)
+    } else {
+        None
     };
-    builder.module(&parsed.module);
-    let text = builder.out.finish();
+    let (text, cuts) = halves.unwrap_or_else(|| {
+        build(
+            source,
+            &tokens,
+            &comments,
+            &parsed.module,
+            width,
+            VERIFY_PIECE_BYTES,
+        )
+    });
     drop(tokens);
-    verify(source, &text, parsed.module, &comments)?;
+    // A text that is its own layout parses to its own tree with its own comments.
+    if text != source {
+        verify(source, &text, parsed.module, &comments, &cuts, for_each)?;
+    }
     Ok(text)
 }
 
-/// Re-parses the formatted text and compares it with the original (tree and comments).
+/// The formatted text of `module` and where the check may cut it (at least `piece_bytes`
+/// apart).
+fn build(
+    source: &str,
+    tokens: &[Token],
+    comments: &[Comment],
+    module: &ast::Module,
+    width: usize,
+    piece_bytes: usize,
+) -> (String, Vec<Cut>) {
+    let mut builder = Builder::new(source, tokens, comments, width, piece_bytes);
+    builder.module(module);
+    let Builder { out, cuts, .. } = builder;
+    (out.finish(), cuts)
+}
+
+/// [`build`] in two halves, which `for_each` may lay out at once: the first up to the
+/// declaration [`split_point`] chose, the second from it on, the way the first would have
+/// gone on (see there). `None` when the module has no such point.
+fn build_in_halves(
+    source: &str,
+    tokens: &[Token],
+    comments: &[Comment],
+    module: &ast::Module,
+    width: usize,
+    for_each: &ForEach<'_>,
+) -> Option<(String, Vec<Cut>)> {
+    let split = split_point(module, comments)?;
+    let halves: [std::sync::OnceLock<(Out, Vec<Cut>)>; 2] = Default::default();
+    for_each(2, &|k| {
+        let mut builder = Builder::new(source, tokens, comments, width, VERIFY_PIECE_BYTES);
+        if k == 0 {
+            builder.module_part(module, 0..split, true, false);
+        } else {
+            // Where the first half leaves the comments and the output: every comment
+            // before the split printed, and a line ending in text (the declaration before
+            // the split ends with text, no comment and no space after it).
+            builder.next = comments.partition_point(|c| c.span.start < split_start(module, split));
+            builder.out.buf.push('x');
+            builder.out.line_start = false;
+            builder.out.col = 1;
+            builder.module_part(module, split..module.decls.len(), false, true);
+        }
+        let Builder { out, cuts, .. } = builder;
+        if let Some(slot) = halves.get(k) {
+            let _ = slot.set((out, cuts));
+        }
+    });
+    let [first, second] = halves;
+    let (first, mut cuts) = first.into_inner()?;
+    let (second, second_cuts) = second.into_inner()?;
+    let mut text = first.buf;
+    let shift = text.len().checked_sub(1)?;
+    text.push_str(second.finish().get(1..)?);
+    cuts.extend(second_cuts.into_iter().map(|c| Cut {
+        at: c.at + shift,
+        ..c
+    }));
+    Some((text, cuts))
+}
+
+fn split_start(module: &ast::Module, split: usize) -> u32 {
+    module.decls.get(split).map_or(u32::MAX, |d| d.span.start)
+}
+
+/// A declaration near the middle of the module's where its layout may start afresh: no
+/// comment lies between the start of the declaration before it and its own start, so the
+/// first half prints every comment before it and ends with that declaration's last text
+/// (never a space, a line break or a comment), and the second half starts as after any
+/// such text: its first item begins on a new line, whatever column the line was at.
+fn split_point(module: &ast::Module, comments: &[Comment]) -> Option<usize> {
+    let n = module.decls.len();
+    if n < 2 {
+        return None;
+    }
+    (n / 2..n).chain((1..n / 2).rev()).find(|&m| {
+        let (Some(prev), Some(next)) = (module.decls.get(m - 1), module.decls.get(m)) else {
+            return false;
+        };
+        let first = comments.partition_point(|c| c.span.start < prev.span.start);
+        comments
+            .get(first)
+            .is_none_or(|c| c.span.start >= next.span.start)
+    })
+}
+
+/// The check parses the formatted text in pieces of about this many bytes (cut between
+/// top-level items), each compared with its part of the tree and dropped before the next
+/// is parsed: the whole second tree never exists, so the check touches little fresh memory
+/// (services-100000's second tree and tokens were tens of megabytes of new pages), and big
+/// texts are checked on the pool.
+const VERIFY_PIECE_BYTES: usize = 128 << 10;
+
+/// A place where the formatted text may be cut for the check: `at` bytes printed, after
+/// the first `decls` declarations.
+#[derive(Clone, Copy, Debug)]
+struct Cut {
+    at: usize,
+    decls: usize,
+}
+
+/// Re-parses the formatted text and compares it with the original (tree and comments):
+/// in pieces when it has cuts and they all check out, else whole (which also says what
+/// differs).
 fn verify(
     source: &str,
     text: &str,
     mut before: ast::Module,
+    comments: &[Comment],
+    cuts: &[Cut],
+    for_each: &ForEach<'_>,
+) -> Result<(), Vec<Diagnostic>> {
+    super::chunks::erase_positions(&mut before);
+    if !cuts.is_empty() && verified_in_pieces(source, text, &before, comments, cuts, for_each) {
+        return Ok(());
+    }
+    verify_whole(source, text, before, comments)
+}
+
+/// The whole formatted text parsed again and compared with `before` (positions erased).
+fn verify_whole(
+    source: &str,
+    text: &str,
+    before: ast::Module,
     comments: &[Comment],
 ) -> Result<(), Vec<Diagnostic>> {
     let file = FileId::default();
@@ -85,7 +257,6 @@ fn verify(
         ));
     }
     let mut after = again.module;
-    super::chunks::erase_positions(&mut before);
     super::chunks::erase_positions(&mut after);
     if before != after {
         return Err(internal_error(
@@ -93,17 +264,144 @@ fn verify(
         ));
     }
     let found = find_comments(text, &tokens);
-    let same = found.len() == comments.len()
-        && found
-            .iter()
-            .zip(comments)
-            .all(|(a, b)| comment_text(text, a).trim_end() == comment_text(source, b).trim_end());
-    if !same {
+    if !same_comments(source, comments, text, &found) {
         return Err(internal_error(
             "the formatted text does not keep the comments; the file was left unchanged",
         ));
     }
     Ok(())
+}
+
+fn same_comments(source: &str, comments: &[Comment], text: &str, found: &[Comment]) -> bool {
+    found.len() == comments.len()
+        && found
+            .iter()
+            .zip(comments)
+            .all(|(a, b)| comment_text(text, a).trim_end() == comment_text(source, b).trim_end())
+}
+
+/// What one piece of the formatted text held, once it parsed cleanly to its part of the
+/// tree.
+struct Piece {
+    decls: usize,
+    n_exprs: u32,
+    /// Its comments, at their offsets in the whole text.
+    comments: Vec<Comment>,
+}
+
+/// Whether the formatted text, cut at `cuts`, checks out piece by piece: every piece parses
+/// with no diagnostic at all, to the declarations of `before` that the builder printed
+/// there (the header and imports only in the first, the trailing expression only in the
+/// last), the pieces' declarations tile `before`'s exactly, and the comments are the same.
+/// Each cut must fall on a line break, so no token or comment spans two pieces (a string
+/// or block comment left open makes its piece fail to lex), and the pieces' token streams
+/// joined are the whole text's: the whole then parses to the pieces' trees joined, as
+/// `chunks::parse_in_pieces` assembles them. `false` sends the caller to the whole check.
+fn verified_in_pieces(
+    source: &str,
+    text: &str,
+    before: &ast::Module,
+    comments: &[Comment],
+    cuts: &[Cut],
+    for_each: &ForEach<'_>,
+) -> bool {
+    let bytes = text.as_bytes();
+    let mut bounds = vec![Cut { at: 0, decls: 0 }];
+    for cut in cuts {
+        let last = bounds.last().copied().unwrap_or(Cut { at: 0, decls: 0 });
+        if cut.at >= text.len() {
+            break;
+        }
+        if bytes.get(cut.at) != Some(&b'\n') || cut.at <= last.at || cut.decls < last.decls {
+            return false;
+        }
+        bounds.push(*cut);
+    }
+    let n = bounds.len();
+    if n < 2 {
+        return false;
+    }
+    let slots: Vec<std::sync::OnceLock<Option<Piece>>> =
+        (0..n).map(|_| std::sync::OnceLock::new()).collect();
+    for_each(n, &|k| {
+        let (Some(from), Some(slot)) = (bounds.get(k), slots.get(k)) else {
+            return;
+        };
+        let end = bounds.get(k + 1).map_or(text.len(), |b| b.at);
+        let _ = slot.set(check_piece(text, from.at..end, from.decls, before, k, n));
+    });
+    let mut decls = 0usize;
+    let mut n_exprs = 0u32;
+    let mut found = Vec::new();
+    for (k, slot) in slots.into_iter().enumerate() {
+        let Some(Some(piece)) = slot.into_inner() else {
+            return false;
+        };
+        let expected_end = bounds.get(k + 1).map_or(before.decls.len(), |b| b.decls);
+        if bounds.get(k).map(|b| b.decls) != Some(decls) || decls + piece.decls != expected_end {
+            return false;
+        }
+        decls = expected_end;
+        let Some(sum) = n_exprs.checked_add(piece.n_exprs) else {
+            return false;
+        };
+        n_exprs = sum;
+        found.extend(piece.comments);
+    }
+    decls == before.decls.len()
+        && n_exprs == before.n_exprs
+        && same_comments(source, comments, text, &found)
+}
+
+/// Piece `k` of `n` (the bytes `range` of `text`), parsed and compared with the declarations
+/// of `before` from `first_decl` on; `None` when it does not parse cleanly or differs.
+fn check_piece(
+    text: &str,
+    range: std::ops::Range<usize>,
+    first_decl: usize,
+    before: &ast::Module,
+    k: usize,
+    n: usize,
+) -> Option<Piece> {
+    let start = range.start;
+    let piece = text.get(range)?;
+    let (parsed, tokens) = super::parse_with_tokens(FileId::default(), piece);
+    if !parsed.diagnostics.is_empty() {
+        return None;
+    }
+    let mut module = parsed.module;
+    let (first, last) = (k == 0, k + 1 == n);
+    if (!first && (module.header.is_some() || !module.imports.is_empty()))
+        || (!last && module.body.is_some())
+    {
+        return None;
+    }
+    super::chunks::erase_positions(&mut module);
+    if first && (module.header != before.header || module.imports != before.imports) {
+        return None;
+    }
+    if last && module.body != before.body {
+        return None;
+    }
+    let expected = before
+        .decls
+        .get(first_decl..first_decl.checked_add(module.decls.len())?)?;
+    if module.decls.as_slice() != expected {
+        return None;
+    }
+    let shift = u32::try_from(start).ok()?;
+    let comments = find_comments(piece, &tokens)
+        .into_iter()
+        .map(|c| Comment {
+            span: Span::new(c.span.start + shift, c.span.end + shift),
+            ..c
+        })
+        .collect();
+    Some(Piece {
+        decls: module.decls.len(),
+        n_exprs: module.n_exprs,
+        comments,
+    })
 }
 
 fn internal_error(message: &str) -> Vec<Diagnostic> {
@@ -330,14 +628,40 @@ impl Out {
     }
 }
 
-/// Lays `doc` out in `width` columns after what `out` holds.
-fn print_into(out: &mut Out, doc: &Doc<'_>, width: usize) {
-    let mut stack = vec![Frame {
+/// The printing loop's two stacks, kept empty between items so that each item's printing
+/// allocates nothing (they borrow the item's document, hence the hand-over in [`reuse`]).
+#[derive(Default)]
+struct Stacks {
+    frames: Vec<Frame<'static, 'static>>,
+    scratch: Vec<(bool, &'static Doc<'static>)>,
+}
+
+/// `v`'s allocation as an empty vector of `U` (`T` and `U` differ in lifetimes only, so
+/// the standard library collects in place).
+fn reuse<T, U>(v: Vec<T>) -> Vec<U> {
+    v.into_iter().filter_map(|_| None).collect()
+}
+
+/// Lays `docs` out in turn in `width` columns after what `out` holds.
+fn print_into(out: &mut Out, docs: &[Doc<'_>], width: usize, stacks: &mut Stacks) {
+    let mut stack: Vec<Frame<'_, '_>> = reuse(std::mem::take(&mut stacks.frames));
+    let mut scratch: Vec<(bool, &Doc<'_>)> = reuse(std::mem::take(&mut stacks.scratch));
+    stack.extend(docs.iter().rev().map(|doc| Frame {
         indent: 0,
         flat: false,
         doc,
-    }];
-    let mut scratch = Vec::new();
+    }));
+    print_stack(out, &mut stack, &mut scratch, width);
+    stacks.frames = reuse(stack);
+    stacks.scratch = reuse(scratch);
+}
+
+fn print_stack<'d, 'a>(
+    out: &mut Out,
+    stack: &mut Vec<Frame<'d, 'a>>,
+    scratch: &mut Vec<(bool, &'d Doc<'a>)>,
+    width: usize,
+) {
     while let Some(frame) = stack.pop() {
         match frame.doc {
             Doc::Text(s) => out.text(s, frame.indent),
@@ -379,14 +703,8 @@ fn print_into(out: &mut Out, doc: &Doc<'_>, width: usize) {
                 ..frame
             }),
             Doc::Group(inner) => {
-                let flat = frame.flat
-                    || fits(
-                        width.saturating_sub(out.col),
-                        width,
-                        inner,
-                        &stack,
-                        &mut scratch,
-                    );
+                let flat =
+                    frame.flat || fits(width.saturating_sub(out.col), width, inner, stack, scratch);
                 stack.push(Frame {
                     flat,
                     doc: inner,
@@ -418,6 +736,13 @@ fn fits<'d, 'a>(
             },
         };
         match doc {
+            Doc::Text(s) if !s.as_bytes().contains(&b'\n') => {
+                let w = width_of(s);
+                if w > room {
+                    return false;
+                }
+                room -= w;
+            }
             Doc::Text(s) => {
                 // A text of several lines (a string literal, a block comment) must fit
                 // on its first line, and the rest goes on after its last.
@@ -483,6 +808,14 @@ struct Builder<'a> {
     /// The text so far.
     out: Out,
     width: usize,
+    /// The printing loop's stacks, reused from item to item.
+    stacks: Stacks,
+    /// Where the check may cut the text ([`VERIFY_PIECE_BYTES`] apart at least).
+    cuts: Vec<Cut>,
+    /// The least length of a piece between two cuts.
+    piece_bytes: usize,
+    /// The length of text from which the next cut is recorded.
+    next_cut: usize,
 }
 
 /// How tightly an expression binds, loosest first (LANGUAGE.md 2.6).
@@ -750,15 +1083,29 @@ impl<'a> Builder<'a> {
     /// Lays the module out into `self.out`, one top-level item at a time: no group spans
     /// two items, so each is printed (and its document dropped) before the next is built.
     fn module(&mut self, module: &'a ast::Module) {
+        self.module_part(module, 0..module.decls.len(), true, true);
+    }
+
+    /// [`Builder::module`] for the declarations `decls` only, after the header and imports
+    /// when `head`, before the trailing expression and last comments when `tail`.
+    fn module_part(
+        &mut self,
+        module: &'a ast::Module,
+        decls: std::ops::Range<usize>,
+        head: bool,
+        tail: bool,
+    ) {
         let mut starts: Vec<u32> = Vec::new();
         starts.extend(module.header.iter().map(|h| h.span.start));
         starts.extend(module.imports.iter().map(|i| i.span.start));
         starts.extend(module.decls.iter().map(|d| d.span.start));
         starts.extend(module.body.iter().map(|b| b.span.start));
         let next_start = |idx: usize| starts.get(idx + 1).copied().unwrap_or(u32::MAX);
-        let mut idx = 0;
+        let before_decls = usize::from(module.header.is_some()) + module.imports.len();
+        // The index of the next item in the whole module (header, imports, declarations).
+        let mut idx = decls.start + if head { 0 } else { before_decls };
         let mut docs = Vec::new();
-        if let Some(header) = &module.header {
+        if let Some(header) = module.header.as_ref().filter(|_| head) {
             self.item_prefix(header.span.start, idx == 0, &mut docs);
             docs.push(Doc::LineStart);
             docs.push(concat(vec![text("module "), text(&header.name), text(";")]));
@@ -766,7 +1113,7 @@ impl<'a> Builder<'a> {
             self.flush(&mut docs);
             idx += 1;
         }
-        for import in &module.imports {
+        for import in module.imports.iter().filter(|_| head) {
             self.item_prefix(import.span.start, idx == 0, &mut docs);
             docs.push(Doc::LineStart);
             let doc = self.import(import);
@@ -775,7 +1122,7 @@ impl<'a> Builder<'a> {
             self.flush(&mut docs);
             idx += 1;
         }
-        for decl in &module.decls {
+        for decl in module.decls.get(decls).unwrap_or_default() {
             self.item_prefix(decl.span.start, idx == 0, &mut docs);
             docs.push(Doc::LineStart);
             let doc = self.decl(decl);
@@ -783,6 +1130,17 @@ impl<'a> Builder<'a> {
             self.trailing(next_start(idx), &mut docs);
             self.flush(&mut docs);
             idx += 1;
+            let at = self.out.buf.len();
+            if at >= self.next_cut {
+                self.cuts.push(Cut {
+                    at,
+                    decls: idx - before_decls,
+                });
+                self.next_cut = at + self.piece_bytes;
+            }
+        }
+        if !tail {
+            return;
         }
         if let Some(body) = &module.body {
             self.item_prefix(body.span.start, idx == 0, &mut docs);
@@ -795,8 +1153,8 @@ impl<'a> Builder<'a> {
     }
 
     fn flush(&mut self, docs: &mut Vec<Doc<'a>>) {
-        let doc = concat(std::mem::take(docs));
-        print_into(&mut self.out, &doc, self.width);
+        print_into(&mut self.out, docs, self.width, &mut self.stacks);
+        docs.clear();
     }
 
     fn rename_items(&mut self, items: &'a [ast::RenameItem], close_at: u32) -> Doc<'a> {
@@ -852,14 +1210,10 @@ impl<'a> Builder<'a> {
     // ------------------------------------------------------------ declarations
 
     fn decl(&mut self, decl: &'a ast::Decl) -> Doc<'a> {
-        let export = if decl.exported {
-            text("export ")
-        } else {
-            concat(Vec::new())
-        };
         let body = match &decl.kind {
             DeclKind::Let(l) => {
-                let mut head = vec![text("let ")];
+                let mut head = Vec::with_capacity(8);
+                head.push(text("let "));
                 if l.rec {
                     head.push(text("rec "));
                 }
@@ -885,7 +1239,11 @@ impl<'a> Builder<'a> {
                 ])
             }
         };
-        concat(vec![export, body])
+        if decl.exported {
+            concat(vec![text("export "), body])
+        } else {
+            body
+        }
     }
 
     /// ` value` after `=`, `=>` or `->`: on the same line when it opens a bracket, else on
@@ -1251,17 +1609,22 @@ impl<'a> Builder<'a> {
                 group(concat(docs))
             }
             ExprKind::App { func, args } => {
-                let mut docs = vec![self.expr_at(func, Prec::Atom)];
+                let head = self.expr_at(func, Prec::Atom);
                 let hug = hugs(expr);
+                let mut docs = Vec::with_capacity(2 * args.len() + 1);
+                let head = if hug {
+                    docs.push(head);
+                    None
+                } else {
+                    Some(head)
+                };
                 for arg in args {
                     docs.push(if hug { text(" ") } else { Doc::Line });
                     docs.push(self.expr_at(arg, Prec::Atom));
                 }
-                if hug {
-                    concat(docs)
-                } else {
-                    let head = docs.remove(0);
-                    group(concat(vec![head, nest(concat(docs))]))
+                match head {
+                    None => concat(docs),
+                    Some(head) => group(concat(vec![head, nest(concat(docs))])),
                 }
             }
             ExprKind::Let { .. } => self.let_chain(expr),
@@ -1646,4 +2009,109 @@ fn insert_before_close<'a>(seq: Doc<'a>, extra: Doc<'a>) -> Doc<'a> {
         return group(*inner);
     }
     seq
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `.lig` file of the corpus (fixtures, examples, the playground's examples).
+    fn corpus() -> Vec<(std::path::PathBuf, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs: Vec<_> = ["tests/fixtures", "examples", "www/examples"]
+            .iter()
+            .map(|d| root.join(d))
+            .collect();
+        let mut files = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for path in entries.flatten().map(|e| e.path()) {
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "lig") {
+                    if let Ok(text) = std::fs::read_to_string(&path) {
+                        files.push((path, text));
+                    }
+                }
+            }
+        }
+        assert!(files.len() > 100, "the corpus was not found");
+        files
+    }
+
+    fn sequential(n: usize, job: &(dyn Fn(usize) + Sync)) {
+        (0..n).for_each(job);
+    }
+
+    /// With a cut after every top-level declaration, every file of the corpus that formats
+    /// checks out piece by piece, and a tree that lacks a declaration or differs in its
+    /// trailing expression does not.
+    #[test]
+    fn the_check_in_pieces_accepts_what_the_whole_check_accepts_and_no_other_tree() {
+        let mut checked = 0;
+        for (path, source) in corpus() {
+            // Deep trees are cloned, compared and dropped recursively.
+            crate::par::on_pipeline_stack(|| check_in_pieces(&path, &source, &mut checked));
+        }
+        assert!(checked > 50, "only {checked} files were cut");
+    }
+
+    fn check_in_pieces(path: &std::path::Path, source: &str, checked: &mut usize) {
+        let Ok(formatted) = format(source, DEFAULT_WIDTH) else {
+            return;
+        };
+        let (parsed, tokens) = crate::syntax::parse_with_tokens(FileId::default(), source);
+        let comments = find_comments(source, &tokens);
+        let (text, cuts) = build(source, &tokens, &comments, &parsed.module, 100, 1);
+        assert_eq!(text, formatted, "{}", path.display());
+        let mut before = parsed.module;
+        crate::syntax::chunks::erase_positions(&mut before);
+        let accepted = |module: &ast::Module| {
+            verified_in_pieces(source, &text, module, &comments, &cuts, &sequential)
+        };
+        if cuts.iter().any(|c| c.at < text.len()) {
+            *checked += 1;
+            assert!(accepted(&before), "{}", path.display());
+        }
+        if !before.decls.is_empty() {
+            let mut fewer = before.clone();
+            fewer.decls.pop();
+            assert!(!accepted(&fewer), "{}", path.display());
+        }
+        if before.body.is_some() {
+            let mut other = before.clone();
+            other.body = None;
+            assert!(!accepted(&other), "{}", path.display());
+        }
+    }
+
+    /// Parsing in pieces gives the whole parse's tree and tokens, and formatting with it the
+    /// same text or the same diagnostics.
+    #[test]
+    fn formatting_parsed_in_pieces_is_formatting() {
+        for (path, source) in corpus() {
+            crate::par::on_pipeline_stack(|| same_in_pieces(&path, &source));
+        }
+    }
+
+    fn same_in_pieces(path: &std::path::Path, source: &str) {
+        let (whole, whole_tokens) = crate::syntax::parse_with_tokens(FileId::default(), source);
+        let (pieces, tokens) = crate::syntax::chunks::parse_in_pieces_with_tokens(
+            FileId::default(),
+            source,
+            3,
+            &sequential,
+        );
+        assert_eq!(pieces.module, whole.module, "{}", path.display());
+        assert_eq!(tokens, whole_tokens, "{}", path.display());
+        assert_eq!(pieces.diagnostics, whole.diagnostics, "{}", path.display());
+        assert_eq!(
+            format_with(source, DEFAULT_WIDTH, 3, &sequential),
+            format(source, DEFAULT_WIDTH),
+            "{}",
+            path.display()
+        );
+    }
 }
