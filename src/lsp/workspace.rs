@@ -58,6 +58,10 @@ pub const WORKSPACE_FILES: usize = 10_000;
 /// How deep below the workspace root references are looked for.
 pub const WORKSPACE_DEPTH: usize = 32;
 
+/// At most this many directory entries of the workspace are visited to find its `.lig`
+/// files: a root such as a home directory holds far more files than any project.
+pub const WORKSPACE_ENTRIES: usize = 200_000;
+
 /// What lives as long as the server and is shared by every snapshot.
 pub struct Shared {
     pub session: Session,
@@ -292,7 +296,8 @@ impl Snapshot {
     }
 
     /// The `.lig` files of the workspace (the project root the client named): at most
-    /// [`WORKSPACE_FILES`] of them, [`WORKSPACE_DEPTH`] directories deep, without what
+    /// [`WORKSPACE_FILES`] of them among the first [`WORKSPACE_ENTRIES`] entries walked,
+    /// [`WORKSPACE_DEPTH`] directories deep, without what
     /// `.gitignore` and `.ignore` files exclude (in a repository or not) and without hidden
     /// files and directories. Empty when the client named no root.
     pub fn workspace_files(&self) -> Vec<String> {
@@ -305,6 +310,7 @@ impl Snapshot {
             .follow_links(false)
             .build();
         let mut files: Vec<String> = walk
+            .take(WORKSPACE_ENTRIES)
             .flatten()
             .filter(|entry| entry.file_type().is_some_and(|it| it.is_file()))
             .filter(|entry| entry.path().extension().is_some_and(|it| it == "lig"))
