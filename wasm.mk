@@ -18,7 +18,24 @@ WASM_ST_DIR := target/wasm-st
 WASM_MT_DIR := target/wasm-mt
 CHROMIUM := /usr/bin/chromium
 # Size over speed is not wanted: the evaluator's speed matters as much as the download.
-WASM_OPT_FLAGS := -O3 --enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int \
+# V8 runs a wasm function in baseline code (Liftoff) until it is hot, then optimises it in the
+# background (TurboFan) and swaps the new code in at the function's next call: a loop that
+# runs once over a whole file keeps its baseline code to the end of that call. Such loops
+# call a function per batch or item (the lexer's `run_batch`, the parser's `parse_item`,
+# `drop_batch` of values), kept out of their callers by the `--no-inline` patterns (which
+# must come before -O3); and no function is inlined into its only caller past 1,000 units
+# of size, because a giant function called once per run (the module checker's driver grew
+# to 86 KB) is optimised for nothing and occupies a compile thread for most of a second
+# (docs/wasm.md, issue 17).
+WASM_OUT_OF_LINE := run_batch parse_item drop_batch
+WASM_NO_INLINE := $(foreach f,$(WASM_OUT_OF_LINE),'--no-inline=*::$(f)')
+# A renamed function would leave its pattern matching nothing, silently: each build checks
+# that the glue's module (names still in it) has every one of them.
+define wasm_check_out_of_line
+	@for f in $(WASM_OUT_OF_LINE); do grep -q -a "::$$f" $(1) \
+	  || { echo "wasm.mk: no function *::$$f in $(1) for WASM_OUT_OF_LINE (renamed?)"; exit 1; }; done
+endef
+WASM_OPT_FLAGS := $(WASM_NO_INLINE) --one-caller-inline-max-function-size 1000 -O3 --enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-reference-types --enable-multivalue
 # The release profile keeps line tables for native profiling; the wasm builds drop them (smaller
 # modules, faster links) without touching Cargo.toml's profile.
@@ -72,6 +89,7 @@ wasm: wasm-tools ## Single-threaded wasm build + JS glue into pkg/dist/web (Node
 	$(WASM_BINDGEN) --target web --out-dir $(WASM_DIST)/web --out-name ligature \
 	  $(WASM_ST_DIR)/$(WASM_TARGET)/release/ligature.wasm
 	$(PKG_BUILD) engine $(WASM_DIST)/web
+	$(call wasm_check_out_of_line,$(WASM_DIST)/web/ligature_bg.wasm)
 	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WASM_DIST)/web/ligature_bg.wasm -o $(WASM_DIST)/web/ligature_bg.wasm
 	@ls -l $(WASM_DIST)/web/ligature_bg.wasm | awk '{print "pkg/dist/web/ligature_bg.wasm: " $$5 " bytes"}'
 	@gzip -9 -c $(WASM_DIST)/web/ligature_bg.wasm | wc -c | awk '{print "gzipped: " $$1 " bytes"}'
@@ -84,6 +102,7 @@ wasm-threads: wasm-tools ## Threaded wasm build (nightly, build-std, shared memo
 	  $(WASM_MT_DIR)/$(WASM_TARGET)/release/ligature.wasm
 	$(PKG_BUILD) pool $(WASM_DIST)/web-threads $(WASM_STACK_SIZE)
 	$(PKG_BUILD) engine $(WASM_DIST)/web-threads
+	$(call wasm_check_out_of_line,$(WASM_DIST)/web-threads/ligature_bg.wasm)
 	$(WASM_OPT) $(WASM_OPT_FLAGS) --enable-threads $(WASM_DIST)/web-threads/ligature_bg.wasm \
 	  -o $(WASM_DIST)/web-threads/ligature_bg.wasm
 	@ls -l $(WASM_DIST)/web-threads/ligature_bg.wasm | awk '{print "pkg/dist/web-threads/ligature_bg.wasm: " $$5 " bytes"}'

@@ -149,7 +149,22 @@ impl Value {
 /// Drops nested values with an explicit work list, so a value nested a million levels deep
 /// (built by a fold, say) does not overflow the native stack when it is freed.
 fn drop_iteratively(mut work: Vec<Value>) {
-    while let Some(v) = work.pop() {
+    while drop_batch(&mut work) {}
+}
+
+/// Values dropped per call of [`drop_batch`].
+const DROP_BATCH: usize = 4096;
+
+/// Drops at most [`DROP_BATCH`] values of `work`; answers whether some remain. A function
+/// of its own for WebAssembly, where V8 swaps in optimised code only between calls: the
+/// drop of a whole document would otherwise run in baseline code to its end (`wasm.mk`'s
+/// `--no-inline` patterns, issue 17).
+#[inline(never)]
+fn drop_batch(work: &mut Vec<Value>) -> bool {
+    for _ in 0..DROP_BATCH {
+        let Some(v) = work.pop() else {
+            return false;
+        };
         match v {
             Value::Ctor(arc) => {
                 if let Ok(mut inner) = Arc::try_unwrap(arc) {
@@ -171,6 +186,7 @@ fn drop_iteratively(mut work: Vec<Value>) {
             _ => {}
         }
     }
+    !work.is_empty()
 }
 
 fn is_container(v: &Value) -> bool {

@@ -264,6 +264,10 @@ pub(crate) fn lex_polling(file: FileId, text: &str, poll: &mut Poll<'_>) -> Lexe
     }
 }
 
+/// Tokens per call of `Lexer::run_batch`: enough that a call costs nothing against its work,
+/// few enough that a big file's lexing makes hundreds of calls.
+const BATCH_TOKENS: u32 = 4096;
+
 struct Lexer<'a, 'p, 'i> {
     file: FileId,
     bytes: &'a [u8],
@@ -307,6 +311,18 @@ impl Lexer<'_, '_, '_> {
     }
 
     fn run(&mut self) {
+        while self.run_batch() {}
+    }
+
+    /// Lexes at most [`BATCH_TOKENS`] tokens (and lines); answers whether there is more to
+    /// read. The lexer's loop is a function of its own, called once per batch, for
+    /// WebAssembly: V8 replaces a function's baseline code with optimised code only
+    /// between calls (wasm has no on-stack replacement), so one loop over a whole file ran
+    /// all of its first call in baseline code (`docs/wasm.md`, issue 17). `inline(never)`
+    /// here and `wasm.mk`'s `--no-inline` pattern keep it a function of its own.
+    #[inline(never)]
+    fn run_batch(&mut self) -> bool {
+        let mut budget = BATCH_TOKENS;
         while let Some(&byte) = self.bytes.get(self.pos) {
             // Blanks within a line are skipped without polling: a poll per token and per
             // line bounds the work between two polls just as well.
@@ -315,8 +331,12 @@ impl Lexer<'_, '_, '_> {
                 continue;
             }
             if self.poll.stop() {
-                return;
+                return false;
             }
+            if budget == 0 {
+                return true;
+            }
+            budget -= 1;
             let start = self.pos;
             match byte {
                 b'\n' => self.pos += 1,
@@ -374,6 +394,7 @@ impl Lexer<'_, '_, '_> {
                 }
             }
         }
+        false
     }
 
     /// Moves past the bytes from `pos` on that satisfy `keep`.

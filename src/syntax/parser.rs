@@ -547,56 +547,65 @@ impl<'a> Parser<'a> {
             module.imports.push(import);
             self.sync(item_pos);
         }
-        loop {
-            self.in_error = false;
-            let start = self.start();
-            let item_pos = self.pos;
-            match self.peek() {
-                T::Eof => break,
-                T::Import => {
-                    let span = self.span();
-                    self.report(
-                        Diagnostic::new(
-                            Code::E1001,
-                            "unexpected `import` after a declaration",
-                            self.file,
-                            span,
-                        )
-                        .with_help("move the imports to the top of the file"),
-                    );
-                    let import = self.parse_import();
-                    module.imports.push(import);
-                }
-                T::Module => {
-                    self.unexpected("a declaration");
-                    self.parse_header();
-                }
-                T::Semi => {
-                    self.unexpected("a declaration or an expression");
-                    self.bump();
-                }
-                T::Let => {
-                    if let Some(body) = self.parse_top_let(start, &mut module.decls) {
-                        self.set_body(&mut module, body);
-                    }
-                }
-                T::Type | T::Typeclass | T::Instance | T::Export => {
-                    let decl = self.parse_decl();
-                    module.decls.push(decl);
-                }
-                _ => {
-                    let body = self.parse_expr();
-                    self.set_body(&mut module, body);
-                }
-            }
-            self.sync(item_pos);
-            if self.pos == item_pos {
-                // Nothing consumed (a token that starts no item): skip it.
-                self.bump();
-            }
-        }
+        while self.parse_item(&mut module) {}
         module.n_exprs = self.next_id;
         module
+    }
+
+    /// Parses one item after the imports (a declaration, a misplaced import or header, the
+    /// final expression); `false` at the end of the file. A function of its own, called
+    /// once per item, for WebAssembly: V8 replaces baseline code with optimised code only
+    /// between calls, so a loop over a whole file would run all of its first call in
+    /// baseline code (`Lexer::run_batch`, `wasm.mk`'s `--no-inline` patterns).
+    #[inline(never)]
+    fn parse_item(&mut self, module: &mut ast::Module) -> bool {
+        self.in_error = false;
+        let start = self.start();
+        let item_pos = self.pos;
+        match self.peek() {
+            T::Eof => return false,
+            T::Import => {
+                let span = self.span();
+                self.report(
+                    Diagnostic::new(
+                        Code::E1001,
+                        "unexpected `import` after a declaration",
+                        self.file,
+                        span,
+                    )
+                    .with_help("move the imports to the top of the file"),
+                );
+                let import = self.parse_import();
+                module.imports.push(import);
+            }
+            T::Module => {
+                self.unexpected("a declaration");
+                self.parse_header();
+            }
+            T::Semi => {
+                self.unexpected("a declaration or an expression");
+                self.bump();
+            }
+            T::Let => {
+                if let Some(body) = self.parse_top_let(start, &mut module.decls) {
+                    self.set_body(module, body);
+                }
+            }
+            T::Type | T::Typeclass | T::Instance | T::Export => {
+                let decl = self.parse_decl();
+                module.decls.push(decl);
+            }
+            _ => {
+                let body = self.parse_expr();
+                self.set_body(module, body);
+            }
+        }
+        self.sync(item_pos);
+        if self.pos == item_pos {
+            // Nothing consumed (a token that starts no item): skip it.
+            self.bump();
+        }
+        true
     }
 
     /// Records the trailing expression, which must end the file (after an optional `;`).

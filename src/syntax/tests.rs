@@ -1455,3 +1455,37 @@ fn expression_nodes_stay_small() {
     let size = std::mem::size_of::<crate::syntax::ast::Expr>();
     assert!(size <= 80, "Expr grew to {size} bytes");
 }
+
+/// The lexer runs in batches of tokens and the parser one item per call (for WebAssembly's
+/// tiering, `Lexer::run_batch`, `Parser::parse_item`): a file of many batches lexes and
+/// parses exactly as one read straight through would, across every boundary.
+#[test]
+fn batch_boundaries_change_nothing() {
+    // 5 tokens per line: `let`, name, `=`, number, `;` (a level-zero `;` each).
+    let n = 3 * 4096 + 17;
+    let mut src = String::new();
+    for i in 0..n {
+        src.push_str(&format!("let x{i} = {i};\n"));
+    }
+    src.push_str("x0 + 1\n");
+    let lexed = lexer::lex(FileId(0), &src);
+    assert!(lexed.diagnostics.is_empty());
+    assert_eq!(lexed.tokens.len(), 5 * n + 3 + 1);
+    assert_eq!(lexed.n_top_semis, n);
+    for (i, line) in lexed.tokens.chunks(5).take(n).enumerate() {
+        let texts: Vec<&str> = line
+            .iter()
+            .map(|t| &src[t.span.start as usize..t.span.end as usize])
+            .collect();
+        assert_eq!(texts, ["let", &format!("x{i}"), "=", &i.to_string(), ";"]);
+    }
+    let parsed = parse_str(&src);
+    assert!(parsed.diagnostics.is_empty(), "{}", errors(&parsed));
+    assert_eq!(parsed.module.decls.len(), n);
+    assert!(parsed.module.body.is_some());
+    // An error in a late batch is found at its place, and the items after it still parse.
+    let late = src.replacen("let x12300 = 12300;", "let x12300 = ;", 1);
+    let parsed = parse_str(&late);
+    assert_eq!(parsed.diagnostics.len(), 1, "{}", errors(&parsed));
+    assert_eq!(parsed.module.decls.len(), n);
+}
