@@ -677,6 +677,73 @@ fn a_closed_importer_is_checked_again() {
 }
 
 #[test]
+fn importers_anywhere_in_the_workspace_are_checked_again() {
+    // lib/lib.lig is open; app/main.lig (another directory) imports it, and
+    // app/nested/top.lig imports main only: neither is beside the open file.
+    let main_text = MAIN.replace("\"./lib\"", "\"../lib/lib\"");
+    let top = "import \"../main\" as main;\n\nlet doubled = main.answer * 2;\n";
+    let dir = workspace("importers", &[(".gitignore", "build/\n")]);
+    for (file, text) in [
+        ("lib/lib.lig", LIB),
+        ("app/main.lig", main_text.as_str()),
+        ("app/nested/top.lig", top),
+        // Ignored: never checked, never published.
+        ("build/main.lig", main_text.as_str()),
+    ] {
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("a directory");
+        std::fs::write(path, text).expect("write a workspace file");
+    }
+    let lib = uri(&dir.join("lib/lib.lig"));
+    let main = uri(&dir.join("app/main.lig"));
+    let nested = uri(&dir.join("app/nested/top.lig"));
+    let mut client = Client::start(&dir);
+    client.open(&lib, LIB);
+    assert!(client.diagnostics(&lib, 1).is_empty());
+    // The port becomes a string: main's `double server.port` breaks, and top.lig's use of
+    // main's answer is reported where main fails (top itself has nothing of its own).
+    client.change(&lib, 2, &LIB.replace("8080", "\"8080\""));
+    assert!(client.diagnostics(&lib, 2).is_empty());
+    let errors = |it: &Value, uri: &str| {
+        it["method"] == "textDocument/publishDiagnostics"
+            && it["params"]["uri"] == uri
+            && it["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|it| !it.is_empty())
+    };
+    let message = client.wait(|it| errors(it, &main));
+    assert_eq!(message["params"]["version"], Value::Null);
+    assert_eq!(
+        message["params"]["diagnostics"][0]["range"]["start"]["line"],
+        12
+    );
+    let ignored = uri(&dir.join("build/main.lig"));
+    // Back to a number: main's error is cleared by the round that published it.
+    client.pending.clear();
+    client.change(&lib, 3, LIB);
+    assert!(client.diagnostics(&lib, 3).is_empty());
+    let message = client.wait(|it| {
+        it["method"] == "textDocument/publishDiagnostics" && it["params"]["uri"] == main.as_str()
+    });
+    assert_eq!(message["params"]["diagnostics"], json!([]));
+    let trace = client.trace_with(&["generation 3 published 2 more importers".to_string()]);
+    assert!(
+        trace.contains("generation 3 published 2 more importers"),
+        "{trace}"
+    );
+    // top.lig was checked too (published, empty), the ignored copy never.
+    client.wait(|it| {
+        it["method"] == "textDocument/publishDiagnostics" && it["params"]["uri"] == nested.as_str()
+    });
+    assert!(client
+        .pending
+        .iter()
+        .chain(client.incoming.try_iter().collect::<Vec<_>>().iter())
+        .all(|it| it["params"]["uri"] != ignored.as_str()));
+    client.shutdown();
+}
+
+#[test]
 fn references_reach_the_whole_workspace_but_not_ignored_files() {
     let main_text = MAIN.replace("\"./lib\"", "\"../lib/lib\"");
     let user = "import \"../../lib/lib\" as lib;\n\nlet p = lib.port;\n";

@@ -4,9 +4,11 @@
 //! previous one is set (its checks stop at their next poll with R3008, LANGUAGE.md 12.3)
 //! and a job checks every open document, as an entry, on a snapshot of the documents. The
 //! Session's caches make that cheap for what did not change, and checking every open file
-//! re-checks the files that import an edited one. The job publishes only if its generation
-//! is still the newest, under the lock that a newer job takes to publish: a stale result is
-//! never sent, even when it finishes after the fresh one.
+//! re-checks the files beside them that import an edited one. Once those diagnostics are
+//! out, a second round checks the rest of the workspace's importers of the open documents,
+//! in any directory and through other importers, and publishes theirs. The job publishes
+//! only if its generation is still the newest, under the lock that a newer job takes to
+//! publish: a stale result is never sent, even when it finishes after the fresh one.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -30,9 +32,31 @@ use super::workspace::{BindingTypes, Snapshot};
 pub struct Checker {
     generation: AtomicU64,
     cancel: Mutex<Arc<AtomicBool>>,
-    /// The files that have diagnostics on the client, guarded with publishing itself.
-    published: Mutex<BTreeSet<String>>,
+    /// The files that have diagnostics on the client, by the round that published them;
+    /// guarded with publishing itself.
+    published: Mutex<Published>,
     sender: Sender<Message>,
+}
+
+/// Which files have diagnostics on the client, by round. A file belongs to the first round
+/// when a check of that round reported on it (or it is one of its entries), else to the
+/// second; each round clears only its own files, so a closed importer's diagnostics do not
+/// flicker away between the two rounds of an edit.
+#[derive(Default)]
+struct Published {
+    near: BTreeSet<String>,
+    wide: BTreeSet<String>,
+}
+
+/// The two rounds of a generation's check.
+#[derive(Clone, Copy)]
+enum Round<'a> {
+    /// The open documents and the files beside them that import one: the round the
+    /// latency from an edit to its diagnostics is measured on.
+    Near,
+    /// The workspace's other importers of those, transitively, after the first round's
+    /// diagnostics are out; it leaves the files the first round published for (given) alone.
+    Wide(&'a BTreeSet<String>),
 }
 
 impl Checker {
@@ -40,7 +64,7 @@ impl Checker {
         Checker {
             generation: AtomicU64::new(0),
             cancel: Mutex::new(Arc::new(AtomicBool::new(false))),
-            published: Mutex::new(BTreeSet::new()),
+            published: Mutex::new(Published::default()),
             sender,
         }
     }
@@ -60,15 +84,71 @@ impl Checker {
         self.generation.load(Ordering::SeqCst) == generation
     }
 
-    /// Checks every open document of `snap` and publishes, unless a newer generation
-    /// started meanwhile.
+    /// Checks every open document of `snap` (and its closed importers beside it) and
+    /// publishes; then the workspace's other importers of them, and publishes theirs.
+    /// Nothing is published once a newer generation started.
     pub fn check(&self, snap: &Snapshot, generation: u64, flag: &Arc<AtomicBool>) {
         let started = std::time::Instant::now();
-        let session = snap.session();
         let entries = snap.check_entries();
-        // File key -> (its text, its diagnostics), for every file a check reported on.
-        let mut by_file: BTreeMap<String, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
+        let Some(near) = self.check_round(snap, &entries, Round::Near, generation, flag) else {
+            return;
+        };
+        trace(|| format!("generation {generation} published in {:.2} ms", ms(started)));
+        // Parse the open documents and index their types for the requests that follow an
+        // edit (hover, completion), after publishing: off the path from the edit to its
+        // diagnostics.
         for entry in &entries {
+            if flag.load(Ordering::SeqCst) {
+                return;
+            }
+            if !snap.docs.contains_key(entry) {
+                continue;
+            }
+            snap.index(entry);
+            if let Some(types) = snap.shared.types.get(entry.as_str()) {
+                types.get("");
+            }
+        }
+        let wide = snap.workspace_importers(&entries, flag);
+        let had_wide = !self
+            .published
+            .lock()
+            .unwrap_or_else(|it| it.into_inner())
+            .wide
+            .is_empty();
+        if (wide.is_empty() && !had_wide) || flag.load(Ordering::SeqCst) {
+            return;
+        }
+        let wide: Vec<String> = wide.into_iter().filter(|it| !near.contains(it)).collect();
+        if self
+            .check_round(snap, &wide, Round::Wide(&near), generation, flag)
+            .is_some()
+        {
+            trace(|| {
+                format!(
+                    "generation {generation} published {} more importers in {:.2} ms",
+                    wide.len(),
+                    ms(started)
+                )
+            });
+        }
+    }
+
+    /// Checks `entries` and publishes the diagnostics of the round's files; answers the
+    /// files this round published for, or `None` when it was superseded.
+    fn check_round(
+        &self,
+        snap: &Snapshot,
+        entries: &[String],
+        round: Round<'_>,
+        generation: u64,
+        flag: &Arc<AtomicBool>,
+    ) -> Option<BTreeSet<String>> {
+        let started = std::time::Instant::now();
+        let session = snap.session();
+        // File key -> its diagnostics, for every file a check reported on.
+        let mut by_file: BTreeMap<String, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
+        for entry in entries {
             by_file.entry(entry.clone()).or_default();
         }
         let outputs: Vec<_> = {
@@ -98,7 +178,7 @@ impl Checker {
                     ms(started)
                 )
             });
-            return;
+            return None;
         }
         let mut seen = HashSet::new();
         for (entry, mut output) in outputs {
@@ -126,19 +206,38 @@ impl Checker {
         let mut published = self.published.lock().unwrap_or_else(|it| it.into_inner());
         if !self.is_current(generation) {
             trace(|| format!("generation {generation} superseded (finished, not published)"));
-            return;
+            return None;
         }
-        // Files that had diagnostics and have none now are cleared.
-        for file in published.iter() {
-            by_file.entry(file.clone()).or_default();
+        // Files that had diagnostics from this round and have none now are cleared.
+        match round {
+            Round::Near => {
+                for file in &published.near {
+                    by_file.entry(file.clone()).or_default();
+                }
+                published.near.clear();
+                // What the first round reports on is its own from now on.
+                published.wide.retain(|it| !by_file.contains_key(it));
+            }
+            Round::Wide(near) => {
+                by_file.retain(|file, _| !near.contains(file));
+                for file in &published.wide {
+                    if !near.contains(file) {
+                        by_file.entry(file.clone()).or_default();
+                    }
+                }
+                published.wide.clear();
+            }
         }
-        published.clear();
+        let owned: BTreeSet<String> = by_file.keys().cloned().collect();
         for (file, diagnostics) in by_file {
             let Some(uri) = snap.uri_of(&file) else {
                 continue;
             };
             if !diagnostics.is_empty() {
-                published.insert(file.clone());
+                match round {
+                    Round::Near => published.near.insert(file.clone()),
+                    Round::Wide(_) => published.wide.insert(file.clone()),
+                };
             }
             let params = PublishDiagnosticsParams {
                 uri,
@@ -150,23 +249,7 @@ impl Checker {
                 params,
             )));
         }
-        drop(published);
-        trace(|| format!("generation {generation} published in {:.2} ms", ms(started)));
-        // Parse the open documents and index their types for the requests that follow an
-        // edit (hover, completion), after publishing: off the path from the edit to its
-        // diagnostics.
-        for entry in entries {
-            if flag.load(Ordering::SeqCst) {
-                break;
-            }
-            if !snap.docs.contains_key(&entry) {
-                continue;
-            }
-            snap.index(&entry);
-            if let Some(types) = snap.shared.types.get(entry.as_str()) {
-                types.get("");
-            }
-        }
+        Some(owned)
     }
 }
 

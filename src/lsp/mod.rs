@@ -123,6 +123,7 @@ fn serve(connection: &Connection) -> Result<(), String> {
         binders: dashmap::DashMap::new(),
         chunks: ligature::engine::Caches::new(ligature::api::DEFAULT_CACHE_CAPACITY),
         parsing: std::sync::Mutex::new(()),
+        imports: dashmap::DashMap::new(),
     });
     let mut workspace = Workspace {
         docs: Arc::new(HashMap::new()),

@@ -7,7 +7,8 @@
 //! long as the server: its caches carry the unchanged parts of the workspace from one
 //! check to the next, and each snapshot's session is [`Session::with_file_system`] of it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use dashmap::DashMap;
@@ -82,6 +83,9 @@ pub struct Shared {
     /// Held while an index is built, so that a request and the check's warm-up do not
     /// parse the same text twice.
     pub parsing: std::sync::Mutex<()>,
+    /// The import paths of the workspace's closed files, by module key, with the
+    /// modification time and length they were read at ([`Snapshot::workspace_importers`]).
+    pub imports: DashMap<String, ((std::time::SystemTime, u64), Arc<Vec<ast::ImportPath>>)>,
 }
 
 /// A check's binding types, as the checker listed them; the map by name is built on the
@@ -342,6 +346,72 @@ impl Snapshot {
         }
         entries.sort();
         entries
+    }
+
+    /// The workspace's closed files that import one of `entries`, directly or through
+    /// each other, wherever they are (the check's second round, after `check_entries`):
+    /// at most [`WORKSPACE_FILES`] files are read, and an empty list when `stop` is set
+    /// meanwhile.
+    pub fn workspace_importers(&self, entries: &[String], stop: &AtomicBool) -> Vec<String> {
+        // Imported module key -> the closed files that import it.
+        let mut importers: HashMap<String, Vec<String>> = HashMap::new();
+        for file in self.workspace_files() {
+            if stop.load(Ordering::Relaxed) {
+                return Vec::new();
+            }
+            if self.docs.contains_key(&file) {
+                continue;
+            }
+            for path in self.import_paths(&file).iter() {
+                if let Some(key) = self.resolve_import(&file, path) {
+                    importers.entry(key).or_default().push(file.clone());
+                }
+            }
+        }
+        let mut seen: HashSet<&str> = entries.iter().map(String::as_str).collect();
+        let mut queue: VecDeque<&str> = entries.iter().map(String::as_str).collect();
+        let mut found = Vec::new();
+        while let Some(key) = queue.pop_front() {
+            for importer in importers.get(key).into_iter().flatten() {
+                if seen.insert(importer) {
+                    found.push(importer.clone());
+                    queue.push_back(importer);
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    /// The import paths of the closed file `key`, parsed again only when its modification
+    /// time or length changed (a file without the word `import` is not parsed at all).
+    fn import_paths(&self, key: &str) -> Arc<Vec<ast::ImportPath>> {
+        let stamp = std::fs::metadata(key)
+            .ok()
+            .and_then(|it| Some((it.modified().ok()?, it.len())));
+        if let (Some(stamp), Some(known)) = (stamp, self.shared.imports.get(key)) {
+            if known.0 == stamp {
+                return Arc::clone(&known.1);
+            }
+        }
+        let paths: Vec<ast::ImportPath> = match self.text(key) {
+            Some(text) if text.contains("import") => {
+                ligature::syntax::parse(ligature::source::FileId(0), &text)
+                    .module
+                    .imports
+                    .into_iter()
+                    .map(|it| it.path)
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        let paths = Arc::new(paths);
+        if let Some(stamp) = stamp {
+            self.shared
+                .imports
+                .insert(key.to_string(), (stamp, Arc::clone(&paths)));
+        }
+        paths
     }
 
     /// The URI of a module key; `std` modules are written to a directory of their own
