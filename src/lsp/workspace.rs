@@ -63,6 +63,9 @@ pub const WORKSPACE_DEPTH: usize = 32;
 /// files: a root such as a home directory holds far more files than any project.
 pub const WORKSPACE_ENTRIES: usize = 200_000;
 
+/// A file's modification time and length: while they stay, its imports are the known ones.
+pub type Stamp = (std::time::SystemTime, u64);
+
 /// What lives as long as the server and is shared by every snapshot.
 pub struct Shared {
     pub session: Session,
@@ -85,7 +88,7 @@ pub struct Shared {
     pub parsing: std::sync::Mutex<()>,
     /// The import paths of the workspace's closed files, by module key, with the
     /// modification time and length they were read at ([`Snapshot::workspace_importers`]).
-    pub imports: DashMap<String, ((std::time::SystemTime, u64), Arc<Vec<ast::ImportPath>>)>,
+    pub imports: DashMap<String, (Stamp, Arc<Vec<ast::ImportPath>>)>,
 }
 
 /// A check's binding types, as the checker listed them; the map by name is built on the
