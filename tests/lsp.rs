@@ -382,6 +382,8 @@ let cfg = let base = port + 1 in let id = \\v -> v in { base = id base, label = 
 let describe = \\o -> match o { Some p => p, None => port };
 
 let broken = let q = 1 in q ++ \"s\";
+
+type Name = String with startsWith(x ++ \"\") where length x <= 63;
 ";
 
 /// The hover text at the `nth` `needle` of `text` (plus `shift`).
@@ -426,6 +428,9 @@ fn hover_shows_the_types_of_local_binders() {
         ("=> p", 0, 3, "p : Integer"),
         // In the declaration with the error.
         ("q ++", 0, 0, "q : Integer"),
+        // A refinement's value `x`, in an item's argument and in the predicate.
+        ("(x ++", 0, 1, "x : String"),
+        ("length x", 0, 7, "x : String"),
     ];
     for (needle, nth, shift, ty) in cases {
         assert_eq!(

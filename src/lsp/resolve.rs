@@ -450,6 +450,9 @@ impl<'a> Walk<'a> {
             }
             TypeKind::Refined { base, items, pred } => {
                 self.walk_type(base);
+                // Item arguments and the predicate see the refined value as `x`
+                // (LANGUAGE.md 5.6), bound where the base type is written.
+                self.locals.push((Name::new("x"), base.span));
                 for item in items {
                     match &item.kind {
                         ast::ConstraintItemKind::Ge(expr) | ast::ConstraintItemKind::Le(expr) => {
@@ -474,11 +477,9 @@ impl<'a> Walk<'a> {
                     }
                 }
                 if let Some(pred) = pred {
-                    // The predicate sees the refined value as `x` (LANGUAGE.md 5.6).
-                    self.locals.push((Name::new("x"), base.span));
                     self.walk_expr(pred);
-                    self.locals.pop();
                 }
+                self.locals.pop();
             }
             TypeKind::Qualified { context, ty } => {
                 for constraint in context {

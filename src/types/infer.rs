@@ -1449,7 +1449,7 @@ impl<'a> Infer<'a> {
             }
             ast::TypeKind::Refined { base, items, pred } => {
                 let b = self.convert_type(base, scope);
-                self.check_refinement(b, items, pred.as_deref());
+                self.check_refinement(b, base.span, items, pred.as_deref());
                 b
             }
             ast::TypeKind::Qualified { ty, .. } => self.convert_type(ty, scope),
@@ -1550,7 +1550,15 @@ impl<'a> Infer<'a> {
         );
     }
 
-    fn check_refinement(&mut self, base: TyId, items: &[ast::ConstraintItem], pred: Option<&Expr>) {
+    /// `base_span` is where the refined value `x` is bound for hover and go to definition
+    /// (the language server resolves `x` to the base type, `lsp::resolve`).
+    fn check_refinement(
+        &mut self,
+        base: TyId,
+        base_span: Span,
+        items: &[ast::ConstraintItem],
+        pred: Option<&Expr>,
+    ) {
         let base_r = self.arena.find(base);
         let base_name = match self.arena.node(base_r) {
             Node::Con { name, .. } => Some(name.clone()),
@@ -1561,6 +1569,7 @@ impl<'a> Infer<'a> {
         // `x` is the value being checked, in item arguments and in the predicate.
         let x = Name::new("x");
         self.push_mono(&x, base);
+        self.record_binder(base_span, BinderTy::Mono(base));
         for item in items {
             match &item.kind {
                 ast::ConstraintItemKind::Regexp(lit) | ast::ConstraintItemKind::Pattern(lit) => {
