@@ -3,7 +3,9 @@
 //!
 //! - edit: a one-character change of one binding (an incremental `didChange`) to the
 //!   `publishDiagnostics` of that version (goal: under 15 ms);
-//! - hover: a hover request on a binding to its answer (goal: under 5 ms);
+//! - hover: a hover request on a binding to its answer (goal: under 5 ms), right after an
+//!   edit, on a top-level binding and on a local one (a lambda's parameter), and with no
+//!   edit before it;
 //! - memory: the server's peak resident set (`VmHWM`) at the end (goal: under 300 MB).
 //!
 //! Runs `target/release/ligature lsp` (or `$LIGATURE_BIN`); `ROUNDS=n` sets the rounds.
@@ -86,14 +88,15 @@ fn main() {
         stdin.flush().unwrap();
         Instant::now()
     };
-    let wait = |pred: &dyn Fn(&Value) -> bool| -> Instant {
+    let wait_for = |pred: &dyn Fn(&Value) -> bool| -> (Instant, Value) {
         loop {
             let (at, message) = rx.recv_timeout(Duration::from_secs(120)).unwrap();
             if pred(&message) {
-                return at;
+                return (at, message);
             }
         }
     };
+    let wait = |pred: &dyn Fn(&Value) -> bool| -> Instant { wait_for(pred).0 };
     let diagnostics_of = |version: i64| {
         move |it: &Value| {
             it["method"] == "textDocument/publishDiagnostics"
@@ -139,6 +142,31 @@ fn main() {
         let got = wait(&|it: &Value| it["id"] == json!(id));
         hovers.push((got - sent).as_secs_f64() * 1000.0);
     }
+    // Hover on a local binder (`mk`'s parameter `i`) right after each edit: its type comes
+    // from a check of the file that records the local binders (`Session::binder_types`).
+    let mut locals = Vec::new();
+    for round in 0..rounds {
+        let version = 2 + rounds as i64 + round as i64;
+        let ch = if round % 2 == 0 { "v" } else { "w" };
+        send(json!({"jsonrpc": "2.0", "method": "textDocument/didChange",
+            "params": {"textDocument": {"uri": uri, "version": version},
+                       "contentChanges": [{"range": {"start": {"line": line, "character": column},
+                                                     "end": {"line": line, "character": column + 1}},
+                                           "text": ch}]}}));
+        wait(&diagnostics_of(version));
+        let id = 3000 + round as i64;
+        let sent = send(
+            json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/hover",
+            "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 10}}}),
+        );
+        let (got, answer) = wait_for(&|it: &Value| it["id"] == json!(id));
+        assert_eq!(
+            answer["result"]["contents"]["value"],
+            json!("```ligature\ni : Integer\n```"),
+            "the hover on mk's parameter"
+        );
+        locals.push((got - sent).as_secs_f64() * 1000.0);
+    }
     // Hover with no edit before it: the parsed file and the types are ready.
     let mut steady = Vec::new();
     for round in 0..rounds {
@@ -166,6 +194,11 @@ fn main() {
     println!(
         "lsp: hover right after each edit: median {hover:.2} ms, max {:.2} ms (goal < 5 ms)",
         hovers.last().copied().unwrap_or(0.0)
+    );
+    let local = median(&mut locals);
+    println!(
+        "lsp: hover on a local binder right after each edit: median {local:.2} ms, max {:.2} ms (goal < 5 ms)",
+        locals.last().copied().unwrap_or(0.0)
     );
     let steady_median = median(&mut steady);
     println!(

@@ -801,13 +801,19 @@ impl Session {
     /// entry is checked again with its binders recorded, against its imports' interfaces
     /// (their checks come from the caches when unchanged). Empty when the entry does not
     /// load or parse, or the request was stopped; a module with type errors still has the
-    /// types inference found.
-    pub fn binder_types(&self, request: &EntryRequest) -> Vec<types::BinderType> {
+    /// types inference found. With `at`, only the binders of the declaration (or trailing
+    /// expression) holding that span: the lets before it whose schemes the session's cache
+    /// holds are not inferred again, which makes a hover after an edit of a big file cheap.
+    pub fn binder_types(
+        &self,
+        request: &EntryRequest,
+        at: Option<crate::source::Span>,
+    ) -> Vec<types::BinderType> {
         self.free_leftovers();
         let interrupt = self.interrupt(&request.cancellation);
         let mut sources = SourceMap::default();
         crate::par::on_pipeline_stack(|| {
-            pipeline::binder_types(self, &request.entry, &interrupt, &mut sources)
+            pipeline::binder_types(self, (&request.entry, at), &interrupt, &mut sources)
         })
     }
 
@@ -2160,7 +2166,7 @@ mod pipeline {
 
     pub(super) fn binder_types(
         session: &Session,
-        entry: &str,
+        (entry, at): (&str, Option<crate::source::Span>),
         interrupt: &eval::Interrupt,
         sources: &mut SourceMap,
     ) -> Vec<types::BinderType> {
@@ -2180,7 +2186,18 @@ mod pipeline {
         let types = if crate::interrupt::is_cancelled(&diagnostics) {
             Vec::new()
         } else {
-            modules::binder_types(&graph, idx, &checked)
+            // The lets' schemes as the check just cached them (pure lets only), by index.
+            let known = |decl: u32| {
+                let key = keys
+                    .get(idx)?
+                    .as_ref()?
+                    .get(decl as usize)
+                    .copied()
+                    .flatten()?;
+                session.caches.as_ref()?.schemes.get(&key)
+            };
+            let focus = at.map(|at| types::decl::BinderFocus { at, known: &known });
+            modules::binder_types(&graph, idx, &checked, focus.as_ref())
         };
         release_stopped(session, interrupt, checked);
         release_stopped(session, interrupt, graph);

@@ -285,6 +285,7 @@ pub fn binder_types(
     graph: &ModuleGraph,
     idx: usize,
     checked: &[Option<CheckedModule>],
+    focus: Option<&types::decl::BinderFocus<'_>>,
 ) -> Vec<BinderType> {
     let Some(module) = graph.modules.get(idx) else {
         return Vec::new();
@@ -292,7 +293,7 @@ pub fn binder_types(
     let (env, _) = import_env(module, |target| {
         Some(&checked.get(target)?.as_ref()?.interface)
     });
-    types::binder_types(module.file, &module.ast, env)
+    types::binder_types_in(module.file, &module.ast, env, focus)
 }
 
 /// Checks every module, independent ones in parallel, each after its imports; the

@@ -124,7 +124,9 @@ fn type_of(snap: &Snapshot, file: &str, name: &str) -> Option<String> {
 }
 
 /// The checked type of the local binder `def` (by the span of its name): from this
-/// snapshot's documents' last answer for its file, or a check of the file now.
+/// snapshot's documents' answers for its file so far, or a check now of the declaration
+/// that holds it (`Session::binder_types` with the span: the lets before it come from the
+/// session's cache), whose binders are kept for the next hover.
 fn binder_type(snap: &Snapshot, def: &Def) -> Option<String> {
     let key = (def.span.start, def.span.end);
     let cached = snap
@@ -133,28 +135,39 @@ fn binder_type(snap: &Snapshot, def: &Def) -> Option<String> {
         .get(&def.file)
         .map(|it| Arc::clone(&it))
         .filter(|it| Arc::ptr_eq(&it.docs, &snap.docs));
-    let types = match cached {
-        Some(types) => types,
-        None => {
-            let found = snap.session().binder_types(&EntryRequest {
-                entry: def.file.clone(),
-                cancellation: Cancellation::default(),
-            });
-            let types = Arc::new(BinderTypes {
-                docs: Arc::clone(&snap.docs),
-                by_span: found
-                    .into_iter()
-                    .map(|it| ((it.span.start, it.span.end), it.ty))
-                    .collect(),
-            });
-            snap.shared
-                .binders
-                .insert(def.file.clone(), Arc::clone(&types));
-            types
-        }
-    };
     // A type that is all error says nothing the fallback does not.
-    types.by_span.get(&key).filter(|ty| *ty != "?").cloned()
+    let shown = |types: &BinderTypes| types.by_span.get(&key).filter(|ty| *ty != "?").cloned();
+    if let Some(types) = &cached {
+        if types.by_span.contains_key(&key) || types.asked.contains(&key) {
+            return shown(types);
+        }
+    }
+    let found = snap.session().binder_types(
+        &EntryRequest {
+            entry: def.file.clone(),
+            cancellation: Cancellation::default(),
+        },
+        Some(def.span),
+    );
+    let (mut by_span, mut asked) = match &cached {
+        Some(types) => (types.by_span.clone(), types.asked.clone()),
+        None => Default::default(),
+    };
+    by_span.extend(
+        found
+            .into_iter()
+            .map(|it| ((it.span.start, it.span.end), it.ty)),
+    );
+    asked.insert(key);
+    let types = Arc::new(BinderTypes {
+        docs: Arc::clone(&snap.docs),
+        by_span,
+        asked,
+    });
+    snap.shared
+        .binders
+        .insert(def.file.clone(), Arc::clone(&types));
+    shown(&types)
 }
 
 pub fn definition(snap: &Snapshot, params: GotoDefinitionParams) -> Option<GotoDefinitionResponse> {

@@ -119,12 +119,14 @@ impl BindingTypes {
 }
 
 /// A file's local binder types by the span of the binder's name
-/// (`Session::binder_types`), valid for the open documents they were checked with: any
-/// edit makes a new document map, so a hover after it checks again (an import may be the
-/// file edited).
+/// (`Session::binder_types`), of the declarations hovered so far, valid for the open
+/// documents they were checked with: any edit makes a new document map, so a hover after
+/// it checks again (an import may be the file edited).
 pub struct BinderTypes {
     pub docs: Docs,
     pub by_span: HashMap<(u32, u32), String>,
+    /// The binders asked for (found or not): a binder without a type is not checked again.
+    pub asked: HashSet<(u32, u32)>,
 }
 
 #[derive(Clone)]

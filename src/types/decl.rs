@@ -81,6 +81,15 @@ fn type_counts(module: &ast::Module) -> (usize, usize, usize) {
     (types, unions, ctors)
 }
 
+/// Where [`ModuleChecker::check_binders`] records local binders: in the declaration (or
+/// trailing expression) whose span holds `at` only. The lets before it are applied from
+/// `known` (their schemes from an ordinary check's cache, by declaration index) when it has
+/// them, and checked without recording when not; the declarations after it are not checked.
+pub struct BinderFocus<'k> {
+    pub at: Span,
+    pub known: &'k dyn Fn(u32) -> Option<Arc<Scheme>>,
+}
+
 /// One `let` checked on its own, waiting to be applied to the module in source order.
 #[derive(Debug)]
 pub struct LetChecked {
@@ -206,10 +215,40 @@ impl<'m> ModuleChecker<'m> {
 
     /// Checks every declaration and the trailing expression, recording the types of the
     /// local binders (see [`super::binder_types`]).
-    pub fn check_binders(mut self, module: &ast::Module) -> Vec<BinderType> {
+    pub fn check_binders(
+        mut self,
+        module: &ast::Module,
+        focus: Option<&BinderFocus<'_>>,
+    ) -> Vec<BinderType> {
         self.binders = Some(Vec::new());
+        let holds =
+            |span: Span| focus.is_none_or(|it| span.start <= it.at.start && it.at.end <= span.end);
         for (i, decl) in module.decls.iter().enumerate() {
             let i = i as u32;
+            if let Some(focus) = focus.filter(|_| !holds(decl.span)) {
+                if decl.span.start >= focus.at.end {
+                    // Nothing after the focus changes what it sees.
+                    break;
+                }
+                // Outside the focus: only what later declarations see of it, from the
+                // known scheme when there is one (as a cache hit of the ordinary check).
+                if let DeclKind::Let(l) = &decl.kind {
+                    if let Some(scheme) = (focus.known)(i) {
+                        let checked = LetChecked {
+                            scheme,
+                            diagnostics: Vec::new(),
+                            elab: Elaboration::default(),
+                            closed: ClosedFindings::default(),
+                        };
+                        self.apply_let(i, l, checked, false);
+                        continue;
+                    }
+                }
+                let recording = self.binders.take();
+                self.check_decl(i, decl);
+                self.binders = recording;
+                continue;
+            }
             match &decl.kind {
                 DeclKind::Let(l) => {
                     let like = self.last_mono.as_ref().map(|(scheme, _)| scheme);
@@ -222,7 +261,7 @@ impl<'m> ModuleChecker<'m> {
                 _ => self.check_decl(i, decl),
             }
         }
-        if let Some(body) = &module.body {
+        if let Some(body) = module.body.as_ref().filter(|it| holds(it.span)) {
             self.check_body(module.decls.len() as u32, body);
         }
         self.binders.unwrap_or_default()

@@ -85,7 +85,19 @@ pub fn check_module_in(file: FileId, module: &ast::Module, env: env::Env) -> (Ch
 /// is too large to print is left out. Ordinary checks record nothing: this is a check of its
 /// own, for an editor's hover on one module.
 pub fn binder_types(file: FileId, module: &ast::Module, env: env::Env) -> Vec<BinderType> {
-    let mut acc = decl::ModuleChecker::new(file, module, env).check_binders(module);
+    binder_types_in(file, module, env, None)
+}
+
+/// [`binder_types`] of the one declaration `focus` names (the trailing expression's when it
+/// holds `focus.at`): the other declarations are only checked as far as later ones need
+/// them, and the lets among them not at all when `focus.known` has their schemes.
+pub fn binder_types_in(
+    file: FileId,
+    module: &ast::Module,
+    env: env::Env,
+    focus: Option<&decl::BinderFocus<'_>>,
+) -> Vec<BinderType> {
+    let mut acc = decl::ModuleChecker::new(file, module, env).check_binders(module, focus);
     acc.sort_by_key(|it| it.span.start);
     acc
 }

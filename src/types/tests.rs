@@ -2039,3 +2039,93 @@ fn binder_types_survive_type_errors() {
         ["x : Bool", "y : Integer", "z : String"]
     );
 }
+
+/// A hover's focused check (`binder_types_in` with a focus) answers, for every binder of
+/// every fixture, exactly what the whole module's recording check answers for the binders of
+/// the declaration holding it: with the earlier lets' schemes known (as the session's cache
+/// gives them: pure lets only) and with none known.
+#[test]
+fn focused_binder_types_agree_with_the_whole_module() {
+    // Some fixtures nest deeply: the checker runs on the pipeline's stack, as in the engine.
+    crate::par::on_pipeline_stack(focused_binder_types_agree);
+}
+
+fn focused_binder_types_agree() {
+    use super::decl::{BinderFocus, ModuleChecker};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let (mut modules, mut binders) = (0, 0);
+    for dir in ["types/ok", "types/err", "eval", "errors"] {
+        let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+            .expect("fixture directory")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "lig"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).expect("fixture");
+            let Some(module) = super::testparse::parse(&text) else {
+                continue;
+            };
+            if !module.imports.is_empty() {
+                continue;
+            }
+            let env = super::env::Env::prelude;
+            let all = super::binder_types(FileId(0), &module, env());
+            // The pure lets' schemes, as an ordinary check caches them.
+            let mut known: Vec<Option<std::sync::Arc<super::ty::Scheme>>> =
+                vec![None; module.decls.len()];
+            let mut checker = ModuleChecker::new(FileId(0), &module, env());
+            for (i, decl) in module.decls.iter().enumerate() {
+                match &decl.kind {
+                    DeclKind::Let(l) => {
+                        let checked = checker.infer_let(i as u32, l, None);
+                        let pure = checked.diagnostics.is_empty()
+                            && checked.elab.uses.is_empty()
+                            && checked.elab.params.is_empty();
+                        known[i] = checker
+                            .apply_let(i as u32, l, checked, pure)
+                            .filter(|_| pure);
+                    }
+                    _ => checker.check_decl(i as u32, decl),
+                }
+            }
+            let from_cache = |i: u32| known.get(i as usize).cloned().flatten();
+            let none = |_: u32| None;
+            // One focus per declaration with binders (any binder of it names it), the
+            // first and the last alternately.
+            let mut holders_seen = Vec::new();
+            for (n, binder) in all.iter().enumerate() {
+                let holder = module
+                    .decls
+                    .iter()
+                    .map(|it| it.span)
+                    .chain(module.body.iter().map(|it| it.span))
+                    .find(|it| it.start <= binder.span.start && binder.span.end <= it.end)
+                    .expect("a declaration holds the binder");
+                if holders_seen.contains(&holder) && n + 1 != all.len() {
+                    continue;
+                }
+                holders_seen.push(holder);
+                let expected: Vec<_> = all
+                    .iter()
+                    .filter(|it| holder.start <= it.span.start && it.span.end <= holder.end)
+                    .cloned()
+                    .collect();
+                for known in [&from_cache as &dyn Fn(u32) -> _, &none] {
+                    let focus = BinderFocus {
+                        at: binder.span,
+                        known,
+                    };
+                    let got = super::binder_types_in(FileId(0), &module, env(), Some(&focus));
+                    assert_eq!(got, expected, "{} at {:?}", path.display(), binder.span);
+                }
+                binders += 1;
+            }
+            modules += 1;
+        }
+    }
+    assert!(
+        modules >= 80 && binders >= 200,
+        "{modules} modules, {binders} binders"
+    );
+}
