@@ -17,6 +17,13 @@
 //! 3. **Print** the document with the classic Wadler/Oppen loop: a group is printed flat
 //!    when it fits in the rest of the line, else its line breaks become newlines.
 //!
+//! Documents are small copyable values whose parts live in one flat vector per top-level
+//! item ([`Arena`]), cleared once the item is printed, and every concatenation, nest and
+//! group knows its width printed flat, so `fits` does not walk a part it has measured. The
+//! commonest declaration, a `let` bound to a literal, a name or a simple application that
+//! fits on its line with no comment in or after it, is written straight to the output as
+//! its document would be printed ([`Builder::flat_decl`]), without building the document.
+//!
 //! Then the result is checked: it must parse without errors to the same tree, spans and ids
 //! aside, and hold the same comments in the same order. A formatter bug therefore becomes an
 //! internal-error diagnostic, never a changed program.
@@ -32,6 +39,11 @@ use crate::source::{FileId, Span};
 
 /// The line width used when none is given.
 pub const DEFAULT_WIDTH: usize = 100;
+
+/// The deepest indentation's spaces.
+const SPACES: &str = "                                                                                                                                ";
+
+const _: () = assert!(SPACES.len() == MAX_INDENT as usize);
 
 /// Spaces per indentation level.
 const INDENT: u32 = 4;
@@ -77,6 +89,10 @@ impl<'a> Builder<'a> {
             out: Out::new(src.len() + src.len() / 4),
             width: width.max(1),
             stacks: Stacks::default(),
+            arena: Arena::default(),
+            pool: Vec::new(),
+            line: String::new(),
+            direct: true,
             cuts: Vec::new(),
             piece_bytes,
             next_cut: piece_bytes,
@@ -445,6 +461,14 @@ fn find_comments(src: &str, tokens: &[Token]) -> Vec<Comment> {
     for token in tokens {
         let end = (token.span.start as usize).min(bytes.len());
         while pos < end {
+            // Only a `/` or a `-` may start a comment: skip the white space before one.
+            match bytes
+                .get(pos..end)
+                .and_then(|gap| gap.iter().position(|&b| b == b'/' || b == b'-'))
+            {
+                Some(skip) => pos += skip,
+                None => break,
+            }
             let byte = bytes.get(pos).copied().unwrap_or(b' ');
             let next = bytes.get(pos + 1).copied().unwrap_or(0);
             let start = pos;
@@ -492,9 +516,16 @@ fn find_comments(src: &str, tokens: &[Token]) -> Vec<Comment> {
 
 // ---------------------------------------------------------------- documents
 
-/// A document to lay out (Wadler's algebra plus what comments need).
+/// A document to lay out (Wadler's algebra plus what comments need). A document is a small
+/// copyable value: the parts of a concatenation and the body of a nest or group live in the
+/// builder's [`Arena`], one flat vector per top-level item that is cleared once the item is
+/// printed, so building an item's document allocates next to nothing and dropping it is
+/// free.
+#[derive(Clone, Copy)]
 enum Doc<'a> {
-    Text(&'a str),
+    /// A text and its width in columns ([`text_width`]: [`MULTILINE`] when it holds a
+    /// line break).
+    Text(&'a str, u32),
     /// One space, unless the output is at the start of a line or already ends with one.
     Space,
     /// A space in a flat group, a newline in a broken one.
@@ -509,38 +540,200 @@ enum Doc<'a> {
     BlankLine,
     /// The next text starts a new line (after a line comment); never fits flat.
     EndLine,
-    Concat(Vec<Doc<'a>>),
-    Nest(Box<Doc<'a>>),
-    Group(Box<Doc<'a>>),
+    /// The arena's documents `start..start + len`, in turn.
+    Concat { start: u32, len: u32, flat: Flat },
+    /// The arena's document `at`, indented one more level when broken.
+    Nest { at: u32, flat: Flat },
+    /// The arena's document `at`, printed flat when it fits.
+    Group { at: u32, flat: Flat },
 }
 
-fn concat(docs: Vec<Doc<'_>>) -> Doc<'_> {
-    Doc::Concat(docs)
+/// What [`fits`] finds in a document printed flat, known when the document is built:
+/// the columns it takes (all its parts flat), or that it can never be flat (a comment's
+/// line break inside), or that it holds a text of several lines, whose columns depend on
+/// where it starts (then `fits` walks it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Flat(usize);
+
+impl Flat {
+    /// A `LineStart`, `BlankLine` or `EndLine` inside: never fits flat.
+    const NEVER: Flat = Flat(usize::MAX);
+    /// A text of several lines inside: walk it.
+    const WALK: Flat = Flat(usize::MAX - 1);
+    /// The widest a known width is kept (anything wider fits in no line either).
+    const WIDEST: usize = usize::MAX - 2;
+
+    fn of(doc: &Doc<'_>) -> Flat {
+        match doc {
+            Doc::Text(_, MULTILINE) => Flat::WALK,
+            Doc::Text(_, w) => Flat(*w as usize),
+            Doc::Space | Doc::Line => Flat(1),
+            Doc::SoftLine | Doc::IfBreak(_) => Flat(0),
+            Doc::LineStart | Doc::BlankLine | Doc::EndLine => Flat::NEVER,
+            Doc::Concat { flat, .. } | Doc::Nest { flat, .. } | Doc::Group { flat, .. } => *flat,
+        }
+    }
+
+    /// Two documents in turn.
+    fn then(self, other: Flat) -> Flat {
+        if self == Flat::NEVER || other == Flat::NEVER {
+            Flat::NEVER
+        } else if self == Flat::WALK || other == Flat::WALK {
+            Flat::WALK
+        } else {
+            Flat(self.0.saturating_add(other.0).min(Flat::WIDEST))
+        }
+    }
 }
 
-fn nest(doc: Doc<'_>) -> Doc<'_> {
-    Doc::Nest(Box::new(doc))
+/// The parts of one top-level item's document (see [`Doc`]).
+#[derive(Default)]
+struct Arena<'a> {
+    docs: Vec<Doc<'a>>,
 }
 
-fn group(doc: Doc<'_>) -> Doc<'_> {
-    Doc::Group(Box::new(doc))
+impl<'a> Arena<'a> {
+    fn at(&self, at: u32) -> Doc<'a> {
+        self.docs
+            .get(at as usize)
+            .copied()
+            .unwrap_or(Doc::Text("", 0))
+    }
+
+    fn parts(&self, start: u32, len: u32) -> &[Doc<'a>] {
+        let start = start as usize;
+        self.docs
+            .get(start..start + len as usize)
+            .unwrap_or_default()
+    }
+
+    fn push(&mut self, doc: Doc<'a>) -> u32 {
+        let at = u32::try_from(self.docs.len()).unwrap_or(u32::MAX);
+        self.docs.push(doc);
+        at
+    }
+
+    fn concat(&mut self, docs: &[Doc<'a>]) -> Doc<'a> {
+        let start = u32::try_from(self.docs.len()).unwrap_or(u32::MAX);
+        let len = u32::try_from(docs.len()).unwrap_or(u32::MAX);
+        let flat = docs
+            .iter()
+            .fold(Flat(0), |acc, doc| acc.then(Flat::of(doc)));
+        self.docs.extend_from_slice(docs);
+        Doc::Concat { start, len, flat }
+    }
+
+    fn nest(&mut self, doc: Doc<'a>) -> Doc<'a> {
+        let flat = Flat::of(&doc);
+        Doc::Nest {
+            at: self.push(doc),
+            flat,
+        }
+    }
+
+    fn group(&mut self, doc: Doc<'a>) -> Doc<'a> {
+        let flat = Flat::of(&doc);
+        Doc::Group {
+            at: self.push(doc),
+            flat,
+        }
+    }
+
+    /// `group(concat(docs))`.
+    fn group_of(&mut self, docs: &[Doc<'a>]) -> Doc<'a> {
+        let doc = self.concat(docs);
+        self.group(doc)
+    }
+
+    /// `nest(concat(docs))`.
+    fn nest_of(&mut self, docs: &[Doc<'a>]) -> Doc<'a> {
+        let doc = self.concat(docs);
+        self.nest(doc)
+    }
+
+    fn parens(&mut self, doc: Doc<'a>) -> Doc<'a> {
+        self.concat(&[text("("), doc, text(")")])
+    }
+
+    fn clear(&mut self) {
+        self.docs.clear();
+    }
 }
 
+/// `concat([a, b, ...])` in the builder `b`'s arena (the parts are built first, so they
+/// may use the builder).
+macro_rules! cat {
+    ($b:expr; $($doc:expr),* $(,)?) => {{
+        let docs = [$($doc),*];
+        $b.arena.concat(&docs)
+    }};
+}
+
+/// `group(concat([a, b, ...]))` in the builder `b`'s arena.
+macro_rules! group_cat {
+    ($b:expr; $($doc:expr),* $(,)?) => {{
+        let docs = [$($doc),*];
+        $b.arena.group_of(&docs)
+    }};
+}
+
+/// `nest(concat([a, b, ...]))` in the builder `b`'s arena.
+macro_rules! nest_cat {
+    ($b:expr; $($doc:expr),* $(,)?) => {{
+        let docs = [$($doc),*];
+        $b.arena.nest_of(&docs)
+    }};
+}
+
+/// A vector of the documents `a, b, ...` from the builder `b`'s pool.
+macro_rules! docs {
+    ($b:expr; $($doc:expr),* $(,)?) => {{
+        let items = [$($doc),*];
+        let mut docs = $b.docs();
+        docs.extend(items);
+        docs
+    }};
+}
+
+/// `(doc)` in the builder `b`'s arena.
+macro_rules! parens {
+    ($b:expr, $doc:expr) => {{
+        let doc = $doc;
+        $b.arena.parens(doc)
+    }};
+}
+
+#[inline(always)]
 fn text(s: &str) -> Doc<'_> {
-    Doc::Text(s)
+    Doc::Text(s, text_width(s))
 }
 
-fn parens(doc: Doc<'_>) -> Doc<'_> {
-    concat(vec![text("("), doc, text(")")])
+/// The width [`text_width`] gives a text that holds a line break.
+const MULTILINE: u32 = u32::MAX;
+
+/// The columns `s` takes (its characters, [`width_of`]), or [`MULTILINE`] when it holds a
+/// line break. A plain loop, so that it is worked out while compiling for the builder's
+/// many literal texts.
+#[inline(always)]
+fn text_width(s: &str) -> u32 {
+    let mut w: u32 = 0;
+    for &b in s.as_bytes() {
+        if b == b'\n' {
+            return MULTILINE;
+        }
+        // Every byte but a UTF-8 continuation byte starts a character.
+        w = w.saturating_add(u32::from(b & 0xC0 != 0x80));
+    }
+    w.min(MULTILINE - 1)
 }
 
 // ---------------------------------------------------------------- printing
 
 #[derive(Clone, Copy)]
-struct Frame<'d, 'a> {
+struct Frame<'a> {
     indent: u32,
     flat: bool,
-    doc: &'d Doc<'a>,
+    doc: Doc<'a>,
 }
 
 struct Out {
@@ -566,8 +759,14 @@ impl Out {
         self.end_line = false;
     }
 
-    fn text(&mut self, s: &str, indent: u32) {
+    /// Writes `s`, whose width is `w` ([`text_width`]), at `indent` when it starts a line.
+    fn text(&mut self, s: &str, w: u32, indent: u32) {
         if s.is_empty() {
+            return;
+        }
+        if !(self.line_start || self.end_line || self.blank) {
+            self.buf.push_str(s);
+            self.advance(s, w);
             return;
         }
         if (self.end_line || self.blank) && !self.line_start {
@@ -580,13 +779,24 @@ impl Out {
             self.blank = false;
         }
         if self.line_start {
-            for _ in 0..indent {
+            let spaces = SPACES.get(..indent as usize).unwrap_or(SPACES);
+            self.buf.push_str(spaces);
+            for _ in spaces.len()..indent as usize {
                 self.buf.push(' ');
             }
             self.col = indent as usize;
             self.line_start = false;
         }
         self.buf.push_str(s);
+        self.advance(s, w);
+    }
+
+    /// The column after `s` (of width `w`) was written.
+    fn advance(&mut self, s: &str, w: u32) {
+        if w != MULTILINE {
+            self.col += w as usize;
+            return;
+        }
         match s.as_bytes().iter().rposition(|&b| b == b'\n') {
             Some(at) => self.col = width_of(s.get(at + 1..).unwrap_or("")),
             None => self.col += width_of(s),
@@ -628,46 +838,46 @@ impl Out {
     }
 }
 
-/// The printing loop's two stacks, kept empty between items so that each item's printing
-/// allocates nothing (they borrow the item's document, hence the hand-over in [`reuse`]).
+/// The printing loop's two stacks, kept between items so that each item's printing
+/// allocates nothing.
 #[derive(Default)]
-struct Stacks {
-    frames: Vec<Frame<'static, 'static>>,
-    scratch: Vec<(bool, &'static Doc<'static>)>,
+struct Stacks<'a> {
+    frames: Vec<Frame<'a>>,
+    scratch: Vec<(bool, Doc<'a>)>,
 }
 
-/// `v`'s allocation as an empty vector of `U` (`T` and `U` differ in lifetimes only, so
-/// the standard library collects in place).
-fn reuse<T, U>(v: Vec<T>) -> Vec<U> {
-    v.into_iter().filter_map(|_| None).collect()
-}
-
-/// Lays `docs` out in turn in `width` columns after what `out` holds.
-fn print_into(out: &mut Out, docs: &[Doc<'_>], width: usize, stacks: &mut Stacks) {
-    let mut stack: Vec<Frame<'_, '_>> = reuse(std::mem::take(&mut stacks.frames));
-    let mut scratch: Vec<(bool, &Doc<'_>)> = reuse(std::mem::take(&mut stacks.scratch));
-    stack.extend(docs.iter().rev().map(|doc| Frame {
+/// Lays `docs` (whose parts are in `arena`) out in turn in `width` columns after what
+/// `out` holds.
+fn print_into<'a>(
+    out: &mut Out,
+    docs: &[Doc<'a>],
+    arena: &Arena<'a>,
+    width: usize,
+    stacks: &mut Stacks<'a>,
+) {
+    let Stacks { frames, scratch } = stacks;
+    frames.clear();
+    frames.extend(docs.iter().rev().map(|&doc| Frame {
         indent: 0,
         flat: false,
         doc,
     }));
-    print_stack(out, &mut stack, &mut scratch, width);
-    stacks.frames = reuse(stack);
-    stacks.scratch = reuse(scratch);
+    print_stack(out, frames, scratch, arena, width);
 }
 
-fn print_stack<'d, 'a>(
+fn print_stack<'a>(
     out: &mut Out,
-    stack: &mut Vec<Frame<'d, 'a>>,
-    scratch: &mut Vec<(bool, &'d Doc<'a>)>,
+    stack: &mut Vec<Frame<'a>>,
+    scratch: &mut Vec<(bool, Doc<'a>)>,
+    arena: &Arena<'a>,
     width: usize,
 ) {
     while let Some(frame) = stack.pop() {
         match frame.doc {
-            Doc::Text(s) => out.text(s, frame.indent),
+            Doc::Text(s, w) => out.text(s, w, frame.indent),
             Doc::Space => {
                 if !out.line_start && !out.end_line && !out.buf.ends_with(' ') {
-                    out.text(" ", frame.indent);
+                    out.text(" ", 1, frame.indent);
                 }
             }
             Doc::Line | Doc::SoftLine if frame.flat => {
@@ -676,7 +886,7 @@ fn print_stack<'d, 'a>(
                 if out.end_line {
                     out.newline();
                 } else if matches!(frame.doc, Doc::Line) && !out.buf.ends_with(' ') {
-                    out.text(" ", frame.indent);
+                    out.text(" ", 1, frame.indent);
                 }
             }
             Doc::Line | Doc::SoftLine => {
@@ -686,7 +896,7 @@ fn print_stack<'d, 'a>(
             }
             Doc::IfBreak(s) => {
                 if !frame.flat {
-                    out.text(s, frame.indent);
+                    out.text(s, text_width(s), frame.indent);
                 }
             }
             Doc::LineStart => {
@@ -696,15 +906,29 @@ fn print_stack<'d, 'a>(
             }
             Doc::BlankLine => out.blank = true,
             Doc::EndLine => out.end_line = true,
-            Doc::Concat(docs) => stack.extend(docs.iter().rev().map(|doc| Frame { doc, ..frame })),
-            Doc::Nest(inner) => stack.push(Frame {
+            Doc::Concat { start, len, .. } => stack.extend(
+                arena
+                    .parts(start, len)
+                    .iter()
+                    .rev()
+                    .map(|&doc| Frame { doc, ..frame }),
+            ),
+            Doc::Nest { at, .. } => stack.push(Frame {
                 indent: (frame.indent + INDENT).min(MAX_INDENT),
-                doc: inner,
+                doc: arena.at(at),
                 ..frame
             }),
-            Doc::Group(inner) => {
-                let flat =
-                    frame.flat || fits(width.saturating_sub(out.col), width, inner, stack, scratch);
+            Doc::Group { at, .. } => {
+                let inner = arena.at(at);
+                let flat = frame.flat
+                    || fits(
+                        width.saturating_sub(out.col),
+                        width,
+                        inner,
+                        stack,
+                        scratch,
+                        arena,
+                    );
                 stack.push(Frame {
                     flat,
                     doc: inner,
@@ -716,13 +940,16 @@ fn print_stack<'d, 'a>(
 }
 
 /// Whether `doc` printed flat, followed by the rest of the stack up to its next line break,
-/// fits in `room` columns.
-fn fits<'d, 'a>(
+/// fits in `room` columns. A document printed flat whose [`Flat`] width is known is not
+/// walked: flat, nothing in it ends the line or gives room back, so it fits exactly when
+/// its width does.
+fn fits<'a>(
     mut room: usize,
     width: usize,
-    doc: &'d Doc<'a>,
-    rest: &[Frame<'d, 'a>],
-    scratch: &mut Vec<(bool, &'d Doc<'a>)>,
+    doc: Doc<'a>,
+    rest: &[Frame<'a>],
+    scratch: &mut Vec<(bool, Doc<'a>)>,
+    arena: &Arena<'a>,
 ) -> bool {
     scratch.clear();
     scratch.push((true, doc));
@@ -736,14 +963,24 @@ fn fits<'d, 'a>(
             },
         };
         match doc {
-            Doc::Text(s) if !s.as_bytes().contains(&b'\n') => {
-                let w = width_of(s);
+            Doc::Concat { flat: known, .. }
+            | Doc::Nest { flat: known, .. }
+            | Doc::Group { flat: known, .. }
+                if flat && known != Flat::WALK =>
+            {
+                if known == Flat::NEVER || known.0 > room {
+                    return false;
+                }
+                room -= known.0;
+            }
+            Doc::Text(_, w) if w != MULTILINE => {
+                let w = w as usize;
                 if w > room {
                     return false;
                 }
                 room -= w;
             }
-            Doc::Text(s) => {
+            Doc::Text(s, _) => {
                 // A text of several lines (a string literal, a block comment) must fit
                 // on its first line, and the rest goes on after its last.
                 let mut lines = s.split('\n');
@@ -788,9 +1025,10 @@ fn fits<'d, 'a>(
                 }
                 return true;
             }
-            Doc::Concat(docs) => scratch.extend(docs.iter().rev().map(|doc| (flat, doc))),
-            Doc::Nest(inner) => scratch.push((flat, inner)),
-            Doc::Group(inner) => scratch.push((flat, inner)),
+            Doc::Concat { start, len, .. } => {
+                scratch.extend(arena.parts(start, len).iter().rev().map(|&doc| (flat, doc)))
+            }
+            Doc::Nest { at, .. } | Doc::Group { at, .. } => scratch.push((flat, arena.at(at))),
         }
     }
 }
@@ -809,7 +1047,16 @@ struct Builder<'a> {
     out: Out,
     width: usize,
     /// The printing loop's stacks, reused from item to item.
-    stacks: Stacks,
+    stacks: Stacks<'a>,
+    /// The parts of the current item's document.
+    arena: Arena<'a>,
+    /// Empty vectors for the parts of documents being built ([`Builder::docs`]).
+    pool: Vec<Vec<Doc<'a>>>,
+    /// A declaration laid out on one line ([`Builder::flat_decl`]).
+    line: String,
+    /// Whether simple declarations are laid out straight ([`Builder::flat_decl`]; the
+    /// tests compare with their documents).
+    direct: bool,
     /// Where the check may cut the text ([`VERIFY_PIECE_BYTES`] apart at least).
     cuts: Vec<Cut>,
     /// The least length of a piece between two cuts.
@@ -880,6 +1127,35 @@ fn starts_with_brace(mut expr: &Expr) -> bool {
             ExprKind::Field { expr: inner, .. } => expr = inner,
             _ => return false,
         }
+    }
+}
+
+impl<'a> Builder<'a> {
+    // ------------------------------------------------------------ document vectors
+
+    /// An empty vector for the parts of a document, from the builder's pool.
+    fn docs(&mut self) -> Vec<Doc<'a>> {
+        self.pool.pop().unwrap_or_default()
+    }
+
+    /// `docs`, which goes back to the pool, as one concatenation in the arena.
+    fn concat_vec(&mut self, mut docs: Vec<Doc<'a>>) -> Doc<'a> {
+        let doc = self.arena.concat(&docs);
+        docs.clear();
+        self.pool.push(docs);
+        doc
+    }
+
+    /// `group(concat(docs))`, `docs` going back to the pool.
+    fn group_vec(&mut self, docs: Vec<Doc<'a>>) -> Doc<'a> {
+        let doc = self.concat_vec(docs);
+        self.arena.group(doc)
+    }
+
+    /// `nest(concat(docs))`, `docs` going back to the pool.
+    fn nest_vec(&mut self, docs: Vec<Doc<'a>>) -> Doc<'a> {
+        let doc = self.concat_vec(docs);
+        self.arena.nest(doc)
     }
 }
 
@@ -984,10 +1260,10 @@ impl<'a> Builder<'a> {
         {
             return doc(self);
         }
-        let mut docs = Vec::new();
+        let mut docs = self.docs();
         self.leading(pos, &mut docs);
         docs.push(doc(self));
-        concat(docs)
+        self.concat_vec(docs)
     }
 
     /// The source text of the first token of `kinds` inside `span`.
@@ -1024,10 +1300,10 @@ impl<'a> Builder<'a> {
             spaced,
         } = brackets;
         if items.is_empty() && !has_comments {
-            return concat(vec![text(open), text(close)]);
+            return cat!(self; text(open), text(close));
         }
         let line = || if spaced { Doc::Line } else { Doc::SoftLine };
-        let mut inner = Vec::with_capacity(items.len() * 3 + 1);
+        let mut inner = self.docs();
         for (idx, it) in items.iter().enumerate() {
             let start = start_of(it);
             if idx == 0 {
@@ -1049,12 +1325,12 @@ impl<'a> Builder<'a> {
             inner.push(line());
         }
         self.leading(close_at, &mut inner);
-        group(concat(vec![
+        group_cat!(self;
             text(open),
-            nest(concat(inner)),
+            self.nest_vec(inner),
             line(),
             text(close),
-        ]))
+        )
     }
 
     /// The comments before an item of a sequence at `pos`, with a blank line before and
@@ -1104,11 +1380,11 @@ impl<'a> Builder<'a> {
         let before_decls = usize::from(module.header.is_some()) + module.imports.len();
         // The index of the next item in the whole module (header, imports, declarations).
         let mut idx = decls.start + if head { 0 } else { before_decls };
-        let mut docs = Vec::new();
+        let mut docs = self.docs();
         if let Some(header) = module.header.as_ref().filter(|_| head) {
             self.item_prefix(header.span.start, idx == 0, &mut docs);
             docs.push(Doc::LineStart);
-            docs.push(concat(vec![text("module "), text(&header.name), text(";")]));
+            docs.push(cat!(self; text("module "), text(&header.name), text(";")));
             self.trailing(next_start(idx), &mut docs);
             self.flush(&mut docs);
             idx += 1;
@@ -1125,10 +1401,30 @@ impl<'a> Builder<'a> {
         for decl in module.decls.get(decls).unwrap_or_default() {
             self.item_prefix(decl.span.start, idx == 0, &mut docs);
             docs.push(Doc::LineStart);
-            let doc = self.decl(decl);
-            docs.push(doc);
-            self.trailing(next_start(idx), &mut docs);
-            self.flush(&mut docs);
+            let flat = if self.direct && self.next_comment_at_or_after(next_start(idx)) {
+                self.flat_decl(decl)
+            } else {
+                None
+            };
+            if let Some(width) = flat {
+                // No comment before the next item: nothing follows on the line.
+                if let [Doc::LineStart] = docs.as_slice() {
+                    if !self.out.line_start {
+                        self.out.newline();
+                    }
+                    docs.clear();
+                } else {
+                    self.flush(&mut docs);
+                }
+                let line = std::mem::take(&mut self.line);
+                self.out.text(&line, width, 0);
+                self.line = line;
+            } else {
+                let doc = self.decl(decl);
+                docs.push(doc);
+                self.trailing(next_start(idx), &mut docs);
+                self.flush(&mut docs);
+            }
             idx += 1;
             let at = self.out.buf.len();
             if at >= self.next_cut {
@@ -1152,9 +1448,87 @@ impl<'a> Builder<'a> {
         self.flush(&mut docs);
     }
 
+    /// Lays a declaration of the simplest forms (`let x = f a "b";`: a `let` with no type,
+    /// bound to a literal, a name or an application of one to such arguments) out straight
+    /// into `self.line` when it fits on one line, without building its document. The caller
+    /// has checked that no comment lies in or after it before the next item, and it starts
+    /// a line (after `LineStart`): its document's outermost group would then be printed
+    /// flat exactly when its flat width fits in the line width, and its flat layout is
+    /// `self.line` (each `Line` a space, as no text before one ends with a space). Its width
+    /// when it does; `None` (and `self.line` holds anything) for any other declaration, or
+    /// one that does not fit.
+    fn flat_decl(&mut self, decl: &'a ast::Decl) -> Option<u32> {
+        let DeclKind::Let(l) = &decl.kind else {
+            return None;
+        };
+        if l.ann.is_some() {
+            return None;
+        }
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        if decl.exported {
+            line.push_str("export ");
+        }
+        line.push_str(if l.rec { "let rec " } else { "let " });
+        line.push_str(&l.name.name);
+        line.push_str(" = ");
+        let ok = self.flat_expr(&l.value, &mut line);
+        line.push(';');
+        let width = text_width(&line);
+        self.line = line;
+        (ok && width != MULTILINE && (width as usize) <= self.width).then_some(width)
+    }
+
+    /// `expr` laid out flat into `line` as [`Builder::expr`]'s document is printed flat,
+    /// when it is a literal of one line, a name, or an application of a name to such
+    /// arguments (no parentheses needed); `false` for anything else.
+    fn flat_expr(&mut self, expr: &'a Expr, line: &mut String) -> bool {
+        let text = match &expr.kind {
+            ExprKind::Int(_) => self.literal(expr.span, &[TokenKind::Int]),
+            ExprKind::Float(_) => self.literal(expr.span, &[TokenKind::Float]),
+            ExprKind::Str(_) => self.literal(expr.span, &[TokenKind::Str]),
+            ExprKind::Bool(true) => "true",
+            ExprKind::Bool(false) => "false",
+            ExprKind::Unit => "()",
+            ExprKind::Var(name) | ExprKind::Ctor(name) => name,
+            ExprKind::App { func, args } => {
+                if !matches!(func.kind, ExprKind::Var(_) | ExprKind::Ctor(_)) {
+                    return false;
+                }
+                if !self.flat_expr(func, line) {
+                    return false;
+                }
+                for arg in args {
+                    if expr_prec(arg) < Prec::Atom || matches!(arg.kind, ExprKind::App { .. }) {
+                        return false;
+                    }
+                    line.push(' ');
+                    if !self.flat_expr(arg, line) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            _ => return false,
+        };
+        // An empty text (a literal without its token) would swallow the space after it.
+        if text.is_empty() || text.contains('\n') {
+            return false;
+        }
+        line.push_str(text);
+        true
+    }
+
     fn flush(&mut self, docs: &mut Vec<Doc<'a>>) {
-        print_into(&mut self.out, docs, self.width, &mut self.stacks);
+        print_into(
+            &mut self.out,
+            docs,
+            &self.arena,
+            self.width,
+            &mut self.stacks,
+        );
         docs.clear();
+        self.arena.clear();
     }
 
     fn rename_items(&mut self, items: &'a [ast::RenameItem], close_at: u32) -> Doc<'a> {
@@ -1163,8 +1537,8 @@ impl<'a> Builder<'a> {
             &items.iter().collect::<Vec<_>>(),
             |it| it.span.start,
             close_at,
-            |_, it| match &it.alias {
-                Some(alias) => concat(vec![text(&it.name.name), text(" as "), text(&alias.name)]),
+            |this, it| match &it.alias {
+                Some(alias) => cat!(this; text(&it.name.name), text(" as "), text(&alias.name)),
                 None => text(&it.name.name),
             },
         )
@@ -1173,18 +1547,18 @@ impl<'a> Builder<'a> {
     fn import(&mut self, import: &'a ast::Import) -> Doc<'a> {
         let path = match &import.path {
             ImportPath::Register(segments) => {
-                let mut docs = Vec::new();
+                let mut docs = self.docs();
                 for (idx, seg) in segments.iter().enumerate() {
                     if idx > 0 {
                         docs.push(text("."));
                     }
                     docs.push(text(&seg.name));
                 }
-                concat(docs)
+                self.concat_vec(docs)
             }
             ImportPath::Relative(lit) => text(self.lit_text(lit.span)),
         };
-        let mut docs = vec![text("import "), path];
+        let mut docs = docs![self; text("import "), path];
         match &import.kind {
             ImportKind::All => {}
             ImportKind::Alias(alias) => {
@@ -1198,7 +1572,7 @@ impl<'a> Builder<'a> {
             }
         }
         docs.push(text(";"));
-        group(concat(docs))
+        self.group_vec(docs)
     }
 
     fn lit_text(&self, span: Span) -> &'a str {
@@ -1212,7 +1586,7 @@ impl<'a> Builder<'a> {
     fn decl(&mut self, decl: &'a ast::Decl) -> Doc<'a> {
         let body = match &decl.kind {
             DeclKind::Let(l) => {
-                let mut head = Vec::with_capacity(8);
+                let mut head = self.docs();
                 head.push(text("let "));
                 if l.rec {
                     head.push(text("rec "));
@@ -1225,22 +1599,22 @@ impl<'a> Builder<'a> {
                 head.push(text(" ="));
                 head.push(self.rhs(&l.value));
                 head.push(text(";"));
-                group(concat(head))
+                self.group_vec(head)
             }
             DeclKind::Type(t) => self.type_decl(t, decl.span.end),
             DeclKind::Class(c) => self.class_decl(c, decl.span.end),
             DeclKind::Instance(i) => self.instance_decl(i, decl.span.end),
             DeclKind::Export(items) => {
                 let close_at = decl.span.end.saturating_sub(2);
-                concat(vec![
+                cat!(self;
                     text("export "),
                     self.rename_items(items, close_at),
                     text(";"),
-                ])
+                )
             }
         };
         if decl.exported {
-            concat(vec![text("export "), body])
+            cat!(self; text("export "), body)
         } else {
             body
         }
@@ -1250,27 +1624,27 @@ impl<'a> Builder<'a> {
     /// the next line, indented, when it does not fit.
     fn rhs(&mut self, value: &'a Expr) -> Doc<'a> {
         if hugs(value) {
-            concat(vec![text(" "), self.expr(value)])
+            cat!(self; text(" "), self.expr(value))
         } else {
-            nest(concat(vec![Doc::Line, self.expr(value)]))
+            nest_cat!(self; Doc::Line, self.expr(value))
         }
     }
 
     fn params(&mut self, params: &'a [ast::Ident]) -> Doc<'a> {
-        let mut docs = Vec::new();
+        let mut docs = self.docs();
         for p in params {
             docs.push(text(" '"));
             docs.push(text(&p.name));
         }
-        concat(docs)
+        self.concat_vec(docs)
     }
 
     fn type_decl(&mut self, t: &'a ast::TypeDecl, end: u32) -> Doc<'a> {
-        let mut docs = vec![text("type "), text(&t.name.name), self.params(&t.params)];
+        let mut docs = docs![self; text("type "), text(&t.name.name), self.params(&t.params)];
         docs.push(text(" ="));
         match &t.rhs {
             TypeRhs::Union(variants) => {
-                let mut inner = Vec::new();
+                let mut inner = self.docs();
                 for (idx, v) in variants.iter().enumerate() {
                     inner.push(Doc::Line);
                     let bar = if idx > 0 || variants.len() == 1 {
@@ -1285,47 +1659,47 @@ impl<'a> Builder<'a> {
                     let next = variants.get(idx + 1).map_or(end, |n| n.span.start);
                     self.trailing(next, &mut inner);
                 }
-                docs.push(nest(concat(inner)));
+                docs.push(self.nest_vec(inner));
             }
             TypeRhs::Alias(ty) => {
                 if matches!(ty.kind, TypeKind::Record { .. }) {
                     docs.push(text(" "));
                     docs.push(self.ty(ty, TyCtx::Full));
                 } else {
-                    docs.push(nest(concat(vec![Doc::Line, self.ty(ty, TyCtx::Full)])));
+                    docs.push(nest_cat!(self; Doc::Line, self.ty(ty, TyCtx::Full)));
                 }
             }
             TypeRhs::Lone { variant, .. } => {
-                docs.push(nest(concat(vec![Doc::Line, self.variant(variant)])));
+                docs.push(nest_cat!(self; Doc::Line, self.variant(variant)));
             }
         }
         docs.push(text(";"));
-        group(concat(docs))
+        self.group_vec(docs)
     }
 
     fn variant(&mut self, v: &'a ast::Variant) -> Doc<'a> {
         match &v.payload {
-            Some(payload) => concat(vec![
+            Some(payload) => cat!(self;
                 text(&v.name.name),
                 text(" "),
                 self.ty(payload, TyCtx::Atom),
-            ]),
+            ),
             None => text(&v.name.name),
         }
     }
 
     fn constraint(&mut self, c: &'a ast::Constraint) -> Doc<'a> {
-        let mut docs = vec![self.qname(&c.class)];
+        let mut docs = docs![self; self.qname(&c.class)];
         for arg in &c.args {
             docs.push(text(" "));
             docs.push(self.ty(arg, TyCtx::Atom));
         }
-        concat(docs)
+        self.concat_vec(docs)
     }
 
     fn qname(&mut self, q: &'a ast::QName) -> Doc<'a> {
         match &q.module {
-            Some(m) => concat(vec![text(&m.name), text("."), text(&q.name.name)]),
+            Some(m) => cat!(self; text(&m.name), text("."), text(&q.name.name)),
             None => text(&q.name.name),
         }
     }
@@ -1334,7 +1708,7 @@ impl<'a> Builder<'a> {
         if let [one] = context {
             return self.constraint(one);
         }
-        let mut docs = vec![text("(")];
+        let mut docs = docs![self; text("(")];
         for (idx, c) in context.iter().enumerate() {
             if idx > 0 {
                 docs.push(text(", "));
@@ -1342,42 +1716,42 @@ impl<'a> Builder<'a> {
             docs.push(self.constraint(c));
         }
         docs.push(text(")"));
-        concat(docs)
+        self.concat_vec(docs)
     }
 
     /// The items of a class or instance body, one per line, in source order.
     fn body_items(&mut self, mut items: Vec<(Span, BodyItem<'a>)>, end: u32) -> Doc<'a> {
         items.sort_by_key(|(span, _)| span.start);
-        let mut inner = Vec::new();
+        let mut inner = self.docs();
         for (idx, (span, it)) in items.iter().enumerate() {
             self.item_prefix(span.start, idx == 0, &mut inner);
             inner.push(Doc::LineStart);
             let doc = match it {
                 BodyItem::Superclass(c) => {
-                    concat(vec![text("superclass "), self.constraint(c), text(";")])
+                    cat!(self; text("superclass "), self.constraint(c), text(";"))
                 }
-                BodyItem::Sig(sig) => group(concat(vec![
+                BodyItem::Sig(sig) => group_cat!(self;
                     text(&sig.name.name),
                     text(" : "),
                     self.ty(&sig.ty, TyCtx::Full),
                     text(";"),
-                ])),
-                BodyItem::Def(def) => group(concat(vec![
+                ),
+                BodyItem::Def(def) => group_cat!(self;
                     text(&def.name.name),
                     text(" ="),
                     self.rhs(&def.value),
                     text(";"),
-                ])),
+                ),
             };
             inner.push(doc);
             let next = items.get(idx + 1).map_or(end, |(s, _)| s.start);
             self.trailing(next, &mut inner);
         }
-        nest(concat(inner))
+        self.nest_vec(inner)
     }
 
     fn class_decl(&mut self, c: &'a ast::ClassDecl, end: u32) -> Doc<'a> {
-        let mut docs = vec![
+        let mut docs = docs![self;
             text("typeclass "),
             text(&c.name.name),
             self.params(&c.params),
@@ -1392,11 +1766,11 @@ impl<'a> Builder<'a> {
         items.extend(c.methods.iter().map(|m| (m.span, BodyItem::Sig(m))));
         items.extend(c.defaults.iter().map(|m| (m.span, BodyItem::Def(m))));
         docs.push(self.body_items(items, end));
-        concat(docs)
+        self.concat_vec(docs)
     }
 
     fn instance_decl(&mut self, i: &'a ast::InstanceDecl, end: u32) -> Doc<'a> {
-        let mut docs = vec![text("instance ")];
+        let mut docs = docs![self; text("instance ")];
         if !i.context.is_empty() {
             docs.push(self.context(&i.context));
             docs.push(text(" => "));
@@ -1413,7 +1787,7 @@ impl<'a> Builder<'a> {
             .map(|m| (m.span, BodyItem::Def(m)))
             .collect();
         docs.push(self.body_items(items, end));
-        concat(docs)
+        self.concat_vec(docs)
     }
 
     // ------------------------------------------------------------ types
@@ -1430,7 +1804,7 @@ impl<'a> Builder<'a> {
         };
         let doc = self.with_leading(t.span.start, |this| this.ty_bare(t));
         if needs {
-            parens(doc)
+            parens!(self, doc)
         } else {
             doc
         }
@@ -1439,17 +1813,17 @@ impl<'a> Builder<'a> {
     fn ty_bare(&mut self, t: &'a Type) -> Doc<'a> {
         match &t.kind {
             TypeKind::Con(q, args) => {
-                let mut docs = vec![self.qname(q)];
+                let mut docs = docs![self; self.qname(q)];
                 for arg in args {
                     docs.push(text(" "));
                     docs.push(self.ty(arg, TyCtx::Atom));
                 }
-                concat(docs)
+                self.concat_vec(docs)
             }
-            TypeKind::Var(v) => concat(vec![text("'"), text(&v.name)]),
+            TypeKind::Var(v) => cat!(self; text("'"), text(&v.name)),
             TypeKind::Fun(a, b) => {
                 // A chain `a -> b -> c` is right-nested: walk it with a loop.
-                let mut docs = vec![self.ty(a, TyCtx::App)];
+                let mut docs = docs![self; self.ty(a, TyCtx::App)];
                 let mut rest: &Type = b;
                 loop {
                     docs.push(text(" ->"));
@@ -1466,16 +1840,16 @@ impl<'a> Builder<'a> {
                         }
                     }
                 }
-                group(concat(docs))
+                self.group_vec(docs)
             }
             TypeKind::List(inner) => {
-                concat(vec![text("["), self.ty(inner, TyCtx::Full), text("]")])
+                cat!(self; text("["), self.ty(inner, TyCtx::Full), text("]"))
             }
             TypeKind::Record { fields, rest } => {
                 let close_at = t.span.end.saturating_sub(1);
                 if fields.is_empty() {
                     return match rest {
-                        Some(r) => concat(vec![text("{ | '"), text(&r.name), text(" }")]),
+                        Some(r) => cat!(self; text("{ | '"), text(&r.name), text(" }")),
                         None => text("{}"),
                     };
                 }
@@ -1488,21 +1862,24 @@ impl<'a> Builder<'a> {
                         None => close_at,
                     },
                     |this, f| {
-                        concat(vec![
+                        cat!(this;
                             text(&f.name.name),
                             text(": "),
                             this.ty(&f.ty, TyCtx::Full),
-                        ])
+                        )
                     },
                 );
                 match rest {
                     // `{ a: T | 'r }`: the row variable goes before the closing brace.
-                    Some(r) => insert_before_close(seq, concat(vec![text(" | '"), text(&r.name)])),
+                    Some(r) => {
+                        let extra = cat!(self; text(" | '"), text(&r.name));
+                        self.arena.insert_before_close(seq, extra)
+                    }
                     None => seq,
                 }
             }
             TypeKind::Refined { base, items, pred } => {
-                let mut docs = vec![self.ty(base, TyCtx::App)];
+                let mut docs = docs![self; self.ty(base, TyCtx::App)];
                 for item in items {
                     docs.push(Doc::Line);
                     docs.push(text("with "));
@@ -1514,35 +1891,35 @@ impl<'a> Builder<'a> {
                     docs.push(text("where "));
                     docs.push(self.expr(pred));
                 }
-                group(concat(vec![nest(concat(docs))]))
+                group_cat!(self; self.nest_vec(docs))
             }
-            TypeKind::Qualified { context, ty } => concat(vec![
+            TypeKind::Qualified { context, ty } => cat!(self;
                 self.context(context),
                 text(" => "),
                 self.ty(ty, TyCtx::Fun),
-            ]),
+            ),
             TypeKind::Error => text(self.lit_text(t.span)),
         }
     }
 
     fn constraint_item(&mut self, item: &'a ast::ConstraintItem) -> Doc<'a> {
         match &item.kind {
-            ConstraintItemKind::Regexp(s) => concat(vec![
+            ConstraintItemKind::Regexp(s) => cat!(self;
                 text("regexp("),
                 text(self.lit_text(s.span)),
                 text(")"),
-            ]),
-            ConstraintItemKind::Pattern(s) => concat(vec![
+            ),
+            ConstraintItemKind::Pattern(s) => cat!(self;
                 text("pattern("),
                 text(self.lit_text(s.span)),
                 text(")"),
-            ]),
-            ConstraintItemKind::Ge(e) => concat(vec![text(">= "), self.expr_at(e, Prec::Add)]),
-            ConstraintItemKind::Le(e) => concat(vec![text("<= "), self.expr_at(e, Prec::Add)]),
+            ),
+            ConstraintItemKind::Ge(e) => cat!(self; text(">= "), self.expr_at(e, Prec::Add)),
+            ConstraintItemKind::Le(e) => cat!(self; text("<= "), self.expr_at(e, Prec::Add)),
             ConstraintItemKind::Call {
                 module, func, args, ..
             } => {
-                let mut docs = Vec::new();
+                let mut docs = self.docs();
                 if let Some(m) = module {
                     docs.push(text(&m.name));
                     docs.push(text("."));
@@ -1556,7 +1933,7 @@ impl<'a> Builder<'a> {
                     docs.push(self.expr(arg));
                 }
                 docs.push(text(")"));
-                concat(docs)
+                self.concat_vec(docs)
             }
         }
     }
@@ -1567,7 +1944,7 @@ impl<'a> Builder<'a> {
     /// parentheses.
     fn expr_at(&mut self, expr: &'a Expr, min: Prec) -> Doc<'a> {
         if expr_prec(expr) < min {
-            parens(self.expr(expr))
+            parens!(self, self.expr(expr))
         } else {
             self.expr(expr)
         }
@@ -1587,7 +1964,7 @@ impl<'a> Builder<'a> {
             ExprKind::Unit => text("()"),
             ExprKind::Var(name) | ExprKind::Ctor(name) => text(name),
             ExprKind::Lambda { params, body } => {
-                let mut docs = vec![text("\\")];
+                let mut docs = docs![self; text("\\")];
                 for (idx, p) in params.iter().enumerate() {
                     if idx > 0 {
                         docs.push(text(" "));
@@ -1606,12 +1983,12 @@ impl<'a> Builder<'a> {
                 }
                 docs.push(text(" ->"));
                 docs.push(self.rhs(body));
-                group(concat(docs))
+                self.group_vec(docs)
             }
             ExprKind::App { func, args } => {
                 let head = self.expr_at(func, Prec::Atom);
                 let hug = hugs(expr);
-                let mut docs = Vec::with_capacity(2 * args.len() + 1);
+                let mut docs = self.docs();
                 let head = if hug {
                     docs.push(head);
                     None
@@ -1623,8 +2000,8 @@ impl<'a> Builder<'a> {
                     docs.push(self.expr_at(arg, Prec::Atom));
                 }
                 match head {
-                    None => concat(docs),
-                    Some(head) => group(concat(vec![head, nest(concat(docs))])),
+                    None => self.concat_vec(docs),
+                    Some(head) => group_cat!(self; head, self.nest_vec(docs)),
                 }
             }
             ExprKind::Let { .. } => self.let_chain(expr),
@@ -1648,7 +2025,7 @@ impl<'a> Builder<'a> {
                 let scrut = if simple {
                     self.expr(scrutinee)
                 } else {
-                    parens(self.expr(scrutinee))
+                    parens!(self, self.expr(scrutinee))
                 };
                 let cases_doc = self.sequence(
                     BRACES,
@@ -1657,7 +2034,7 @@ impl<'a> Builder<'a> {
                     expr.span.end.saturating_sub(1),
                     |this, c| this.case(c),
                 );
-                concat(vec![text("match "), scrut, text(" "), cases_doc])
+                cat!(self; text("match "), scrut, text(" "), cases_doc)
             }
             ExprKind::Binary { .. } => self.binary_chain(expr),
             ExprKind::Unary { op, operand } => {
@@ -1666,10 +2043,10 @@ impl<'a> Builder<'a> {
                     UnOp::Not => "!",
                 };
                 let inner = match operand.kind {
-                    ExprKind::Unary { .. } => parens(self.expr(operand)),
+                    ExprKind::Unary { .. } => parens!(self, self.expr(operand)),
                     _ => self.expr_at(operand, Prec::Unary),
                 };
-                concat(vec![text(sym), inner])
+                cat!(self; text(sym), inner)
             }
             ExprKind::Field { .. } => {
                 // A chain `a.b.c` is left-nested: walk it with a loop.
@@ -1688,19 +2065,19 @@ impl<'a> Builder<'a> {
                     | ExprKind::Record { .. }
                     | ExprKind::List(_)
                     | ExprKind::Ann { .. } => self.expr(base),
-                    _ => parens(self.expr(base)),
+                    _ => parens!(self, self.expr(base)),
                 };
-                let mut docs = vec![base_doc];
+                let mut docs = docs![self; base_doc];
                 for field in fields.iter().rev() {
                     docs.push(text("."));
                     docs.push(text(&field.name));
                 }
-                concat(docs)
+                self.concat_vec(docs)
             }
             ExprKind::Record {
                 base: Some(base),
                 fields,
-            } if fields.is_empty() => concat(vec![text("{ ..."), self.expr(base), text(" }")]),
+            } if fields.is_empty() => cat!(self; text("{ ..."), self.expr(base), text(" }")),
             ExprKind::Record { base, fields } => {
                 let close_at = expr.span.end.saturating_sub(1);
                 // The spread is the first item, so comments around it are placed as
@@ -1719,12 +2096,12 @@ impl<'a> Builder<'a> {
                     },
                     close_at,
                     |this, it| match it {
-                        RecordItem::Base(b) => concat(vec![text("..."), this.expr(b)]),
-                        RecordItem::Field(f) => group(concat(vec![
+                        RecordItem::Base(b) => cat!(this; text("..."), this.expr(b)),
+                        RecordItem::Field(f) => group_cat!(this;
                             text(&f.name.name),
                             text(" ="),
                             this.rhs(&f.value),
-                        ])),
+                        ),
                     },
                 )
             }
@@ -1735,31 +2112,31 @@ impl<'a> Builder<'a> {
                 expr.span.end.saturating_sub(1),
                 |this, e| this.expr(e),
             ),
-            ExprKind::Ann { expr: inner, ty } => concat(vec![
+            ExprKind::Ann { expr: inner, ty } => cat!(self;
                 text("("),
                 self.expr(inner),
                 text(" : "),
                 self.ty(ty, TyCtx::Full),
                 text(")"),
-            ]),
+            ),
             ExprKind::Error => text(self.lit_text(expr.span)),
         }
     }
 
     fn case(&mut self, c: &'a ast::Case) -> Doc<'a> {
-        let mut docs = vec![self.pattern(&c.pat, false)];
+        let mut docs = docs![self; self.pattern(&c.pat, false)];
         if let Some(guard) = &c.guard {
             docs.push(text(" when "));
             docs.push(self.expr(guard));
         }
         docs.push(text(" =>"));
         docs.push(self.rhs(&c.body));
-        group(concat(docs))
+        self.group_vec(docs)
     }
 
     /// `let a = 1 in let b = 2 in body`: one line when it fits, else one `let` per line.
     fn let_chain(&mut self, mut expr: &'a Expr) -> Doc<'a> {
-        let mut docs = Vec::new();
+        let mut docs = self.docs();
         let mut first = true;
         while let ExprKind::Let {
             rec,
@@ -1774,7 +2151,7 @@ impl<'a> Builder<'a> {
                 self.leading(expr.span.start, &mut docs);
             }
             first = false;
-            let mut head = vec![text("let ")];
+            let mut head = docs![self; text("let ")];
             if *rec {
                 head.push(text("rec "));
             }
@@ -1786,18 +2163,18 @@ impl<'a> Builder<'a> {
             head.push(text(" ="));
             head.push(self.rhs(value));
             head.push(text(" in"));
-            docs.push(group(concat(head)));
+            docs.push(self.group_vec(head));
             expr = body;
         }
         docs.push(Doc::Line);
         docs.push(self.expr(expr));
-        group(concat(docs))
+        self.group_vec(docs)
     }
 
     /// `if a then x else if b then y else z`: one line when it fits, else each branch
     /// indented on its own line.
     fn if_chain(&mut self, mut expr: &'a Expr) -> Doc<'a> {
-        let mut docs = Vec::new();
+        let mut docs = self.docs();
         let mut first = true;
         while let ExprKind::If {
             cond,
@@ -1812,18 +2189,18 @@ impl<'a> Builder<'a> {
             first = false;
             docs.push(self.expr(cond));
             docs.push(text(" then"));
-            docs.push(nest(concat(vec![Doc::Line, self.expr(then_branch)])));
+            docs.push(nest_cat!(self; Doc::Line, self.expr(then_branch)));
             docs.push(Doc::Line);
             docs.push(text("else"));
             if matches!(else_branch.kind, ExprKind::If { .. }) {
                 docs.push(text(" "));
                 expr = else_branch;
             } else {
-                docs.push(nest(concat(vec![Doc::Line, self.expr(else_branch)])));
+                docs.push(nest_cat!(self; Doc::Line, self.expr(else_branch)));
                 break;
             }
         }
-        group(concat(docs))
+        self.group_vec(docs)
     }
 
     /// `a + b - c`: a left-nested chain of operators of one precedence, walked with a loop.
@@ -1843,23 +2220,23 @@ impl<'a> Builder<'a> {
             left = lhs;
         }
         let lhs_doc = if expr_prec(left) < prec || (!assoc && expr_prec(left) == prec) {
-            parens(self.expr(left))
+            parens!(self, self.expr(left))
         } else {
             self.expr(left)
         };
-        let mut rest = Vec::new();
+        let mut rest = self.docs();
         for (op, rhs) in rights.into_iter().rev() {
             rest.push(Doc::Line);
             rest.push(text(op.as_str()));
             rest.push(text(" "));
             let doc = if expr_prec(rhs) <= prec {
-                parens(self.expr(rhs))
+                parens!(self, self.expr(rhs))
             } else {
                 self.expr(rhs)
             };
             rest.push(doc);
         }
-        group(concat(vec![lhs_doc, nest(concat(rest))]))
+        group_cat!(self; lhs_doc, self.nest_vec(rest))
     }
 
     // ------------------------------------------------------------ patterns
@@ -1870,7 +2247,7 @@ impl<'a> Builder<'a> {
         match &pat.kind {
             PatternKind::Ctor {
                 payload: Some(_), ..
-            } if atom => parens(doc),
+            } if atom => parens!(self, doc),
             _ => doc,
         }
     }
@@ -1888,7 +2265,7 @@ impl<'a> Builder<'a> {
                     let number = self.literal(pat.span, &[TokenKind::Int, TokenKind::Float]);
                     let negative = self.literal(pat.span, &[TokenKind::Minus]) == "-";
                     if negative {
-                        concat(vec![text("-"), text(number)])
+                        cat!(self; text("-"), text(number))
                     } else {
                         text(number)
                     }
@@ -1899,7 +2276,7 @@ impl<'a> Builder<'a> {
                 name,
                 payload,
             } => {
-                let mut docs = Vec::new();
+                let mut docs = self.docs();
                 if let Some(m) = module {
                     docs.push(text(&m.name));
                     docs.push(text("."));
@@ -1909,7 +2286,7 @@ impl<'a> Builder<'a> {
                     docs.push(text(" "));
                     docs.push(self.pattern(p, true));
                 }
-                concat(docs)
+                self.concat_vec(docs)
             }
             PatternKind::Record { fields, open } => {
                 let close_at = pat.span.end.saturating_sub(1);
@@ -1923,15 +2300,15 @@ impl<'a> Builder<'a> {
                     close_at,
                     |this, f| match &f.pat.kind {
                         PatternKind::Var(v) if v.name == f.name.name => text(&f.name.name),
-                        _ => concat(vec![
+                        _ => cat!(this;
                             text(&f.name.name),
                             text(" = "),
                             this.pattern(&f.pat, false),
-                        ]),
+                        ),
                     },
                 );
                 if *open {
-                    insert_before_close(seq, text(", .."))
+                    self.arena.insert_before_close(seq, text(", .."))
                 } else {
                     seq
                 }
@@ -1994,21 +2371,26 @@ enum TyCtx {
     Atom,
 }
 
-/// `group([open, nest(inner), line, close])` with `extra` before the closing line.
-fn insert_before_close<'a>(seq: Doc<'a>, extra: Doc<'a>) -> Doc<'a> {
-    if let Doc::Group(inner) = seq {
-        if let Doc::Concat(mut parts) = *inner {
-            if let Some(Doc::Nest(body)) = parts.get_mut(1) {
-                let body = std::mem::replace(body.as_mut(), Doc::Concat(Vec::new()));
-                if let Some(slot) = parts.get_mut(1) {
-                    *slot = nest(concat(vec![body, extra]));
-                }
+impl<'a> Arena<'a> {
+    /// `group([open, nest(inner), line, close])` with `extra` before the closing line.
+    fn insert_before_close(&mut self, seq: Doc<'a>, extra: Doc<'a>) -> Doc<'a> {
+        let Doc::Group { at, .. } = seq else {
+            return seq;
+        };
+        let inner = self.at(at);
+        let Doc::Concat { start, len, .. } = inner else {
+            return self.group(inner);
+        };
+        let mut parts = self.parts(start, len).to_vec();
+        if let Some(Doc::Nest { at: body, .. }) = parts.get(1).copied() {
+            let body = self.at(body);
+            let nested = self.nest_of(&[body, extra]);
+            if let Some(slot) = parts.get_mut(1) {
+                *slot = nested;
             }
-            return group(concat(parts));
         }
-        return group(*inner);
+        self.group_of(&parts)
     }
-    seq
 }
 
 #[cfg(test)]

@@ -99,3 +99,73 @@ fn same_in_pieces(path: &std::path::Path, source: &str) {
         path.display()
     );
 }
+
+/// The layout of `source` in `width` columns, with the simple declarations laid out
+/// straight (`direct`) or through their documents; `None` when it does not parse.
+fn laid_out(source: &str, width: usize, direct: bool) -> Option<String> {
+    let (parsed, tokens) = crate::syntax::parse_with_tokens(FileId::default(), source);
+    if crate::diagnostic::has_errors(&parsed.diagnostics) {
+        return None;
+    }
+    let comments = find_comments(source, &tokens);
+    let mut builder = Builder::new(source, &tokens, &comments, width, VERIFY_PIECE_BYTES);
+    builder.direct = direct;
+    builder.module(&parsed.module);
+    Some(builder.out.finish())
+}
+
+/// Declarations of the forms `Builder::flat_decl` lays out, next to ones it leaves to the
+/// documents, at lengths around the widths tried.
+fn simple_declarations() -> String {
+    let mut text = String::from("let f = \\a b c d -> a;\n");
+    for n in 0..60 {
+        let pad = "x".repeat(n);
+        for line in [
+            format!("let s{n} = f 1 \"{pad}\" 2.5 true;"),
+            format!("export let e{n} = f () false \"{pad}\" 7;"),
+            format!("let rec r{n} = \\x -> f x \"{pad}\" 1 2;"),
+            format!("let u{n} = f \"\u{e9}\u{e9}{pad}\" 31 1e6 Some;"),
+            format!("let c{n} = Some \"{pad}\";"),
+            format!("let p{n} = f (-1) \"{pad}\" (g 2) 3;"),
+            format!("let q{n} = f [1] \"{pad}\" {{ a = 1 }} 3;"),
+            format!("let v{n} = \"{pad}\"; // after"),
+            format!("/* before */ let w{n} = f 1 \"{pad}\";"),
+            format!("let   z{n}   =   f   1   \"{pad}\"    2   3  ;"),
+        ] {
+            text.push_str(&line);
+            text.push('\n');
+            if n % 7 == 0 {
+                text.push('\n');
+            }
+        }
+    }
+    text.push_str("let m = \"a\\nb\";\n{ a = s1 }\n");
+    text
+}
+
+/// Laying the simple declarations out straight gives the text their documents give, in
+/// every file of the corpus and at every width around their lengths.
+#[test]
+fn the_direct_layout_is_the_documents_layout() {
+    let simple = simple_declarations();
+    assert!(laid_out(&simple, DEFAULT_WIDTH, true).is_some());
+    for width in [1, 10, 20, 30, 40, 41, 50, 60, 79, 80, 100, 120] {
+        assert_eq!(
+            laid_out(&simple, width, true),
+            laid_out(&simple, width, false),
+            "width {width}"
+        );
+    }
+    for (path, source) in corpus() {
+        crate::par::on_pipeline_stack(|| {
+            for width in [40, DEFAULT_WIDTH] {
+                assert_eq!(
+                    laid_out(&source, width, true),
+                    laid_out(&source, width, false),
+                    "{} at {width}",
+                    path.display()
+                );
+            }
+        });
+    }
+}
