@@ -1714,8 +1714,30 @@ mod pipeline {
             release_stopped(session, interrupt, (graph, checked));
             return Err(unknown);
         }
+        let mut exported = Vec::new();
+        for (name, params) in names {
+            let Some(def) = env.types.get(name.as_str()) else {
+                continue;
+            };
+            exported.push(ex::ExportedType {
+                name,
+                def: Arc::clone(def),
+                params,
+                plan: None,
+            });
+        }
         // Plans only: the exporters read a plan's shape and its items' text, never run it.
-        let programs = match modules::lower_type_plans(&graph, &checked, sources, interrupt) {
+        // The JSON Schema's shapes need no plan (one builder for every type, all held at
+        // once anyway): built meanwhile, on another thread when it pays. TypeScript builds a
+        // type's shapes as it writes the type, holding one type's at a time.
+        let json = request.emit == super::TypesEmit::JsonSchema;
+        let (programs, shapes) = beside(
+            json && session.par.worth_it(exported.len()),
+            || modules::lower_type_plans(&graph, &checked, sources, interrupt),
+            || json.then(|| ex::shapes(env, &exported, false)),
+        );
+        let shapes = shapes.flatten();
+        let programs = match programs {
             Ok(it) => it,
             Err(it) => {
                 release_stopped(session, interrupt, (graph, checked));
@@ -1729,29 +1751,20 @@ mod pipeline {
         let entry_program = programs.get(entry).and_then(Option::as_ref);
         let program = |f| programs.iter().flatten().find(|it| it.file == f);
         let linked = eval::link::imports(env, &program);
-        let mut exported = Vec::new();
-        for (name, params) in names {
-            let Some(def) = env.types.get(name.as_str()) else {
-                continue;
-            };
-            let plan = match entry_program.and_then(|it| it.types.get(name.as_str())) {
+        for t in &mut exported {
+            t.plan = match entry_program.and_then(|it| it.types.get(t.name.as_str())) {
                 Some(template) => template.plan.clone(),
                 None => linked
                     .types
-                    .get(name.as_str())
+                    .get(t.name.as_str())
                     .and_then(|it| it.plan.clone()),
             };
-            exported.push(ex::ExportedType {
-                name,
-                def: Arc::clone(def),
-                params,
-                plan,
-            });
         }
         let input = ex::Input {
             env,
             entry: file,
             types: exported,
+            shapes: std::cell::Cell::new(shapes),
         };
         let out = match request.emit {
             super::TypesEmit::JsonSchema => {
@@ -1790,6 +1803,29 @@ mod pipeline {
         };
         release_stopped(session, interrupt, (graph, checked, programs));
         Ok((Some(out), diagnostics))
+    }
+
+    /// `first()` and `second()`, the second on a thread of its own when `parallel` (and the
+    /// build has threads). `None` for the second when its thread could not start or failed:
+    /// the caller then does without.
+    fn beside<A, B: Send>(
+        parallel: bool,
+        first: impl FnOnce() -> A,
+        second: impl FnOnce() -> B + Send,
+    ) -> (A, Option<B>) {
+        #[cfg(not(target_arch = "wasm32"))]
+        if parallel {
+            return std::thread::scope(|scope| {
+                let spawned = std::thread::Builder::new()
+                    .name("ligature-export".into())
+                    .stack_size(crate::par::WORKER_STACK)
+                    .spawn_scoped(scope, second);
+                let a = first();
+                (a, spawned.ok().and_then(|handle| handle.join().ok()))
+            });
+        }
+        let _ = parallel;
+        (first(), Some(second()))
     }
 
     /// Sorts diagnostics in canonical module order and labels import sites; a stopped run

@@ -24,6 +24,7 @@
 //! Output is deterministic: types in the order asked (or declared), `$defs` in the order
 //! first reached, fields in the type's order.
 
+use std::cell::Cell;
 use std::collections::hash_map::Entry;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -85,6 +86,41 @@ pub struct Input<'a> {
     /// The entry file: refinements written there are read in its final scope.
     pub entry: FileId,
     pub types: Vec<ExportedType>,
+    /// The shapes of `types`, built beforehand by [`shapes`] (while their plans were
+    /// lowered), taken by the exporter; `None`: the exporter builds them.
+    pub shapes: Cell<Option<Shapes>>,
+}
+
+/// The shapes of the types to export, as one exporter reads them: they depend on the
+/// types alone, not on their plans, so [`shapes`] can build them on another thread while
+/// the plans are lowered.
+pub struct Shapes(ShapesOf);
+
+enum ShapesOf {
+    /// One builder for every type (a union reached from several is one definition).
+    Json {
+        shapes: Vec<Shape>,
+        unions: Vec<UnionShape>,
+    },
+    /// A builder per type, with its parameters as [`Shape::Param`].
+    TypeScript(Vec<(Shape, Vec<UnionShape>)>),
+}
+
+/// The shapes of `types` for the JSON Schema export (`typescript: false`) or the
+/// TypeScript one: what [`to_json_schema`] or [`to_typescript`] would build first.
+pub fn shapes(env: &Env, types: &[ExportedType], typescript: bool) -> Shapes {
+    if typescript {
+        Shapes(ShapesOf::TypeScript(
+            types.iter().map(|t| typescript_shape(env, t)).collect(),
+        ))
+    } else {
+        let mut builder = ShapeBuilder::new(env);
+        let shapes = types.iter().map(|t| json_shape(&mut builder, t)).collect();
+        Shapes(ShapesOf::Json {
+            shapes,
+            unions: builder.unions,
+        })
+    }
 }
 
 /// A JSON Schema and what it could not express.
@@ -184,9 +220,8 @@ impl Keyword {
         }
     }
 
-    /// The JSDoc tag (`@minimum 1`).
-    fn jsdoc(&self) -> String {
-        let mut out = String::with_capacity(24);
+    /// Writes the JSDoc tag (`@minimum 1`) to `out`.
+    fn write_jsdoc(&self, out: &mut String) {
         out.push('@');
         out.push_str(self.name());
         out.push(' ');
@@ -195,13 +230,12 @@ impl Keyword {
             | Keyword::Maximum(n)
             | Keyword::ExclusiveMinimum(n)
             | Keyword::ExclusiveMaximum(n) => match n {
-                Num::Int(n) => write_int(&mut out, *n),
+                Num::Int(n) => write_int(out, *n),
                 Num::Float(_) => out.push_str(&n.text()),
             },
             Keyword::Pattern(re) => out.push_str(re),
-            other => other.value().write(&mut out),
+            other => other.value().write(out),
         }
-        out
     }
 }
 
@@ -264,14 +298,15 @@ impl<'a> Refinements<'a> {
     fn analyse(&mut self, items: &[CheckItem], base: Base, out: &mut Analysis) {
         for item in items {
             let own = item.file == self.entry;
-            let known = self.memo.get(item.text.as_str()).and_then(|found| {
-                found
-                    .iter()
-                    .find(|it| it.base == base && it.own == own)
-                    .map(|it| (it.keywords.clone(), it.exact))
-            });
-            let (keywords, exact) = match known {
-                Some(it) => it,
+            let known = self
+                .memo
+                .get(item.text.as_str())
+                .and_then(|found| found.iter().find(|it| it.base == base && it.own == own));
+            let exact = match known {
+                Some(it) => {
+                    out.keywords.extend(it.keywords.iter().cloned());
+                    it.exact
+                }
                 None => {
                     let (keywords, exact) = self.item(item, base);
                     let memo = Memo {
@@ -281,10 +316,10 @@ impl<'a> Refinements<'a> {
                         exact,
                     };
                     self.memo.entry(item.text.clone()).or_default().push(memo);
-                    (keywords, exact)
+                    out.keywords.extend(keywords);
+                    exact
                 }
             };
-            out.keywords.extend(keywords);
             if !exact {
                 out.unexpressed.push(item.text.clone());
             }
@@ -718,6 +753,16 @@ impl Val {
         out
     }
 
+    /// At least the length of its text (room reserved once instead of grown into).
+    fn len_hint(&self) -> usize {
+        match self {
+            Val::Text(text) => text.len(),
+            Val::Static(text) => text.len(),
+            Val::Num(_) | Val::Count(_) => 24,
+            Val::AllOf(items) => items.iter().map(|it| it.len() + 1).sum::<usize>() + 2,
+        }
+    }
+
     /// The number a bound holds (`serde_json`'s `as_i64`, else `as_f64`).
     fn as_num(&self) -> Option<Num> {
         match self {
@@ -759,7 +804,17 @@ impl Obj {
         }
     }
 
+    /// At least the length of its text.
+    fn len_hint(&self) -> usize {
+        2 + self
+            .0
+            .iter()
+            .map(|(key, value)| key.len() + 4 + value.len_hint())
+            .sum::<usize>()
+    }
+
     fn write(&self, out: &mut String) {
+        out.reserve(self.len_hint());
         out.push('{');
         for (k, (key, value)) in self.0.iter().enumerate() {
             if k > 0 {
@@ -775,7 +830,7 @@ impl Obj {
     }
 
     fn into_text(self) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.len_hint());
         self.write(&mut out);
         out
     }
@@ -832,13 +887,24 @@ pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
         gen.reserve(&t.name);
     }
     // One builder for every type: a union reached from several is one definition.
-    let mut builder = ShapeBuilder::new(input.env);
-    let described: Vec<(Shape, Option<Arc<Plan>>)> = input
-        .types
-        .iter()
-        .map(|t| instantiate(&mut builder, t))
+    let (shapes, unions) = match input.shapes.take() {
+        Some(Shapes(ShapesOf::Json { shapes, unions })) if shapes.len() == n => (shapes, unions),
+        _ => {
+            let mut builder = ShapeBuilder::new(input.env);
+            let shapes: Vec<Shape> = input
+                .types
+                .iter()
+                .map(|t| json_shape(&mut builder, t))
+                .collect();
+            (shapes, builder.unions)
+        }
+    };
+    let described: Vec<(Shape, Option<Arc<Plan>>)> = shapes
+        .into_iter()
+        .zip(&input.types)
+        .map(|(shape, t)| (shape, instantiate_plan(t)))
         .collect();
-    gen.unions = Arc::from(builder.unions);
+    gen.unions = Arc::from(unions);
     let unions = Arc::clone(&gen.unions);
     // A requested union type names its union's definition.
     for (t, (shape, plan)) in input.types.iter().zip(&described) {
@@ -922,11 +988,10 @@ pub fn to_json_schema(input: &Input<'_>) -> JsonSchemaExport {
     }
 }
 
-/// The shape of a type to export with its parameters as any data, and its plan with
-/// nothing checked for them.
-fn instantiate(builder: &mut ShapeBuilder<'_>, t: &ExportedType) -> (Shape, Option<Arc<Plan>>) {
+/// The shape of a type to export with its parameters as any data.
+fn json_shape(builder: &mut ShapeBuilder<'_>, t: &ExportedType) -> Shape {
     let arity = t.def.arity();
-    let shape = match &*t.def {
+    match &*t.def {
         TypeDef::Alias { body, .. } => builder.shape(body, &[], 0),
         TypeDef::Union { identity, .. } => {
             let args = vec![SType::Error; arity as usize];
@@ -936,13 +1001,34 @@ fn instantiate(builder: &mut ShapeBuilder<'_>, t: &ExportedType) -> (Shape, Opti
             let args = vec![SType::Error; arity as usize];
             builder.shape(&SType::Con(ast::Name::new(&t.name), args), &[], 0)
         }
-    };
-    let plan = match (&t.plan, arity) {
+    }
+}
+
+/// The plan of a type to export with nothing checked for its parameters.
+fn instantiate_plan(t: &ExportedType) -> Option<Arc<Plan>> {
+    let arity = t.def.arity();
+    match (&t.plan, arity) {
         (Some(plan), 0) => Some(Arc::clone(plan)),
         (Some(plan), n) => plan.instantiate(&vec![None; n as usize]).map(Arc::new),
         (None, _) => None,
+    }
+}
+
+/// The shape of a type to export with its parameters as [`Shape::Param`], and the unions
+/// it reaches (its own builder's).
+fn typescript_shape(env: &Env, t: &ExportedType) -> (Shape, Vec<UnionShape>) {
+    let mut builder = ShapeBuilder::new(env);
+    builder.params = true;
+    let arity = t.def.arity() as usize;
+    let shape = match &*t.def {
+        TypeDef::Alias { body, .. } => builder.shape(body, &[], 0),
+        TypeDef::Union { identity, .. } => {
+            let args = (0..arity as u32).map(SType::Gen).collect();
+            builder.shape(&SType::Con(identity.clone(), args), &[], 0)
+        }
+        TypeDef::Builtin { .. } => Shape::Any,
     };
-    (shape, plan)
+    (shape, builder.unions)
 }
 
 struct JsonGen<'a> {
@@ -1290,7 +1376,8 @@ impl JsonGen<'_> {
             self.path.push_str(ctor);
             let schema = self.schema(payload, ctor_plan);
             self.path.truncate(at);
-            let mut text = String::from("{\"type\":\"object\",\"properties\":{");
+            let mut text = String::with_capacity(96 + 2 * ctor.len() + schema.len_hint());
+            text.push_str("{\"type\":\"object\",\"properties\":{");
             write_str(&mut text, ctor);
             text.push(':');
             schema.write(&mut text);
@@ -1302,8 +1389,15 @@ impl JsonGen<'_> {
         match <[String; 1]>::try_from(alternatives) {
             Ok([only]) => only,
             Err(alternatives) => {
-                let mut text = String::from("{\"oneOf\":[");
-                text.push_str(&alternatives.join(","));
+                let size: usize = alternatives.iter().map(|it| it.len() + 1).sum();
+                let mut text = String::with_capacity(size + 12);
+                text.push_str("{\"oneOf\":[");
+                for (k, it) in alternatives.iter().enumerate() {
+                    if k > 0 {
+                        text.push(',');
+                    }
+                    text.push_str(it);
+                }
                 text.push_str("]}");
                 text
             }
@@ -1535,21 +1629,26 @@ pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScri
             gen.names.insert(identity.to_string(), t.name.clone());
         }
     }
+    let mut built = match input.shapes.take() {
+        Some(Shapes(ShapesOf::TypeScript(shapes))) if shapes.len() == input.types.len() => {
+            Some(shapes.into_iter())
+        }
+        _ => None,
+    };
     for t in &input.types {
         gen.current = t.name.clone();
-        let mut builder = ShapeBuilder::new(input.env);
-        builder.params = true;
         let arity = t.def.arity() as usize;
-        let shape = match &*t.def {
-            TypeDef::Alias { body, .. } => builder.shape(body, &[], 0),
-            TypeDef::Union { identity, .. } => {
-                let args = (0..arity as u32).map(SType::Gen).collect();
-                builder.shape(&SType::Con(identity.clone(), args), &[], 0)
-            }
-            TypeDef::Builtin { .. } => Shape::Any,
+        let (shape, unions) = match built.as_mut().and_then(Iterator::next) {
+            Some(it) => it,
+            None => typescript_shape(input.env, t),
         };
+        let (shape, unions): (&Shape, &[UnionShape]) = (&shape, &unions);
         // A parameter is never named as a type the declaration mentions.
-        let mentioned: HashSet<&str> = builder.unions.iter().map(|u| u.name.as_str()).collect();
+        let mentioned: HashSet<&str> = if arity == 0 {
+            HashSet::default()
+        } else {
+            unions.iter().map(|u| u.name.as_str()).collect()
+        };
         let params: Vec<String> = (0..arity)
             .map(|k| {
                 let mut name = param_name(t.params.get(k).map(String::as_str), k);
@@ -1565,29 +1664,34 @@ pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScri
             format!("<{}>", params.join(", "))
         };
         let plan = t.plan.as_deref();
-        let unions = builder.unions;
         out.push('\n');
-        match (&*t.def, &shape) {
+        match (&*t.def, shape) {
             (TypeDef::Union { .. }, Shape::Union(idx)) => {
                 let body = unions
                     .get(*idx)
-                    .map(|u| gen.union_body(&unions, u, plan, &params))
+                    .map(|u| gen.union_body(unions, u, plan, &params))
                     .unwrap_or_else(|| "never".into());
-                let _ = writeln!(out, "export type {}{generics} = {body};", t.name);
+                push_all(
+                    &mut out,
+                    &["export type ", &t.name, &generics, " = ", &body, ";\n"],
+                );
             }
             (_, Shape::Record { fields, open, .. }) if !refined_root(plan) => {
-                let _ = writeln!(out, "export interface {}{generics} {{", t.name);
-                let record = (&unions[..], &fields[..], *open);
+                push_all(&mut out, &["export interface ", &t.name, &generics, " {\n"]);
+                let record = (unions, &fields[..], *open);
                 gen.members(&mut out, record, plan, &params, Members::Lines);
                 out.push_str("}\n");
             }
             _ => {
-                let doc = gen.doc(&shape, plan);
-                let ty = gen.render(&unions, &shape, plan, &params);
+                let doc = gen.doc(shape, plan);
+                let ty = gen.render(unions, shape, plan, &params);
                 if !doc.is_empty() {
-                    let _ = writeln!(out, "/** {doc} */");
+                    push_all(&mut out, &["/** ", &doc, " */\n"]);
                 }
-                let _ = writeln!(out, "export type {}{generics} = {ty};", t.name);
+                push_all(
+                    &mut out,
+                    &["export type ", &t.name, &generics, " = ", &ty, ";\n"],
+                );
             }
         }
     }
@@ -1662,6 +1766,13 @@ pub fn to_typescript(input: &Input<'_>, document: Option<&Document>) -> TypeScri
     TypeScriptExport {
         text: out,
         unexpressed: gen.unexpressed,
+    }
+}
+
+/// Appends `pieces` to `out`, in order.
+fn push_all(out: &mut String, pieces: &[&str]) {
+    for piece in pieces {
+        out.push_str(piece);
     }
 }
 
@@ -1830,7 +1941,15 @@ impl TsGen<'_> {
             self.refinements
                 .analyse(items, base_of(shape), &mut analysis);
         }
-        let mut tags: Vec<String> = analysis.keywords.iter().map(Keyword::jsdoc).collect();
+        // The tags, separated by spaces.
+        let mut doc = String::with_capacity(32);
+        for (k, keyword) in analysis.keywords.iter().enumerate() {
+            if k > 0 {
+                doc.push(' ');
+            }
+            keyword.write_jsdoc(&mut doc);
+        }
+        let mut first = analysis.keywords.is_empty();
         let path = if analysis.unexpressed.is_empty() {
             String::new()
         } else {
@@ -1840,7 +1959,12 @@ impl TsGen<'_> {
             p
         };
         for text in analysis.unexpressed {
-            tags.push(format!("@refinement {text}"));
+            if !first {
+                doc.push(' ');
+            }
+            first = false;
+            doc.push_str("@refinement ");
+            doc.push_str(&text);
             let it = Unexpressed {
                 type_name: self.current.clone(),
                 path: path.clone(),
@@ -1851,7 +1975,10 @@ impl TsGen<'_> {
             }
         }
         // A comment cannot hold `*/`.
-        tags.join(" ").replace("*/", "*\\/")
+        if doc.contains("*/") {
+            doc = doc.replace("*/", "*\\/");
+        }
+        doc
     }
 
     fn render(
@@ -1861,15 +1988,29 @@ impl TsGen<'_> {
         plan: Option<&Plan>,
         params: &[String],
     ) -> String {
+        let mut out = String::new();
+        self.render_to(&mut out, unions, shape, plan, params);
+        out
+    }
+
+    /// Writes [`TsGen::render`]'s text to `out`.
+    fn render_to(
+        &mut self,
+        out: &mut String,
+        unions: &[UnionShape],
+        shape: &Shape,
+        plan: Option<&Plan>,
+        params: &[String],
+    ) {
         let mut plan = plan;
         while let Some(Plan::Refined { base, .. }) = plan {
             plan = base.as_deref();
         }
         match shape {
-            Shape::Int | Shape::Float => "number".into(),
-            Shape::Str => "string".into(),
-            Shape::Bool => "boolean".into(),
-            Shape::Unit => "null".into(),
+            Shape::Int | Shape::Float => out.push_str("number"),
+            Shape::Str => out.push_str("string"),
+            Shape::Bool => out.push_str("boolean"),
+            Shape::Unit => out.push_str("null"),
             Shape::List(elem) => {
                 let elem_plan = match plan {
                     Some(Plan::List(inner)) => Some(&**inner),
@@ -1877,49 +2018,49 @@ impl TsGen<'_> {
                 };
                 let at = self.path.len();
                 self.path.push_str("[]");
-                let inner = self.render(unions, elem, elem_plan, params);
+                out.push_str("Array<");
+                self.render_to(out, unions, elem, elem_plan, params);
+                out.push('>');
                 self.path.truncate(at);
-                let mut text = String::with_capacity(inner.len() + 7);
-                text.push_str("Array<");
-                text.push_str(&inner);
-                text.push('>');
-                text
             }
             Shape::Record { fields, open, .. } => {
                 if fields.is_empty() && !open {
-                    return "Record<string, never>".into();
+                    out.push_str("Record<string, never>");
+                    return;
                 }
-                let mut out = String::from("{ ");
+                out.push_str("{ ");
                 let record = (unions, &fields[..], *open);
-                self.members(&mut out, record, plan, params, Members::Inline);
+                self.members(out, record, plan, params, Members::Inline);
                 out.push('}');
-                out
             }
             Shape::Union(idx) => {
                 let Some(union) = unions.get(*idx) else {
-                    return "unknown".into();
+                    out.push_str("unknown");
+                    return;
                 };
                 let identity = union.identity.to_string();
                 let name = self.name_of(&identity);
                 if self.queued.insert(identity.clone()) {
                     self.queue.push(identity);
                 }
+                out.push_str(&name);
                 if union.args.is_empty() {
-                    return name;
+                    return;
                 }
-                let args: Vec<String> = union
-                    .args
-                    .iter()
-                    .map(|a| self.render(unions, a, None, params))
-                    .collect();
-                format!("{name}<{}>", args.join(", "))
+                out.push('<');
+                for (k, arg) in union.args.iter().enumerate() {
+                    if k > 0 {
+                        out.push_str(", ");
+                    }
+                    self.render_to(out, unions, arg, None, params);
+                }
+                out.push('>');
             }
-            Shape::Param(k) => params
-                .get(*k as usize)
-                .cloned()
-                .unwrap_or_else(|| "unknown".into()),
-            Shape::Any => "unknown".into(),
-            Shape::Function => "never".into(),
+            Shape::Param(k) => {
+                out.push_str(params.get(*k as usize).map_or("unknown", String::as_str))
+            }
+            Shape::Any => out.push_str("unknown"),
+            Shape::Function => out.push_str("never"),
         }
     }
 
@@ -1943,8 +2084,6 @@ impl TsGen<'_> {
             self.path.push('.');
             self.path.push_str(name);
             let doc = self.doc(field, field_plan);
-            let ty = self.render(unions, field, field_plan, params);
-            self.path.truncate(at);
             if !doc.is_empty() {
                 out.push_str(indent);
                 out.push_str("/** ");
@@ -1955,7 +2094,8 @@ impl TsGen<'_> {
             out.push_str(indent);
             write_property(out, name);
             out.push_str(": ");
-            out.push_str(&ty);
+            self.render_to(out, unions, field, field_plan, params);
+            self.path.truncate(at);
             out.push(';');
             out.push(end);
         }
@@ -1976,14 +2116,13 @@ impl TsGen<'_> {
             Some(Plan::Knot(knot)) => knot.plan.get(),
             other => other,
         };
-        let mut alternatives = Vec::new();
-        for (ctor, payload) in &union.ctors {
+        let mut out = String::new();
+        for (k, (ctor, payload)) in union.ctors.iter().enumerate() {
+            if k > 0 {
+                out.push_str(" | ");
+            }
             match payload {
-                None => {
-                    let mut text = String::with_capacity(ctor.len() + 2);
-                    write_str(&mut text, ctor);
-                    alternatives.push(text);
-                }
+                None => write_str(&mut out, ctor),
                 Some(payload) => {
                     let ctor_plan = match plan {
                         Some(Plan::Union(ctors)) => ctors
@@ -1996,27 +2135,24 @@ impl TsGen<'_> {
                     self.path.push('.');
                     self.path.push_str(ctor);
                     let doc = self.doc(payload, ctor_plan);
-                    let ty = self.render(unions, payload, ctor_plan, params);
-                    self.path.truncate(at);
-                    let mut text = String::with_capacity(doc.len() + ty.len() + 16);
-                    text.push_str("{ ");
+                    out.push_str("{ ");
                     if !doc.is_empty() {
-                        text.push_str("/** ");
-                        text.push_str(&doc);
-                        text.push_str(" */ ");
+                        out.push_str("/** ");
+                        out.push_str(&doc);
+                        out.push_str(" */ ");
                     }
-                    write_property(&mut text, ctor);
-                    text.push_str(": ");
-                    text.push_str(&ty);
-                    text.push_str(" }");
-                    alternatives.push(text);
+                    write_property(&mut out, ctor);
+                    out.push_str(": ");
+                    self.render_to(&mut out, unions, payload, ctor_plan, params);
+                    self.path.truncate(at);
+                    out.push_str(" }");
                 }
             }
         }
-        if alternatives.is_empty() {
+        if union.ctors.is_empty() {
             return "never".into();
         }
-        alternatives.join(" | ")
+        out
     }
 }
 

@@ -53,9 +53,28 @@ impl JsonText {
     }
 }
 
+/// A newline and up to 64 levels of indentation, copied at once.
+const NEWLINE: [u8; 129] = {
+    let mut bytes = [b' '; 129];
+    bytes[0] = b'\n';
+    bytes
+};
+
+/// Starts a line at `depth`.
+fn newline(out: &mut Vec<u8>, depth: usize) {
+    match NEWLINE.get(..1 + 2 * depth) {
+        Some(bytes) => out.extend_from_slice(bytes),
+        None => {
+            out.push(b'\n');
+            out.resize(out.len() + 2 * depth, b' ');
+        }
+    }
+}
+
 /// Indents compact JSON `text` into `out` as `serde_json::to_string_pretty` would, handing
 /// `out` to `flush` (which empties it) whenever it holds `piece` bytes or more, and at the
-/// end.
+/// end. Strings, numbers and literals are copied whole; only the bytes between them are
+/// looked at one by one.
 fn pretty(
     text: &[u8],
     out: &mut Vec<u8>,
@@ -64,29 +83,24 @@ fn pretty(
 ) -> std::io::Result<()> {
     let mut depth = 0usize;
     let mut k = 0;
-    let newline = |out: &mut Vec<u8>, depth: usize| {
-        out.push(b'\n');
-        out.resize(out.len() + 2 * depth, b' ');
-    };
     while let Some(&c) = text.get(k) {
         if out.len() >= piece {
             flush(out)?;
         }
+        let from = k;
         k += 1;
         match c {
             b'"' => {
                 // A string, copied whole: up to the first quote not escaped.
-                let from = k - 1;
-                while let Some(at) = text
-                    .get(k..)
-                    .and_then(|rest| rest.iter().position(|&b| b == b'"' || b == b'\\'))
-                {
-                    k += at + 1;
-                    if text.get(k - 1) == Some(&b'"') {
-                        break;
-                    }
+                while let Some(&b) = text.get(k) {
                     k += 1;
+                    match b {
+                        b'"' => break,
+                        b'\\' => k += 1,
+                        _ => {}
+                    }
                 }
+                k = k.min(text.len());
                 out.extend_from_slice(text.get(from..k).unwrap_or(&[]));
             }
             b'{' | b'[' => {
@@ -112,7 +126,16 @@ fn pretty(
                 newline(out, depth);
             }
             b':' => out.extend_from_slice(b": "),
-            _ => out.push(c),
+            _ => {
+                // A number or a literal, up to the next structural byte.
+                while let Some(&b) = text.get(k) {
+                    if matches!(b, b'"' | b'{' | b'[' | b'}' | b']' | b',' | b':') {
+                        break;
+                    }
+                    k += 1;
+                }
+                out.extend_from_slice(text.get(from..k).unwrap_or(&[]));
+            }
         }
     }
     flush(out)
@@ -128,6 +151,11 @@ pub(super) fn write_str(out: &mut String, s: &str) {
 
 /// Writes the inside of [`write_str`]'s string: `s` escaped, without the quotes.
 pub(super) fn write_escaped(out: &mut String, s: &str) {
+    // Names and keywords need no escapes: one copy.
+    if !needs_escape(s.as_bytes()) {
+        out.push_str(s);
+        return;
+    }
     let mut start = 0;
     for (at, byte) in s.bytes().enumerate() {
         let escape = match byte {
@@ -158,30 +186,38 @@ pub(super) fn write_escaped(out: &mut String, s: &str) {
     out.push_str(s.get(start..).unwrap_or(""));
 }
 
+/// Whether `bytes` hold a quote, a backslash or a control character, eight bytes at a
+/// time: a byte of a word is below `n` when `(w - n * LO) & !w & HI` has its high bit (the
+/// classic test, exact as a whole word's answer for `n <= 0x80`).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let below = |w: u64, n: u64| w.wrapping_sub(n * LO) & !w & HI;
+    let mut words = bytes.chunks_exact(8);
+    for chunk in &mut words {
+        let w = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
+        let hit = below(w, 0x20)
+            | below(w ^ (u64::from(b'"') * LO), 1)
+            | below(w ^ (u64::from(b'\\') * LO), 1);
+        if hit != 0 {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// Writes `n` in decimal, as `serde_json` and `Display` write it, without the formatting
 /// machinery (a schema has two 64-bit bounds per integer).
 pub(super) fn write_int(out: &mut String, n: i64) {
-    if n < 0 {
-        out.push('-');
-    }
-    write_count(out, n.unsigned_abs());
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// Writes `n` in decimal.
-pub(super) fn write_count(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        if let Some(slot) = digits.get_mut(at) {
-            *slot = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(digits.get(at..).unwrap_or(&[])).unwrap_or(""));
+pub(super) fn write_count(out: &mut String, n: u64) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 #[cfg(test)]
@@ -201,6 +237,26 @@ mod tests {
             let mut out = String::new();
             write_str(&mut out, s);
             assert_eq!(out, json!(s).to_string());
+        }
+    }
+
+    #[test]
+    fn escapes_are_found_in_every_position() {
+        for len in 0..20 {
+            let plain = "a".repeat(len);
+            assert!(!super::needs_escape(plain.as_bytes()));
+            for at in 0..len {
+                for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                    let mut bytes = plain.clone().into_bytes();
+                    bytes[at] = special;
+                    assert!(super::needs_escape(&bytes), "{len} {at} {special}");
+                }
+                for other in [0x20, 0x7f, 0x80, 0xff, b'!', b'#', b']', b']' + 1] {
+                    let mut bytes = plain.clone().into_bytes();
+                    bytes[at] = other;
+                    assert!(!super::needs_escape(&bytes), "{len} {at} {other}");
+                }
+            }
         }
     }
 
