@@ -193,13 +193,16 @@ fn uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
-/// A fresh directory under the system's temporary directory.
+/// A fresh directory under the system's temporary directory, with `files` (paths may have
+/// directories).
 fn workspace(name: &str, files: &[(&str, &str)]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ligature-lsp-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     for (file, text) in files {
-        std::fs::write(dir.join(file), text).expect("write a workspace file");
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("a directory");
+        std::fs::write(path, text).expect("write a workspace file");
     }
     dir.canonicalize().expect("canonical path")
 }
@@ -687,18 +690,17 @@ fn importers_anywhere_in_the_workspace_are_checked_again() {
     // app/nested/top.lig imports main only: neither is beside the open file.
     let main_text = MAIN.replace("\"./lib\"", "\"../lib/lib\"");
     let top = "import \"../main\" as main;\n\nlet doubled = main.answer * 2;\n";
-    let dir = workspace("importers", &[(".gitignore", "build/\n")]);
-    for (file, text) in [
-        ("lib/lib.lig", LIB),
-        ("app/main.lig", main_text.as_str()),
-        ("app/nested/top.lig", top),
-        // Ignored: never checked, never published.
-        ("build/main.lig", main_text.as_str()),
-    ] {
-        let path = dir.join(file);
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("a directory");
-        std::fs::write(path, text).expect("write a workspace file");
-    }
+    let dir = workspace(
+        "importers",
+        &[
+            (".gitignore", "build/\n"),
+            ("lib/lib.lig", LIB),
+            ("app/main.lig", main_text.as_str()),
+            ("app/nested/top.lig", top),
+            // Ignored: never checked, never published.
+            ("build/main.lig", main_text.as_str()),
+        ],
+    );
     let lib = uri(&dir.join("lib/lib.lig"));
     let main = uri(&dir.join("app/main.lig"));
     let nested = uri(&dir.join("app/nested/top.lig"));
@@ -752,20 +754,19 @@ fn importers_anywhere_in_the_workspace_are_checked_again() {
 fn references_reach_the_whole_workspace_but_not_ignored_files() {
     let main_text = MAIN.replace("\"./lib\"", "\"../lib/lib\"");
     let user = "import \"../../lib/lib\" as lib;\n\nlet p = lib.port;\n";
-    let dir = workspace("refs", &[(".gitignore", "build/\nnode_modules/\n")]);
-    for (file, text) in [
-        ("lib/lib.lig", LIB),
-        ("app/main.lig", main_text.as_str()),
-        ("app/nested/user.lig", user),
-        // Excluded: by .gitignore (no repository needed), and a hidden directory.
-        ("node_modules/dep/user.lig", user),
-        ("build/out/user.lig", user),
-        (".cache/x/user.lig", user),
-    ] {
-        let path = dir.join(file);
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("a directory");
-        std::fs::write(path, text).expect("write a workspace file");
-    }
+    let dir = workspace(
+        "refs",
+        &[
+            (".gitignore", "build/\nnode_modules/\n"),
+            ("lib/lib.lig", LIB),
+            ("app/main.lig", main_text.as_str()),
+            ("app/nested/user.lig", user),
+            // Excluded: by .gitignore (no repository needed), and a hidden directory.
+            ("node_modules/dep/user.lig", user),
+            ("build/out/user.lig", user),
+            (".cache/x/user.lig", user),
+        ],
+    );
     let lib = uri(&dir.join("lib/lib.lig"));
     let main = uri(&dir.join("app/main.lig"));
     let nested = uri(&dir.join("app/nested/user.lig"));

@@ -1873,8 +1873,19 @@ let i = mk one \"e\";
         "{shared}"
     );
     // Every checker fixture too (those without imports).
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut compared = 0;
+    for (path, module) in fixture_modules() {
+        let (shared, own) = with_and_without_closed_types(&module);
+        assert_eq!(shared, own, "{}", path.display());
+        compared += 1;
+    }
+    assert!(compared >= 80, "only {compared} fixtures compared");
+}
+
+/// The checker's fixtures that parse and import nothing, with their paths, in order.
+fn fixture_modules() -> Vec<(std::path::PathBuf, Module)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut found = Vec::new();
     for dir in ["types/ok", "types/err", "eval", "errors"] {
         let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
             .expect("fixture directory")
@@ -1884,18 +1895,14 @@ let i = mk one \"e\";
         paths.sort();
         for path in paths {
             let text = std::fs::read_to_string(&path).expect("fixture");
-            let Some(module) = super::testparse::parse(&text) else {
-                continue;
-            };
-            if !module.imports.is_empty() {
-                continue;
+            if let Some(module) = super::testparse::parse(&text) {
+                if module.imports.is_empty() {
+                    found.push((path, module));
+                }
             }
-            let (shared, own) = with_and_without_closed_types(&module);
-            assert_eq!(shared, own, "{}", path.display());
-            compared += 1;
         }
     }
-    assert!(compared >= 80, "only {compared} fixtures compared");
+    found
 }
 
 /// The local binders of `src` checked against `env`, as `name : type` in source order (the
@@ -2052,77 +2059,61 @@ fn focused_binder_types_agree_with_the_whole_module() {
 
 fn focused_binder_types_agree() {
     use super::decl::{BinderFocus, ModuleChecker};
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let (mut modules, mut binders) = (0, 0);
-    for dir in ["types/ok", "types/err", "eval", "errors"] {
-        let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
-            .expect("fixture directory")
-            .map(|e| e.expect("entry").path())
-            .filter(|p| p.extension().is_some_and(|e| e == "lig"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let text = std::fs::read_to_string(&path).expect("fixture");
-            let Some(module) = super::testparse::parse(&text) else {
-                continue;
-            };
-            if !module.imports.is_empty() {
-                continue;
-            }
-            let env = super::env::Env::prelude;
-            let all = super::binder_types(FileId(0), &module, env());
-            // The pure lets' schemes, as an ordinary check caches them.
-            let mut known: Vec<Option<std::sync::Arc<super::ty::Scheme>>> =
-                vec![None; module.decls.len()];
-            let mut checker = ModuleChecker::new(FileId(0), &module, env());
-            for (i, decl) in module.decls.iter().enumerate() {
-                match &decl.kind {
-                    DeclKind::Let(l) => {
-                        let checked = checker.infer_let(i as u32, l, None);
-                        let pure = checked.diagnostics.is_empty()
-                            && checked.elab.uses.is_empty()
-                            && checked.elab.params.is_empty();
-                        known[i] = checker
-                            .apply_let(i as u32, l, checked, pure)
-                            .filter(|_| pure);
-                    }
-                    _ => checker.check_decl(i as u32, decl),
+    for (path, module) in fixture_modules() {
+        let env = super::env::Env::prelude;
+        let all = super::binder_types(FileId(0), &module, env());
+        // The pure lets' schemes, as an ordinary check caches them.
+        let mut known: Vec<Option<std::sync::Arc<super::ty::Scheme>>> =
+            vec![None; module.decls.len()];
+        let mut checker = ModuleChecker::new(FileId(0), &module, env());
+        for (i, decl) in module.decls.iter().enumerate() {
+            match &decl.kind {
+                DeclKind::Let(l) => {
+                    let checked = checker.infer_let(i as u32, l, None);
+                    let pure = checked.diagnostics.is_empty()
+                        && checked.elab.uses.is_empty()
+                        && checked.elab.params.is_empty();
+                    known[i] = checker
+                        .apply_let(i as u32, l, checked, pure)
+                        .filter(|_| pure);
                 }
+                _ => checker.check_decl(i as u32, decl),
             }
-            let from_cache = |i: u32| known.get(i as usize).cloned().flatten();
-            let none = |_: u32| None;
-            // One focus per declaration with binders (any binder of it names it), the
-            // first and the last alternately.
-            let mut holders_seen = Vec::new();
-            for (n, binder) in all.iter().enumerate() {
-                let holder = module
-                    .decls
-                    .iter()
-                    .map(|it| it.span)
-                    .chain(module.body.iter().map(|it| it.span))
-                    .find(|it| it.start <= binder.span.start && binder.span.end <= it.end)
-                    .expect("a declaration holds the binder");
-                if holders_seen.contains(&holder) && n + 1 != all.len() {
-                    continue;
-                }
-                holders_seen.push(holder);
-                let expected: Vec<_> = all
-                    .iter()
-                    .filter(|it| holder.start <= it.span.start && it.span.end <= holder.end)
-                    .cloned()
-                    .collect();
-                for known in [&from_cache as &dyn Fn(u32) -> _, &none] {
-                    let focus = BinderFocus {
-                        at: binder.span,
-                        known,
-                    };
-                    let got = super::binder_types_in(FileId(0), &module, env(), Some(&focus));
-                    assert_eq!(got, expected, "{} at {:?}", path.display(), binder.span);
-                }
-                binders += 1;
-            }
-            modules += 1;
         }
+        let from_cache = |i: u32| known.get(i as usize).cloned().flatten();
+        let none = |_: u32| None;
+        // One focus per declaration with binders (any binder of it names it), the
+        // first and the last alternately.
+        let mut holders_seen = Vec::new();
+        for (n, binder) in all.iter().enumerate() {
+            let holder = module
+                .decls
+                .iter()
+                .map(|it| it.span)
+                .chain(module.body.iter().map(|it| it.span))
+                .find(|it| it.start <= binder.span.start && binder.span.end <= it.end)
+                .expect("a declaration holds the binder");
+            if holders_seen.contains(&holder) && n + 1 != all.len() {
+                continue;
+            }
+            holders_seen.push(holder);
+            let expected: Vec<_> = all
+                .iter()
+                .filter(|it| holder.start <= it.span.start && it.span.end <= holder.end)
+                .cloned()
+                .collect();
+            for known in [&from_cache as &dyn Fn(u32) -> _, &none] {
+                let focus = BinderFocus {
+                    at: binder.span,
+                    known,
+                };
+                let got = super::binder_types_in(FileId(0), &module, env(), Some(&focus));
+                assert_eq!(got, expected, "{} at {:?}", path.display(), binder.span);
+            }
+            binders += 1;
+        }
+        modules += 1;
     }
     assert!(
         modules >= 80 && binders >= 200,
